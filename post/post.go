@@ -1,0 +1,221 @@
+// Package post defines the Post contract shared by every stage: the JSON that travels on
+// Kafka (keyed by Post.ID) and the document stored in the search store (document id
+// Post.ID). See DESIGN.md, "The Post contract".
+package post
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// SchemaVersion is the newest Post schema this build understands. Posts that declare a
+// newer one are rejected with ErrSchemaTooNew rather than guessed at.
+const SchemaVersion = 1
+
+// Sentinel errors for control flow. Decode and Validate wrap them.
+var (
+	// ErrInvalid marks a post that breaks the contract (missing or malformed field).
+	ErrInvalid = errors.New("invalid post")
+	// ErrSchemaTooNew marks a post written by a newer schema than SchemaVersion.
+	ErrSchemaTooNew = errors.New("post schema too new")
+	// ErrMalformed marks bytes that are not a JSON object.
+	ErrMalformed = errors.New("malformed post JSON")
+)
+
+// Post is one public post, as crawled and, once classified, with its Analysis.
+type Post struct {
+	Schema      int       `json:"schema"`
+	ID          string    `json:"id"`
+	Platform    string    `json:"platform"`
+	Source      string    `json:"source"`
+	URL         string    `json:"url,omitempty"`
+	ThreadURL   string    `json:"thread_url,omitempty"`
+	Author      Author    `json:"author"`
+	Title       string    `json:"title,omitempty"`
+	Text        string    `json:"text"`
+	Lang        string    `json:"lang,omitempty"`
+	PublishedAt time.Time `json:"published_at"`
+	FetchedAt   time.Time `json:"fetched_at"`
+	Metrics     Metrics   `json:"metrics"`
+	Analysis    *Analysis `json:"analysis,omitempty"`
+}
+
+// Author holds only the pseudonymous id; display names and profiles are never stored.
+type Author struct {
+	ID string `json:"id,omitempty"`
+}
+
+// Metrics are the public engagement counters a platform shows.
+type Metrics struct {
+	Likes   int `json:"likes"`
+	Shares  int `json:"shares"`
+	Replies int `json:"replies"`
+}
+
+// Analysis is what the classifier adds.
+type Analysis struct {
+	Model      string      `json:"model"`
+	Sentiment  Label       `json:"sentiment"`
+	Toxicity   Label       `json:"toxicity"`
+	Narratives []Narrative `json:"narratives"`
+	Evidence   []Evidence  `json:"evidence"`
+	Flagged    bool        `json:"flagged"`
+}
+
+// Label is a class with a score. Sentiment scores run from -1 to 1, toxicity from 0 to 1.
+type Label struct {
+	Label string  `json:"label"`
+	Score float64 `json:"score"`
+}
+
+// Narrative is an operator-defined narrative that matched, with its score.
+type Narrative struct {
+	ID    string  `json:"id"`
+	Score float64 `json:"score"`
+}
+
+// Evidence is a term that caused a label. Start and End are byte offsets into Post.Text.
+type Evidence struct {
+	For   string `json:"for"`
+	Term  string `json:"term"`
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+}
+
+// Sentiment, toxicity and platform values accepted by Validate.
+var (
+	SentimentLabels = []string{"negative", "neutral", "positive"}
+	ToxicityLabels  = []string{"clean", "offensive", "hate"}
+)
+
+// MakeID builds the stable post id "platform:site:nativeID". The same public post always
+// gets the same id however often it is crawled, so redelivery overwrites.
+func MakeID(platform, site, nativeID string) string {
+	return strings.ToLower(platform) + ":" + strings.ToLower(site) + ":" + nativeID
+}
+
+// PseudonymizeAuthor returns the keyed hash stored as author.id: HMAC-SHA256 over platform
+// and the platform's native author id. The "a1:" prefix names the scheme so it can change.
+func PseudonymizeAuthor(key []byte, platform, nativeAuthorID string) string {
+	if nativeAuthorID == "" {
+		return ""
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(platform))
+	m.Write([]byte{0})
+	m.Write([]byte(nativeAuthorID))
+	return "a1:" + hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// FieldError names the failing field path (e.g. "analysis.evidence[2].end").
+type FieldError struct {
+	Path   string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return e.Path + ": " + e.Reason }
+
+// Unwrap lets errors.Is(err, ErrInvalid) hold for every field error.
+func (e *FieldError) Unwrap() error { return ErrInvalid }
+
+// Decode parses one Post from JSON and validates it. Errors wrap ErrMalformed,
+// ErrSchemaTooNew or ErrInvalid (via *FieldError), so callers can dead-letter them.
+func Decode(data []byte) (*Post, error) {
+	var probe struct {
+		Schema *int `json:"schema"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if probe.Schema != nil && *probe.Schema > SchemaVersion {
+		return nil, fmt.Errorf("%w: schema %d, this build understands up to %d", ErrSchemaTooNew, *probe.Schema, SchemaVersion)
+	}
+	var p Post
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Encode returns the JSON form of p.
+func Encode(p *Post) ([]byte, error) {
+	return json.Marshal(p)
+}
+
+// Validate checks the contract and returns a *FieldError for the first failing field.
+func (p *Post) Validate() error {
+	switch {
+	case p.Schema < 1:
+		return &FieldError{"schema", fmt.Sprintf("must be between 1 and %d, got %d", SchemaVersion, p.Schema)}
+	case p.Schema > SchemaVersion:
+		return fmt.Errorf("%w: schema %d, this build understands up to %d", ErrSchemaTooNew, p.Schema, SchemaVersion)
+	case p.ID == "":
+		return &FieldError{"id", "required"}
+	case strings.Count(p.ID, ":") < 2:
+		return &FieldError{"id", fmt.Sprintf("must be platform:site:native-id, got %q", truncate(p.ID, 80))}
+	case p.Platform == "":
+		return &FieldError{"platform", "required"}
+	case !strings.HasPrefix(p.ID, p.Platform+":"):
+		return &FieldError{"id", fmt.Sprintf("must start with the platform %q", p.Platform)}
+	case p.Source == "":
+		return &FieldError{"source", "required"}
+	case p.PublishedAt.IsZero():
+		return &FieldError{"published_at", "required (RFC 3339 time)"}
+	case p.Metrics.Likes < 0 || p.Metrics.Shares < 0 || p.Metrics.Replies < 0:
+		return &FieldError{"metrics", "counters must not be negative"}
+	}
+	if p.Analysis != nil {
+		return p.Analysis.validate(len(p.Text))
+	}
+	return nil
+}
+
+func (a *Analysis) validate(textLen int) error {
+	if a.Model == "" {
+		return &FieldError{"analysis.model", "required"}
+	}
+	if a.Sentiment.Label != "" && !contains(SentimentLabels, a.Sentiment.Label) {
+		return &FieldError{"analysis.sentiment.label", fmt.Sprintf("must be one of %v, got %q", SentimentLabels, a.Sentiment.Label)}
+	}
+	if a.Toxicity.Label != "" && !contains(ToxicityLabels, a.Toxicity.Label) {
+		return &FieldError{"analysis.toxicity.label", fmt.Sprintf("must be one of %v, got %q", ToxicityLabels, a.Toxicity.Label)}
+	}
+	for i, n := range a.Narratives {
+		if n.ID == "" {
+			return &FieldError{fmt.Sprintf("analysis.narratives[%d].id", i), "required"}
+		}
+	}
+	for i, e := range a.Evidence {
+		if e.Start < 0 || e.End < e.Start || e.End > textLen {
+			return &FieldError{fmt.Sprintf("analysis.evidence[%d]", i), fmt.Sprintf("offsets %d..%d outside text of %d bytes", e.Start, e.End, textLen)}
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,188 @@
+// Package store defines the search-store interface and its query model. Two backends
+// implement it and pass one conformance suite (store/storetest): store/elasticsearch for
+// production and store/bleve for the embedded mode.
+//
+// Vietnamese folding happens in Go (classifier.Fold) before text reaches a backend, so the
+// backends only need a plain lowercase word analyzer on text_folded and compare folded
+// query terms against it.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/langnghe/langnghe/post"
+)
+
+// Sentinel errors.
+var (
+	// ErrNotFound: Get found no post with that id.
+	ErrNotFound = errors.New("post not found")
+	// ErrUnavailable: the backend cannot be reached or is overloaded; the caller should retry
+	// later (the indexer backs off and stops fetching).
+	ErrUnavailable = errors.New("store unavailable")
+	// ErrBadQuery: the query cannot be run; the API answers 400.
+	ErrBadQuery = errors.New("bad query")
+)
+
+// Store is a search store of posts.
+//
+// Index is called by the indexer with batches of classified posts, often (several times a
+// second under load) and from one goroutine per indexer. Writing is an idempotent upsert
+// keyed by post.ID: writing the same post twice leaves one document. It returns nil when
+// every post was written; an error wrapping ErrUnavailable when nothing may have been
+// written and the whole batch should be retried; or a *BatchError listing the posts that
+// failed, each marked permanent (dead-letter it) or not (retry it). Writes become visible
+// to Search within about a second, or at once after Refresh.
+//
+// Search, Get and Ready are called by the web API and by alerting, concurrently.
+type Store interface {
+	Index(ctx context.Context, posts []*post.Post) error
+	Search(ctx context.Context, q Query) (*Result, error)
+	Get(ctx context.Context, id string) (*post.Post, error)
+	// Refresh makes all completed writes visible to Search (tests, demo start-up).
+	Refresh(ctx context.Context) error
+	// Ready returns nil when the store can take reads and writes.
+	Ready(ctx context.Context) error
+	Close() error
+}
+
+// BatchError reports per-post failures of one Index call.
+type BatchError struct {
+	Items []ItemError
+}
+
+// ItemError is the failure of one post in a batch.
+type ItemError struct {
+	ID        string
+	Permanent bool // true: the document is rejected (mapping, parse); false: retry it
+	Reason    string
+}
+
+func (e *BatchError) Error() string {
+	if len(e.Items) == 0 {
+		return "batch error with no items"
+	}
+	return fmt.Sprintf("%d of the batch failed, first %s: %s", len(e.Items), e.Items[0].ID, e.Items[0].Reason)
+}
+
+// Sort orders search hits.
+type Sort string
+
+const (
+	SortNewest    Sort = "newest" // published_at descending (default)
+	SortOldest    Sort = "oldest"
+	SortRelevance Sort = "relevance"
+)
+
+// Query is the backend-neutral search request.
+type Query struct {
+	// Text is free text. Every word must occur (AND); words are compared in folded form
+	// (no diacritics, đ→d, lowercase) so "lu lut" finds "lũ lụt".
+	Text       string
+	Platforms  []string
+	Sources    []string
+	Sentiments []string
+	Toxicities []string
+	Narratives []string // any of these narrative ids
+	Flagged    *bool
+	From, To   time.Time // published_at range, From inclusive, To exclusive; zero = open
+	Sort       Sort
+	Offset     int
+	Limit      int // 0 means DefaultLimit; capped at MaxLimit
+	// Interval is the width of the time buckets counted over the matching posts; 0 picks
+	// one from the From/To span (AutoInterval). Negative disables buckets.
+	Interval time.Duration
+}
+
+// Paging defaults and caps.
+const (
+	DefaultLimit = 20
+	MaxLimit     = 500
+)
+
+// Result is a page of hits, the total number of matches and per-bucket counts.
+type Result struct {
+	Total   int      `json:"total"`
+	Hits    []Hit    `json:"hits"`
+	Buckets []Bucket `json:"buckets"`
+	// Interval is the bucket width used, as a Go duration string.
+	Interval string `json:"interval,omitempty"`
+}
+
+// Hit is one matching post with highlights.
+type Hit struct {
+	Post       *post.Post  `json:"post"`
+	Score      float64     `json:"score,omitempty"`
+	Highlights []Highlight `json:"highlights,omitempty"`
+}
+
+// Highlight is a byte range of Post.Text to show emphasised. Kind is "evidence" (from the
+// classifier, For names the label or narrative) or "query" (a query term).
+type Highlight struct {
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+	Kind  string `json:"kind"`
+	For   string `json:"for,omitempty"`
+}
+
+// Bucket is the count of matching posts published in [Start, Start+interval).
+type Bucket struct {
+	Start time.Time `json:"start"`
+	Count int       `json:"count"`
+}
+
+// Normalized returns q with defaults applied and limits enforced.
+func (q Query) Normalized() (Query, error) {
+	if q.Limit == 0 {
+		q.Limit = DefaultLimit
+	}
+	if q.Limit < 0 || q.Offset < 0 {
+		return q, fmt.Errorf("%w: limit and offset must not be negative", ErrBadQuery)
+	}
+	if q.Limit > MaxLimit {
+		q.Limit = MaxLimit
+	}
+	if q.Offset+q.Limit > 10000 {
+		return q, fmt.Errorf("%w: offset+limit above 10000; narrow the query instead", ErrBadQuery)
+	}
+	switch q.Sort {
+	case "":
+		q.Sort = SortNewest
+	case SortNewest, SortOldest, SortRelevance:
+	default:
+		return q, fmt.Errorf("%w: sort %q, want newest, oldest or relevance", ErrBadQuery, q.Sort)
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
+		return q, fmt.Errorf("%w: to (%s) must be after from (%s)", ErrBadQuery, q.To.Format(time.RFC3339), q.From.Format(time.RFC3339))
+	}
+	q.Text = strings.TrimSpace(q.Text)
+	return q, nil
+}
+
+// AutoInterval picks a bucket width giving roughly 20-100 buckets over [from, to).
+// With an open range it assumes the last 30 days.
+func AutoInterval(from, to time.Time) time.Duration {
+	if to.IsZero() {
+		to = time.Now()
+	}
+	if from.IsZero() {
+		from = to.Add(-30 * 24 * time.Hour)
+	}
+	span := to.Sub(from)
+	for _, d := range []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour} {
+		if span/d <= 100 {
+			return d
+		}
+	}
+	return 30 * 24 * time.Hour
+}
+
+// MonthlyIndexSuffix is the time partition a post belongs to ("2026.11"), from
+// published_at in UTC, so a re-crawled post always lands in the same partition.
+func MonthlyIndexSuffix(t time.Time) string {
+	return t.UTC().Format("2006.01")
+}
