@@ -1,0 +1,46 @@
+# Lắng Nghe. `make run` starts the demo; `make test` starts real Kafka and Elasticsearch,
+# runs every test against them, and stops them.
+GO       ?= go
+PKGS     ?= ./...
+INFRA    ?= kafka elasticsearch
+FUZZTIME ?= 20s
+
+.PHONY: run build test test-unit infra-up infra-down bench fuzz vet
+
+run:
+	$(GO) run ./cmd/langnghe run --demo
+
+build:
+	$(GO) build -o bin/langnghe ./cmd/langnghe
+
+vet:
+	$(GO) vet $(PKGS)
+
+# Unit tests only: kfake and bleve, no external components.
+test-unit:
+	$(GO) test -count=1 $(PKGS)
+
+# Everything: starts the real components, runs unit and integration tests, always stops them.
+test:
+	@set -e; trap 'testinfra/down.sh' EXIT; \
+	testinfra/up.sh $(INFRA); \
+	. .testinfra/env; \
+	$(GO) vet $(PKGS); \
+	$(GO) test -count=1 -timeout 40m $(PKGS)
+
+infra-up:
+	testinfra/up.sh $(INFRA)
+
+infra-down:
+	testinfra/down.sh
+
+# Benchmarks. Integration benchmarks run when the components are up (make infra-up).
+bench:
+	@set -e; if [ -f .testinfra/env ]; then . .testinfra/env; fi; \
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m $(PKGS)
+
+fuzz:
+	@set -e; for spec in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  for f in $$(grep -h '^func Fuzz' $$spec/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+	    echo "fuzz $$spec $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$spec; \
+	  done; done
