@@ -7,8 +7,9 @@
 #
 # Every daemon is started in its own session (setsid), so its pid is also its process group id,
 # and "stop" kills the whole group (the JVM and anything it forked), then waits for it to go.
-# The daemon's working directory is its state directory; that is how a pid file is checked
-# against pid reuse.
+# Every daemon carries LANGNGHE_TESTINFRA_OWNER=<its state directory> in its environment; that
+# is how a pid file is checked against pid reuse (bin/elasticsearch changes its cwd, so the
+# working directory cannot serve).
 
 TI_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 TI_ROOT="$(cd "$TI_DIR/.." && pwd)"
@@ -21,16 +22,24 @@ ti_die() { printf '%s: ERROR: %s\n' "$TI_NAME" "$*" >&2; exit 1; }
 
 # ti_pid_of DIR -> prints the pid recorded in DIR/pid if that process is alive and is ours.
 ti_pid_of() {
-	local dir="$1" pid cwd
+	local dir="$1" pid
 	[[ -f "$dir/pid" ]] || return 1
 	pid="$(cat "$dir/pid" 2>/dev/null)" || return 1
 	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
 	kill -0 "$pid" 2>/dev/null || return 1
-	cwd="$(readlink "/proc/$pid/cwd" 2>/dev/null || true)"
-	if [[ -n "$cwd" && "$cwd" != "$(cd "$dir" && pwd -P)" ]]; then
-		return 1 # pid was reused by an unrelated process
-	fi
+	ti_proc_is_ours "$pid" "$dir" || return 1 # pid was reused by an unrelated process
 	echo "$pid"
+}
+
+# ti_owner DIR -> the marker value for DIR (its physical path).
+ti_owner() { (cd "$1" && pwd -P); }
+
+# ti_proc_is_ours PID DIR: the process carries our marker for DIR in its environment.
+ti_proc_is_ours() {
+	local want env
+	want="LANGNGHE_TESTINFRA_OWNER=$(ti_owner "$2")"
+	env="$(tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null)" || return 1
+	grep -qxF -- "$want" <<<"$env"
 }
 
 # ti_group_alive PGID -> true while any process of the group exists.
@@ -41,9 +50,11 @@ ti_spawn() {
 	local dir="$1" logfile="$2"
 	shift 2
 	mkdir -p "$dir"
+	local owner
+	owner="$(ti_owner "$dir")"
 	# setsid does not fork when its caller is not a group leader (true for a background job of
 	# a non-interactive shell), so $! is the session and process-group leader.
-	(cd "$dir" && exec setsid "$@" >>"$logfile" 2>&1 </dev/null) &
+	(cd "$dir" && LANGNGHE_TESTINFRA_OWNER="$owner" exec setsid "$@" >>"$logfile" 2>&1 </dev/null) &
 	local pid=$!
 	echo "$pid" >"$dir/pid"
 	# If setsid did fork after all, find the real leader by session id.
@@ -95,12 +106,11 @@ ti_stop_dir() {
 	ti_log "stopped"
 }
 
-# ti_group_is_ours PGID DIR: some member of the group has DIR as its working directory.
+# ti_group_is_ours PGID DIR: some member of the group carries our marker for DIR.
 ti_group_is_ours() {
-	local pgid="$1" want p
-	want="$(cd "$2" && pwd -P)"
-	for p in $(pgrep -g "$pgid" 2>/dev/null || true); do
-		[[ "$(readlink "/proc/$p/cwd" 2>/dev/null || true)" == "$want" ]] && return 0
+	local p
+	for p in $(pgrep -g "$1" 2>/dev/null || true); do
+		ti_proc_is_ours "$p" "$2" && return 0
 	done
 	return 1
 }
