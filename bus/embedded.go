@@ -1,0 +1,117 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// Embedded is an in-process Kafka-protocol broker (franz-go's kfake) listening on
+// 127.0.0.1. `langnghe run` starts one when no brokers are configured, so the pipeline uses
+// the very same kafka-go code path as in production and external tools (kcat, kafka-ui) can
+// attach to Brokers(). It is a single broker: replication factor 1.
+type Embedded struct {
+	cluster *kfake.Cluster
+	brokers []string
+}
+
+// EmbeddedOption configures StartEmbedded.
+type EmbeddedOption func(*embeddedConfig)
+
+type embeddedConfig struct {
+	port       int
+	partitions int
+	dataDir    string
+	log        *slog.Logger
+	topics     []TopicSpec
+}
+
+// WithEmbeddedPort listens on the given port (default 0: any free port).
+func WithEmbeddedPort(port int) EmbeddedOption {
+	return func(c *embeddedConfig) { c.port = port }
+}
+
+// WithEmbeddedPartitions sets the partition count of the default topics (default 3).
+func WithEmbeddedPartitions(n int) EmbeddedOption {
+	return func(c *embeddedConfig) { c.partitions = n }
+}
+
+// WithEmbeddedDataDir persists topics and committed offsets under dir, so a restarted
+// single-machine `langnghe run` resumes where it stopped (default: memory only).
+func WithEmbeddedDataDir(dir string) EmbeddedOption {
+	return func(c *embeddedConfig) { c.dataDir = dir }
+}
+
+// WithEmbeddedLogger sets the logger for the broker's own messages (logged at Debug).
+func WithEmbeddedLogger(l *slog.Logger) EmbeddedOption {
+	return func(c *embeddedConfig) { c.log = l }
+}
+
+// WithEmbeddedTopics replaces the topics created at start (default DefaultTopics(partitions, 1)).
+func WithEmbeddedTopics(topics ...TopicSpec) EmbeddedOption {
+	return func(c *embeddedConfig) { c.topics = topics }
+}
+
+// StartEmbedded starts the broker and creates the default topics through EnsureTopics (the
+// same admin path as against real Kafka). ctx bounds the start only; stop the broker with
+// Close.
+func StartEmbedded(ctx context.Context, opts ...EmbeddedOption) (*Embedded, error) {
+	cfg := embeddedConfig{partitions: 3, log: slog.Default()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.topics == nil {
+		cfg.topics = DefaultTopics(cfg.partitions, 1)
+	}
+	kopts := []kfake.Opt{
+		kfake.NumBrokers(1),
+		kfake.ClusterID("langnghe-embedded"),
+		kfake.DefaultNumPartitions(max(cfg.partitions, 1)),
+		kfake.WithLogger(kfakeLogger{cfg.log}),
+	}
+	if cfg.port != 0 {
+		kopts = append(kopts, kfake.Ports(cfg.port))
+	}
+	if cfg.dataDir != "" {
+		kopts = append(kopts, kfake.DataDir(cfg.dataDir))
+	}
+	cluster, err := kfake.NewCluster(kopts...)
+	if err != nil {
+		return nil, fmt.Errorf("bus: start embedded broker: %w", err)
+	}
+	e := &Embedded{cluster: cluster, brokers: cluster.ListenAddrs()}
+	if err := EnsureTopics(ctx, e.brokers, cfg.topics...); err != nil {
+		cluster.Close()
+		return nil, fmt.Errorf("bus: embedded broker topics: %w", err)
+	}
+	cfg.log.Info("embedded kafka broker started", "brokers", e.brokers, "data_dir", cfg.dataDir)
+	return e, nil
+}
+
+// Brokers returns the bootstrap addresses ("127.0.0.1:port").
+func (e *Embedded) Brokers() []string { return append([]string(nil), e.brokers...) }
+
+// Close stops the broker (persisting state when a data directory is set). Clients still
+// connected see their connections closed. Safe to call more than once.
+func (e *Embedded) Close() error {
+	e.cluster.Close()
+	return nil
+}
+
+// kfakeLogger forwards kfake's messages to slog at Debug (errors at Warn).
+type kfakeLogger struct{ l *slog.Logger }
+
+func (k kfakeLogger) Logf(level kfake.LogLevel, format string, args ...any) {
+	lvl := slog.LevelDebug
+	switch level {
+	case kfake.LogLevelError:
+		lvl = slog.LevelWarn
+	case kfake.LogLevelNone:
+		return
+	}
+	if k.l.Enabled(context.Background(), lvl) {
+		k.l.Log(context.Background(), lvl, fmt.Sprintf(format, args...), "component", "kfake")
+	}
+}
