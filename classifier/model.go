@@ -1,0 +1,564 @@
+package classifier
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/langnghe/langnghe/models"
+	"github.com/langnghe/langnghe/post"
+)
+
+// Model classifies the text of one post. The classify stage calls Analyze once per post,
+// from several goroutines at once; it never fails: empty or garbage text gives
+// neutral/clean with score 0.
+type Model interface {
+	Name() string                      // "name@version", written to analysis.model
+	Analyze(text string) post.Analysis // evidence offsets are byte offsets into text
+}
+
+// ErrModelFile marks a model data file that cannot be parsed. Load and LoadDefault wrap
+// it in errors that start with "file:line:".
+var ErrModelFile = errors.New("invalid model file")
+
+// Severity levels of a narrative, lowest first. A narrative at SeverityMedium or above
+// flags the post when it matches.
+var severities = []string{"low", "medium", "high", "critical"}
+
+const flagSeverity = 1 // index of "medium" in severities
+
+// NarrativeInfo describes one narrative of a model, for UIs and alert rules.
+type NarrativeInfo struct {
+	ID        string
+	NameVI    string
+	NameEN    string
+	Severity  string // low, medium, high or critical
+	Threshold float64
+}
+
+// Narratives lists the narratives of m in file-name order, or nil if m does not expose them
+// (models from this package do).
+func Narratives(m Model) []NarrativeInfo {
+	if n, ok := m.(interface{ narrativeInfos() []NarrativeInfo }); ok {
+		return n.narrativeInfos()
+	}
+	return nil
+}
+
+// LoadDefault returns the shipped default model, built from the files embedded in
+// package models ("default@2026.11.1").
+func LoadDefault() (Model, error) {
+	return loadFS(models.FS())
+}
+
+// Load reads a model from dir, laid out like the models/ folder: model.yaml,
+// lexicon/sentiment.tsv, lexicon/toxicity.tsv, optionally lexicon/modifiers.tsv, and
+// narratives/*.yaml. Errors name the file and line and wrap ErrModelFile (bad content)
+// or the fs error (a missing file). The teencode dictionary is part of the normalizer
+// and always the embedded one.
+func Load(dir string) (Model, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("loading model: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("loading model: %s is not a directory", dir)
+	}
+	return loadFS(os.DirFS(dir))
+}
+
+// Groups of terms in the matcher. Sentiment terms, modifiers and toxicity terms are
+// matched independently of each other and of each narrative, so one phrase can count for
+// several of them; within one group the leftmost-longest match wins.
+const (
+	groupSentiment = iota
+	groupModifier
+	groupToxicity
+	groupNarrative0 // narrative i is group groupNarrative0+i
+)
+
+// Modifier kinds and toxicity labels, stored in lexTerm.kind.
+const (
+	kindNone = iota
+	kindNegator
+	kindIntensifier // intensifiers and diminishers work alike; only the factor differs
+	kindOffensive
+	kindHate
+)
+
+// lexTerm is one term of a lexicon or narrative.
+type lexTerm struct {
+	group  int
+	text   string // the term, normalized, as reported in evidence
+	weight float64
+	kind   uint8
+}
+
+// trieNode is a node of a trie over syllables.
+type trieNode struct {
+	next  map[string]*trieNode
+	terms []int32 // indexes into lexModel.terms of the terms ending here
+}
+
+func (n *trieNode) insert(syls []string, term int32) {
+	for _, s := range syls {
+		c := n.next[s]
+		if c == nil {
+			if n.next == nil {
+				n.next = make(map[string]*trieNode)
+			}
+			c = &trieNode{}
+			n.next[s] = c
+		}
+		n = c
+	}
+	n.terms = append(n.terms, term)
+}
+
+// narrativeDef is a parsed narrative.
+type narrativeDef struct {
+	NarrativeInfo
+	severity int
+	examples struct{ match, noMatch []string }
+}
+
+// lexModel is the lexicon model: immutable after loading, so Analyze is safe for
+// concurrent use.
+type lexModel struct {
+	name       string
+	terms      []lexTerm
+	norm       trieNode // every term, by normalized syllables
+	folded     trieNode // terms of two or more syllables, by folded syllables
+	narratives []narrativeDef
+}
+
+func (m *lexModel) Name() string { return m.name }
+
+func (m *lexModel) narrativeInfos() []NarrativeInfo {
+	out := make([]NarrativeInfo, len(m.narratives))
+	for i, n := range m.narratives {
+		out[i] = n.NarrativeInfo
+	}
+	return out
+}
+
+// addTerm registers a term. syllables are the Norm forms of its tokens, with multi-word
+// teencode expansions split, so a term matches exactly what a post's token stream holds.
+func (m *lexModel) addTerm(t lexTerm) error {
+	syls, folded := termSyllables(t.text)
+	if len(syls) == 0 {
+		return fmt.Errorf("term %q has no letters, digits or emoji", t.text)
+	}
+	t.text = strings.Join(syls, " ")
+	id := int32(len(m.terms))
+	m.terms = append(m.terms, t)
+	m.norm.insert(syls, id)
+	// Folded matching only for multi-syllable terms: one folded syllable is too ambiguous
+	// ("ma" would match "mà", "má", "mã").
+	if len(folded) > 1 {
+		m.folded.insert(folded, id)
+	}
+	return nil
+}
+
+func termSyllables(s string) (norm, folded []string) {
+	for _, t := range Tokenize(s) {
+		norm = append(norm, strings.Fields(t.Norm)...)
+		folded = append(folded, strings.Fields(t.Folded)...)
+	}
+	return norm, folded
+}
+
+// syllable is one syllable of the text being analyzed; tok indexes its token (a
+// teencode token such as "mn" yields two syllables with the same tok).
+type syllable struct {
+	norm, folded string
+	tok          int
+}
+
+// match is a term found at syllables [from, to).
+type match struct {
+	term     int32
+	from, to int
+}
+
+// Sentiment and scoring constants. Values are rounded to 3 decimals so output is stable.
+const (
+	negatorWindow     = 2   // a negator within this many syllables before a term flips it
+	intensifierBefore = 2   // "rất tốt", "rất là tốt"
+	intensifierAfter  = 1   // "ngon quá", "đẹp lắm"
+	sentimentScale    = 2.0 // score = tanh(sum / scale)
+	sentimentCut      = 0.2 // |score| at which a post stops being neutral
+	toxicityCut       = 0.5 // noisy-or score at which a post stops being clean
+)
+
+// Analyze implements Model. It never panics on any input.
+func (m *lexModel) Analyze(text string) post.Analysis {
+	a := post.Analysis{
+		Model:      m.name,
+		Sentiment:  post.Label{Label: "neutral"},
+		Toxicity:   post.Label{Label: "clean"},
+		Narratives: []post.Narrative{},
+		Evidence:   []post.Evidence{},
+	}
+	toks := Tokenize(text)
+	if len(toks) == 0 {
+		return a
+	}
+	syls := make([]syllable, 0, len(toks))
+	for i, t := range toks {
+		if strings.IndexByte(t.Norm, ' ') < 0 {
+			syls = append(syls, syllable{t.Norm, t.Folded, i})
+			continue
+		}
+		f := strings.Fields(t.Folded)
+		for j, n := range strings.Fields(t.Norm) {
+			fs := n
+			if j < len(f) {
+				fs = f[j]
+			}
+			syls = append(syls, syllable{n, fs, i})
+		}
+	}
+	matches := m.findMatches(syls)
+	span := func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
+
+	// Sentiment: modifiers act only where they are not part of a sentiment phrase, so the
+	// "chả" of "bún chả" and the "quá" of "quá tải" stay food and overload.
+	covered := make([]bool, len(syls))
+	for _, mt := range matches {
+		if m.terms[mt.term].group == groupSentiment {
+			for i := mt.from; i < mt.to; i++ {
+				covered[i] = true
+			}
+		}
+	}
+	var negAt, intAt []match // free modifiers, in text order
+	for _, mt := range matches {
+		t := m.terms[mt.term]
+		if t.group != groupModifier || covered[mt.from] || covered[mt.to-1] {
+			continue
+		}
+		if t.kind == kindNegator {
+			negAt = append(negAt, mt)
+		} else {
+			intAt = append(intAt, mt)
+		}
+	}
+	var sum float64
+	var tox, hate float64 = 1, 1 // products of (1 - weight), for the noisy-or
+	var toxEvidence []post.Evidence
+	narrRaw := make([]float64, len(m.narratives))
+	narrSeen := make(map[int32]bool)
+	var narrEvidence [][]post.Evidence
+	for _, mt := range matches {
+		t := m.terms[mt.term]
+		start, end := span(mt)
+		switch {
+		case t.weight == 0 || t.group == groupModifier:
+			continue
+		case t.group == groupSentiment:
+			w := t.weight
+			for _, n := range negAt {
+				if n.to <= mt.from && mt.from-n.to < negatorWindow {
+					w *= m.terms[n.term].weight
+					break
+				}
+			}
+			for _, n := range intAt { // the first intensifier or diminisher in reach applies
+				before := n.to <= mt.from && mt.from-n.to < intensifierBefore
+				after := n.from >= mt.to && n.from-mt.to < intensifierAfter
+				if before || after {
+					w *= m.terms[n.term].weight
+					break
+				}
+			}
+			sum += w
+			a.Evidence = append(a.Evidence, post.Evidence{For: "sentiment", Term: t.text, Start: start, End: end})
+		case t.group == groupToxicity:
+			tox *= 1 - t.weight
+			if t.kind == kindHate {
+				hate *= 1 - t.weight
+			}
+			toxEvidence = append(toxEvidence, post.Evidence{For: "toxicity", Term: t.text, Start: start, End: end})
+		default:
+			i := t.group - groupNarrative0
+			if narrEvidence == nil {
+				narrEvidence = make([][]post.Evidence, len(m.narratives))
+			}
+			if t.weight > 0 && !narrSeen[mt.term] { // each distinct term counts once
+				narrSeen[mt.term] = true
+				narrRaw[i] += t.weight
+			}
+			if t.weight > 0 {
+				narrEvidence[i] = append(narrEvidence[i], post.Evidence{For: m.narratives[i].ID, Term: t.text, Start: start, End: end})
+			}
+		}
+	}
+
+	if sum != 0 {
+		score := round3(math.Tanh(sum / sentimentScale))
+		a.Sentiment.Score = score
+		switch {
+		case score >= sentimentCut:
+			a.Sentiment.Label = "positive"
+		case score <= -sentimentCut:
+			a.Sentiment.Label = "negative"
+		}
+	}
+	a.Toxicity.Score = round3(1 - tox)
+	if a.Toxicity.Score >= toxicityCut {
+		a.Toxicity.Label = "offensive"
+		if 1-hate >= toxicityCut {
+			a.Toxicity.Label = "hate"
+		}
+		a.Evidence = append(a.Evidence, toxEvidence...)
+		a.Flagged = true
+	}
+	for i, n := range m.narratives {
+		if narrRaw[i] < n.Threshold || narrRaw[i] == 0 {
+			continue
+		}
+		// 0.5 at the threshold, 0.75 at twice it, approaching 1.
+		a.Narratives = append(a.Narratives, post.Narrative{ID: n.ID, Score: round3(1 - math.Pow(0.5, narrRaw[i]/n.Threshold))})
+		a.Evidence = append(a.Evidence, narrEvidence[i]...)
+		if n.severity >= flagSeverity {
+			a.Flagged = true
+		}
+	}
+	sort.SliceStable(a.Narratives, func(i, j int) bool { return a.Narratives[i].Score > a.Narratives[j].Score })
+	sort.SliceStable(a.Evidence, func(i, j int) bool {
+		if a.Evidence[i].Start != a.Evidence[j].Start {
+			return a.Evidence[i].Start < a.Evidence[j].Start
+		}
+		return a.Evidence[i].For < a.Evidence[j].For
+	})
+	return a
+}
+
+// findMatches returns, for every group, the leftmost-longest non-overlapping matches of
+// its terms, looking both at the normalized and the folded syllables, in text order.
+func (m *lexModel) findMatches(syls []syllable) []match {
+	ngroups := groupNarrative0 + len(m.narratives)
+	nextFree := make([]int, ngroups) // first syllable a new match of the group may use
+	best := make([]match, ngroups)   // longest candidate per group at the current start
+	var touched []int
+	var out []match
+	for i := range syls {
+		touched = touched[:0]
+		consider := func(id int32, to int) {
+			g := m.terms[id].group
+			if i < nextFree[g] {
+				return
+			}
+			b := &best[g]
+			if b.to == 0 {
+				touched = append(touched, g)
+			} else if to <= b.to {
+				return // the normalized match found first wins ties
+			}
+			*b = match{term: id, from: i, to: to}
+		}
+		n := &m.norm
+		for j := i; j < len(syls); j++ {
+			if n = n.next[syls[j].norm]; n == nil {
+				break
+			}
+			for _, id := range n.terms {
+				consider(id, j+1)
+			}
+		}
+		n = &m.folded
+		for j := i; j < len(syls); j++ {
+			if n = n.next[syls[j].folded]; n == nil {
+				break
+			}
+			for _, id := range n.terms {
+				consider(id, j+1)
+			}
+		}
+		for _, g := range touched {
+			out = append(out, best[g])
+			nextFree[g] = best[g].to
+			best[g] = match{}
+		}
+	}
+	return out
+}
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// --- loading
+
+// loadFS builds a model from the layout described at Load.
+func loadFS(fsys fs.FS) (Model, error) {
+	m := &lexModel{}
+	var err error
+	if m.name, err = loadManifest(fsys, "model.yaml"); err != nil {
+		return nil, err
+	}
+	if err := m.loadSentiment(fsys, "lexicon/sentiment.tsv"); err != nil {
+		return nil, err
+	}
+	if err := m.loadModifiers(fsys, "lexicon/modifiers.tsv"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := m.loadToxicity(fsys, "lexicon/toxicity.tsv"); err != nil {
+		return nil, err
+	}
+	files, err := fs.Glob(fsys, "narratives/*.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("listing narratives: %w", err)
+	}
+	slices.Sort(files)
+	seen := map[string]string{}
+	for _, f := range files {
+		n, err := parseNarrative(fsys, f)
+		if err != nil {
+			return nil, err
+		}
+		if prev, dup := seen[n.def.ID]; dup {
+			return nil, fmt.Errorf("%s: %w: narrative id %q already defined in %s", f, ErrModelFile, n.def.ID, prev)
+		}
+		seen[n.def.ID] = f
+		group := groupNarrative0 + len(m.narratives)
+		m.narratives = append(m.narratives, n.def)
+		for _, t := range n.terms {
+			t.term.group = group
+			if err := m.addTerm(t.term); err != nil {
+				return nil, fmt.Errorf("%s:%d: %w: %v", f, t.line, ErrModelFile, err)
+			}
+		}
+	}
+	return m, nil
+}
+
+// tsvLines calls fn for each non-comment line of a TSV file with its fields and line
+// number; fn's errors are prefixed with file:line.
+func tsvLines(fsys fs.FS, name string, fn func(fields []string) error) error {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", name, err)
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		fields := strings.Split(line, "\t")
+		for j := range fields {
+			fields[j] = strings.TrimSpace(fields[j])
+		}
+		if err := fn(fields); err != nil {
+			return fmt.Errorf("%s:%d: %w: %v", name, i+1, ErrModelFile, err)
+		}
+	}
+	return nil
+}
+
+func parseWeight(s string, lo, hi float64) (float64, error) {
+	var w float64
+	if _, err := fmt.Sscanf(s, "%g", &w); err != nil || math.IsNaN(w) {
+		return 0, fmt.Errorf("weight %q is not a number", s)
+	}
+	if w < lo || w > hi {
+		return 0, fmt.Errorf("weight %g outside %g..%g", w, lo, hi)
+	}
+	return w, nil
+}
+
+// dupCheck reports a term listed twice in one file, which is always a mistake (which
+// weight would win?).
+type dupCheck map[string]bool
+
+func (d dupCheck) check(term string) error {
+	n, _ := termSyllables(term)
+	key := strings.Join(n, " ")
+	if d[key] {
+		return fmt.Errorf("term %q listed twice", term)
+	}
+	d[key] = true
+	return nil
+}
+
+func (m *lexModel) loadSentiment(fsys fs.FS, name string) error {
+	dup := dupCheck{}
+	return tsvLines(fsys, name, func(f []string) error {
+		if len(f) != 2 {
+			return fmt.Errorf("want term<TAB>weight, got %d fields", len(f))
+		}
+		w, err := parseWeight(f[1], -3, 3)
+		if err != nil {
+			return err
+		}
+		if err := dup.check(f[0]); err != nil {
+			return err
+		}
+		return m.addTerm(lexTerm{group: groupSentiment, text: f[0], weight: w})
+	})
+}
+
+func (m *lexModel) loadModifiers(fsys fs.FS, name string) error {
+	dup := dupCheck{}
+	return tsvLines(fsys, name, func(f []string) error {
+		if len(f) != 3 {
+			return fmt.Errorf("want term<TAB>kind<TAB>factor, got %d fields", len(f))
+		}
+		t := lexTerm{group: groupModifier, text: f[0]}
+		var err error
+		switch f[1] {
+		case "negator":
+			t.kind = kindNegator
+			t.weight, err = parseWeight(f[2], -1, 0)
+		case "intensifier":
+			t.kind = kindIntensifier
+			t.weight, err = parseWeight(f[2], 1, 3)
+		case "diminisher":
+			t.kind = kindIntensifier
+			t.weight, err = parseWeight(f[2], 0, 1)
+		default:
+			return fmt.Errorf("kind %q must be negator, intensifier or diminisher", f[1])
+		}
+		if err != nil {
+			return err
+		}
+		if err := dup.check(f[0]); err != nil {
+			return err
+		}
+		return m.addTerm(t)
+	})
+}
+
+func (m *lexModel) loadToxicity(fsys fs.FS, name string) error {
+	dup := dupCheck{}
+	return tsvLines(fsys, name, func(f []string) error {
+		if len(f) != 3 {
+			return fmt.Errorf("want term<TAB>label<TAB>weight, got %d fields", len(f))
+		}
+		t := lexTerm{group: groupToxicity, text: f[0]}
+		switch f[1] {
+		case "offensive":
+			t.kind = kindOffensive
+		case "hate":
+			t.kind = kindHate
+		default:
+			return fmt.Errorf("label %q must be offensive or hate", f[1])
+		}
+		var err error
+		if t.weight, err = parseWeight(f[2], 0, 1); err != nil {
+			return err
+		}
+		if t.weight == 1 {
+			return errors.New("weight 1 would make the noisy-or certain; use at most 0.99")
+		}
+		if err := dup.check(f[0]); err != nil {
+			return err
+		}
+		return m.addTerm(t)
+	})
+}

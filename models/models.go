@@ -1,0 +1,18 @@
+// Package models holds the data files of the shipped default model (lexicons, narratives,
+// the teencode dictionary) and the demo posts, embedded into the binary so that
+// `langnghe run` works with no files beside it. The classifier package parses them; this
+// package only stores them. The layout is described in model.yaml and README.md.
+package models
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed model.yaml teencode.tsv lexicon/*.tsv narratives/*.yaml demo/*.jsonl
+var files embed.FS
+
+// FS returns the embedded files, rooted at this folder: "model.yaml", "teencode.tsv",
+// "lexicon/sentiment.tsv", "narratives/scam.yaml", "demo/posts.jsonl" and so on.
+// The returned file system is read-only and safe for concurrent use.
+func FS() fs.FS { return files }
