@@ -1,0 +1,469 @@
+// Package bleve is the embedded store.Store: an on-disk bleve index under the data
+// directory, used when no Elasticsearch is configured. It passes the same conformance
+// suite (store/storetest) as store/elasticsearch.
+//
+// Documents hold the Go-folded text (store.FoldedFields) under a plain unicode-word,
+// lowercase analyzer, keyword fields for the filters, published_at as a datetime, and the
+// whole post as stored, unindexed JSON so Search and Get return complete posts.
+package bleve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/store"
+)
+
+const (
+	foldedAnalyzer = "langnghe_folded"
+	fieldPost      = "post" // stored full post JSON, not indexed
+	// mappingVersion is written to the index's internal storage; a later mapping change
+	// bumps it so Open can refuse (or migrate) an index built with an older mapping.
+	mappingVersion = "1"
+	metaKey        = "langnghe_mapping_version"
+)
+
+// Store is the bleve-backed store.Store. It is safe for concurrent use.
+type Store struct {
+	idx bleve.Index
+	dir string
+	log *slog.Logger
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Option configures Open.
+type Option func(*Store)
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
+
+// Open opens the index under dir, creating dir and a new index if there is none yet.
+// An index written with a different mapping version is refused rather than silently
+// queried with the wrong field layout.
+func Open(dir string, opts ...Option) (*Store, error) {
+	s := &Store{dir: dir, log: slog.Default()}
+	for _, o := range opts {
+		o(s)
+	}
+	var idx bleve.Index
+	if _, err := os.Stat(filepath.Join(dir, "index_meta.json")); err == nil {
+		idx, err = bleve.Open(dir)
+		if err != nil {
+			return nil, fmt.Errorf("bleve: open %s: %w", dir, err)
+		}
+		v, err := idx.GetInternal([]byte(metaKey))
+		if err != nil || string(v) != mappingVersion {
+			_ = idx.Close()
+			return nil, fmt.Errorf("bleve: index %s has mapping version %q, this build writes %q; move it away to rebuild", dir, v, mappingVersion)
+		}
+	} else {
+		if err := os.MkdirAll(filepath.Dir(filepath.Clean(dir)), 0o755); err != nil {
+			return nil, fmt.Errorf("bleve: create parent of %s: %w", dir, err)
+		}
+		// bleve.New insists on creating dir itself; an empty existing dir is fine to replace.
+		if entries, err := os.ReadDir(dir); err == nil && len(entries) == 0 {
+			_ = os.Remove(dir)
+		}
+		m, err := indexMapping()
+		if err != nil {
+			return nil, err
+		}
+		idx, err = bleve.New(dir, m)
+		if err != nil {
+			return nil, fmt.Errorf("bleve: create %s: %w", dir, err)
+		}
+		if err := idx.SetInternal([]byte(metaKey), []byte(mappingVersion)); err != nil {
+			_ = idx.Close()
+			return nil, fmt.Errorf("bleve: write mapping version: %w", err)
+		}
+		s.log.Info("created bleve index", "dir", dir)
+	}
+	s.idx = idx
+	return s, nil
+}
+
+func indexMapping() (*mapping.IndexMappingImpl, error) {
+	im := bleve.NewIndexMapping()
+	// Unicode word boundaries and lowercase only: the text is already folded in Go, and
+	// stemming or stop words would make bleve disagree with Elasticsearch's standard analyzer.
+	if err := im.AddCustomAnalyzer(foldedAnalyzer, map[string]any{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []string{lowercase.Name},
+	}); err != nil {
+		return nil, fmt.Errorf("bleve: analyzer: %w", err)
+	}
+	im.DefaultAnalyzer = keyword.Name
+	im.IndexDynamic = false
+	im.StoreDynamic = false
+	im.DocValuesDynamic = false
+
+	text := func() *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = foldedAnalyzer
+		f.Store = false
+		f.IncludeInAll = false
+		f.IncludeTermVectors = false
+		f.DocValues = false
+		return f
+	}
+	kw := func() *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Store = false
+		f.IncludeInAll = false
+		f.IncludeTermVectors = false
+		return f
+	}
+	doc := bleve.NewDocumentStaticMapping()
+	doc.AddFieldMappingsAt(store.FieldTextFolded, text())
+	doc.AddFieldMappingsAt(store.FieldTitleFolded, text())
+	for _, name := range []string{store.FieldPlatform, store.FieldSource, store.FieldSentiment, store.FieldToxicity, store.FieldNarrativeIDs} {
+		doc.AddFieldMappingsAt(name, kw())
+	}
+	flagged := bleve.NewBooleanFieldMapping()
+	flagged.Store = false
+	flagged.IncludeInAll = false
+	doc.AddFieldMappingsAt(store.FieldFlagged, flagged)
+	published := bleve.NewDateTimeFieldMapping()
+	published.Store = false
+	published.IncludeInAll = false
+	doc.AddFieldMappingsAt(store.FieldPublishedAt, published) // DocValues on: sort and facets
+	raw := bleve.NewTextFieldMapping()
+	raw.Index = false
+	raw.Store = true
+	raw.IncludeInAll = false
+	raw.IncludeTermVectors = false
+	raw.DocValues = false
+	doc.AddFieldMappingsAt(fieldPost, raw)
+	im.DefaultMapping = doc
+	return im, nil
+}
+
+// document is what bleve indexes for one post.
+type document struct {
+	TextFolded   string    `json:"text_folded"`
+	TitleFolded  string    `json:"title_folded"`
+	Platform     string    `json:"platform"`
+	Source       string    `json:"source"`
+	Sentiment    string    `json:"sentiment"`
+	Toxicity     string    `json:"toxicity"`
+	NarrativeIDs []string  `json:"narrative_ids"`
+	Flagged      bool      `json:"flagged"`
+	PublishedAt  time.Time `json:"published_at"`
+	Post         string    `json:"post"`
+}
+
+func toDocument(p *post.Post) (*document, error) {
+	raw, err := post.Encode(p)
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	f := store.Fields(p)
+	return &document{
+		TextFolded: f.TextFolded, TitleFolded: f.TitleFolded,
+		Platform: p.Platform, Source: p.Source,
+		Sentiment: f.Sentiment, Toxicity: f.Toxicity, NarrativeIDs: f.NarrativeIDs,
+		Flagged: f.Flagged, PublishedAt: p.PublishedAt.UTC(), Post: string(raw),
+	}, nil
+}
+
+// Index writes posts in one bleve batch. Posts that cannot be stored (nil, no id, no
+// published_at, unencodable) are reported as permanent items of a *store.BatchError and
+// the rest are written. A failing batch (disk, closed index) wraps store.ErrUnavailable.
+func (s *Store) Index(ctx context.Context, posts []*post.Post) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b := s.idx.NewBatch()
+	var bad []store.ItemError
+	for _, p := range posts {
+		id := ""
+		if p != nil {
+			id = p.ID
+		}
+		if err := store.CheckIndexable(p); err != nil {
+			bad = append(bad, store.ItemError{ID: id, Permanent: true, Reason: err.Error()})
+			continue
+		}
+		doc, err := toDocument(p)
+		if err == nil {
+			// A later copy of the same id in one batch replaces the earlier one, as a
+			// redelivered Kafka message would.
+			err = b.Index(p.ID, doc)
+		}
+		if err != nil {
+			bad = append(bad, store.ItemError{ID: id, Permanent: true, Reason: err.Error()})
+		}
+	}
+	if b.Size() > 0 {
+		if err := s.idx.Batch(b); err != nil {
+			return fmt.Errorf("%w: bleve batch of %d: %v", store.ErrUnavailable, b.Size(), err)
+		}
+	}
+	if len(bad) > 0 {
+		return &store.BatchError{Items: bad}
+	}
+	return nil
+}
+
+// DeleteBefore deletes every post published before t (retention) and returns how many.
+func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
+	inclusive := false
+	q := bleve.NewDateRangeInclusiveQuery(time.Time{}, t, nil, &inclusive)
+	q.SetField(store.FieldPublishedAt)
+	deleted := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return deleted, err
+		}
+		req := bleve.NewSearchRequestOptions(q, 1000, 0, false)
+		res, err := s.idx.SearchInContext(ctx, req)
+		if err != nil {
+			return deleted, fmt.Errorf("%w: bleve retention search: %v", store.ErrUnavailable, err)
+		}
+		if len(res.Hits) == 0 {
+			return deleted, nil
+		}
+		b := s.idx.NewBatch()
+		for _, h := range res.Hits {
+			b.Delete(h.ID)
+		}
+		if err := s.idx.Batch(b); err != nil {
+			return deleted, fmt.Errorf("%w: bleve retention delete: %v", store.ErrUnavailable, err)
+		}
+		deleted += len(res.Hits)
+	}
+}
+
+func buildQuery(q store.Query) query.Query {
+	var must []query.Query
+	for _, term := range store.QueryTerms(q.Text) {
+		var either []query.Query
+		for _, field := range []string{store.FieldTextFolded, store.FieldTitleFolded} {
+			m := bleve.NewMatchQuery(term)
+			m.SetField(field)
+			m.Analyzer = foldedAnalyzer
+			m.SetOperator(query.MatchQueryOperatorAnd)
+			either = append(either, m)
+		}
+		must = append(must, bleve.NewDisjunctionQuery(either...))
+	}
+	anyOf := func(field string, values []string) {
+		if len(values) == 0 {
+			return
+		}
+		var qs []query.Query
+		for _, v := range values {
+			tq := bleve.NewTermQuery(v)
+			tq.SetField(field)
+			qs = append(qs, tq)
+		}
+		must = append(must, bleve.NewDisjunctionQuery(qs...))
+	}
+	anyOf(store.FieldPlatform, q.Platforms)
+	anyOf(store.FieldSource, q.Sources)
+	anyOf(store.FieldSentiment, q.Sentiments)
+	anyOf(store.FieldToxicity, q.Toxicities)
+	anyOf(store.FieldNarrativeIDs, q.Narratives)
+	if q.Flagged != nil {
+		bq := bleve.NewBoolFieldQuery(*q.Flagged)
+		bq.SetField(store.FieldFlagged)
+		must = append(must, bq)
+	}
+	if !q.From.IsZero() || !q.To.IsZero() {
+		yes, no := true, false
+		dq := bleve.NewDateRangeInclusiveQuery(q.From, q.To, &yes, &no)
+		dq.SetField(store.FieldPublishedAt)
+		must = append(must, dq)
+	}
+	if len(must) == 0 {
+		return bleve.NewMatchAllQuery()
+	}
+	return bleve.NewConjunctionQuery(must...)
+}
+
+func sortOrder(s store.Sort) []string {
+	switch s {
+	case store.SortOldest:
+		return []string{store.FieldPublishedAt, "_id"}
+	case store.SortRelevance:
+		return []string{"-_score", "-" + store.FieldPublishedAt, "_id"}
+	default:
+		return []string{"-" + store.FieldPublishedAt, "_id"}
+	}
+}
+
+// Search runs q. Hits are sorted by q.Sort with ties broken by id; highlights come from
+// store.Highlights; buckets are date-range facets over store.BucketInterval-wide ranges
+// from the first to the last matching post.
+func (s *Store) Search(ctx context.Context, q store.Query) (*store.Result, error) {
+	q, err := q.Normalized()
+	if err != nil {
+		return nil, err
+	}
+	bq := buildQuery(q)
+	req := bleve.NewSearchRequestOptions(bq, q.Limit, q.Offset, false)
+	req.Fields = []string{fieldPost}
+	req.SortBy(sortOrder(q.Sort))
+	res, err := s.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, s.searchErr(ctx, err)
+	}
+	out := &store.Result{Total: int(res.Total), Hits: make([]store.Hit, 0, len(res.Hits))}
+	for _, h := range res.Hits {
+		p, err := decodeHit(h.Fields)
+		if err != nil {
+			return nil, fmt.Errorf("bleve: hit %s: %w", h.ID, err)
+		}
+		hit := store.Hit{Post: p, Highlights: store.Highlights(p, q.Text)}
+		if q.Sort == store.SortRelevance {
+			hit.Score = h.Score
+		}
+		out.Hits = append(out.Hits, hit)
+	}
+	if q.Interval >= 0 && res.Total > 0 {
+		if err := s.buckets(ctx, bq, q, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) searchErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("%w: bleve search: %v", store.ErrUnavailable, err)
+}
+
+func decodeHit(fields map[string]any) (*post.Post, error) {
+	raw, ok := fields[fieldPost].(string)
+	if !ok {
+		return nil, errors.New("stored post missing")
+	}
+	var p post.Post
+	if err := json.Unmarshal([]byte(raw), &p); err != nil {
+		return nil, fmt.Errorf("decode stored post: %w", err)
+	}
+	return &p, nil
+}
+
+// edge returns the published_at of the first (oldest) or last matching post.
+func (s *Store) edge(ctx context.Context, bq query.Query, oldest bool) (time.Time, error) {
+	req := bleve.NewSearchRequestOptions(bq, 1, 0, false)
+	req.Fields = []string{fieldPost}
+	if oldest {
+		req.SortBy([]string{store.FieldPublishedAt})
+	} else {
+		req.SortBy([]string{"-" + store.FieldPublishedAt})
+	}
+	res, err := s.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return time.Time{}, s.searchErr(ctx, err)
+	}
+	if len(res.Hits) == 0 {
+		return time.Time{}, errors.New("bleve: matches vanished while counting buckets")
+	}
+	p, err := decodeHit(res.Hits[0].Fields)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return p.PublishedAt, nil
+}
+
+// buckets fills out.Buckets: bleve has no date histogram, so it finds the first and last
+// match, lays out one date-range facet per interval between them (store.BucketInterval
+// keeps that at most store.MaxBuckets) and counts in one more search.
+func (s *Store) buckets(ctx context.Context, bq query.Query, q store.Query, out *store.Result) error {
+	first, err := s.edge(ctx, bq, true)
+	if err != nil {
+		return err
+	}
+	last, err := s.edge(ctx, bq, false)
+	if err != nil {
+		return err
+	}
+	d := store.BucketInterval(q, first, last)
+	start := store.BucketStart(first, d)
+	n := int(store.BucketStart(last, d).Sub(start)/d) + 1
+	facet := bleve.NewFacetRequest(store.FieldPublishedAt, n)
+	for i := 0; i < n; i++ {
+		b := start.Add(time.Duration(i) * d)
+		facet.AddDateTimeRange(strconv.Itoa(i), b, b.Add(d))
+	}
+	req := bleve.NewSearchRequestOptions(bq, 0, 0, false)
+	req.AddFacet("buckets", facet)
+	res, err := s.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return s.searchErr(ctx, err)
+	}
+	out.Buckets = make([]store.Bucket, n)
+	for i := range out.Buckets {
+		out.Buckets[i].Start = start.Add(time.Duration(i) * d)
+	}
+	if fr := res.Facets["buckets"]; fr != nil {
+		for _, r := range fr.DateRanges {
+			i, err := strconv.Atoi(r.Name)
+			if err != nil || i < 0 || i >= n {
+				continue
+			}
+			out.Buckets[i].Count = r.Count
+		}
+	}
+	out.Interval = d.String()
+	return nil
+}
+
+// Get returns the post with id, or an error wrapping store.ErrNotFound.
+func (s *Store) Get(ctx context.Context, id string) (*post.Post, error) {
+	req := bleve.NewSearchRequestOptions(bleve.NewDocIDQuery([]string{id}), 1, 0, false)
+	req.Fields = []string{fieldPost}
+	res, err := s.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, s.searchErr(ctx, err)
+	}
+	if len(res.Hits) == 0 {
+		return nil, fmt.Errorf("bleve: %q: %w", id, store.ErrNotFound)
+	}
+	return decodeHit(res.Hits[0].Fields)
+}
+
+// Refresh is a no-op: a bleve batch is searchable as soon as Index returns.
+func (s *Store) Refresh(ctx context.Context) error { return ctx.Err() }
+
+// Ready returns nil while the index is open and readable.
+func (s *Store) Ready(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if _, err := s.idx.DocCount(); err != nil {
+		return fmt.Errorf("%w: bleve: %v", store.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Count returns the number of stored posts.
+func (s *Store) Count() (int, error) {
+	n, err := s.idx.DocCount()
+	return int(n), err
+}
+
+// Close closes the index; the Store must not be used afterwards.
+func (s *Store) Close() error { return s.idx.Close() }
