@@ -190,6 +190,10 @@ func (sc *tokenScanner) word(start, end int) {
 		sc.norm = append(sc.norm[:0], e.norm...)
 		sc.fold = append(sc.fold[:0], e.fold...)
 	}
+	if len(sc.fold) == 0 {
+		// A word of only combining marks folds to nothing; keep it visible and matchable.
+		sc.fold = append(sc.fold, sc.norm...)
+	}
 }
 
 // emoji consumes one emoji with its modifiers, ZWJ sequence or flag pair. The normalized
@@ -386,7 +390,7 @@ func appendOther(dst []byte, seg string) []byte {
 		}
 		return dst
 	}
-	return append(dst, strings.ToLower(norm.NFC.String(seg))...)
+	return append(dst, norm.NFC.String(strings.ToLower(seg))...)
 }
 
 func lowerASCII(c byte) byte {
@@ -500,7 +504,7 @@ func appendSyllable(nb, fb []byte, w string) ([]byte, []byte) {
 		return composeSyllable(nb, fb, ls)
 	}
 	// Generic path for other scripts and unusual marks: allocates, but is rare.
-	n := strings.ToLower(norm.NFC.String(w))
+	n := norm.NFC.String(strings.ToLower(w))
 	nb = append(nb, n...)
 	return nb, appendFolded(fb, n)
 }

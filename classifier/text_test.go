@@ -1,0 +1,208 @@
+package classifier
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+func TestNormalize(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"lowercase", "HÀ NỘI", "hà nội"},
+		{"tone on first vowel of open oa", "hoà", "hòa"},
+		{"already classic oa", "hòa", "hòa"},
+		{"tone on first vowel of open oe", "khoẻ", "khỏe"},
+		{"tone on first vowel of open uy", "thuỷ", "thủy"},
+		{"uppercase new style", "THUỶ", "thủy"},
+		{"closed syllable keeps tone on last vowel", "hoàng", "hoàng"},
+		{"misplaced tone in closed syllable moves", "hòang", "hoàng"},
+		{"triphthong tone in the middle", "hoaì", "hoài"},
+		{"uyu", "khuyủ", "khuỷu"},
+		{"modified vowel takes the tone (ươ → ơ)", "ngừơi", "người"},
+		{"modified vowel takes the tone (uô → ô)", "thúôc", "thuốc"},
+		{"qu onset", "qúy", "quý"},
+		{"gi onset", "gìa", "già"},
+		{"gi alone keeps i", "gì", "gì"},
+		{"NFD input composes", "Vie\u0302\u0323t Nam", "việt nam"},
+		{"NFD with misplaced tone", "hoa\u0300", "hòa"},
+		{"punctuation and spaces kept", "Xin chào, thế giới!", "xin chào, thế giới!"},
+		{"teencode is not expanded by Normalize", "ko", "ko"},
+		{"invalid UTF-8 replaced", "a\xffb", "a\uFFFDb"},
+		{"other scripts lowercased", "Straße ÄRGER", "straße ärger"},
+		{"đ uppercase", "ĐÀ NẴNG", "đà nẵng"},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Normalize(tt.in); got != tt.want {
+				t.Errorf("Normalize(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			if got := Normalize(tt.want); got != tt.want {
+				t.Errorf("Normalize is not idempotent on %q: %q", tt.want, got)
+			}
+			if !norm.NFC.IsNormalString(Normalize(tt.in)) {
+				t.Errorf("Normalize(%q) is not NFC", tt.in)
+			}
+		})
+	}
+}
+
+func TestFold(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Lũ lụt ở Quảng Bình", "lu lut o quang binh"},
+		{"Đường đi", "duong di"},
+		{"hoà / hòa", "hoa / hoa"},
+		{"Nguyễn Thị Ánh", "nguyen thi anh"},
+		{"ăâêôơư", "aaeoou"},
+		{"NFD: Vie\u0302\u0323t", "nfd: viet"},
+		{"café naïve", "cafe naive"},
+	}
+	for _, tt := range tests {
+		if got := Fold(tt.in); got != tt.want {
+			t.Errorf("Fold(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// tok is a compact expectation for Tokenize: the original text, Norm and Folded.
+type tok struct{ orig, norm, folded string }
+
+func TestTokenize(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []tok
+	}{
+		{"syllables with offsets", "Xin chào", []tok{{"Xin", "xin", "xin"}, {"chào", "chào", "chao"}}},
+		{"tone convention in Norm", "Hoà bình", []tok{{"Hoà", "hòa", "hoa"}, {"bình", "bình", "binh"}}},
+		{"teencode không", "ko k hok khum kh", []tok{
+			{"ko", "không", "khong"}, {"k", "không", "khong"}, {"hok", "không", "khong"},
+			{"khum", "không", "khong"}, {"kh", "không", "khong"}}},
+		{"teencode được, gì, với", "Dc đc j vs", []tok{
+			{"Dc", "được", "duoc"}, {"đc", "được", "duoc"}, {"j", "gì", "gi"}, {"vs", "với", "voi"}}},
+		{"multi-syllable expansion keeps one token", "mn ơi bn tiền", []tok{
+			{"mn", "mọi người", "moi nguoi"}, {"ơi", "ơi", "oi"}, {"bn", "bao nhiêu", "bao nhieu"}, {"tiền", "tiền", "tien"}}},
+		{"numbers with units are not teencode", "50k 2kg", []tok{{"50k", "50k", "50k"}, {"2kg", "2kg", "2kg"}}},
+		{"emoticons", "vui :))) =)) :( :D <3 ^^", []tok{
+			{"vui", "vui", "vui"}, {":)))", ":))", ":))"}, {"=))", "=))", "=))"}, {":(", ":(", ":("},
+			{":D", ":d", ":d"}, {"<3", "<3", "<3"}, {"^^", "^^", "^^"}}},
+		{"not emoticons: time, url, comparison, word after colon", "10:30 http://x.vn <30 lưu ý:Dạ", []tok{
+			{"10", "10", "10"}, {"30", "30", "30"}, {"http", "http", "http"}, {"x", "x", "x"},
+			{"vn", "vn", "vn"}, {"30", "30", "30"}, {"lưu", "lưu", "luu"}, {"ý", "ý", "y"}, {"Dạ", "dạ", "da"}}},
+		{"emoji each a token, modifiers dropped", "ngon😋😋 ❤️ 👍🏽", []tok{
+			{"ngon", "ngon", "ngon"}, {"😋", "😋", "😋"}, {"😋", "😋", "😋"}, {"❤️", "❤", "❤"}, {"👍🏽", "👍", "👍"}}},
+		{"ZWJ sequence is one token", "👨\u200d👩\u200d👧 ok", []tok{{"👨\u200d👩\u200d👧", "👨\u200d👩\u200d👧", "👨\u200d👩\u200d👧"}, {"ok", "ok", "ok"}}},
+		{"NFD syllable keeps original offsets", "Vie\u0302\u0323t", []tok{{"Vie\u0302\u0323t", "việt", "viet"}}},
+		{"invalid UTF-8 separates", "ab\xffcd", []tok{{"ab", "ab", "ab"}, {"cd", "cd", "cd"}}},
+		{"punctuation separates", "lũ-lụt, (bão)", []tok{{"lũ", "lũ", "lu"}, {"lụt", "lụt", "lut"}, {"bão", "bão", "bao"}}},
+		{"empty", "", nil},
+		{"only spaces", "  \n\t ", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Tokenize(tt.in)
+			if len(got) != len(tt.want) {
+				t.Fatalf("Tokenize(%q) gave %d tokens %v, want %d", tt.in, len(got), got, len(tt.want))
+			}
+			for i, g := range got {
+				w := tt.want[i]
+				if orig := tt.in[g.Start:g.End]; orig != w.orig || g.Norm != w.norm || g.Folded != w.folded {
+					t.Errorf("token %d = {%q %q %q}, want {%q %q %q}", i, orig, g.Norm, g.Folded, w.orig, w.norm, w.folded)
+				}
+			}
+		})
+	}
+}
+
+func TestFoldedText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Lũ lụt ở Quảng Bình!!", "lu lut o quang binh"},
+		{"lu lut o Quang Binh", "lu lut o quang binh"},
+		{"Mn ơi, ko đi dc", "moi nguoi oi khong di duoc"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := FoldedText(tt.in); got != tt.want {
+			t.Errorf("FoldedText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestTeencodeFileParses keeps a broken models/teencode.tsv from shipping: the normalizer
+// would otherwise silently run without expansions.
+func TestTeencodeFileParses(t *testing.T) {
+	d, err := loadTeencode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d) < 20 {
+		t.Errorf("teencode dictionary has %d entries, want at least 20", len(d))
+	}
+	for _, bad := range []string{"ko", "ko\t", "hai từ\tx", "ko\tkhông\nko\tkhông"} {
+		if _, err := parseTeencode("t.tsv", strings.NewReader(bad)); err == nil {
+			t.Errorf("parseTeencode(%q) succeeded, want an error", bad)
+		}
+	}
+}
+
+// checkTokens asserts the invariants every Tokenize result must keep.
+func checkTokens(t *testing.T, s string, toks []Token) {
+	t.Helper()
+	prev := 0
+	for i, tk := range toks {
+		if tk.Start < prev || tk.End <= tk.Start || tk.End > len(s) {
+			t.Fatalf("token %d has offsets %d..%d (previous end %d, len %d)", i, tk.Start, tk.End, prev, len(s))
+		}
+		if !utf8.ValidString(s[tk.Start:tk.End]) {
+			t.Fatalf("token %d spans invalid UTF-8 %q", i, s[tk.Start:tk.End])
+		}
+		if tk.Norm == "" || tk.Folded == "" || !utf8.ValidString(tk.Norm) || !utf8.ValidString(tk.Folded) {
+			t.Fatalf("token %d has Norm %q Folded %q", i, tk.Norm, tk.Folded)
+		}
+		prev = tk.End
+	}
+}
+
+func FuzzTokenize(f *testing.F) {
+	for _, s := range []string{"Hoà bình", "ko dc j :)) <3", "a\xffb", "Vie\u0302\u0323t", "👨\u200d👩\u200d👧🇻🇳", ":-((( =)", "\u0301a", "<333 ^_^"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		toks := Tokenize(s)
+		checkTokens(t, s, toks)
+		var folded []string
+		for _, tk := range toks {
+			folded = append(folded, tk.Folded)
+		}
+		if got := FoldedText(s); got != strings.Join(folded, " ") {
+			t.Fatalf("FoldedText(%q) = %q, tokens give %q", s, got, strings.Join(folded, " "))
+		}
+		n := Normalize(s)
+		if !utf8.ValidString(n) || Normalize(n) != n {
+			t.Fatalf("Normalize(%q) = %q is not valid and idempotent (%q)", s, n, Normalize(n))
+		}
+	})
+}
+
+var benchText = strings.Repeat("Mn ơi, lũ lụt ở Quảng Bình nước ngập tới mái nhà rồi, ko ai đi dc đâu :(( "+
+	"Hoà bình và thuỷ lợi, khoẻ không? Giá rau hôm nay tăng quá 😢 ", 8)
+
+func BenchmarkTokenize(b *testing.B) {
+	b.SetBytes(int64(len(benchText)))
+	b.ReportAllocs()
+	for b.Loop() {
+		Tokenize(benchText)
+	}
+}
+
+func BenchmarkFoldedText(b *testing.B) {
+	b.SetBytes(int64(len(benchText)))
+	b.ReportAllocs()
+	for b.Loop() {
+		FoldedText(benchText)
+	}
+}
