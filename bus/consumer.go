@@ -124,6 +124,24 @@ func WithSessionTimeout(d time.Duration) ConsumerOption {
 	return func(c *consumerConfig) { c.sessionTimeout = d }
 }
 
+// WithFetchMaxWait sets kafka-go's ReaderConfig.MaxWait (default 1.5s). kafka-go uses it as
+// the read deadline of a fetch and asks the broker to hold an idle fetch for less: d-1s when
+// d >= 1s, else 3d/4. So 1.5s means "the broker answers an idle fetch after 0.5s, and may be
+// up to 1s late before the client calls it an i/o timeout and reconnects". Smaller values
+// leave a loaded broker too little slack (250ms leaves 62ms; we saw reconnect storms on a busy
+// Kafka 4 host), exactly 1s makes the broker wait 0 (a busy poll, so it becomes 1.5s), and
+// larger values delay Close, which waits for the in-flight fetch, by up to d-1s.
+func WithFetchMaxWait(d time.Duration) ConsumerOption {
+	return func(c *consumerConfig) {
+		if d == time.Second {
+			d = 1500 * time.Millisecond
+		}
+		if d > 0 {
+			c.fetchMaxWait = d
+		}
+	}
+}
+
 // NewConsumer returns a consumer of topic in consumer group group for the named stage
 // (used in metrics, logs and the DLQ stage header). It connects when Run is called.
 func NewConsumer(brokers []string, group, topic, stage string, process Processor, opts ...ConsumerOption) *Consumer {
@@ -136,10 +154,8 @@ func NewConsumer(brokers []string, group, topic, stage string, process Processor
 		backoffMax:     30 * time.Second,
 		clientID:       "langnghe-" + stage,
 		sessionTimeout: 10 * time.Second,
-		// Broker-side long-poll of one fetch. kafka-go's default of 10s makes Close and
-		// rebalances wait that long; 250ms costs an idle request per partition reader
-		// four times a second, which is nothing.
-		fetchMaxWait: 250 * time.Millisecond,
+		// See WithFetchMaxWait for why 1.5s and not kafka-go's 10s.
+		fetchMaxWait: 1500 * time.Millisecond,
 		closeTimeout: time.Second,
 	}
 	for _, o := range opts {
