@@ -321,7 +321,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		a.Flagged = true
 	}
 	for i, n := range m.narratives {
-		if narrRaw[i] < n.Threshold || narrRaw[i] == 0 {
+		if narrRaw[i] < n.Threshold-1e-9 || narrRaw[i] == 0 { // tolerate 0.4+0.6 rounding
 			continue
 		}
 		// 0.5 at the threshold, 0.75 at twice it, approaching 1.

@@ -1,0 +1,460 @@
+package classifier
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/langnghe/langnghe/models"
+	"github.com/langnghe/langnghe/post"
+)
+
+func defaultModel(t testing.TB) Model {
+	t.Helper()
+	m, err := LoadDefault()
+	if err != nil {
+		t.Fatalf("LoadDefault: %v", err)
+	}
+	return m
+}
+
+func TestDefaultModelName(t *testing.T) {
+	if got := defaultModel(t).Name(); got != "default@2026.11.1" {
+		t.Errorf("Name() = %q, want default@2026.11.1", got)
+	}
+}
+
+func TestSentiment(t *testing.T) {
+	m := defaultModel(t)
+	tests := []struct {
+		name  string
+		text  string
+		label string
+	}{
+		{"positive word", "Món này ngon", "positive"},
+		{"negative word", "Phục vụ tệ", "negative"},
+		{"negation flips positive", "Món này không ngon", "negative"},
+		{"teencode negation flips", "Món này ko ngon", "negative"},
+		{"negation two syllables back", "Chẳng thấy vui gì cả", "negative"},
+		{"chưa flips", "Chưa hài lòng với dịch vụ", "negative"},
+		{"negation flips negative", "Quán này không tệ", "positive"},
+		{"food named chả is not negation", "Bún chả ngon", "positive"},
+		{"không khí is air, not negation", "Không khí trong lành, dễ chịu", "positive"},
+		{"quá tải is a phrase, not an intensifier", "Bệnh viện quá tải", "negative"},
+		{"emoticon", "Hôm nay đi chơi :))", "positive"},
+		{"sad emoticon", "Thi trượt rồi :((", "negative"},
+		{"emoji", "😡😡", "negative"},
+		{"folded multi-syllable term", "giao vien nhiet tinh, de hieu", "positive"},
+		{"no sentiment words", "Tôi đi chợ mua rau", "neutral"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := m.Analyze(tt.text)
+			if a.Sentiment.Label != tt.label {
+				t.Errorf("Analyze(%q).Sentiment = %+v, want %s (evidence %+v)", tt.text, a.Sentiment, tt.label, a.Evidence)
+			}
+			if a.Sentiment.Score < -1 || a.Sentiment.Score > 1 {
+				t.Errorf("score %v outside -1..1", a.Sentiment.Score)
+			}
+		})
+	}
+}
+
+func TestIntensifiersScale(t *testing.T) {
+	m := defaultModel(t)
+	tests := []struct {
+		stronger, weaker string
+	}{
+		{"Đồ ăn rất ngon", "Đồ ăn ngon"},
+		{"Đồ ăn ngon quá", "Đồ ăn ngon"},
+		{"Đồ ăn ngon lắm", "Đồ ăn ngon"},
+		{"Phim chán quá", "Phim chán"},
+		{"Đồ ăn ngon", "Đồ ăn hơi ngon"},
+	}
+	for _, tt := range tests {
+		s, w := m.Analyze(tt.stronger).Sentiment.Score, m.Analyze(tt.weaker).Sentiment.Score
+		if abs(s) <= abs(w) {
+			t.Errorf("|score(%q)| = %v, want more than |score(%q)| = %v", tt.stronger, s, tt.weaker, w)
+		}
+		if s*w <= 0 {
+			t.Errorf("%q (%v) and %q (%v) should have the same sign", tt.stronger, s, tt.weaker, w)
+		}
+	}
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func TestToxicity(t *testing.T) {
+	m := defaultModel(t)
+	tests := []struct{ text, label string }{
+		{"Chúc mọi người cuối tuần vui vẻ", "clean"},
+		{"Tao với mày đi ăn phở đi", "clean"}, // rude pronouns alone stay below the threshold
+		{"Thằng ngu này nói gì vậy", "offensive"},
+		{"dm cái quán này phục vụ như cc", "offensive"},
+		{"Bọn bê đê cút hết đi", "hate"},
+		{"Con chó nhà tôi rất khôn", "clean"},
+		{"Cán bộ phường làm việc chậm quá, tôi rất bức xúc", "clean"}, // criticism is not toxic
+	}
+	for _, tt := range tests {
+		a := m.Analyze(tt.text)
+		if a.Toxicity.Label != tt.label {
+			t.Errorf("Analyze(%q).Toxicity = %+v, want %s (evidence %+v)", tt.text, a.Toxicity, tt.label, a.Evidence)
+		}
+		if wantFlag := tt.label != "clean"; wantFlag && !a.Flagged {
+			t.Errorf("Analyze(%q) toxic but not flagged", tt.text)
+		}
+	}
+}
+
+func TestEvidenceOffsets(t *testing.T) {
+	m := defaultModel(t)
+	tests := []struct {
+		text     string
+		forLabel string
+		term     string
+		original string // text[start:end]
+	}{
+		{"Cảnh báo: họ bắt chuyển khoản trước rồi chặn số", "scam", "chuyển khoản trước", "chuyển khoản trước"},
+		{"canh bao: ho bat chuyen khoan truoc roi chan so", "scam", "chuyển khoản trước", "chuyen khoan truoc"},
+		{"Lũ   lụt ở Huế", "disaster", "lũ lụt", "Lũ   lụt"},
+		{"Hoà bình, món này ngon", "sentiment", "ngon", "ngon"},
+		{"Vie\u0302\u0323c nhe\u0323 lương cao", "scam", "việc nhẹ lương cao", "Vie\u0302\u0323c nhe\u0323 lương cao"},
+		{"mn ơi ko ngon đâu", "sentiment", "ngon", "ngon"},
+		{"ai cũng bảo 😍 quá", "sentiment", "😍", "😍"},
+	}
+	for _, tt := range tests {
+		a := m.Analyze(tt.text)
+		found := false
+		for _, e := range a.Evidence {
+			if e.For == tt.forLabel && e.Term == tt.term {
+				found = true
+				if got := tt.text[e.Start:e.End]; got != tt.original {
+					t.Errorf("evidence %q in %q spans %q, want %q", e.Term, tt.text, got, tt.original)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("Analyze(%q): no evidence for %s %q in %+v", tt.text, tt.forLabel, tt.term, a.Evidence)
+		}
+	}
+}
+
+// TestFoldedMatchesNeedTwoSyllables: one syllable typed without diacritics is too
+// ambiguous to match a lexicon term ("ma" is not "mà", "lu" is not "lũ").
+func TestFoldedMatchesNeedTwoSyllables(t *testing.T) {
+	m := defaultModel(t)
+	for _, text := range []string{"lu", "bao", "ngap", "lua"} {
+		a := m.Analyze(text)
+		if len(a.Narratives) != 0 || len(a.Evidence) != 0 {
+			t.Errorf("Analyze(%q) = %+v, want no matches", text, a)
+		}
+	}
+}
+
+// TestAnalyzeNeverFails: the classify stage has no error path, so every input must give
+// a valid analysis.
+func TestAnalyzeNeverFails(t *testing.T) {
+	m := defaultModel(t)
+	big := strings.Repeat("Lũ lụt ở Quảng Bình, ko ai cứu trợ :(( lừa đảo chuyển khoản trước 😡 ", 1<<20/80)
+	tests := map[string]string{
+		"empty":        "",
+		"spaces":       " \n\t ",
+		"invalid utf8": "\xff\xfe\xfd lũ \xc3",
+		"emoji only":   "😂😂😂👍🏽❤️🇻🇳",
+		"emoticons":    ":)) :( <3 ^^",
+		"punctuation":  "!!!???...---",
+		"1 MB":         big,
+		"nul bytes":    "a\x00b\x00",
+		"lone marks":   "\u0301\u0323\u0309",
+	}
+	for name, text := range tests {
+		t.Run(name, func(t *testing.T) {
+			a := m.Analyze(text)
+			p := post.Post{Schema: 1, ID: "rss:t:1", Platform: "rss", Source: "t", Text: text,
+				PublishedAt: mustTime(t), Analysis: &a}
+			if err := p.Validate(); err != nil {
+				t.Fatalf("analysis of %s input is invalid: %v", name, err)
+			}
+			if a.Model != m.Name() || a.Narratives == nil || a.Evidence == nil {
+				t.Errorf("analysis = %+v, want model name and non-nil slices", a)
+			}
+		})
+	}
+	if a := m.Analyze(""); a.Sentiment != (post.Label{Label: "neutral"}) || a.Toxicity != (post.Label{Label: "clean"}) || a.Flagged {
+		t.Errorf("empty text = %+v, want neutral/clean with score 0, not flagged", a)
+	}
+}
+
+func TestAnalyzeConcurrent(t *testing.T) {
+	m := defaultModel(t)
+	texts := []string{"Lũ lụt ở Huế", "ko ngon", "chuyển khoản trước", "thằng ngu"}
+	want := make([]post.Analysis, len(texts))
+	for i, s := range texts {
+		want[i] = m.Analyze(s)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Go(func() {
+			for i := 0; i < 200; i++ {
+				k := (g + i) % len(texts)
+				if got := m.Analyze(texts[k]); got.Sentiment != want[k].Sentiment || len(got.Evidence) != len(want[k].Evidence) {
+					t.Errorf("concurrent Analyze(%q) = %+v, want %+v", texts[k], got, want[k])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestNarrativeExamples runs the examples each narrative file carries: the files document
+// themselves, and an edit that breaks an example fails here.
+func TestNarrativeExamples(t *testing.T) {
+	m := defaultModel(t).(*lexModel)
+	if len(m.narratives) < 5 {
+		t.Fatalf("default model has %d narratives, want at least 5", len(m.narratives))
+	}
+	for _, n := range m.narratives {
+		if len(n.examples.match) == 0 || len(n.examples.noMatch) == 0 {
+			t.Errorf("narrative %s has no match or no_match examples", n.ID)
+		}
+		for _, text := range n.examples.match {
+			t.Run(n.ID+"/match/"+text, func(t *testing.T) {
+				if a := m.Analyze(text); !hasNarrative(a, n.ID) {
+					t.Errorf("%s does not match %q; got %+v, evidence %+v", n.ID, text, a.Narratives, a.Evidence)
+				} else if wantFlag := n.severity >= flagSeverity; wantFlag && !a.Flagged {
+					t.Errorf("%s (severity %s) matched %q without flagging it", n.ID, n.Severity, text)
+				}
+			})
+		}
+		for _, text := range n.examples.noMatch {
+			t.Run(n.ID+"/no_match/"+text, func(t *testing.T) {
+				if a := m.Analyze(text); hasNarrative(a, n.ID) {
+					t.Errorf("%s matches %q; evidence %+v", n.ID, text, a.Evidence)
+				}
+			})
+		}
+	}
+}
+
+func hasNarrative(a post.Analysis, id string) bool {
+	return slices.ContainsFunc(a.Narratives, func(n post.Narrative) bool { return n.ID == id })
+}
+
+func TestNarrativesInfo(t *testing.T) {
+	infos := Narratives(defaultModel(t))
+	var ids []string
+	for _, n := range infos {
+		ids = append(ids, n.ID)
+		if n.NameVI == "" || n.NameEN == "" || n.Threshold <= 0 {
+			t.Errorf("incomplete narrative info %+v", n)
+		}
+	}
+	want := []string{"disaster", "hate_harassment", "health_misinfo", "public_service_complaint", "scam"}
+	if !slices.Equal(ids, want) {
+		t.Errorf("narratives = %v, want %v", ids, want)
+	}
+}
+
+// TestPublicServiceComplaintDoesNotFlag: complaints are a category analysts follow, not
+// a threat, so on their own they must not flag a post.
+func TestPublicServiceComplaintDoesNotFlag(t *testing.T) {
+	a := defaultModel(t).Analyze("Lên phường làm giấy tờ mà chờ cả ngày, thủ tục hành chính rườm rà")
+	if !hasNarrative(a, "public_service_complaint") || a.Flagged {
+		t.Errorf("got narratives %+v flagged %v, want public_service_complaint and not flagged", a.Narratives, a.Flagged)
+	}
+}
+
+// copyModelDir copies the embedded model to a temporary directory, so a test can break
+// one file and check the error Load reports.
+func copyModelDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	err := fs.WalkDir(models.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, ".go") {
+			return err
+		}
+		b, err := fs.ReadFile(models.FS(), p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, p), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestLoadDirectory(t *testing.T) {
+	dir := copyModelDir(t)
+	m, err := Load(dir)
+	if err != nil {
+		t.Fatalf("Load(copy of default) = %v", err)
+	}
+	text := "Lũ lụt ở Quảng Bình, lừa đảo chuyển khoản trước"
+	if got, want := m.Analyze(text), defaultModel(t).Analyze(text); !slices.Equal(got.Evidence, want.Evidence) {
+		t.Errorf("directory model and embedded model disagree:\n%+v\n%+v", got, want)
+	}
+}
+
+func TestLoadErrorsNameFileAndLine(t *testing.T) {
+	tests := []struct {
+		name    string
+		file    string
+		content string
+		want    string // substring of the error
+	}{
+		{"bad sentiment weight", "lexicon/sentiment.tsv", "# c\ntốt\t1\nxấu\tabc\n", "lexicon/sentiment.tsv:3:"},
+		{"sentiment weight out of range", "lexicon/sentiment.tsv", "tốt\t9\n", "lexicon/sentiment.tsv:1:"},
+		{"duplicate term in another tone style", "lexicon/sentiment.tsv", "hòa\t1\nhoà\t1\n", "lexicon/sentiment.tsv:2:"},
+		{"toxicity label", "lexicon/toxicity.tsv", "ngu\trude\t0.5\n", "lexicon/toxicity.tsv:1:"},
+		{"modifier kind", "lexicon/modifiers.tsv", "rất\tbooster\t1.5\n", "lexicon/modifiers.tsv:1:"},
+		{"narrative severity", "narratives/scam.yaml", "id: scam\nname_vi: a\nname_en: b\nseverity: extreme\nthreshold: 1\nterms:\n  - weight: 1\n    any: [lừa]\n", "narratives/scam.yaml:4:"},
+		{"narrative unknown key", "narratives/scam.yaml", "id: scam\nname_vi: a\nname_en: b\nseverity: low\ntreshold: 1\n", "line 5"},
+		{"narrative empty term", "narratives/scam.yaml", "id: scam\nname_vi: a\nname_en: b\nseverity: low\nthreshold: 1\nterms:\n  - weight: 1\n    any:\n      - lừa\n      - \"!!\"\n", "narratives/scam.yaml:10:"},
+		{"manifest", "model.yaml", "name: x\n", "model.yaml:1:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := copyModelDir(t)
+			if err := os.WriteFile(filepath.Join(dir, tt.file), []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(dir)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ErrModelFile) {
+				t.Errorf("Load error = %v, want one containing %q and wrapping ErrModelFile", err, tt.want)
+			}
+		})
+	}
+	t.Run("missing file", func(t *testing.T) {
+		dir := copyModelDir(t)
+		os.Remove(filepath.Join(dir, "lexicon", "toxicity.tsv"))
+		if _, err := Load(dir); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "toxicity.tsv") {
+			t.Errorf("Load error = %v, want a not-exist error naming toxicity.tsv", err)
+		}
+	})
+	t.Run("not a directory", func(t *testing.T) {
+		if _, err := Load(filepath.Join(t.TempDir(), "nope")); err == nil {
+			t.Error("Load of a missing directory succeeded")
+		}
+	})
+}
+
+// demoPosts decodes every line of models/demo/posts.jsonl with post.Decode.
+func demoPosts(t testing.TB) []*post.Post {
+	t.Helper()
+	data, err := fs.ReadFile(models.FS(), "demo/posts.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var posts []*post.Post
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		p, err := post.Decode(sc.Bytes())
+		if err != nil {
+			t.Fatalf("demo/posts.jsonl:%d: %v", line, err)
+		}
+		posts = append(posts, p)
+	}
+	return posts
+}
+
+func TestDemoPosts(t *testing.T) {
+	posts := demoPosts(t)
+	if len(posts) < 180 {
+		t.Fatalf("%d demo posts, want about 200", len(posts))
+	}
+	m := defaultModel(t)
+	ids := map[string]bool{}
+	counts := map[string]int{}
+	platforms := map[string]int{}
+	authors := map[string]bool{}
+	luLut := 0
+	for _, p := range posts {
+		if ids[p.ID] {
+			t.Errorf("duplicate id %s", p.ID)
+		}
+		ids[p.ID] = true
+		platforms[p.Platform]++
+		authors[p.Author.ID] = true
+		if p.Analysis != nil {
+			t.Errorf("%s: demo posts carry text only, no analysis", p.ID)
+		}
+		if p.PublishedAt.Before(mustParse("2026-11-06T00:00:00Z")) || !p.PublishedAt.Before(mustParse("2026-11-20T00:00:00Z")) {
+			t.Errorf("%s: published_at %v outside the 14 days before 2026-11-20", p.ID, p.PublishedAt)
+		}
+		if p.FetchedAt.Before(p.PublishedAt) {
+			t.Errorf("%s: fetched before published", p.ID)
+		}
+		a := m.Analyze(p.Text)
+		for _, n := range a.Narratives {
+			counts[n.ID]++
+		}
+		if a.Toxicity.Label != "clean" {
+			counts["toxic"]++
+		}
+		if strings.Contains(" "+FoldedText(p.Text)+" ", " lu lut ") {
+			luLut++
+		}
+	}
+	t.Logf("narrative counts %v, platforms %v, %d authors, %d posts with \"lu lut\"", counts, platforms, len(authors), luLut)
+	for id, min := range map[string]int{"scam": 20, "disaster": 20, "public_service_complaint": 20, "health_misinfo": 10, "hate_harassment": 5} {
+		if counts[id] < min {
+			t.Errorf("narrative %s matches %d demo posts, want at least %d", id, counts[id], min)
+		}
+	}
+	if luLut < 10 {
+		t.Errorf("folded search for \"lu lut\" finds %d posts, want at least 10", luLut)
+	}
+	if len(platforms) != 4 || len(authors) < 20 {
+		t.Errorf("platforms %v and %d authors: want all four platforms and a few dozen authors", platforms, len(authors))
+	}
+}
+
+func BenchmarkAnalyze(b *testing.B) {
+	m := defaultModel(b)
+	posts := demoPosts(b)
+	var bytes int64
+	for _, p := range posts {
+		bytes += int64(len(p.Text))
+	}
+	b.SetBytes(bytes / int64(len(posts)))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		m.Analyze(posts[i%len(posts)].Text)
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "posts/s")
+}
+
+func mustParse(s string) time.Time {
+	ts, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return ts
+}
+
+func mustTime(t *testing.T) time.Time {
+	t.Helper()
+	return mustParse("2026-11-19T10:00:00Z")
+}
