@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -47,14 +48,26 @@ func samplePostJSON(i, size int) []byte {
 // messages published synchronously (8 concurrent publishers, 100 messages per call) and
 // consumed by one Consumer (batches of 500) with a no-op Processor and real commits.
 func BenchmarkProduceConsume(b *testing.B) {
-	ctx, cancel := context.WithCancel(b.Context())
-	defer cancel()
-	e, err := StartEmbedded(ctx, WithEmbeddedLogger(testLogger(b)))
+	e, err := StartEmbedded(b.Context(), WithEmbeddedLogger(testLogger(b)))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer e.Close()
-	brokers := e.Brokers()
+	benchProduceConsume(b, e.Brokers())
+}
+
+// BenchmarkProduceConsumeRealKafka is the same against LANGNGHE_TEST_KAFKA.
+func BenchmarkProduceConsumeRealKafka(b *testing.B) {
+	env := os.Getenv("LANGNGHE_TEST_KAFKA")
+	if env == "" {
+		b.Skip("set LANGNGHE_TEST_KAFKA=127.0.0.1:19092 (testinfra/kafka.sh) to benchmark real Kafka")
+	}
+	benchProduceConsume(b, strings.Split(env, ","))
+}
+
+func benchProduceConsume(b *testing.B, brokers []string) {
+	ctx, cancel := context.WithCancel(b.Context())
+	defer cancel()
 	topic := newTopic(b, brokers, 3)
 	values := make([][]byte, 256)
 	for i := range values {
