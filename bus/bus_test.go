@@ -52,6 +52,7 @@ func TestBusRealKafka(t *testing.T) {
 func testBus(t *testing.T, brokers []string) {
 	t.Run("Ping", func(t *testing.T) { testPing(t, brokers) })
 	t.Run("EnsureTopicsIdempotent", func(t *testing.T) { testEnsureTopics(t, brokers) })
+	t.Run("SinglePublishLatency", func(t *testing.T) { testSinglePublishLatency(t, brokers) })
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, brokers) })
 	t.Run("DeadLetter", func(t *testing.T) { testDeadLetter(t, brokers) })
 	t.Run("TransientRetry", func(t *testing.T) { testTransientRetry(t, brokers) })
@@ -111,6 +112,31 @@ func testEnsureTopics(t *testing.T, brokers []string) {
 	// The default pipeline topics exist on any broker the suite runs against after this.
 	if err := EnsureTopics(ctx, brokers, DefaultTopics(3, 1)...); err != nil {
 		t.Fatalf("EnsureTopics(DefaultTopics): %v", err)
+	}
+}
+
+// testSinglePublishLatency: a lone post is not held back for batching (kafka-go's default
+// BatchTimeout is 1s); Publish returns after the acks within a few milliseconds.
+func testSinglePublishLatency(t *testing.T, brokers []string) {
+	topic := newTopic(t, brokers, 3)
+	p := NewProducer(brokers, WithProducerLogger(testLogger(t)))
+	defer p.Close()
+	// The first call pays for connections and metadata.
+	if err := p.Publish(t.Context(), topic, Message{Key: []byte("warm-up")}); err != nil {
+		t.Fatal(err)
+	}
+	var lat []time.Duration
+	for i := range 21 {
+		start := time.Now()
+		if err := p.Publish(t.Context(), topic, Message{Key: []byte("k" + strconv.Itoa(i)), Value: []byte("v")}); err != nil {
+			t.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	slices.Sort(lat)
+	t.Logf("single Publish latency: min %s, median %s, max %s", lat[0], lat[len(lat)/2], lat[len(lat)-1])
+	if med := lat[len(lat)/2]; med > 200*time.Millisecond {
+		t.Errorf("median single Publish latency %s, want well under 200ms", med)
 	}
 }
 
