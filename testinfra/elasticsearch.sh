@@ -13,8 +13,12 @@
 #
 # Environment: LANGNGHE_ES_VERSION (default 8.19.21), LANGNGHE_ES_PORT,
 # LANGNGHE_ES_TRANSPORT_PORT, LANGNGHE_ES_HEAP (default 1g), LANGNGHE_ES_TIMEOUT (seconds,
-# default 180), LANGNGHE_ES_ZIP (use this local copy of the zip instead of downloading; it is
-# checked against Maven Central's sha1 when that is reachable).
+# default 300), LANGNGHE_ES_ZIP (use this local copy of the zip instead of downloading; it is
+# checked against Maven Central's sha1 when that is reachable), LANGNGHE_ES_SECURITY=1 (users on:
+# elastic/$LANGNGHE_ES_PASSWORD, default password langnghe-test; plain HTTP), LANGNGHE_ES_SECURITY=tls
+# (the same over HTTPS with a self-signed certificate in <state>/config/certs/http.crt),
+# LANGNGHE_ES_EXTRA_CONFIG (a YAML file appended to the generated elasticsearch.yml; files it
+# names, e.g. certificates, must sit in the state's config/ directory).
 set -euo pipefail
 TI_NAME=elasticsearch
 # shellcheck source=testinfra/lib.sh
@@ -24,9 +28,22 @@ ES_VERSION="${LANGNGHE_ES_VERSION:-8.19.21}"
 PORT="${LANGNGHE_ES_PORT:-19200}"
 TPORT="${LANGNGHE_ES_TRANSPORT_PORT:-$((PORT + 100))}"
 HEAP="${LANGNGHE_ES_HEAP:-1g}"
-TIMEOUT="${LANGNGHE_ES_TIMEOUT:-180}"
+TIMEOUT="${LANGNGHE_ES_TIMEOUT:-300}"
 DIR="$TI_STATE/elasticsearch"
 [[ "$PORT" == 19200 ]] || DIR="$TI_STATE/elasticsearch-$PORT"
+SECURITY="${LANGNGHE_ES_SECURITY:-0}"
+ES_PASSWORD="${LANGNGHE_ES_PASSWORD:-langnghe-test}"
+AUTH=()
+SCHEME=http
+case "$SECURITY" in
+0 | "") SECURITY=0 ;;
+1) AUTH=(-u "elastic:$ES_PASSWORD") ;;
+tls)
+	SCHEME=https
+	AUTH=(-u "elastic:$ES_PASSWORD" --cacert "$DIR/config/certs/http.crt")
+	;;
+*) ti_die "LANGNGHE_ES_SECURITY must be 0, 1 or tls" ;;
+esac
 ES_URL_PATH="org/elasticsearch/distribution/integ-test-zip/elasticsearch/$ES_VERSION/elasticsearch-$ES_VERSION.zip"
 
 # Elasticsearch refuses to run as root. When this script runs as root (containers, some CI),
@@ -94,6 +111,12 @@ write_config() {
 	mkdir -p "$DIR/config" "$DIR/data" "$DIR/logs" "$DIR/tmp"
 	# The distribution's jvm.options and log4j2.properties, our own elasticsearch.yml.
 	cp -f "$ES_HOME/config/jvm.options" "$ES_HOME/config/log4j2.properties" "$DIR/config/"
+	# File realm and file roles (only used with LANGNGHE_ES_SECURITY=1; kept if present so users
+	# added with bin/elasticsearch-users survive a restart).
+	local f
+	for f in users users_roles roles.yml role_mapping.yml; do
+		[[ -e "$DIR/config/$f" ]] || cp "$ES_HOME/config/$f" "$DIR/config/"
+	done
 	mkdir -p "$DIR/config/jvm.options.d"
 	cat >"$DIR/config/jvm.options.d/langnghe.options" <<EOF
 -Xms$HEAP
@@ -109,26 +132,80 @@ network.host: 127.0.0.1
 http.port: $PORT
 transport.port: $TPORT
 discovery.type: single-node
-# Plain HTTP, no users: integration tests talk to it like a dev cluster.
-xpack.security.enabled: false
+$(security_settings)
 # Tests delete indices by wildcard between runs.
 action.destructive_requires_name: false
 # A nearly full CI disk must not turn the test indices read-only.
 cluster.routing.allocation.disk.threshold_enabled: false
 EOF
+	if [[ -n "${LANGNGHE_ES_EXTRA_CONFIG:-}" ]]; then
+		{
+			echo "# from LANGNGHE_ES_EXTRA_CONFIG=$LANGNGHE_ES_EXTRA_CONFIG"
+			cat "$LANGNGHE_ES_EXTRA_CONFIG"
+		} >>"$DIR/config/elasticsearch.yml"
+	fi
 	if [[ -n "$ES_USER" ]]; then
 		chown -R "$ES_USER:$(id -gn "$ES_USER")" "$DIR/config" "$DIR/data" "$DIR/logs" "$DIR/tmp"
 	fi
 }
 
+security_settings() {
+	if [[ "$SECURITY" == 1 ]]; then
+		cat <<EOF2
+# LANGNGHE_ES_SECURITY=1: users and roles on (basic license), plain HTTP (no TLS certificates).
+xpack.security.enabled: true
+xpack.security.http.ssl.enabled: false
+xpack.security.transport.ssl.enabled: false
+xpack.security.enrollment.enabled: false
+EOF2
+	elif [[ "$SECURITY" == tls ]]; then
+		cat <<EOF2
+# LANGNGHE_ES_SECURITY=tls: users and roles on, HTTPS with a self-signed certificate
+# (config/certs/http.crt, made by openssl; give it to clients as the CA).
+xpack.security.enabled: true
+xpack.security.http.ssl.enabled: true
+xpack.security.http.ssl.certificate: certs/http.crt
+xpack.security.http.ssl.key: certs/http.key
+xpack.security.transport.ssl.enabled: false
+xpack.security.enrollment.enabled: false
+EOF2
+	else
+		cat <<EOF2
+# Plain HTTP, no users: integration tests talk to it like a dev cluster.
+xpack.security.enabled: false
+EOF2
+	fi
+}
+
+# The elastic superuser's password is set through the keystore's bootstrap.password.
+write_keystore() {
+	[[ "$SECURITY" != 0 ]] || return 0
+	if [[ "$SECURITY" == tls && ! -f "$DIR/config/certs/http.crt" ]]; then
+		command -v openssl >/dev/null || ti_die "LANGNGHE_ES_SECURITY=tls needs openssl"
+		mkdir -p "$DIR/config/certs"
+		openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=127.0.0.1" \
+			-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+			-keyout "$DIR/config/certs/http.key" -out "$DIR/config/certs/http.crt" 2>/dev/null ||
+			ti_die "openssl could not make a certificate"
+		[[ -z "$ES_USER" ]] || chown -R "$ES_USER:$(id -gn "$ES_USER")" "$DIR/config/certs"
+	fi
+	rm -f "$DIR/config/elasticsearch.keystore"
+	ES_JAVA_HOME="$(ti_java_home)" ES_PATH_CONF="$DIR/config" "$ES_HOME/bin/elasticsearch-keystore" create -s >/dev/null
+	printf '%s' "$ES_PASSWORD" | ES_JAVA_HOME="$(ti_java_home)" ES_PATH_CONF="$DIR/config" \
+		"$ES_HOME/bin/elasticsearch-keystore" add -x -s bootstrap.password >/dev/null
+	if [[ -n "$ES_USER" ]]; then
+		chown "$ES_USER:$(id -gn "$ES_USER")" "$DIR/config/elasticsearch.keystore"
+	fi
+}
+
 health() {
-	curl -fsS --max-time "${2:-5}" "http://127.0.0.1:$PORT/_cluster/health?wait_for_status=yellow&timeout=${1:-1s}" 2>/dev/null
+	curl -fsS "${AUTH[@]}" --max-time "${2:-5}" "$SCHEME://127.0.0.1:$PORT/_cluster/health?wait_for_status=yellow&timeout=${1:-1s}" 2>/dev/null
 }
 
 start() {
 	local pid
 	if pid="$(ti_pid_of "$DIR")"; then
-		ti_log "already running (pid $pid) on http://127.0.0.1:$PORT"
+		ti_log "already running (pid $pid) on $SCHEME://127.0.0.1:$PORT"
 		return 0
 	fi
 	ti_require_free_port "$PORT" "Elasticsearch http"
@@ -137,9 +214,10 @@ start() {
 	t0="$(ti_now)"
 	install_es
 	write_config
+	write_keystore
 	local jh
 	jh="$(ti_java_home)"
-	ti_log "starting Elasticsearch $ES_VERSION on http://127.0.0.1:$PORT (heap $HEAP, java $jh${ES_USER:+, as user $ES_USER})..."
+	ti_log "starting Elasticsearch $ES_VERSION on $SCHEME://127.0.0.1:$PORT (heap $HEAP, java $jh${ES_USER:+, as user $ES_USER})..."
 	: >"$DIR/stdout.log"
 	local home="$HOME"
 	[[ -z "$ES_USER" ]] || home="$DIR/tmp"
@@ -161,17 +239,17 @@ start() {
 		sleep 0.5
 	done
 	trap - INT TERM
-	ti_log "ready in $(($(ti_now) - t0))s (pid $pid, http://127.0.0.1:$PORT, logs $DIR/logs)"
+	ti_log "ready in $(($(ti_now) - t0))s (pid $pid, $SCHEME://127.0.0.1:$PORT, logs $DIR/logs)"
 }
 
 status() {
 	local pid
 	if pid="$(ti_pid_of "$DIR")"; then
 		if health 0s 5 >/dev/null; then
-			echo "elasticsearch: running (pid $pid), http://127.0.0.1:$PORT is yellow or green"
+			echo "elasticsearch: running (pid $pid), $SCHEME://127.0.0.1:$PORT is yellow or green"
 			return 0
 		fi
-		echo "elasticsearch: process $pid alive but http://127.0.0.1:$PORT is not healthy"
+		echo "elasticsearch: process $pid alive but $SCHEME://127.0.0.1:$PORT is not healthy"
 		return 1
 	fi
 	echo "elasticsearch: not running"

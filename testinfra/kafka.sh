@@ -11,7 +11,7 @@
 #
 # Environment: LANGNGHE_KAFKA_VERSION (default 4.1.1), LANGNGHE_KAFKA_PORT,
 # LANGNGHE_KAFKA_CONTROLLER_PORT, LANGNGHE_KAFKA_HEAP (default 512m),
-# LANGNGHE_KAFKA_TIMEOUT (readiness timeout in seconds, default 120).
+# LANGNGHE_KAFKA_TIMEOUT (readiness timeout in seconds, default 180).
 set -euo pipefail
 TI_NAME=kafka
 # shellcheck source=testinfra/lib.sh
@@ -21,7 +21,7 @@ KAFKA_VERSION="${LANGNGHE_KAFKA_VERSION:-4.1.1}"
 PORT="${LANGNGHE_KAFKA_PORT:-19092}"
 CPORT="${LANGNGHE_KAFKA_CONTROLLER_PORT:-19093}"
 HEAP="${LANGNGHE_KAFKA_HEAP:-512m}"
-TIMEOUT="${LANGNGHE_KAFKA_TIMEOUT:-120}"
+TIMEOUT="${LANGNGHE_KAFKA_TIMEOUT:-180}"
 DIR="$TI_STATE/kafka"
 [[ "$PORT" == 19092 ]] || DIR="$TI_STATE/kafka-$PORT"
 POM="$TI_DIR/kafka/pom.xml"
