@@ -1,0 +1,95 @@
+package classifier
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/langnghe/langnghe/bus"
+	"github.com/langnghe/langnghe/post"
+)
+
+// Stage is the classify role's processor: it decodes posts from posts.raw, analyzes their
+// text and publishes them to posts.classified. bus.Consumer calls Process with one batch
+// at a time; a post that cannot be decoded is returned as a permanent error (dead-lettered),
+// a failed publish as a transient one (the batch is retried, so delivery is at-least-once
+// and posts.classified may see a post twice, which the store's upsert absorbs).
+type Stage struct {
+	model    atomic.Pointer[modelBox]
+	producer *bus.Producer
+	topic    string
+	posts    *prometheus.CounterVec
+}
+
+// modelBox lets a reload swap the model while batches are in flight.
+type modelBox struct{ m Model }
+
+// StageOption configures a Stage.
+type StageOption func(*Stage)
+
+// WithStageMetrics registers the stage's counters on reg.
+func WithStageMetrics(reg prometheus.Registerer) StageOption {
+	return func(s *Stage) {
+		s.posts = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "langnghe_classifier_posts_total",
+			Help: "Posts classified, by sentiment and toxicity label.",
+		}, []string{"sentiment", "toxicity"})
+		reg.MustRegister(s.posts)
+	}
+}
+
+// NewStage returns a Stage publishing to topic through producer.
+func NewStage(m Model, producer *bus.Producer, topic string, opts ...StageOption) *Stage {
+	s := &Stage{producer: producer, topic: topic}
+	s.model.Store(&modelBox{m})
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// SetModel replaces the model for the following batches.
+func (s *Stage) SetModel(m Model) { s.model.Store(&modelBox{m}) }
+
+// Process implements bus.Processor.
+func (s *Stage) Process(ctx context.Context, msgs []bus.Message) []error {
+	errs := make([]error, len(msgs))
+	model := s.model.Load().m
+	out := make([]bus.Message, 0, len(msgs))
+	published := make([]int, 0, len(msgs))
+	labels := make([][2]string, 0, len(msgs))
+	for i, m := range msgs {
+		p, err := post.Decode(m.Value)
+		if err != nil {
+			errs[i] = bus.Permanent(err)
+			continue
+		}
+		a := model.Analyze(p.Text)
+		p.Analysis = &a
+		b, err := post.Encode(p)
+		if err != nil {
+			errs[i] = bus.Permanent(fmt.Errorf("encoding classified post: %w", err))
+			continue
+		}
+		labels = append(labels, [2]string{a.Sentiment.Label, a.Toxicity.Label})
+		out = append(out, bus.Message{Key: []byte(p.ID), Value: b})
+		published = append(published, i)
+	}
+	if len(out) == 0 {
+		return errs
+	}
+	if err := s.producer.Publish(ctx, s.topic, out...); err != nil {
+		for _, i := range published {
+			errs[i] = fmt.Errorf("publishing to %s: %w", s.topic, err)
+		}
+		return errs
+	}
+	if s.posts != nil {
+		for _, l := range labels {
+			s.posts.WithLabelValues(l[0], l[1]).Inc()
+		}
+	}
+	return errs
+}

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/langnghe/langnghe/bus"
+	"github.com/langnghe/langnghe/classifier"
+	"github.com/langnghe/langnghe/indexer"
+	"github.com/langnghe/langnghe/store"
+	blevestore "github.com/langnghe/langnghe/store/bleve"
+	esstore "github.com/langnghe/langnghe/store/elasticsearch"
+	"github.com/langnghe/langnghe/web"
+)
+
+// app holds the components one process runs. Each role opens only what it needs.
+type app struct {
+	cfg      Config
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	busM     *bus.Metrics
+	brokers  []string
+	embedded *bus.Embedded
+	producer *bus.Producer
+	st       store.Store
+}
+
+func newApp(cfg Config, stderr io.Writer) *app {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return &app{
+		cfg:  cfg,
+		log:  slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		reg:  reg,
+		busM: bus.NewMetrics(reg),
+	}
+}
+
+func (a *app) topic(name string) string { return a.cfg.Kafka.TopicPrefix + name }
+func (a *app) group(role string) string { return a.cfg.Kafka.GroupPrefix + "-" + role }
+
+// startBus connects to the configured brokers, or starts the embedded broker when none
+// are configured and the role allows it (only `run`). Topics are created if missing.
+func (a *app) startBus(ctx context.Context, embeddedOK bool) error {
+	a.brokers = a.cfg.Kafka.Brokers
+	if len(a.brokers) == 0 {
+		if !embeddedOK {
+			return usageError{"cần kafka.brokers (LANGNGHE_KAFKA_BROKERS) cho vai trò này; broker nhúng chỉ có trong `run` / kafka.brokers is required for this role; the embedded broker exists only in `run`"}
+		}
+		emb, err := bus.StartEmbedded(ctx)
+		if err != nil {
+			return fmt.Errorf("starting embedded broker: %w", err)
+		}
+		a.embedded, a.brokers = emb, emb.Brokers()
+		a.log.Info("broker Kafka nhúng / embedded Kafka broker", "brokers", strings.Join(a.brokers, ","))
+	}
+	var topics []bus.TopicSpec
+	for _, t := range bus.DefaultTopics(a.cfg.Kafka.Partitions, a.cfg.Kafka.Replication) {
+		t.Name = a.topic(t.Name)
+		topics = append(topics, t)
+	}
+	if err := bus.EnsureTopics(ctx, a.brokers, topics...); err != nil {
+		return fmt.Errorf("creating topics on %s: %w", strings.Join(a.brokers, ","), err)
+	}
+	a.producer = bus.NewProducer(a.brokers, bus.WithProducerLogger(a.log), bus.WithProducerMetrics(a.busM))
+	return nil
+}
+
+// openStore opens Elasticsearch when es.url is set, else the embedded bleve index.
+func (a *app) openStore(ctx context.Context) error {
+	if len(a.cfg.ES.URL) == 0 {
+		dir := filepath.Join(a.cfg.DataDir, "bleve")
+		st, err := blevestore.Open(dir)
+		if err != nil {
+			return fmt.Errorf("opening bleve index %s: %w", dir, err)
+		}
+		a.st = st
+		a.log.Info("kho nhúng bleve / embedded bleve store", "dir", dir)
+		return nil
+	}
+	ecfg, err := a.esConfig()
+	if err != nil {
+		return err
+	}
+	st, err := esstore.New(ctx, ecfg)
+	if err != nil {
+		return fmt.Errorf("connecting to Elasticsearch %s: %w", strings.Join(a.cfg.ES.URL, ","), err)
+	}
+	a.st = st
+	a.log.Info("Elasticsearch", "urls", strings.Join(a.cfg.ES.URL, ","), "index_prefix", a.cfg.ES.IndexPrefix)
+	return nil
+}
+
+func (a *app) esConfig() (esstore.Config, error) {
+	c := a.cfg.ES
+	pw, err := readSecret(c.Password, c.PasswordFile)
+	if err != nil {
+		return esstore.Config{}, fmt.Errorf("es.password_file: %w", err)
+	}
+	key, err := readSecret(c.APIKey, c.APIKeyFile)
+	if err != nil {
+		return esstore.Config{}, fmt.Errorf("es.api_key_file: %w", err)
+	}
+	var ca []byte
+	if c.CAFile != "" {
+		if ca, err = os.ReadFile(c.CAFile); err != nil {
+			return esstore.Config{}, fmt.Errorf("es.ca_file: %w", err)
+		}
+	}
+	return esstore.Config{URLs: c.URL, Username: c.Username, Password: pw, APIKey: key, CACert: ca, CertificateFingerprint: c.Fingerprint, IndexPrefix: c.IndexPrefix}, nil
+}
+
+func (a *app) loadModel() (classifier.Model, error) {
+	if a.cfg.Model.Dir != "" {
+		return classifier.Load(a.cfg.Model.Dir)
+	}
+	return classifier.LoadDefault()
+}
+
+// classifyConsumer consumes posts.raw, classifies and produces posts.classified.
+func (a *app) classifyConsumer() (*bus.Consumer, error) {
+	model, err := a.loadModel()
+	if err != nil {
+		return nil, fmt.Errorf("loading model: %w", err)
+	}
+	stage := classifier.NewStage(model, a.producer, a.topic(bus.TopicClassified), classifier.WithStageMetrics(a.reg))
+	return a.consumer("classify", a.topic(bus.TopicRaw), stage.Process), nil
+}
+
+// indexConsumer consumes posts.classified and writes to the store.
+func (a *app) indexConsumer() *bus.Consumer {
+	ix := indexer.New(a.st, indexer.WithLogger(a.log), indexer.WithMetrics(a.reg))
+	return a.consumer("index", a.topic(bus.TopicClassified), ix.Process)
+}
+
+func (a *app) consumer(stage, topic string, p bus.Processor) *bus.Consumer {
+	return bus.NewConsumer(a.brokers, a.group(stage), topic, stage, p,
+		bus.WithBatch(a.cfg.Kafka.BatchSize, 50*time.Millisecond),
+		bus.WithDLQ(a.producer),
+		bus.WithDLQTopic(a.topic(bus.TopicDLQ)),
+		bus.WithConsumerLogger(a.log),
+		bus.WithConsumerMetrics(a.busM))
+}
+
+// readiness is what /readyz checks for this process.
+func (a *app) readiness() []web.Check {
+	var checks []web.Check
+	if a.st != nil {
+		checks = append(checks, web.Check{Name: "store", Fn: a.st.Ready})
+	}
+	if len(a.brokers) > 0 {
+		brokers := a.brokers
+		checks = append(checks, web.Check{Name: "kafka", Fn: func(ctx context.Context) error { return bus.Ping(ctx, brokers) }})
+	}
+	return checks
+}
+
+// server builds the HTTP server: API and UI when a store is open, always /metrics and health.
+func (a *app) server(extra ...web.Check) *web.Server {
+	return web.New(a.st,
+		web.WithRegistry(a.reg),
+		web.WithChecks(append(a.readiness(), extra...)...),
+		web.WithLogger(a.log))
+}
+
+// listen binds the HTTP address early so a port clash fails start-up at once.
+func (a *app) listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("http.listen %s: %w", a.cfg.HTTP.Listen, err)
+	}
+	return ln, nil
+}
+
+// serve runs the HTTP server until ctx ends, then shuts it down within 2 s.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	return nil
+}
+
+// close releases everything, in reverse order of opening.
+func (a *app) close() {
+	if a.producer != nil {
+		if err := a.producer.Close(); err != nil {
+			a.log.Warn("closing producer", "err", err)
+		}
+	}
+	if a.st != nil {
+		if err := a.st.Close(); err != nil {
+			a.log.Warn("closing store", "err", err)
+		}
+	}
+	if a.embedded != nil {
+		_ = a.embedded.Close()
+	}
+}
+
+// taskGroup runs tasks until the first fails or ctx ends; Wait returns the first real error.
+type taskGroup struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+	err    error
+}
+
+func newTaskGroup(ctx context.Context) *taskGroup {
+	ctx, cancel := context.WithCancel(ctx)
+	return &taskGroup{ctx: ctx, cancel: cancel}
+}
+
+func (g *taskGroup) Go(name string, fn func(ctx context.Context) error) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		if err := fn(g.ctx); err != nil && !errors.Is(err, context.Canceled) {
+			g.once.Do(func() { g.err = fmt.Errorf("%s: %w", name, err) })
+			g.cancel()
+		}
+	}()
+}
+
+func (g *taskGroup) Wait() error {
+	g.wg.Wait()
+	g.cancel()
+	return g.err
+}

@@ -1,0 +1,381 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/langnghe/langnghe/bus"
+	"github.com/langnghe/langnghe/models"
+	"github.com/langnghe/langnghe/post"
+)
+
+// shutdownGrace bounds how long a role may take to stop after Ctrl-C.
+const shutdownGrace = 4 * time.Second
+
+func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
+	rf := newRoleFlags("run", env)
+	demo := rf.fs.Bool("demo", false, "nạp dữ liệu mẫu (~200 bài) / load the demo posts (~200)")
+	cfg, err := rf.parse(args, env)
+	if err != nil {
+		return err
+	}
+	a := newApp(cfg, env.stderr)
+	defer a.close()
+	ln, err := a.listen()
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if err := a.startBus(ctx, true); err != nil {
+		return err
+	}
+	if err := a.openStore(ctx); err != nil {
+		return err
+	}
+	classify, err := a.classifyConsumer()
+	if err != nil {
+		return err
+	}
+	index := a.indexConsumer()
+
+	runCtx, stopRoles := context.WithCancel(context.Background())
+	defer stopRoles()
+	g := newTaskGroup(runCtx)
+	g.Go("classify", classify.Run)
+	g.Go("index", index.Run)
+	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.server().Handler()) })
+	if *demo {
+		g.Go("demo", func(ctx context.Context) error { return a.replayDemo(ctx) })
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(env.stdout, "Lắng Nghe đang chạy / is running\n  giao diện / UI:   %s/\n  tìm kiếm / API:   %s/api/search?q=lu+lut\n  chỉ số / metrics: %s/metrics\n  sẵn sàng / ready: %s/readyz\n  Kafka: %s\nNhấn Ctrl-C để dừng / press Ctrl-C to stop.\n",
+		base, base, base, base, joinBrokers(a.brokers))
+
+	return waitAndStop(ctx, g, stopRoles, a)
+}
+
+// waitAndStop waits for Ctrl-C (ctx) or a failing task, then stops every task within
+// shutdownGrace; consumers commit what they processed on the way out.
+func waitAndStop(ctx context.Context, g *taskGroup, stopRoles context.CancelFunc, a *app) error {
+	select {
+	case <-ctx.Done():
+		a.log.Info("đang dừng / shutting down")
+	case <-g.ctx.Done():
+	}
+	stopRoles()
+	done := make(chan error, 1)
+	go func() { done <- g.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(shutdownGrace):
+		return errors.New("dừng quá hạn / shutdown took longer than " + shutdownGrace.String())
+	}
+}
+
+func joinBrokers(b []string) string {
+	out := ""
+	for i, s := range b {
+		if i > 0 {
+			out += ","
+		}
+		out += s
+	}
+	return out
+}
+
+// replayDemo publishes the shipped demo posts, shifted in time so the newest one is an
+// hour old: the demo then looks like the last two weeks whatever day it runs.
+func (a *app) replayDemo(ctx context.Context) error {
+	f, err := models.FS().Open("demo/posts.jsonl")
+	if err != nil {
+		return fmt.Errorf("demo posts: %w", err)
+	}
+	defer f.Close()
+	posts, err := readPosts(f, "models/demo/posts.jsonl")
+	if err != nil {
+		return err
+	}
+	var newest time.Time
+	for _, p := range posts {
+		if p.PublishedAt.After(newest) {
+			newest = p.PublishedAt
+		}
+	}
+	shift := time.Now().Add(-time.Hour).Sub(newest).Truncate(time.Hour)
+	msgs := make([]bus.Message, 0, len(posts))
+	for _, p := range posts {
+		p.PublishedAt = p.PublishedAt.Add(shift)
+		p.FetchedAt = p.FetchedAt.Add(shift)
+		b, err := post.Encode(p)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, bus.Message{Key: []byte(p.ID), Value: b})
+	}
+	if err := a.producer.Publish(ctx, a.topic(bus.TopicRaw), msgs...); err != nil {
+		return fmt.Errorf("publishing demo posts: %w", err)
+	}
+	a.log.Info("đã nạp dữ liệu mẫu / demo posts published", "posts", len(msgs), "topic", a.topic(bus.TopicRaw))
+	return nil
+}
+
+// readPosts decodes JSON Lines of posts; the first bad line fails with file:line.
+func readPosts(r io.Reader, name string) ([]*post.Post, error) {
+	var out []*post.Post
+	err := eachLine(r, func(line int, b []byte) error {
+		p, err := post.Decode(b)
+		if err != nil {
+			return fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
+
+// eachLine calls fn for every non-empty line, with 1-based line numbers; lines may be up
+// to 16 MiB (a 1 MB post with escapes fits).
+func eachLine(r io.Reader, fn func(line int, b []byte) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 16<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		b := sc.Bytes()
+		if len(trimSpace(b)) == 0 {
+			continue
+		}
+		if err := fn(n, b); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("line %d: %w", n+1, err)
+	}
+	return nil
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func cmdClassify(ctx context.Context, env *cliEnv, args []string) error {
+	rf := newRoleFlags("classify", env)
+	in := rf.fs.String("in", "", "tệp JSON Lines vào (ngoại tuyến) / input JSON Lines (offline)")
+	out := rf.fs.String("out", "", "tệp JSON Lines ra; '-' = stdout / output JSON Lines")
+	cfg, err := rf.parse(args, env)
+	if err != nil {
+		return err
+	}
+	a := newApp(cfg, env.stderr)
+	defer a.close()
+	if *in != "" || *out != "" {
+		if *in == "" || *out == "" {
+			return usageError{"--in và --out đi cùng nhau / --in and --out go together"}
+		}
+		return a.classifyFile(*in, *out, env.stdout)
+	}
+	return a.runConsumerRole(ctx, "classify", false)
+}
+
+func cmdIndex(ctx context.Context, env *cliEnv, args []string) error {
+	rf := newRoleFlags("index", env)
+	cfg, err := rf.parse(args, env)
+	if err != nil {
+		return err
+	}
+	a := newApp(cfg, env.stderr)
+	defer a.close()
+	return a.runConsumerRole(ctx, "index", true)
+}
+
+// runConsumerRole runs one consumer stage with /metrics and health on http.listen.
+func (a *app) runConsumerRole(ctx context.Context, role string, needStore bool) error {
+	ln, err := a.listen()
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if err := a.startBus(ctx, false); err != nil {
+		return err
+	}
+	var c *bus.Consumer
+	if needStore {
+		if err := a.openStore(ctx); err != nil {
+			return err
+		}
+		c = a.indexConsumer()
+	} else if c, err = a.classifyConsumer(); err != nil {
+		return err
+	}
+	runCtx, stopRoles := context.WithCancel(context.Background())
+	defer stopRoles()
+	g := newTaskGroup(runCtx)
+	g.Go(role, c.Run)
+	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.server().Handler()) })
+	a.log.Info("vai trò đang chạy / role running", "role", role, "http", ln.Addr().String(), "brokers", joinBrokers(a.brokers))
+	return waitAndStop(ctx, g, stopRoles, a)
+}
+
+func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
+	rf := newRoleFlags("serve", env)
+	cfg, err := rf.parse(args, env)
+	if err != nil {
+		return err
+	}
+	a := newApp(cfg, env.stderr)
+	defer a.close()
+	ln, err := a.listen()
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if err := a.openStore(ctx); err != nil {
+		return err
+	}
+	runCtx, stopRoles := context.WithCancel(context.Background())
+	defer stopRoles()
+	g := newTaskGroup(runCtx)
+	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.server().Handler()) })
+	fmt.Fprintf(env.stdout, "API: http://%s/api/search\n", ln.Addr())
+	return waitAndStop(ctx, g, stopRoles, a)
+}
+
+// cmdReplay publishes posts from a JSON Lines file into posts.raw. Invalid lines are
+// reported with file:line and skipped; the exit status is 1 if any were skipped.
+func cmdReplay(ctx context.Context, env *cliEnv, args []string) error {
+	rf := newRoleFlags("replay", env)
+	in := rf.fs.String("in", "", "tệp JSON Lines các bài / JSON Lines file of posts ('-' = stdin)")
+	batch := rf.fs.Int("batch", 500, "số bài mỗi lần gửi / posts per publish call")
+	cfg, err := rf.parse(args, env)
+	if err != nil {
+		return err
+	}
+	if *in == "" {
+		return usageError{"thiếu --in / --in is required"}
+	}
+	a := newApp(cfg, env.stderr)
+	defer a.close()
+	if err := a.startBus(ctx, false); err != nil {
+		return err
+	}
+	var r io.Reader = os.Stdin
+	if *in != "-" {
+		f, err := os.Open(*in)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		defer f.Close()
+		r = f
+	}
+	return a.replay(ctx, r, *in, *batch, env.stderr)
+}
+
+func (a *app) replay(ctx context.Context, r io.Reader, name string, batch int, stderr io.Writer) error {
+	var msgs []bus.Message
+	sent, skipped := 0, 0
+	flush := func() error {
+		if len(msgs) == 0 {
+			return nil
+		}
+		if err := a.producer.Publish(ctx, a.topic(bus.TopicRaw), msgs...); err != nil {
+			return fmt.Errorf("publishing after %d posts: %w", sent, err)
+		}
+		sent += len(msgs)
+		msgs = msgs[:0]
+		return nil
+	}
+	start := time.Now()
+	err := eachLine(r, func(line int, b []byte) error {
+		p, err := post.Decode(b)
+		if err != nil {
+			skipped++
+			fmt.Fprintf(stderr, "%s:%d: bỏ qua / skipped: %v\n", name, line, err)
+			return nil
+		}
+		msgs = append(msgs, bus.Message{Key: []byte(p.ID), Value: append([]byte(nil), b...)})
+		if len(msgs) >= batch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	a.log.Info("replay xong / replay done", "sent", sent, "skipped", skipped, "seconds", time.Since(start).Seconds())
+	if skipped > 0 {
+		return fmt.Errorf("%d dòng không hợp lệ bị bỏ qua / invalid lines skipped", skipped)
+	}
+	return nil
+}
+
+// classifyFile classifies JSON Lines offline. Lines may be full posts or minimal objects
+// with "text"; every other field is kept, and one line is written per input line, in order.
+func (a *app) classifyFile(in, out string, stdout io.Writer) error {
+	model, err := a.loadModel()
+	if err != nil {
+		return fmt.Errorf("loading model: %w", err)
+	}
+	r, err := os.Open(in)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	defer r.Close()
+	var w io.Writer = stdout
+	if out != "-" {
+		f, err := os.Create(out)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		defer f.Close()
+		w = f
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	n := 0
+	err = eachLine(r, func(line int, b []byte) error {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(b, &obj); err != nil {
+			return fmt.Errorf("%s:%d: %w", in, line, err)
+		}
+		var text string
+		if raw, ok := obj["text"]; ok {
+			if err := json.Unmarshal(raw, &text); err != nil {
+				return fmt.Errorf("%s:%d: text: must be a string", in, line)
+			}
+		}
+		analysis := model.Analyze(text)
+		enc, err := json.Marshal(analysis)
+		if err != nil {
+			return err
+		}
+		obj["analysis"] = enc
+		outLine, err := json.Marshal(obj)
+		if err != nil {
+			return err
+		}
+		bw.Write(outLine)
+		n++
+		return bw.WriteByte('\n')
+	})
+	if err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing %s: %w", out, err)
+	}
+	a.log.Info("đã phân loại / classified", "lines", n, "out", out)
+	return nil
+}

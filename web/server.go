@@ -1,0 +1,274 @@
+// Package web serves the JSON API, the analyst UI, /metrics and the health endpoints.
+// Crawled text is hostile: the API returns it as JSON strings and the UI inserts it with
+// textContent only, under a Content-Security-Policy that forbids inline scripts.
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/langnghe/langnghe/store"
+)
+
+//go:embed ui
+var uiFiles embed.FS
+
+// Check is one readiness check; Fn returns nil when the dependency is usable.
+type Check struct {
+	Name string
+	Fn   func(ctx context.Context) error
+}
+
+// Server is the HTTP front of a process.
+type Server struct {
+	st       store.Store
+	reg      *prometheus.Registry
+	checks   []Check
+	log      *slog.Logger
+	requests *prometheus.CounterVec
+	now      func() time.Time
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithRegistry exposes reg on /metrics and registers the server's own metrics on it.
+func WithRegistry(reg *prometheus.Registry) Option { return func(s *Server) { s.reg = reg } }
+
+// WithChecks sets the readiness checks of /readyz.
+func WithChecks(c ...Check) Option { return func(s *Server) { s.checks = c } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// WithClock sets the clock used for relative time ranges (tests).
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// New returns a server over st; st may be nil for roles without a store (then only
+// /metrics and health are served).
+func New(st store.Store, opts ...Option) *Server {
+	s := &Server{st: st, log: slog.New(slog.DiscardHandler), now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.reg == nil {
+		s.reg = prometheus.NewRegistry()
+	}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "langnghe_http_requests_total",
+		Help: "HTTP requests by handler and status code.",
+	}, []string{"handler", "code"})
+	s.reg.MustRegister(s.requests)
+	return s
+}
+
+// Handler returns the routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", s.instrument("readyz", s.readyz))
+	if s.st != nil {
+		mux.HandleFunc("GET /api/search", s.instrument("search", s.search))
+		sub, _ := fs.Sub(uiFiles, "ui")
+		mux.Handle("GET /", http.FileServerFS(sub))
+	}
+	return secureHeaders(mux)
+}
+
+func secureHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.code = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (s *Server) instrument(name string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		h(rec, r)
+		s.requests.WithLabelValues(name, strconv.Itoa(rec.code)).Inc()
+	}
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	type result struct {
+		Name  string `json:"name"`
+		OK    bool   `json:"ok"`
+		Error string `json:"error,omitempty"`
+	}
+	out := struct {
+		Ready  bool     `json:"ready"`
+		Checks []result `json:"checks"`
+	}{Ready: true}
+	for _, c := range s.checks {
+		res := result{Name: c.Name, OK: true}
+		if err := c.Fn(ctx); err != nil {
+			res.OK, res.Error, out.Ready = false, err.Error(), false
+		}
+		out.Checks = append(out.Checks, res)
+	}
+	code := http.StatusOK
+	if !out.Ready {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, out)
+}
+
+func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	q, err := ParseQuery(r.URL.Query(), s.now())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	res, err := s.st.Search(r.Context(), q)
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, res)
+	case errors.Is(err, store.ErrBadQuery):
+		writeError(w, http.StatusBadRequest, err)
+	case errors.Is(err, store.ErrUnavailable):
+		writeError(w, http.StatusServiceUnavailable, err)
+	default:
+		s.log.Error("search failed", "err", err)
+		writeError(w, http.StatusInternalServerError, err)
+	}
+}
+
+// ParseQuery turns URL parameters into a store.Query. Lists may repeat a parameter or
+// separate values by commas. from/to accept RFC 3339, a date (2026-11-20) or a relative
+// duration back from now ("24h", "7d").
+func ParseQuery(v url.Values, now time.Time) (store.Query, error) {
+	q := store.Query{
+		Text:       v.Get("q"),
+		Platforms:  list(v, "platform"),
+		Sources:    list(v, "source"),
+		Sentiments: list(v, "sentiment"),
+		Toxicities: list(v, "toxicity"),
+		Narratives: list(v, "narrative"),
+		Sort:       store.Sort(v.Get("sort")),
+	}
+	var err error
+	if f := v.Get("flagged"); f != "" {
+		b, perr := strconv.ParseBool(f)
+		if perr != nil {
+			return q, paramError("flagged", f, "true hoặc false / true or false")
+		}
+		q.Flagged = &b
+	}
+	if q.From, err = parseTime(v.Get("from"), now); err != nil {
+		return q, paramError("from", v.Get("from"), err.Error())
+	}
+	if q.To, err = parseTime(v.Get("to"), now); err != nil {
+		return q, paramError("to", v.Get("to"), err.Error())
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"offset", &q.Offset}, {"limit", &q.Limit}} {
+		if s := v.Get(p.name); s != "" {
+			n, perr := strconv.Atoi(s)
+			if perr != nil || n < 0 {
+				return q, paramError(p.name, s, "số nguyên không âm / a non-negative integer")
+			}
+			*p.dst = n
+		}
+	}
+	switch iv := v.Get("interval"); iv {
+	case "", "auto":
+	case "none":
+		q.Interval = -1
+	default:
+		d, perr := parseDuration(iv)
+		if perr != nil || d < time.Minute {
+			return q, paramError("interval", iv, "khoảng ≥ 1m như 1h, 1d / a duration of at least 1m such as 1h, 1d")
+		}
+		q.Interval = d
+	}
+	return q.Normalized()
+}
+
+func paramError(name, val, want string) error {
+	return fmt.Errorf("%w: tham số / parameter %s=%q: cần / want %s", store.ErrBadQuery, name, val, want)
+}
+
+func list(v url.Values, key string) []string {
+	var out []string
+	for _, s := range v[key] {
+		for _, item := range strings.Split(s, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				out = append(out, item)
+			}
+		}
+	}
+	return out
+}
+
+func parseTime(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	if d, err := parseDuration(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, errors.New("RFC 3339, ngày 2006-01-02 hoặc khoảng lùi như 24h, 7d / RFC 3339, a date, or a relative duration such as 24h, 7d")
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, err error) {
+	writeJSON(w, code, map[string]string{"error": err.Error()})
+}
