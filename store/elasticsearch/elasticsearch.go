@@ -1,0 +1,664 @@
+// Package elasticsearch is the production store.Store on Elasticsearch 8, using the
+// official go-elasticsearch client. Posts go to monthly indices <prefix>-YYYY.MM (by
+// published_at), which a composable index template maps and puts behind the alias
+// <prefix>; every read goes to the alias. Only open-source core features are used (no
+// ILM, no security APIs), so it runs on a minimal distribution too.
+package elasticsearch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	es "github.com/elastic/go-elasticsearch/v8"
+
+	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/store"
+)
+
+// DefaultIndexPrefix names the template, the alias and the start of every index.
+const DefaultIndexPrefix = "langnghe-posts"
+
+// Config says where the cluster is and how to authenticate. Credentials never appear in
+// errors or logs.
+type Config struct {
+	URLs     []string
+	Username string
+	Password string
+	APIKey   string // base64 "id:key", as Elasticsearch hands it out
+	// CACert is a PEM bundle trusted for https URLs; CertificateFingerprint is the SHA-256
+	// hex fingerprint Elasticsearch prints at first start (either, or the system roots).
+	CACert                 []byte
+	CertificateFingerprint string
+	IndexPrefix            string // default DefaultIndexPrefix
+}
+
+// Store is the Elasticsearch store.Store. It is safe for concurrent use.
+type Store struct {
+	client    *es.Client
+	prefix    string
+	log       *slog.Logger
+	transport http.RoundTripper
+	shards    int
+	replicas  int // -1: cluster default
+	secrets   []string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Option configures New.
+type Option func(*Store)
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
+
+// WithTransport sets the HTTP transport (tests, proxies, custom TLS).
+func WithTransport(rt http.RoundTripper) Option { return func(s *Store) { s.transport = rt } }
+
+// WithShards sets the primary shard count of new monthly indices (default 1: a month of
+// posts is small, and one shard keeps relevance scores exact).
+func WithShards(n int) Option { return func(s *Store) { s.shards = n } }
+
+// WithReplicas sets the replica count of new monthly indices (default: the cluster's
+// default, 1). Single-node development clusters use 0 to stay green.
+func WithReplicas(n int) Option { return func(s *Store) { s.replicas = n } }
+
+// New connects, checks the cluster answers, and installs the index template (idempotent,
+// versioned). Errors wrap store.ErrUnavailable when the cluster cannot be reached.
+func New(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
+	s := &Store{prefix: cfg.IndexPrefix, log: slog.Default(), shards: 1, replicas: -1}
+	if s.prefix == "" {
+		s.prefix = DefaultIndexPrefix
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if strings.ContainsAny(s.prefix, `*,"\/ ?<>|#:`) || s.prefix != strings.ToLower(s.prefix) {
+		return nil, fmt.Errorf("elasticsearch: index prefix %q must be lowercase without * , \" \\ / ? < > | # : or spaces", s.prefix)
+	}
+	if len(cfg.URLs) == 0 {
+		return nil, errors.New("elasticsearch: no URLs configured")
+	}
+	ecfg := es.Config{
+		Username:               cfg.Username,
+		Password:               cfg.Password,
+		APIKey:                 cfg.APIKey,
+		CACert:                 cfg.CACert,
+		CertificateFingerprint: cfg.CertificateFingerprint,
+		Transport:              s.transport,
+		// The client retries 502/503/504 and connection errors itself; 429 is left to
+		// the indexer, which backs off and keeps Kafka offsets uncommitted.
+		MaxRetries: 2,
+	}
+	for _, raw := range cfg.URLs {
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("elasticsearch: bad URL (not shown, it may hold credentials): %w", errBadURL)
+		}
+		// Credentials in a URL are moved into the auth fields, so they cannot leak into
+		// an error message that quotes the URL.
+		if u.User != nil {
+			if ecfg.Username == "" {
+				ecfg.Username = u.User.Username()
+				ecfg.Password, _ = u.User.Password()
+			}
+			u.User = nil
+		}
+		ecfg.Addresses = append(ecfg.Addresses, u.String())
+	}
+	for _, secret := range []string{ecfg.Password, ecfg.APIKey} {
+		if secret != "" {
+			s.secrets = append(s.secrets, secret)
+		}
+	}
+	client, err := es.NewClient(ecfg)
+	if err != nil {
+		return nil, fmt.Errorf("elasticsearch: client: %s", s.redact(err.Error()))
+	}
+	s.client = client
+	if err := s.ensureTemplate(ctx); err != nil {
+		_ = client.Close(context.Background())
+		return nil, err
+	}
+	return s, nil
+}
+
+var errBadURL = errors.New("invalid Elasticsearch URL")
+
+// redact removes every secret from msg; transport errors may echo headers or URLs.
+func (s *Store) redact(msg string) string {
+	for _, secret := range s.secrets {
+		msg = strings.ReplaceAll(msg, secret, "[redacted]")
+	}
+	return msg
+}
+
+// apiError is Elasticsearch's error body.
+type apiError struct {
+	Error struct {
+		Type      string `json:"type"`
+		Reason    string `json:"reason"`
+		RootCause []struct {
+			Type   string `json:"type"`
+			Reason string `json:"reason"`
+		} `json:"root_cause"`
+	} `json:"error"`
+	Status int `json:"status"`
+}
+
+func (e *apiError) String() string {
+	r := e.Error.Type + ": " + e.Error.Reason
+	if len(e.Error.RootCause) > 0 && e.Error.RootCause[0].Reason != e.Error.Reason {
+		r += " (" + e.Error.RootCause[0].Type + ": " + e.Error.RootCause[0].Reason + ")"
+	}
+	return r
+}
+
+// do sends one request and decodes a 2xx JSON answer into out (unless nil). A non-2xx
+// answer is returned as *statusError. Connection failures wrap store.ErrUnavailable.
+func (s *Store) do(ctx context.Context, method, path string, query url.Values, body any, out any) error {
+	var rd io.Reader
+	contentType := "application/json"
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+		contentType = "application/x-ndjson"
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			return fmt.Errorf("elasticsearch: encode %s %s: %w", method, path, err)
+		}
+		rd = bytes.NewReader(buf)
+	}
+	target := path
+	if len(query) > 0 {
+		target += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	if err != nil {
+		return fmt.Errorf("elasticsearch: %s %s: %w", method, path, err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Accept", "application/json")
+	res, err := s.client.Perform(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%w: elasticsearch %s %s: %s", store.ErrUnavailable, method, path, s.redact(err.Error()))
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		return fmt.Errorf("%w: elasticsearch %s %s: read: %s", store.ErrUnavailable, method, path, s.redact(err.Error()))
+	}
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		se := &statusError{Method: method, Path: path, Status: res.StatusCode}
+		var ae apiError
+		if json.Unmarshal(data, &ae) == nil && ae.Error.Type != "" {
+			se.Type, se.Reason = ae.Error.Type, s.redact(ae.String())
+		} else {
+			se.Reason = s.redact(truncate(string(data), 300))
+		}
+		return se
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("elasticsearch: decode %s %s: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// statusError is a non-2xx answer to a whole request. It unwraps to store.ErrUnavailable
+// for statuses a retry may cure (auth trouble, timeouts, 429, 5xx), to store.ErrBadQuery
+// for a 400 from a search, and to nothing otherwise.
+type statusError struct {
+	Method, Path string
+	Status       int
+	Type         string
+	Reason       string
+	badQuery     bool
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("elasticsearch %s %s: status %d: %s", e.Method, e.Path, e.Status, e.Reason)
+}
+
+func (e *statusError) Unwrap() error {
+	switch {
+	case e.Status == 401 || e.Status == 403 || e.Status == 408 || e.Status == 429 || e.Status >= 500:
+		return store.ErrUnavailable
+	case e.Status == 400 && e.badQuery:
+		return store.ErrBadQuery
+	}
+	return nil
+}
+
+func isStatus(err error, status int) bool {
+	var se *statusError
+	return errors.As(err, &se) && se.Status == status
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// ensureTemplate installs the index template unless the same or a newer version is
+// already there. After an upgrade it also puts the mapping on existing indices, so new
+// fields become searchable in old months (mappings only ever grow).
+func (s *Store) ensureTemplate(ctx context.Context) error {
+	var got struct {
+		IndexTemplates []struct {
+			Name          string `json:"name"`
+			IndexTemplate struct {
+				Version int `json:"version"`
+			} `json:"index_template"`
+		} `json:"index_templates"`
+	}
+	err := s.do(ctx, http.MethodGet, "/_index_template/"+s.prefix, nil, nil, &got)
+	installed := 0
+	switch {
+	case err == nil && len(got.IndexTemplates) > 0:
+		installed = got.IndexTemplates[0].IndexTemplate.Version
+	case err == nil || isStatus(err, http.StatusNotFound):
+	default:
+		return fmt.Errorf("elasticsearch: read index template: %w", err)
+	}
+	if installed > templateVersion {
+		s.log.Warn("index template is newer than this build; leaving it", "template", s.prefix, "installed", installed, "ours", templateVersion)
+		return nil
+	}
+	if installed == templateVersion {
+		return nil
+	}
+	if err := s.do(ctx, http.MethodPut, "/_index_template/"+s.prefix, nil, s.templateBody(), nil); err != nil {
+		return fmt.Errorf("elasticsearch: install index template: %w", err)
+	}
+	s.log.Info("installed index template", "template", s.prefix, "version", templateVersion, "previous", installed)
+	if installed > 0 {
+		m := mappings()
+		delete(m, "dynamic")
+		err := s.do(ctx, http.MethodPut, "/"+s.prefix+"/_mapping", url.Values{"ignore_unavailable": {"true"}, "allow_no_indices": {"true"}}, m, nil)
+		if err != nil && !isStatus(err, http.StatusNotFound) {
+			return fmt.Errorf("elasticsearch: upgrade mapping of existing indices: %w", err)
+		}
+	}
+	return nil
+}
+
+// IndexName is the monthly index a post belongs to.
+func (s *Store) IndexName(p *post.Post) string {
+	return s.prefix + "-" + store.MonthlyIndexSuffix(p.PublishedAt)
+}
+
+// document is the stored source: the post as is, plus the derived flat fields.
+type document struct {
+	*post.Post
+	store.DocFields
+}
+
+type bulkResponse struct {
+	Errors bool `json:"errors"`
+	Items  []map[string]struct {
+		ID     string `json:"_id"`
+		Status int    `json:"status"`
+		Error  *struct {
+			Type     string `json:"type"`
+			Reason   string `json:"reason"`
+			CausedBy *struct {
+				Type   string `json:"type"`
+				Reason string `json:"reason"`
+			} `json:"caused_by"`
+		} `json:"error"`
+	} `json:"items"`
+}
+
+// Index writes posts with one _bulk request (action index, so a re-sent post replaces
+// itself). Per-item 429 and 5xx are retryable ItemErrors, other rejections permanent with
+// Elasticsearch's reason; posts that cannot be stored at all are permanent without being
+// sent. A failure of the whole request wraps store.ErrUnavailable.
+func (s *Store) Index(ctx context.Context, posts []*post.Post) error {
+	var body bytes.Buffer
+	var bad []store.ItemError
+	var sent []string // ids in request order, to pair with response items
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	for _, p := range posts {
+		if err := store.CheckIndexable(p); err != nil {
+			id := ""
+			if p != nil {
+				id = p.ID
+			}
+			bad = append(bad, store.ItemError{ID: id, Permanent: true, Reason: err.Error()})
+			continue
+		}
+		mark := body.Len()
+		action := map[string]any{"index": map[string]any{"_index": s.IndexName(p), "_id": p.ID}}
+		err := enc.Encode(action)
+		if err == nil {
+			err = enc.Encode(document{Post: p, DocFields: store.Fields(p)})
+		}
+		if err != nil {
+			body.Truncate(mark)
+			bad = append(bad, store.ItemError{ID: p.ID, Permanent: true, Reason: "encode: " + err.Error()})
+			continue
+		}
+		sent = append(sent, p.ID)
+	}
+	if len(sent) > 0 {
+		var res bulkResponse
+		if err := s.do(ctx, http.MethodPost, "/_bulk", nil, body.Bytes(), &res); err != nil {
+			if errors.Is(err, store.ErrUnavailable) || ctx.Err() != nil {
+				return err
+			}
+			return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+		}
+		if len(res.Items) != len(sent) {
+			return fmt.Errorf("%w: bulk answered %d items for %d sent", store.ErrUnavailable, len(res.Items), len(sent))
+		}
+		if res.Errors {
+			for i, item := range res.Items {
+				for _, r := range item { // one key: the action name
+					if r.Status >= 200 && r.Status < 300 {
+						continue
+					}
+					reason := fmt.Sprintf("status %d", r.Status)
+					if r.Error != nil {
+						reason = r.Error.Type + ": " + r.Error.Reason
+						if r.Error.CausedBy != nil {
+							reason += " (" + r.Error.CausedBy.Type + ": " + r.Error.CausedBy.Reason + ")"
+						}
+					}
+					bad = append(bad, store.ItemError{
+						ID:        sent[i],
+						Permanent: r.Status != http.StatusTooManyRequests && r.Status < 500,
+						Reason:    truncate(reason, 500),
+					})
+				}
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return &store.BatchError{Items: bad}
+	}
+	return nil
+}
+
+// readParams let reads on the alias succeed before the first post created an index.
+func readParams() url.Values {
+	return url.Values{"ignore_unavailable": {"true"}, "allow_no_indices": {"true"}}
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func (s *Store) buildQuery(q store.Query) map[string]any {
+	var must, filter []any
+	for _, term := range store.QueryTerms(q.Text) {
+		var either []any
+		for _, field := range []string{store.FieldTextFolded, store.FieldTitleFolded} {
+			either = append(either, map[string]any{"match": map[string]any{field: map[string]any{"query": term, "operator": "and"}}})
+		}
+		must = append(must, map[string]any{"bool": map[string]any{"should": either, "minimum_should_match": 1}})
+	}
+	terms := func(field string, values []string) {
+		if len(values) > 0 {
+			filter = append(filter, map[string]any{"terms": map[string]any{field: values}})
+		}
+	}
+	terms(store.FieldPlatform, q.Platforms)
+	terms(store.FieldSource, q.Sources)
+	terms(store.FieldSentiment, q.Sentiments)
+	terms(store.FieldToxicity, q.Toxicities)
+	terms(store.FieldNarrativeIDs, q.Narratives)
+	if q.Flagged != nil {
+		filter = append(filter, map[string]any{"term": map[string]any{store.FieldFlagged: *q.Flagged}})
+	}
+	if !q.From.IsZero() || !q.To.IsZero() {
+		r := map[string]any{}
+		if !q.From.IsZero() {
+			r["gte"] = rfc3339(q.From)
+		}
+		if !q.To.IsZero() {
+			r["lt"] = rfc3339(q.To)
+		}
+		filter = append(filter, map[string]any{"range": map[string]any{store.FieldPublishedAt: r}})
+	}
+	if len(must) == 0 && len(filter) == 0 {
+		return map[string]any{"match_all": map[string]any{}}
+	}
+	b := map[string]any{}
+	if len(must) > 0 {
+		b["must"] = must
+	}
+	if len(filter) > 0 {
+		b["filter"] = filter
+	}
+	return map[string]any{"bool": b}
+}
+
+func sortOrder(s store.Sort) []any {
+	id := map[string]any{"id": "asc"}
+	switch s {
+	case store.SortOldest:
+		return []any{map[string]any{store.FieldPublishedAt: "asc"}, id}
+	case store.SortRelevance:
+		return []any{"_score", map[string]any{store.FieldPublishedAt: "desc"}, id}
+	default:
+		return []any{map[string]any{store.FieldPublishedAt: "desc"}, id}
+	}
+}
+
+type searchResponse struct {
+	Hits struct {
+		Total struct {
+			Value int `json:"value"`
+		} `json:"total"`
+		Hits []struct {
+			ID     string          `json:"_id"`
+			Score  *float64        `json:"_score"`
+			Source json.RawMessage `json:"_source"`
+		} `json:"hits"`
+	} `json:"hits"`
+	Aggregations struct {
+		First     *struct{ Value *float64 } `json:"first"`
+		Last      *struct{ Value *float64 } `json:"last"`
+		Histogram *histogram                `json:"histogram"`
+	} `json:"aggregations"`
+}
+
+type histogram struct {
+	Buckets []struct {
+		Key      int64 `json:"key"`
+		DocCount int   `json:"doc_count"`
+	} `json:"buckets"`
+}
+
+func histogramAgg(d time.Duration) map[string]any {
+	return map[string]any{"date_histogram": map[string]any{
+		"field":          store.FieldPublishedAt,
+		"fixed_interval": fmt.Sprintf("%dms", d.Milliseconds()),
+		// min_doc_count 0 lists empty buckets between the first and last match, as bleve does.
+		"min_doc_count": 0,
+	}}
+}
+
+// Search runs q on the alias. Highlights come from store.Highlights, not from
+// Elasticsearch's highlighter, so they match bleve's byte for byte. Buckets are a
+// fixed_interval date_histogram of width store.BucketInterval, from the first to the last
+// matching post; that needs the matched range first, so a second request is made unless
+// the query's own From/To range already gives the same interval.
+func (s *Store) Search(ctx context.Context, q store.Query) (*store.Result, error) {
+	q, err := q.Normalized()
+	if err != nil {
+		return nil, err
+	}
+	query := s.buildQuery(q)
+	body := map[string]any{
+		"query":            query,
+		"from":             q.Offset,
+		"size":             q.Limit,
+		"sort":             sortOrder(q.Sort),
+		"track_total_hits": true,
+	}
+	var guess time.Duration
+	if q.Interval >= 0 {
+		aggs := map[string]any{
+			"first": map[string]any{"min": map[string]any{"field": store.FieldPublishedAt}},
+			"last":  map[string]any{"max": map[string]any{"field": store.FieldPublishedAt}},
+		}
+		if !q.From.IsZero() && !q.To.IsZero() {
+			guess = store.BucketInterval(q, q.From, q.To.Add(-time.Nanosecond))
+			aggs["histogram"] = histogramAgg(guess)
+		}
+		body["aggs"] = aggs
+	}
+	var res searchResponse
+	if err := s.search(ctx, body, &res); err != nil {
+		return nil, err
+	}
+	out := &store.Result{Total: res.Hits.Total.Value, Hits: make([]store.Hit, 0, len(res.Hits.Hits))}
+	for _, h := range res.Hits.Hits {
+		var p post.Post
+		if err := json.Unmarshal(h.Source, &p); err != nil {
+			return nil, fmt.Errorf("elasticsearch: decode hit %s: %w", h.ID, err)
+		}
+		hit := store.Hit{Post: &p, Highlights: store.Highlights(&p, q.Text)}
+		if q.Sort == store.SortRelevance && h.Score != nil {
+			hit.Score = *h.Score
+		}
+		out.Hits = append(out.Hits, hit)
+	}
+	a := res.Aggregations
+	if q.Interval < 0 || out.Total == 0 || a.First == nil || a.First.Value == nil || a.Last == nil || a.Last.Value == nil {
+		return out, nil
+	}
+	first, last := time.UnixMilli(int64(*a.First.Value)), time.UnixMilli(int64(*a.Last.Value))
+	d := store.BucketInterval(q, first, last)
+	h := a.Histogram
+	if d != guess || h == nil {
+		var res2 searchResponse
+		body2 := map[string]any{"query": query, "size": 0, "track_total_hits": false, "aggs": map[string]any{"histogram": histogramAgg(d)}}
+		if err := s.search(ctx, body2, &res2); err != nil {
+			return nil, err
+		}
+		h = res2.Aggregations.Histogram
+	}
+	if h != nil {
+		out.Buckets = make([]store.Bucket, 0, len(h.Buckets))
+		for _, b := range h.Buckets {
+			out.Buckets = append(out.Buckets, store.Bucket{Start: time.UnixMilli(b.Key).UTC(), Count: b.DocCount})
+		}
+	}
+	out.Interval = d.String()
+	return out, nil
+}
+
+func (s *Store) search(ctx context.Context, body map[string]any, out *searchResponse) error {
+	err := s.do(ctx, http.MethodPost, "/"+s.prefix+"/_search", readParams(), body, out)
+	var se *statusError
+	if errors.As(err, &se) && se.Status == http.StatusBadRequest {
+		se.badQuery = true
+	}
+	return err
+}
+
+// Get returns the post with id from whichever monthly index holds it, or an error
+// wrapping store.ErrNotFound.
+func (s *Store) Get(ctx context.Context, id string) (*post.Post, error) {
+	var res searchResponse
+	body := map[string]any{"query": map[string]any{"ids": map[string]any{"values": []string{id}}}, "size": 1}
+	if err := s.search(ctx, body, &res); err != nil {
+		return nil, err
+	}
+	if len(res.Hits.Hits) == 0 {
+		return nil, fmt.Errorf("elasticsearch: %q: %w", id, store.ErrNotFound)
+	}
+	var p post.Post
+	if err := json.Unmarshal(res.Hits.Hits[0].Source, &p); err != nil {
+		return nil, fmt.Errorf("elasticsearch: decode %s: %w", id, err)
+	}
+	return &p, nil
+}
+
+// Refresh makes completed writes searchable on every index behind the alias.
+func (s *Store) Refresh(ctx context.Context) error {
+	return s.do(ctx, http.MethodPost, "/"+s.prefix+"/_refresh", readParams(), nil, nil)
+}
+
+// Ready returns nil when the cluster health is yellow or green; otherwise an error
+// wrapping store.ErrUnavailable.
+func (s *Store) Ready(ctx context.Context) error {
+	var h struct {
+		Status string `json:"status"`
+	}
+	err := s.do(ctx, http.MethodGet, "/_cluster/health", url.Values{"wait_for_status": {"yellow"}, "timeout": {"1s"}}, nil, &h)
+	if err != nil && !isStatus(err, http.StatusRequestTimeout) {
+		return err
+	}
+	if h.Status != "green" && h.Status != "yellow" {
+		return fmt.Errorf("%w: elasticsearch cluster health %q", store.ErrUnavailable, h.Status)
+	}
+	return nil
+}
+
+// Indices lists the monthly indices behind the alias, oldest first (retention drops
+// whole old indices by name).
+func (s *Store) Indices(ctx context.Context) ([]string, error) {
+	var got map[string]any
+	err := s.do(ctx, http.MethodGet, "/"+s.prefix+"-*/_alias/"+s.prefix, url.Values{"allow_no_indices": {"true"}}, nil, &got)
+	if err != nil && !isStatus(err, http.StatusNotFound) {
+		return nil, err
+	}
+	names := make([]string, 0, len(got))
+	for name := range got {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// DeleteIndices deletes the named indices; it refuses names outside this store's prefix.
+func (s *Store) DeleteIndices(ctx context.Context, names ...string) error {
+	for _, n := range names {
+		if !strings.HasPrefix(n, s.prefix+"-") || strings.ContainsAny(n, "*,") {
+			return fmt.Errorf("elasticsearch: refusing to delete %q: not a %s-* index", n, s.prefix)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return s.do(ctx, http.MethodDelete, "/"+strings.Join(names, ","), url.Values{"ignore_unavailable": {"true"}}, nil, nil)
+}
+
+// DeleteTemplate removes the index template (tests and uninstall).
+func (s *Store) DeleteTemplate(ctx context.Context) error {
+	err := s.do(ctx, http.MethodDelete, "/_index_template/"+s.prefix, nil, nil, nil)
+	if isStatus(err, http.StatusNotFound) {
+		return nil
+	}
+	return err
+}
+
+// Close releases the client's connections.
+func (s *Store) Close() error {
+	if err := s.client.Close(context.Background()); err != nil && !errors.Is(err, es.ErrAlreadyClosed) {
+		return err
+	}
+	return nil
+}

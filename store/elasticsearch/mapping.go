@@ -1,0 +1,80 @@
+package elasticsearch
+
+import "github.com/langnghe/langnghe/store"
+
+// templateVersion versions the index template and mapping. Bump it with any change to
+// templateBody; New then replaces an older template and adds the new fields to existing
+// indices. A cluster already holding a newer version is left alone (a newer build owns it).
+const templateVersion = 1
+
+// mappings is the document mapping. dynamic:false keeps unknown or future post fields in
+// _source without indexing them, so a newer crawler cannot break an older index with a
+// mapping conflict. Text analysis is the standard analyzer: Vietnamese folding is done in
+// Go (store.FoldedFields), so no plugin is needed.
+func mappings() map[string]any {
+	kw := map[string]any{"type": "keyword"}
+	kwNoIndex := map[string]any{"type": "keyword", "index": false, "doc_values": false}
+	text := map[string]any{"type": "text", "analyzer": "standard"}
+	integer := map[string]any{"type": "integer"}
+	float := map[string]any{"type": "float"}
+	label := map[string]any{"properties": map[string]any{"label": kw, "score": float}}
+	return map[string]any{
+		"dynamic": false,
+		"_meta":   map[string]any{"version": templateVersion, "managed_by": "langnghe"},
+		"properties": map[string]any{
+			"schema":     integer,
+			"id":         kw, // sortable stand-in for _id, whose fielddata is off in 8.x
+			"platform":   kw,
+			"source":     kw,
+			"url":        kwNoIndex,
+			"thread_url": kwNoIndex,
+			"author":     map[string]any{"properties": map[string]any{"id": kw}},
+			"title":      text,
+			"text":       text,
+			"lang":       kw,
+			// date_nanos so range filters and sorting agree with bleve to the nanosecond.
+			"published_at": map[string]any{"type": "date_nanos"},
+			"fetched_at":   map[string]any{"type": "date_nanos"},
+			"metrics": map[string]any{"properties": map[string]any{
+				"likes": integer, "shares": integer, "replies": integer,
+			}},
+			"analysis": map[string]any{"properties": map[string]any{
+				"model":      kw,
+				"sentiment":  label,
+				"toxicity":   label,
+				"narratives": map[string]any{"properties": map[string]any{"id": kw, "score": float}},
+				"evidence": map[string]any{"properties": map[string]any{
+					"for": kw, "term": kw, "start": integer, "end": integer,
+				}},
+				"flagged": map[string]any{"type": "boolean"},
+			}},
+			store.FieldTextFolded:   text,
+			store.FieldTitleFolded:  text,
+			store.FieldSentiment:    kw,
+			store.FieldToxicity:     kw,
+			store.FieldNarrativeIDs: kw,
+			store.FieldFlagged:      map[string]any{"type": "boolean"},
+		},
+	}
+}
+
+// templateBody is the composable index template for <prefix>-*: the mapping, and the
+// alias <prefix> on every monthly index so reads never need to know the partitions.
+func (s *Store) templateBody() map[string]any {
+	settings := map[string]any{"index.number_of_shards": s.shards}
+	if s.replicas >= 0 {
+		settings["index.number_of_replicas"] = s.replicas
+	}
+	return map[string]any{
+		"index_patterns": []string{s.prefix + "-*"},
+		// Above the 100 of Elastic's built-in stack templates, so ours wins on a full cluster.
+		"priority": 200,
+		"version":  templateVersion,
+		"_meta":    map[string]any{"version": templateVersion, "managed_by": "langnghe"},
+		"template": map[string]any{
+			"settings": settings,
+			"mappings": mappings(),
+			"aliases":  map[string]any{s.prefix: map[string]any{}},
+		},
+	}
+}
