@@ -62,7 +62,7 @@ func (a *app) startBus(ctx context.Context, embeddedOK bool) error {
 		if !embeddedOK {
 			return usageError{"cần kafka.brokers (LANGNGHE_KAFKA_BROKERS) cho vai trò này; broker nhúng chỉ có trong `run` / kafka.brokers is required for this role; the embedded broker exists only in `run`"}
 		}
-		emb, err := bus.StartEmbedded(ctx)
+		emb, err := bus.StartEmbedded(ctx, bus.WithEmbeddedLogger(a.log), bus.WithEmbeddedPartitions(a.cfg.Kafka.Partitions))
 		if err != nil {
 			return fmt.Errorf("starting embedded broker: %w", err)
 		}
@@ -85,7 +85,7 @@ func (a *app) startBus(ctx context.Context, embeddedOK bool) error {
 func (a *app) openStore(ctx context.Context) error {
 	if len(a.cfg.ES.URL) == 0 {
 		dir := filepath.Join(a.cfg.DataDir, "bleve")
-		st, err := blevestore.Open(dir)
+		st, err := blevestore.Open(dir, blevestore.WithLogger(a.log))
 		if err != nil {
 			return fmt.Errorf("opening bleve index %s: %w", dir, err)
 		}
@@ -97,7 +97,7 @@ func (a *app) openStore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := esstore.New(ctx, ecfg)
+	st, err := esstore.New(ctx, ecfg, esstore.WithLogger(a.log))
 	if err != nil {
 		return fmt.Errorf("connecting to Elasticsearch %s: %w", strings.Join(a.cfg.ES.URL, ","), err)
 	}

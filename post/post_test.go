@@ -1,0 +1,110 @@
+package post
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDecodeCases runs testdata/decode_cases.jsonl: each line is a case name, an input
+// post and the error text expected ("" = valid).
+func TestDecodeCases(t *testing.T) {
+	f, err := os.Open("testdata/decode_cases.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		n++
+		var c struct {
+			Case  string          `json:"case"`
+			Input json.RawMessage `json:"input"`
+			Error string          `json:"error"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+			t.Fatalf("decode_cases.jsonl:%d: %v", n, err)
+		}
+		t.Run(c.Case, func(t *testing.T) {
+			_, err := Decode(c.Input)
+			switch {
+			case c.Error == "" && err != nil:
+				t.Errorf("want valid, got %v", err)
+			case c.Error != "" && err == nil:
+				t.Errorf("want error containing %q, got valid", c.Error)
+			case c.Error != "" && !strings.Contains(err.Error(), c.Error):
+				t.Errorf("error %q lacks %q", err, c.Error)
+			}
+		})
+	}
+	if n < 10 {
+		t.Fatalf("only %d cases read", n)
+	}
+}
+
+func TestErrorKindsForDeadLettering(t *testing.T) {
+	cases := []struct {
+		in   string
+		kind error
+	}{
+		{`{not json`, ErrMalformed},
+		{`[1,2]`, ErrMalformed},
+		{`{"schema":99}`, ErrSchemaTooNew},
+		{`{"schema":1,"id":"x"}`, ErrInvalid},
+	}
+	for _, c := range cases {
+		_, err := Decode([]byte(c.in))
+		if !errors.Is(err, c.kind) {
+			t.Errorf("Decode(%s) = %v, want it to wrap %v", c.in, err, c.kind)
+		}
+	}
+	var fe *FieldError
+	_, err := Decode([]byte(`{"schema":1,"id":"rss:a:1","platform":"rss","published_at":"2026-11-20T08:15:00Z"}`))
+	if !errors.As(err, &fe) || fe.Path != "source" {
+		t.Errorf("want a FieldError for path source, got %v", err)
+	}
+}
+
+func TestEncodeDecodeRoundTrip(t *testing.T) {
+	at := time.Date(2026, 11, 20, 8, 15, 0, 0, time.UTC)
+	p := &Post{Schema: 1, ID: MakeID("RSS", "VnExpress.net", "Ab1"), Platform: "rss", Source: "vnexpress", Text: "Nước ngập", PublishedAt: at, FetchedAt: at,
+		Analysis: &Analysis{Model: "m@1", Sentiment: Label{"negative", -0.4}, Toxicity: Label{"clean", 0}, Evidence: []Evidence{{For: "disaster", Term: "ngập", Start: 5, End: 12}}}}
+	if p.ID != "rss:vnexpress.net:Ab1" {
+		t.Errorf("MakeID lowercases platform and site but keeps the native id: %q", p.ID)
+	}
+	b, err := Encode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Text != p.Text || !q.PublishedAt.Equal(at) || q.Analysis.Evidence[0] != p.Analysis.Evidence[0] {
+		t.Errorf("round trip changed the post: %+v", q)
+	}
+}
+
+func TestPseudonymizeAuthor(t *testing.T) {
+	a := PseudonymizeAuthor([]byte("k1"), "mastodon", "12345")
+	if a != PseudonymizeAuthor([]byte("k1"), "mastodon", "12345") {
+		t.Error("same key and author must give the same id")
+	}
+	if a == PseudonymizeAuthor([]byte("k2"), "mastodon", "12345") {
+		t.Error("another key must give another id")
+	}
+	if a == PseudonymizeAuthor([]byte("k1"), "bluesky", "12345") {
+		t.Error("the same native id on another platform is another person")
+	}
+	if !strings.HasPrefix(a, "a1:") || strings.Contains(a, "12345") {
+		t.Errorf("id %q must be a1:<hash> without the native id", a)
+	}
+	if PseudonymizeAuthor([]byte("k1"), "rss", "") != "" {
+		t.Error("no author stays no author")
+	}
+}
