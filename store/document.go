@@ -48,8 +48,9 @@ func Fields(p *post.Post) DocFields {
 	return f
 }
 
-// CheckIndexable reports why p cannot be stored at all: nil, no id, or no published_at
-// (which picks the time partition). Backends turn it into a permanent ItemError, so a
+// CheckIndexable reports why p cannot be stored at all: nil, no id, no published_at
+// (which picks the time partition), or a published_at before 1970 (Elasticsearch stores it
+// with nanosecond precision from the epoch; rejecting it here keeps the backends alike). Backends turn it into a permanent ItemError, so a
 // broken post is dead-lettered instead of retried for ever. Full contract validation is
 // the job of post.Validate upstream; the store does not second-guess the classifier.
 func CheckIndexable(p *post.Post) error {
@@ -60,6 +61,8 @@ func CheckIndexable(p *post.Post) error {
 		return fmt.Errorf("post without id")
 	case p.PublishedAt.IsZero():
 		return fmt.Errorf("post %s without published_at", p.ID)
+	case p.PublishedAt.Before(time.Unix(0, 0)):
+		return fmt.Errorf("post %s published_at %s is before 1970", p.ID, p.PublishedAt.Format(time.RFC3339))
 	}
 	return nil
 }

@@ -42,6 +42,7 @@ func openTest(t testing.TB, opts ...Option) *Store {
 		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() {
+		_ = s.Close() // the suite may have closed it already; that is fine
 		// A separate client: the suite closes the store it was given.
 		c, err := New(context.Background(), Config{URLs: strings.Split(esURL(t), ","), IndexPrefix: s.prefix})
 		if err != nil {

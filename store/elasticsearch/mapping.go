@@ -15,7 +15,8 @@ func mappings() map[string]any {
 	kw := map[string]any{"type": "keyword"}
 	kwNoIndex := map[string]any{"type": "keyword", "index": false, "doc_values": false}
 	text := map[string]any{"type": "text", "analyzer": "standard"}
-	integer := map[string]any{"type": "integer"}
+	// long, not integer: Go ints are 64-bit and an overflow would reject the whole post.
+	integer := map[string]any{"type": "long"}
 	float := map[string]any{"type": "float"}
 	label := map[string]any{"properties": map[string]any{"label": kw, "score": float}}
 	return map[string]any{

@@ -36,3 +36,18 @@ func TestRefBucketsSumToMatches(t *testing.T) {
 		t.Fatalf("ref buckets: %d buckets of %v summing to %d", len(b), d, sum)
 	}
 }
+
+func TestGenerateValidAndDeterministic(t *testing.T) {
+	a, b := Generate(300, 7), Generate(300, 7)
+	for i, p := range a {
+		if err := p.Validate(); err != nil {
+			t.Fatalf("post %d: %v", i, err)
+		}
+		if p.Text != b[i].Text || !p.PublishedAt.Equal(b[i].PublishedAt) {
+			t.Fatalf("post %d differs between runs with one seed", i)
+		}
+	}
+	if Generate(1, 8)[0].ID == a[0].ID {
+		t.Fatal("different seeds must give different ids")
+	}
+}

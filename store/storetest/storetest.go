@@ -256,14 +256,16 @@ func testOverwrite(t *testing.T, s store.Store) {
 
 func testBadPosts(t *testing.T, s store.Store) {
 	good := Fixtures()[:3]
-	batch := []*post.Post{good[0], {Schema: 1, Platform: "rss", Source: "x", PublishedAt: time.Now()}, good[1], nil, good[2]}
+	old := *good[0]
+	old.ID, old.PublishedAt = "rss:vnexpress.net:1969", time.Date(1969, 7, 20, 20, 17, 0, 0, time.UTC)
+	batch := []*post.Post{good[0], {Schema: 1, Platform: "rss", Source: "x", PublishedAt: time.Now()}, good[1], nil, &old, good[2]}
 	err := s.Index(ctx(t), batch)
 	var be *store.BatchError
 	if !errors.As(err, &be) {
-		t.Fatalf("Index with a nil post and an id-less post: %v, want *store.BatchError", err)
+		t.Fatalf("Index with a nil post, an id-less post and a pre-1970 post: %v, want *store.BatchError", err)
 	}
-	if len(be.Items) != 2 {
-		t.Fatalf("BatchError items %+v, want 2", be.Items)
+	if len(be.Items) != 3 || be.Items[2].ID != old.ID {
+		t.Fatalf("BatchError items %+v, want 3, the last for %s", be.Items, old.ID)
 	}
 	for _, it := range be.Items {
 		if !it.Permanent || it.Reason == "" {
