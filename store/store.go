@@ -69,7 +69,8 @@ func (e *BatchError) Error() string {
 	return fmt.Sprintf("%d of the batch failed, first %s: %s", len(e.Items), e.Items[0].ID, e.Items[0].Reason)
 }
 
-// Sort orders search hits.
+// Sort orders search hits. Ties (same published_at, or same score) are broken by post id
+// ascending, so paging is stable and both backends return the same order.
 type Sort string
 
 const (
@@ -106,8 +107,12 @@ const (
 
 // Result is a page of hits, the total number of matches and per-bucket counts.
 type Result struct {
-	Total   int      `json:"total"`
-	Hits    []Hit    `json:"hits"`
+	Total int   `json:"total"`
+	Hits  []Hit `json:"hits"`
+	// Buckets run from the bucket of the first matching post to that of the last, empty
+	// buckets in between included with Count 0; starts are aligned by BucketStart (24h
+	// buckets start at UTC midnight) and the width is BucketInterval. Nil when nothing
+	// matched or buckets are disabled.
 	Buckets []Bucket `json:"buckets"`
 	// Interval is the bucket width used, as a Go duration string.
 	Interval string `json:"interval,omitempty"`
