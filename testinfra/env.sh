@@ -2,7 +2,7 @@
 # testinfra/env.sh: (re)write .testinfra/env with export lines for the components that are
 # running now, and print it. up.sh calls it; it is also handy after starting one script by hand.
 set -euo pipefail
-TI_NAME=env
+TI_NAME="env"
 # shellcheck source=testinfra/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

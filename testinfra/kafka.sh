@@ -28,7 +28,7 @@ POM="$TI_DIR/kafka/pom.xml"
 
 libs_dir() {
 	local h
-	h="$(cat "$POM" | sha1sum | cut -c1-10)"
+	h="$(sha1sum <"$POM" | cut -c1-10)"
 	echo "$TI_CACHE/kafka/$KAFKA_VERSION-$h/libs"
 }
 
