@@ -172,7 +172,7 @@ func TestPipelineRealKafkaElasticsearch(t *testing.T) {
 
 // deleteIndices removes the test's monthly indices and template (wildcard deletes are
 // refused by default in Elasticsearch 8, so each index is named).
-func deleteIndices(t *testing.T, esURL, prefix string) {
+func deleteIndices(t testing.TB, esURL, prefix string) {
 	resp, err := http.Get(esURL + "/_cat/indices/" + prefix + "-*?h=index")
 	if err != nil {
 		t.Logf("cleanup: %v", err)

@@ -66,7 +66,7 @@ func writeJSONL(t *testing.T, posts []*post.Post) string {
 
 // waitIndexed polls the store until it holds want posts or the deadline passes; onProgress
 // sees every intermediate count (the tests use it to kill the indexer mid-stream).
-func waitIndexed(t *testing.T, st store.Store, want int, timeout time.Duration, onProgress func(n int)) int {
+func waitIndexed(t testing.TB, st store.Store, want int, timeout time.Duration, onProgress func(n int)) int {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	last := -1
