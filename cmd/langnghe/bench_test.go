@@ -110,7 +110,8 @@ func BenchmarkPipelineRealKafkaES(b *testing.B) {
 	var pipe, bulk time.Duration
 	for i := 0; i < b.N; i++ {
 		prefix := fmt.Sprintf("bench%d", time.Now().UnixNano())
-		bulk += plainBulkLoad(b, esURL, prefix+"-bulk", posts)
+		bulkPrefix := fmt.Sprintf("bulk%d", time.Now().UnixNano())
+		bulk += plainBulkLoad(b, esURL, bulkPrefix, posts)
 		cfg := defaultConfig()
 		cfg.DataDir = b.TempDir()
 		cfg.Kafka.Brokers = brokers
@@ -128,7 +129,7 @@ func BenchmarkPipelineRealKafkaES(b *testing.B) {
 		pipe += runPipeline(b, a, msgs)
 		a.close()
 		deleteIndices(b, esURL, prefix)
-		deleteIndices(b, esURL, prefix+"-bulk")
+		deleteIndices(b, esURL, bulkPrefix)
 	}
 	b.ReportMetric(float64(benchPosts*b.N)/pipe.Seconds(), "posts/s")
 	b.ReportMetric(float64(benchPosts*b.N)/bulk.Seconds(), "bulk-docs/s")
