@@ -69,8 +69,8 @@ func (e *BatchError) Error() string {
 	return fmt.Sprintf("%d of the batch failed, first %s: %s", len(e.Items), e.Items[0].ID, e.Items[0].Reason)
 }
 
-// Sort orders search hits. Ties (same published_at, or same score) are broken by post id
-// ascending, so paging is stable and both backends return the same order.
+// Sort orders search hits. Ties are broken by published_at (newest first, for relevance)
+// and then by post id ascending, so paging is stable and both backends agree.
 type Sort string
 
 const (

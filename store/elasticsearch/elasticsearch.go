@@ -608,7 +608,10 @@ func (s *Store) Ready(ctx context.Context) error {
 		Status string `json:"status"`
 	}
 	err := s.do(ctx, http.MethodGet, "/_cluster/health", url.Values{"wait_for_status": {"yellow"}, "timeout": {"1s"}}, nil, &h)
-	if err != nil && !isStatus(err, http.StatusRequestTimeout) {
+	if isStatus(err, http.StatusRequestTimeout) {
+		return fmt.Errorf("%w: elasticsearch cluster health not yellow or green within 1s", store.ErrUnavailable)
+	}
+	if err != nil {
 		return err
 	}
 	if h.Status != "green" && h.Status != "yellow" {
