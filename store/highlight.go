@@ -3,6 +3,7 @@ package store
 import (
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/langnghe/langnghe/classifier"
 	"github.com/langnghe/langnghe/post"
@@ -84,7 +85,10 @@ func FoldedFields(p *post.Post) (textFolded, titleFolded string) {
 }
 
 // QueryTerms returns the folded words of free text, in order, without duplicates. Every
-// one must match (AND semantics). An empty or punctuation-only text gives nil.
+// one must match (AND semantics). Tokens without a letter or digit (emoji, emoticons such
+// as ":)") are left out: the backends' word analyzers treat them differently (Lucene keeps
+// emoji, bleve drops them), so searching for them could not give the same answer on both.
+// An empty, punctuation-only or emoji-only text gives nil.
 func QueryTerms(text string) []string {
 	var terms []string
 	seen := map[string]bool{}
@@ -92,6 +96,9 @@ func QueryTerms(text string) []string {
 		// A folded token may itself hold spaces if the normalizer expands an abbreviation
 		// into several syllables; each syllable is a term of its own in text_folded.
 		for _, w := range strings.Fields(tok.Folded) {
+			if !strings.ContainsFunc(w, isWordRune) {
+				continue
+			}
 			if !seen[w] {
 				seen[w] = true
 				terms = append(terms, w)
@@ -100,3 +107,5 @@ func QueryTerms(text string) []string {
 	}
 	return terms
 }
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }

@@ -43,7 +43,7 @@ var fixtures = []fx{
 	{"xenforo:voz.vn:3003", "voz-forum", "", "Có ai biết quán phở ngon ở quận 3 không?", "2026-10-31T23:30:00Z", "neutral", "clean", nil, false, nil, false},
 	{"rss:vnexpress.net:1004", "vnexpress-rss", "", "Lũ lụt tái diễn ở miền Trung đầu tháng 11.", "2026-11-01T00:00:00Z", "negative", "clean", []string{"flood"}, false, [][2]string{{"flood", "Lũ lụt"}}, false},
 	{"bluesky:bsky.app:4003", "bsky-vn", "", "Đường ngập nước, xe chết máy hàng loạt.", "2026-11-02T07:20:00Z", "negative", "clean", []string{"flood"}, false, nil, false},
-	{"mastodon:mastodon.social:2004", "mastodon-vn", "", "Tụi mày là lũ ngu, cút đi.", "2026-11-03T22:00:00Z", "negative", "hate", []string{"harassment"}, true, [][2]string{{"hate", "lũ ngu"}}, false},
+	{"mastodon:mastodon.social:2004", "mastodon-vn", "", "Tụi mày là lũ ngu, cút đi 😡 :(", "2026-11-03T22:00:00Z", "negative", "hate", []string{"harassment"}, true, [][2]string{{"hate", "lũ ngu"}}, false},
 	{"xenforo:voz.vn:3004", "voz-forum", "", "Điện thoại mất sóng cả ngày, tổng đài không trả lời.", "2026-11-05T13:00:00Z", "negative", "clean", []string{"public_service"}, false, nil, false},
 	{"rss:tuoitre.vn:5003", "tuoitre-rss", "", "Hội chợ sách mở cửa miễn phí cuối tuần này.", "2026-11-07T01:00:00Z", "positive", "clean", nil, false, nil, false},
 	{"mastodon:mastodon.social:2005", "mastodon-vn", "", "Mọi người cẩn thận trang web giả mạo ngân hàng, đừng nhập mật khẩu.", "2026-11-09T15:30:00Z", "negative", "clean", []string{"scam"}, true, [][2]string{{"scam", "giả mạo ngân hàng"}}, false},

@@ -298,6 +298,10 @@ func testTextAND(t *testing.T, s store.Store) {
 	// Words are matched anywhere, not as a phrase, and punctuation is ignored.
 	checkSet(t, s, posts, store.Query{Text: "ngập, lũ!"})
 	checkSet(t, s, posts, store.Query{Text: "lừa đảo ngu"})
+	// Emoji and emoticons are not words: they neither narrow nor empty the result.
+	if a, b := checkSet(t, s, posts, store.Query{Text: "ngu 😡 :("}), checkSet(t, s, posts, store.Query{Text: "ngu"}); !slices.Equal(a, b) || len(a) != 2 {
+		t.Errorf("ngu 😡 :( gives %v, ngu gives %v; want the same two posts", a, b)
+	}
 	// The title is searched too: "lụt" occurs only in the title of 1006 besides flood posts.
 	got = checkSet(t, s, posts, store.Query{Text: "ngập lụt"})
 	if !slices.Contains(got, "rss:vnexpress.net:1006") {
