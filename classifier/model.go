@@ -60,14 +60,20 @@ func LoadDefault() (Model, error) {
 // lexicon/sentiment.tsv, lexicon/toxicity.tsv, optionally lexicon/modifiers.tsv, and
 // narratives/*.yaml. Errors name the file and line and wrap ErrModelFile (bad content)
 // or the fs error (a missing file). The teencode dictionary is part of the normalizer
-// and always the embedded one.
+// and always the embedded one. If dir is a file, it is read as a learned model (see
+// LearnedFile) layered over the shipped default.
 func Load(dir string) (Model, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("loading model: %w", err)
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("loading model: %s is not a directory", dir)
+		// A learned model file (model train) over the shipped default lexicons and narratives.
+		base, err := LoadDefault()
+		if err != nil {
+			return nil, err
+		}
+		return LoadLearned(dir, base)
 	}
 	return loadFS(os.DirFS(dir))
 }

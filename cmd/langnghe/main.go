@@ -46,8 +46,8 @@ func commands() []command {
 		{name: "alert", summary: "đánh giá luật cảnh báo và gửi email / evaluate alert rules and send email", pending: "issue #5 (alerting)"},
 		{name: "serve", summary: "API JSON, giao diện và /metrics / JSON API, UI and /metrics", run: cmdServe},
 		{name: "replay", summary: "đẩy bài từ tệp JSON Lines vào posts.raw / publish posts from JSON Lines", run: cmdReplay},
-		{name: "eval", summary: "đo chất lượng mô hình trên dữ liệu có nhãn / measure a model", pending: "issue #6 (classifier)"},
-		{name: "model", summary: "huấn luyện và xem mô hình từ khóa / train and show keyword models", pending: "issue #6 (classifier)"},
+		{name: "eval", summary: "đo chất lượng mô hình trên dữ liệu có nhãn / measure a model", run: cmdEval},
+		{name: "model", summary: "huấn luyện và xem mô hình từ khóa / train and show keyword models", run: cmdModel},
 		{name: "config", summary: "config check FILE: kiểm tra cấu hình / validate a config file", run: cmdConfig},
 		{name: "version", summary: "in phiên bản / print the version", run: func(_ context.Context, e *cliEnv, _ []string) error {
 			fmt.Fprintln(e.stdout, "langnghe", version)

@@ -1,0 +1,147 @@
+package classifier
+
+import (
+	"math"
+	"strings"
+	"unicode/utf8"
+)
+
+// FeatureConfig says which features a learned model uses. Every feature is a readable
+// key: "w:" + one to WordMax normalized syllables joined by spaces ("w:không tốt"),
+// "c:" + CharMin..CharMax characters of the normalized text, with "_" marking a word edge
+// ("c:_ngu_"), and "x:" + a lexicon feature computed by the default model
+// ("x:tox_score"). Word and character blocks are TF-IDF weighted (sublinear tf, smoothed
+// idf) and L2-normalised separately, as scikit-learn's TfidfVectorizer does.
+type FeatureConfig struct {
+	WordMax int  `json:"word_ngram_max"`
+	CharMin int  `json:"char_ngram_min"` // 0: no character n-grams
+	CharMax int  `json:"char_ngram_max"`
+	Lexicon bool `json:"lexicon"` // add x: features from the default lexicon model
+	Folded  bool `json:"folded"`  // add word n-grams of the folded (accentless) syllables as "f:"
+}
+
+// DefaultFeatures are word 1-3-grams, character 2-5-grams and lexicon features.
+var DefaultFeatures = FeatureConfig{WordMax: 3, CharMin: 2, CharMax: 5, Lexicon: true}
+
+// featOcc is one feature of a text: its key, its block (0 words, 1 chars, 2 lexicon), its
+// raw count or value, and for word n-grams the byte span of its first occurrence.
+type featOcc struct {
+	key        string
+	block      uint8
+	val        float64
+	start, end int
+}
+
+// extractor computes the features of a text. It is safe for concurrent use.
+type extractor struct {
+	cfg  FeatureConfig
+	base *lexModel // for lexicon features; nil when cfg.Lexicon is false
+}
+
+const (
+	blockWord = iota
+	blockChar
+	blockLex
+	nBlocks
+)
+
+// features returns the distinct features of text with their counts (word and char
+// blocks) or values (lexicon block).
+func (x *extractor) features(text string) []featOcc {
+	toks := Tokenize(text)
+	type syl struct {
+		norm, fold string
+		start, end int
+	}
+	syls := make([]syl, 0, len(toks))
+	for _, t := range toks {
+		if strings.IndexByte(t.Norm, ' ') < 0 {
+			syls = append(syls, syl{t.Norm, t.Folded, t.Start, t.End})
+			continue
+		}
+		f := strings.Fields(t.Folded)
+		for j, n := range strings.Fields(t.Norm) {
+			fs := n
+			if j < len(f) {
+				fs = f[j]
+			}
+			syls = append(syls, syl{n, fs, t.Start, t.End})
+		}
+	}
+	idx := make(map[string]int, len(syls)*8)
+	var out []featOcc
+	add := func(key string, block uint8, start, end int) {
+		if i, ok := idx[key]; ok {
+			out[i].val++
+			return
+		}
+		idx[key] = len(out)
+		out = append(out, featOcc{key: key, block: block, val: 1, start: start, end: end})
+	}
+	var sb strings.Builder
+	for i := range syls {
+		sb.Reset()
+		sb.WriteString("w:")
+		for n := 0; n < x.cfg.WordMax && i+n < len(syls); n++ {
+			if n > 0 {
+				sb.WriteByte(' ')
+			}
+			sb.WriteString(syls[i+n].norm)
+			add(sb.String(), blockWord, syls[i].start, syls[i+n].end)
+		}
+		if x.cfg.Folded {
+			sb.Reset()
+			sb.WriteString("f:")
+			for n := 0; n < 2 && i+n < len(syls); n++ {
+				if n > 0 {
+					sb.WriteByte(' ')
+				}
+				sb.WriteString(syls[i+n].fold)
+				add(sb.String(), blockWord, syls[i].start, syls[i+n].end)
+			}
+		}
+	}
+	if x.cfg.CharMin > 0 && len(syls) > 0 {
+		// "_" marks word edges: "_ngu_ _quá_" gives "c:_n", "c:gu_", "c:_qu" and so on.
+		var b strings.Builder
+		for i, s := range syls {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteByte('_')
+			b.WriteString(s.norm)
+			b.WriteByte('_')
+		}
+		s := b.String()
+		var starts []int
+		for i := range s {
+			starts = append(starts, i)
+		}
+		starts = append(starts, len(s))
+		for i := 0; i < len(starts)-1; i++ {
+			for n := x.cfg.CharMin; n <= x.cfg.CharMax && i+n < len(starts); n++ {
+				g := s[starts[i]:starts[i+n]]
+				if strings.IndexByte(g, ' ') >= 0 { // within one word, like char_wb
+					break
+				}
+				add("c:"+g, blockChar, -1, -1)
+			}
+		}
+	}
+	if x.base != nil {
+		a := x.base.Analyze(text)
+		lex := func(key string, v float64) {
+			if v != 0 {
+				out = append(out, featOcc{key: key, block: blockLex, val: v, start: -1, end: -1})
+			}
+		}
+		lex("x:sent_score", a.Sentiment.Score)
+		lex("x:sent_"+a.Sentiment.Label, 1)
+		lex("x:tox_score", a.Toxicity.Score)
+		lex("x:tox_"+a.Toxicity.Label, 1)
+		if utf8.RuneCountInString(text) > 0 {
+			lex("x:log_len", math.Log1p(float64(len(syls)))/5)
+		}
+	}
+	return out
+}

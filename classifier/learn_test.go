@@ -1,0 +1,183 @@
+package classifier
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestScore(t *testing.T) {
+	gold := []string{"a", "a", "a", "b", "b", "c"}
+	pred := []string{"a", "a", "b", "b", "c", "c"}
+	r := Score(gold, pred)
+	// a: p=1 r=2/3 f=0.8; b: p=1/2 r=1/2 f=0.5; c: p=1/2 r=1 f=2/3.
+	want := map[string]ClassReport{
+		"a": {Precision: 1, Recall: 2.0 / 3, F1: 0.8, Support: 3},
+		"b": {Precision: 0.5, Recall: 0.5, F1: 0.5, Support: 2},
+		"c": {Precision: 0.5, Recall: 1, F1: 2.0 / 3, Support: 1},
+	}
+	for l, w := range want {
+		g := r.PerClass[l]
+		if math.Abs(g.Precision-w.Precision)+math.Abs(g.Recall-w.Recall)+math.Abs(g.F1-w.F1) > 1e-9 || g.Support != w.Support {
+			t.Errorf("class %s: got %+v, want %+v", l, g, w)
+		}
+	}
+	if math.Abs(r.Accuracy-4.0/6) > 1e-9 {
+		t.Errorf("accuracy %v", r.Accuracy)
+	}
+	if m := (0.8 + 0.5 + 2.0/3) / 3; math.Abs(r.MacroF1-m) > 1e-9 {
+		t.Errorf("macro-F1 %v, want %v", r.MacroF1, m)
+	}
+	if w := (0.8*3 + 0.5*2 + 2.0/3) / 6; math.Abs(r.WeightedF1-w) > 1e-9 {
+		t.Errorf("weighted-F1 %v, want %v", r.WeightedF1, w)
+	}
+	if r.Confusion["a"]["b"] != 1 || r.Confusion["b"]["c"] != 1 || r.Confusion["a"]["a"] != 2 {
+		t.Errorf("confusion %v", r.Confusion)
+	}
+	b, _ := json.Marshal(r)
+	var keys map[string]any
+	_ = json.Unmarshal(b, &keys)
+	for _, k := range []string{"n", "accuracy", "macro_f1", "weighted_f1", "per_class", "confusion", "posts_per_second"} {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("JSON lacks key %q: %s", k, b)
+		}
+	}
+	if len(keys) != 7 {
+		t.Errorf("JSON has %d keys, want exactly the 7 of the issue: %s", len(keys), b)
+	}
+}
+
+func TestCollapseToxicity(t *testing.T) {
+	for in, want := range map[string]string{"clean": "non_toxic", "non_toxic": "non_toxic", "offensive": "toxic", "hate": "toxic", "toxic": "toxic"} {
+		if got := CollapseToxicity(in); got != want {
+			t.Errorf("CollapseToxicity(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func readLearn(t *testing.T, name string) []Example {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "learn", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ex, err := ReadExamples(f, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ex
+}
+
+func TestReadExamplesErrorsNameLine(t *testing.T) {
+	f, err := os.Open("testdata/learn/bad.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_, err = ReadExamples(f, "bad.jsonl")
+	if !errors.Is(err, ErrDataFile) || !strings.HasPrefix(err.Error(), "bad.jsonl:2:") {
+		t.Fatalf("got %v, want bad.jsonl:2: ... wrapping ErrDataFile", err)
+	}
+	_, err = ReadExamples(strings.NewReader("{\"text\": 1}\n"), "x")
+	if !errors.Is(err, ErrDataFile) || !strings.HasPrefix(err.Error(), "x:1:") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// TestTrainLearnedModel trains on a hand-written set and checks the model classifies the
+// dev texts, explains labels with word n-grams at the right offsets, and survives a JSON
+// round trip through Load.
+func TestTrainLearnedModel(t *testing.T) {
+	base := defaultModel(t)
+	train, dev := readLearn(t, "train.jsonl"), readLearn(t, "dev.jsonl")
+	var stages []string
+	res, err := Train(context.Background(), train, dev, base, TrainOptions{
+		Task: "sentiment", Name: "tiny", Version: "1", MinDF: 1, Cs: []float64{1, 10}, TuneOffsets: true,
+		Progress: func(stage string, done, total int) {
+			if len(stages) == 0 || stages[len(stages)-1] != stage {
+				stages = append(stages, stage)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(stages, ",") != "features,fit,offsets" {
+		t.Errorf("progress stages %v", stages)
+	}
+	if len(res.Grid) != 4 {
+		t.Errorf("grid %v, want 2 C values x 2 class weights", res.Grid)
+	}
+	if res.DevRaw.Accuracy < 0.8 {
+		t.Errorf("dev accuracy %.2f on an easy set; report %+v", res.DevRaw.Accuracy, res.DevRaw)
+	}
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(res.File); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.json")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Name() != "tiny@1" {
+		t.Errorf("name %q", m.Name())
+	}
+	text := "Hàng lỗi, giao chậm, thất vọng quá"
+	a := m.Analyze(text)
+	if a.Sentiment.Label != "negative" || a.Sentiment.Score >= 0 {
+		t.Fatalf("sentiment %+v, want negative with a negative score", a.Sentiment)
+	}
+	found := 0
+	for _, e := range a.Evidence {
+		if e.For != "sentiment" {
+			continue
+		}
+		found++
+		if e.Start < 0 || e.End > len(text) || Normalize(text[e.Start:e.End]) != e.Term {
+			t.Errorf("evidence %+v does not point at its term in %q", e, text)
+		}
+	}
+	if found == 0 {
+		t.Errorf("no sentiment evidence in %+v", a.Evidence)
+	}
+	// The other task and narratives still come from the base model.
+	if b, a2 := base.Analyze("đồ ngu"), m.Analyze("đồ ngu"); a2.Toxicity != b.Toxicity {
+		t.Errorf("toxicity %+v, base %+v", a2.Toxicity, b.Toxicity)
+	}
+	for _, s := range []string{"", "\xff\xfe", strings.Repeat("😡", 1000)} {
+		_ = m.Analyze(s)
+	}
+}
+
+func TestLoadLearnedRejectsBadFiles(t *testing.T) {
+	base := defaultModel(t)
+	for _, c := range []struct{ name, body, want string }{
+		{"not json", "{", "unexpected EOF"},
+		{"format", `{"format":"x"}`, "format"},
+		{"task", `{"format":"langnghe-keyword-lr/1","task":"emotion","labels":["a","b"],"bias":[0,0]}`, "task"},
+		{"bias", `{"format":"langnghe-keyword-lr/1","task":"sentiment","labels":["a","b"],"bias":[0]}`, "bias has 1"},
+		{"weights", `{"format":"langnghe-keyword-lr/1","task":"sentiment","labels":["a","b"],"bias":[0,0],"terms":{"w:x":{"idf":1,"w":[1]}}}`, `term "w:x"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "m.json")
+			if err := os.WriteFile(path, []byte(c.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadLearned(path, base)
+			if !errors.Is(err, ErrLearnedModel) || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("got %v, want ErrLearnedModel naming %s and %q", err, path, c.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,301 @@
+package classifier
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"sort"
+
+	"github.com/langnghe/langnghe/post"
+)
+
+// LearnedFormat is the "format" value of learned model files.
+const LearnedFormat = "langnghe-keyword-lr/1"
+
+// LearnedTerm is one feature of a learned model: its idf and one weight per label.
+type LearnedTerm struct {
+	IDF float64   `json:"idf"`
+	W   []float64 `json:"w"`
+}
+
+// LearnedFile is the JSON form of a learned keyword model, written by `langnghe model
+// train` and read by Load. It is a keyword model: the score of label k for a text is
+// Bias[k] + Offset[k] + the sum over the text's features f of x_f * Terms[f].W[k], where x_f
+// is the TF-IDF value described at FeatureConfig, and the label is the highest score.
+type LearnedFile struct {
+	Format   string                 `json:"format"`
+	Name     string                 `json:"name"`
+	Version  string                 `json:"version"`
+	Task     string                 `json:"task"`   // sentiment or toxicity
+	Labels   []string               `json:"labels"` // the training set's own label strings
+	Features FeatureConfig          `json:"features"`
+	Bias     []float64              `json:"bias"`
+	Offset   []float64              `json:"offset"` // decision offsets tuned on the dev set
+	Training map[string]any         `json:"training,omitempty"`
+	Terms    map[string]LearnedTerm `json:"terms"`
+}
+
+// learnedModel overrides one task of a base lexicon model with a learned classifier; the
+// other task, narratives and their evidence come from the base model.
+type learnedModel struct {
+	file  *LearnedFile
+	base  *lexModel
+	ex    extractor
+	base0 int // index of the label that needs no evidence (neutral, clean, non_toxic), or -1
+}
+
+// ErrLearnedModel marks a learned model file that cannot be used.
+var ErrLearnedModel = errors.New("invalid learned model")
+
+// LoadLearned reads a learned model file (JSON, see LearnedFile) and layers it over base,
+// which must be a model of this package (LoadDefault or Load of a directory).
+func LoadLearned(path string, base Model) (Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("loading learned model: %w", err)
+	}
+	defer f.Close()
+	lf, err := DecodeLearned(f, path)
+	if err != nil {
+		return nil, err
+	}
+	return NewLearned(lf, base)
+}
+
+// DecodeLearned parses and checks a learned model; name is used in errors.
+func DecodeLearned(r io.Reader, name string) (*LearnedFile, error) {
+	var lf LearnedFile
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&lf); err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", name, ErrLearnedModel, err)
+	}
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%s: %w: %s", name, ErrLearnedModel, fmt.Sprintf(format, args...))
+	}
+	k := len(lf.Labels)
+	switch {
+	case lf.Format != LearnedFormat:
+		return nil, fail("format %q, want %q", lf.Format, LearnedFormat)
+	case lf.Task != "sentiment" && lf.Task != "toxicity":
+		return nil, fail("task %q must be sentiment or toxicity", lf.Task)
+	case k < 2:
+		return nil, fail("at least two labels are needed")
+	case len(lf.Bias) != k:
+		return nil, fail("bias has %d values for %d labels", len(lf.Bias), k)
+	case lf.Features.WordMax < 0 || lf.Features.WordMax > 5 || lf.Features.CharMin < 0 || lf.Features.CharMax > 8 || lf.Features.CharMin > lf.Features.CharMax:
+		return nil, fail("features out of range: %+v", lf.Features)
+	}
+	if lf.Offset == nil {
+		lf.Offset = make([]float64, k)
+	}
+	if len(lf.Offset) != k {
+		return nil, fail("offset has %d values for %d labels", len(lf.Offset), k)
+	}
+	for key, t := range lf.Terms {
+		if len(t.W) != k {
+			return nil, fail("term %q has %d weights for %d labels", key, len(t.W), k)
+		}
+	}
+	return &lf, nil
+}
+
+// NewLearned makes a Model from a decoded learned file over base.
+func NewLearned(lf *LearnedFile, base Model) (Model, error) {
+	lm, ok := base.(*lexModel)
+	if !ok {
+		return nil, fmt.Errorf("%w: base model %s is not a lexicon model", ErrLearnedModel, base.Name())
+	}
+	m := &learnedModel{file: lf, base: lm, ex: extractor{cfg: lf.Features}, base0: -1}
+	if lf.Features.Lexicon {
+		m.ex.base = lm
+	}
+	for i, l := range lf.Labels {
+		if l == "neutral" || l == "clean" || l == "non_toxic" {
+			m.base0 = i
+		}
+	}
+	return m, nil
+}
+
+func (m *learnedModel) Name() string { return m.file.Name + "@" + m.file.Version }
+
+func (m *learnedModel) narrativeInfos() []NarrativeInfo { return m.base.narrativeInfos() }
+
+// vectorize returns the TF-IDF values of the known features of text, block-normalised.
+func vectorize(feats []featOcc, idf func(key string) (float64, bool)) []float64 {
+	vals := make([]float64, len(feats))
+	var norm [nBlocks]float64
+	for i, f := range feats {
+		w, ok := idf(f.key)
+		if !ok {
+			continue
+		}
+		v := f.val
+		if f.block != blockLex {
+			v = (1 + math.Log(f.val)) * w
+		}
+		vals[i] = v
+		norm[f.block] += v * v
+	}
+	for i, f := range feats {
+		if f.block != blockLex && norm[f.block] > 0 {
+			vals[i] /= math.Sqrt(norm[f.block])
+		}
+	}
+	return vals
+}
+
+// scores returns the per-label scores of text and its features with their values.
+func (m *learnedModel) scores(text string) ([]float64, []featOcc, []float64) {
+	feats := m.ex.features(text)
+	vals := vectorize(feats, func(k string) (float64, bool) {
+		t, ok := m.file.Terms[k]
+		return t.IDF, ok
+	})
+	s := make([]float64, len(m.file.Labels))
+	for k := range s {
+		s[k] = m.file.Bias[k] + m.file.Offset[k]
+	}
+	for i, f := range feats {
+		if vals[i] == 0 {
+			continue
+		}
+		t := m.file.Terms[f.key]
+		for k, w := range t.W {
+			s[k] += vals[i] * w
+		}
+	}
+	return s, feats, vals
+}
+
+// Analyze implements Model.
+func (m *learnedModel) Analyze(text string) post.Analysis {
+	a := m.base.Analyze(text)
+	a.Model = m.Name()
+	s, feats, vals := m.scores(text)
+	best := 0
+	for k := range s {
+		if s[k] > s[best] {
+			best = k
+		}
+	}
+	p := softmax(s)
+	label := m.file.Labels[best]
+	// Drop the base model's evidence for the task the learned model decides.
+	ev := a.Evidence[:0]
+	for _, e := range a.Evidence {
+		if e.For != m.file.Task {
+			ev = append(ev, e)
+		}
+	}
+	a.Evidence = ev
+	switch m.file.Task {
+	case "sentiment":
+		a.Sentiment = post.Label{Label: label, Score: round3(prob(p, m.file.Labels, "positive") - prob(p, m.file.Labels, "negative"))}
+	case "toxicity":
+		out := label
+		switch label {
+		case "non_toxic":
+			out = "clean"
+		case "toxic", "hate_offensive":
+			out = "offensive"
+		}
+		clean := 0.0
+		if m.base0 >= 0 {
+			clean = p[m.base0]
+		}
+		a.Toxicity = post.Label{Label: out, Score: round3(1 - clean)}
+		a.Flagged = out != "clean"
+		for _, n := range a.Narratives {
+			if i := slices.IndexFunc(m.base.narratives, func(d narrativeDef) bool { return d.ID == n.ID }); i >= 0 && m.base.narratives[i].severity >= flagSeverity {
+				a.Flagged = true
+			}
+		}
+	}
+	if best != m.base0 {
+		a.Evidence = append(a.Evidence, m.evidence(best, feats, vals)...)
+		sort.SliceStable(a.Evidence, func(i, j int) bool {
+			if a.Evidence[i].Start != a.Evidence[j].Start {
+				return a.Evidence[i].Start < a.Evidence[j].Start
+			}
+			return a.Evidence[i].For < a.Evidence[j].For
+		})
+	}
+	return a
+}
+
+// maxLearnedEvidence bounds the evidence of a learned label.
+const maxLearnedEvidence = 5
+
+// evidence returns the word n-grams that pushed label k most against the other labels,
+// longest-first among overlapping ones, with their byte spans.
+func (m *learnedModel) evidence(k int, feats []featOcc, vals []float64) []post.Evidence {
+	type contrib struct {
+		i int
+		c float64
+	}
+	var cs []contrib
+	for i, f := range feats {
+		if f.block != blockWord || vals[i] == 0 || f.start < 0 {
+			continue
+		}
+		w := m.file.Terms[f.key].W
+		var other float64
+		for j, x := range w {
+			if j != k {
+				other += x / float64(len(w)-1)
+			}
+		}
+		if c := vals[i] * (w[k] - other); c > 0 {
+			cs = append(cs, contrib{i, c})
+		}
+	}
+	sort.Slice(cs, func(a, b int) bool { return cs[a].c > cs[b].c })
+	var out []post.Evidence
+	for _, c := range cs {
+		f := feats[c.i]
+		overlap := false
+		for _, e := range out {
+			if f.start < e.End && e.Start < f.end {
+				overlap = true
+				break
+			}
+		}
+		if overlap {
+			continue
+		}
+		out = append(out, post.Evidence{For: m.file.Task, Term: f.key[2:], Start: f.start, End: f.end})
+		if len(out) == maxLearnedEvidence {
+			break
+		}
+	}
+	return out
+}
+
+func prob(p []float64, labels []string, l string) float64 {
+	if i := slices.Index(labels, l); i >= 0 {
+		return p[i]
+	}
+	return 0
+}
+
+func softmax(s []float64) []float64 {
+	mx := math.Inf(-1)
+	for _, v := range s {
+		mx = math.Max(mx, v)
+	}
+	p := make([]float64, len(s))
+	var z float64
+	for i, v := range s {
+		p[i] = math.Exp(v - mx)
+		z += p[i]
+	}
+	for i := range p {
+		p[i] /= z
+	}
+	return p
+}

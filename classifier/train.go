@@ -1,0 +1,465 @@
+package classifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// TrainOptions configure Train. Zero values take the defaults noted per field.
+type TrainOptions struct {
+	Task         string        // sentiment or toxicity (required)
+	Name         string        // model name; default "learned-" + Task
+	Version      string        // default: today's date, "2006.01.02"
+	Features     FeatureConfig // default DefaultFeatures
+	MinDF        int           // features seen in fewer training texts are dropped; default 2
+	Cs           []float64     // inverse regularisation strengths tried; default 0.5..32
+	ClassWeights []string      // "none" and/or "balanced"; default both
+	Metric       string        // macro_f1 or weighted_f1, tuned on dev; default macro_f1 for toxicity, weighted_f1 for sentiment
+	TuneOffsets  bool          // also tune per-label decision offsets on dev
+	MaxIter      int           // L-BFGS iterations per fit; default 150
+	// Progress, if set, is called as work advances: stage is "features", "fit" or "offsets".
+	Progress func(stage string, done, total int)
+}
+
+// GridPoint is the dev score of one (C, class weight) setting.
+type GridPoint struct {
+	C           float64 `json:"c"`
+	ClassWeight string  `json:"class_weight"`
+	Dev         float64 `json:"dev"`
+}
+
+// TrainResult is a trained model and how it was chosen.
+type TrainResult struct {
+	File        *LearnedFile
+	Grid        []GridPoint
+	DevRaw      Report // best setting, offsets at 0
+	Dev         Report // best setting with the tuned offsets (equal to DevRaw without TuneOffsets)
+	TrainTime   time.Duration
+	NumFeatures int
+}
+
+// ErrNoDev means Train was asked to tune without a dev set.
+var ErrNoDev = errors.New("a dev set is required to tune C and class weights")
+
+// sparse is one vectorized text.
+type sparse struct {
+	idx []int32
+	val []float32
+	y   int
+}
+
+// Train fits a regularised multinomial logistic regression over the features of opts on
+// train, picks C and class weights by opts.Metric on dev, and returns an interpretable
+// keyword model. base is the lexicon model used for lexicon features (LoadDefault()).
+// It honours ctx between fits and feature passes.
+func Train(ctx context.Context, train, dev []Example, base Model, opts TrainOptions) (*TrainResult, error) {
+	t0 := time.Now()
+	if opts.Task != "sentiment" && opts.Task != "toxicity" {
+		return nil, fmt.Errorf("task %q must be sentiment or toxicity", opts.Task)
+	}
+	if len(dev) == 0 {
+		return nil, ErrNoDev
+	}
+	if opts.Name == "" {
+		opts.Name = "learned-" + opts.Task
+	}
+	if opts.Version == "" {
+		opts.Version = time.Now().UTC().Format("2006.01.02")
+	}
+	if opts.Features == (FeatureConfig{}) {
+		opts.Features = DefaultFeatures
+	}
+	if opts.MinDF == 0 {
+		opts.MinDF = 2
+	}
+	if len(opts.Cs) == 0 {
+		opts.Cs = []float64{0.5, 1, 2, 4, 8, 16, 32}
+	}
+	if len(opts.ClassWeights) == 0 {
+		opts.ClassWeights = []string{"none", "balanced"}
+	}
+	if opts.Metric == "" {
+		opts.Metric = "macro_f1"
+		if opts.Task == "sentiment" {
+			opts.Metric = "weighted_f1"
+		}
+	}
+	if opts.Metric != "macro_f1" && opts.Metric != "weighted_f1" {
+		return nil, fmt.Errorf("metric %q must be macro_f1 or weighted_f1", opts.Metric)
+	}
+	if opts.MaxIter == 0 {
+		opts.MaxIter = 150
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	ex := extractor{cfg: opts.Features}
+	if opts.Features.Lexicon {
+		lm, ok := base.(*lexModel)
+		if !ok {
+			return nil, fmt.Errorf("lexicon features need a lexicon model, got %s", base.Name())
+		}
+		ex.base = lm
+	}
+
+	// Labels, in sorted order.
+	var labels []string
+	for _, e := range train {
+		if !slices.Contains(labels, e.Label) {
+			labels = append(labels, e.Label)
+		}
+	}
+	slices.Sort(labels)
+	if len(labels) < 2 {
+		return nil, fmt.Errorf("training data has %d distinct labels; need at least 2", len(labels))
+	}
+	K := len(labels)
+
+	// Features and document frequencies.
+	total := len(train) + len(dev)
+	trainFeats := make([][]featOcc, len(train))
+	df := map[string]int{}
+	for i, e := range train {
+		trainFeats[i] = ex.features(e.Text)
+		for _, f := range trainFeats[i] {
+			df[f.key]++
+		}
+		if i%500 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			progress("features", i, total)
+		}
+	}
+	vocab := map[string]int32{}
+	var keys []string
+	for k, n := range df {
+		if n >= opts.MinDF || k[0] == 'x' {
+			vocab[k] = int32(len(keys))
+			keys = append(keys, k)
+		}
+	}
+	idf := make([]float64, len(keys))
+	N := float64(len(train))
+	for i, k := range keys {
+		if k[0] == 'x' {
+			idf[i] = 1
+		} else {
+			idf[i] = math.Log((1+N)/(1+float64(df[k]))) + 1
+		}
+	}
+	lookup := func(k string) (float64, bool) {
+		i, ok := vocab[k]
+		if !ok {
+			return 0, false
+		}
+		return idf[i], true
+	}
+	toSparse := func(feats []featOcc, label string) sparse {
+		vals := vectorize(feats, lookup)
+		s := sparse{y: slices.Index(labels, label)}
+		for i, f := range feats {
+			if vals[i] != 0 {
+				s.idx = append(s.idx, vocab[f.key])
+				s.val = append(s.val, float32(vals[i]))
+			}
+		}
+		return s
+	}
+	X := make([]sparse, len(train))
+	for i := range train {
+		X[i] = toSparse(trainFeats[i], train[i].Label)
+		trainFeats[i] = nil
+	}
+	D := make([]sparse, len(dev))
+	devGold := make([]string, len(dev))
+	for i, e := range dev {
+		D[i] = toSparse(ex.features(e.Text), e.Label) // y is -1 for a label unseen in train
+		devGold[i] = e.Label
+		if i%500 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			progress("features", len(train)+i, total)
+		}
+	}
+	progress("features", total, total)
+
+	F := len(keys)
+	counts := make([]float64, K)
+	for _, x := range X {
+		counts[x.y]++
+	}
+	metric := func(r Report) float64 {
+		if opts.Metric == "weighted_f1" {
+			return r.WeightedF1
+		}
+		return r.MacroF1
+	}
+	devScores := func(W []float64) [][]float64 {
+		out := make([][]float64, len(D))
+		for i, d := range D {
+			s := make([]float64, K)
+			copy(s, W[F*K:])
+			for j, f := range d.idx {
+				v := float64(d.val[j])
+				row := W[int(f)*K : int(f)*K+K]
+				for k := range s {
+					s[k] += v * row[k]
+				}
+			}
+			out[i] = s
+		}
+		return out
+	}
+	predict := func(scores [][]float64, off []float64) []string {
+		p := make([]string, len(scores))
+		for i, s := range scores {
+			best, bv := 0, math.Inf(-1)
+			for k := range s {
+				if v := s[k] + off[k]; v > bv {
+					best, bv = k, v
+				}
+			}
+			p[i] = labels[best]
+		}
+		return p
+	}
+
+	res := &TrainResult{NumFeatures: F}
+	var bestW []float64
+	bestScore := math.Inf(-1)
+	var bestC float64
+	var bestCW string
+	fits, nfits := 0, len(opts.Cs)*len(opts.ClassWeights)
+	zero := make([]float64, K)
+	for _, cwName := range opts.ClassWeights {
+		cw := make([]float64, K)
+		for k := range cw {
+			switch cwName {
+			case "none":
+				cw[k] = 1
+			case "balanced":
+				cw[k] = N / (float64(K) * counts[k])
+			default:
+				return nil, fmt.Errorf("class weight %q must be none or balanced", cwName)
+			}
+		}
+		W := make([]float64, F*K+K) // warm-started across increasing C
+		Cs := slices.Clone(opts.Cs)
+		slices.Sort(Cs)
+		for _, C := range Cs {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			obj := func(w, g []float64) float64 { return lrObjective(X, w, g, F, K, C, cw) }
+			lbfgs(W, obj, opts.MaxIter)
+			fits++
+			progress("fit", fits, nfits)
+			sc := metric(Score(devGold, predict(devScores(W), zero)))
+			res.Grid = append(res.Grid, GridPoint{C: C, ClassWeight: cwName, Dev: round4(sc)})
+			if sc > bestScore {
+				bestScore, bestC, bestCW = sc, C, cwName
+				bestW = slices.Clone(W)
+			}
+		}
+	}
+	scores := devScores(bestW)
+	off := make([]float64, K)
+	res.DevRaw = Score(devGold, predict(scores, off))
+	if opts.TuneOffsets {
+		cur := metric(res.DevRaw)
+		for round := 0; round < 3; round++ {
+			for k := 1; k < K; k++ {
+				bestV := off[k]
+				for v := -3.0; v <= 3.0+1e-9; v += 0.05 {
+					off[k] = v
+					if s := metric(Score(devGold, predict(scores, off))); s > cur+1e-9 || (s >= cur-1e-9 && math.Abs(v) < math.Abs(bestV)) {
+						cur, bestV = s, v
+					}
+				}
+				off[k] = round3(bestV)
+			}
+			progress("offsets", round+1, 3)
+		}
+	}
+	res.Dev = Score(devGold, predict(scores, off))
+
+	lf := &LearnedFile{
+		Format: LearnedFormat, Name: opts.Name, Version: opts.Version, Task: opts.Task,
+		Labels: labels, Features: opts.Features, Bias: roundAll(bestW[F*K:]), Offset: off,
+		Terms: make(map[string]LearnedTerm, F),
+		Training: map[string]any{
+			"train_examples": len(train), "dev_examples": len(dev), "c": bestC, "class_weight": bestCW,
+			"metric": opts.Metric, "dev_" + opts.Metric: round4(metric(res.Dev)),
+			"dev_" + opts.Metric + "_without_offsets": round4(metric(res.DevRaw)), "min_df": opts.MinDF,
+		},
+	}
+	for i, k := range keys {
+		w := bestW[i*K : i*K+K]
+		keep := false
+		for _, x := range w {
+			if math.Abs(x) >= 1e-4 {
+				keep = true
+			}
+		}
+		if keep {
+			lf.Terms[k] = LearnedTerm{IDF: round5(idf[i]), W: roundAll(w)}
+		}
+	}
+	res.File = lf
+	res.TrainTime = time.Since(t0)
+	return res, nil
+}
+
+func round5(x float64) float64 { return math.Round(x*1e5) / 1e5 }
+
+func roundAll(w []float64) []float64 {
+	out := make([]float64, len(w))
+	for i, x := range w {
+		out[i] = round5(x)
+	}
+	return out
+}
+
+// lrObjective returns C * sum_i cw[y_i] * cross-entropy_i + ||W||²/2 (bias not penalised)
+// and writes its gradient into g. W holds F rows of K weights, then K biases.
+func lrObjective(X []sparse, W, g []float64, F, K int, C float64, cw []float64) float64 {
+	clear(g)
+	var loss float64
+	z := make([]float64, K)
+	for _, x := range X {
+		copy(z, W[F*K:])
+		for j, f := range x.idx {
+			v := float64(x.val[j])
+			row := W[int(f)*K : int(f)*K+K]
+			for k := range z {
+				z[k] += v * row[k]
+			}
+		}
+		mx := z[0]
+		for _, v := range z[1:] {
+			mx = math.Max(mx, v)
+		}
+		var sum float64
+		for k := range z {
+			z[k] = math.Exp(z[k] - mx)
+			sum += z[k]
+		}
+		w := C * cw[x.y]
+		loss += w * (math.Log(sum) - math.Log(z[x.y]))
+		for k := range z {
+			z[k] = w * z[k] / sum // gradient of the loss for logit k
+		}
+		z[x.y] -= w
+		for j, f := range x.idx {
+			v := float64(x.val[j])
+			row := g[int(f)*K : int(f)*K+K]
+			for k := range z {
+				row[k] += v * z[k]
+			}
+		}
+		for k := range z {
+			g[F*K+k] += z[k]
+		}
+	}
+	for i := 0; i < F*K; i++ {
+		loss += 0.5 * W[i] * W[i]
+		g[i] += W[i]
+	}
+	return loss
+}
+
+// lbfgs minimises f from x in place with limited-memory BFGS (10 pairs) and a
+// backtracking Armijo line search.
+func lbfgs(x []float64, f func(x, g []float64) float64, maxIter int) {
+	const m = 10
+	n := len(x)
+	g := make([]float64, n)
+	fx := f(x, g)
+	var S, Y [][]float64
+	var rho []float64
+	d := make([]float64, n)
+	xn := make([]float64, n)
+	gn := make([]float64, n)
+	alpha := make([]float64, m)
+	for it := 0; it < maxIter; it++ {
+		// d = -H g (two-loop recursion)
+		copy(d, g)
+		for i := len(S) - 1; i >= 0; i-- {
+			alpha[i] = rho[i] * dot(S[i], d)
+			axpy(-alpha[i], Y[i], d)
+		}
+		gamma := 1.0
+		if len(S) > 0 {
+			gamma = dot(S[len(S)-1], Y[len(S)-1]) / dot(Y[len(S)-1], Y[len(S)-1])
+		} else if gn := math.Sqrt(dot(g, g)); gn > 0 {
+			gamma = 1 / gn
+		}
+		for i := range d {
+			d[i] *= gamma
+		}
+		for i := 0; i < len(S); i++ {
+			b := rho[i] * dot(Y[i], d)
+			axpy(alpha[i]-b, S[i], d)
+		}
+		for i := range d {
+			d[i] = -d[i]
+		}
+		gd := dot(g, d)
+		if gd >= 0 { // not a descent direction: restart from steepest descent
+			S, Y, rho = nil, nil, nil
+			continue
+		}
+		step := 1.0
+		var fn float64
+		for ls := 0; ; ls++ {
+			for i := range x {
+				xn[i] = x[i] + step*d[i]
+			}
+			fn = f(xn, gn)
+			if fn <= fx+1e-4*step*gd || ls == 30 {
+				break
+			}
+			step /= 2
+		}
+		s := make([]float64, n)
+		y := make([]float64, n)
+		for i := range x {
+			s[i] = xn[i] - x[i]
+			y[i] = gn[i] - g[i]
+		}
+		copy(x, xn)
+		copy(g, gn)
+		rel := (fx - fn) / math.Max(1, math.Abs(fn))
+		fx = fn
+		if sy := dot(s, y); sy > 1e-12 {
+			if len(S) == m {
+				S, Y, rho = S[1:], Y[1:], rho[1:]
+			}
+			S, Y, rho = append(S, s), append(Y, y), append(rho, 1/sy)
+		}
+		if rel < 1e-7 {
+			return
+		}
+	}
+}
+
+func dot(a, b []float64) float64 {
+	var s float64
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+func axpy(a float64, x, y []float64) {
+	for i := range x {
+		y[i] += a * x[i]
+	}
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/langnghe/langnghe/classifier"
+)
+
+// cmdEval measures a model on labelled JSON Lines: langnghe eval --task T --data F
+// [--model M] [--format text|json].
+func cmdEval(ctx context.Context, env *cliEnv, args []string) error {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	task := fs.String("task", "", "sentiment hoặc toxicity / sentiment or toxicity")
+	data := fs.String("data", "", "tệp JSON Lines có \"text\" và \"label\" / labelled JSON Lines")
+	modelPath := fs.String("model", "", "thư mục mô hình hoặc tệp mô hình học (.json); trống = mặc định / model dir or learned model file; empty = shipped default")
+	format := fs.String("format", "text", "text hoặc json / text or json")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usageError{"đối số thừa / unexpected arguments: " + strings.Join(fs.Args(), " ")}
+	case *task != "sentiment" && *task != "toxicity":
+		return usageError{"--task phải là sentiment hoặc toxicity / --task must be sentiment or toxicity"}
+	case *data == "":
+		return usageError{"thiếu --data / --data is required"}
+	case *format != "text" && *format != "json":
+		return usageError{"--format phải là text hoặc json / --format must be text or json"}
+	}
+	model, err := loadModelPath(*modelPath)
+	if err != nil {
+		return err
+	}
+	ex, err := readExamplesFile(*data)
+	if err != nil {
+		return err
+	}
+	rep, err := evaluate(ctx, model, *task, ex)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printReport(env.stdout, model.Name(), *task, *data, rep)
+	return nil
+}
+
+func loadModelPath(path string) (classifier.Model, error) {
+	if path == "" {
+		return classifier.LoadDefault()
+	}
+	m, err := classifier.Load(path)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	return m, nil
+}
+
+func readExamplesFile(path string) ([]classifier.Example, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	defer f.Close()
+	ex, err := classifier.ReadExamples(f, path)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	if len(ex) == 0 {
+		return nil, usageError{path + ": không có dòng nào / no examples"}
+	}
+	return ex, nil
+}
+
+// evaluate classifies every example and scores the predictions; toxic/non_toxic gold labels
+// are compared with the prediction collapsed to not-clean/clean.
+func evaluate(ctx context.Context, m classifier.Model, task string, ex []classifier.Example) (classifier.Report, error) {
+	binary := task == "toxicity" && classifier.IsBinaryToxicity(ex)
+	gold, pred := make([]string, len(ex)), make([]string, len(ex))
+	start := time.Now()
+	for i, e := range ex {
+		if i%1024 == 0 && ctx.Err() != nil {
+			return classifier.Report{}, ctx.Err()
+		}
+		p, err := classifier.Prediction(m, task, e.Text, binary)
+		if err != nil {
+			return classifier.Report{}, usageError{err.Error()}
+		}
+		gold[i], pred[i] = e.Label, p
+	}
+	el := time.Since(start)
+	rep := classifier.Score(gold, pred)
+	if el > 0 {
+		rep.PostsPerSecond = float64(len(ex)) / el.Seconds()
+	}
+	return rep, nil
+}
+
+func printReport(w io.Writer, model, task, data string, r classifier.Report) {
+	fmt.Fprintf(w, "mô hình / model %s, %s, %s: %d dòng / rows\n", model, task, data, r.N)
+	fmt.Fprintf(w, "accuracy %.4f  macro-F1 %.4f  weighted-F1 %.4f  %.0f bài/giây / posts/s\n\n", r.Accuracy, r.MacroF1, r.WeightedF1, r.PostsPerSecond)
+	fmt.Fprintf(w, "%-16s %9s %9s %9s %9s\n", "nhãn / label", "precision", "recall", "F1", "support")
+	for _, l := range r.Labels {
+		c := r.PerClass[l]
+		fmt.Fprintf(w, "%-16s %9.4f %9.4f %9.4f %9d\n", l, c.Precision, c.Recall, c.F1, c.Support)
+	}
+	fmt.Fprintf(w, "\nma trận nhầm lẫn / confusion (dòng: nhãn đúng / rows: gold; cột: dự đoán / columns: predicted)\n%-16s", "")
+	for _, l := range r.Labels {
+		fmt.Fprintf(w, " %10s", l)
+	}
+	fmt.Fprintln(w)
+	gold := make([]string, 0, len(r.Confusion))
+	for g := range r.Confusion {
+		gold = append(gold, g)
+	}
+	sort.Strings(gold)
+	for _, g := range gold {
+		fmt.Fprintf(w, "%-16s", g)
+		for _, l := range r.Labels {
+			fmt.Fprintf(w, " %10d", r.Confusion[g][l])
+		}
+		fmt.Fprintln(w)
+	}
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const learnData = "../../classifier/testdata/learn/"
+
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := runCLI(context.Background(), args, &cliEnv{stdout: &out, stderr: &errb})
+	return code, out.String(), errb.String()
+}
+
+func TestEvalJSONKeys(t *testing.T) {
+	code, out, stderr := runCmd(t, "eval", "--task", "sentiment", "--data", learnData+"dev.jsonl", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, k := range []string{"n", "accuracy", "macro_f1", "weighted_f1", "per_class", "confusion", "posts_per_second"} {
+		if _, ok := r[k]; !ok {
+			t.Errorf("missing key %q in %s", k, out)
+		}
+	}
+	if r["n"].(float64) != 6 {
+		t.Errorf("n = %v, want 6", r["n"])
+	}
+	code, out, _ = runCmd(t, "eval", "--task", "sentiment", "--data", learnData+"dev.jsonl")
+	if code != 0 || !strings.Contains(out, "macro-F1") || !strings.Contains(out, "positive") {
+		t.Errorf("text report: %s", out)
+	}
+}
+
+func TestEvalErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"eval", "--data", learnData + "dev.jsonl"}, "--task"},
+		{[]string{"eval", "--task", "sentiment"}, "--data"},
+		{[]string{"eval", "--task", "sentiment", "--data", learnData + "bad.jsonl"}, "bad.jsonl:2:"},
+		{[]string{"eval", "--task", "sentiment", "--data", learnData + "dev.jsonl", "--model", "/nonexistent"}, "nonexistent"},
+	} {
+		code, _, stderr := runCmd(t, c.args...)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+// TestModelTrainShowEval trains a tiny model, shows its heaviest terms and evaluates it.
+func TestModelTrainShowEval(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "m.json")
+	code, stdout, stderr := runCmd(t, "model", "train", "--task", "sentiment", "--data", learnData+"train.jsonl",
+		"--dev", learnData+"dev.jsonl", "--out", out, "--min-df", "1", "--c", "1,10", "--name", "tiny", "--version", "1")
+	if code != 0 {
+		t.Fatalf("train exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "C=10") || !strings.Contains(stderr, "[###") {
+		t.Errorf("train output lacks the grid or progress bar:\n%s\n%s", stdout, stderr)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runCmd(t, "model", "show", out, "--top", "3", "--kinds", "w")
+	if code != 0 {
+		t.Fatalf("show exit %d: %s", code, stderr)
+	}
+	for _, l := range []string{"negative", "neutral", "positive", "tiny@1"} {
+		if !strings.Contains(stdout, l) {
+			t.Errorf("show output lacks %q:\n%s", l, stdout)
+		}
+	}
+	if n := strings.Count(stdout, `"w:`); n != 9 {
+		t.Errorf("show --top 3 listed %d word terms, want 9:\n%s", n, stdout)
+	}
+	code, stdout, stderr = runCmd(t, "eval", "--task", "sentiment", "--data", learnData+"dev.jsonl", "--model", out, "--format", "json")
+	if code != 0 {
+		t.Fatalf("eval exit %d: %s", code, stderr)
+	}
+	var r struct {
+		Accuracy float64 `json:"accuracy"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil || r.Accuracy < 0.8 {
+		t.Errorf("eval of the trained model: %v %s", err, stdout)
+	}
+}

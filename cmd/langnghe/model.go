@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/langnghe/langnghe/classifier"
+)
+
+// cmdModel: langnghe model train ... | langnghe model show FILE [--top N].
+func cmdModel(ctx context.Context, env *cliEnv, args []string) error {
+	if len(args) == 0 {
+		return usageError{"cách dùng / usage: langnghe model train|show ..."}
+	}
+	switch args[0] {
+	case "train":
+		return cmdModelTrain(ctx, env, args[1:])
+	case "show":
+		return cmdModelShow(env, args[1:])
+	}
+	return usageError{fmt.Sprintf("lệnh con không rõ / unknown subcommand %q (train, show)", args[0])}
+}
+
+func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
+	fs := flag.NewFlagSet("model train", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	task := fs.String("task", "", "sentiment hoặc toxicity / sentiment or toxicity")
+	data := fs.String("data", "", "dữ liệu huấn luyện JSON Lines {text,label} / training JSON Lines")
+	dev := fs.String("dev", "", "dữ liệu dev để chọn C, trọng số lớp và ngưỡng / dev set for tuning")
+	out := fs.String("out", "", "tệp mô hình .json / output model file")
+	name := fs.String("name", "", "tên mô hình / model name (default learned-TASK)")
+	ver := fs.String("version", "", "phiên bản / version (default today)")
+	cs := fs.String("c", "0.5,1,2,4,8,16,32", "các giá trị C thử / C values tried")
+	cw := fs.String("class-weight", "none,balanced", "none và/hoặc balanced / none and/or balanced")
+	minDF := fs.Int("min-df", 2, "bỏ đặc trưng xuất hiện ở ít hơn N văn bản / drop rarer features")
+	wordMax := fs.Int("word-ngrams", 3, "độ dài n-gram âm tiết tối đa / max syllable n-gram")
+	charMin := fs.Int("char-min", 2, "n-gram ký tự ngắn nhất, 0 = tắt / min char n-gram, 0 = off")
+	charMax := fs.Int("char-max", 5, "n-gram ký tự dài nhất / max char n-gram")
+	lexicon := fs.Bool("lexicon", true, "thêm đặc trưng từ điển mặc định / add default-lexicon features")
+	folded := fs.Bool("folded", false, "thêm n-gram không dấu / add accentless n-grams")
+	offsets := fs.Bool("tune-offsets", true, "chỉnh ngưỡng quyết định trên dev / tune decision offsets on dev")
+	maxIter := fs.Int("max-iter", 150, "số vòng L-BFGS tối đa / max L-BFGS iterations")
+	metric := fs.String("metric", "", "macro_f1 hoặc weighted_f1 (mặc định theo task) / tuning metric")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usageError{"đối số thừa / unexpected arguments: " + strings.Join(fs.Args(), " ")}
+	case *task != "sentiment" && *task != "toxicity":
+		return usageError{"--task phải là sentiment hoặc toxicity / --task must be sentiment or toxicity"}
+	case *data == "" || *dev == "" || *out == "":
+		return usageError{"cần --data, --dev và --out / --data, --dev and --out are required"}
+	}
+	var cvals []float64
+	for _, s := range strings.Split(*cs, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || !(v > 0) || math.IsInf(v, 0) {
+			return usageError{fmt.Sprintf("--c: %q không phải số dương / is not a positive number", s)}
+		}
+		cvals = append(cvals, v)
+	}
+	train, err := readExamplesFile(*data)
+	if err != nil {
+		return err
+	}
+	devEx, err := readExamplesFile(*dev)
+	if err != nil {
+		return err
+	}
+	base, err := classifier.LoadDefault()
+	if err != nil {
+		return err
+	}
+	bar := &progressBar{w: env.stderr}
+	res, err := classifier.Train(ctx, train, devEx, base, classifier.TrainOptions{
+		Task: *task, Name: *name, Version: *ver, MinDF: *minDF, Cs: cvals,
+		ClassWeights: strings.Split(*cw, ","), Metric: *metric, TuneOffsets: *offsets, MaxIter: *maxIter,
+		Features: classifier.FeatureConfig{WordMax: *wordMax, CharMin: *charMin, CharMax: *charMax, Lexicon: *lexicon, Folded: *folded},
+		Progress: bar.update,
+	})
+	bar.done()
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(*out)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	enc := json.NewEncoder(f)
+	if err := enc.Encode(res.File); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", *out, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", *out, err)
+	}
+	for _, g := range res.Grid {
+		fmt.Fprintf(env.stdout, "C=%-5g class_weight=%-8s dev %.4f\n", g.C, g.ClassWeight, g.Dev)
+	}
+	t := res.File.Training
+	fmt.Fprintf(env.stdout, "chọn / chosen: C=%v class_weight=%v; dev macro-F1 %.4f weighted-F1 %.4f (không chỉnh ngưỡng / without offsets: %.4f, %.4f)\n",
+		t["c"], t["class_weight"], res.Dev.MacroF1, res.Dev.WeightedF1, res.DevRaw.MacroF1, res.DevRaw.WeightedF1)
+	fmt.Fprintf(env.stdout, "%d đặc trưng / features (%d giữ lại / kept), %s, ghi vào / written to %s\n",
+		res.NumFeatures, len(res.File.Terms), res.TrainTime.Round(1e8), *out)
+	return nil
+}
+
+// progressBar draws "[#####.....] stage done/total" on one terminal line.
+type progressBar struct {
+	w     io.Writer
+	last  string
+	drawn bool
+}
+
+func (p *progressBar) update(stage string, done, total int) {
+	const width = 30
+	n := 0
+	if total > 0 {
+		n = done * width / total
+	}
+	s := fmt.Sprintf("\r[%s%s] %-8s %d/%d", strings.Repeat("#", n), strings.Repeat(".", width-n), stage, done, total)
+	if s != p.last {
+		fmt.Fprint(p.w, s)
+		p.last, p.drawn = s, true
+	}
+}
+
+func (p *progressBar) done() {
+	if p.drawn {
+		fmt.Fprintln(p.w)
+	}
+}
+
+func cmdModelShow(env *cliEnv, args []string) error {
+	fs := flag.NewFlagSet("model show", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	top := fs.Int("top", 30, "số từ khóa mỗi nhãn / terms per label")
+	kinds := fs.String("kinds", "w,f,c,x", "loại đặc trưng: w âm tiết, f không dấu, c ký tự, x từ điển / feature kinds")
+	// Accept the file before or after the flags.
+	var file string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		file, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if file == "" && fs.NArg() == 1 {
+		file = fs.Arg(0)
+	} else if fs.NArg() > 0 || file == "" {
+		return usageError{"cách dùng / usage: langnghe model show FILE [--top N]"}
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	defer f.Close()
+	lf, err := classifier.DecodeLearned(f, file)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	fmt.Fprintf(env.stdout, "%s@%s  task %s  labels %s  %d terms\n", lf.Name, lf.Version, lf.Task, strings.Join(lf.Labels, ","), len(lf.Terms))
+	if len(lf.Training) > 0 {
+		b, _ := json.Marshal(lf.Training)
+		fmt.Fprintf(env.stdout, "training %s\n", b)
+	}
+	want := map[byte]bool{}
+	for _, k := range strings.Split(*kinds, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			want[k[0]] = true
+		}
+	}
+	for k, label := range lf.Labels {
+		type tw struct {
+			key string
+			w   float64
+		}
+		var list []tw
+		for key, t := range lf.Terms {
+			if !want[key[0]] {
+				continue
+			}
+			// Weight against the mean of the other labels, scaled by idf: how much one
+			// occurrence pushes towards this label.
+			var other float64
+			for j, x := range t.W {
+				if j != k {
+					other += x / float64(len(t.W)-1)
+				}
+			}
+			list = append(list, tw{key, (t.W[k] - other) * t.IDF})
+		}
+		sort.Slice(list, func(i, j int) bool {
+			if list[i].w != list[j].w {
+				return list[i].w > list[j].w
+			}
+			return list[i].key < list[j].key
+		})
+		fmt.Fprintf(env.stdout, "\n%s (bias %.3f, offset %.3f):\n", label, lf.Bias[k], lf.Offset[k])
+		for i := 0; i < *top && i < len(list); i++ {
+			fmt.Fprintf(env.stdout, "  %8.3f  %q\n", list[i].w, list[i].key)
+		}
+	}
+	return nil
+}
