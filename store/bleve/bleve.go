@@ -46,7 +46,10 @@ type Store struct {
 	log *slog.Logger
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store    = (*Store)(nil)
+	_ store.Retainer = (*Store)(nil)
+)
 
 // Option configures Open.
 type Option func(*Store)
@@ -223,7 +226,8 @@ func (s *Store) Index(ctx context.Context, posts []*post.Post) error {
 	return nil
 }
 
-// DeleteBefore deletes every post published before t (retention) and returns how many.
+// DeleteBefore implements store.Retainer: it deletes every post published before t,
+// exactly, and returns how many.
 func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
 	inclusive := false
 	q := bleve.NewDateRangeInclusiveQuery(time.Time{}, t, nil, &inclusive)

@@ -219,3 +219,31 @@ func TestTemplateAliasAndPartitions(t *testing.T) {
 		t.Fatalf("the good post of the batch: %v", err)
 	}
 }
+
+func TestDeleteBeforeDropsWholeMonths(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	if err := s.Index(ctx, storetest.Fixtures()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	nov := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	// Mid-November: October is wholly past, November is not.
+	n, err := s.DeleteBefore(ctx, nov.Add(14*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Search(ctx, store.Query{Interval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oct, _ := s.Search(ctx, store.Query{To: nov})
+	if n != 13 || res.Total != len(storetest.Fixtures())-13 || oct.Total != 0 {
+		t.Fatalf("DeleteBefore: %d deleted, %d left, %d of October left; want 13, %d, 0", n, res.Total, oct.Total, len(storetest.Fixtures())-13)
+	}
+	if names, _ := s.Indices(ctx); !slices.Equal(names, []string{s.prefix + "-2026.11"}) {
+		t.Fatalf("indices left: %v", names)
+	}
+}

@@ -53,7 +53,10 @@ type Store struct {
 	secrets   []string
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store    = (*Store)(nil)
+	_ store.Retainer = (*Store)(nil)
+)
 
 // Option configures New.
 type Option func(*Store)
@@ -647,6 +650,39 @@ func (s *Store) DeleteIndices(ctx context.Context, names ...string) error {
 		return nil
 	}
 	return s.do(ctx, http.MethodDelete, "/"+strings.Join(names, ","), url.Values{"ignore_unavailable": {"true"}}, nil, nil)
+}
+
+// DeleteBefore implements store.Retainer by dropping every monthly index whose whole
+// month lies before t (posts of a month that straddles t stay until the month is past:
+// deleting single documents would need _delete_by_query, which the minimal distribution
+// lacks, and dropping indices is far cheaper). It returns the number of posts dropped.
+func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
+	names, err := s.Indices(ctx)
+	if err != nil {
+		return 0, err
+	}
+	deleted := 0
+	for _, name := range names {
+		month, err := time.Parse("2006.01", strings.TrimPrefix(name, s.prefix+"-"))
+		if err != nil {
+			continue // not one of ours; leave it
+		}
+		if month.AddDate(0, 1, 0).After(t) {
+			continue
+		}
+		var c struct {
+			Count int `json:"count"`
+		}
+		if err := s.do(ctx, http.MethodGet, "/"+name+"/_count", nil, nil, &c); err != nil {
+			return deleted, err
+		}
+		if err := s.DeleteIndices(ctx, name); err != nil {
+			return deleted, err
+		}
+		s.log.Info("retention dropped index", "index", name, "posts", c.Count, "before", t)
+		deleted += c.Count
+	}
+	return deleted, nil
 }
 
 // DeleteTemplate removes the index template (tests and uninstall).
