@@ -1,0 +1,691 @@
+package alerting
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/langnghe/langnghe/bus"
+	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/store"
+
+	_ "time/tzdata" // Asia/Ho_Chi_Minh on hosts without zoneinfo
+)
+
+// Zone is where digest times are read.
+var Zone = mustZone("Asia/Ho_Chi_Minh")
+
+func mustZone(name string) *time.Location {
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// Engine evaluates the rules, keeps the alert state and feeds the delivery queue.
+//
+// Process (a bus.Processor on posts.classified) handles match rules; Tick flushes due
+// groups and evaluates threshold, spike and digest rules on the store; Deliver sends the
+// queue through the Notifier. Run does the last two until ctx ends. All methods are safe
+// for concurrent use.
+type Engine struct {
+	mu        sync.Mutex
+	rules     *RuleSet
+	st        store.Store
+	notifier  Notifier
+	state     *state
+	statePath string
+	log       *slog.Logger
+	now       func() time.Time
+	links     Links
+	nextEval  map[string]time.Time
+	wake      chan struct{}
+	backoff   [2]time.Duration
+	tick      time.Duration
+
+	fired, sent, failed *prometheus.CounterVec
+	queued              prometheus.GaugeFunc
+	reg                 prometheus.Registerer
+}
+
+// Links are the base URLs put in emails.
+type Links struct {
+	WebURL      string // the web UI, e.g. http://127.0.0.1:8080
+	KibanaURL   string // Kibana, e.g. https://kibana.example.vn; empty: no Kibana link
+	KibanaIndex string // the Kibana data view id of the posts (the index prefix by default)
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithStore sets the store threshold, spike and digest rules query.
+func WithStore(st store.Store) Option { return func(e *Engine) { e.st = st } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
+
+// WithClock sets the clock (tests).
+func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
+
+// WithLinks sets the URLs put in emails.
+func WithLinks(l Links) Option { return func(e *Engine) { e.links = l } }
+
+// WithRetryBackoff sets the delivery retry backoff bounds (default 1s..1m).
+func WithRetryBackoff(min, max time.Duration) Option {
+	return func(e *Engine) { e.backoff = [2]time.Duration{min, max} }
+}
+
+// WithTick sets how often Run calls Tick (default 1s).
+func WithTick(d time.Duration) Option { return func(e *Engine) { e.tick = d } }
+
+// WithMetrics registers the alerting metrics on reg.
+func WithMetrics(reg prometheus.Registerer) Option { return func(e *Engine) { e.reg = reg } }
+
+// NewEngine loads the state at statePath (a new one if the file does not exist).
+func NewEngine(rules *RuleSet, statePath string, n Notifier, opts ...Option) (*Engine, error) {
+	e := &Engine{
+		rules: rules, notifier: n, statePath: statePath,
+		log: slog.New(slog.DiscardHandler), now: time.Now,
+		nextEval: map[string]time.Time{}, wake: make(chan struct{}, 1),
+		backoff: [2]time.Duration{time.Second, time.Minute}, tick: time.Second,
+	}
+	for _, o := range opts {
+		o(e)
+	}
+	st, err := loadState(statePath)
+	if err != nil {
+		return nil, err
+	}
+	e.state = st
+	e.fired = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "langnghe_alerts_fired_total", Help: "Alert notifications queued, by rule and kind."}, []string{"rule", "kind"})
+	e.sent = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "langnghe_alerts_sent_total", Help: "Alert notifications delivered, by notifier."}, []string{"notifier"})
+	e.failed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "langnghe_alerts_delivery_errors_total", Help: "Failed delivery attempts, by notifier and permanence."}, []string{"notifier", "permanent"})
+	e.queued = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "langnghe_alerts_queue_length", Help: "Alert notifications waiting for delivery."}, func() float64 {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return float64(len(e.state.Queue))
+	})
+	if e.reg != nil {
+		for _, c := range []prometheus.Collector{e.fired, e.sent, e.failed, e.queued} {
+			if err := e.reg.Register(c); err != nil {
+				return nil, fmt.Errorf("alerting metrics: %w", err)
+			}
+		}
+	}
+	return e, nil
+}
+
+// SetRules replaces the rules (reload). Pending groups of removed rules are dropped.
+func (e *Engine) SetRules(rs *RuleSet) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.rules = rs
+}
+
+// Rules returns the current rules.
+func (e *Engine) Rules() *RuleSet {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.rules
+}
+
+// History returns queued and delivered notifications, newest first, without bodies.
+func (e *Engine) History() []*Notification {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.state.history()
+}
+
+// Process is the bus.Processor of posts.classified: it adds every post matching a match
+// rule to its group and saves the state before returning, so Kafka offsets are committed
+// only for posts the state holds. Undecodable posts are dead-lettered.
+func (e *Engine) Process(ctx context.Context, msgs []bus.Message) []error {
+	errs := make([]error, len(msgs))
+	posts := make([]*post.Post, 0, len(msgs))
+	for i, m := range msgs {
+		p, err := post.Decode(m.Value)
+		if err != nil {
+			errs[i] = bus.Permanent(fmt.Errorf("alerting: %w", err))
+			continue
+		}
+		posts = append(posts, p)
+	}
+	if err := e.Observe(posts); err != nil {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+	return errs
+}
+
+// Observe applies the match rules to classified posts and persists the state.
+func (e *Engine) Observe(posts []*post.Post) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.now()
+	changed := false
+	for _, p := range posts {
+		if p.Analysis == nil {
+			continue
+		}
+		var words map[string]struct{}
+		for _, r := range e.rules.Rules {
+			if r.Kind != KindMatch {
+				continue
+			}
+			if len(r.matcher.terms) > 0 && words == nil {
+				words = PostWords(p)
+			}
+			if !r.matcher.Match(p, words) || e.silenced(r, p, now) {
+				continue
+			}
+			seen := e.state.Seen[r.ID]
+			if seen == nil {
+				seen = map[string]time.Time{}
+				e.state.Seen[r.ID] = seen
+			}
+			if _, dup := seen[p.ID]; dup {
+				continue
+			}
+			seen[p.ID] = now
+			key := groupKey(r, p)
+			gk := r.ID + "|" + key
+			g := e.state.Groups[gk]
+			if g == nil {
+				g = &group{RuleID: r.ID, Key: key}
+				e.state.Groups[gk] = g
+			}
+			if g.Count == 0 {
+				g.First = now
+			}
+			g.Count++
+			g.Top = addTop(g.Top, p, r.TopPosts)
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	if err := e.state.save(e.statePath); err != nil {
+		return fmt.Errorf("saving alert state: %w", err)
+	}
+	return nil
+}
+
+// groupKey is the per-key value of p for r.GroupBy.
+func groupKey(r *Rule, p *post.Post) string {
+	a := p.Analysis
+	switch r.GroupBy {
+	case "platform":
+		return p.Platform
+	case "source":
+		return p.Source
+	case "sentiment":
+		return a.Sentiment.Label
+	case "toxicity":
+		return a.Toxicity.Label
+	case "narrative":
+		for _, n := range a.Narratives {
+			if len(r.Query.Narratives) == 0 || contains(r.Query.Narratives, n.ID) {
+				return n.ID
+			}
+		}
+		return "-"
+	}
+	return ""
+}
+
+// relevance orders posts in an email: flagged first, then toxicity, then engagement.
+func relevance(p *post.Post) float64 {
+	s := float64(p.Metrics.Likes+2*p.Metrics.Shares+p.Metrics.Replies) / 1000
+	if p.Analysis != nil {
+		if p.Analysis.Flagged {
+			s += 100
+		}
+		s += 10 * p.Analysis.Toxicity.Score
+	}
+	return s
+}
+
+func addTop(top []*post.Post, p *post.Post, n int) []*post.Post {
+	top = append(top, p)
+	sort.SliceStable(top, func(i, j int) bool { return relevance(top[i]) > relevance(top[j]) })
+	if len(top) > n {
+		top = top[:n]
+	}
+	return top
+}
+
+func (e *Engine) silenced(r *Rule, p *post.Post, now time.Time) bool {
+	for _, s := range e.rules.Silences {
+		if !now.Before(s.Until) {
+			continue
+		}
+		if s.Rule != "" && s.Rule != r.ID {
+			continue
+		}
+		if s.matcher != nil {
+			if p == nil || !s.matcher.Match(p, nil) {
+				continue
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// Tick flushes the groups whose window has closed and evaluates the store rules that are
+// due. Run calls it every second; tests call it with a controlled clock.
+func (e *Engine) Tick(ctx context.Context) error {
+	now := e.now()
+	e.mu.Lock()
+	rules := e.rules
+	byID := map[string]*Rule{}
+	for _, r := range rules.Rules {
+		byID[r.ID] = r
+	}
+	queued, changed := false, false
+	keys := make([]string, 0, len(e.state.Groups))
+	for k := range e.state.Groups {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		g := e.state.Groups[k]
+		r := byID[g.RuleID]
+		if r == nil {
+			delete(e.state.Groups, k)
+			changed = true
+			continue
+		}
+		if g.Count == 0 {
+			if !g.LastSent.IsZero() && now.Sub(g.LastSent) >= r.GroupWindow.D() {
+				delete(e.state.Groups, k)
+				changed = true
+			}
+			continue
+		}
+		due := g.First.Add(r.GroupWait.D())
+		if !g.LastSent.IsZero() {
+			if d := g.LastSent.Add(r.GroupWindow.D()); d.After(due) {
+				due = d
+			}
+		}
+		if now.Before(due) {
+			continue
+		}
+		n := e.matchNotification(r, g, now)
+		if e.state.enqueue(n) {
+			e.fired.WithLabelValues(r.ID, string(r.Kind)).Inc()
+			queued = true
+		}
+		g.LastSent, g.Count, g.Top = now, 0, nil
+		changed = true
+	}
+	e.state.prune(now)
+	var err error
+	if changed {
+		err = e.state.save(e.statePath)
+	}
+	e.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("saving alert state: %w", err)
+	}
+	if queued {
+		e.kick()
+	}
+	var errs []error
+	for _, r := range rules.Rules {
+		if r.Kind == KindMatch || e.st == nil {
+			continue
+		}
+		if err := e.evalStoreRule(ctx, r, now); err != nil {
+			errs = append(errs, fmt.Errorf("rule %s: %w", r.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Engine) kick() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// evalStoreRule runs a threshold, spike or digest rule if it is due.
+func (e *Engine) evalStoreRule(ctx context.Context, r *Rule, now time.Time) error {
+	e.mu.Lock()
+	next := e.nextEval[r.ID]
+	e.mu.Unlock()
+	if now.Before(next) {
+		return nil
+	}
+	var n *Notification
+	var err error
+	switch r.Kind {
+	case KindThreshold:
+		n, err = e.evalThreshold(ctx, r, now)
+	case KindSpike:
+		n, err = e.evalSpike(ctx, r, now)
+	case KindDigest:
+		n, err = e.evalDigest(ctx, r, now)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if r.Kind == KindDigest {
+		e.nextEval[r.ID] = now.Add(30 * time.Second)
+	} else {
+		e.nextEval[r.ID] = now.Add(r.Every.D())
+	}
+	if err != nil || n == nil {
+		return err
+	}
+	if !e.state.enqueue(n) {
+		return nil
+	}
+	e.fired.WithLabelValues(r.ID, string(r.Kind)).Inc()
+	if r.Kind == KindDigest {
+		e.state.Digests[r.ID] = now.In(Zone).Format("2006-01-02")
+	} else {
+		e.state.LastFired[r.ID] = now
+	}
+	if err := e.state.save(e.statePath); err != nil {
+		return fmt.Errorf("saving alert state: %w", err)
+	}
+	e.kick()
+	return nil
+}
+
+// repeatOK reports whether a condition rule may fire again.
+func (e *Engine) repeatOK(r *Rule, now time.Time) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	last, ok := e.state.LastFired[r.ID]
+	return (!ok || now.Sub(last) >= r.RepeatInterval.D()) && !e.silenced(r, nil, now)
+}
+
+func (e *Engine) evalThreshold(ctx context.Context, r *Rule, now time.Time) (*Notification, error) {
+	if !e.repeatOK(r, now) {
+		return nil, nil
+	}
+	q := r.Query.Store()
+	q.From, q.To, q.Limit, q.Interval = now.Add(-r.Window.D()), now, r.TopPosts, -1
+	res, err := e.st.Search(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if res.Total < r.Count {
+		return nil, nil
+	}
+	reason := fmt.Sprintf("%d bài khớp trong %s qua (ngưỡng %d) / %d matching posts in the last %s (threshold %d)",
+		res.Total, r.Window.D(), r.Count, res.Total, r.Window.D(), r.Count)
+	return e.conditionNotification(r, now, q.From, q.To, res, reason), nil
+}
+
+// spikeCounts returns the counts of the current window and of the r.Baseline previous
+// windows, ending at end, from one bucketed search.
+func (e *Engine) spikeCounts(ctx context.Context, r *Rule, end time.Time) (int, []int, error) {
+	w, step := r.Window.D(), r.Every.D()
+	from := end.Add(-time.Duration(r.Baseline+1) * w)
+	q := r.Query.Store()
+	q.From, q.To, q.Limit, q.Interval = from, end, 1, step
+	res, err := e.st.Search(ctx, q)
+	if err != nil {
+		return 0, nil, err
+	}
+	counts := make([]int, r.Baseline+1)
+	for _, b := range res.Buckets {
+		if b.Start.Before(from) || !b.Start.Before(end) {
+			continue
+		}
+		i := int(b.Start.Sub(from) / w)
+		counts[i] += b.Count
+	}
+	return counts[r.Baseline], counts[:r.Baseline], nil
+}
+
+func (e *Engine) evalSpike(ctx context.Context, r *Rule, now time.Time) (*Notification, error) {
+	if !e.repeatOK(r, now) {
+		return nil, nil
+	}
+	end := store.BucketStart(now, r.Every.D())
+	cur, base, err := e.spikeCounts(ctx, r, end)
+	if err != nil {
+		return nil, err
+	}
+	sr := DetectSpike(cur, base, r.K, r.MinCount)
+	if !sr.Fire {
+		return nil, nil
+	}
+	q := r.Query.Store()
+	q.From, q.To, q.Limit, q.Interval = end.Add(-r.Window.D()), end, r.TopPosts, -1
+	res, err := e.st.Search(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	reason := fmt.Sprintf("%d bài trong %s gần nhất, vượt nền %.1f ± %.1f (ngưỡng %.1f = TB + %g·ĐLC của %d cửa sổ trước) / %d posts in the last %s, above the baseline %.1f ± %.1f (threshold %.1f = mean + %g·stddev of the %d previous windows)",
+		cur, r.Window.D(), sr.Mean, sr.StdDev, sr.Threshold, r.K, r.Baseline, cur, r.Window.D(), sr.Mean, sr.StdDev, sr.Threshold, r.K, r.Baseline)
+	return e.conditionNotification(r, now, q.From, q.To, res, reason), nil
+}
+
+// digestDue reports the local date of the digest due at now, if any: after At and within
+// 12 hours of it (a restart in the morning still sends the day's digest), once per day.
+func (e *Engine) digestDue(r *Rule, now time.Time) (string, bool) {
+	local := now.In(Zone)
+	at := time.Date(local.Year(), local.Month(), local.Day(), r.atHour, r.atMin, 0, 0, Zone)
+	date := local.Format("2006-01-02")
+	e.mu.Lock()
+	last := e.state.Digests[r.ID]
+	e.mu.Unlock()
+	if last == date || local.Before(at) || local.Sub(at) > 12*time.Hour {
+		return "", false
+	}
+	return date, true
+}
+
+func (e *Engine) evalDigest(ctx context.Context, r *Rule, now time.Time) (*Notification, error) {
+	date, due := e.digestDue(r, now)
+	if !due {
+		return nil, nil
+	}
+	e.mu.Lock()
+	silenced := e.silenced(r, nil, now)
+	e.mu.Unlock()
+	if silenced {
+		return nil, nil
+	}
+	d, err := e.digest(ctx, r, now)
+	if err != nil {
+		return nil, err
+	}
+	n := e.render(r, renderInput{
+		id: r.ID + "/" + date, key: date, now: now, from: now.Add(-r.Lookback.D()), to: now,
+		count: d.total, digest: d,
+		reason: fmt.Sprintf("Tóm tắt %s qua: %d bài khớp / Summary of the last %s: %d matching posts", r.Lookback.D(), d.total, r.Lookback.D(), d.total),
+	})
+	return n, nil
+}
+
+// digestData is a digest grouped by narrative.
+type digestData struct {
+	total  int
+	groups []digestGroup
+}
+
+type digestGroup struct {
+	Narrative string
+	Count     int
+	Previous  int
+	Posts     []*post.Post
+}
+
+func (e *Engine) digest(ctx context.Context, r *Rule, now time.Time) (*digestData, error) {
+	lb := r.Lookback.D()
+	q := r.Query.Store()
+	q.From, q.To, q.Limit, q.Interval = now.Add(-lb), now, store.MaxLimit, -1
+	res, err := e.st.Search(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	d := &digestData{total: res.Total}
+	ids := map[string]int{}
+	for _, h := range res.Hits {
+		if h.Post.Analysis == nil {
+			continue
+		}
+		for _, n := range h.Post.Analysis.Narratives {
+			if len(r.Query.Narratives) == 0 || contains(r.Query.Narratives, n.ID) {
+				ids[n.ID]++
+			}
+		}
+	}
+	var names []string
+	for id := range ids {
+		names = append(names, id)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if ids[names[i]] != ids[names[j]] {
+			return ids[names[i]] > ids[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	if len(names) > 15 {
+		names = names[:15]
+	}
+	for _, id := range names {
+		nq := r.Query.Store()
+		nq.Narratives = []string{id}
+		nq.From, nq.To, nq.Limit, nq.Interval = now.Add(-lb), now, 3, -1
+		cur, err := e.st.Search(ctx, nq)
+		if err != nil {
+			return nil, err
+		}
+		nq.From, nq.To, nq.Limit = now.Add(-2*lb), now.Add(-lb), 1
+		prev, err := e.st.Search(ctx, nq)
+		if err != nil {
+			return nil, err
+		}
+		g := digestGroup{Narrative: id, Count: cur.Total, Previous: prev.Total}
+		for _, h := range cur.Hits {
+			g.Posts = append(g.Posts, h.Post)
+		}
+		d.groups = append(d.groups, g)
+	}
+	return d, nil
+}
+
+func (e *Engine) matchNotification(r *Rule, g *group, now time.Time) *Notification {
+	reason := fmt.Sprintf("%d bài mới khớp luật từ %s / %d new matching posts since %s",
+		g.Count, g.First.In(Zone).Format("15:04 02/01"), g.Count, g.First.In(Zone).Format("15:04 02/01"))
+	return e.render(r, renderInput{
+		id:  r.ID + "/" + g.Key + "/" + strconv.FormatInt(g.First.UnixNano(), 10),
+		key: g.Key, now: now, from: g.First, to: now, count: g.Count, posts: g.Top, reason: reason,
+	})
+}
+
+func (e *Engine) conditionNotification(r *Rule, now, from, to time.Time, res *store.Result, reason string) *Notification {
+	var posts []*post.Post
+	for _, h := range res.Hits {
+		posts = append(posts, h.Post)
+	}
+	slot := store.BucketStart(now, r.Every.D())
+	return e.render(r, renderInput{
+		id: r.ID + "/" + strconv.FormatInt(slot.Unix(), 10), now: now, from: from, to: to,
+		count: res.Total, posts: posts, reason: reason,
+	})
+}
+
+// Deliver sends the queue head through the notifier until the queue is empty or ctx
+// ends, retrying transient failures with a capped exponential backoff, in order.
+func (e *Engine) Deliver(ctx context.Context) error {
+	delay := e.backoff[0]
+	for {
+		e.mu.Lock()
+		var head *Notification
+		if len(e.state.Queue) > 0 {
+			head = e.state.Queue[0]
+		}
+		e.mu.Unlock()
+		if head == nil {
+			return nil
+		}
+		err := e.notifier.Notify(ctx, head)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		e.mu.Lock()
+		head.Attempts++
+		switch {
+		case err == nil:
+			head.Status, head.SentAt, head.Via, head.LastError = StatusSent, e.now(), e.notifier.Name(), ""
+			e.state.finish(head)
+			e.sent.WithLabelValues(e.notifier.Name()).Inc()
+		case errors.Is(err, ErrPermanent):
+			head.Status, head.LastError = StatusFailed, err.Error()
+			e.state.finish(head)
+			e.failed.WithLabelValues(e.notifier.Name(), "true").Inc()
+			e.log.Error("cảnh báo không gửi được / alert undeliverable", "alert", head.ID, "err", err)
+		default:
+			head.LastError = err.Error()
+			e.failed.WithLabelValues(e.notifier.Name(), "false").Inc()
+		}
+		serr := e.state.save(e.statePath)
+		e.mu.Unlock()
+		if serr != nil {
+			e.log.Error("saving alert state", "err", serr)
+		}
+		if err == nil || errors.Is(err, ErrPermanent) {
+			delay = e.backoff[0]
+			continue
+		}
+		e.log.Warn("gửi cảnh báo thất bại, sẽ thử lại / alert delivery failed, will retry", "alert", head.ID, "notifier", e.notifier.Name(), "retry_in", delay, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, e.backoff[1])
+	}
+}
+
+// Run ticks and delivers until ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			_ = e.Deliver(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-e.wake:
+			case <-time.After(5 * time.Second):
+			}
+		}
+	}()
+	t := time.NewTicker(e.tick)
+	defer t.Stop()
+	defer wg.Wait()
+	for {
+		if err := e.Tick(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("đánh giá luật cảnh báo / evaluating alert rules", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,194 @@
+package alerting
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/langnghe/langnghe/post"
+)
+
+// historyCap bounds the delivered notifications kept in the state file (without bodies).
+const historyCap = 1000
+
+// seenTTL is how long a post id is remembered per rule so a redelivered post (Kafka is
+// at-least-once) is not alerted twice.
+const seenTTL = 48 * time.Hour
+
+// group is the pending posts of one match rule and key.
+type group struct {
+	RuleID   string       `json:"rule_id"`
+	Key      string       `json:"key"`
+	First    time.Time    `json:"first"`     // first pending post seen (opens the batch)
+	LastSent time.Time    `json:"last_sent"` // last flush of this key, zero if never
+	Count    int          `json:"count"`     // pending posts
+	Top      []*post.Post `json:"top"`       // the most relevant pending posts
+}
+
+// state is everything alerting must not lose or repeat across restarts. It is written to
+// one JSON file, atomically (temporary file, fsync, rename, fsync of the directory),
+// before a batch of posts is acknowledged to Kafka and after every delivery.
+type state struct {
+	Seq       int64                           `json:"seq"`
+	Groups    map[string]*group               `json:"groups"`
+	Seen      map[string]map[string]time.Time `json:"seen"`
+	LastFired map[string]time.Time            `json:"last_fired"`
+	Digests   map[string]string               `json:"digests"` // rule id → local date last sent
+	Queue     []*Notification                 `json:"queue"`
+	History   []*Notification                 `json:"history"`
+	// Known holds the ids of every queued or delivered notification (pruned with history),
+	// so firing the same alert again is a no-op.
+	Known map[string]time.Time `json:"known"`
+}
+
+func newState() *state {
+	return &state{
+		Groups: map[string]*group{}, Seen: map[string]map[string]time.Time{},
+		LastFired: map[string]time.Time{}, Digests: map[string]string{}, Known: map[string]time.Time{},
+	}
+}
+
+func loadState(path string) (*state, error) {
+	s := newState()
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading alert state %s: %w", path, err)
+	}
+	if err := json.Unmarshal(data, s); err != nil {
+		return nil, fmt.Errorf("alert state %s is corrupt (move it away to start afresh): %w", path, err)
+	}
+	for _, m := range []any{&s.Groups, &s.Seen, &s.LastFired, &s.Digests, &s.Known} {
+		switch v := m.(type) {
+		case *map[string]*group:
+			if *v == nil {
+				*v = map[string]*group{}
+			}
+		case *map[string]map[string]time.Time:
+			if *v == nil {
+				*v = map[string]map[string]time.Time{}
+			}
+		case *map[string]time.Time:
+			if *v == nil {
+				*v = map[string]time.Time{}
+			}
+		case *map[string]string:
+			if *v == nil {
+				*v = map[string]string{}
+			}
+		}
+	}
+	return s, nil
+}
+
+func (s *state) save(path string) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("alert state dir: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".state-*.tmp")
+	if err != nil {
+		return fmt.Errorf("alert state: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing alert state: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("syncing alert state: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("replacing alert state: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// enqueue appends n unless a notification with its id is already known. It reports
+// whether n was added.
+func (s *state) enqueue(n *Notification) bool {
+	if _, dup := s.Known[n.ID]; dup {
+		return false
+	}
+	s.Seq++
+	n.Seq = s.Seq
+	n.Status = StatusQueued
+	s.Known[n.ID] = n.CreatedAt
+	s.Queue = append(s.Queue, n)
+	return true
+}
+
+// finish moves the queue head to the history (without its bodies).
+func (s *state) finish(n *Notification) {
+	for i, q := range s.Queue {
+		if q.ID == n.ID {
+			s.Queue = append(s.Queue[:i], s.Queue[i+1:]...)
+			break
+		}
+	}
+	h := *n
+	h.Text, h.HTML = "", ""
+	s.History = append(s.History, &h)
+	if len(s.History) > historyCap {
+		s.History = s.History[len(s.History)-historyCap:]
+	}
+}
+
+// prune forgets seen post ids and known notification ids older than their TTL.
+func (s *state) prune(now time.Time) {
+	for rule, m := range s.Seen {
+		for id, t := range m {
+			if now.Sub(t) > seenTTL {
+				delete(m, id)
+			}
+		}
+		if len(m) == 0 {
+			delete(s.Seen, rule)
+		}
+	}
+	keep := map[string]bool{}
+	for _, n := range s.Queue {
+		keep[n.ID] = true
+	}
+	for _, n := range s.History {
+		keep[n.ID] = true
+	}
+	for id, t := range s.Known {
+		if !keep[id] && now.Sub(t) > seenTTL {
+			delete(s.Known, id)
+		}
+	}
+}
+
+// history returns delivered and queued notifications, newest first.
+func (s *state) history() []*Notification {
+	out := make([]*Notification, 0, len(s.History)+len(s.Queue))
+	for _, n := range s.History {
+		c := *n
+		out = append(out, &c)
+	}
+	for _, n := range s.Queue {
+		c := *n
+		c.Text, c.HTML = "", ""
+		out = append(out, &c)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Seq > out[j].Seq })
+	return out
+}
