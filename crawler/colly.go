@@ -1,0 +1,39 @@
+package crawler
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/gocolly/colly/v2"
+)
+
+// DefaultVisitedCap bounds the visited set of one collector.
+const DefaultVisitedCap = 50_000
+
+// NewCollector returns a colly collector for one pass of an HTML or feed source: requests
+// go through f's polite, safe transport; robots.txt is honoured (colly ignores it unless
+// told otherwise, so it is switched on here, on top of the transport's own check); the
+// visited set is bounded (Visited), cookies are off (we never log in), and colly's body
+// cap sits just above f's so that f's ErrTooLarge fires instead of a silent truncation.
+// Create one collector per pass: its robots map and visited set then live only as long
+// as the pass.
+func NewCollector(ctx context.Context, f *Fetcher, visitedCap int) (*colly.Collector, error) {
+	if visitedCap <= 0 {
+		visitedCap = DefaultVisitedCap
+	}
+	opts := f.Options()
+	c := colly.NewCollector(
+		colly.UserAgent(opts.UserAgent),
+		colly.MaxBodySize(int(opts.MaxBody)+1),
+		colly.StdlibContext(ctx),
+	)
+	c.IgnoreRobotsTxt = opts.IgnoreRobots
+	c.SetClient(&http.Client{Transport: f.Transport(), Timeout: opts.Timeout})
+	if err := c.SetStorage(NewVisited(visitedCap)); err != nil {
+		return nil, err
+	}
+	c.DisableCookies()
+	c.SetRedirectHandler(CheckRedirect)
+	c.SetRequestTimeout(opts.Timeout)
+	return c, nil
+}

@@ -1,0 +1,80 @@
+package crawlertest
+
+import (
+	"bufio"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/langnghe/langnghe/crawler"
+	"github.com/langnghe/langnghe/crawler/demosite"
+	"github.com/langnghe/langnghe/models"
+	"github.com/langnghe/langnghe/post"
+)
+
+// Env is a test environment: no rate limit, a fixed author key.
+func Env() crawler.Env {
+	return crawler.Env{
+		Politeness: crawler.NewPoliteness(crawler.WithHostDelay(0)),
+		UserAgent:  crawler.UserAgent("test", "https://example.org/lien-he"),
+		AuthorKey:  []byte("test-author-key"),
+	}
+}
+
+// DemoPosts returns up to n shipped demo posts of platform ("" = all), newest an hour ago.
+func DemoPosts(t testing.TB, platform string, n int) []*post.Post {
+	t.Helper()
+	f, err := models.FS().Open("demo/posts.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []*post.Post
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() && (n <= 0 || len(out) < n) {
+		p, err := post.Decode(sc.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if platform == "" || p.Platform == platform {
+			out = append(out, p)
+		}
+	}
+	demosite.ShiftToNow(out, time.Now())
+	return out
+}
+
+// DemoSite serves posts from a demosite on a local httptest server.
+func DemoSite(t testing.TB, posts []*post.Post) (*demosite.Site, string) {
+	t.Helper()
+	site := demosite.New(posts)
+	srv := httptest.NewServer(site)
+	t.Cleanup(srv.Close)
+	return site, srv.URL
+}
+
+// NewDemoPost makes a fresh post of platform with a unique native id, published now.
+func NewDemoPost(platform, native string) *post.Post {
+	now := time.Now().UTC().Truncate(time.Second)
+	return &post.Post{Schema: 1, ID: post.MakeID(platform, "demo", native), Platform: platform, Source: "demo",
+		Author: post.Author{ID: "a1:newauthor"}, Text: "Bài mới về lũ lụt ở miền Trung, nước lên nhanh " + native + ".",
+		Lang: "vi", PublishedAt: now, FetchedAt: now}
+}
+
+// SharedFixture returns the path of a file under ../shared/fixtures (from the repo root)
+// or skips the test when the shared folder is absent.
+func SharedFixture(t testing.TB, rel string) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..") // repo root
+	p := filepath.Join(root, "..", "shared", "fixtures", rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Skip(fmt.Sprintf("shared fixture %s absent (../shared/fixtures from the repo root): %v", rel, err))
+	}
+	return p
+}

@@ -1,0 +1,92 @@
+package crawler
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/langnghe/langnghe/post"
+)
+
+// Env is what every source constructor needs from the process.
+type Env struct {
+	Politeness *Politeness
+	Metrics    *Metrics
+	UserAgent  string
+	// AuthorKey is the HMAC key for post.PseudonymizeAuthor. Never logged.
+	AuthorKey []byte
+	Log       *slog.Logger
+}
+
+// Common is the part of every source's configuration that the crawler itself reads.
+type Common struct {
+	Name     string        `yaml:"name"`
+	Kind     string        `yaml:"kind"`
+	Interval time.Duration `yaml:"interval"`
+	// Site overrides the host in post ids ("rss:<site>:<id>"), so ids stay stable when a
+	// source moves host or port (the demo site). Default: the URL's host without "www.".
+	Site string `yaml:"site"`
+	// AllowPrivate permits private/loopback/link-local targets (tests, the demo site).
+	AllowPrivate bool `yaml:"allow_private"`
+	// MaxPages bounds the pages fetched in one pass (default 10).
+	MaxPages int `yaml:"max_pages"`
+	// MaxBody caps one response body in bytes (default 10 MiB).
+	MaxBody int64 `yaml:"max_body"`
+	// Timeout bounds one request (default 30s).
+	Timeout time.Duration `yaml:"timeout"`
+	// Lookback: an unseen post older than the newest seen minus this is skipped (default 48h).
+	Lookback time.Duration `yaml:"lookback"`
+	// Lang is the post language when the source does not say (default "vi").
+	Lang string `yaml:"lang"`
+}
+
+// Validate checks the common fields; url is the source's main URL.
+func (c *Common) Validate(mainURL string) error {
+	if c.Name == "" {
+		return fmt.Errorf("%w: name is required", ErrConfig)
+	}
+	if mainURL != "" {
+		u, err := url.Parse(mainURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%w: source %s: %q is not an http(s) URL", ErrConfig, c.Name, mainURL)
+		}
+	}
+	if c.MaxPages <= 0 {
+		c.MaxPages = 10
+	}
+	if c.Lang == "" {
+		c.Lang = "vi"
+	}
+	if c.Interval <= 0 {
+		c.Interval = 15 * time.Minute
+	}
+	return nil
+}
+
+// SiteOf returns c.Site or the host of u without "www." and port.
+func (c *Common) SiteOf(u string) string {
+	if c.Site != "" {
+		return strings.ToLower(c.Site)
+	}
+	pu, err := url.Parse(u)
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimPrefix(strings.ToLower(pu.Hostname()), "www.")
+}
+
+// Fetcher builds the source's fetcher from env and the common options.
+func (c *Common) Fetcher(env Env) *Fetcher {
+	return NewFetcher(env.Politeness, FetchOptions{UserAgent: env.UserAgent, MaxBody: c.MaxBody, Timeout: c.Timeout,
+		AllowPrivate: c.AllowPrivate, Source: c.Name, Metrics: env.Metrics})
+}
+
+// Author pseudonymizes a native author id with env's key ("" stays "").
+func (e Env) Author(platform, native string) post.Author {
+	if native == "" || len(e.AuthorKey) == 0 {
+		return post.Author{}
+	}
+	return post.Author{ID: post.PseudonymizeAuthor(e.AuthorKey, platform, native)}
+}

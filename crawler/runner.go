@@ -1,0 +1,276 @@
+package crawler
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/langnghe/langnghe/post"
+)
+
+// Sink receives the posts of a pass in batches. Write returns nil only once the posts are
+// durable (Kafka acknowledged them, the file is flushed); the Runner saves a cursor only
+// after that. Write is called from one goroutine per source; implementations must be safe
+// for concurrent use across sources.
+type Sink interface {
+	Write(ctx context.Context, posts []*post.Post) error
+}
+
+// SinkFunc adapts a function to Sink.
+type SinkFunc func(ctx context.Context, posts []*post.Post) error
+
+// Write implements Sink.
+func (f SinkFunc) Write(ctx context.Context, posts []*post.Post) error { return f(ctx, posts) }
+
+// Scheduled is a source with its pass interval and kind (for health lines).
+type Scheduled struct {
+	Source   Source
+	Kind     string
+	Interval time.Duration
+}
+
+// SourceStatus is the health line of one source, as /api/sources shows it.
+type SourceStatus struct {
+	Name          string     `json:"name"`
+	Kind          string     `json:"kind"`
+	State         string     `json:"state"` // "ok", "error", "pending"
+	Interval      string     `json:"interval"`
+	LastRun       *time.Time `json:"last_run,omitempty"`
+	LastSuccess   *time.Time `json:"last_success,omitempty"`
+	LastError     string     `json:"last_error,omitempty"`
+	LastErrorKind string     `json:"last_error_kind,omitempty"`
+	LastErrorAt   *time.Time `json:"last_error_at,omitempty"`
+	PostsLastPass int        `json:"posts_last_pass"`
+	PostsTotal    int64      `json:"posts_total"`
+	Newest        *time.Time `json:"newest_post,omitempty"`
+	LagSeconds    float64    `json:"cursor_lag_seconds,omitempty"`
+	Passes        int64      `json:"passes"`
+	Failures      int64      `json:"failures"`
+}
+
+// Runner runs sources on their schedule, writes their posts to a Sink and saves cursors
+// after the sink accepted them (at-least-once). One failing source never stops others.
+type Runner struct {
+	sources []Scheduled
+	cursors CursorStore
+	sink    Sink
+	metrics *Metrics
+	log     *slog.Logger
+	batch   int
+	now     func() time.Time
+
+	mu     sync.Mutex
+	status map[string]*SourceStatus
+}
+
+// RunnerOption configures NewRunner.
+type RunnerOption func(*Runner)
+
+// WithMetrics records per-source metrics.
+func WithMetrics(m *Metrics) RunnerOption { return func(r *Runner) { r.metrics = m } }
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) RunnerOption { return func(r *Runner) { r.log = l } }
+
+// WithBatch sets how many posts are buffered before a Sink.Write (default 500).
+func WithBatch(n int) RunnerOption { return func(r *Runner) { r.batch = max(n, 1) } }
+
+// NewRunner returns a runner for sources.
+func NewRunner(sources []Scheduled, cursors CursorStore, sink Sink, opts ...RunnerOption) *Runner {
+	r := &Runner{sources: sources, cursors: cursors, sink: sink, log: slog.Default(), batch: 500, now: time.Now, status: map[string]*SourceStatus{}}
+	for _, o := range opts {
+		o(r)
+	}
+	for _, s := range sources {
+		r.status[s.Source.Name()] = &SourceStatus{Name: s.Source.Name(), Kind: s.Kind, State: "pending", Interval: s.Interval.String()}
+	}
+	return r
+}
+
+// RunOnce runs one pass of every source, at most parallel at a time, and returns the
+// number of posts emitted. Source failures are logged, counted and in Status; the error
+// return is only ctx's.
+func (r *Runner) RunOnce(ctx context.Context, parallel int) (int, error) {
+	parallel = max(parallel, 1)
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	total := 0
+	for _, s := range r.sources {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			n, _ := r.Pass(ctx, s)
+			mu.Lock()
+			total += n
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return total, ctx.Err()
+}
+
+// Run runs every source on its interval until ctx is canceled.
+func (r *Runner) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, s := range r.sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			interval := s.Interval
+			if interval <= 0 {
+				interval = 10 * time.Minute
+			}
+			for {
+				r.Pass(ctx, s)
+				t := time.NewTimer(interval)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-t.C:
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// Pass runs one pass of s: load cursor, fetch, write posts, save cursor.
+func (r *Runner) Pass(ctx context.Context, s Scheduled) (int, error) {
+	name := s.Source.Name()
+	start := r.now()
+	emitted := 0
+	var buf []*post.Post
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		if err := r.sink.Write(ctx, buf); err != nil {
+			return &SinkError{Err: err}
+		}
+		emitted += len(buf)
+		if r.metrics != nil {
+			r.metrics.posts.WithLabelValues(name).Add(float64(len(buf)))
+		}
+		buf = nil
+		return nil
+	}
+	cur, err := r.cursors.Load(ctx, name)
+	var next Cursor
+	if err == nil {
+		next, err = s.Source.Fetch(ctx, cur, func(p *post.Post) error {
+			if p.Source == "" {
+				p.Source = name
+			}
+			if p.Schema == 0 {
+				p.Schema = post.SchemaVersion
+			}
+			if p.FetchedAt.IsZero() {
+				p.FetchedAt = r.now().UTC()
+			}
+			if verr := p.Validate(); verr != nil {
+				r.log.Warn("bài không hợp lệ bị bỏ / invalid post dropped", "source", name, "id", p.ID, "err", verr)
+				return nil
+			}
+			buf = append(buf, p)
+			if len(buf) >= r.batch {
+				return flush()
+			}
+			return nil
+		})
+	}
+	if err == nil {
+		err = flush()
+	}
+	if err == nil {
+		err = r.cursors.Save(ctx, name, next)
+	}
+	r.record(s, start, emitted, next, err)
+	return emitted, err
+}
+
+func (r *Runner) record(s Scheduled, start time.Time, emitted int, next Cursor, err error) {
+	name := s.Source.Name()
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.status[name]
+	if st == nil {
+		st = &SourceStatus{Name: name, Kind: s.Kind, Interval: s.Interval.String()}
+		r.status[name] = st
+	}
+	st.LastRun = &now
+	st.Passes++
+	st.PostsLastPass = emitted
+	st.PostsTotal += int64(emitted)
+	if r.metrics != nil {
+		r.metrics.passSeconds.WithLabelValues(name).Observe(now.Sub(start).Seconds())
+	}
+	if err != nil {
+		kind := ErrorKind(err)
+		st.State, st.LastError, st.LastErrorKind, st.LastErrorAt = "error", oneLine(err.Error(), 300), kind, &now
+		st.Failures++
+		if r.metrics != nil {
+			r.metrics.errors.WithLabelValues(name, kind).Inc()
+			r.metrics.passes.WithLabelValues(name, "error").Inc()
+		}
+		if kind != "canceled" {
+			r.log.Warn("nguồn lỗi / source pass failed", "source", name, "kind", kind, "err", oneLine(err.Error(), 300), "posts", emitted)
+		}
+		return
+	}
+	st.State, st.LastSuccess = "ok", &now
+	if !next.Newest.IsZero() {
+		n := next.Newest
+		st.Newest = &n
+		st.LagSeconds = now.Sub(n).Seconds()
+	}
+	if r.metrics != nil {
+		r.metrics.passes.WithLabelValues(name, "ok").Inc()
+		r.metrics.lastSuccess.WithLabelValues(name).Set(float64(now.Unix()))
+		if !next.Newest.IsZero() {
+			r.metrics.lag.WithLabelValues(name).Set(now.Sub(next.Newest).Seconds())
+		}
+	}
+	r.log.Info("nguồn xong / source pass done", "source", name, "posts", emitted, "seconds", now.Sub(start).Seconds())
+}
+
+// Status returns the health line of every source, sorted by name.
+func (r *Runner) Status() []SourceStatus {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]SourceStatus, 0, len(r.status))
+	for _, st := range r.status {
+		out = append(out, *st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// oneLine flattens and truncates crawled error text for logs and health lines (it may
+// contain hostile bytes from a response; consumers escape it when displaying).
+func oneLine(s string, n int) string {
+	b := make([]rune, 0, len(s))
+	space := false
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			r = ' '
+		}
+		if r == ' ' {
+			if space {
+				continue
+			}
+			space = true
+		} else {
+			space = false
+		}
+		b = append(b, r)
+	}
+	return Truncate(string(b), n)
+}
