@@ -103,6 +103,7 @@ type lexTerm struct {
 	text   string // the term, normalized, as reported in evidence
 	weight float64
 	kind   uint8
+	atom   int32 // rule terms: the global index of their rule atom
 }
 
 // trieNode is a node of a trie over syllables.
@@ -131,6 +132,9 @@ type narrativeDef struct {
 	NarrativeInfo
 	severity int
 	examples struct{ match, noMatch []string }
+	rule     *ruleAST // nil: the weighted terms alone decide
+	atom0    int      // index of the rule's first atom in lexModel.atomCount space
+	weighted bool     // has weighted terms
 }
 
 // lexModel is the lexicon model: immutable after loading, so Analyze is safe for
@@ -141,6 +145,10 @@ type lexModel struct {
 	norm       trieNode // every term, by normalized syllables
 	folded     trieNode // terms of two or more syllables, by folded syllables
 	narratives []narrativeDef
+	// Terms of rule atoms live in their own tries, where every occurrence counts (not
+	// only the leftmost-longest), since one rule may ask for "a" NEAR/2 "a b".
+	ruleNorm, ruleFolded trieNode
+	atoms                int // number of rule atoms over all narratives
 }
 
 func (m *lexModel) Name() string { return m.name }
@@ -156,6 +164,10 @@ func (m *lexModel) narrativeInfos() []NarrativeInfo {
 // addTerm registers a term. syllables are the Norm forms of its tokens, with multi-word
 // teencode expansions split, so a term matches exactly what a post's token stream holds.
 func (m *lexModel) addTerm(t lexTerm) error {
+	return m.addTermTo(t, &m.norm, &m.folded)
+}
+
+func (m *lexModel) addTermTo(t lexTerm, norm, fold *trieNode) error {
 	syls, folded := termSyllables(t.text)
 	if len(syls) == 0 {
 		return fmt.Errorf("term %q has no letters, digits or emoji", t.text)
@@ -163,13 +175,43 @@ func (m *lexModel) addTerm(t lexTerm) error {
 	t.text = strings.Join(syls, " ")
 	id := int32(len(m.terms))
 	m.terms = append(m.terms, t)
-	m.norm.insert(syls, id)
+	norm.insert(syls, id)
 	// Folded matching only for multi-syllable terms: one folded syllable is too ambiguous
 	// ("ma" would match "mà", "má", "mã").
 	if len(folded) > 1 {
-		m.folded.insert(folded, id)
+		fold.insert(folded, id)
 	}
 	return nil
+}
+
+// ruleOccurrences returns every occurrence of every rule atom, indexed by global atom.
+func (m *lexModel) ruleOccurrences(syls []syllable) [][]ruleSpan {
+	occ := make([][]ruleSpan, m.atoms)
+	for i := range syls {
+		for pass, root := range []*trieNode{&m.ruleNorm, &m.ruleFolded} {
+			n := root
+			for j := i; j < len(syls); j++ {
+				key := syls[j].norm
+				if pass == 1 {
+					key = syls[j].folded
+				}
+				if n = n.next[key]; n == nil {
+					break
+				}
+				for _, id := range n.terms {
+					a := m.terms[id].atom
+					s := ruleSpan{from: i, to: j + 1, term: id}
+					if pass == 1 && hasSpan(occ[a], i, j+1) {
+						continue // the normalized pass found it already
+					}
+					if len(occ[a]) < 4*maxRuleHits {
+						occ[a] = append(occ[a], s)
+					}
+				}
+			}
+		}
+	}
+	return occ
 }
 
 func termSyllables(s string) (norm, folded []string) {
@@ -326,7 +368,37 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		a.Evidence = append(a.Evidence, toxEvidence...)
 		a.Flagged = true
 	}
+	var occ [][]ruleSpan
+	if m.atoms > 0 {
+		occ = m.ruleOccurrences(syls)
+	}
 	for i, n := range m.narratives {
+		if n.rule != nil {
+			ok, hits := n.rule.root.eval(occ[n.atom0 : n.atom0+len(n.rule.atoms)])
+			if !ok {
+				continue
+			}
+			seen := map[ruleSpan]bool{}
+			distinct := map[string]bool{}
+			if narrEvidence == nil {
+				narrEvidence = make([][]post.Evidence, len(m.narratives))
+			}
+			for _, h := range hits {
+				for _, l := range h.leaves {
+					if seen[l] {
+						continue
+					}
+					seen[l] = true
+					t := m.terms[l.term]
+					distinct[t.text] = true
+					start, end := span(match{term: l.term, from: l.from, to: l.to})
+					narrEvidence[i] = append(narrEvidence[i], post.Evidence{For: n.ID, Term: t.text, Start: start, End: end})
+				}
+			}
+			if !n.weighted {
+				narrRaw[i] = float64(len(distinct))
+			}
+		}
 		if narrRaw[i] < n.Threshold-1e-9 || narrRaw[i] == 0 { // tolerate 0.4+0.6 rounding
 			continue
 		}
@@ -344,6 +416,8 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		}
 		return a.Evidence[i].For < a.Evidence[j].For
 	})
+	// A narrative with a rule and weighted terms may report one occurrence twice.
+	a.Evidence = slices.CompactFunc(a.Evidence, func(x, y post.Evidence) bool { return x == y })
 	return a
 }
 
@@ -397,6 +471,16 @@ func (m *lexModel) findMatches(syls []syllable) []match {
 	return out
 }
 
+// hasSpan reports whether occ, ordered by from, holds [from, to) among its last entries.
+func hasSpan(occ []ruleSpan, from, to int) bool {
+	for k := len(occ) - 1; k >= 0 && occ[k].from == from; k-- {
+		if occ[k].to == to {
+			return true
+		}
+	}
+	return false
+}
+
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 // --- loading
@@ -432,13 +516,8 @@ func loadFS(fsys fs.FS) (Model, error) {
 			return nil, fmt.Errorf("%s: %w: narrative id %q already defined in %s", f, ErrModelFile, n.def.ID, prev)
 		}
 		seen[n.def.ID] = f
-		group := groupNarrative0 + len(m.narratives)
-		m.narratives = append(m.narratives, n.def)
-		for _, t := range n.terms {
-			t.term.group = group
-			if err := m.addTerm(t.term); err != nil {
-				return nil, fmt.Errorf("%s:%d: %w: %v", f, t.line, ErrModelFile, err)
-			}
+		if err := m.addNarrative(n, f); err != nil {
+			return nil, err
 		}
 	}
 	return m, nil
@@ -567,4 +646,30 @@ func (m *lexModel) loadToxicity(fsys fs.FS, name string) error {
 		}
 		return m.addTerm(t)
 	})
+}
+
+// addNarrative adds a parsed narrative from file f to the model.
+func (m *lexModel) addNarrative(n *parsedNarrative, f string) error {
+	group := groupNarrative0 + len(m.narratives)
+	n.def.weighted = len(n.terms) > 0
+	if n.rule != nil {
+		n.def.rule, n.def.atom0 = n.rule, m.atoms
+		for i, a := range n.rule.atoms {
+			for _, term := range a.terms {
+				t := lexTerm{group: group, text: term, atom: int32(m.atoms + i)}
+				if err := m.addTermTo(t, &m.ruleNorm, &m.ruleFolded); err != nil {
+					return fmt.Errorf("%s:%d: %w: %v", f, n.atomLines[i], ErrModelFile, err)
+				}
+			}
+		}
+		m.atoms += len(n.rule.atoms)
+	}
+	m.narratives = append(m.narratives, n.def)
+	for _, t := range n.terms {
+		t.term.group = group
+		if err := m.addTerm(t.term); err != nil {
+			return fmt.Errorf("%s:%d: %w: %v", f, t.line, ErrModelFile, err)
+		}
+	}
+	return nil
 }

@@ -21,9 +21,12 @@ type narrativeYAML struct {
 	Severity    string  `yaml:"severity"`
 	Threshold   float64 `yaml:"threshold"`
 	Terms       []struct {
+		Name   string      `yaml:"name"` // optional; usable as @name in rule
 		Weight *float64    `yaml:"weight"`
 		Any    []yaml.Node `yaml:"any"` // nodes, for the line of each phrase
 	} `yaml:"terms"`
+	Groups   yaml.Node `yaml:"groups"` // name: [phrases], usable as @name in rule
+	Rule     yaml.Node `yaml:"rule"`
 	Examples struct {
 		Match   []string `yaml:"match"`
 		NoMatch []string `yaml:"no_match"`
@@ -37,8 +40,11 @@ type narrativeTerm struct {
 }
 
 type parsedNarrative struct {
-	def   narrativeDef
-	terms []narrativeTerm
+	def       narrativeDef
+	terms     []narrativeTerm
+	rule      *ruleAST
+	ruleLine  int
+	atomLines []int // line of each atom's terms, for errors when they are added
 }
 
 // narrativeIDPattern keeps ids usable as evidence "for" values, metric labels and URL
@@ -94,8 +100,8 @@ func parseNarrative(fsys fs.FS, name string) (*parsedNarrative, error) {
 		return nil, fail(line("severity"), "severity %q must be one of %v", y.Severity, severities)
 	case !(y.Threshold > 0) || math.IsInf(y.Threshold, 0):
 		return nil, fail(line("threshold"), "threshold must be a positive number")
-	case len(y.Terms) == 0:
-		return nil, fail(line("terms"), "terms: at least one group is required")
+	case len(y.Terms) == 0 && y.Rule.Kind == 0:
+		return nil, fail(line("terms"), "terms or rule: at least one is required")
 	}
 	p := &parsedNarrative{}
 	p.def.ID, p.def.NameVI, p.def.NameEN = y.ID, y.NameVI, y.NameEN
@@ -121,6 +127,9 @@ func parseNarrative(fsys fs.FS, name string) (*parsedNarrative, error) {
 			p.terms = append(p.terms, narrativeTerm{term: lexTerm{text: n.Value, weight: w}, line: n.Line})
 		}
 	}
+	if err := p.parseRule(&y, fail); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -143,4 +152,81 @@ func loadManifest(fsys fs.FS, name string) (string, error) {
 		return "", fmt.Errorf("%s:1: %w: name and version are required", name, ErrModelFile)
 	}
 	return y.Name + "@" + y.Version, nil
+}
+
+// parseRule reads the named groups and the rule expression of y, if any.
+func (p *parsedNarrative) parseRule(y *narrativeYAML, fail func(l int, format string, args ...any) error) error {
+	type group struct {
+		terms []string
+		line  int
+	}
+	groups := map[string]group{}
+	for _, t := range y.Terms {
+		if t.Name == "" {
+			continue
+		}
+		if !narrativeIDPattern.MatchString(t.Name) {
+			return fail(t.Any[0].Line, "group name %q must be lowercase letters, digits and _", t.Name)
+		}
+		g := group{line: 1}
+		for _, n := range t.Any {
+			g.terms = append(g.terms, n.Value)
+			g.line = n.Line
+		}
+		groups[t.Name] = g
+	}
+	if y.Groups.Kind != 0 {
+		if y.Groups.Kind != yaml.MappingNode {
+			return fail(y.Groups.Line, "groups must map names to lists of phrases")
+		}
+		c := y.Groups.Content
+		for i := 0; i+1 < len(c); i += 2 {
+			name, list := c[i], c[i+1]
+			if !narrativeIDPattern.MatchString(name.Value) {
+				return fail(name.Line, "group name %q must be lowercase letters, digits and _", name.Value)
+			}
+			if _, dup := groups[name.Value]; dup {
+				return fail(name.Line, "group %q defined twice", name.Value)
+			}
+			if list.Kind != yaml.SequenceNode || len(list.Content) == 0 {
+				return fail(name.Line, "group %q must be a non-empty list of phrases", name.Value)
+			}
+			g := group{line: name.Line}
+			for _, n := range list.Content {
+				if n.Kind != yaml.ScalarNode || n.Value == "" {
+					return fail(n.Line, "terms must be non-empty strings")
+				}
+				if syls, _ := termSyllables(n.Value); len(syls) == 0 {
+					return fail(n.Line, "term %q has no letters, digits or emoji", n.Value)
+				}
+				g.terms = append(g.terms, n.Value)
+			}
+			groups[name.Value] = g
+		}
+	}
+	if y.Rule.Kind == 0 {
+		if len(groups) > 0 && len(y.Terms) == 0 {
+			return fail(y.Groups.Line, "groups without a rule are never used")
+		}
+		return nil
+	}
+	if y.Rule.Kind != yaml.ScalarNode || y.Rule.Tag != "!!str" {
+		return fail(y.Rule.Line, "rule must be a string")
+	}
+	ast, err := parseRule(y.Rule.Value, func(name string) ([]string, bool) {
+		g, ok := groups[name]
+		return g.terms, ok
+	})
+	if err != nil {
+		return fail(y.Rule.Line, "%v", err)
+	}
+	p.rule, p.ruleLine = ast, y.Rule.Line
+	for _, a := range ast.atoms {
+		l := y.Rule.Line
+		if a.group != "" {
+			l = groups[a.group].line
+		}
+		p.atomLines = append(p.atomLines, l)
+	}
+	return nil
 }
