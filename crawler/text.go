@@ -117,7 +117,13 @@ func HTMLToText(fragment string) string {
 			return CleanText(b.String())
 		case html.TextToken:
 			if skip == 0 {
-				b.Write(z.Text())
+				// Source line breaks are spaces in HTML; only <br> and blocks break lines.
+				b.WriteString(strings.Map(func(r rune) rune {
+					if r == '\n' || r == '\r' || r == '\t' {
+						return ' '
+					}
+					return r
+				}, string(z.Text())))
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, _ := z.TagName()

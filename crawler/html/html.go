@@ -1,0 +1,434 @@
+// Package html is the configurable HTML page source: CSS selectors in YAML say where the
+// links to follow are (thread lists), where each post block is, and how to read its id,
+// author, time, text and link, and where the next page is. The "xenforo" preset fills the
+// selectors for XenForo 2 forums such as voz.vn (thread list rows .structItem--thread,
+// article.message--post with data-author, time[data-timestamp], .bbWrapper, rel=next).
+// Pages are fetched with colly through the crawler's polite fetcher.
+package html
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
+	"github.com/gocolly/colly/v2"
+
+	"github.com/langnghe/langnghe/crawler"
+	"github.com/langnghe/langnghe/post"
+)
+
+// Kinds of this source.
+const (
+	Kind        = "html"
+	KindXenForo = "xenforo"
+)
+
+// Field says how to read one value: the first element matching Selector inside the post
+// block (empty: the block itself), then its attribute Attr (comma-separated alternatives,
+// first non-empty wins) or, with no Attr, its text. TrimPrefix is cut from the value.
+// Exclude removes matching elements before text is read (quotes, signatures).
+type Field struct {
+	Selector   string `yaml:"selector"`
+	Attr       string `yaml:"attr"`
+	TrimPrefix string `yaml:"trim_prefix"`
+	Exclude    string `yaml:"exclude"`
+}
+
+// Rules are the selectors of a site.
+type Rules struct {
+	// Links selects <a> elements on list pages whose href leads to pages with posts.
+	Links string `yaml:"links"`
+	// LinkTrim is a regexp removed from followed links (e.g. XenForo's "unread/$").
+	LinkTrim string `yaml:"link_trim"`
+	// Post selects one block per post.
+	Post   string `yaml:"post"`
+	ID     Field  `yaml:"id"`
+	Author Field  `yaml:"author"`
+	Time   Field  `yaml:"time"`
+	Text   Field  `yaml:"text"`
+	URL    Field  `yaml:"url"`
+	// Title selects the page (thread) title, stored as the post title.
+	Title string `yaml:"title"`
+	// Next selects the next-page link (<a> or <link> with href).
+	Next string `yaml:"next"`
+}
+
+// XenForo is the preset for XenForo 2 forums (voz.vn style), logged out.
+var XenForo = Rules{
+	Links:    ".structItem--thread .structItem-title a[data-tp-primary], .structItem--thread .structItem-title a[href*='/t/'], .structItem--thread .structItem-title a[href*='/threads/']",
+	LinkTrim: `(unread|latest|preview)$`,
+	Post:     "article.message--post",
+	ID:       Field{Attr: "data-content,id", TrimPrefix: "post-"},
+	Author:   Field{Attr: "data-author"},
+	Time:     Field{Selector: ".message-attribution-main time, header time", Attr: "data-timestamp,data-time,datetime"},
+	Text:     Field{Selector: ".message-body .bbWrapper, .bbWrapper", Exclude: "blockquote.bbCodeBlock--quote, .bbCodeBlock--unfurl, script, style"},
+	URL:      Field{Selector: ".message-attribution-main a[href*='post-'], header a[href*='post-']", Attr: "href"},
+	Title:    "h1.p-title-value, title",
+	Next:     "link[rel=next], a[rel=next]",
+}
+
+// Config is one HTML source.
+type Config struct {
+	crawler.Common `yaml:",inline"`
+	// URLs are the start pages (thread lists or threads).
+	URLs []string `yaml:"urls"`
+	// Preset "xenforo" fills Rules; fields set in Rules override it.
+	Preset string `yaml:"preset"`
+	Rules  Rules  `yaml:"rules"`
+	// Platform of the posts (default "forum" for xenforo, else "web").
+	Platform string `yaml:"platform"`
+	// MaxLinks bounds the links followed from list pages per pass (default 50).
+	MaxLinks int `yaml:"max_links"`
+}
+
+// Source is a configured HTML source. Its cursor uses Seen and Newest.
+type Source struct {
+	cfg      Config
+	env      crawler.Env
+	fetcher  *crawler.Fetcher
+	linkTrim *regexp.Regexp
+}
+
+// New validates cfg, applies the preset and returns the source.
+func New(cfg Config, env crawler.Env) (*Source, error) {
+	if len(cfg.URLs) == 0 {
+		return nil, fmt.Errorf("%w: source %s: urls is required", crawler.ErrConfig, cfg.Name)
+	}
+	for _, u := range cfg.URLs {
+		if err := cfg.Common.Validate(u); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Preset == KindXenForo || cfg.Kind == KindXenForo {
+		cfg.Rules = merge(XenForo, cfg.Rules)
+		if cfg.Platform == "" {
+			cfg.Platform = "forum"
+		}
+	} else if cfg.Preset != "" {
+		return nil, fmt.Errorf("%w: source %s: unknown preset %q (known: xenforo)", crawler.ErrConfig, cfg.Name, cfg.Preset)
+	}
+	if cfg.Platform == "" {
+		cfg.Platform = "web"
+	}
+	if cfg.MaxLinks <= 0 {
+		cfg.MaxLinks = 50
+	}
+	if cfg.Rules.Post == "" && cfg.Rules.Links == "" {
+		return nil, fmt.Errorf("%w: source %s: rules.post or rules.links is required", crawler.ErrConfig, cfg.Name)
+	}
+	for _, sel := range []string{cfg.Rules.Links, cfg.Rules.Post, cfg.Rules.Next, cfg.Rules.Title, cfg.Rules.ID.Selector, cfg.Rules.Author.Selector, cfg.Rules.Time.Selector, cfg.Rules.Text.Selector, cfg.Rules.URL.Selector, cfg.Rules.Text.Exclude} {
+		if sel == "" {
+			continue
+		}
+		if _, err := compileSelector(sel); err != nil {
+			return nil, fmt.Errorf("%w: source %s: selector %q: %v", crawler.ErrConfig, cfg.Name, sel, err)
+		}
+	}
+	s := &Source{cfg: cfg, env: env, fetcher: cfg.Fetcher(env)}
+	if cfg.Rules.LinkTrim != "" {
+		re, err := regexp.Compile(cfg.Rules.LinkTrim)
+		if err != nil {
+			return nil, fmt.Errorf("%w: source %s: link_trim: %v", crawler.ErrConfig, cfg.Name, err)
+		}
+		s.linkTrim = re
+	}
+	return s, nil
+}
+
+func compileSelector(sel string) (cascadia.SelectorGroup, error) { return cascadia.ParseGroup(sel) }
+
+func merge(base, over Rules) Rules {
+	pick := func(a, b string) string {
+		if b != "" {
+			return b
+		}
+		return a
+	}
+	pf := func(a, b Field) Field {
+		if b != (Field{}) {
+			return b
+		}
+		return a
+	}
+	return Rules{Links: pick(base.Links, over.Links), LinkTrim: pick(base.LinkTrim, over.LinkTrim), Post: pick(base.Post, over.Post),
+		ID: pf(base.ID, over.ID), Author: pf(base.Author, over.Author), Time: pf(base.Time, over.Time), Text: pf(base.Text, over.Text),
+		URL: pf(base.URL, over.URL), Title: pick(base.Title, over.Title), Next: pick(base.Next, over.Next)}
+}
+
+// Name implements crawler.Source.
+func (s *Source) Name() string { return s.cfg.Name }
+
+// Fetch implements crawler.Source: start pages, links from list pages (at most MaxLinks),
+// next pages (at most MaxPages per start or linked page chain in total), new posts emitted.
+func (s *Source) Fetch(ctx context.Context, cur crawler.Cursor, emit crawler.Emit) (crawler.Cursor, error) {
+	tr := crawler.NewTracker(cur, s.cfg.Lookback)
+	c, err := crawler.NewCollector(ctx, s.fetcher, 0)
+	if err != nil {
+		return cur, err
+	}
+	var firstErr error
+	fail := func(err error) {
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	pages, links := 0, 0
+	maxPages := s.cfg.MaxPages * max(1, len(s.cfg.URLs)+s.cfg.MaxLinks)
+	visit := func(u string) {
+		if firstErr != nil || pages >= maxPages {
+			return
+		}
+		pages++
+		if err := c.Visit(u); err != nil {
+			if _, ok := err.(*colly.AlreadyVisitedError); ok {
+				return
+			}
+			fail(fmt.Errorf("GET %s: %w", u, err))
+		}
+	}
+	now := time.Now().UTC()
+	c.OnRequest(func(r *colly.Request) {
+		r.Headers.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
+	})
+	c.OnError(func(r *colly.Response, err error) {
+		u := ""
+		if r != nil && r.Request != nil {
+			u = r.Request.URL.String()
+		}
+		if r != nil && r.StatusCode >= 400 {
+			fail(fmt.Errorf("%w: GET %s: %d", crawler.ErrHTTPStatus, u, r.StatusCode))
+			return
+		}
+		fail(fmt.Errorf("GET %s: %w", u, err))
+	})
+	c.OnResponse(func(r *colly.Response) {
+		ct := strings.ToLower(r.Headers.Get("Content-Type"))
+		if ct != "" && !strings.Contains(ct, "html") {
+			fail(fmt.Errorf("%w: %s: content type %q is not HTML", crawler.ErrParse, r.Request.URL, crawler.Truncate(ct, 60)))
+		}
+	})
+	c.OnHTML("html", func(e *colly.HTMLElement) {
+		if firstErr != nil {
+			return
+		}
+		page := Extract(e.DOM, e.Request.URL, s.cfg.Rules, s.linkTrim)
+		site := s.cfg.SiteOf(e.Request.URL.String())
+		for _, x := range page.Posts {
+			p := s.toPost(x, site, page.Title, e.Request.URL.String(), now)
+			if !tr.New(p.ID, p.PublishedAt) {
+				continue
+			}
+			if err := emit(p); err != nil {
+				fail(err)
+				return
+			}
+			tr.Add(p.ID, p.PublishedAt)
+		}
+		for _, l := range page.Links {
+			if links >= s.cfg.MaxLinks {
+				break
+			}
+			links++
+			visit(l)
+		}
+		if page.Next != "" {
+			visit(page.Next)
+		}
+	})
+	for _, u := range s.cfg.URLs {
+		visit(u)
+	}
+	c.Wait()
+	if firstErr != nil {
+		return cur, firstErr
+	}
+	return tr.Cursor(), nil
+}
+
+func (s *Source) toPost(x Extracted, site, title, pageURL string, now time.Time) *post.Post {
+	published := x.Time
+	if published.IsZero() {
+		published = now
+	}
+	native := x.ID
+	link := x.URL
+	if link == "" {
+		link = pageURL + "#post-" + native
+	}
+	author := ""
+	if x.Author != "" {
+		author = site + "/" + x.Author
+	}
+	return &post.Post{
+		Schema: post.SchemaVersion, ID: post.MakeID(s.cfg.Platform, site, native), Platform: s.cfg.Platform, Source: s.cfg.Name,
+		URL: link, ThreadURL: pageURL, Author: s.env.Author(s.cfg.Platform, author), Title: title, Text: x.Text, Lang: s.cfg.Lang,
+		PublishedAt: published.UTC(), FetchedAt: now,
+	}
+}
+
+// Page is what Extract found on one page.
+type Page struct {
+	Title string
+	Posts []Extracted
+	Links []string // absolute URLs of pages to follow
+	Next  string   // absolute URL of the next page, or ""
+}
+
+// Extracted is one post block's values.
+type Extracted struct {
+	ID, Author, Text, URL string
+	Time                  time.Time
+}
+
+// MaxPostsPerPage bounds the post blocks read from one page.
+const MaxPostsPerPage = 1000
+
+// Extract applies rules to a parsed page. Blocks with no id or no text are skipped.
+// It never fails: a page that matches nothing yields an empty Page.
+func Extract(root *goquery.Selection, pageURL *url.URL, r Rules, linkTrim *regexp.Regexp) Page {
+	var p Page
+	if r.Title != "" {
+		// Alternatives are tried in the order written, not document order.
+		for _, alt := range strings.Split(r.Title, ",") {
+			if t := crawler.CleanText(root.Find(strings.TrimSpace(alt)).First().Text()); t != "" {
+				p.Title = t
+				break
+			}
+		}
+	}
+	if r.Post != "" {
+		root.Find(r.Post).EachWithBreak(func(_ int, b *goquery.Selection) bool {
+			x := Extracted{
+				ID:     value(b, r.ID),
+				Author: value(b, r.Author),
+				URL:    resolve(pageURL, value(b, r.URL)),
+				Time:   parseTime(value(b, r.Time)),
+				Text:   text(b, r.Text),
+			}
+			x.ID = strings.Map(func(r rune) rune {
+				if r <= ' ' {
+					return -1
+				}
+				return r
+			}, x.ID)
+			if x.ID != "" && x.Text != "" {
+				p.Posts = append(p.Posts, x)
+			}
+			return len(p.Posts) < MaxPostsPerPage
+		})
+	}
+	seen := map[string]bool{}
+	if r.Links != "" {
+		root.Find(r.Links).Each(func(_ int, a *goquery.Selection) {
+			href, _ := a.Attr("href")
+			u := resolve(pageURL, href)
+			if u == "" {
+				return
+			}
+			if linkTrim != nil {
+				u = linkTrim.ReplaceAllString(u, "")
+			}
+			if !seen[u] {
+				seen[u] = true
+				p.Links = append(p.Links, u)
+			}
+		})
+	}
+	if r.Next != "" {
+		href, _ := root.Find(r.Next).First().Attr("href")
+		if n := resolve(pageURL, href); n != "" && n != pageURL.String() {
+			p.Next = n
+		}
+	}
+	return p
+}
+
+func value(b *goquery.Selection, f Field) string {
+	sel := b
+	if f.Selector != "" {
+		sel = b.Find(f.Selector).First()
+	}
+	if sel.Length() == 0 {
+		return ""
+	}
+	v := ""
+	if f.Attr == "" {
+		v = sel.Text()
+	} else {
+		for _, a := range strings.Split(f.Attr, ",") {
+			if s, ok := sel.Attr(strings.TrimSpace(a)); ok && strings.TrimSpace(s) != "" {
+				v = s
+				break
+			}
+		}
+	}
+	v = strings.TrimSpace(v)
+	if f.TrimPrefix != "" {
+		v = strings.TrimPrefix(v, f.TrimPrefix)
+		v = strings.TrimPrefix(v, "js-"+f.TrimPrefix)
+	}
+	return crawler.Truncate(v, 512)
+}
+
+func text(b *goquery.Selection, f Field) string {
+	sel := b
+	if f.Selector != "" {
+		sel = b.Find(f.Selector).First()
+	}
+	if sel.Length() == 0 {
+		return ""
+	}
+	if f.Exclude != "" {
+		sel = sel.Clone()
+		sel.Find(f.Exclude).Remove()
+	}
+	h, err := sel.Html()
+	if err != nil {
+		return ""
+	}
+	return crawler.HTMLToText(h)
+}
+
+func resolve(base *url.URL, href string) string {
+	href = strings.TrimSpace(href)
+	if href == "" || strings.HasPrefix(href, "#") || strings.HasPrefix(strings.ToLower(href), "javascript:") {
+		return ""
+	}
+	u, err := base.Parse(href)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return ""
+	}
+	u.Fragment = ""
+	return u.String()
+}
+
+var timeLayouts = []string{time.RFC3339, "2006-01-02T15:04:05-0700", "2006-01-02 15:04:05", "02/01/2006 15:04", "02/01/2006"}
+
+// parseTime reads Unix seconds (XenForo's data-timestamp / data-time) or a date string.
+func parseTime(s string) time.Time {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n > 1e12 { // milliseconds
+			n /= 1000
+		}
+		if n < 315532800 || n > 7258118400 { // 1980..2200
+			return time.Time{}
+		}
+		return time.Unix(n, 0).UTC()
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}

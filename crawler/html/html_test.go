@@ -1,0 +1,255 @@
+package html
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/langnghe/langnghe/crawler"
+	"github.com/langnghe/langnghe/crawler/crawlertest"
+	"github.com/langnghe/langnghe/crawler/demosite"
+	"github.com/langnghe/langnghe/post"
+)
+
+func newXF(t *testing.T, urls ...string) *Source {
+	t.Helper()
+	s, err := New(Config{Common: crawler.Common{Name: "dien-dan", Kind: KindXenForo, AllowPrivate: true}, URLs: urls}, crawlertest.Env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	crawlertest.Run(t, crawlertest.Case{Platform: "forum", Setup: func(t *testing.T) (crawler.Source, func()) {
+		site, base := crawlertest.DemoSite(t, crawlertest.DemoPosts(t, "forum", 40))
+		n := 0
+		return newXF(t, base+demosite.ForumPath), func() {
+			n++
+			site.Add(crawlertest.NewDemoPost("forum", fmt.Sprintf("t-3079-p-%d", 900+n)))
+		}
+	}})
+}
+
+func fetch(t *testing.T, s *Source) []*post.Post {
+	t.Helper()
+	var out []*post.Post
+	if _, err := s.Fetch(context.Background(), crawler.Cursor{}, func(p *post.Post) error { out = append(out, p); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func file(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A XenForo 2 thread (our fixture): posts with data-author, data-timestamp, .bbWrapper,
+// a quote that must not be counted as the replier's text, a smilie, a script, rel=next.
+func TestXenForoThread(t *testing.T) {
+	pages := map[string][]byte{
+		"/t/hoi-ve-lua-dao-chuyen-khoan.4242/":        file(t, "testdata/xenforo_thread.html"),
+		"/t/hoi-ve-lua-dao-chuyen-khoan.4242/page-2": file(t, "testdata/xenforo_thread_page2.html"),
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, ok := pages[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(b)
+	}))
+	defer srv.Close()
+	posts := fetch(t, newXF(t, srv.URL+"/t/hoi-ve-lua-dao-chuyen-khoan.4242/"))
+	if len(posts) != 4 {
+		t.Fatalf("got %d posts, want 3 on page 1 and 1 on page 2", len(posts))
+	}
+	want := []struct {
+		id, text, notText string
+		unix              int64
+	}{
+		{"forum:127.0.0.1:900001", "yêu cầu chuyển khoản trước phí nhận quà không?\nMình thấy nghi lắm :confused:", "", 1763601300},
+		{"forum:127.0.0.1:900002", "Lừa đảo đấy bác, đừng chuyển đồng nào. Báo ngay cho ngân hàng & công an phường.", "said:", 1763602800},
+		{"forum:127.0.0.1:900003", "giả danh nhân viên ngân hàng tuần trước.", "document.write", 1763604300},
+		{"forum:127.0.0.1:900010", "đã báo ngân hàng khóa thẻ", "", 1763694000},
+	}
+	for i, w := range want {
+		p := posts[i]
+		if p.ID != w.id {
+			t.Errorf("post %d id %q, want %q", i, p.ID, w.id)
+		}
+		if !strings.Contains(p.Text, w.text) {
+			t.Errorf("post %s text %q lacks %q", p.ID, p.Text, w.text)
+		}
+		if w.notText != "" && strings.Contains(p.Text, w.notText) {
+			t.Errorf("post %s text %q contains %q", p.ID, p.Text, w.notText)
+		}
+		if p.PublishedAt.Unix() != w.unix {
+			t.Errorf("post %s published %s, want unix %d", p.ID, p.PublishedAt, w.unix)
+		}
+		if !strings.HasSuffix(p.URL, "/post-"+strings.TrimPrefix(w.id, "forum:127.0.0.1:")) {
+			t.Errorf("post %s url %q", p.ID, p.URL)
+		}
+		if p.Title != "Hỏi về lừa đảo chuyển khoản qua mạng" {
+			t.Errorf("post %s title %q", p.ID, p.Title)
+		}
+		if p.Author.ID == "" || strings.Contains(p.Author.ID, "nguoidung") {
+			t.Errorf("post %s author %q not pseudonymized", p.ID, p.Author.ID)
+		}
+	}
+	if strings.Contains(posts[1].Text, "Có ai nhận được") {
+		t.Errorf("quoted text counted as the reply's: %q", posts[1].Text)
+	}
+}
+
+// The real voz.vn thread list of 2020 (logged-in capture): the preset finds all 23 thread
+// links, absolute, without XenForo's /unread suffix, and the next page.
+func TestVozForumListFixtures(t *testing.T) {
+	for _, tc := range []struct {
+		file, page, next string
+		links            int
+	}{
+		{"forum-html/voz_2020_forum_view_diem-bao.33.html", "https://voz.vn/f/diem-bao.33/", "https://voz.vn/f/diem-bao.33/page-2", 23},
+		{"forum-html/voz_2020_forum_view_may-tinh-de-ban.68_page-14.html", "https://voz.vn/f/may-tinh-de-ban.68/page-14", "https://voz.vn/f/may-tinh-de-ban.68/page-15", 20},
+		{"forum-html/voz_2020_whats_new_posts.html", "https://voz.vn/whats-new/posts/680543/", "https://voz.vn/whats-new/posts/680543/page-2", 20},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			b := file(t, crawlertest.SharedFixture(t, tc.file))
+			doc, err := goquery.NewDocumentFromReader(bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, _ := url.Parse(tc.page)
+			page := Extract(doc.Selection, u, XenForo, regexp.MustCompile(XenForo.LinkTrim))
+			if len(page.Links) != tc.links {
+				t.Errorf("found %d thread links, want %d: %v", len(page.Links), tc.links, page.Links)
+			}
+			for _, l := range page.Links {
+				if !strings.HasPrefix(l, "https://voz.vn/t/") || strings.HasSuffix(l, "unread") {
+					t.Errorf("thread link %q not absolute or kept /unread", l)
+				}
+			}
+			if page.Next != tc.next {
+				t.Errorf("next %q, want %q", page.Next, tc.next)
+			}
+			if len(page.Posts) != 0 {
+				t.Errorf("a thread list yielded %d posts", len(page.Posts))
+			}
+		})
+	}
+}
+
+// Crawling the real listing through a local server follows the thread links (bounded by
+// max_links) into thread pages and emits their posts.
+func TestVozListToThreads(t *testing.T) {
+	list := file(t, crawlertest.SharedFixture(t, "forum-html/voz_2020_forum_view_diem-bao.33.html"))
+	thread := file(t, "testdata/xenforo_thread_page2.html")
+	var mu sync.Mutex
+	var threads []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		switch {
+		case r.URL.Path == "/f/diem-bao.33/":
+			w.Write(list)
+		case strings.HasPrefix(r.URL.Path, "/t/"):
+			mu.Lock()
+			threads = append(threads, r.URL.Path)
+			mu.Unlock()
+			w.Write(bytes.ReplaceAll(thread, []byte("900010"), []byte(fmt.Sprint(len(threads)))))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	s, err := New(Config{Common: crawler.Common{Name: "voz", AllowPrivate: true, MaxPages: 1}, Preset: KindXenForo, URLs: []string{srv.URL + "/f/diem-bao.33/"}, MaxLinks: 5}, crawlertest.Env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts := fetch(t, s)
+	if len(threads) != 5 || len(posts) != 5 {
+		t.Errorf("followed %d threads and emitted %d posts, want 5 and 5 (max_links)", len(threads), len(posts))
+	}
+}
+
+func TestBadPages(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/json":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"a":1}`)
+		case "/truncated":
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, `<html><body><article class="message message--post" data-content="post-1" data-author="x"><div class="bbWrapper">nửa bài`)
+		case "/loop": // endless pagination: next points to itself with a new query each time
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprintf(w, `<html><head><link rel="next" href="/loop?p=%s1"></head><body></body></html>`, r.URL.Query().Get("p"))
+		case "/gone":
+			http.Error(w, "gone", http.StatusGone)
+		}
+	}))
+	defer srv.Close()
+	run := func(path string, maxPages int) ([]*post.Post, error) {
+		s, err := New(Config{Common: crawler.Common{Name: "x", Kind: KindXenForo, AllowPrivate: true, MaxPages: maxPages}, URLs: []string{srv.URL + path}, MaxLinks: 1}, crawlertest.Env())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []*post.Post
+		_, err = s.Fetch(context.Background(), crawler.Cursor{}, func(p *post.Post) error { out = append(out, p); return nil })
+		return out, err
+	}
+	if _, err := run("/json", 1); !errors.Is(err, crawler.ErrParse) {
+		t.Errorf("JSON instead of HTML: %v, want ErrParse", err)
+	}
+	if ps, err := run("/truncated", 1); err != nil || len(ps) != 1 || ps[0].Text != "nửa bài" {
+		t.Errorf("truncated page: %v, %v; want the one readable post", ps, err)
+	}
+	if _, err := run("/loop", 3); err != nil {
+		t.Errorf("endless pagination should stop at max_pages without error: %v", err)
+	}
+	if _, err := run("/gone", 1); !errors.Is(err, crawler.ErrHTTPStatus) {
+		t.Errorf("410: %v, want ErrHTTPStatus", err)
+	}
+	if _, err := New(Config{Common: crawler.Common{Name: "x"}, URLs: []string{"http://a/"}, Rules: Rules{Post: "article[["}}, crawlertest.Env()); !errors.Is(err, crawler.ErrConfig) {
+		t.Errorf("bad selector: %v, want ErrConfig", err)
+	}
+}
+
+func FuzzExtract(f *testing.F) {
+	for _, p := range []string{"testdata/xenforo_thread.html", "testdata/xenforo_thread_page2.html"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`<article class="message--post" data-content="post-1"><time data-timestamp="99999999999999999999"></time><div class="bbWrapper"><<<</div></article>`))
+	u, _ := url.Parse("https://dien-dan.example/t/x.1/")
+	trim := regexp.MustCompile(XenForo.LinkTrim)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		doc, err := goquery.NewDocumentFromReader(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		page := Extract(doc.Selection, u, XenForo, trim)
+		for _, p := range page.Posts {
+			if p.ID == "" || p.Text == "" {
+				t.Fatalf("extracted a post without id or text: %+v", p)
+			}
+		}
+	})
+}
