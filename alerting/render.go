@@ -320,6 +320,6 @@ var htmlTmpl = htmltemplate.Must(htmltemplate.New("html").Funcs(funcs).Parse(`<!
 </body></html>
 {{define "post"}}<div style="border-left:3px solid #ccc;padding:4px 8px;margin:8px 0">
 <div style="color:#666;font-size:12px">{{.Platform}} · {{.Source}} · {{.Published}}</div>
-<div>{{range .Segments}}{{if .Mark}}<mark title="{{.For}}">{{.Text}}</mark>{{else}}{{.Text}}{{end}}{{end}}</div>
+<div>{{range .Segments}}{{if .Mark}}<mark{{if .For}} title="{{.For}}"{{end}}>{{.Text}}</mark>{{else}}{{.Text}}{{end}}{{end}}</div>
 <div style="color:#666;font-size:12px">{{.Labels}}{{if .URL}} · <a href="{{.URL}}">bài gốc / original post</a>{{end}}</div>
 </div>{{end}}`))
