@@ -95,6 +95,7 @@ const (
 	kindIntensifier // intensifiers and diminishers work alike; only the factor differs
 	kindOffensive
 	kindHate
+	kindContrast // "nhưng": sentiment before the last one counts for factor times as much
 )
 
 // lexTerm is one term of a lexicon or narrative.
@@ -287,14 +288,20 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		}
 	}
 	var negAt, intAt []match // free modifiers, in text order
+	contrastAt, contrastFactor := -1, 1.0
 	for _, mt := range matches {
 		t := m.terms[mt.term]
 		if t.group != groupModifier || covered[mt.from] || covered[mt.to-1] {
 			continue
 		}
-		if t.kind == kindNegator {
+		switch t.kind {
+		case kindNegator:
 			negAt = append(negAt, mt)
-		} else {
+		case kindContrast:
+			if mt.from > 0 { // a leading "Nhưng" has no earlier clause to weaken
+				contrastAt, contrastFactor = mt.from, t.weight
+			}
+		default:
 			intAt = append(intAt, mt)
 		}
 	}
@@ -325,6 +332,9 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 					w *= m.terms[n.term].weight
 					break
 				}
+			}
+			if mt.to <= contrastAt { // "ngon nhưng đắt": the later clause carries the opinion
+				w *= contrastFactor
 			}
 			sum += w
 			a.Evidence = append(a.Evidence, post.Evidence{For: "sentiment", Term: t.text, Start: start, End: end})
@@ -606,8 +616,11 @@ func (m *lexModel) loadModifiers(fsys fs.FS, name string) error {
 		case "diminisher":
 			t.kind = kindIntensifier
 			t.weight, err = parseWeight(f[2], 0, 1)
+		case "contrast":
+			t.kind = kindContrast
+			t.weight, err = parseWeight(f[2], 0, 1)
 		default:
-			return fmt.Errorf("kind %q must be negator, intensifier or diminisher", f[1])
+			return fmt.Errorf("kind %q must be negator, intensifier, diminisher or contrast", f[1])
 		}
 		if err != nil {
 			return err

@@ -54,6 +54,10 @@ func TestSentiment(t *testing.T) {
 		{"emoji", "😡😡", "negative"},
 		{"folded multi-syllable term", "giao vien nhiet tinh, de hieu", "positive"},
 		{"no sentiment words", "Tôi đi chợ mua rau", "neutral"},
+		{"contrast: later clause wins (neg)", "Đồ ăn ngon nhưng phục vụ tệ", "negative"},
+		{"contrast: later clause wins (pos)", "Giá hơi đắt nhưng chất lượng tuyệt vời", "positive"},
+		{"contrast with nhưng mà", "Sản phẩm đẹp nhưng mà dùng vài hôm đã hỏng", "negative"},
+		{"leading Nhưng weakens nothing", "Nhưng mà ngon thật", "positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
