@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -21,6 +22,7 @@ type Stage struct {
 	producer *bus.Producer
 	topic    string
 	posts    *prometheus.CounterVec
+	reloader *Reloader
 }
 
 // modelBox lets a reload swap the model while batches are in flight.
@@ -40,6 +42,9 @@ func WithStageMetrics(reg prometheus.Registerer) StageOption {
 	}
 }
 
+// WithReloader makes the stage ask r for a new model before each batch (see Reloader).
+func WithReloader(r *Reloader) StageOption { return func(s *Stage) { s.reloader = r } }
+
 // NewStage returns a Stage publishing to topic through producer.
 func NewStage(m Model, producer *bus.Producer, topic string, opts ...StageOption) *Stage {
 	s := &Stage{producer: producer, topic: topic}
@@ -56,6 +61,11 @@ func (s *Stage) SetModel(m Model) { s.model.Store(&modelBox{m}) }
 // Process implements bus.Processor.
 func (s *Stage) Process(ctx context.Context, msgs []bus.Message) []error {
 	errs := make([]error, len(msgs))
+	if s.reloader != nil {
+		if m := s.reloader.Check(time.Now()); m != nil {
+			s.SetModel(m)
+		}
+	}
 	model := s.model.Load().m
 	out := make([]bus.Message, 0, len(msgs))
 	published := make([]int, 0, len(msgs))

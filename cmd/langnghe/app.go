@@ -138,7 +138,12 @@ func (a *app) classifyConsumer() (*bus.Consumer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading model: %w", err)
 	}
-	stage := classifier.NewStage(model, a.producer, a.topic(bus.TopicClassified), classifier.WithStageMetrics(a.reg))
+	opts := []classifier.StageOption{classifier.WithStageMetrics(a.reg)}
+	if a.cfg.Model.Dir != "" { // reload on file change or SIGHUP; a failed reload keeps this model
+		opts = append(opts, classifier.WithReloader(classifier.NewReloader(a.cfg.Model.Dir, a.loadModel,
+			classifier.WithSIGHUP(), classifier.WithReloadLogger(a.log), classifier.WithReloadMetrics(a.reg))))
+	}
+	stage := classifier.NewStage(model, a.producer, a.topic(bus.TopicClassified), opts...)
 	return a.consumer("classify", a.topic(bus.TopicRaw), stage.Process), nil
 }
 
