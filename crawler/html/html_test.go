@@ -64,7 +64,7 @@ func file(t *testing.T, path string) []byte {
 // a quote that must not be counted as the replier's text, a smilie, a script, rel=next.
 func TestXenForoThread(t *testing.T) {
 	pages := map[string][]byte{
-		"/t/hoi-ve-lua-dao-chuyen-khoan.4242/":        file(t, "testdata/xenforo_thread.html"),
+		"/t/hoi-ve-lua-dao-chuyen-khoan.4242/":       file(t, "testdata/xenforo_thread.html"),
 		"/t/hoi-ve-lua-dao-chuyen-khoan.4242/page-2": file(t, "testdata/xenforo_thread_page2.html"),
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
