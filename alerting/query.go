@@ -116,3 +116,18 @@ func PostWords(p *post.Post) map[string]struct{} {
 	}
 	return words
 }
+
+// MatchText reports whether every folded query word occurs in text (the other fields of
+// the query are ignored). The alert history search uses it.
+func (m *Matcher) MatchText(text string) bool {
+	words := map[string]struct{}{}
+	for _, w := range strings.Fields(classifier.FoldedText(text)) {
+		words[w] = struct{}{}
+	}
+	for _, t := range m.terms {
+		if _, ok := words[t]; !ok {
+			return false
+		}
+	}
+	return true
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"net/mail"
 	"os"
@@ -191,12 +192,31 @@ func LoadDir(dir string) (*RuleSet, []error) {
 
 // LoadFiles loads the given files; see LoadDir.
 func LoadFiles(paths ...string) (*RuleSet, []error) {
+	return load(paths, os.ReadFile)
+}
+
+// LoadFS loads every *.yaml file at the root of fsys (e.g. the shipped samples of
+// models/alerts); errors name the files as prefix/name.
+func LoadFS(fsys fs.FS, prefix string) (*RuleSet, []error) {
+	names, err := fs.Glob(fsys, "*.yaml")
+	if err != nil {
+		return &RuleSet{Groups: map[string][]string{}}, []error{err}
+	}
+	sort.Strings(names)
+	paths := make([]string, len(names))
+	for i, n := range names {
+		paths[i] = prefix + "/" + n
+	}
+	return load(paths, func(p string) ([]byte, error) { return fs.ReadFile(fsys, strings.TrimPrefix(p, prefix+"/")) })
+}
+
+func load(paths []string, read func(string) ([]byte, error)) (*RuleSet, []error) {
 	set := &RuleSet{Groups: map[string][]string{}}
 	var errs []error
 	var files []*ruleFile
 	var names []string
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		data, err := read(p)
 		if err != nil {
 			errs = append(errs, &RuleError{File: p, Msg: err.Error()})
 			continue

@@ -40,6 +40,7 @@ type Server struct {
 	log      *slog.Logger
 	requests *prometheus.CounterVec
 	now      func() time.Time
+	alerts   AlertSource // nil: no /api/alerts (see alerts.go)
 }
 
 // Option configures a Server.
@@ -84,6 +85,9 @@ func (s *Server) Handler() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", s.instrument("readyz", s.readyz))
+	if s.alerts != nil {
+		mux.HandleFunc("GET /api/alerts", s.instrument("alerts", s.alertList))
+	}
 	if s.st != nil {
 		mux.HandleFunc("GET /api/search", s.instrument("search", s.search))
 		sub, _ := fs.Sub(uiFiles, "ui")

@@ -26,13 +26,15 @@ type Config struct {
 	LogLevel string `yaml:"log_level" help:"debug, info, warn, error"`
 	// AuthorKeyFile holds the HMAC key that pseudonymizes author ids. The key itself may
 	// come from env LANGNGHE_AUTHOR_KEY; it never appears in logs.
-	AuthorKeyFile string      `yaml:"author_key_file" help:"tệp khóa HMAC ẩn danh tác giả / file with the author pseudonymization key"`
-	AuthorKey     Secret      `yaml:"author_key" help:"khóa HMAC (ưu tiên dùng tệp) / HMAC key (prefer the file)"`
-	Retention     Duration    `yaml:"retention" help:"thời gian lưu dữ liệu / retention period"`
-	Kafka         KafkaConfig `yaml:"kafka"`
-	ES            ESConfig    `yaml:"es"`
-	HTTP          HTTPConfig  `yaml:"http"`
-	Model         ModelConfig `yaml:"model"`
+	AuthorKeyFile string       `yaml:"author_key_file" help:"tệp khóa HMAC ẩn danh tác giả / file with the author pseudonymization key"`
+	AuthorKey     Secret       `yaml:"author_key" help:"khóa HMAC (ưu tiên dùng tệp) / HMAC key (prefer the file)"`
+	Retention     Duration     `yaml:"retention" help:"thời gian lưu dữ liệu / retention period"`
+	Kafka         KafkaConfig  `yaml:"kafka"`
+	ES            ESConfig     `yaml:"es"`
+	HTTP          HTTPConfig   `yaml:"http"`
+	Model         ModelConfig  `yaml:"model"`
+	SMTP          SMTPConfig   `yaml:"smtp"`   // alert email, see alert.go
+	Alerts        AlertsConfig `yaml:"alerts"` // alert rules and links, see alert.go
 }
 
 // KafkaConfig selects the brokers; with none, `run` starts an embedded broker.
@@ -397,6 +399,7 @@ func validateConfig(c *Config) ConfigErrors {
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		add("http.listen", fmt.Sprintf("%q không phải host:port / is not host:port", c.HTTP.Listen))
 	}
+	errs = append(errs, validateAlertConfig(c)...)
 	for _, f := range []struct{ path, file string }{{"author_key_file", c.AuthorKeyFile}, {"es.password_file", c.ES.PasswordFile}, {"es.api_key_file", c.ES.APIKeyFile}, {"es.ca_file", c.ES.CAFile}} {
 		if f.file == "" {
 			continue

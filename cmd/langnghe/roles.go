@@ -42,13 +42,19 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	index := a.indexConsumer()
+	alertEng, alertConsumer, err := a.alerting() // SMTP, or the outbox when none is configured
+	if err != nil {
+		return err
+	}
 
 	runCtx, stopRoles := context.WithCancel(context.Background())
 	defer stopRoles()
 	g := newTaskGroup(runCtx)
 	g.Go("classify", classify.Run)
 	g.Go("index", index.Run)
-	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.server().Handler()) })
+	g.Go("alert", alertEng.Run)
+	g.Go("alert-consume", alertConsumer.Run)
+	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.alertServer(alertEng).Handler()) })
 	if *demo {
 		g.Go("demo", func(ctx context.Context) error { return a.replayDemo(ctx) })
 	}

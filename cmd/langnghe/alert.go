@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/langnghe/langnghe/alerting"
+	"github.com/langnghe/langnghe/alerting/email"
+	"github.com/langnghe/langnghe/alerting/outbox"
+	"github.com/langnghe/langnghe/bus"
+	alertmodels "github.com/langnghe/langnghe/models/alerts"
+	"github.com/langnghe/langnghe/web"
+)
+
+// SMTPConfig is the mail server alert emails go through; with no host they go to the
+// outbox directory (<data_dir>/outbox) as .eml files instead.
+type SMTPConfig struct {
+	Host         string `yaml:"host" help:"máy chủ SMTP; trống = thư mục outbox / SMTP host; empty = outbox directory"`
+	Port         int    `yaml:"port" help:"cổng SMTP (0 = 25, 587 với starttls, 465 với tls) / SMTP port"`
+	Username     string `yaml:"username" help:"tên đăng nhập SMTP / SMTP user"`
+	Password     Secret `yaml:"password" help:"mật khẩu SMTP (nên dùng tệp) / SMTP password (prefer the file)"`
+	PasswordFile string `yaml:"password_file" help:"tệp mật khẩu SMTP / SMTP password file"`
+	TLS          string `yaml:"tls" help:"none, starttls, opportunistic, tls"`
+	From         string `yaml:"from" help:"địa chỉ gửi / From address"`
+}
+
+// AlertsConfig locates the rules and the links put in emails.
+type AlertsConfig struct {
+	RulesDir  string `yaml:"rules_dir" help:"thư mục luật cảnh báo; trống = luật mẫu / alert rules dir; empty = shipped samples"`
+	WebURL    string `yaml:"web_url" help:"địa chỉ giao diện web trong email / web UI URL for email links"`
+	KibanaURL string `yaml:"kibana_url" help:"địa chỉ Kibana trong email / Kibana URL for email links"`
+}
+
+func validateAlertConfig(c *Config) ConfigErrors {
+	var errs ConfigErrors
+	add := func(path, msg string) { errs = append(errs, ConfigError{Path: path, Msg: msg}) }
+	switch c.SMTP.TLS {
+	case "", email.TLSNone, email.TLSStartTLS, email.TLSOpportunistic, email.TLSImplicit:
+	default:
+		add("smtp.tls", fmt.Sprintf("phải là none, starttls, opportunistic hoặc tls / must be none, starttls, opportunistic or tls, got %q", c.SMTP.TLS))
+	}
+	if c.SMTP.Port < 0 || c.SMTP.Port > 65535 {
+		add("smtp.port", "phải từ 0 đến 65535 / must be 0..65535")
+	}
+	if c.SMTP.Host != "" && c.SMTP.From == "" {
+		add("smtp.from", "cần khi có smtp.host / required with smtp.host")
+	}
+	if c.SMTP.PasswordFile != "" {
+		if _, err := os.Stat(c.SMTP.PasswordFile); err != nil {
+			add("smtp.password_file", fmt.Sprintf("không đọc được tệp / cannot read file %q", c.SMTP.PasswordFile))
+		}
+	}
+	if c.Alerts.RulesDir != "" {
+		if st, err := os.Stat(c.Alerts.RulesDir); err != nil || !st.IsDir() {
+			add("alerts.rules_dir", fmt.Sprintf("không phải thư mục / not a directory: %q", c.Alerts.RulesDir))
+		}
+	}
+	return errs
+}
+
+// loadAlertRules loads alerts.rules_dir, or the shipped samples. Files with errors are
+// logged with file:line and skipped; the other rules run.
+func (a *app) loadAlertRules() *alerting.RuleSet {
+	var rs *alerting.RuleSet
+	var errs []error
+	if a.cfg.Alerts.RulesDir != "" {
+		rs, errs = alerting.LoadDir(a.cfg.Alerts.RulesDir)
+	} else {
+		rs, errs = alerting.LoadFS(alertmodels.FS(), "models/alerts")
+	}
+	for _, err := range errs {
+		a.log.Error("luật cảnh báo bị bỏ qua / alert rule file rejected", "err", err.Error())
+	}
+	a.log.Info("luật cảnh báo / alert rules", "rules", len(rs.Rules), "rejected_errors", len(errs))
+	return rs
+}
+
+// alertNotifier is SMTP when smtp.host is set, else the outbox under the data dir.
+func (a *app) alertNotifier() (alerting.Notifier, error) {
+	c := a.cfg.SMTP
+	if c.Host == "" {
+		dir := filepath.Join(a.cfg.DataDir, "outbox")
+		a.log.Info("không có SMTP: email cảnh báo ghi vào outbox / no SMTP: alert emails go to the outbox", "dir", dir)
+		return outbox.New(dir, c.From), nil
+	}
+	pw, err := readSecret(c.Password, c.PasswordFile)
+	if err != nil {
+		return nil, fmt.Errorf("smtp.password_file: %w", err)
+	}
+	n, err := email.New(email.Config{Host: c.Host, Port: c.Port, Username: c.Username, Password: pw, TLS: c.TLS, From: c.From})
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	a.log.Info("SMTP", "addr", n.Addr(), "tls", c.TLS, "auth", c.Username != "")
+	return n, nil
+}
+
+// alerting builds the engine (state in <data_dir>/alerts/state.json) and its consumer of
+// posts.classified. It needs the bus and, for store rules, the store opened first.
+func (a *app) alerting() (*alerting.Engine, *bus.Consumer, error) {
+	n, err := a.alertNotifier()
+	if err != nil {
+		return nil, nil, err
+	}
+	webURL := a.cfg.Alerts.WebURL
+	if webURL == "" {
+		webURL = "http://" + a.cfg.HTTP.Listen
+	}
+	opts := []alerting.Option{
+		alerting.WithLogger(a.log), alerting.WithMetrics(a.reg),
+		alerting.WithLinks(alerting.Links{WebURL: webURL, KibanaURL: a.cfg.Alerts.KibanaURL, KibanaIndex: a.cfg.ES.IndexPrefix}),
+	}
+	if a.st != nil {
+		opts = append(opts, alerting.WithStore(a.st))
+	}
+	statePath := filepath.Join(a.cfg.DataDir, "alerts", "state.json")
+	eng, err := alerting.NewEngine(a.loadAlertRules(), statePath, n, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return eng, a.consumer("alert", a.topic(bus.TopicClassified), eng.Process), nil
+}
+
+// alertServer is a.server with GET /api/alerts.
+func (a *app) alertServer(eng *alerting.Engine) *web.Server {
+	return web.New(a.st, web.WithRegistry(a.reg), web.WithChecks(a.readiness()...), web.WithLogger(a.log), web.WithAlerts(eng))
+}
+
+// cmdAlert runs the alert role: match rules on posts.classified, store rules on a
+// schedule, delivery to SMTP or the outbox. Run one replica: the state is a local file.
+func cmdAlert(ctx context.Context, env *cliEnv, args []string) error {
+	rf := newRoleFlags("alert", env)
+	cfg, err := rf.parse(args, env)
+	if err != nil {
+		return err
+	}
+	a := newApp(cfg, env.stderr)
+	defer a.close()
+	ln, err := a.listen()
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if err := a.startBus(ctx, false); err != nil {
+		return err
+	}
+	if err := a.openStore(ctx); err != nil {
+		return err
+	}
+	eng, consumer, err := a.alerting()
+	if err != nil {
+		return err
+	}
+	runCtx, stopRoles := context.WithCancel(context.Background())
+	defer stopRoles()
+	g := newTaskGroup(runCtx)
+	g.Go("alert", eng.Run)
+	g.Go("alert-consume", consumer.Run)
+	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.alertServer(eng).Handler()) })
+	a.log.Info("vai trò đang chạy / role running", "role", "alert", "http", ln.Addr().String(), "brokers", joinBrokers(a.brokers))
+	return waitAndStop(ctx, g, stopRoles, a)
+}
+
+// cmdAlerts is `langnghe alerts check FILE...`: validate rule files, errors as file:line.
+func cmdAlerts(_ context.Context, env *cliEnv, args []string) error {
+	if len(args) < 2 || args[0] != "check" {
+		return usageError{"cách dùng / usage: langnghe alerts check FILE..."}
+	}
+	rs, errs := alerting.LoadFiles(args[1:]...)
+	for _, e := range errs {
+		fmt.Fprintln(env.stderr, e.Error())
+	}
+	if len(errs) > 0 {
+		return usageError{fmt.Sprintf("%d lỗi trong luật cảnh báo / errors in alert rules", len(errs))}
+	}
+	kinds := map[alerting.Kind]int{}
+	for _, r := range rs.Rules {
+		kinds[r.Kind]++
+	}
+	var parts []string
+	for _, k := range []alerting.Kind{alerting.KindMatch, alerting.KindThreshold, alerting.KindSpike, alerting.KindDigest} {
+		if kinds[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", kinds[k], k))
+		}
+	}
+	fmt.Fprintf(env.stdout, "%s: hợp lệ / valid: %d luật / rules (%s)\n", strings.Join(args[1:], ", "), len(rs.Rules), strings.Join(parts, ", "))
+	return nil
+}
