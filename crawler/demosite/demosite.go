@@ -29,12 +29,14 @@ const (
 	ForumPath    = "/forum/"
 	MastodonTag  = "tintuc"
 	MastodonPath = "/api/v1/timelines/tag/" + MastodonTag
+	BlueskySearchPath = "/xrpc/app.bsky.feed.searchPosts"
 	// PostsPerThreadPage is the forum page size.
 	PostsPerThreadPage = 10
 )
 
 // Site serves posts grouped by platform: "rss" posts in the feed, "forum" posts in the
-// forum (native ids of the form t-<thread>-p-<n>), everything else on the Mastodon API.
+// forum (native ids of the form t-<thread>-p-<n>), "bluesky" posts on a Bluesky-like
+// searchPosts endpoint, everything else on the Mastodon API.
 // Safe for concurrent use; Add publishes more posts.
 type Site struct {
 	mu    sync.RWMutex
@@ -56,6 +58,7 @@ func New(posts []*post.Post) *Site {
 	s.mux.HandleFunc("GET "+ForumPath, s.forumList)
 	s.mux.HandleFunc("GET /forum/t/{slug}/{page...}", s.thread)
 	s.mux.HandleFunc("GET "+MastodonPath, s.mastodon)
+	s.mux.HandleFunc("GET "+BlueskySearchPath, s.bluesky)
 	return s
 }
 
@@ -272,7 +275,7 @@ func idLess(a, b string) bool {
 // mastodon serves the tag timeline: newest first, limit (default 20, max 40), max_id,
 // since_id and min_id, with a Link header like Mastodon's.
 func (s *Site) mastodon(w http.ResponseWriter, r *http.Request) {
-	ps := s.byPlatform(func(p string) bool { return p != "rss" && p != "forum" })
+	ps := s.byPlatform(func(p string) bool { return p != "rss" && p != "forum" && p != "bluesky" })
 	slices.SortFunc(ps, func(a, b *post.Post) int {
 		x, y := Native(a.ID), Native(b.ID)
 		switch {
@@ -318,4 +321,61 @@ func (s *Site) mastodon(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	json.NewEncoder(w).Encode(out)
+}
+
+// bluesky serves app.bsky.feed.searchPosts over the "bluesky" posts, newest first, with
+// an offset cursor (the query is ignored: every post matches).
+func (s *Site) bluesky(w http.ResponseWriter, r *http.Request) {
+	ps := s.byPlatform(func(p string) bool { return p == "bluesky" })
+	slices.SortFunc(ps, func(a, b *post.Post) int {
+		return cmp.Or(b.PublishedAt.Compare(a.PublishedAt), strings.Compare(b.ID, a.ID))
+	})
+	limit, err := strconv.Atoi(r.URL.Query().Get("limit"))
+	if err != nil || limit <= 0 || limit > 100 {
+		limit = 25
+	}
+	off, _ := strconv.Atoi(r.URL.Query().Get("cursor"))
+	off = max(off, 0)
+	type record struct {
+		Type      string   `json:"$type"`
+		Text      string   `json:"text"`
+		CreatedAt string   `json:"createdAt"`
+		Langs     []string `json:"langs"`
+	}
+	type view struct {
+		URI    string `json:"uri"`
+		CID    string `json:"cid"`
+		Author struct {
+			DID    string `json:"did"`
+			Handle string `json:"handle"`
+		} `json:"author"`
+		Record      record `json:"record"`
+		IndexedAt   string `json:"indexedAt"`
+		LikeCount   int    `json:"likeCount"`
+		RepostCount int    `json:"repostCount"`
+		ReplyCount  int    `json:"replyCount"`
+	}
+	out := struct {
+		Posts  []view `json:"posts"`
+		Cursor string `json:"cursor,omitempty"`
+	}{Posts: []view{}}
+	for i := off; i < len(ps) && i < off+limit; i++ {
+		p := ps[i]
+		v := view{URI: "at://did:plc:" + shortHash(p.Author.ID) + "/app.bsky.feed.post/" + Native(p.ID), CID: "bafy" + Native(p.ID),
+			Record:    record{Type: "app.bsky.feed.post", Text: p.Text, CreatedAt: p.PublishedAt.UTC().Format(time.RFC3339Nano), Langs: []string{cmp.Or(p.Lang, "vi")}},
+			IndexedAt: p.PublishedAt.UTC().Format(time.RFC3339Nano), LikeCount: p.Metrics.Likes, RepostCount: p.Metrics.Shares, ReplyCount: p.Metrics.Replies}
+		v.Author.DID = v.URI[len("at://"):strings.Index(v.URI, "/app.")]
+		v.Author.Handle = "demo.bsky.example"
+		out.Posts = append(out.Posts, v)
+	}
+	if off+limit < len(ps) {
+		out.Cursor = strconv.Itoa(off + limit)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	json.NewEncoder(w).Encode(out)
+}
+
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:6])
 }
