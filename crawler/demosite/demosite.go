@@ -25,10 +25,10 @@ import (
 
 // Paths of the site's sources.
 const (
-	FeedPath     = "/rss/tin-tuc.rss"
-	ForumPath    = "/forum/"
-	MastodonTag  = "tintuc"
-	MastodonPath = "/api/v1/timelines/tag/" + MastodonTag
+	FeedPath          = "/rss/tin-tuc.rss"
+	ForumPath         = "/forum/"
+	MastodonTag       = "tintuc"
+	MastodonPath      = "/api/v1/timelines/tag/" + MastodonTag
 	BlueskySearchPath = "/xrpc/app.bsky.feed.searchPosts"
 	// PostsPerThreadPage is the forum page size.
 	PostsPerThreadPage = 10
