@@ -35,7 +35,13 @@ func fakeES(t *testing.T, handle func(w http.ResponseWriter, r *http.Request, bo
 }
 
 func TestBulkItemClassification(t *testing.T) {
+	var created []string
 	srv := fakeES(t, func(w http.ResponseWriter, r *http.Request, body string) {
+		if r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/lnfake-") {
+			created = append(created, r.URL.Path) // index creation and alias, before the bulk
+			io.WriteString(w, `{"acknowledged":true}`)
+			return
+		}
 		if r.URL.Path != "/_bulk" {
 			t.Errorf("unexpected %s %s", r.Method, r.URL.Path)
 		}
@@ -63,6 +69,16 @@ func TestBulkItemClassification(t *testing.T) {
 	var be *store.BatchError
 	if !errors.As(err, &be) {
 		t.Fatalf("Index: %v, want *store.BatchError", err)
+	}
+	want := []string{"/lnfake-2026.10", "/lnfake-2026.10/_alias/lnfake", "/lnfake-2026.11", "/lnfake-2026.11/_alias/lnfake"}
+	if !slices.Equal(created, want) {
+		t.Errorf("index set-up calls %v, want %v", created, want)
+	}
+	// Known indices are not created again.
+	created = nil
+	_ = s.Index(context.Background(), batch)
+	if len(created) != 0 {
+		t.Errorf("second batch repeated index set-up: %v", created)
 	}
 	got := map[string]store.ItemError{}
 	for _, it := range be.Items {

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	es "github.com/elastic/go-elasticsearch/v8"
@@ -51,6 +52,10 @@ type Store struct {
 	shards    int
 	replicas  int // -1: cluster default
 	secrets   []string
+
+	// ready holds the monthly indices known to exist with the alias on them, so Index
+	// creates each one once per process rather than checking on every batch.
+	ready sync.Map // index name -> struct{}
 }
 
 var (
@@ -133,6 +138,25 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// ensureIndex makes sure index exists and is behind the alias before posts are written to
+// it: create it (the call returns once its primary shard is active), then add the alias.
+// Both steps are idempotent, so concurrent indexers may race here harmlessly.
+func (s *Store) ensureIndex(ctx context.Context, index string) error {
+	if _, ok := s.ready.Load(index); ok {
+		return nil
+	}
+	err := s.do(ctx, http.MethodPut, "/"+index, url.Values{"wait_for_active_shards": {"1"}}, map[string]any{}, nil)
+	var se *statusError
+	if err != nil && !(errors.As(err, &se) && se.Type == "resource_already_exists_exception") {
+		return fmt.Errorf("elasticsearch: create index %s: %w", index, err)
+	}
+	if err := s.do(ctx, http.MethodPut, "/"+index+"/_alias/"+s.prefix, nil, nil, nil); err != nil {
+		return fmt.Errorf("elasticsearch: alias %s on %s: %w", s.prefix, index, err)
+	}
+	s.ready.Store(index, struct{}{})
+	return nil
 }
 
 var errBadURL = errors.New("invalid Elasticsearch URL")
@@ -365,6 +389,17 @@ func (s *Store) Index(ctx context.Context, posts []*post.Post) error {
 		sent = append(sent, p.ID)
 	}
 	if len(sent) > 0 {
+		for _, p := range posts {
+			if store.CheckIndexable(p) != nil {
+				continue
+			}
+			if err := s.ensureIndex(ctx, s.IndexName(p)); err != nil {
+				if errors.Is(err, store.ErrUnavailable) || ctx.Err() != nil {
+					return err
+				}
+				return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+			}
+		}
 		var res bulkResponse
 		if err := s.do(ctx, http.MethodPost, "/_bulk", nil, body.Bytes(), &res); err != nil {
 			if errors.Is(err, store.ErrUnavailable) || ctx.Err() != nil {
@@ -679,6 +714,7 @@ func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
 		if err := s.DeleteIndices(ctx, name); err != nil {
 			return deleted, err
 		}
+		s.ready.Delete(name) // a late post for that month must recreate it with the alias
 		s.log.Info("retention dropped index", "index", name, "posts", c.Count, "before", t)
 		deleted += c.Count
 	}

@@ -59,8 +59,11 @@ func mappings() map[string]any {
 	}
 }
 
-// templateBody is the composable index template for <prefix>-*: the mapping, and the
-// alias <prefix> on every monthly index so reads never need to know the partitions.
+// templateBody is the composable index template for <prefix>-*: settings and mapping.
+// The alias <prefix> is deliberately not in the template: an alias from a template is on
+// the index from the moment it is created, before its primary shard has started, and a
+// search on the alias in that window fails with no_shard_available. Store.ensureIndex adds
+// the alias once the index is usable instead.
 func (s *Store) templateBody() map[string]any {
 	settings := map[string]any{"index.number_of_shards": s.shards}
 	if s.replicas >= 0 {
@@ -75,7 +78,6 @@ func (s *Store) templateBody() map[string]any {
 		"template": map[string]any{
 			"settings": settings,
 			"mappings": mappings(),
-			"aliases":  map[string]any{s.prefix: map[string]any{}},
 		},
 	}
 }

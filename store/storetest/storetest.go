@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Highlights", testHighlights},
 		{"NotFound", testNotFound},
 		{"BadQuery", testBadQuery},
+		{"Concurrent", testConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -593,5 +595,58 @@ func testBadQuery(t *testing.T, s store.Store) {
 		if _, err := s.Search(ctx(t), q); !errors.Is(err, store.ErrBadQuery) {
 			t.Errorf("Search(%+v): %v, want ErrBadQuery", q, err)
 		}
+	}
+}
+
+// testConcurrent: one writer (as the indexer) while several readers search and get (as the
+// web API and alerting). Nothing may fail, and every write lands once.
+func testConcurrent(t *testing.T, s store.Store) {
+	posts := Generate(2000, 42)
+	c := ctx(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	done := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(done)
+		for i := 0; i < len(posts); i += 250 {
+			if err := s.Index(c, posts[i:i+250]); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	for r := 0; r < 4; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if _, err := s.Search(c, store.Query{Text: "lu lut", Interval: 24 * time.Hour}); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := s.Get(c, posts[0].ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent use: %v", err)
+	}
+	if err := s.Refresh(c); err != nil {
+		t.Fatal(err)
+	}
+	if res := search(t, s, store.Query{Interval: -1}); res.Total != len(posts) {
+		t.Errorf("after concurrent writes: total %d, want %d", res.Total, len(posts))
 	}
 }
