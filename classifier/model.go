@@ -105,6 +105,7 @@ type lexTerm struct {
 	weight float64
 	kind   uint8
 	atom   int32 // rule terms: the global index of their rule atom
+	rule   bool  // a term of a rule atom: every occurrence counts, not only leftmost-longest
 }
 
 // trieNode is a node of a trie over syllables.
@@ -146,10 +147,9 @@ type lexModel struct {
 	norm       trieNode // every term, by normalized syllables
 	folded     trieNode // terms of two or more syllables, by folded syllables
 	narratives []narrativeDef
-	// Terms of rule atoms live in their own tries, where every occurrence counts (not
-	// only the leftmost-longest), since one rule may ask for "a" NEAR/2 "a b".
-	ruleNorm, ruleFolded trieNode
-	atoms                int // number of rule atoms over all narratives
+	// Terms of rule atoms share the tries but are collected apart: every occurrence
+	// counts (not only the leftmost-longest), since a rule may ask for "a" NEAR/2 "a b".
+	atoms int // number of rule atoms over all narratives
 }
 
 func (m *lexModel) Name() string { return m.name }
@@ -185,35 +185,6 @@ func (m *lexModel) addTermTo(t lexTerm, norm, fold *trieNode) error {
 	return nil
 }
 
-// ruleOccurrences returns every occurrence of every rule atom, indexed by global atom.
-func (m *lexModel) ruleOccurrences(syls []syllable) [][]ruleSpan {
-	occ := make([][]ruleSpan, m.atoms)
-	for i := range syls {
-		for pass, root := range []*trieNode{&m.ruleNorm, &m.ruleFolded} {
-			n := root
-			for j := i; j < len(syls); j++ {
-				key := syls[j].norm
-				if pass == 1 {
-					key = syls[j].folded
-				}
-				if n = n.next[key]; n == nil {
-					break
-				}
-				for _, id := range n.terms {
-					a := m.terms[id].atom
-					s := ruleSpan{from: i, to: j + 1, term: id}
-					if pass == 1 && hasSpan(occ[a], i, j+1) {
-						continue // the normalized pass found it already
-					}
-					if len(occ[a]) < 4*maxRuleHits {
-						occ[a] = append(occ[a], s)
-					}
-				}
-			}
-		}
-	}
-	return occ
-}
 
 func termSyllables(s string) (norm, folded []string) {
 	for _, t := range Tokenize(s) {
@@ -255,11 +226,14 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		Narratives: []post.Narrative{},
 		Evidence:   []post.Evidence{},
 	}
-	toks := Tokenize(text)
+	sc := getScratch()
+	defer putScratch(sc)
+	toks := sc.tokenize(text)
 	if len(toks) == 0 {
 		return a
 	}
-	syls := make([]syllable, 0, len(toks))
+	syls := sc.syls[:0]
+	defer func() { sc.syls = syls[:0] }()
 	for i, t := range toks {
 		if strings.IndexByte(t.Norm, ' ') < 0 {
 			syls = append(syls, syllable{t.Norm, t.Folded, i})
@@ -274,12 +248,18 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			syls = append(syls, syllable{n, fs, i})
 		}
 	}
-	matches := m.findMatches(syls)
+	var occ [][]ruleSpan
+	if m.atoms > 0 {
+		occ = make([][]ruleSpan, m.atoms)
+	}
+	matches := m.findMatchesInto(sc, syls, occ)
 	span := func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
 
 	// Sentiment: modifiers act only where they are not part of a sentiment phrase, so the
 	// "chả" of "bún chả" and the "quá" of "quá tải" stay food and overload.
-	covered := make([]bool, len(syls))
+	covered := slices.Grow(sc.covered[:0], len(syls))[:len(syls)]
+	clear(covered)
+	sc.covered = covered
 	for _, mt := range matches {
 		if m.terms[mt.term].group == groupSentiment {
 			for i := mt.from; i < mt.to; i++ {
@@ -378,10 +358,6 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		a.Evidence = append(a.Evidence, toxEvidence...)
 		a.Flagged = true
 	}
-	var occ [][]ruleSpan
-	if m.atoms > 0 {
-		occ = m.ruleOccurrences(syls)
-	}
 	for i, n := range m.narratives {
 		if n.rule != nil {
 			ok, hits := n.rule.root.eval(occ[n.atom0 : n.atom0+len(n.rule.atoms)])
@@ -433,12 +409,21 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 
 // findMatches returns, for every group, the leftmost-longest non-overlapping matches of
 // its terms, looking both at the normalized and the folded syllables, in text order.
-func (m *lexModel) findMatches(syls []syllable) []match {
+// Occurrences of rule terms go to occ (indexed by atom; nil when the model has no rules).
+func (m *lexModel) findMatches(syls []syllable, occ [][]ruleSpan) []match {
+	return m.findMatchesInto(new(scratch), syls, occ)
+}
+
+// findMatchesInto is findMatches with buffers from sc; the result is valid until sc is reused.
+func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpan) []match {
 	ngroups := groupNarrative0 + len(m.narratives)
-	nextFree := make([]int, ngroups) // first syllable a new match of the group may use
-	best := make([]match, ngroups)   // longest candidate per group at the current start
-	var touched []int
-	var out []match
+	nextFree := slices.Grow(sc.nextFree[:0], ngroups)[:ngroups] // first syllable a new match of the group may use
+	clear(nextFree)
+	best := slices.Grow(sc.best[:0], ngroups)[:ngroups] // longest candidate per group at the current start
+	clear(best)
+	touched := sc.touched[:0]
+	out := sc.matches[:0]
+	defer func() { sc.nextFree, sc.best, sc.touched, sc.matches = nextFree, best, touched[:0], out[:0] }()
 	for i := range syls {
 		touched = touched[:0]
 		consider := func(id int32, to int) {
@@ -460,6 +445,12 @@ func (m *lexModel) findMatches(syls []syllable) []match {
 				break
 			}
 			for _, id := range n.terms {
+				if t := &m.terms[id]; t.rule {
+					if a := t.atom; len(occ[a]) < 4*maxRuleHits {
+						occ[a] = append(occ[a], ruleSpan{from: i, to: j + 1, term: id})
+					}
+					continue
+				}
 				consider(id, j+1)
 			}
 		}
@@ -469,6 +460,12 @@ func (m *lexModel) findMatches(syls []syllable) []match {
 				break
 			}
 			for _, id := range n.terms {
+				if t := &m.terms[id]; t.rule {
+					if a := t.atom; len(occ[a]) < 4*maxRuleHits && !hasSpan(occ[a], i, j+1) {
+						occ[a] = append(occ[a], ruleSpan{from: i, to: j + 1, term: id})
+					}
+					continue
+				}
 				consider(id, j+1)
 			}
 		}
@@ -669,8 +666,8 @@ func (m *lexModel) addNarrative(n *parsedNarrative, f string) error {
 		n.def.rule, n.def.atom0 = n.rule, m.atoms
 		for i, a := range n.rule.atoms {
 			for _, term := range a.terms {
-				t := lexTerm{group: group, text: term, atom: int32(m.atoms + i)}
-				if err := m.addTermTo(t, &m.ruleNorm, &m.ruleFolded); err != nil {
+				t := lexTerm{group: group, text: term, atom: int32(m.atoms + i), rule: true}
+				if err := m.addTerm(t); err != nil {
 					return fmt.Errorf("%s:%d: %w: %v", f, n.atomLines[i], ErrModelFile, err)
 				}
 			}

@@ -135,6 +135,7 @@ type tokenScanner struct {
 	start, end int
 	norm, fold []byte
 	teen       map[string]teenEntry
+	teenMax    int // longest key of teen: longer words skip the lookup
 }
 
 func (sc *tokenScanner) init(s string) {
@@ -142,6 +143,7 @@ func (sc *tokenScanner) init(s string) {
 	sc.norm = make([]byte, 0, 32)
 	sc.fold = make([]byte, 0, 32)
 	sc.teen = defaultTeencode()
+	sc.teenMax = teencodeMaxKey()
 }
 
 // next advances to the next token and reports whether there was one.
@@ -186,7 +188,9 @@ func (sc *tokenScanner) set(start, end int, norm, fold string) {
 func (sc *tokenScanner) word(start, end int) {
 	sc.start, sc.end, sc.pos = start, end, end
 	sc.norm, sc.fold = appendSyllable(sc.norm[:0], sc.fold[:0], sc.s[start:end])
-	if e, ok := sc.teen[string(sc.norm)]; ok { // no allocation: the compiler special-cases m[string(b)]
+	if len(sc.norm) > sc.teenMax {
+		// not teencode
+	} else if e, ok := sc.teen[string(sc.norm)]; ok { // no allocation: the compiler special-cases m[string(b)]
 		sc.norm = append(sc.norm[:0], e.norm...)
 		sc.fold = append(sc.fold[:0], e.fold...)
 	}
@@ -706,6 +710,15 @@ type teenEntry struct{ norm, fold string }
 var defaultTeencode = sync.OnceValue(func() map[string]teenEntry {
 	d, _ := loadTeencode()
 	return d
+})
+
+// teencodeMaxKey is the byte length of the longest teencode key.
+var teencodeMaxKey = sync.OnceValue(func() int {
+	n := 0
+	for k := range defaultTeencode() {
+		n = max(n, len(k))
+	}
+	return n
 })
 
 func loadTeencode() (map[string]teenEntry, error) {
