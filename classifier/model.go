@@ -185,7 +185,6 @@ func (m *lexModel) addTermTo(t lexTerm, norm, fold *trieNode) error {
 	return nil
 }
 
-
 func termSyllables(s string) (norm, folded []string) {
 	for _, t := range Tokenize(s) {
 		norm = append(norm, strings.Fields(t.Norm)...)
