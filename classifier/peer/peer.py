@@ -8,6 +8,7 @@ venv outside the repository); it prints one JSON object per data set.
 Usage: peer.py DATA_DIR [dataset ...]   (datasets: vihsd vsfc victsd)
 """
 import json
+import os
 import sys
 import time
 import unicodedata
@@ -22,7 +23,7 @@ SETS = {  # dataset: (metric, average)
     "vsfc": "weighted",
     "victsd": "macro",
 }
-CS = [0.25, 0.5, 1, 2, 4, 8, 16, 32]
+CS = [float(c) for c in os.environ.get("PEER_CS", "0.25,0.5,1,2,4,8,16,32,64,128").split(",")]
 WEIGHTS = [None, "balanced"]
 
 

@@ -1,0 +1,35 @@
+#!/bin/sh
+# One run comparing, on each dev split, the scikit-learn peer (peer.py), our learned keyword
+# model (langnghe model train: train on train, tune on dev) and the shipped default model
+# (langnghe eval, no research data). Models go to $OUT (default /tmp/langnghe-compare),
+# never into the repository. Usage, from the repository root:
+#   classifier/peer/compare.sh [dataset ...]     (vihsd vsfc victsd)
+set -e
+DATA=${DATA:-../shared/data}
+OUT=${OUT:-/tmp/langnghe-compare}
+mkdir -p "$OUT"
+go build -o "$OUT/langnghe" ./cmd/langnghe
+for ds in ${*:-vihsd vsfc victsd}; do
+	case $ds in
+	vsfc) task=sentiment metric=weighted_f1 ;;
+	*) task=toxicity metric=macro_f1 ;;
+	esac
+	"$(dirname "$0")/run.sh" "$ds" > "$OUT/$ds.peer.json"
+	"$OUT/langnghe" model train --task "$task" --data "$DATA/$ds/train.jsonl" --dev "$DATA/$ds/dev.jsonl" \
+		--out "$OUT/$ds.model.json" --name "local-$ds" > "$OUT/$ds.train.txt" 2>/dev/null
+	"$OUT/langnghe" eval --task "$task" --data "$DATA/$ds/dev.jsonl" --model "$OUT/$ds.model.json" --format json > "$OUT/$ds.ours.json"
+	"$OUT/langnghe" eval --task "$task" --data "$DATA/$ds/dev.jsonl" --format json > "$OUT/$ds.default.json"
+	python3 - "$OUT" "$ds" "$metric" <<'PY'
+import json, sys, re
+out, ds, metric = sys.argv[1:]
+peer = json.load(open(f"{out}/{ds}.peer.json"))
+ours = json.load(open(f"{out}/{ds}.ours.json"))
+dflt = json.load(open(f"{out}/{ds}.default.json"))
+train = open(f"{out}/{ds}.train.txt").read()
+raw = re.search(r"without offsets: ([0-9.]+), ([0-9.]+)", train)
+raw = float(raw.group(1 if metric == "macro_f1" else 2)) if raw else float("nan")
+print(f"| {ds} | {metric} | peer {peer['dev']:.4f} (C={peer['c']}, {peer['class_weight']}, {peer['posts_per_second']} posts/s) "
+      f"| ours {ours[metric]:.4f} (offsets at 0: {raw:.4f}, {ours['posts_per_second']:.0f} posts/s) "
+      f"| default {dflt[metric]:.4f} ({dflt['posts_per_second']:.0f} posts/s) |")
+PY
+done
