@@ -40,7 +40,8 @@ type Server struct {
 	log      *slog.Logger
 	requests *prometheus.CounterVec
 	now      func() time.Time
-	alerts   AlertSource // nil: no /api/alerts (see alerts.go)
+	alerts   AlertSource  // nil: no /api/alerts (see alerts.go)
+	sources  SourceLister // nil: no /api/sources (see sources.go)
 }
 
 // Option configures a Server.
@@ -87,6 +88,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", s.instrument("readyz", s.readyz))
 	if s.alerts != nil {
 		mux.HandleFunc("GET /api/alerts", s.instrument("alerts", s.alertList))
+	}
+	if s.sources != nil {
+		mux.HandleFunc("GET /api/sources", s.instrument("sources", s.sourceList))
 	}
 	if s.st != nil {
 		mux.HandleFunc("GET /api/search", s.instrument("search", s.search))
