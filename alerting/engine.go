@@ -47,7 +47,9 @@ type Engine struct {
 	now       func() time.Time
 	links     Links
 	nextEval  map[string]time.Time
-	wake      chan struct{}
+	wake      chan struct{} // delivery has work
+	tickWake  chan struct{} // a group is due: tick now rather than at the next tick
+	lastPrune time.Time
 	backoff   [2]time.Duration
 	tick      time.Duration
 
@@ -94,7 +96,7 @@ func NewEngine(rules *RuleSet, statePath string, n Notifier, opts ...Option) (*E
 	e := &Engine{
 		rules: rules, notifier: n, statePath: statePath,
 		log: slog.New(slog.DiscardHandler), now: time.Now,
-		nextEval: map[string]time.Time{}, wake: make(chan struct{}, 1),
+		nextEval: map[string]time.Time{}, wake: make(chan struct{}, 1), tickWake: make(chan struct{}, 1),
 		backoff: [2]time.Duration{time.Second, time.Minute}, tick: time.Second,
 	}
 	for _, o := range opts {
@@ -207,6 +209,16 @@ func (e *Engine) Observe(posts []*post.Post) error {
 			}
 			if g.Count == 0 {
 				g.First = now
+				due := r.GroupWait.D()
+				if !g.LastSent.IsZero() {
+					due = max(due, g.LastSent.Add(r.GroupWindow.D()).Sub(now))
+				}
+				time.AfterFunc(due, func() {
+					select {
+					case e.tickWake <- struct{}{}:
+					default:
+					}
+				})
 			}
 			g.Count++
 			g.Top = addTop(g.Top, p, r.TopPosts)
@@ -332,7 +344,10 @@ func (e *Engine) Tick(ctx context.Context) error {
 		g.LastSent, g.Count, g.Top = now, 0, nil
 		changed = true
 	}
-	e.state.prune(now)
+	if now.Sub(e.lastPrune) >= time.Minute || now.Before(e.lastPrune) {
+		e.state.prune(now)
+		e.lastPrune = now
+	}
 	var err error
 	if changed {
 		err = e.state.save(e.statePath)
@@ -686,6 +701,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-e.tickWake:
 		}
 	}
 }
