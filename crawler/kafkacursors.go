@@ -1,0 +1,110 @@
+package crawler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/langnghe/langnghe/bus"
+)
+
+// DefaultCursorTopic is the compacted topic holding crawl cursors in the distributed mode.
+const DefaultCursorTopic = "crawler.cursors"
+
+// KafkaCursors keeps cursors in a compacted, single-partition Kafka topic keyed by source
+// name, so any crawl replica (or a restarted one) continues where the last left off.
+// NewKafkaCursors reads the topic to its end once; Save publishes (acks=all through the
+// bus producer) and then updates the in-memory copy. Safe for concurrent use.
+type KafkaCursors struct {
+	topic    string
+	producer *bus.Producer
+	mu       sync.Mutex
+	cache    map[string]Cursor
+}
+
+// NewKafkaCursors creates the topic if needed (cleanup.policy=compact) and loads it.
+func NewKafkaCursors(ctx context.Context, brokers []string, topic string, replication int, producer *bus.Producer) (*KafkaCursors, error) {
+	if len(brokers) == 0 {
+		return nil, bus.ErrNoBrokers
+	}
+	spec := bus.TopicSpec{Name: topic, Partitions: 1, ReplicationFactor: max(replication, 1),
+		Configs: map[string]string{"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}}
+	if err := bus.EnsureTopics(ctx, brokers, spec); err != nil {
+		return nil, fmt.Errorf("crawler cursors topic %s: %w", topic, err)
+	}
+	k := &KafkaCursors{topic: topic, producer: producer, cache: map[string]Cursor{}}
+	if err := k.load(ctx, brokers); err != nil {
+		return nil, fmt.Errorf("crawler cursors topic %s: %w", topic, err)
+	}
+	return k, nil
+}
+
+func (k *KafkaCursors) load(ctx context.Context, brokers []string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	conn, err := kafka.DialLeader(ctx, "tcp", brokers[0], k.topic, 0)
+	if err != nil {
+		return err
+	}
+	first, last, err := conn.ReadOffsets()
+	conn.Close()
+	if err != nil {
+		return err
+	}
+	if last <= first {
+		return nil
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: k.topic, Partition: 0, MaxWait: 500 * time.Millisecond, MaxBytes: 16 << 20})
+	defer r.Close()
+	if err := r.SetOffset(first); err != nil {
+		return err
+	}
+	for {
+		m, err := r.ReadMessage(ctx)
+		if err != nil {
+			return fmt.Errorf("reading at offset %d of %d: %w", first, last, err)
+		}
+		if len(m.Value) == 0 {
+			delete(k.cache, string(m.Key)) // tombstone
+		} else {
+			var c Cursor
+			if err := json.Unmarshal(m.Value, &c); err != nil {
+				return fmt.Errorf("offset %d (source %q): %w", m.Offset, m.Key, err)
+			}
+			k.cache[string(m.Key)] = c
+		}
+		if m.Offset >= last-1 {
+			return nil
+		}
+	}
+}
+
+// Load implements CursorStore.
+func (k *KafkaCursors) Load(_ context.Context, source string) (Cursor, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.cache[source].Clone(), nil
+}
+
+// Save implements CursorStore.
+func (k *KafkaCursors) Save(ctx context.Context, source string, c Cursor) error {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	if k.producer == nil {
+		return errors.New("crawler cursors: no producer")
+	}
+	if err := k.producer.Publish(ctx, k.topic, bus.Message{Key: []byte(source), Value: b}); err != nil {
+		return fmt.Errorf("crawler cursor %s: %w", source, err)
+	}
+	k.mu.Lock()
+	k.cache[source] = c.Clone()
+	k.mu.Unlock()
+	return nil
+}
