@@ -106,6 +106,7 @@ type lexTerm struct {
 	kind   uint8
 	atom   int32 // rule terms: the global index of their rule atom
 	rule   bool  // a term of a rule atom: every occurrence counts, not only leftmost-longest
+	fold   bool  // a single syllable marked safe to match without diacritics
 }
 
 // trieNode is a node of a trie over syllables.
@@ -179,7 +180,7 @@ func (m *lexModel) addTermTo(t lexTerm, norm, fold *trieNode) error {
 	norm.insert(syls, id)
 	// Folded matching only for multi-syllable terms: one folded syllable is too ambiguous
 	// ("ma" would match "mà", "má", "mã").
-	if len(folded) > 1 {
+	if len(folded) > 1 || t.fold {
 		fold.insert(folded, id)
 	}
 	return nil
@@ -580,17 +581,21 @@ func (d dupCheck) check(term string) error {
 func (m *lexModel) loadSentiment(fsys fs.FS, name string) error {
 	dup := dupCheck{}
 	return tsvLines(fsys, name, func(f []string) error {
-		if len(f) != 2 {
-			return fmt.Errorf("want term<TAB>weight, got %d fields", len(f))
+		if len(f) != 2 && len(f) != 3 {
+			return fmt.Errorf("want term<TAB>weight[<TAB>fold], got %d fields", len(f))
 		}
 		w, err := parseWeight(f[1], -3, 3)
+		if err != nil {
+			return err
+		}
+		fold, err := foldFlag(f, 2)
 		if err != nil {
 			return err
 		}
 		if err := dup.check(f[0]); err != nil {
 			return err
 		}
-		return m.addTerm(lexTerm{group: groupSentiment, text: f[0], weight: w})
+		return m.addTerm(lexTerm{group: groupSentiment, text: f[0], weight: w, fold: fold})
 	})
 }
 
@@ -631,10 +636,14 @@ func (m *lexModel) loadModifiers(fsys fs.FS, name string) error {
 func (m *lexModel) loadToxicity(fsys fs.FS, name string) error {
 	dup := dupCheck{}
 	return tsvLines(fsys, name, func(f []string) error {
-		if len(f) != 3 {
-			return fmt.Errorf("want term<TAB>label<TAB>weight, got %d fields", len(f))
+		if len(f) != 3 && len(f) != 4 {
+			return fmt.Errorf("want term<TAB>label<TAB>weight[<TAB>fold], got %d fields", len(f))
 		}
 		t := lexTerm{group: groupToxicity, text: f[0]}
+		var err error
+		if t.fold, err = foldFlag(f, 3); err != nil {
+			return err
+		}
 		switch f[1] {
 		case "offensive":
 			t.kind = kindOffensive
@@ -643,7 +652,6 @@ func (m *lexModel) loadToxicity(fsys fs.FS, name string) error {
 		default:
 			return fmt.Errorf("label %q must be offensive or hate", f[1])
 		}
-		var err error
 		if t.weight, err = parseWeight(f[2], 0, 1); err != nil {
 			return err
 		}
@@ -681,4 +689,17 @@ func (m *lexModel) addNarrative(n *parsedNarrative, f string) error {
 		}
 	}
 	return nil
+}
+
+// foldFlag reads the optional column i of a lexicon line: "fold" marks a one-syllable term
+// whose form without diacritics is unambiguous ("tuyet" can only be "tuyệt"), so it also
+// matches text typed without them. Terms of several syllables always do.
+func foldFlag(f []string, i int) (bool, error) {
+	if len(f) <= i {
+		return false, nil
+	}
+	if f[i] != "fold" {
+		return false, fmt.Errorf("column %d is %q; the only option is \"fold\"", i+1, f[i])
+	}
+	return true, nil
 }

@@ -462,3 +462,28 @@ func mustTime(t *testing.T) time.Time {
 	t.Helper()
 	return mustParse("2026-11-19T10:00:00Z")
 }
+
+// TestFoldSafeSingleSyllables: one-syllable terms marked "fold" in the lexicons match
+// text typed without diacritics; unmarked ones do not.
+func TestFoldSafeSingleSyllables(t *testing.T) {
+	m := defaultModel(t)
+	for _, c := range []struct{ text, sentiment, toxicity string }{
+		{"thich lam", "positive", "clean"},
+		{"ghet the", "negative", "clean"},
+		{"dm thang kia", "neutral", "offensive"},
+		{"dep qua", "neutral", "clean"}, // "dep" is also "dép" (sandal): not marked
+	} {
+		a := m.Analyze(c.text)
+		if a.Sentiment.Label != c.sentiment || a.Toxicity.Label != c.toxicity {
+			t.Errorf("Analyze(%q) = %s/%s, want %s/%s (evidence %+v)", c.text, a.Sentiment.Label, a.Toxicity.Label, c.sentiment, c.toxicity, a.Evidence)
+		}
+	}
+	dir := copyModelDir(t)
+	p := filepath.Join(dir, "lexicon", "sentiment.tsv")
+	if err := os.WriteFile(p, []byte("tốt\t1\tfolded\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "sentiment.tsv:1:") || !strings.Contains(err.Error(), `"fold"`) {
+		t.Errorf("bad fold column: %v", err)
+	}
+}
