@@ -396,13 +396,34 @@ func (s *Store) edge(ctx context.Context, bq query.Query, oldest bool) (time.Tim
 // match, lays out one date-range facet per interval between them (store.BucketInterval
 // keeps that at most store.MaxBuckets) and counts in one more search.
 func (s *Store) buckets(ctx context.Context, bq query.Query, q store.Query, out *store.Result) error {
-	first, err := s.edge(ctx, bq, true)
-	if err != nil {
-		return err
+	// The page of hits already holds an edge when it is the first page of a date sort (the
+	// UI's usual query), and both when it holds every match; each edge search saved is a
+	// pass over the matches' doc values.
+	var first, last time.Time
+	if q.Offset == 0 && len(out.Hits) > 0 && q.Sort != store.SortRelevance {
+		top, bottom := out.Hits[0].Post.PublishedAt, out.Hits[len(out.Hits)-1].Post.PublishedAt
+		if q.Sort == store.SortOldest {
+			first = top
+			if len(out.Hits) == out.Total {
+				last = bottom
+			}
+		} else {
+			last = top
+			if len(out.Hits) == out.Total {
+				first = bottom
+			}
+		}
 	}
-	last, err := s.edge(ctx, bq, false)
-	if err != nil {
-		return err
+	var err error
+	if first.IsZero() {
+		if first, err = s.edge(ctx, bq, true); err != nil {
+			return err
+		}
+	}
+	if last.IsZero() {
+		if last, err = s.edge(ctx, bq, false); err != nil {
+			return err
+		}
 	}
 	d := store.BucketInterval(q, first, last)
 	start := store.BucketStart(first, d)

@@ -105,7 +105,7 @@ func TestWholeRequestFailuresAreUnavailable(t *testing.T) {
 		io.WriteString(w, `{"error":{"type":"cluster_block_exception","reason":"blocked"},"status":503}`)
 	})
 	const secret = "s3cr3t-pa55word"
-	s, err := New(context.Background(), Config{URLs: []string{strings.Replace(srv.URL, "http://", "http://elastic:"+secret+"@", 1)}, IndexPrefix: "lnfake"}, func(s *Store) {})
+	s, err := New(context.Background(), Config{URLs: []string{strings.Replace(srv.URL, "http://", "http://elastic:"+secret+"@", 1)}, IndexPrefix: "lnfake"})
 	if err != nil {
 		t.Fatal(err)
 	}
