@@ -180,7 +180,11 @@ func (e *Engine) Observe(posts []*post.Post) error {
 		if p.Analysis == nil {
 			continue
 		}
+		if e.state.seen(p.ID) {
+			continue // redelivered by Kafka: already counted in every rule it matched
+		}
 		var words map[string]struct{}
+		matched := false
 		for _, r := range e.rules.Rules {
 			if r.Kind != KindMatch {
 				continue
@@ -191,15 +195,7 @@ func (e *Engine) Observe(posts []*post.Post) error {
 			if !r.matcher.Match(p, words) || e.silenced(r, p, now) {
 				continue
 			}
-			seen := e.state.Seen[r.ID]
-			if seen == nil {
-				seen = map[string]time.Time{}
-				e.state.Seen[r.ID] = seen
-			}
-			if _, dup := seen[p.ID]; dup {
-				continue
-			}
-			seen[p.ID] = now
+			matched = true
 			key := groupKey(r, p)
 			gk := r.ID + "|" + key
 			g := e.state.Groups[gk]
@@ -223,6 +219,9 @@ func (e *Engine) Observe(posts []*post.Post) error {
 			g.Count++
 			g.Top = addTop(g.Top, p, r.TopPosts)
 			changed = true
+		}
+		if matched {
+			e.state.remember(p.ID)
 		}
 	}
 	if !changed {

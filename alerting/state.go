@@ -14,9 +14,14 @@ import (
 // historyCap bounds the delivered notifications kept in the state file (without bodies).
 const historyCap = 1000
 
-// seenTTL is how long a post id is remembered per rule so a redelivered post (Kafka is
-// at-least-once) is not alerted twice.
+// seenTTL is how long a notification id is remembered after it left the history.
 const seenTTL = 48 * time.Hour
+
+// recentCap is how many ids of matched posts are remembered so a post Kafka redelivers
+// (the batches after the last committed offset, at most a few thousand posts) is not
+// counted twice. Observe applies every rule to a post before saving, so one global
+// ring suffices; it keeps the state file small (the per-batch save cost is its size).
+const recentCap = 8192
 
 // group is the pending posts of one match rule and key.
 type group struct {
@@ -34,7 +39,8 @@ type group struct {
 type state struct {
 	Seq       int64                           `json:"seq"`
 	Groups    map[string]*group               `json:"groups"`
-	Seen      map[string]map[string]time.Time `json:"seen"`
+	Recent    []string                        `json:"recent"` // ring of matched post ids
+	RecentPos int                             `json:"recent_pos"`
 	LastFired map[string]time.Time            `json:"last_fired"`
 	Digests   map[string]string               `json:"digests"` // rule id → local date last sent
 	Queue     []*Notification                 `json:"queue"`
@@ -42,11 +48,31 @@ type state struct {
 	// Known holds the ids of every queued or delivered notification (pruned with history),
 	// so firing the same alert again is a no-op.
 	Known map[string]time.Time `json:"known"`
+
+	recentIdx map[string]struct{} // index of Recent, rebuilt on load
+}
+
+// seen reports whether post id was already counted.
+func (s *state) seen(id string) bool {
+	_, ok := s.recentIdx[id]
+	return ok
+}
+
+// remember records a counted post id, evicting the oldest beyond recentCap.
+func (s *state) remember(id string) {
+	if len(s.Recent) < recentCap {
+		s.Recent = append(s.Recent, id)
+	} else {
+		delete(s.recentIdx, s.Recent[s.RecentPos])
+		s.Recent[s.RecentPos] = id
+		s.RecentPos = (s.RecentPos + 1) % recentCap
+	}
+	s.recentIdx[id] = struct{}{}
 }
 
 func newState() *state {
 	return &state{
-		Groups: map[string]*group{}, Seen: map[string]map[string]time.Time{},
+		Groups: map[string]*group{}, recentIdx: map[string]struct{}{},
 		LastFired: map[string]time.Time{}, Digests: map[string]string{}, Known: map[string]time.Time{},
 	}
 }
@@ -63,15 +89,17 @@ func loadState(path string) (*state, error) {
 	if err := json.Unmarshal(data, s); err != nil {
 		return nil, fmt.Errorf("alert state %s is corrupt (move it away to start afresh): %w", path, err)
 	}
-	for _, m := range []any{&s.Groups, &s.Seen, &s.LastFired, &s.Digests, &s.Known} {
+	for _, id := range s.Recent {
+		s.recentIdx[id] = struct{}{}
+	}
+	if s.RecentPos >= recentCap || s.RecentPos < 0 {
+		s.RecentPos = 0
+	}
+	for _, m := range []any{&s.Groups, &s.LastFired, &s.Digests, &s.Known} {
 		switch v := m.(type) {
 		case *map[string]*group:
 			if *v == nil {
 				*v = map[string]*group{}
-			}
-		case *map[string]map[string]time.Time:
-			if *v == nil {
-				*v = map[string]map[string]time.Time{}
 			}
 		case *map[string]time.Time:
 			if *v == nil {
@@ -151,18 +179,8 @@ func (s *state) finish(n *Notification) {
 	}
 }
 
-// prune forgets seen post ids and known notification ids older than their TTL.
+// prune forgets known notification ids older than their TTL.
 func (s *state) prune(now time.Time) {
-	for rule, m := range s.Seen {
-		for id, t := range m {
-			if now.Sub(t) > seenTTL {
-				delete(m, id)
-			}
-		}
-		if len(m) == 0 {
-			delete(s.Seen, rule)
-		}
-	}
 	keep := map[string]bool{}
 	for _, n := range s.Queue {
 		keep[n.ID] = true
