@@ -37,14 +37,14 @@ type group struct {
 // one JSON file, atomically (temporary file, fsync, rename, fsync of the directory),
 // before a batch of posts is acknowledged to Kafka and after every delivery.
 type state struct {
-	Seq       int64                           `json:"seq"`
-	Groups    map[string]*group               `json:"groups"`
-	Recent    []string                        `json:"recent"` // ring of matched post ids
-	RecentPos int                             `json:"recent_pos"`
-	LastFired map[string]time.Time            `json:"last_fired"`
-	Digests   map[string]string               `json:"digests"` // rule id → local date last sent
-	Queue     []*Notification                 `json:"queue"`
-	History   []*Notification                 `json:"history"`
+	Seq       int64                `json:"seq"`
+	Groups    map[string]*group    `json:"groups"`
+	Recent    []string             `json:"recent"` // ring of matched post ids
+	RecentPos int                  `json:"recent_pos"`
+	LastFired map[string]time.Time `json:"last_fired"`
+	Digests   map[string]string    `json:"digests"` // rule id → local date last sent
+	Queue     []*Notification      `json:"queue"`
+	History   []*Notification      `json:"history"`
 	// Known holds the ids of every queued or delivered notification (pruned with history),
 	// so firing the same alert again is a no-op.
 	Known map[string]time.Time `json:"known"`
