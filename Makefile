@@ -2,7 +2,7 @@
 # runs every test against them, and stops them.
 GO       ?= go
 PKGS     ?= ./...
-INFRA    ?= kafka elasticsearch
+INFRA    ?= kafka elasticsearch mailpit
 FUZZTIME ?= 20s
 
 .PHONY: run build test test-unit infra-up infra-down bench fuzz vet
@@ -37,7 +37,7 @@ infra-down:
 # Benchmarks. Integration benchmarks run when the components are up (make infra-up).
 bench:
 	@set -e; if [ -f .testinfra/env ]; then . .testinfra/env; fi; \
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m $(PKGS)
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
 
 fuzz:
 	@set -e; for spec in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
