@@ -40,7 +40,7 @@ func (e usageError) Error() string { return e.msg }
 func commands() []command {
 	return []command{
 		{name: "run", summary: "chạy mọi vai trong một tiến trình (--demo: dữ liệu mẫu) / every role in one process", run: cmdRun},
-		{name: "crawl", summary: "thu thập bài đăng công khai / crawl public sources", pending: "issue #3 (crawler)"},
+		{name: "crawl", summary: "thu thập bài đăng công khai (--once --out F.jsonl: một lượt) / crawl public sources", run: cmdCrawl},
 		{name: "classify", summary: "phân loại posts.raw → posts.classified, hoặc --in/--out ngoại tuyến / classify posts", run: cmdClassify},
 		{name: "index", summary: "ghi posts.classified vào kho tìm kiếm / write classified posts to the store", run: cmdIndex},
 		{name: "alert", summary: "đánh giá luật cảnh báo và gửi email / evaluate alert rules and send email", run: cmdAlert},

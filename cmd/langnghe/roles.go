@@ -13,6 +13,7 @@ import (
 	"github.com/langnghe/langnghe/bus"
 	"github.com/langnghe/langnghe/models"
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/web"
 )
 
 // shutdownGrace bounds how long a role may take to stop after Ctrl-C.
@@ -20,7 +21,7 @@ const shutdownGrace = 4 * time.Second
 
 func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	rf := newRoleFlags("run", env)
-	demo := rf.fs.Bool("demo", false, "nạp dữ liệu mẫu (~200 bài) / load the demo posts (~200)")
+	demo := rf.fs.Bool("demo", false, "thu thập trang mẫu trong tiến trình (~200 bài) / crawl an in-process demo site (~200 posts)")
 	cfg, err := rf.parse(args, env)
 	if err != nil {
 		return err
@@ -54,10 +55,17 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	g.Go("index", index.Run)
 	g.Go("alert", alertEng.Run)
 	g.Go("alert-consume", alertConsumer.Run)
-	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.alertServer(alertEng).Handler()) })
-	if *demo {
-		g.Go("demo", func(ctx context.Context) error { return a.replayDemo(ctx) })
+	handler := a.alertServer(alertEng).Handler()
+	if *demo { // crawl an in-process demo site with the real crawler (see crawl.go)
+		d, err := a.newDemoCrawl()
+		if err != nil {
+			return err
+		}
+		handler = web.MountSources(handler, d.runner)
+		g.Go("demo-site", d.serveSite)
+		g.Go("crawl", d.run)
 	}
+	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, handler) })
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(env.stdout, "Lắng Nghe đang chạy / is running\n  giao diện / UI:   %s/\n  tìm kiếm / API:   %s/api/search?q=lu+lut\n  chỉ số / metrics: %s/metrics\n  sẵn sàng / ready: %s/readyz\n  Kafka: %s\nNhấn Ctrl-C để dừng / press Ctrl-C to stop.\n",
 		base, base, base, base, joinBrokers(a.brokers))

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/langnghe/langnghe/crawler/demosite"
+	"github.com/langnghe/langnghe/post"
+)
+
+func demoPosts(t *testing.T) []*post.Post {
+	t.Helper()
+	f, err := os.Open("../../models/demo/posts.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ps, err := readPosts(f, "posts.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	demosite.ShiftToNow(ps, time.Now())
+	return ps
+}
+
+// `crawl --once --out F.jsonl` crawls every configured source once into a file without
+// Kafka; a second run continues from the saved cursors and writes nothing; --fresh
+// ignores them. A source that fails (robots.txt) is reported with exit status 1 while the
+// others' posts are still written.
+func TestCrawlOnce(t *testing.T) {
+	srv := httptest.NewServer(demosite.New(demoPosts(t)))
+	defer srv.Close()
+	dir := t.TempDir()
+	sources := filepath.Join(dir, "sources.yaml")
+	cfg := fmt.Sprintf(`contact: https://example.org/lien-he
+host_delay: 0s
+sources:
+  - {name: tin-tuc, kind: rss, url: "%[1]s/rss/tin-tuc.rss", allow_private: true}
+  - {name: dien-dan, kind: xenforo, urls: ["%[1]s/forum/"], allow_private: true, max_links: 100}
+  - {name: mastodon, kind: mastodon, instance: "%[1]s", tag: tintuc, allow_private: true}
+`, srv.URL)
+	os.WriteFile(sources, []byte(cfg), 0o600)
+	env := []string{"LANGNGHE_DATA_DIR=" + dir + "/data"}
+	run := func(args ...string) (int, string) {
+		var stdout, stderr bytes.Buffer
+		code := runCLI(context.Background(), append([]string{"crawl", "--sources", sources}, args...), &cliEnv{stdout: &stdout, stderr: &stderr, environ: env})
+		return code, stderr.String()
+	}
+	out := filepath.Join(dir, "posts.jsonl")
+	if code, errOut := run("--once", "--out", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	count := func() int {
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for i, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+			if len(line) == 0 {
+				continue
+			}
+			p, err := post.Decode(line)
+			if err != nil {
+				t.Fatalf("%s:%d: %v", out, i+1, err)
+			}
+			if p.Author.ID != "" && !strings.HasPrefix(p.Author.ID, "a1:") {
+				t.Fatalf("author %q", p.Author.ID)
+			}
+			n++
+		}
+		return n
+	}
+	if n := count(); n != 35+78+53+34-34 { // no bluesky source configured
+		t.Errorf("first pass wrote %d posts, want 166", n)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "data", "author.key")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("generated author key: %v, mode %v; want 0600", err, st)
+	}
+	if code, errOut := run("--once", "--out", out); code != 0 || count() != 0 {
+		t.Errorf("second pass: exit %d, %d posts; want 0 new posts (cursors): %s", code, count(), errOut)
+	}
+	if code, _ := run("--once", "--out", out, "--fresh"); code != 0 || count() != 166 {
+		t.Errorf("--fresh pass wrote %d posts, want 166", count())
+	}
+
+	// Without allow_private, loopback is refused for that source only.
+	os.WriteFile(sources, []byte(cfg+fmt.Sprintf("  - {name: khong-cho-phep, kind: rss, url: \"%s/rss/tin-tuc.rss\"}\n", srv.URL)), 0o600)
+	code, errOut := run("--once", "--out", out, "--fresh")
+	if code != 1 || !strings.Contains(errOut, "khong-cho-phep (private)") || count() != 166 {
+		t.Errorf("exit %d, %d posts, stderr %s; want exit 1 naming the refused source and the other 166 posts written", code, count(), errOut)
+	}
+
+	for _, args := range [][]string{{"--once"}, {"--out", out}} {
+		if code, _ := run(args...); code != 2 {
+			t.Errorf("crawl %v: exit %d, want 2 (usage)", args, code)
+		}
+	}
+}
