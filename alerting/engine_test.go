@@ -16,7 +16,9 @@ import (
 	"github.com/langnghe/langnghe/alerting/notifiertest"
 	"github.com/langnghe/langnghe/alerting/outbox"
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/store"
 	blevestore "github.com/langnghe/langnghe/store/bleve"
+	esstore "github.com/langnghe/langnghe/store/elasticsearch"
 	"github.com/langnghe/langnghe/testinfra"
 )
 
@@ -345,6 +347,35 @@ func TestStoreRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	storeRulesCase(t, st)
+}
+
+// TestStoreRulesElasticsearch runs the same case on the real Elasticsearch.
+func TestStoreRulesElasticsearch(t *testing.T) {
+	url := testinfra.ElasticsearchURL(t)
+	ctx := context.Background()
+	prefix := fmt.Sprintf("lntest-alert-%d", time.Now().UnixNano())
+	st, err := esstore.New(ctx, esstore.Config{URLs: []string{url}, IndexPrefix: prefix}, esstore.WithReplicas(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		names, err := st.Indices(ctx)
+		if err == nil {
+			err = st.DeleteIndices(ctx, names...)
+		}
+		if err == nil {
+			err = st.DeleteTemplate(ctx)
+		}
+		if err != nil {
+			t.Errorf("cleanup %s: %v", prefix, err)
+		}
+		st.Close()
+	}()
+	storeRulesCase(t, st)
+}
+
+func storeRulesCase(t *testing.T, st store.Store) {
 	rcpt := uniqueRcpt(t.Name())
 	f := newFixture(t, writeRules(t, storeRules, rcpt), alerting.WithStore(st))
 	// Clock: 2026-11-20 02:00 UTC = 09:00 in Vietnam; digest at 07:00 already passed

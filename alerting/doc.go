@@ -1,0 +1,63 @@
+// Package alerting evaluates alert rules and emails the people who must react, once, on
+// time, with the evidence. See DESIGN.md ("alerting") and issue 5.
+//
+// # Rules
+//
+// Rules are YAML files (models/alerts/samples.yaml documents the format; `langnghe alerts
+// check FILE...` validates them with file:line errors). A file with any error is rejected
+// as a whole and logged; the rules of the other files keep running. Kinds:
+//
+//   - match: every new classified post matching the query, evaluated on posts.classified
+//     by Engine.Process (a bus.Processor), so it fires within a second of classification.
+//   - threshold: the count of matching posts published in the last window reaches count;
+//     evaluated on the store every `every`.
+//   - spike: the count of the last window exceeds mean + k·stddev of the previous
+//     baseline_windows windows (stddev floored at √mean) and is at least min_count.
+//   - digest: every day at `at` (Asia/Ho_Chi_Minh), the matching posts of the last
+//     lookback grouped by narrative, with counts, trend against the period before, and
+//     top posts.
+//
+// Queries are written as the fields of store.Query (QuerySpec). Match rules use Matcher,
+// a Go predicate with the stores' semantics (folded words via classifier.FoldedText, any
+// of each list). When the store's query language lands, QuerySpec gains a `q:` string
+// compiled to a store.Query and a predicate; Store() and NewMatcher are the only places
+// that change.
+//
+// # Throttling and silences
+//
+// As in Alertmanager: the first matching post of a key (group_by: source, narrative, ...)
+// opens a group that waits group_wait and then goes out as one email with every post that
+// arrived meanwhile; later posts of that key are collected and sent at most once per
+// group_window. Threshold and spike rules re-send a condition that stays true only after
+// repeat_interval. Silences (in rule files) mute a rule, or the posts matching a query,
+// until an expiry time.
+//
+// # State and delivery
+//
+// Alert state (pending groups, recently counted post ids, last firing per rule, digests
+// sent, the delivery queue and the recent history) is one JSON file,
+// <data_dir>/alerts/state.json, replaced atomically (temp file, fsync, rename) before a
+// batch of posts is acknowledged to Kafka and after every delivery attempt. So a restart
+// neither loses a pending group nor counts a redelivered post twice, and a queued alert
+// survives both restarts and SMTP outages. A file, not an Elasticsearch index, was chosen
+// because the same code then serves the embedded mode and production, and because the
+// save must be synchronous with the Kafka commit; the cost is that the alert role runs as
+// one replica (its consumer group has one member) with the data dir on a persistent
+// volume. Alert history is served by GET /api/alerts.
+//
+// Every notification has an id derived from rule, key and window, used as the queue's
+// idempotency key and in the Message-ID, so firing the same alert twice queues it once.
+// Deliver sends the queue head until it succeeds (in order, capped exponential backoff),
+// making delivery at-least-once; a crash between an SMTP accept and the state save can
+// repeat one email, with the same Message-ID. The notifiers are email (SMTP with
+// wneessen/go-mail) and outbox (.eml files in <data_dir>/outbox when no SMTP is
+// configured); both pass alerting/notifiertest.
+//
+// # Emails
+//
+// Vietnamese first with English alongside, plain text and HTML alternatives. Crawled
+// text goes through html/template (escaped), post links are kept only when http(s), and
+// there are no images. Evidence terms (analysis.evidence) and query words are highlighted
+// (store.Highlights). Links open the same search in the web UI and in Kibana Discover
+// (KQL over the stores' derived fields; the data view id is the index prefix).
+package alerting
