@@ -1,0 +1,377 @@
+package query
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxLength caps the query text; longer queries are a SyntaxError, not a slow search.
+const MaxLength = 4096
+
+// maxDepth caps parenthesis nesting so a hostile query cannot exhaust the stack.
+const maxDepth = 32
+
+type tokKind int
+
+const (
+	tEOF tokKind = iota
+	tWord
+	tPhrase
+	tField
+	tLParen
+	tRParen
+	tOr
+	tAnd
+	tNot   // "-" prefix or NOT
+	tExact // "+" prefix
+)
+
+type token struct {
+	kind  tokKind
+	pos   int
+	text  string // word, phrase content, field value
+	field string // tField: field name
+	vpos  int    // tField: offset of the value
+}
+
+// Parse parses an analyst query. An empty or blank text gives (nil, nil): match all.
+// Errors are *SyntaxError with the byte offset of the problem.
+func Parse(text string) (*Expr, error) {
+	if len(text) > MaxLength {
+		return nil, &SyntaxError{Pos: MaxLength, Msg: "truy vấn quá dài / query longer than " + strconv.Itoa(MaxLength) + " bytes"}
+	}
+	if !utf8.ValidString(text) {
+		return nil, &SyntaxError{Pos: invalidAt(text), Msg: "UTF-8 không hợp lệ / invalid UTF-8"}
+	}
+	toks, err := lex(text)
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{toks: toks}
+	e, err := p.or(0)
+	if err != nil {
+		return nil, err
+	}
+	if t := p.peek(); t.kind != tEOF {
+		if t.kind == tRParen {
+			return nil, &SyntaxError{Pos: t.pos, Msg: "dấu ) không có dấu ( tương ứng / unmatched )"}
+		}
+		return nil, &SyntaxError{Pos: t.pos, Msg: "không mong đợi ở đây / unexpected token"}
+	}
+	return e, nil
+}
+
+func invalidAt(s string) int {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, w := utf8.DecodeRuneInString(s[i:]); w == 1 {
+				return i
+			}
+		}
+	}
+	return 0
+}
+
+func lex(s string) ([]token, error) {
+	var toks []token
+	i := 0
+	for i < len(s) {
+		r, w := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case unicode.IsSpace(r):
+			i += w
+		case r == '(':
+			toks = append(toks, token{kind: tLParen, pos: i})
+			i++
+		case r == ')':
+			toks = append(toks, token{kind: tRParen, pos: i})
+			i++
+		case r == '"':
+			text, end, err := quoted(s, i)
+			if err != nil {
+				return nil, err
+			}
+			toks = append(toks, token{kind: tPhrase, pos: i, text: text})
+			i = end
+		case (r == '-' || r == '+') && i+1 < len(s) && !isSpaceAt(s, i+1) && s[i+1] != ')':
+			k := tNot
+			if r == '+' {
+				k = tExact
+			}
+			toks = append(toks, token{kind: k, pos: i})
+			i++
+		default:
+			j := i
+			for j < len(s) {
+				r, w := utf8.DecodeRuneInString(s[j:])
+				if unicode.IsSpace(r) || r == '(' || r == ')' || r == '"' {
+					break
+				}
+				j += w
+			}
+			word := s[i:j]
+			switch word {
+			case "OR":
+				toks = append(toks, token{kind: tOr, pos: i})
+				i = j
+				continue
+			case "AND":
+				toks = append(toks, token{kind: tAnd, pos: i})
+				i = j
+				continue
+			case "NOT":
+				toks = append(toks, token{kind: tNot, pos: i})
+				i = j
+				continue
+			}
+			if name, val, ok := strings.Cut(word, ":"); ok && isFieldName(name) {
+				lower := strings.ToLower(name)
+				known := slices.Contains(knownFields, lower)
+				switch {
+				case val == "" && j < len(s) && s[j] == '"' && known:
+					text, end, err := quoted(s, j)
+					if err != nil {
+						return nil, err
+					}
+					toks = append(toks, token{kind: tField, pos: i, field: lower, text: text, vpos: j + 1})
+					i = end
+					continue
+				case val == "" && known:
+					return nil, &SyntaxError{Pos: j, Msg: "thiếu giá trị sau " + lower + ": / missing value after " + lower + ":"}
+				case val != "" && known:
+					toks = append(toks, token{kind: tField, pos: i, field: lower, text: val, vpos: i + len(name) + 1})
+					i = j
+					continue
+				case val != "" && !strings.HasPrefix(val, "/"):
+					return nil, &SyntaxError{Pos: i, Msg: "trường không biết " + strconv.Quote(name) + " / unknown field " + strconv.Quote(name) + " (" + strings.Join(knownFields, ", ") + ")"}
+				}
+			}
+			toks = append(toks, token{kind: tWord, pos: i, text: word})
+			i = j
+		}
+	}
+	return append(toks, token{kind: tEOF, pos: len(s)}), nil
+}
+
+func isSpaceAt(s string, i int) bool {
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return unicode.IsSpace(r)
+}
+
+// isFieldName: ASCII letters only, so "10:30" or "lúc:" stay words.
+func isFieldName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// quoted reads a "..." string starting at s[i] == '"'; it returns the content and the
+// offset after the closing quote.
+func quoted(s string, i int) (string, int, error) {
+	end := strings.IndexByte(s[i+1:], '"')
+	if end < 0 {
+		return "", 0, &SyntaxError{Pos: i, Msg: "dấu ngoặc kép chưa đóng / unclosed quote"}
+	}
+	return s[i+1 : i+1+end], i + 2 + end, nil
+}
+
+type parser struct {
+	toks []token
+	i    int
+}
+
+func (p *parser) peek() token { return p.toks[p.i] }
+func (p *parser) next() token { t := p.toks[p.i]; p.i++; return t }
+
+// or := and ("OR" and)*
+func (p *parser) or(depth int) (*Expr, error) {
+	start := p.peek().pos
+	first, err := p.and(depth)
+	if err != nil {
+		return nil, err
+	}
+	args := []*Expr{first}
+	for p.peek().kind == tOr {
+		orTok := p.next()
+		if k := p.peek().kind; k == tEOF || k == tRParen || k == tOr {
+			return nil, &SyntaxError{Pos: orTok.pos, Msg: "thiếu điều kiện sau OR / OR needs a term after it"}
+		}
+		e, err := p.and(depth)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, e)
+	}
+	return combine(OpOr, args, start), nil
+}
+
+// and := unary+ with optional AND between
+func (p *parser) and(depth int) (*Expr, error) {
+	start := p.peek().pos
+	var args []*Expr
+	n := 0
+	for {
+		t := p.peek()
+		switch t.kind {
+		case tEOF, tRParen, tOr:
+			if n == 0 {
+				msg := "thiếu điều kiện / expected a term"
+				if t.kind == tOr {
+					msg = "thiếu điều kiện trước OR / OR needs a term before it"
+				}
+				if t.kind == tRParen && depth > 0 {
+					msg = "cặp ngoặc rỗng / empty parentheses"
+				}
+				if t.kind == tEOF && depth == 0 {
+					return nil, nil // empty query
+				}
+				return nil, &SyntaxError{Pos: t.pos, Msg: msg}
+			}
+			return combine(OpAnd, args, start), nil
+		case tAnd:
+			p.next()
+			if k := p.peek().kind; n == 0 || k == tEOF || k == tRParen || k == tOr || k == tAnd {
+				return nil, &SyntaxError{Pos: t.pos, Msg: "AND cần điều kiện hai bên / AND needs a term on each side"}
+			}
+			continue
+		}
+		e, err := p.unary(depth)
+		if err != nil {
+			return nil, err
+		}
+		n++
+		args = append(args, e)
+	}
+}
+
+func (p *parser) unary(depth int) (*Expr, error) {
+	t := p.next()
+	switch t.kind {
+	case tNot:
+		switch p.peek().kind {
+		case tEOF, tRParen, tOr, tAnd:
+			return nil, &SyntaxError{Pos: t.pos, Msg: "thiếu điều kiện sau dấu loại trừ / nothing to exclude"}
+		}
+		e, err := p.unary(depth)
+		if err != nil || e == nil {
+			return nil, err
+		}
+		return &Expr{Op: OpNot, Args: []*Expr{e}, Pos: t.pos}, nil
+	case tExact:
+		w := p.next()
+		if w.kind != tWord && w.kind != tPhrase {
+			return nil, &SyntaxError{Pos: t.pos, Msg: "+ phải đứng ngay trước một từ hoặc cụm \"...\" / + must precede a word or a \"phrase\""}
+		}
+		return textNode(ExactWords(w.text), true, t.pos), nil
+	case tWord, tPhrase:
+		return textNode(FoldedWords(t.text), false, t.pos), nil
+	case tField:
+		return fieldNode(t)
+	case tLParen:
+		if depth >= maxDepth {
+			return nil, &SyntaxError{Pos: t.pos, Msg: "lồng ngoặc quá sâu / parentheses nested too deep"}
+		}
+		e, err := p.or(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		if c := p.next(); c.kind != tRParen {
+			return nil, &SyntaxError{Pos: t.pos, Msg: "dấu ( chưa đóng / unclosed ("}
+		}
+		return e, nil
+	case tOr:
+		return nil, &SyntaxError{Pos: t.pos, Msg: "thiếu điều kiện trước OR / OR needs a term before it"}
+	}
+	return nil, &SyntaxError{Pos: t.pos, Msg: "không mong đợi ở đây / unexpected token"}
+}
+
+func textNode(words []string, exact bool, pos int) *Expr {
+	if len(words) == 0 {
+		return nil // nothing searchable: ignored
+	}
+	return &Expr{Op: OpText, Words: words, Exact: exact, Pos: pos}
+}
+
+// combine drops ignored (nil) arguments and collapses single-argument groups.
+func combine(op Op, args []*Expr, pos int) *Expr {
+	kept := args[:0]
+	for _, a := range args {
+		if a != nil {
+			kept = append(kept, a)
+		}
+	}
+	switch len(kept) {
+	case 0:
+		return nil
+	case 1:
+		return kept[0]
+	}
+	return &Expr{Op: op, Args: slices.Clone(kept), Pos: pos}
+}
+
+func fieldNode(t token) (*Expr, error) {
+	v := strings.TrimSpace(t.text)
+	if v == "" {
+		return nil, &SyntaxError{Pos: t.vpos, Msg: "thiếu giá trị sau " + t.field + ": / missing value after " + t.field + ":"}
+	}
+	switch t.field {
+	case FieldFlagged:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, &SyntaxError{Pos: t.vpos, Msg: "flagged: cần true hoặc false / flagged: wants true or false"}
+		}
+		return &Expr{Op: OpField, Field: t.field, Value: strconv.FormatBool(b), Pos: t.pos}, nil
+	case FieldFrom, FieldTo:
+		e := &Expr{Op: OpRange, Field: t.field, Pos: t.pos}
+		at, ago, err := ParseTime(v)
+		if err != nil {
+			return nil, &SyntaxError{Pos: t.vpos, Msg: t.field + ": " + err.Error()}
+		}
+		e.At, e.Ago = at, ago
+		return e, nil
+	}
+	return &Expr{Op: OpField, Field: t.field, Value: v, Pos: t.pos}, nil
+}
+
+// ErrBadTime is returned by ParseTime for a value that is no time.
+var ErrBadTime = errors.New("cần RFC 3339, ngày 2006-01-02 hoặc khoảng lùi như 24h, 7d / want RFC 3339, a date 2006-01-02, or a duration back from now such as 24h, 7d")
+
+// ParseTime reads an absolute time (RFC 3339, or a date 2006-01-02 meaning its UTC
+// midnight) or a positive duration back from now ("90m", "24h", "7d"): exactly one of
+// at and ago is set.
+func ParseTime(s string) (at time.Time, ago time.Duration, err error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, 0, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, 0, nil
+	}
+	if d, err := ParseDuration(s); err == nil && d > 0 {
+		return time.Time{}, d, nil
+	}
+	return time.Time{}, 0, ErrBadTime
+}
+
+// ParseDuration is time.ParseDuration plus whole days ("7d").
+func ParseDuration(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 || days > 100000 {
+			return 0, ErrBadTime
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}

@@ -1,0 +1,50 @@
+package query
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/langnghe/langnghe/classifier"
+)
+
+// FoldedWords returns the words of s as the store indexes them in text_folded: every
+// syllable of classifier.Tokenize, folded (no diacritics, đ→d, lowercase, teencode
+// expanded), cut into runs of letters, digits and marks. Emoji and punctuation are not
+// words. Joined by single spaces, the result tokenizes identically under Lucene's standard
+// analyzer, bleve's unicode tokenizer and strings.Fields, which is what lets the two
+// backends and Match agree on words and on phrase positions.
+func FoldedWords(s string) []string { return words(s, true) }
+
+// ExactWords is FoldedWords keeping diacritics (the normalized form), for text_exact.
+func ExactWords(s string) []string { return words(s, false) }
+
+// FoldedText is strings.Join(FoldedWords(s), " ").
+func FoldedText(s string) string { return strings.Join(FoldedWords(s), " ") }
+
+// ExactText is strings.Join(ExactWords(s), " ").
+func ExactText(s string) string { return strings.Join(ExactWords(s), " ") }
+
+func words(s string, folded bool) []string {
+	var out []string
+	for _, tok := range classifier.Tokenize(s) {
+		f := tok.Norm
+		if folded {
+			f = tok.Folded
+		}
+		out = appendWords(out, f)
+	}
+	return out
+}
+
+func appendWords(out []string, s string) []string {
+	return append(out, strings.FieldsFunc(s, notWordRune)...)
+}
+
+func notWordRune(r rune) bool {
+	return !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r))
+}
+
+// foldWord folds one exact (normalized) word the way FoldedWords folds text.
+func foldWord(w string) string {
+	return strings.Join(strings.FieldsFunc(classifier.Fold(w), notWordRune), " ")
+}
