@@ -35,7 +35,7 @@ type Scheduled struct {
 type SourceStatus struct {
 	Name          string     `json:"name"`
 	Kind          string     `json:"kind"`
-	State         string     `json:"state"` // "ok", "error", "pending"
+	State         string     `json:"state"` // "ok", "error", "pending", "elsewhere" (another replica runs it)
 	Interval      string     `json:"interval"`
 	LastRun       *time.Time `json:"last_run,omitempty"`
 	LastSuccess   *time.Time `json:"last_success,omitempty"`
@@ -116,8 +116,32 @@ func (r *Runner) RunOnce(ctx context.Context, parallel int) (int, error) {
 
 // Run runs every source on its interval until ctx is canceled.
 func (r *Runner) Run(ctx context.Context) error {
+	r.runSet(ctx, r.sources)
+	return nil
+}
+
+// setOwned marks which sources this replica runs (RunSharded); others show "elsewhere".
+func (r *Runner) setOwned(names []string) {
+	own := map[string]bool{}
+	for _, n := range names {
+		own[n] = true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for name, st := range r.status {
+		switch {
+		case own[name] && st.State == "elsewhere":
+			st.State = "pending"
+		case !own[name]:
+			st.State = "elsewhere"
+		}
+	}
+}
+
+// runSet runs sources on their intervals until ctx is canceled.
+func (r *Runner) runSet(ctx context.Context, sources []Scheduled) {
 	var wg sync.WaitGroup
-	for _, s := range r.sources {
+	for _, s := range sources {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -138,7 +162,6 @@ func (r *Runner) Run(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
-	return nil
 }
 
 // Pass runs one pass of s: load cursor, fetch, write posts, save cursor.

@@ -31,9 +31,10 @@ import (
 	"github.com/langnghe/langnghe/web"
 )
 
-// cmdCrawl runs the crawl role: every source of the sources file on its interval into
-// posts.raw (cursors in a compacted Kafka topic), or with --once one pass into a JSON
-// Lines file without Kafka (cursors in the data dir).
+// cmdCrawl runs the crawl role: the sources of the sources file on their intervals into
+// posts.raw (cursors in a compacted Kafka topic; replicas in one consumer group split the
+// hosts), or with --once one pass into a JSON Lines file without Kafka (cursors in the
+// data dir).
 func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 	rf := newRoleFlags("crawl", env)
 	srcPath := rf.fs.String("sources", "", "tệp nguồn YAML (mẫu: crawler/*/sample.yaml) / sources file (env LANGNGHE_CRAWL_SOURCES)")
@@ -95,7 +96,11 @@ func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 	runCtx, stopRoles := context.WithCancel(context.Background())
 	defer stopRoles()
 	g := newTaskGroup(runCtx)
-	g.Go("crawl", runner.Run)
+	// Tasks keyed by host: replicas in the group split the hosts (see crawler.RunSharded).
+	g.Go("crawl", func(ctx context.Context) error {
+		return runner.RunSharded(ctx, a.brokers, a.group("crawl"), a.topic(crawler.DefaultTaskTopic),
+			crawler.ShardOptions{Partitions: max(cfg.Kafka.Partitions, 12), Replication: cfg.Kafka.Replication})
+	})
 	srv := web.New(nil, web.WithRegistry(a.reg), web.WithChecks(a.readiness()...), web.WithLogger(a.log), web.WithSources(runner))
 	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, srv.Handler()) })
 	a.log.Info("vai trò đang chạy / role running", "role", "crawl", "sources", len(scheduled), "http", ln.Addr().String(), "brokers", joinBrokers(a.brokers))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -11,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+
+	"github.com/langnghe/langnghe/bus"
 	"github.com/langnghe/langnghe/crawler/demosite"
 	"github.com/langnghe/langnghe/post"
 )
@@ -103,4 +107,101 @@ sources:
 			t.Errorf("crawl %v: exit %d, want 2 (usage)", args, code)
 		}
 	}
+}
+
+// rawCount sums the end offsets of every partition of topic.
+func rawCount(t *testing.T, broker, topic string) int64 {
+	t.Helper()
+	conn, err := kafka.Dial("tcp", broker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	parts, err := conn.ReadPartitions(topic)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, p := range parts {
+		pc, err := kafka.DialLeader(context.Background(), "tcp", broker, topic, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, last, err := pc.ReadOffsets()
+		pc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += last - first
+	}
+	return n
+}
+
+// The crawl role publishes to posts.raw, serves /api/sources, keeps cursors in the
+// compacted Kafka topic (a restarted replica publishes nothing again) and refuses to run
+// without a shared author key.
+func TestCrawlRoleKafka(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the binary; skipped with -short")
+	}
+	ctx := context.Background()
+	emb, err := bus.StartEmbedded(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emb.Close()
+	srv := httptest.NewServer(demosite.New(demoPosts(t)))
+	defer srv.Close()
+	dir := t.TempDir()
+	sources := filepath.Join(dir, "sources.yaml")
+	os.WriteFile(sources, []byte(fmt.Sprintf(`contact: https://example.org/lien-he
+host_delay: 0s
+sources:
+  - {name: tin-tuc, kind: rss, url: "%[1]s/rss/tin-tuc.rss", allow_private: true, interval: 1s}
+  - {name: mastodon, kind: mastodon, instance: "%[1]s", tag: tintuc, allow_private: true, interval: 1s}
+`, srv.URL)), 0o600)
+	addr := freePort(t)
+	broker := emb.Brokers()[0]
+	env := []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "LANGNGHE_DATA_DIR=" + dir + "/data", "LANGNGHE_HTTP_LISTEN=" + addr,
+		"LANGNGHE_KAFKA_BROKERS=" + broker, "LANGNGHE_KAFKA_TOPIC_PREFIX=crawltest.", "LANGNGHE_CRAWL_SOURCES=" + sources}
+
+	var stderr bytes.Buffer
+	if code := runCLI(ctx, []string{"crawl"}, &cliEnv{stdout: io.Discard, stderr: &stderr, environ: env}); code != 2 || !strings.Contains(stderr.String(), "author_key") {
+		t.Errorf("crawl without an author key: exit %d, %s; want 2 naming author_key", code, stderr.String())
+	}
+	env = append(env, "LANGNGHE_AUTHOR_KEY=shared-test-key")
+	r := startRole(t, env, dir, "crawl")
+	want := int64(35 + 53)
+	eventually(t, 60*time.Second, "posts.raw holds the crawled posts", func() error {
+		if n := rawCount(t, broker, "crawltest."+bus.TopicRaw); n != want {
+			return fmt.Errorf("%d messages, want %d", n, want)
+		}
+		return nil
+	})
+	var status struct {
+		Total, Broken int
+		Sources       []struct{ Name, State string }
+	}
+	if _, err := getJSON("http://"+addr+"/api/sources", &status); err != nil || status.Total != 2 || status.Broken != 0 {
+		t.Errorf("/api/sources: %+v, %v", status, err)
+	}
+	r.stop(t)
+
+	r = startRole(t, env, dir, "crawl")
+	eventually(t, 30*time.Second, "restarted crawler makes passes", func() error {
+		var st struct{ Sources []struct{ Passes int } }
+		if _, err := getJSON("http://"+addr+"/api/sources", &st); err != nil {
+			return err
+		}
+		for _, s := range st.Sources {
+			if s.Passes < 2 {
+				return fmt.Errorf("passes %+v", st.Sources)
+			}
+		}
+		return nil
+	})
+	if n := rawCount(t, broker, "crawltest."+bus.TopicRaw); n != want {
+		t.Errorf("after a restart posts.raw holds %d messages, want still %d (cursors in Kafka)", n, want)
+	}
+	r.stop(t)
 }

@@ -287,3 +287,6 @@ func Parse(mode string, body []byte) ([]PostView, string, error) {
 	}
 	return nil, "", fmt.Errorf("%w: unknown mode %q", crawler.ErrConfig, mode)
 }
+
+// Host implements crawler.Hoster.
+func (s *Source) Host() string { return crawler.HostOfURL(s.cfg.AppView) }

@@ -8,6 +8,7 @@ package html
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -180,18 +181,11 @@ func (s *Source) Fetch(ctx context.Context, cur crawler.Cursor, emit crawler.Emi
 	}
 	pages, links := 0, 0
 	maxPages := s.cfg.MaxPages * max(1, len(s.cfg.URLs)+s.cfg.MaxLinks)
-	visit := func(u string) {
-		if firstErr != nil || pages >= maxPages {
-			return
-		}
-		pages++
-		if err := c.Visit(u); err != nil {
-			if _, ok := err.(*colly.AlreadyVisitedError); ok {
-				return
-			}
-			fail(fmt.Errorf("GET %s: %w", u, err))
-		}
-	}
+	// The frontier is a FIFO visited iteratively (never from inside a callback), so a long
+	// rel=next chain costs no stack; it holds at most MaxLinks links plus one next page
+	// per page being read.
+	var frontier []string
+	visit := func(u string) { frontier = append(frontier, u) }
 	now := time.Now().UTC()
 	c.OnRequest(func(r *colly.Request) {
 		r.Headers.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
@@ -241,10 +235,23 @@ func (s *Source) Fetch(ctx context.Context, cur crawler.Cursor, emit crawler.Emi
 			visit(page.Next)
 		}
 	})
-	for _, u := range s.cfg.URLs {
-		visit(u)
+	frontier = append(frontier, s.cfg.URLs...)
+	for len(frontier) > 0 && firstErr == nil && pages < maxPages && ctx.Err() == nil {
+		u := frontier[0]
+		frontier = frontier[1:]
+		pages++
+		if err := c.Visit(u); err != nil {
+			var av *colly.AlreadyVisitedError
+			if errors.As(err, &av) {
+				continue
+			}
+			fail(fmt.Errorf("GET %s: %w", u, err))
+		}
 	}
 	c.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
 	if firstErr != nil {
 		return cur, firstErr
 	}
@@ -432,3 +439,6 @@ func parseTime(s string) time.Time {
 	}
 	return time.Time{}
 }
+
+// Host implements crawler.Hoster: the host of the first start URL.
+func (s *Source) Host() string { return crawler.HostOfURL(s.cfg.URLs[0]) }

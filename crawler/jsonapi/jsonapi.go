@@ -334,3 +334,8 @@ func (s *Source) toPost(it Item, base *url.URL, now time.Time) *post.Post {
 		PublishedAt: published.UTC(), FetchedAt: now, Metrics: post.Metrics{Likes: it.Likes, Shares: it.Shares, Replies: it.Replies},
 	}
 }
+
+// Host implements crawler.Hoster.
+func (s *Source) Host() string {
+	return crawler.HostOfURL(strings.NewReplacer("{page}", "1", "{cursor}", "").Replace(s.cfg.URL))
+}

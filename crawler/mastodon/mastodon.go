@@ -334,3 +334,6 @@ func idLess(a, b string) bool {
 	}
 	return a < b
 }
+
+// Host implements crawler.Hoster.
+func (s *Source) Host() string { return crawler.HostOfURL(s.cfg.Instance) }

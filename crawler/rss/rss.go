@@ -287,3 +287,6 @@ func ParseTime(s string) time.Time {
 	}
 	return time.Time{}
 }
+
+// Host implements crawler.Hoster.
+func (s *Source) Host() string { return crawler.HostOfURL(s.cfg.URL) }

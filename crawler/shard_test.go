@@ -1,0 +1,112 @@
+package crawler
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/langnghe/langnghe/bus"
+	"github.com/langnghe/langnghe/post"
+)
+
+// hostSource counts which replica ran it.
+type hostSource struct {
+	name, host string
+	mu         *sync.Mutex
+	ranBy      map[string]map[string]bool // source -> replicas
+	replica    string
+}
+
+func (s *hostSource) Name() string { return s.name }
+func (s *hostSource) Host() string { return s.host }
+func (s *hostSource) Fetch(context.Context, Cursor, Emit) (Cursor, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ranBy[s.name] == nil {
+		s.ranBy[s.name] = map[string]bool{}
+	}
+	s.ranBy[s.name][s.replica] = true
+	return Cursor{}, nil
+}
+
+// Two replicas in one group split the hosts: every source runs, each in exactly one
+// replica, and sources of the same host run in the same replica.
+func TestRunShardedSplitsHosts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("consumer-group rebalance takes seconds")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	emb, err := bus.StartEmbedded(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emb.Close()
+	var mu sync.Mutex
+	ranBy := map[string]map[string]bool{}
+	hosts := []string{"vnexpress.net", "voz.vn", "mastodon.social", "public.api.bsky.app", "tuoitre.vn", "dantri.com.vn"}
+	mk := func(replica string) *Runner {
+		var ss []Scheduled
+		for i, h := range hosts {
+			for j := 0; j < 2; j++ { // two sources per host
+				ss = append(ss, Scheduled{Source: &hostSource{name: fmt.Sprintf("s%d-%d", i, j), host: h, mu: &mu, ranBy: ranBy, replica: replica}, Interval: 200 * time.Millisecond})
+			}
+		}
+		return NewRunner(ss, NewMemCursors(), SinkFunc(func(context.Context, []*post.Post) error { return nil }))
+	}
+	opts := ShardOptions{Partitions: 6, HeartbeatInterval: 300 * time.Millisecond, SessionTimeout: 6 * time.Second}
+	runCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, name := range []string{"a", "b"} {
+		r := mk(name)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r.RunSharded(runCtx, emb.Brokers(), "test-crawl", "test.crawler.tasks", opts); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	// Wait until both replicas are in the group and a full round ran after the rebalance.
+	time.Sleep(8 * time.Second)
+	mu.Lock()
+	for k := range ranBy { // forget runs from before the group settled
+		delete(ranBy, k)
+	}
+	mu.Unlock()
+	time.Sleep(2 * time.Second)
+	stop()
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	perReplica := map[string]int{}
+	for i, h := range hosts {
+		var owner string
+		for j := 0; j < 2; j++ {
+			name := fmt.Sprintf("s%d-%d", i, j)
+			reps := ranBy[name]
+			if len(reps) != 1 {
+				t.Errorf("source %s (host %s) ran in replicas %v, want exactly one", name, h, reps)
+				continue
+			}
+			for rep := range reps {
+				if owner != "" && owner != rep {
+					t.Errorf("host %s split across replicas %s and %s", h, owner, rep)
+				}
+				owner = rep
+			}
+		}
+		perReplica[owner]++
+	}
+	if len(perReplica) != 2 {
+		t.Errorf("hosts per replica %v: want both replicas to crawl", perReplica)
+	}
+}
+
+func TestShardPartitionStable(t *testing.T) {
+	if ShardPartition("voz.vn", 6) != ShardPartition("voz.vn", 6) || ShardPartition("x", 1) != 0 {
+		t.Fatal("unstable")
+	}
+}
