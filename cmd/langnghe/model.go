@@ -195,15 +195,16 @@ func cmdModelShow(env *cliEnv, args []string) error {
 			if !want[key[0]] {
 				continue
 			}
-			// Weight against the mean of the other labels, scaled by idf: how much one
-			// occurrence pushes towards this label.
+			// Weight against the mean of the other labels. Weights apply to normalised
+			// TF-IDF values, so they compare across terms; scaling by idf would rank rare
+			// n-grams first.
 			var other float64
 			for j, x := range t.W {
 				if j != k {
 					other += x / float64(len(t.W)-1)
 				}
 			}
-			list = append(list, tw{key, (t.W[k] - other) * t.IDF})
+			list = append(list, tw{key, t.W[k] - other})
 		}
 		sort.Slice(list, func(i, j int) bool {
 			if list[i].w != list[j].w {
