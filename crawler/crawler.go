@@ -202,6 +202,16 @@ func (t *Tracker) Add(id string, published time.Time) {
 	if published.After(t.next.Newest) {
 		t.next.Newest = published
 	}
+	// Keep memory flat in a long pass: forget all but the newest MaxSeen ids once twice
+	// that many are held. A post seen again after that within the same pass (a page
+	// fetched twice) is emitted again, which the stable ids make harmless.
+	if len(t.next.Seen) >= 2*MaxSeen {
+		drop := len(t.next.Seen) - MaxSeen
+		for _, old := range t.next.Seen[:drop] {
+			delete(t.seen, old)
+		}
+		t.next.Seen = slices.Clone(t.next.Seen[drop:])
+	}
 }
 
 // SetSince records a platform position.

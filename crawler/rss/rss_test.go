@@ -217,3 +217,43 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// follow_links replaces the description with the article body found by the selector;
+// robots.txt still applies to article pages (a disallowed article keeps its description).
+func TestFollowLinks(t *testing.T) {
+	var srvURL string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/robots.txt":
+			fmt.Fprint(w, "User-agent: *\nDisallow: /cam/\n")
+		case "/feed.rss":
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprintf(w, `<rss version="2.0"><channel><item><title>Lũ ở miền Trung</title><link>%[1]s/bai/1.html</link><guid>1</guid><description>Tóm tắt ngắn.</description><pubDate>Fri, 20 Nov 2026 09:00:00 +0700</pubDate></item>
+<item><title>Bài cấm</title><link>%[1]s/cam/2.html</link><guid>2</guid><description>Chỉ có mô tả.</description><pubDate>Fri, 20 Nov 2026 08:00:00 +0700</pubDate></item></channel></rss>`, srvURL)
+		case "/bai/1.html":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, `<html><body><nav>Trang chủ</nav><article class="fck_detail"><p class="Normal">Nước lũ dâng cao ở Quảng Bình.</p><figure>ảnh</figure><p class="Normal">Hàng nghìn hộ dân phải sơ tán.</p><script>x()</script></article><div class="box_comment">bình luận</div></body></html>`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	srvURL = srv.URL
+	s, err := New(Config{Common: crawler.Common{Name: "tin", AllowPrivate: true}, URL: srv.URL + "/feed.rss", FollowLinks: true}, crawlertest.Env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts, _, err := fetchAll(t, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(posts) != 2 {
+		t.Fatalf("got %d posts", len(posts))
+	}
+	if want := "Lũ ở miền Trung\n\nNước lũ dâng cao ở Quảng Bình.\n\nHàng nghìn hộ dân phải sơ tán."; posts[0].Text != want {
+		t.Errorf("article text %q, want %q", posts[0].Text, want)
+	}
+	if !strings.Contains(posts[1].Text, "Chỉ có mô tả.") {
+		t.Errorf("robots-disallowed article should keep the description: %q", posts[1].Text)
+	}
+}
