@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/temoto/robotstxt"
+	xhtml "golang.org/x/net/html"
 )
 
 func testFetcher(opts FetchOptions, polOpts ...PolitenessOption) *Fetcher {
@@ -327,4 +328,21 @@ func FuzzHTMLToText(f *testing.F) {
 			t.Fatalf("script tag survived: %q", out)
 		}
 	})
+}
+
+// NodeText (DOM walk) and HTMLToText (tokenizer) agree.
+func TestNodeTextMatchesHTMLToText(t *testing.T) {
+	for _, s := range []string{
+		`<p>Xin <b>chào</b><br/>bạn &amp; tôi</p><script>alert(1)</script><img alt=":)" src="s.gif">`,
+		"<div>dòng 1\n  vẫn dòng 1<div>khối 2</div></div><ul><li>a</li><li>b</li></ul>",
+		`<blockquote>trích</blockquote>trả lời <template>x</template>`,
+	} {
+		doc, err := xhtml.Parse(strings.NewReader("<body>" + s + "</body>"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := NodeText(doc, nil), HTMLToText(s); got != want {
+			t.Errorf("NodeText = %q, HTMLToText = %q for %q", got, want, s)
+		}
+	}
 }

@@ -174,3 +174,58 @@ func Truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+var blockTags = map[string]bool{"p": true, "div": true, "li": true, "blockquote": true, "tr": true, "h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true}
+
+// NodeText is HTMLToText for an already parsed node: it walks the tree instead of
+// serializing and re-tokenizing it. Elements for which skip returns true (quotes,
+// signatures) are left out with their content.
+func NodeText(n *html.Node, skip func(*html.Node) bool) string {
+	var b strings.Builder
+	var walk func(n *html.Node, depth int)
+	walk = func(n *html.Node, depth int) {
+		if depth > 512 {
+			return
+		}
+		switch n.Type {
+		case html.TextNode:
+			b.WriteString(strings.Map(func(r rune) rune {
+				if r == '\n' || r == '\r' || r == '\t' {
+					return ' '
+				}
+				return r
+			}, n.Data))
+			return
+		case html.ElementNode:
+			if skip != nil && skip(n) {
+				return
+			}
+			switch n.Data {
+			case "script", "style", "template", "noscript":
+				return
+			case "br":
+				b.WriteByte('\n')
+				return
+			case "img":
+				for _, a := range n.Attr {
+					if a.Key == "alt" && a.Val != "" && len(a.Val) <= 16 {
+						b.WriteString(" " + a.Val + " ")
+					}
+				}
+				return
+			}
+		}
+		block := n.Type == html.ElementNode && blockTags[n.Data]
+		if block {
+			b.WriteString("\n\n")
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c, depth+1)
+		}
+		if block {
+			b.WriteString("\n\n")
+		}
+	}
+	walk(n, 0)
+	return CleanText(b.String())
+}

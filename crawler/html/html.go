@@ -14,11 +14,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
 	"github.com/gocolly/colly/v2"
+	xhtml "golang.org/x/net/html"
 
 	"github.com/langnghe/langnghe/crawler"
 	"github.com/langnghe/langnghe/post"
@@ -391,15 +393,29 @@ func text(b *goquery.Selection, f Field) string {
 	if sel.Length() == 0 {
 		return ""
 	}
+	var skip func(*xhtml.Node) bool
 	if f.Exclude != "" {
-		sel = sel.Clone()
-		sel.Find(f.Exclude).Remove()
+		if m := matcher(f.Exclude); m != nil {
+			skip = m.Match
+		}
 	}
-	h, err := sel.Html()
+	return crawler.NodeText(sel.Get(0), skip)
+}
+
+var matchers sync.Map // selector string -> cascadia.SelectorGroup
+
+// matcher compiles a selector once per process (selectors come from config, so the set
+// is small); nil for an invalid selector (New already rejected those).
+func matcher(sel string) cascadia.SelectorGroup {
+	if m, ok := matchers.Load(sel); ok {
+		return m.(cascadia.SelectorGroup)
+	}
+	m, err := cascadia.ParseGroup(sel)
 	if err != nil {
-		return ""
+		return nil
 	}
-	return crawler.HTMLToText(h)
+	matchers.Store(sel, m)
+	return m
 }
 
 func resolve(base *url.URL, href string) string {
