@@ -43,7 +43,8 @@
 // because the same code then serves the embedded mode and production, and because the
 // save must be synchronous with the Kafka commit; the cost is that the alert role runs as
 // one replica (its consumer group has one member) with the data dir on a persistent
-// volume. Alert history is served by GET /api/alerts.
+// volume. Alert history is served by GET /api/alerts and, when Elasticsearch is
+// configured, mirrored into the index <base>-alerts (alerting/eshistory) for Kibana.
 //
 // Every notification has an id derived from rule, key and window, used as the queue's
 // idempotency key and in the Message-ID, so firing the same alert twice queues it once.

@@ -52,11 +52,24 @@ type Engine struct {
 	lastPrune time.Time
 	backoff   [2]time.Duration
 	tick      time.Duration
+	recorder  Recorder
 
 	fired, sent, failed *prometheus.CounterVec
 	queued              prometheus.GaugeFunc
 	reg                 prometheus.Registerer
 }
+
+// Recorder keeps a searchable copy of the alert history (an Elasticsearch index for
+// Kibana, see alerting/eshistory). The engine calls Record from the delivery goroutine
+// after every delivery attempt with the notification's new status. Errors are logged
+// and do not hold up delivery: the state file stays the source of truth, and the next
+// status change rewrites the document (ids are stable).
+type Recorder interface {
+	Record(ctx context.Context, n *Notification) error
+}
+
+// WithRecorder mirrors the history into r.
+func WithRecorder(r Recorder) Option { return func(e *Engine) { e.recorder = r } }
 
 // Links are the base URLs put in emails.
 type Links struct {
@@ -655,9 +668,17 @@ func (e *Engine) Deliver(ctx context.Context) error {
 			e.failed.WithLabelValues(e.notifier.Name(), "false").Inc()
 		}
 		serr := e.state.save(e.statePath)
+		rec := *head
 		e.mu.Unlock()
 		if serr != nil {
 			e.log.Error("saving alert state", "err", serr)
+		}
+		if e.recorder != nil {
+			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			if rerr := e.recorder.Record(rctx, &rec); rerr != nil {
+				e.log.Warn("ghi lịch sử cảnh báo / recording alert history", "alert", rec.ID, "err", rerr)
+			}
+			cancel()
 		}
 		if err == nil || errors.Is(err, ErrPermanent) {
 			delay = e.backoff[0]

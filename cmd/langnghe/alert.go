@@ -9,6 +9,7 @@ import (
 
 	"github.com/langnghe/langnghe/alerting"
 	"github.com/langnghe/langnghe/alerting/email"
+	"github.com/langnghe/langnghe/alerting/eshistory"
 	"github.com/langnghe/langnghe/alerting/outbox"
 	"github.com/langnghe/langnghe/bus"
 	alertmodels "github.com/langnghe/langnghe/models/alerts"
@@ -115,6 +116,21 @@ func (a *app) alerting() (*alerting.Engine, *bus.Consumer, error) {
 	}
 	if a.st != nil {
 		opts = append(opts, alerting.WithStore(a.st))
+	}
+	if len(a.cfg.ES.URL) > 0 {
+		// Alert history mirrored into Elasticsearch for Kibana (the state file stays the
+		// source of truth).
+		ecfg, err := a.esConfig()
+		if err != nil {
+			return nil, nil, err
+		}
+		rec, err := eshistory.New(eshistory.Config{URLs: ecfg.URLs, Username: ecfg.Username, Password: ecfg.Password, APIKey: ecfg.APIKey,
+			CACert: ecfg.CACert, CertificateFingerprint: ecfg.CertificateFingerprint, Index: eshistory.IndexName(a.cfg.ES.IndexPrefix)})
+		if err != nil {
+			return nil, nil, err
+		}
+		opts = append(opts, alerting.WithRecorder(rec))
+		a.log.Info("lịch sử cảnh báo trong Elasticsearch / alert history in Elasticsearch", "index", rec.Index())
 	}
 	statePath := filepath.Join(a.cfg.DataDir, "alerts", "state.json")
 	eng, err := alerting.NewEngine(a.loadAlertRules(), statePath, n, opts...)
