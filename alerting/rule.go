@@ -475,6 +475,10 @@ func (r *Rule) validate() [][2]string {
 			if r.Window > 0 && r.Every > 0 && r.Window%r.Every != 0 {
 				add("every", "window phải là bội của every / window must be a multiple of every")
 			}
+			if r.Window > 0 && r.Every > 0 && int64(r.Baseline+1)*int64(r.Window/r.Every) > 10000 {
+				add("every", fmt.Sprintf("(baseline_windows+1)·window/every = %d khoảng đếm, tối đa 10000; tăng every / %d count buckets, at most 10000; raise every",
+					int64(r.Baseline+1)*int64(r.Window/r.Every), int64(r.Baseline+1)*int64(r.Window/r.Every)))
+			}
 		}
 	case KindDigest:
 		if r.At == "" {
