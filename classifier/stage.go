@@ -14,7 +14,7 @@ import (
 
 // Stage is the classify role's processor: it decodes posts from posts.raw, analyzes their
 // text and publishes them to posts.classified. bus.Consumer calls Process with one batch
-// at a time; a post that cannot be decoded is returned as a permanent error (dead-lettered),
+// at a time; text in a legacy encoding is converted to Unicode (FixLegacy); a post that cannot be decoded is returned as a permanent error (dead-lettered),
 // a failed publish as a transient one (the batch is retried, so delivery is at-least-once
 // and posts.classified may see a post twice, which the store's upsert absorbs).
 type Stage struct {
@@ -76,6 +76,10 @@ func (s *Stage) Process(ctx context.Context, msgs []bus.Message) []error {
 			errs[i] = bus.Permanent(err)
 			continue
 		}
+		// Text that reveals a legacy encoding (TCVN3, VNI, VIQR) is converted before it is
+		// analyzed and stored, so evidence offsets point into the stored Unicode text.
+		p.Text, _ = FixLegacy(p.Text)
+		p.Title, _ = FixLegacy(p.Title)
 		a := model.Analyze(p.Text)
 		p.Analysis = &a
 		b, err := post.Encode(p)

@@ -1,0 +1,276 @@
+package classifier
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Encoding names a legacy Vietnamese encoding that text may arrive in. Such text reaches
+// us already decoded as Unicode, but wrongly: TCVN3 (ABC) and VNI-Windows bytes read as
+// Windows-1252/Latin-1 ("B¶o Th¾ng", "Xin chaøo"), and VIQR is plain ASCII with marks
+// after the vowels ("Vie^.t Nam").
+type Encoding string
+
+// The legacy encodings DecodeLegacy converts.
+const (
+	TCVN3 Encoding = "tcvn3" // also called ABC
+	VNI   Encoding = "vni"
+	VIQR  Encoding = "viqr"
+)
+
+// ErrEncoding is returned for an encoding name DecodeLegacy does not know.
+var ErrEncoding = errors.New("unknown legacy encoding")
+
+// ParseEncoding accepts "tcvn3", "abc", "vni", "vni-windows" and "viqr", in any case.
+func ParseEncoding(name string) (Encoding, error) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "tcvn3", "abc", "tcvn":
+		return TCVN3, nil
+	case "vni", "vni-windows":
+		return VNI, nil
+	case "viqr":
+		return VIQR, nil
+	}
+	return "", fmt.Errorf("%w %q (want tcvn3, vni or viqr)", ErrEncoding, name)
+}
+
+// DecodeLegacy converts s from a declared legacy encoding to NFC Unicode. Characters that
+// are not part of the encoding's Vietnamese letters are kept as they are.
+func DecodeLegacy(s string, enc Encoding) (string, error) {
+	switch enc {
+	case TCVN3:
+		return decodeTCVN3(s), nil
+	case VNI:
+		return decodeVNI(s), nil
+	case VIQR:
+		return decodeVIQR(s), nil
+	}
+	return "", fmt.Errorf("%w %q", ErrEncoding, enc)
+}
+
+// FixLegacy detects text that reveals a legacy encoding and converts it. It returns s
+// unchanged and "" when s looks like Unicode Vietnamese or like any other language; it
+// converts only on clear evidence (several characters that real Unicode Vietnamese never
+// has), so it can run on every crawled post. Byte offsets into the result differ from
+// offsets into s, so call it when a post is ingested, before its text is stored.
+func FixLegacy(s string) (string, Encoding) {
+	if enc := DetectLegacy(s); enc != "" {
+		out, _ := DecodeLegacy(s, enc)
+		return out, enc
+	}
+	return s, ""
+}
+
+// DetectLegacy returns the legacy encoding s reveals, or "".
+func DetectLegacy(s string) Encoding {
+	var tcvn, vni, viqr, vietnamese int
+	prevVowel, prevLetter := false, false
+	for i, r := range s {
+		switch {
+		case r >= 0x102 && r <= 0x1B0 || r >= 0x1EA0 && r <= 0x1EF9 || r == 0x300 || r == 0x301 || r == 0x303 || r == 0x309 || r == 0x323:
+			vietnamese++ // ă, đ, ơ, ư, precomposed toned letters, combining tones
+		case r >= 0xA1 && r <= 0xBF && prevLetter && tcvn3[r] != "":
+			tcvn++ // "B¶o": a TCVN3 letter in ¡..¿, symbols that never sit inside a word
+		}
+		prevLetter = r < utf8.RuneSelf && isASCIILetter(byte(r)) || tcvn3[r] != ""
+		if prevVowel {
+			if _, ok := vniMarks[unicode.ToLower(r)]; ok && !isVietnameseLetter(r) {
+				vni++ // "aø", "eä": a vowel followed by a VNI mark that is no Vietnamese letter
+			}
+			if strings.ContainsRune("^(+", r) || strings.ContainsRune("'`~.?", r) && i+1 < len(s) && isASCIILetter(s[i+1]) {
+				viqr++
+			}
+		}
+		prevVowel = strings.ContainsRune("aeiouyAEIOUY", r) || r == 'ô' || r == 'ö' || r == 'Ô' || r == 'Ö'
+	}
+	if strings.Contains(s, "dd") || strings.Contains(s, "DD") {
+		viqr++
+	}
+	switch {
+	case vietnamese > 0:
+		return "" // real Unicode Vietnamese (or already fixed)
+	case tcvn >= 2:
+		return TCVN3
+	case vni >= 2:
+		return VNI
+	case viqr >= 3:
+		return VIQR
+	}
+	return ""
+}
+
+func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+func isVietnameseLetter(r rune) bool {
+	return strings.ContainsRune("àáảãạâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộùúủũụỳýỷỹỵ", unicode.ToLower(r))
+}
+
+// Combining marks used to build letters; NFC composes them.
+const (
+	cmGrave   = '\u0300'
+	cmAcute   = '\u0301'
+	cmCircum  = '\u0302'
+	cmTilde   = '\u0303'
+	cmBreve   = '\u0306'
+	cmHook    = '\u0309'
+	cmHorn    = '\u031B'
+	cmDotBelo = '\u0323'
+)
+
+// tcvn3 maps TCVN3 (ABC) bytes, as read in Latin-1, to letters.
+var tcvn3 = map[rune]string{
+	0xA1: "Ă", 0xA2: "Â", 0xA3: "Ê", 0xA4: "Ô", 0xA5: "Ơ", 0xA6: "Ư", 0xA7: "Đ",
+	0xA8: "ă", 0xA9: "â", 0xAA: "ê", 0xAB: "ô", 0xAC: "ơ", 0xAD: "ư", 0xAE: "đ",
+	0xB5: "à", 0xB6: "ả", 0xB7: "ã", 0xB8: "á", 0xB9: "ạ",
+	0xBB: "ằ", 0xBC: "ẳ", 0xBD: "ẵ", 0xBE: "ắ", 0xC6: "ặ",
+	0xC7: "ầ", 0xC8: "ẩ", 0xC9: "ẫ", 0xCA: "ấ", 0xCB: "ậ",
+	0xCC: "è", 0xCE: "ẻ", 0xCF: "ẽ", 0xD0: "é", 0xD1: "ẹ",
+	0xD2: "ề", 0xD3: "ể", 0xD4: "ễ", 0xD5: "ế", 0xD6: "ệ",
+	0xD7: "ì", 0xD8: "ỉ", 0xDC: "ĩ", 0xDD: "í", 0xDE: "ị",
+	0xDF: "ò", 0xE1: "ỏ", 0xE2: "õ", 0xE3: "ó", 0xE4: "ọ",
+	0xE5: "ồ", 0xE6: "ổ", 0xE7: "ỗ", 0xE8: "ố", 0xE9: "ộ",
+	0xEA: "ờ", 0xEB: "ở", 0xEC: "ỡ", 0xED: "ớ", 0xEE: "ợ",
+	0xEF: "ù", 0xF1: "ủ", 0xF2: "ũ", 0xF3: "ú", 0xF4: "ụ",
+	0xF5: "ừ", 0xF6: "ử", 0xF7: "ữ", 0xF8: "ứ", 0xF9: "ự",
+	0xFA: "ỳ", 0xFB: "ỷ", 0xFC: "ỹ", 0xFD: "ý", 0xFE: "ỵ",
+}
+
+func decodeTCVN3(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if t, ok := tcvn3[r]; ok {
+			b.WriteString(t)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return norm.NFC.String(b.String())
+}
+
+// vniMarks are the VNI-Windows mark bytes (as read in Latin-1, lower case) that follow a
+// base vowel, with the combining marks they stand for: shape first, then tone.
+var vniMarks = map[rune][]rune{
+	'ø': {cmGrave}, 'ù': {cmAcute}, 'û': {cmHook}, 'õ': {cmTilde}, 'ï': {cmDotBelo},
+	'â': {cmCircum}, 'à': {cmCircum, cmGrave}, 'á': {cmCircum, cmAcute}, 'å': {cmCircum, cmHook}, 'ã': {cmCircum, cmTilde}, 'ä': {cmCircum, cmDotBelo},
+	'ê': {cmBreve}, 'è': {cmBreve, cmGrave}, 'é': {cmBreve, cmAcute}, 'ú': {cmBreve, cmHook}, 'ü': {cmBreve, cmTilde}, 'ë': {cmBreve, cmDotBelo},
+}
+
+// vniSingle are VNI bytes that are whole letters on their own.
+var vniSingle = map[rune]string{
+	'ô': "ơ", 'Ô': "Ơ", 'ö': "ư", 'Ö': "Ư", 'ñ': "đ", 'Ñ': "Đ",
+	'æ': "ỉ", 'Æ': "Ỉ", 'ó': "ĩ", 'Ó': "Ĩ", 'ò': "ị", 'Ò': "Ị", 'î': "ỵ", 'Î': "Ỵ",
+}
+
+func decodeVNI(s string) string {
+	rs := []rune(s)
+	var b strings.Builder
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		base := string(r)
+		isBase := strings.ContainsRune("aeiouyAEIOUY", r)
+		if t, ok := vniSingle[r]; ok {
+			base = t
+			isBase = r == 'ô' || r == 'Ô' || r == 'ö' || r == 'Ö' // ơ and ư take tones
+		}
+		b.WriteString(base)
+		if !isBase || i+1 >= len(rs) {
+			continue
+		}
+		marks, ok := vniMarks[unicode.ToLower(rs[i+1])]
+		if !ok {
+			continue
+		}
+		shape := len(marks) == 2 || marks[0] == cmCircum || marks[0] == cmBreve
+		lower := unicode.ToLower(r)
+		switch {
+		case shape && marks[0] == cmCircum && !strings.ContainsRune("aeo", lower):
+			continue
+		case shape && marks[0] == cmBreve && lower != 'a':
+			continue
+		case shape && (lower == 'ô' || lower == 'ö'):
+			continue
+		}
+		for _, m := range marks {
+			b.WriteRune(m)
+		}
+		i++
+	}
+	return norm.NFC.String(b.String())
+}
+
+// decodeVIQR converts VIQR: after a vowel, "(" breve, "^" circumflex, "+" horn, then a
+// tone "'" "`" "?" "~" "."; "dd" is đ; a backslash keeps the next character literal. "?"
+// and "." count as tones only inside a word (followed by a letter), so sentence
+// punctuation stays.
+func decodeVIQR(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s):
+			r, w := utf8.DecodeRuneInString(s[i+1:])
+			b.WriteRune(r)
+			i += 1 + w
+			continue
+		case (c == 'd' || c == 'D') && i+1 < len(s) && (s[i+1] == 'd' || s[i+1] == 'D'):
+			if c == 'D' {
+				b.WriteString("Đ")
+			} else {
+				b.WriteString("đ")
+			}
+			i += 2
+			continue
+		case strings.IndexByte("aeiouyAEIOUY", c) < 0:
+			r, w := utf8.DecodeRuneInString(s[i:])
+			b.WriteRune(r)
+			i += w
+			continue
+		}
+		b.WriteByte(c)
+		i++
+		lower := c | 0x20
+		if i < len(s) {
+			switch m := s[i]; {
+			case m == '(' && lower == 'a':
+				b.WriteRune(cmBreve)
+				i++
+			case m == '^' && (lower == 'a' || lower == 'e' || lower == 'o'):
+				b.WriteRune(cmCircum)
+				i++
+			case m == '+' && (lower == 'o' || lower == 'u'):
+				b.WriteRune(cmHorn)
+				i++
+			}
+		}
+		if i < len(s) {
+			inWord := i+1 < len(s) && isASCIILetter(s[i+1])
+			switch s[i] {
+			case '\'':
+				b.WriteRune(cmAcute)
+				i++
+			case '`':
+				b.WriteRune(cmGrave)
+				i++
+			case '~':
+				b.WriteRune(cmTilde)
+				i++
+			case '?':
+				if inWord {
+					b.WriteRune(cmHook)
+					i++
+				}
+			case '.':
+				if inWord {
+					b.WriteRune(cmDotBelo)
+					i++
+				}
+			}
+		}
+	}
+	return norm.NFC.String(b.String())
+}
