@@ -109,7 +109,11 @@ type lexTerm struct {
 	fold   bool  // a single syllable marked safe to match without diacritics
 }
 
-// trieNode is a node of a trie over syllables.
+// trieNode is a node of a trie over syllables. Chosen over a byte-level Aho-Corasick
+// automaton by BenchmarkMatcher: github.com/coregx/ahocorasick finds the raw matches about
+// 1.6x faster on the same syllable streams, but matching is about a fifth of Analyze, and
+// the automaton needs space-delimited byte streams built per post, offsets mapped back to
+// syllables and a leftmost-longest pass per group, which the trie walk does as it goes.
 type trieNode struct {
 	next  map[string]*trieNode
 	terms []int32 // indexes into lexModel.terms of the terms ending here
