@@ -36,6 +36,9 @@ type featOcc struct {
 type extractor struct {
 	cfg  FeatureConfig
 	base *lexModel // for lexicon features; nil when cfg.Lexicon is false
+	// known, if set, filters features: only keys it accepts are kept, so a learned model
+	// does not allocate keys for the many n-grams it has no weight for.
+	known func(key string) bool
 }
 
 const (
@@ -68,36 +71,40 @@ func (x *extractor) features(text string) []featOcc {
 			syls = append(syls, syl{n, fs, t.Start, t.End})
 		}
 	}
-	idx := make(map[string]int, len(syls)*8)
+	idx := make(map[string]int, min(len(syls)*8, 4096))
 	var out []featOcc
-	add := func(key string, block uint8, start, end int) {
-		if i, ok := idx[key]; ok {
+	// add counts the feature whose key is in kb; it allocates the key string only for a
+	// feature seen for the first time and kept.
+	add := func(kb []byte, block uint8, start, end int) {
+		if i, ok := idx[string(kb)]; ok { // no allocation for a map index with string(bytes)
 			out[i].val++
+			return
+		}
+		key := string(kb)
+		if x.known != nil && !x.known(key) {
 			return
 		}
 		idx[key] = len(out)
 		out = append(out, featOcc{key: key, block: block, val: 1, start: start, end: end})
 	}
-	var sb strings.Builder
+	kb := make([]byte, 0, 64)
 	for i := range syls {
-		sb.Reset()
-		sb.WriteString("w:")
+		kb = append(kb[:0], "w:"...)
 		for n := 0; n < x.cfg.WordMax && i+n < len(syls); n++ {
 			if n > 0 {
-				sb.WriteByte(' ')
+				kb = append(kb, ' ')
 			}
-			sb.WriteString(syls[i+n].norm)
-			add(sb.String(), blockWord, syls[i].start, syls[i+n].end)
+			kb = append(kb, syls[i+n].norm...)
+			add(kb, blockWord, syls[i].start, syls[i+n].end)
 		}
 		if x.cfg.Folded {
-			sb.Reset()
-			sb.WriteString("f:")
+			kb = append(kb[:0], "f:"...)
 			for n := 0; n < 2 && i+n < len(syls); n++ {
 				if n > 0 {
-					sb.WriteByte(' ')
+					kb = append(kb, ' ')
 				}
-				sb.WriteString(syls[i+n].fold)
-				add(sb.String(), blockWord, syls[i].start, syls[i+n].end)
+				kb = append(kb, syls[i+n].fold...)
+				add(kb, blockWord, syls[i].start, syls[i+n].end)
 			}
 		}
 	}
@@ -124,7 +131,8 @@ func (x *extractor) features(text string) []featOcc {
 				if strings.IndexByte(g, ' ') >= 0 { // within one word, like char_wb
 					break
 				}
-				add("c:"+g, blockChar, -1, -1)
+				kb = append(append(kb[:0], "c:"...), g...)
+				add(kb, blockChar, -1, -1)
 			}
 		}
 	}

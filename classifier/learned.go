@@ -113,6 +113,7 @@ func NewLearned(lf *LearnedFile, base Model) (Model, error) {
 	if lf.Features.Lexicon {
 		m.ex.base = lm
 	}
+	m.ex.known = func(k string) bool { _, ok := lf.Terms[k]; return ok }
 	for i, l := range lf.Labels {
 		if l == "neutral" || l == "clean" || l == "non_toxic" {
 			m.base0 = i

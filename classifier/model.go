@@ -290,6 +290,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		}
 	}
 	var sum float64
+	negNext, intNext := 0, 0
 	var tox, hate float64 = 1, 1 // products of (1 - weight), for the noisy-or
 	var toxEvidence []post.Evidence
 	narrRaw := make([]float64, len(m.narratives))
@@ -303,13 +304,27 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			continue
 		case t.group == groupSentiment:
 			w := t.weight
-			for _, n := range negAt {
+			// matches, negAt and intAt are in text order, so modifiers too far back are
+			// skipped for good and each term looks at a few candidates only.
+			for negNext < len(negAt) && mt.from-negAt[negNext].to >= negatorWindow {
+				negNext++
+			}
+			for _, n := range negAt[negNext:] {
+				if n.from >= mt.from {
+					break
+				}
 				if n.to <= mt.from && mt.from-n.to < negatorWindow {
 					w *= m.terms[n.term].weight
 					break
 				}
 			}
-			for _, n := range intAt { // the first intensifier or diminisher in reach applies
+			for intNext < len(intAt) && mt.from-intAt[intNext].to >= intensifierBefore {
+				intNext++
+			}
+			for _, n := range intAt[intNext:] { // the first intensifier or diminisher in reach applies
+				if n.from-mt.to >= intensifierAfter {
+					break
+				}
 				before := n.to <= mt.from && mt.from-n.to < intensifierBefore
 				after := n.from >= mt.to && n.from-mt.to < intensifierAfter
 				if before || after {
@@ -408,7 +423,27 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	})
 	// A narrative with a rule and weighted terms may report one occurrence twice.
 	a.Evidence = slices.CompactFunc(a.Evidence, func(x, y post.Evidence) bool { return x == y })
+	a.Evidence = capEvidence(a.Evidence)
 	return a
+}
+
+// maxEvidencePerLabel bounds the evidence of one label (sentiment, toxicity or a
+// narrative): the first ones in the text are kept, so a huge repetitive post stays a
+// readable result.
+const maxEvidencePerLabel = 50
+
+func capEvidence(ev []post.Evidence) []post.Evidence {
+	if len(ev) <= maxEvidencePerLabel {
+		return ev
+	}
+	counts := map[string]int{}
+	out := ev[:0]
+	for _, e := range ev {
+		if counts[e.For]++; counts[e.For] <= maxEvidencePerLabel {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // findMatches returns, for every group, the leftmost-longest non-overlapping matches of

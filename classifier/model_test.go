@@ -487,3 +487,20 @@ func TestFoldSafeSingleSyllables(t *testing.T) {
 		t.Errorf("bad fold column: %v", err)
 	}
 }
+
+// TestEvidenceCappedPerLabel: a huge repetitive post gives a bounded, readable result.
+func TestEvidenceCappedPerLabel(t *testing.T) {
+	m := defaultModel(t)
+	text := strings.Repeat("Đồ ngu, phục vụ tệ quá. ", 20000)
+	a := m.Analyze(text)
+	counts := map[string]int{}
+	for _, e := range a.Evidence {
+		counts[e.For]++
+	}
+	if counts["sentiment"] != maxEvidencePerLabel || counts["toxicity"] != maxEvidencePerLabel {
+		t.Errorf("evidence per label %v, want %d each", counts, maxEvidencePerLabel)
+	}
+	if a.Sentiment.Label != "negative" || a.Toxicity.Label == "clean" {
+		t.Errorf("labels %+v %+v", a.Sentiment, a.Toxicity)
+	}
+}
