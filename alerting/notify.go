@@ -45,19 +45,21 @@ type Notifier interface {
 type Notification struct {
 	// ID is deterministic from rule, key and window, so a restart that fires the same
 	// alert again produces the same ID and the queue drops it as a duplicate.
-	ID        string    `json:"id"`
-	Seq       int64     `json:"seq"` // queue order
-	RuleID    string    `json:"rule_id"`
-	RuleName  string    `json:"rule_name"`
-	Kind      Kind      `json:"kind"`
-	Severity  string    `json:"severity"`
-	Key       string    `json:"key,omitempty"`
-	Count     int       `json:"count"`
-	Reason    string    `json:"reason"`
-	From      time.Time `json:"from"`
-	To        time.Time `json:"to"`
-	PostIDs   []string  `json:"post_ids,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
+	ID       string    `json:"id"`
+	Seq      int64     `json:"seq"` // queue order
+	RuleID   string    `json:"rule_id"`
+	RuleName string    `json:"rule_name"`
+	Kind     Kind      `json:"kind"`
+	Severity string    `json:"severity"`
+	Key      string    `json:"key,omitempty"`
+	Count    int       `json:"count"`
+	Reason   string    `json:"reason"`
+	From     time.Time `json:"from"`
+	To       time.Time `json:"to"`
+	PostIDs  []string  `json:"post_ids,omitempty"`
+	// SearchPath opens the rule's search over the window in the web UI ("/?q=...").
+	SearchPath string    `json:"search_path,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
 
 	Recipients []string `json:"recipients"`
 	Subject    string   `json:"subject"`

@@ -250,6 +250,7 @@ func (e *Engine) render(r *Rule, in renderInput) *Notification {
 	return &Notification{
 		ID: in.id, RuleID: r.ID, RuleName: r.Name, Kind: r.Kind, Severity: r.Severity, Key: in.key,
 		Count: in.count, Reason: in.reason, From: in.from, To: in.to, PostIDs: ids, CreatedAt: in.now,
+		SearchPath: Links{WebURL: "/"}.WebSearchURL(r.Query, in.from, in.to),
 		Recipients: e.rules.Addresses(r), Subject: oneLine(subject), Text: tb.String(), HTML: hb.String(),
 	}
 }

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/langnghe/langnghe/alerting"
 )
@@ -16,6 +18,40 @@ type AlertSource interface {
 
 // WithAlerts serves the alert history on GET /api/alerts.
 func WithAlerts(src AlertSource) Option { return func(s *Server) { s.alerts = src } }
+
+func (s *Server) alertRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/alerts", s.instrument("alerts", s.alertList))
+	mux.HandleFunc("GET /alerts", s.instrument("alerts_page", s.alertPage))
+}
+
+// alertPage is the alert history as a page rendered on the server (no script, so the
+// UI's Content-Security-Policy holds): the emails of the outbox mode appear here.
+func (s *Server) alertPage(w http.ResponseWriter, r *http.Request) {
+	list := s.alerts.History()
+	if len(list) > 200 {
+		list = list[:200]
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := alertPageTmpl.Execute(w, list); err != nil {
+		s.log.Error("alerts page", "err", err)
+	}
+}
+
+var alertPageTmpl = template.Must(template.New("alerts").Funcs(template.FuncMap{
+	"vn": func(t time.Time) string { return t.In(alerting.Zone).Format("15:04 02/01/2006") + " (giờ VN)" },
+}).Parse(`<!doctype html>
+<html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Lắng Nghe: cảnh báo / alerts</title><link rel="stylesheet" href="style.css"></head>
+<body><header><h1>Lắng Nghe <small>cảnh báo đã gửi / alert history</small></h1><p><a href="/">← tìm kiếm / search</a> · <a href="/api/alerts">JSON</a></p></header>
+<main>{{if not .}}<p>Chưa có cảnh báo nào / no alerts yet.</p>{{end}}
+{{range .}}<article class="alert">
+<h2>[{{.Severity}}] {{.Subject}}</h2>
+<p>{{.Reason}}</p>
+<p><small>luật / rule <b>{{.RuleID}}</b> ({{.Kind}}){{if .Key}} · nhóm / key {{.Key}}{{end}} · {{vn .CreatedAt}} ·
+trạng thái / status <b>{{.Status}}</b>{{if .Via}} qua / via {{.Via}}{{end}} · lần thử / attempts {{.Attempts}}{{if .LastError}} · lỗi / error: {{.LastError}}{{end}}
+· gửi tới / to {{range $i, $r := .Recipients}}{{if $i}}, {{end}}{{$r}}{{end}}</small></p>
+{{if .SearchPath}}<p><a href="{{.SearchPath}}">Xem các bài / see the posts</a></p>{{end}}
+</article>{{end}}</main></body></html>`))
 
 // alertList answers GET /api/alerts?rule=&status=&severity=&q=&limit=&offset=: the alert
 // history, newest first. q matches the subject and reason, accents optional.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/langnghe/langnghe/alerting"
@@ -61,5 +62,20 @@ func TestAlertsAPI(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+func TestAlertsPageEscapes(t *testing.T) {
+	h := fakeHistory{{ID: "a/1", RuleID: "lua-dao", Severity: "high", Status: alerting.StatusSent, Via: "outbox",
+		Subject: `<script>alert(1)</script> lừa đảo`, SearchPath: "/?narrative=scam", Recipients: []string{"a@example.vn"}}}
+	rec := httptest.NewRecorder()
+	New(nil, WithAlerts(h)).Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/alerts", nil))
+	body := rec.Body.String()
+	if rec.Code != 200 || strings.Contains(body, "<script>") || !strings.Contains(body, "&lt;script&gt;") ||
+		!strings.Contains(body, `href="/?narrative=scam"`) || !strings.Contains(body, "qua / via outbox") {
+		t.Fatalf("status %d body:\n%s", rec.Code, body)
+	}
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+		t.Errorf("CSP %q", csp)
 	}
 }

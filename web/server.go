@@ -87,7 +87,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.instrument("readyz", s.readyz))
 	if s.alerts != nil {
-		mux.HandleFunc("GET /api/alerts", s.instrument("alerts", s.alertList))
+		s.alertRoutes(mux) // alerts.go: GET /api/alerts and the /alerts page
 	}
 	if s.sources != nil {
 		mux.HandleFunc("GET /api/sources", s.instrument("sources", s.sourceList))
