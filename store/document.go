@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/store/query"
 )
 
 // Names of the derived fields both backends index next to the post itself. The web API,
@@ -12,6 +13,8 @@ import (
 const (
 	FieldTextFolded   = "text_folded"
 	FieldTitleFolded  = "title_folded"
+	FieldTextExact    = "text_exact" // words with diacritics, for +exact query terms
+	FieldTitleExact   = "title_exact"
 	FieldPlatform     = "platform"
 	FieldSource       = "source"
 	FieldSentiment    = "sentiment"
@@ -26,6 +29,8 @@ const (
 type DocFields struct {
 	TextFolded   string   `json:"text_folded"`
 	TitleFolded  string   `json:"title_folded"`
+	TextExact    string   `json:"text_exact"`
+	TitleExact   string   `json:"title_exact"`
 	Sentiment    string   `json:"sentiment,omitempty"`
 	Toxicity     string   `json:"toxicity,omitempty"`
 	NarrativeIDs []string `json:"narrative_ids,omitempty"`
@@ -37,6 +42,7 @@ type DocFields struct {
 func Fields(p *post.Post) DocFields {
 	f := DocFields{}
 	f.TextFolded, f.TitleFolded = FoldedFields(p)
+	f.TextExact, f.TitleExact = query.ExactText(p.Text), query.ExactText(p.Title)
 	if a := p.Analysis; a != nil {
 		f.Sentiment = a.Sentiment.Label
 		f.Toxicity = a.Toxicity.Label

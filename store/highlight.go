@@ -7,6 +7,7 @@ import (
 
 	"github.com/langnghe/langnghe/classifier"
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/store/query"
 )
 
 // Highlight kinds.
@@ -15,7 +16,7 @@ const (
 	KindQuery    = "query"
 )
 
-// Highlights computes the highlights of p for the free-text query queryText. Both backends
+// Highlights computes the highlights of p for the analyst query queryText. Both backends
 // call it on every hit instead of using their engine's highlighter, so the same post and
 // query give byte-identical highlights whichever backend answered.
 //
@@ -38,13 +39,13 @@ func Highlights(p *post.Post, queryText string) []Highlight {
 			out = append(out, Highlight{Start: e.Start, End: e.End, Kind: KindEvidence, For: e.For})
 		}
 	}
-	if terms := QueryTerms(queryText); len(terms) > 0 {
+	if terms := highlightTerms(queryText); len(terms) > 0 {
 		want := make(map[string]bool, len(terms))
 		for _, t := range terms {
 			want[t] = true
 		}
 		for _, tok := range classifier.Tokenize(p.Text) {
-			for _, w := range strings.Fields(tok.Folded) {
+			for _, w := range query.FoldedWords(tok.Folded) {
 				if want[w] {
 					out = append(out, Highlight{Start: tok.Start, End: tok.End, Kind: KindQuery})
 					break
@@ -78,10 +79,22 @@ func Highlights(p *post.Post, queryText string) []Highlight {
 }
 
 // FoldedFields returns the values a backend stores in text_folded and title_folded:
-// classifier.FoldedText of the post's text and title. Queries are folded by QueryTerms
-// the same way, so a backend only needs a lowercase word analyzer on these fields.
+// query.FoldedText of the post's text and title (folded letter/digit words joined by
+// spaces). The query parser folds query words the same way, so a backend only needs a
+// lowercase word analyzer on these fields, and every analyzer splits them alike.
 func FoldedFields(p *post.Post) (textFolded, titleFolded string) {
-	return classifier.FoldedText(p.Text), classifier.FoldedText(p.Title)
+	return query.FoldedText(p.Text), query.FoldedText(p.Title)
+}
+
+// highlightTerms are the folded words of the positive text terms of an analyst query
+// (query.Terms); field filters and excluded words are not highlighted. A query that does
+// not parse (the caller reported the error already) falls back to its plain words.
+func highlightTerms(text string) []string {
+	e, err := query.Parse(text)
+	if err != nil {
+		return QueryTerms(text)
+	}
+	return query.Terms(e)
 }
 
 // QueryTerms returns the folded words of free text, in order, without duplicates. Every

@@ -15,3 +15,17 @@ import (
 type Retainer interface {
 	DeleteBefore(ctx context.Context, t time.Time) (int, error)
 }
+
+// RetentionPlanner is implemented by stores that can say what DeleteBefore(t) would
+// delete without deleting it (`langnghe retention --dry-run`).
+type RetentionPlanner interface {
+	PlanBefore(ctx context.Context, t time.Time) ([]RetentionItem, error)
+}
+
+// RetentionItem is one unit retention would delete: a monthly index (Elasticsearch) or
+// the set of posts before the cut (bleve).
+type RetentionItem struct {
+	Name   string    `json:"name"`
+	Posts  int       `json:"posts"`
+	Before time.Time `json:"before"` // every post of the item was published before this
+}

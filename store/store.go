@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/store/query"
 )
 
 // Sentinel errors.
@@ -81,8 +82,13 @@ const (
 
 // Query is the backend-neutral search request.
 type Query struct {
-	// Text is free text. Every word must occur (AND); words are compared in folded form
-	// (no diacritics, đ→d, lowercase) so "lu lut" finds "lũ lụt".
+	// Text is an analyst query in the language of store/query: words (all must occur),
+	// "phrases", -exclusions, OR, parentheses, field filters (narrative:, sentiment:,
+	// toxicity:, source:, platform:, flagged:), from:/to: (absolute or relative such as
+	// 24h, 7d, counted back from Now) and +exact-accent terms. Words are compared in
+	// folded form (no diacritics, đ→d, lowercase) so "lu lut" finds "lũ lụt". It is ANDed
+	// with the structured filters below. A syntax error is ErrBadQuery wrapping a
+	// *query.SyntaxError.
 	Text       string
 	Platforms  []string
 	Sources    []string
@@ -97,6 +103,54 @@ type Query struct {
 	// Interval is the width of the time buckets counted over the matching posts; 0 picks
 	// one from the From/To span (AutoInterval). Negative disables buckets.
 	Interval time.Duration
+	// Now is the time relative from:/to: in Text count back from; zero means time.Now().
+	Now time.Time
+	// Aggs asks for Result.Aggs; TopN is the length of each top list (0: DefaultTopN).
+	Aggs bool
+	TopN int
+}
+
+// Expr parses q.Text (nil: no text condition). Errors wrap ErrBadQuery and a
+// *query.SyntaxError.
+func (q Query) Expr() (*query.Expr, error) {
+	e, err := query.Parse(q.Text)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadQuery, err)
+	}
+	return e, nil
+}
+
+// Aggregation sizes.
+const (
+	DefaultTopN = 10
+	MaxTopN     = 100
+	// TermSample is how many matching posts (the newest) top terms are counted over.
+	TermSample = 200
+	// AuthorPrecision: unique authors are exact up to this many on both backends
+	// (Elasticsearch's cardinality precision_threshold); above it Elasticsearch
+	// estimates (HyperLogLog++, within a few percent) while bleve stays exact.
+	AuthorPrecision = 40000
+)
+
+// Aggs are aggregations over every post matching a query (not only the page of hits).
+// Top lists are ordered by count descending, ties by term ascending, on both backends.
+type Aggs struct {
+	Narratives []TermCount `json:"narratives"`
+	Sentiments []TermCount `json:"sentiments"`
+	Toxicities []TermCount `json:"toxicities"`
+	Sources    []TermCount `json:"sources"`
+	// Terms are the most frequent folded words (stop words and query words left out)
+	// in the TermsSample newest matching posts, counted once per post.
+	Terms       []TermCount `json:"terms"`
+	TermsSample int         `json:"terms_sample"`
+	// Authors is the number of distinct pseudonymous author ids among the matches.
+	Authors int `json:"authors"`
+}
+
+// TermCount is one entry of a top list.
+type TermCount struct {
+	Term  string `json:"term"`
+	Count int    `json:"count"`
 }
 
 // Paging defaults and caps.
@@ -116,6 +170,8 @@ type Result struct {
 	Buckets []Bucket `json:"buckets"`
 	// Interval is the bucket width used, as a Go duration string.
 	Interval string `json:"interval,omitempty"`
+	// Aggs is set when Query.Aggs asked for it.
+	Aggs *Aggs `json:"aggs,omitempty"`
 }
 
 // Hit is one matching post with highlights.
@@ -165,6 +221,18 @@ func (q Query) Normalized() (Query, error) {
 		return q, fmt.Errorf("%w: to (%s) must be after from (%s)", ErrBadQuery, q.To.Format(time.RFC3339), q.From.Format(time.RFC3339))
 	}
 	q.Text = strings.TrimSpace(q.Text)
+	if _, err := q.Expr(); err != nil {
+		return q, err
+	}
+	if q.TopN == 0 {
+		q.TopN = DefaultTopN
+	}
+	if q.TopN < 0 || q.TopN > MaxTopN {
+		return q, fmt.Errorf("%w: top %d, want 1 to %d", ErrBadQuery, q.TopN, MaxTopN)
+	}
+	if q.Now.IsZero() {
+		q.Now = time.Now()
+	}
 	return q, nil
 }
 

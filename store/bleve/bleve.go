@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -28,6 +29,7 @@ import (
 
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/store"
+	lq "github.com/langnghe/langnghe/store/query"
 )
 
 const (
@@ -35,7 +37,8 @@ const (
 	fieldPost      = "post" // stored full post JSON, not indexed
 	// mappingVersion is written to the index's internal storage; a later mapping change
 	// bumps it so Open can refuse (or migrate) an index built with an older mapping.
-	mappingVersion = "1"
+	mappingVersion = "2" // 2: text_exact/title_exact, term vectors (phrases), author_id
+	fieldAuthorID  = "author_id"
 	metaKey        = "langnghe_mapping_version"
 )
 
@@ -47,8 +50,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store    = (*Store)(nil)
-	_ store.Retainer = (*Store)(nil)
+	_ store.Store            = (*Store)(nil)
+	_ store.Retainer         = (*Store)(nil)
+	_ store.RetentionPlanner = (*Store)(nil)
 )
 
 // Option configures Open.
@@ -123,7 +127,7 @@ func indexMapping() (*mapping.IndexMappingImpl, error) {
 		f.Analyzer = foldedAnalyzer
 		f.Store = false
 		f.IncludeInAll = false
-		f.IncludeTermVectors = false
+		f.IncludeTermVectors = true // positions, for phrase queries
 		f.DocValues = false
 		return f
 	}
@@ -137,7 +141,9 @@ func indexMapping() (*mapping.IndexMappingImpl, error) {
 	doc := bleve.NewDocumentStaticMapping()
 	doc.AddFieldMappingsAt(store.FieldTextFolded, text())
 	doc.AddFieldMappingsAt(store.FieldTitleFolded, text())
-	for _, name := range []string{store.FieldPlatform, store.FieldSource, store.FieldSentiment, store.FieldToxicity, store.FieldNarrativeIDs} {
+	doc.AddFieldMappingsAt(store.FieldTextExact, text())
+	doc.AddFieldMappingsAt(store.FieldTitleExact, text())
+	for _, name := range []string{store.FieldPlatform, store.FieldSource, store.FieldSentiment, store.FieldToxicity, store.FieldNarrativeIDs, fieldAuthorID} {
 		doc.AddFieldMappingsAt(name, kw())
 	}
 	flagged := bleve.NewBooleanFieldMapping()
@@ -163,6 +169,9 @@ func indexMapping() (*mapping.IndexMappingImpl, error) {
 type document struct {
 	TextFolded   string    `json:"text_folded"`
 	TitleFolded  string    `json:"title_folded"`
+	TextExact    string    `json:"text_exact"`
+	TitleExact   string    `json:"title_exact"`
+	AuthorID     string    `json:"author_id"`
 	Platform     string    `json:"platform"`
 	Source       string    `json:"source"`
 	Sentiment    string    `json:"sentiment"`
@@ -181,6 +190,7 @@ func toDocument(p *post.Post) (*document, error) {
 	f := store.Fields(p)
 	return &document{
 		TextFolded: f.TextFolded, TitleFolded: f.TitleFolded,
+		TextExact: f.TextExact, TitleExact: f.TitleExact, AuthorID: p.Author.ID,
 		Platform: p.Platform, Source: p.Source,
 		Sentiment: f.Sentiment, Toxicity: f.Toxicity, NarrativeIDs: f.NarrativeIDs,
 		Flagged: f.Flagged, PublishedAt: p.PublishedAt.UTC(), Post: string(raw),
@@ -256,18 +266,31 @@ func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
 	}
 }
 
-func buildQuery(q store.Query) query.Query {
+// buildQuery translates q (normalized) into a bleve query: the analyst query of q.Text
+// ANDed with the structured filters.
+// PlanBefore implements store.RetentionPlanner: one item, the posts published before t.
+func (s *Store) PlanBefore(ctx context.Context, t time.Time) ([]store.RetentionItem, error) {
+	inclusive := false
+	q := bleve.NewDateRangeInclusiveQuery(time.Time{}, t, nil, &inclusive)
+	q.SetField(store.FieldPublishedAt)
+	res, err := s.idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(q, 0, 0, false))
+	if err != nil {
+		return nil, s.searchErr(ctx, err)
+	}
+	if res.Total == 0 {
+		return nil, nil
+	}
+	return []store.RetentionItem{{Name: s.dir, Posts: int(res.Total), Before: t}}, nil
+}
+
+func buildQuery(q store.Query) (query.Query, error) {
+	e, err := q.Expr()
+	if err != nil {
+		return nil, err
+	}
 	var must []query.Query
-	for _, term := range store.QueryTerms(q.Text) {
-		var either []query.Query
-		for _, field := range []string{store.FieldTextFolded, store.FieldTitleFolded} {
-			m := bleve.NewMatchQuery(term)
-			m.SetField(field)
-			m.Analyzer = foldedAnalyzer
-			m.SetOperator(query.MatchQueryOperatorAnd)
-			either = append(either, m)
-		}
-		must = append(must, bleve.NewDisjunctionQuery(either...))
+	if e != nil {
+		must = append(must, exprQuery(e, q.Now))
 	}
 	anyOf := func(field string, values []string) {
 		if len(values) == 0 {
@@ -298,9 +321,87 @@ func buildQuery(q store.Query) query.Query {
 		must = append(must, dq)
 	}
 	if len(must) == 0 {
-		return bleve.NewMatchAllQuery()
+		return bleve.NewMatchAllQuery(), nil
 	}
-	return bleve.NewConjunctionQuery(must...)
+	if len(must) == 1 {
+		return must[0], nil
+	}
+	return bleve.NewConjunctionQuery(must...), nil
+}
+
+// exprQuery translates one node of an analyst query; the semantics are those of
+// lq.MatchAt (text terms are phrases over the text or the title field).
+func exprQuery(e *lq.Expr, now time.Time) query.Query {
+	switch e.Op {
+	case lq.OpAnd:
+		var pos, neg []query.Query
+		for _, a := range e.Args {
+			if a.Op == lq.OpNot {
+				neg = append(neg, exprQuery(a.Args[0], now))
+			} else {
+				pos = append(pos, exprQuery(a, now))
+			}
+		}
+		if len(neg) == 0 {
+			return bleve.NewConjunctionQuery(pos...)
+		}
+		var must []query.Query
+		if len(pos) > 0 {
+			must = []query.Query{bleve.NewConjunctionQuery(pos...)}
+		}
+		return query.NewBooleanQuery(must, nil, neg)
+	case lq.OpOr:
+		qs := make([]query.Query, len(e.Args))
+		for i, a := range e.Args {
+			qs[i] = exprQuery(a, now)
+		}
+		return bleve.NewDisjunctionQuery(qs...)
+	case lq.OpNot:
+		return query.NewBooleanQuery(nil, nil, []query.Query{exprQuery(e.Args[0], now)})
+	case lq.OpText:
+		fields := []string{store.FieldTextFolded, store.FieldTitleFolded}
+		if e.Exact {
+			fields = []string{store.FieldTextExact, store.FieldTitleExact}
+		}
+		phrase := strings.Join(e.Words, " ")
+		either := make([]query.Query, len(fields))
+		for i, f := range fields {
+			m := bleve.NewMatchPhraseQuery(phrase)
+			m.SetField(f)
+			m.Analyzer = foldedAnalyzer
+			either[i] = m
+		}
+		return bleve.NewDisjunctionQuery(either...)
+	case lq.OpField:
+		if e.Field == lq.FieldFlagged {
+			bq := bleve.NewBoolFieldQuery(e.Value == "true")
+			bq.SetField(store.FieldFlagged)
+			return bq
+		}
+		tq := bleve.NewTermQuery(e.Value)
+		tq.SetField(fieldOf[e.Field])
+		return tq
+	case lq.OpRange:
+		yes, no := true, false
+		var dq *query.DateRangeQuery
+		if e.Field == lq.FieldFrom {
+			dq = bleve.NewDateRangeInclusiveQuery(e.Time(now), time.Time{}, &yes, nil)
+		} else {
+			dq = bleve.NewDateRangeInclusiveQuery(time.Time{}, e.Time(now), nil, &no)
+		}
+		dq.SetField(store.FieldPublishedAt)
+		return dq
+	}
+	return bleve.NewMatchNoneQuery()
+}
+
+// fieldOf maps query-language filter names to index fields.
+var fieldOf = map[string]string{
+	lq.FieldNarrative: store.FieldNarrativeIDs,
+	lq.FieldSentiment: store.FieldSentiment,
+	lq.FieldToxicity:  store.FieldToxicity,
+	lq.FieldSource:    store.FieldSource,
+	lq.FieldPlatform:  store.FieldPlatform,
 }
 
 func sortOrder(s store.Sort) []string {
@@ -322,7 +423,10 @@ func (s *Store) Search(ctx context.Context, q store.Query) (*store.Result, error
 	if err != nil {
 		return nil, err
 	}
-	bq := buildQuery(q)
+	bq, err := buildQuery(q)
+	if err != nil {
+		return nil, err
+	}
 	req := bleve.NewSearchRequestOptions(bq, q.Limit, q.Offset, false)
 	req.Fields = []string{fieldPost}
 	req.SortBy(sortOrder(q.Sort))
@@ -347,7 +451,62 @@ func (s *Store) Search(ctx context.Context, q store.Query) (*store.Result, error
 			return nil, err
 		}
 	}
+	if q.Aggs {
+		if err := s.aggs(ctx, bq, q, out); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// aggs fills out.Aggs: term facets for the top lists, an author_id facet wide enough to
+// count distinct authors exactly up to store.AuthorPrecision, and top terms over the
+// store.TermSample newest matches.
+func (s *Store) aggs(ctx context.Context, bq query.Query, q store.Query, out *store.Result) error {
+	req := bleve.NewSearchRequestOptions(bq, store.TermSample, 0, false)
+	req.Fields = []string{fieldPost}
+	req.SortBy(sortOrder(store.SortNewest))
+	for name, field := range map[string]string{"narratives": store.FieldNarrativeIDs, "sentiments": store.FieldSentiment, "toxicities": store.FieldToxicity, "sources": store.FieldSource} {
+		req.AddFacet(name, bleve.NewFacetRequest(field, q.TopN+1)) // +1: room for a dropped ""
+	}
+	req.AddFacet("authors", bleve.NewFacetRequest(fieldAuthorID, store.AuthorPrecision+1))
+	res, err := s.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return s.searchErr(ctx, err)
+	}
+	a := &store.Aggs{}
+	top := func(name string) []store.TermCount {
+		out := []store.TermCount{}
+		if fr := res.Facets[name]; fr != nil && fr.Terms != nil {
+			for _, t := range fr.Terms.Terms() {
+				if t.Term != "" && len(out) < q.TopN {
+					out = append(out, store.TermCount{Term: t.Term, Count: t.Count})
+				}
+			}
+		}
+		store.SortTermCounts(out)
+		return out
+	}
+	a.Narratives, a.Sentiments, a.Toxicities, a.Sources = top("narratives"), top("sentiments"), top("toxicities"), top("sources")
+	if fr := res.Facets["authors"]; fr != nil && fr.Terms != nil {
+		for _, t := range fr.Terms.Terms() {
+			if t.Term != "" {
+				a.Authors++
+			}
+		}
+	}
+	sample := make([]*post.Post, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		p, err := decodeHit(h.Fields)
+		if err != nil {
+			return fmt.Errorf("bleve: hit %s: %w", h.ID, err)
+		}
+		sample = append(sample, p)
+	}
+	a.Terms = store.TopTerms(sample, q.TopN, store.AggTerms(q.Text))
+	a.TermsSample = len(sample)
+	out.Aggs = a
+	return nil
 }
 
 func (s *Store) searchErr(ctx context.Context, err error) error {

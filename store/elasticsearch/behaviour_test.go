@@ -3,6 +3,7 @@ package elasticsearch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -25,7 +26,7 @@ func fakeES(t *testing.T, handle func(w http.ResponseWriter, r *http.Request, bo
 		w.Header().Set("Content-Type", "application/json")
 		body, _ := io.ReadAll(r.Body)
 		if strings.HasPrefix(r.URL.Path, "/_index_template/") && r.Method == http.MethodGet {
-			io.WriteString(w, `{"index_templates":[{"name":"x","index_template":{"version":1}}]}`)
+			fmt.Fprintf(w, `{"index_templates":[{"name":"x","index_template":{"version":%d}}]}`, templateVersion)
 			return
 		}
 		handle(w, r, string(body))

@@ -24,6 +24,7 @@ import (
 
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/store"
+	lq "github.com/langnghe/langnghe/store/query"
 )
 
 // DefaultIndexPrefix names the template, the alias and the start of every index.
@@ -59,8 +60,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store    = (*Store)(nil)
-	_ store.Retainer = (*Store)(nil)
+	_ store.Store            = (*Store)(nil)
+	_ store.Retainer         = (*Store)(nil)
+	_ store.RetentionPlanner = (*Store)(nil)
 )
 
 // Option configures New.
@@ -445,14 +447,16 @@ func readParams() url.Values {
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-func (s *Store) buildQuery(q store.Query) map[string]any {
+// buildQuery translates q (normalized): the analyst query of q.Text in must, the
+// structured filters in filter (no scoring).
+func (s *Store) buildQuery(q store.Query) (map[string]any, error) {
+	e, err := q.Expr()
+	if err != nil {
+		return nil, err
+	}
 	var must, filter []any
-	for _, term := range store.QueryTerms(q.Text) {
-		var either []any
-		for _, field := range []string{store.FieldTextFolded, store.FieldTitleFolded} {
-			either = append(either, map[string]any{"match": map[string]any{field: map[string]any{"query": term, "operator": "and"}}})
-		}
-		must = append(must, map[string]any{"bool": map[string]any{"should": either, "minimum_should_match": 1}})
+	if e != nil {
+		must = append(must, exprQuery(e, q.Now))
 	}
 	terms := func(field string, values []string) {
 		if len(values) > 0 {
@@ -478,7 +482,7 @@ func (s *Store) buildQuery(q store.Query) map[string]any {
 		filter = append(filter, map[string]any{"range": map[string]any{store.FieldPublishedAt: r}})
 	}
 	if len(must) == 0 && len(filter) == 0 {
-		return map[string]any{"match_all": map[string]any{}}
+		return map[string]any{"match_all": map[string]any{}}, nil
 	}
 	b := map[string]any{}
 	if len(must) > 0 {
@@ -487,7 +491,71 @@ func (s *Store) buildQuery(q store.Query) map[string]any {
 	if len(filter) > 0 {
 		b["filter"] = filter
 	}
-	return map[string]any{"bool": b}
+	return map[string]any{"bool": b}, nil
+}
+
+// exprQuery translates one node of an analyst query with the semantics of lq.MatchAt:
+// a text term is a match_phrase on the text or the title field.
+func exprQuery(e *lq.Expr, now time.Time) map[string]any {
+	switch e.Op {
+	case lq.OpAnd:
+		var pos, neg []any
+		for _, a := range e.Args {
+			if a.Op == lq.OpNot {
+				neg = append(neg, exprQuery(a.Args[0], now))
+			} else {
+				pos = append(pos, exprQuery(a, now))
+			}
+		}
+		b := map[string]any{}
+		if len(pos) > 0 {
+			b["must"] = pos
+		}
+		if len(neg) > 0 {
+			b["must_not"] = neg
+		}
+		return map[string]any{"bool": b}
+	case lq.OpOr:
+		should := make([]any, len(e.Args))
+		for i, a := range e.Args {
+			should[i] = exprQuery(a, now)
+		}
+		return map[string]any{"bool": map[string]any{"should": should, "minimum_should_match": 1}}
+	case lq.OpNot:
+		return map[string]any{"bool": map[string]any{"must_not": []any{exprQuery(e.Args[0], now)}}}
+	case lq.OpText:
+		fields := []string{store.FieldTextFolded, store.FieldTitleFolded}
+		if e.Exact {
+			fields = []string{store.FieldTextExact, store.FieldTitleExact}
+		}
+		phrase := strings.Join(e.Words, " ")
+		var either []any
+		for _, f := range fields {
+			either = append(either, map[string]any{"match_phrase": map[string]any{f: phrase}})
+		}
+		return map[string]any{"bool": map[string]any{"should": either, "minimum_should_match": 1}}
+	case lq.OpField:
+		if e.Field == lq.FieldFlagged {
+			return map[string]any{"term": map[string]any{store.FieldFlagged: e.Value == "true"}}
+		}
+		return map[string]any{"term": map[string]any{fieldOf[e.Field]: e.Value}}
+	case lq.OpRange:
+		op := "gte"
+		if e.Field == lq.FieldTo {
+			op = "lt"
+		}
+		return map[string]any{"range": map[string]any{store.FieldPublishedAt: map[string]any{op: rfc3339(e.Time(now))}}}
+	}
+	return map[string]any{"match_none": map[string]any{}}
+}
+
+// fieldOf maps query-language filter names to index fields.
+var fieldOf = map[string]string{
+	lq.FieldNarrative: store.FieldNarrativeIDs,
+	lq.FieldSentiment: store.FieldSentiment,
+	lq.FieldToxicity:  store.FieldToxicity,
+	lq.FieldSource:    store.FieldSource,
+	lq.FieldPlatform:  store.FieldPlatform,
 }
 
 func sortOrder(s store.Sort) []any {
@@ -514,10 +582,86 @@ type searchResponse struct {
 		} `json:"hits"`
 	} `json:"hits"`
 	Aggregations struct {
-		First     *struct{ Value *float64 } `json:"first"`
-		Last      *struct{ Value *float64 } `json:"last"`
-		Histogram *histogram                `json:"histogram"`
+		First      *struct{ Value *float64 } `json:"first"`
+		Last       *struct{ Value *float64 } `json:"last"`
+		Histogram  *histogram                `json:"histogram"`
+		Narratives *termsAgg                 `json:"narratives"`
+		Sentiments *termsAgg                 `json:"sentiments"`
+		Toxicities *termsAgg                 `json:"toxicities"`
+		Sources    *termsAgg                 `json:"sources"`
+		Authors    *struct{ Value int }      `json:"authors"`
 	} `json:"aggregations"`
+}
+
+type termsAgg struct {
+	Buckets []struct {
+		Key      string `json:"key"`
+		DocCount int    `json:"doc_count"`
+	} `json:"buckets"`
+}
+
+func (t *termsAgg) counts() []store.TermCount {
+	out := []store.TermCount{}
+	if t != nil {
+		for _, b := range t.Buckets {
+			out = append(out, store.TermCount{Term: b.Key, Count: b.DocCount})
+		}
+	}
+	store.SortTermCounts(out)
+	return out
+}
+
+// statsAggs are the aggregations of store.Aggs. Terms are ordered count desc, key asc
+// (bleve's facet order); shard_size is raised so counts of the small label sets are exact
+// across the monthly indices.
+func statsAggs(q store.Query) map[string]any {
+	terms := func(field string) map[string]any {
+		return map[string]any{"terms": map[string]any{
+			"field": field, "size": q.TopN, "shard_size": max(q.TopN*10, 1000),
+			"order": []any{map[string]any{"_count": "desc"}, map[string]any{"_key": "asc"}},
+		}}
+	}
+	return map[string]any{
+		"narratives": terms(store.FieldNarrativeIDs),
+		"sentiments": terms(store.FieldSentiment),
+		"toxicities": terms(store.FieldToxicity),
+		"sources":    terms(store.FieldSource),
+		"authors": map[string]any{"cardinality": map[string]any{
+			"field": "author.id", "precision_threshold": store.AuthorPrecision,
+		}},
+	}
+}
+
+// aggs reads the aggregations of the main search and counts top terms over the
+// store.TermSample newest matches (one more search, returning only title and text).
+func (s *Store) aggs(ctx context.Context, query map[string]any, q store.Query, res *searchResponse) (*store.Aggs, error) {
+	ra := res.Aggregations
+	a := &store.Aggs{
+		Narratives: ra.Narratives.counts(), Sentiments: ra.Sentiments.counts(),
+		Toxicities: ra.Toxicities.counts(), Sources: ra.Sources.counts(),
+	}
+	if ra.Authors != nil {
+		a.Authors = ra.Authors.Value
+	}
+	var sample searchResponse
+	body := map[string]any{
+		"query": query, "size": store.TermSample, "sort": sortOrder(store.SortNewest),
+		"_source": []string{"title", "text"}, "track_total_hits": false,
+	}
+	if err := s.search(ctx, body, &sample); err != nil {
+		return nil, err
+	}
+	posts := make([]*post.Post, 0, len(sample.Hits.Hits))
+	for _, h := range sample.Hits.Hits {
+		var p post.Post
+		if err := json.Unmarshal(h.Source, &p); err != nil {
+			return nil, fmt.Errorf("elasticsearch: decode hit %s: %w", h.ID, err)
+		}
+		posts = append(posts, &p)
+	}
+	a.Terms = store.TopTerms(posts, q.TopN, store.AggTerms(q.Text))
+	a.TermsSample = len(posts)
+	return a, nil
 }
 
 type histogram struct {
@@ -546,7 +690,10 @@ func (s *Store) Search(ctx context.Context, q store.Query) (*store.Result, error
 	if err != nil {
 		return nil, err
 	}
-	query := s.buildQuery(q)
+	query, err := s.buildQuery(q)
+	if err != nil {
+		return nil, err
+	}
 	body := map[string]any{
 		"query":            query,
 		"from":             q.Offset,
@@ -555,10 +702,19 @@ func (s *Store) Search(ctx context.Context, q store.Query) (*store.Result, error
 		"track_total_hits": true,
 	}
 	var guess time.Duration
+	if q.Aggs {
+		body["aggs"] = statsAggs(q)
+	}
 	if q.Interval >= 0 {
-		aggs := map[string]any{
+		aggs, _ := body["aggs"].(map[string]any)
+		if aggs == nil {
+			aggs = map[string]any{}
+		}
+		for k, v := range map[string]any{
 			"first": map[string]any{"min": map[string]any{"field": store.FieldPublishedAt}},
 			"last":  map[string]any{"max": map[string]any{"field": store.FieldPublishedAt}},
+		} {
+			aggs[k] = v
 		}
 		if !q.From.IsZero() && !q.To.IsZero() {
 			guess = store.BucketInterval(q, q.From, q.To.Add(-time.Nanosecond))
@@ -581,6 +737,11 @@ func (s *Store) Search(ctx context.Context, q store.Query) (*store.Result, error
 			hit.Score = *h.Score
 		}
 		out.Hits = append(out.Hits, hit)
+	}
+	if q.Aggs {
+		if out.Aggs, err = s.aggs(ctx, query, q, &res); err != nil {
+			return nil, err
+		}
 	}
 	a := res.Aggregations
 	if q.Interval < 0 || out.Total == 0 || a.First == nil || a.First.Value == nil || a.Last == nil || a.Last.Value == nil {
@@ -687,36 +848,51 @@ func (s *Store) DeleteIndices(ctx context.Context, names ...string) error {
 	return s.do(ctx, http.MethodDelete, "/"+strings.Join(names, ","), url.Values{"ignore_unavailable": {"true"}}, nil, nil)
 }
 
-// DeleteBefore implements store.Retainer by dropping every monthly index whose whole
-// month lies before t (posts of a month that straddles t stay until the month is past:
-// deleting single documents would need _delete_by_query, which the minimal distribution
-// lacks, and dropping indices is far cheaper). It returns the number of posts dropped.
-func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
+// PlanBefore implements store.RetentionPlanner: the monthly indices whose whole month
+// lies before t, with their post counts, oldest first.
+func (s *Store) PlanBefore(ctx context.Context, t time.Time) ([]store.RetentionItem, error) {
 	names, err := s.Indices(ctx)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	deleted := 0
+	var out []store.RetentionItem
 	for _, name := range names {
 		month, err := time.Parse("2006.01", strings.TrimPrefix(name, s.prefix+"-"))
 		if err != nil {
 			continue // not one of ours; leave it
 		}
-		if month.AddDate(0, 1, 0).After(t) {
+		end := month.AddDate(0, 1, 0)
+		if end.After(t) {
 			continue
 		}
 		var c struct {
 			Count int `json:"count"`
 		}
 		if err := s.do(ctx, http.MethodGet, "/"+name+"/_count", nil, nil, &c); err != nil {
+			return out, err
+		}
+		out = append(out, store.RetentionItem{Name: name, Posts: c.Count, Before: end})
+	}
+	return out, nil
+}
+
+// DeleteBefore implements store.Retainer by dropping every monthly index whose whole
+// month lies before t (posts of a month that straddles t stay until the month is past:
+// deleting single documents would need _delete_by_query, which the minimal distribution
+// lacks, and dropping indices is far cheaper). It returns the number of posts dropped.
+func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
+	plan, err := s.PlanBefore(ctx, t)
+	if err != nil {
+		return 0, err
+	}
+	deleted := 0
+	for _, it := range plan {
+		if err := s.DeleteIndices(ctx, it.Name); err != nil {
 			return deleted, err
 		}
-		if err := s.DeleteIndices(ctx, name); err != nil {
-			return deleted, err
-		}
-		s.ready.Delete(name) // a late post for that month must recreate it with the alias
-		s.log.Info("retention dropped index", "index", name, "posts", c.Count, "before", t)
-		deleted += c.Count
+		s.ready.Delete(it.Name) // a late post for that month must recreate it with the alias
+		s.log.Info("retention dropped index", "index", it.Name, "posts", it.Posts, "before", t)
+		deleted += it.Posts
 	}
 	return deleted, nil
 }

@@ -5,7 +5,7 @@ import "github.com/langnghe/langnghe/store"
 // templateVersion versions the index template and mapping. Bump it with any change to
 // templateBody; New then replaces an older template and adds the new fields to existing
 // indices. A cluster already holding a newer version is left alone (a newer build owns it).
-const templateVersion = 1
+const templateVersion = 2 // 2: text_exact, title_exact (+exact query terms)
 
 // mappings is the document mapping. dynamic:false keeps unknown or future post fields in
 // _source without indexing them, so a newer crawler cannot break an older index with a
@@ -51,6 +51,8 @@ func mappings() map[string]any {
 			}},
 			store.FieldTextFolded:   text,
 			store.FieldTitleFolded:  text,
+			store.FieldTextExact:    text,
+			store.FieldTitleExact:   text,
 			store.FieldSentiment:    kw,
 			store.FieldToxicity:     kw,
 			store.FieldNarrativeIDs: kw,

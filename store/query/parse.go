@@ -109,7 +109,20 @@ func lex(s string) ([]token, error) {
 			j := i
 			for j < len(s) {
 				r, w := utf8.DecodeRuneInString(s[j:])
-				if unicode.IsSpace(r) || r == '(' || r == ')' || r == '"' {
+				if unicode.IsSpace(r) || r == '"' {
+					break
+				}
+				if r == '(' || r == ')' {
+					// An emoticon such as ":(" or "=))" is one (ignored) word: parentheses
+					// right after punctuation-only text, up to a space or the end.
+					k := j
+					for k < len(s) && (s[k] == '(' || s[k] == ')') {
+						k++
+					}
+					if j == i || !isPunct(s[i:j]) || (k < len(s) && !isSpaceAt(s, k)) {
+						break
+					}
+					j = k
 					break
 				}
 				j += w
@@ -156,6 +169,11 @@ func lex(s string) ([]token, error) {
 		}
 	}
 	return append(toks, token{kind: tEOF, pos: len(s)}), nil
+}
+
+// isPunct: no letter or digit, so an emoticon rather than the start of a term.
+func isPunct(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) })
 }
 
 func isSpaceAt(s string, i int) bool {

@@ -78,12 +78,14 @@ func (f fx) build() *post.Post {
 	}
 	platform := f.id[:strings.IndexByte(f.id, ':')]
 	p := &post.Post{
-		Schema:      post.SchemaVersion,
-		ID:          f.id,
-		Platform:    platform,
-		Source:      f.source,
-		URL:         "https://example.test/" + strings.ReplaceAll(f.id, ":", "/"),
-		Author:      post.Author{ID: post.PseudonymizeAuthor([]byte("storetest"), platform, f.id)},
+		Schema:   post.SchemaVersion,
+		ID:       f.id,
+		Platform: platform,
+		Source:   f.source,
+		URL:      "https://example.test/" + strings.ReplaceAll(f.id, ":", "/"),
+		// Several posts per author (same source, same text length mod 3), so unique-author
+		// counts differ from post counts.
+		Author:      post.Author{ID: post.PseudonymizeAuthor([]byte("storetest"), platform, fmt.Sprintf("%s-%d", f.source, len(f.text)%3))},
 		Title:       f.title,
 		Text:        f.text,
 		Lang:        "vi",

@@ -47,6 +47,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NotFound", testNotFound},
 		{"BadQuery", testBadQuery},
 		{"Concurrent", testConcurrent},
+		{"QueryLanguage", testQueryLanguage},
+		{"RelativeTime", testRelativeTime},
+		{"SyntaxError", testSyntaxError},
+		{"Aggs", testAggs},
+		{"Retention", testRetention},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
