@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/langnghe/langnghe/store"
+	"github.com/langnghe/langnghe/store/query"
 )
 
 //go:embed ui
@@ -94,6 +95,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.st != nil {
 		mux.HandleFunc("GET /api/search", s.instrument("search", s.search))
+		mux.HandleFunc("GET /api/stats", s.instrument("stats", s.stats))
 		sub, _ := fs.Sub(uiFiles, "ui")
 		mux.Handle("GET /", http.FileServerFS(sub))
 	}
@@ -156,15 +158,47 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	q, err := ParseQuery(r.URL.Query(), s.now())
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		writeQueryError(w, err)
 		return
 	}
 	res, err := s.st.Search(r.Context(), q)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// stats answers GET /api/stats: the same parameters as /api/search, and the aggregations
+// (time buckets, top narratives, sentiment split, top sources, top terms, unique authors)
+// over every matching post, without hits.
+func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	v.Set("aggs", "true")
+	v.Set("limit", "1") // the store pages at least one hit; it is dropped below
+	v.Del("offset")
+	q, err := ParseQuery(v, s.now())
+	if err != nil {
+		writeQueryError(w, err)
+		return
+	}
+	res, err := s.st.Search(r.Context(), q)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Total    int            `json:"total"`
+		Buckets  []store.Bucket `json:"buckets"`
+		Interval string         `json:"interval,omitempty"`
+		*store.Aggs
+	}{res.Total, res.Buckets, res.Interval, res.Aggs})
+}
+
+func (s *Server) storeError(w http.ResponseWriter, err error) {
 	switch {
-	case err == nil:
-		writeJSON(w, http.StatusOK, res)
 	case errors.Is(err, store.ErrBadQuery):
-		writeError(w, http.StatusBadRequest, err)
+		writeQueryError(w, err)
 	case errors.Is(err, store.ErrUnavailable):
 		writeError(w, http.StatusServiceUnavailable, err)
 	default:
@@ -173,9 +207,25 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// ParseQuery turns URL parameters into a store.Query. Lists may repeat a parameter or
+// writeQueryError answers 400; a query-language syntax error also gives its byte
+// position in the q parameter, so the UI can point at it.
+func writeQueryError(w http.ResponseWriter, err error) {
+	body := map[string]any{"error": err.Error()}
+	var se *query.SyntaxError
+	if errors.As(err, &se) {
+		body["param"] = "q"
+		body["position"] = se.Pos
+		body["message"] = se.Msg
+	}
+	writeJSON(w, http.StatusBadRequest, body)
+}
+
+// ParseQuery turns URL parameters into a store.Query. q is an analyst query (see
+// store/query: words, "phrases", -exclusions, OR, parentheses, field filters, from:/to:,
+// +exact); its relative times count back from now. Lists may repeat a parameter or
 // separate values by commas. from/to accept RFC 3339, a date (2026-11-20) or a relative
-// duration back from now ("24h", "7d").
+// duration back from now ("24h", "7d"). aggs=true adds the aggregations, top=N sizes
+// their top lists.
 func ParseQuery(v url.Values, now time.Time) (store.Query, error) {
 	q := store.Query{
 		Text:       v.Get("q"),
@@ -185,6 +235,7 @@ func ParseQuery(v url.Values, now time.Time) (store.Query, error) {
 		Toxicities: list(v, "toxicity"),
 		Narratives: list(v, "narrative"),
 		Sort:       store.Sort(v.Get("sort")),
+		Now:        now,
 	}
 	var err error
 	if f := v.Get("flagged"); f != "" {
@@ -193,6 +244,11 @@ func ParseQuery(v url.Values, now time.Time) (store.Query, error) {
 			return q, paramError("flagged", f, "true hoặc false / true or false")
 		}
 		q.Flagged = &b
+	}
+	if a := v.Get("aggs"); a != "" {
+		if q.Aggs, err = strconv.ParseBool(a); err != nil {
+			return q, paramError("aggs", a, "true hoặc false / true or false")
+		}
 	}
 	if q.From, err = parseTime(v.Get("from"), now); err != nil {
 		return q, paramError("from", v.Get("from"), err.Error())
@@ -203,7 +259,7 @@ func ParseQuery(v url.Values, now time.Time) (store.Query, error) {
 	for _, p := range []struct {
 		name string
 		dst  *int
-	}{{"offset", &q.Offset}, {"limit", &q.Limit}} {
+	}{{"offset", &q.Offset}, {"limit", &q.Limit}, {"top", &q.TopN}} {
 		if s := v.Get(p.name); s != "" {
 			n, perr := strconv.Atoi(s)
 			if perr != nil || n < 0 {
@@ -246,28 +302,17 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
+	at, ago, err := query.ParseTime(s)
+	if err != nil {
+		return time.Time{}, err
 	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
+	if ago > 0 {
+		return now.Add(-ago), nil
 	}
-	if d, err := parseDuration(s); err == nil && d > 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, errors.New("RFC 3339, ngày 2006-01-02 hoặc khoảng lùi như 24h, 7d / RFC 3339, a date, or a relative duration such as 24h, 7d")
+	return at, nil
 }
 
-func parseDuration(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		days, err := strconv.Atoi(n)
-		if err != nil {
-			return 0, err
-		}
-		return time.Duration(days) * 24 * time.Hour, nil
-	}
-	return time.ParseDuration(s)
-}
+func parseDuration(s string) (time.Duration, error) { return query.ParseDuration(s) }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
