@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/langnghe/langnghe/post"
 )
 
 // FeatureConfig says which features a learned model uses. Every feature is a readable
@@ -137,19 +139,26 @@ func (x *extractor) features(text string) []featOcc {
 		}
 	}
 	if x.base != nil {
-		a := x.base.Analyze(text)
-		lex := func(key string, v float64) {
-			if v != 0 {
-				out = append(out, featOcc{key: key, block: blockLex, val: v, start: -1, end: -1})
-			}
-		}
-		lex("x:sent_score", a.Sentiment.Score)
-		lex("x:sent_"+a.Sentiment.Label, 1)
-		lex("x:tox_score", a.Toxicity.Score)
-		lex("x:tox_"+a.Toxicity.Label, 1)
-		if utf8.RuneCountInString(text) > 0 {
-			lex("x:log_len", math.Log1p(float64(len(syls)))/5)
-		}
+		lexFeatures(x.base.Analyze(text), text, len(syls), func(key string, v float64) {
+			out = append(out, featOcc{key: key, block: blockLex, val: v, start: -1, end: -1})
+		})
 	}
 	return out
+}
+
+// lexFeatures calls fn with the non-zero lexicon features of a text, given the default
+// model's analysis of it and its number of syllables.
+func lexFeatures(a post.Analysis, text string, nsyl int, fn func(key string, v float64)) {
+	lex := func(key string, v float64) {
+		if v != 0 {
+			fn(key, v)
+		}
+	}
+	lex("x:sent_score", a.Sentiment.Score)
+	lex("x:sent_"+a.Sentiment.Label, 1)
+	lex("x:tox_score", a.Toxicity.Score)
+	lex("x:tox_"+a.Toxicity.Label, 1)
+	if utf8.RuneCountInString(text) > 0 {
+		lex("x:log_len", math.Log1p(float64(nsyl))/5)
+	}
 }

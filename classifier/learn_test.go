@@ -181,3 +181,34 @@ func TestLoadLearnedRejectsBadFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestLearnedFastPathMatchesReference: the compiled scorer (ids, syllable cache) gives
+// the same scores as the straightforward feature extraction used in training.
+func TestLearnedFastPathMatchesReference(t *testing.T) {
+	base := defaultModel(t)
+	res, err := Train(context.Background(), readLearn(t, "train.jsonl"), readLearn(t, "dev.jsonl"), base, TrainOptions{
+		Task: "sentiment", MinDF: 1, Cs: []float64{4}, ClassWeights: []string{"none"},
+		Features: FeatureConfig{WordMax: 3, CharMin: 2, CharMax: 5, Lexicon: true, Folded: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mm, err := NewLearned(res.File, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mm.(*learnedModel)
+	for _, text := range []string{"", "Thầy dạy dễ hiểu, rất nhiệt tình", "hang loi, giao cham, that vong", "mn ơi tệ quá tệ quá tệ quá 😡", "\xff ổn ổn"} {
+		for range 2 { // the second time through the syllable cache
+			want, _, _ := m.scores(text)
+			a := m.base.Analyze(text)
+			syls := syllableSpans(text)
+			got, _ := m.fast.score(m.file, syls, func(fn func(string, float64)) { lexFeatures(a, text, len(syls), fn) })
+			for k := range want {
+				if math.Abs(got[k]-want[k]) > 1e-9 {
+					t.Fatalf("%q label %s: fast %v, reference %v", text, m.file.Labels[k], got, want)
+				}
+			}
+		}
+	}
+}

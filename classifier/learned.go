@@ -45,6 +45,7 @@ type learnedModel struct {
 	file  *LearnedFile
 	base  *lexModel
 	ex    extractor
+	fast  *compiledLearned
 	base0 int // index of the label that needs no evidence (neutral, clean, non_toxic), or -1
 }
 
@@ -114,6 +115,7 @@ func NewLearned(lf *LearnedFile, base Model) (Model, error) {
 		m.ex.base = lm
 	}
 	m.ex.known = func(k string) bool { _, ok := lf.Terms[k]; return ok }
+	m.fast = compileLearned(lf)
 	for i, l := range lf.Labels {
 		if l == "neutral" || l == "clean" || l == "non_toxic" {
 			m.base0 = i
@@ -177,7 +179,12 @@ func (m *learnedModel) scores(text string) ([]float64, []featOcc, []float64) {
 func (m *learnedModel) Analyze(text string) post.Analysis {
 	a := m.base.Analyze(text)
 	a.Model = m.Name()
-	s, feats, vals := m.scores(text)
+	syls := syllableSpans(text)
+	s, hits := m.fast.score(m.file, syls, func(fn func(string, float64)) {
+		if m.file.Features.Lexicon {
+			lexFeatures(a, text, len(syls), fn)
+		}
+	})
 	best := 0
 	for k := range s {
 		if s[k] > s[best] {
@@ -218,7 +225,7 @@ func (m *learnedModel) Analyze(text string) post.Analysis {
 		}
 	}
 	if best != m.base0 {
-		a.Evidence = append(a.Evidence, m.evidence(best, feats, vals)...)
+		a.Evidence = append(a.Evidence, m.evidence(best, hits)...)
 		sort.SliceStable(a.Evidence, func(i, j int) bool {
 			if a.Evidence[i].Start != a.Evidence[j].Start {
 				return a.Evidence[i].Start < a.Evidence[j].Start
@@ -234,31 +241,29 @@ const maxLearnedEvidence = 5
 
 // evidence returns the word n-grams that pushed label k most against the other labels,
 // longest-first among overlapping ones, with their byte spans.
-func (m *learnedModel) evidence(k int, feats []featOcc, vals []float64) []post.Evidence {
+func (m *learnedModel) evidence(k int, hits []wordHit) []post.Evidence {
 	type contrib struct {
 		i int
 		c float64
 	}
 	var cs []contrib
-	for i, f := range feats {
-		if f.block != blockWord || vals[i] == 0 || f.start < 0 {
-			continue
-		}
-		w := m.file.Terms[f.key].W
+	for i, h := range hits {
+		K := m.fast.k
+		w := m.fast.w[int(h.id)*K : int(h.id)*K+K]
 		var other float64
 		for j, x := range w {
 			if j != k {
 				other += x / float64(len(w)-1)
 			}
 		}
-		if c := vals[i] * (w[k] - other); c > 0 {
+		if c := h.val * (w[k] - other); c > 0 {
 			cs = append(cs, contrib{i, c})
 		}
 	}
 	sort.Slice(cs, func(a, b int) bool { return cs[a].c > cs[b].c })
 	var out []post.Evidence
 	for _, c := range cs {
-		f := feats[c.i]
+		f := hits[c.i]
 		overlap := false
 		for _, e := range out {
 			if f.start < e.End && e.Start < f.end {
@@ -269,7 +274,7 @@ func (m *learnedModel) evidence(k int, feats []featOcc, vals []float64) []post.E
 		if overlap {
 			continue
 		}
-		out = append(out, post.Evidence{For: m.file.Task, Term: f.key[2:], Start: f.start, End: f.end})
+		out = append(out, post.Evidence{For: m.file.Task, Term: m.fast.keys[f.id][2:], Start: f.start, End: f.end})
 		if len(out) == maxLearnedEvidence {
 			break
 		}
