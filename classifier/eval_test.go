@@ -39,60 +39,41 @@ func readEval(t *testing.T, rel string) []evalRow {
 	return rows
 }
 
-// macroF1 returns the unweighted mean of per-class F1 over labels, and a per-class report.
-func macroF1(gold, pred []string, labels []string) (float64, string) {
-	var sum float64
-	var report strings.Builder
-	for _, l := range labels {
-		var tp, fp, fn float64
-		for i := range gold {
-			switch {
-			case gold[i] == l && pred[i] == l:
-				tp++
-			case pred[i] == l:
-				fp++
-			case gold[i] == l:
-				fn++
-			}
-		}
-		f1 := 0.0
-		if tp > 0 {
-			p, r := tp/(tp+fp), tp/(tp+fn)
-			f1 = 2 * p * r / (p + r)
-		}
-		sum += f1
-		fmt.Fprintf(&report, " %s=%.3f", l, f1)
-	}
-	return sum / float64(len(labels)), report.String()
-}
-
-// TestEvalDev measures the default model on the dev splits of UIT-VSFC (sentiment) and
-// ViHSD (toxicity). It reports numbers and only fails on a collapse, because a keyword
-// baseline is expected to be modest; run with -v to see them.
+// TestEvalDev measures the default model on the dev splits of UIT-VSFC (sentiment), ViHSD
+// and ViCTSD (toxicity; ViCTSD's toxic/non_toxic against the collapsed prediction). It
+// reports numbers and only fails on a collapse, because a keyword baseline without
+// research data is expected to be modest; run with -v to see them.
 func TestEvalDev(t *testing.T) {
 	m := defaultModel(t)
-	t.Run("vsfc sentiment", func(t *testing.T) {
-		rows := readEval(t, "vsfc/dev.jsonl")
-		gold, pred := make([]string, len(rows)), make([]string, len(rows))
-		for i, r := range rows {
-			gold[i], pred[i] = r.Label, m.Analyze(r.Text).Sentiment.Label
-		}
-		f1, report := macroF1(gold, pred, []string{"negative", "neutral", "positive"})
-		t.Logf("UIT-VSFC dev (%d rows): macro-F1 %.3f;%s", len(rows), f1, report)
-		if f1 < 0.3 {
-			t.Errorf("sentiment macro-F1 %.3f collapsed below 0.3", f1)
-		}
-	})
-	t.Run("vihsd toxicity", func(t *testing.T) {
-		rows := readEval(t, "vihsd/dev.jsonl")
-		gold, pred := make([]string, len(rows)), make([]string, len(rows))
-		for i, r := range rows {
-			gold[i], pred[i] = r.Label, m.Analyze(r.Text).Toxicity.Label
-		}
-		f1, report := macroF1(gold, pred, []string{"clean", "offensive", "hate"})
-		t.Logf("ViHSD dev (%d rows): macro-F1 %.3f;%s", len(rows), f1, report)
-		if f1 < 0.3 {
-			t.Errorf("toxicity macro-F1 %.3f collapsed below 0.3", f1)
-		}
-	})
+	for _, c := range []struct{ name, file, task string }{
+		{"vsfc sentiment", "vsfc/dev.jsonl", "sentiment"},
+		{"vihsd toxicity", "vihsd/dev.jsonl", "toxicity"},
+		{"victsd toxicity", "victsd/dev.jsonl", "toxicity"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rows := readEval(t, c.file)
+			ex := make([]Example, len(rows))
+			for i, r := range rows {
+				ex[i] = Example(r)
+			}
+			binary := c.task == "toxicity" && IsBinaryToxicity(ex)
+			gold, pred := make([]string, len(rows)), make([]string, len(rows))
+			for i, r := range rows {
+				p, err := Prediction(m, c.task, r.Text, binary)
+				if err != nil {
+					t.Fatal(err)
+				}
+				gold[i], pred[i] = r.Label, p
+			}
+			r := Score(gold, pred)
+			var per strings.Builder
+			for _, l := range r.Labels {
+				fmt.Fprintf(&per, " %s=%.3f", l, r.PerClass[l].F1)
+			}
+			t.Logf("%s (%d rows): macro-F1 %.4f weighted-F1 %.4f;%s", c.file, r.N, r.MacroF1, r.WeightedF1, per.String())
+			if r.MacroF1 < 0.3 {
+				t.Errorf("macro-F1 %.3f collapsed below 0.3", r.MacroF1)
+			}
+		})
+	}
 }
