@@ -46,6 +46,7 @@ func commands() []command {
 		{name: "alert", summary: "đánh giá luật cảnh báo và gửi email / evaluate alert rules and send email", run: cmdAlert},
 		{name: "alerts", summary: "alerts check FILE...: kiểm tra tệp luật cảnh báo / validate alert rule files", run: cmdAlerts},
 		{name: "serve", summary: "API JSON, giao diện và /metrics / JSON API, UI and /metrics", run: cmdServe},
+		{name: "retention", summary: "xóa bài quá hạn lưu (--dry-run: chỉ liệt kê) / delete posts past retention (--dry-run: list only)", run: cmdRetention},
 		{name: "replay", summary: "đẩy bài từ tệp JSON Lines vào posts.raw / publish posts from JSON Lines", run: cmdReplay},
 		{name: "eval", summary: "đo chất lượng mô hình trên dữ liệu có nhãn / measure a model", run: cmdEval},
 		{name: "model", summary: "huấn luyện và xem mô hình từ khóa / train and show keyword models", run: cmdModel},
