@@ -85,6 +85,7 @@ const (
 	groupSentiment = iota
 	groupModifier
 	groupToxicity
+	groupTarget // protected groups that abuse may target (lexicon/targets.tsv)
 	groupNarrative0 // narrative i is group groupNarrative0+i
 )
 
@@ -219,6 +220,7 @@ const (
 	sentimentScale    = 2.0 // score = tanh(sum / scale)
 	sentimentCut      = 0.2 // |score| at which a post stops being neutral
 	toxicityCut       = 0.5 // noisy-or score at which a post stops being clean
+	targetWindow      = 4   // offensive term and protected group this close: hate
 )
 
 // Analyze implements Model. It never panics on any input.
@@ -269,6 +271,12 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			for i := mt.from; i < mt.to; i++ {
 				covered[i] = true
 			}
+		}
+	}
+	var targets []match // protected-group mentions, in text order
+	for _, mt := range matches {
+		if m.terms[mt.term].group == groupTarget {
+			targets = append(targets, mt)
 		}
 	}
 	var negAt, intAt []match // free modifiers, in text order
@@ -341,8 +349,15 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			tox *= 1 - t.weight
 			if t.kind == kindHate {
 				hate *= 1 - t.weight
+			} else if tg, ok := nearTarget(targets, mt); ok {
+				// Abuse aimed at a protected group is hate: "bọn người X ngu như bò".
+				hate *= 1 - t.weight
+				ts, te := span(tg)
+				toxEvidence = append(toxEvidence, post.Evidence{For: "toxicity", Term: m.terms[tg.term].text, Start: ts, End: te})
 			}
 			toxEvidence = append(toxEvidence, post.Evidence{For: "toxicity", Term: t.text, Start: start, End: end})
+		case t.group == groupTarget:
+			continue
 		default:
 			i := t.group - groupNarrative0
 			if narrEvidence == nil {
@@ -547,6 +562,9 @@ func loadFS(fsys fs.FS) (Model, error) {
 	if err := m.loadToxicity(fsys, "lexicon/toxicity.tsv"); err != nil {
 		return nil, err
 	}
+	if err := m.loadTargets(fsys, "lexicon/targets.tsv"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
 	files, err := fs.Glob(fsys, "narratives/*.yaml")
 	if err != nil {
 		return nil, fmt.Errorf("listing narratives: %w", err)
@@ -741,4 +759,35 @@ func foldFlag(f []string, i int) (bool, error) {
 		return false, fmt.Errorf("column %d is %q; the only option is \"fold\"", i+1, f[i])
 	}
 	return true, nil
+}
+
+// nearTarget returns a protected-group mention within targetWindow syllables of mt.
+// targets is short (a post names few groups), so a scan is enough.
+func nearTarget(targets []match, mt match) (match, bool) {
+	for _, tg := range targets {
+		if (tg.to <= mt.from && mt.from-tg.to <= targetWindow) || (tg.from >= mt.to && tg.from-mt.to <= targetWindow) {
+			return tg, true
+		}
+	}
+	return match{}, false
+}
+
+// targetKinds are the protected characteristics of lexicon/targets.tsv. Political
+// affiliation is deliberately not one: criticism of authorities is not hate.
+var targetKinds = []string{"region", "ethnicity", "nationality", "religion", "gender", "orientation", "disability"}
+
+func (m *lexModel) loadTargets(fsys fs.FS, name string) error {
+	dup := dupCheck{}
+	return tsvLines(fsys, name, func(f []string) error {
+		if len(f) != 2 {
+			return fmt.Errorf("want term<TAB>kind, got %d fields", len(f))
+		}
+		if !slices.Contains(targetKinds, f[1]) {
+			return fmt.Errorf("kind %q must be one of %v", f[1], targetKinds)
+		}
+		if err := dup.check(f[0]); err != nil {
+			return err
+		}
+		return m.addTerm(lexTerm{group: groupTarget, text: f[0], weight: 1})
+	})
 }

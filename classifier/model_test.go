@@ -504,3 +504,21 @@ func TestEvidenceCappedPerLabel(t *testing.T) {
 		t.Errorf("labels %+v %+v", a.Sentiment, a.Toxicity)
 	}
 }
+
+// TestAbuseTargetingAGroupIsHate: an offensive term near a protected group is hate; the
+// same term alone is offensive; the group alone is nothing.
+func TestAbuseTargetingAGroupIsHate(t *testing.T) {
+	m := defaultModel(t)
+	for _, c := range []struct{ text, want string }{
+		{"Người miền trung ngu thật sự", "hate"},
+		{"bọn người da đen đúng là óc chó", "hate"},
+		{"Thằng này ngu thật sự", "offensive"},
+		{"Người miền trung rất hiếu khách", "clean"},
+		{"Người miền trung đi làm ăn xa, gặp thằng bạn cũ ở quê nói chuyện cả buổi, thằng đó ngu", "offensive"},
+	} {
+		a := m.Analyze(c.text)
+		if a.Toxicity.Label != c.want {
+			t.Errorf("Analyze(%q).Toxicity = %+v, want %s (evidence %+v)", c.text, a.Toxicity, c.want, a.Evidence)
+		}
+	}
+}
