@@ -85,7 +85,7 @@ const (
 	groupSentiment = iota
 	groupModifier
 	groupToxicity
-	groupTarget // protected groups that abuse may target (lexicon/targets.tsv)
+	groupTarget     // protected groups that abuse may target (lexicon/targets.tsv)
 	groupNarrative0 // narrative i is group groupNarrative0+i
 )
 
