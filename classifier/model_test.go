@@ -522,3 +522,20 @@ func TestAbuseTargetingAGroupIsHate(t *testing.T) {
 		}
 	}
 }
+
+func TestTargetsFileErrors(t *testing.T) {
+	for body, want := range map[string]string{
+		"người bắc\tpolitics\n":                       "targets.tsv:1:",
+		"# c\nngười bắc\tregion\nngười bắc\tregion\n": "targets.tsv:3:",
+		"người bắc\n":                                 "want term<TAB>kind",
+	} {
+		dir := copyModelDir(t)
+		if err := os.WriteFile(filepath.Join(dir, "lexicon", "targets.tsv"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(dir)
+		if !errors.Is(err, ErrModelFile) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want %q", body, err, want)
+		}
+	}
+}
