@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,7 +25,21 @@ type Indexer struct {
 	log     *slog.Logger
 	docs    *prometheus.CounterVec
 	latency prometheus.Histogram
+	backoff prometheus.Gauge
+	grace   time.Duration
+	now     func() time.Time
+
+	mu           sync.Mutex
+	failingSince time.Time // zero while the store takes writes
+	lastErr      string
 }
+
+// DefaultReadyGrace is how long the store may refuse writes before Ready reports it.
+const DefaultReadyGrace = 10 * time.Second
+
+// WithReadyGrace sets how long writes may keep failing before Ready returns an error
+// (default DefaultReadyGrace): short hiccups should not flap readiness.
+func WithReadyGrace(d time.Duration) Option { return func(ix *Indexer) { ix.grace = d } }
 
 // Option configures an Indexer.
 type Option func(*Indexer)
@@ -44,13 +59,17 @@ func WithMetrics(reg prometheus.Registerer) Option {
 			Help:    "Time of one batch write to the store.",
 			Buckets: prometheus.ExponentialBuckets(0.002, 2, 14),
 		})
-		reg.MustRegister(ix.docs, ix.latency)
+		ix.backoff = prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "langnghe_indexer_backpressure",
+			Help: "1 while the store refuses or throttles writes: the indexer retries with backoff and fetches nothing new from Kafka.",
+		})
+		reg.MustRegister(ix.docs, ix.latency, ix.backoff)
 	}
 }
 
 // New returns an Indexer writing to st.
 func New(st store.Store, opts ...Option) *Indexer {
-	ix := &Indexer{st: st, log: slog.New(slog.DiscardHandler)}
+	ix := &Indexer{st: st, log: slog.New(slog.DiscardHandler), grace: DefaultReadyGrace, now: time.Now}
 	for _, o := range opts {
 		o(ix)
 	}
@@ -90,6 +109,13 @@ func (ix *Indexer) Process(ctx context.Context, msgs []bus.Message) []error {
 		ix.latency.Observe(time.Since(start).Seconds())
 	}
 	var be *store.BatchError
+	retry := err != nil && !errors.As(err, &be)
+	if be != nil {
+		for _, item := range be.Items {
+			retry = retry || !item.Permanent
+		}
+	}
+	ix.setBackpressure(retry, err)
 	switch {
 	case err == nil:
 		ix.count("indexed", len(posts))
@@ -124,4 +150,43 @@ func (ix *Indexer) count(result string, n int) {
 	if ix.docs != nil && n > 0 {
 		ix.docs.WithLabelValues(result).Add(float64(n))
 	}
+}
+
+// setBackpressure records whether the last write asked for a retry (store down,
+// overloaded or throttling items).
+func (ix *Indexer) setBackpressure(on bool, err error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	switch {
+	case on && ix.failingSince.IsZero():
+		ix.failingSince = ix.now()
+		fallthrough
+	case on:
+		ix.lastErr = err.Error()
+	default:
+		ix.failingSince, ix.lastErr = time.Time{}, ""
+	}
+	if ix.backoff != nil {
+		v := 0.0
+		if on {
+			v = 1
+		}
+		ix.backoff.Set(v)
+	}
+}
+
+// ErrBackpressure: the store has refused writes for longer than the ready grace; the
+// indexer is backing off and not fetching. It clears by itself once a write succeeds.
+var ErrBackpressure = errors.New("indexer backing off: store refuses writes")
+
+// Ready is a readiness check (web.Check): nil unless writes have failed for longer than
+// the grace period, then an error wrapping ErrBackpressure with the last store error.
+func (ix *Indexer) Ready(ctx context.Context) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.failingSince.IsZero() || ix.now().Sub(ix.failingSince) < ix.grace {
+		return nil
+	}
+	return fmt.Errorf("%w since %s (%s): %s", ErrBackpressure, ix.failingSince.UTC().Format(time.RFC3339),
+		ix.now().Sub(ix.failingSince).Round(time.Second), ix.lastErr)
 }

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/langnghe/langnghe/bus"
 	"github.com/langnghe/langnghe/post"
@@ -68,5 +72,39 @@ func TestProcessMapsStoreResults(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBackpressureReadiness: while the store refuses writes the gauge is 1 at once and
+// Ready fails after the grace period with the store's error; one successful write clears
+// both. A permanent item failure alone is not backpressure.
+func TestBackpressureReadiness(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	clock := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	st := &scriptedStore{err: fmt.Errorf("%w: connection refused", store.ErrUnavailable)}
+	ix := New(st, WithMetrics(reg), WithReadyGrace(10*time.Second))
+	ix.now = func() time.Time { return clock }
+	ctx := context.Background()
+	ix.Process(ctx, []bus.Message{msg("1", "a")})
+	if got := testutil.ToFloat64(ix.backoff); got != 1 {
+		t.Errorf("backpressure gauge %v during an outage, want 1", got)
+	}
+	if err := ix.Ready(ctx); err != nil {
+		t.Errorf("Ready within the grace period: %v", err)
+	}
+	clock = clock.Add(11 * time.Second)
+	ix.Process(ctx, []bus.Message{msg("1", "a")})
+	if err := ix.Ready(ctx); !errors.Is(err, ErrBackpressure) || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("Ready after 11s of failures: %v, want ErrBackpressure naming the cause", err)
+	}
+	st.err = &store.BatchError{Items: []store.ItemError{{ID: "rss:test:1", Permanent: true, Reason: "mapper_parsing_exception"}}}
+	ix.Process(ctx, []bus.Message{msg("1", "a")})
+	if err := ix.Ready(ctx); err != nil || testutil.ToFloat64(ix.backoff) != 0 {
+		t.Errorf("after a write that went through (one item dead-lettered): Ready %v, gauge %v", err, testutil.ToFloat64(ix.backoff))
+	}
+	st.err = &store.BatchError{Items: []store.ItemError{{ID: "rss:test:1", Reason: "es_rejected_execution_exception"}}}
+	ix.Process(ctx, []bus.Message{msg("1", "a")})
+	if testutil.ToFloat64(ix.backoff) != 1 {
+		t.Errorf("a throttled item (429) is backpressure too")
 	}
 }

@@ -36,6 +36,7 @@ type app struct {
 	embedded *bus.Embedded
 	producer *bus.Producer
 	st       store.Store
+	ix       *indexer.Indexer // set by indexConsumer; its backpressure shows in /readyz
 }
 
 func newApp(cfg Config, stderr io.Writer) *app {
@@ -149,8 +150,8 @@ func (a *app) classifyConsumer() (*bus.Consumer, error) {
 
 // indexConsumer consumes posts.classified and writes to the store.
 func (a *app) indexConsumer() *bus.Consumer {
-	ix := indexer.New(a.st, indexer.WithLogger(a.log), indexer.WithMetrics(a.reg))
-	return a.consumer("index", a.topic(bus.TopicClassified), ix.Process)
+	a.ix = indexer.New(a.st, indexer.WithLogger(a.log), indexer.WithMetrics(a.reg))
+	return a.consumer("index", a.topic(bus.TopicClassified), a.ix.Process)
 }
 
 func (a *app) consumer(stage, topic string, p bus.Processor) *bus.Consumer {
@@ -167,6 +168,9 @@ func (a *app) readiness() []web.Check {
 	var checks []web.Check
 	if a.st != nil {
 		checks = append(checks, web.Check{Name: "store", Fn: a.st.Ready})
+	}
+	if a.ix != nil {
+		checks = append(checks, web.Check{Name: "indexer", Fn: a.ix.Ready})
 	}
 	if len(a.brokers) > 0 {
 		brokers := a.brokers

@@ -53,6 +53,7 @@ type Store struct {
 	shards    int
 	replicas  int // -1: cluster default
 	secrets   []string
+	bulkBytes int
 
 	// ready holds the monthly indices known to exist with the alias on them, so Index
 	// creates each one once per process rather than checking on every batch.
@@ -78,6 +79,20 @@ func WithTransport(rt http.RoundTripper) Option { return func(s *Store) { s.tran
 // posts is small, and one shard keeps relevance scores exact).
 func WithShards(n int) Option { return func(s *Store) { s.shards = n } }
 
+// DefaultBulkBytes is the target size of one _bulk request body (Elastic's guidance: a
+// few MB to tens of MB; small enough that a retry costs little).
+const DefaultBulkBytes = 5 << 20
+
+// WithBulkBytes sets the target size of one _bulk request; Index splits larger batches
+// into several requests (default DefaultBulkBytes).
+func WithBulkBytes(n int) Option {
+	return func(s *Store) {
+		if n > 0 {
+			s.bulkBytes = n
+		}
+	}
+}
+
 // WithReplicas sets the replica count of new monthly indices (default: the cluster's
 // default, 1). Single-node development clusters use 0 to stay green.
 func WithReplicas(n int) Option { return func(s *Store) { s.replicas = n } }
@@ -85,7 +100,7 @@ func WithReplicas(n int) Option { return func(s *Store) { s.replicas = n } }
 // New connects, checks the cluster answers, and installs the index template (idempotent,
 // versioned). Errors wrap store.ErrUnavailable when the cluster cannot be reached.
 func New(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
-	s := &Store{prefix: cfg.IndexPrefix, log: slog.Default(), shards: 1, replicas: -1}
+	s := &Store{prefix: cfg.IndexPrefix, log: slog.Default(), shards: 1, replicas: -1, bulkBytes: DefaultBulkBytes}
 	if s.prefix == "" {
 		s.prefix = DefaultIndexPrefix
 	}
@@ -366,6 +381,9 @@ func (s *Store) Index(ctx context.Context, posts []*post.Post) error {
 	var body bytes.Buffer
 	var bad []store.ItemError
 	var sent []string // ids in request order, to pair with response items
+	// cuts split the body into _bulk requests of about s.bulkBytes each; cuts[0] is the
+	// start. A post is never split, so one request may exceed the size by one post.
+	cuts := []bulkCut{{}}
 	enc := json.NewEncoder(&body)
 	enc.SetEscapeHTML(false)
 	for _, p := range posts {
@@ -389,6 +407,12 @@ func (s *Store) Index(ctx context.Context, posts []*post.Post) error {
 			continue
 		}
 		sent = append(sent, p.ID)
+		if body.Len()-cuts[len(cuts)-1].end >= s.bulkBytes {
+			cuts = append(cuts, bulkCut{end: body.Len(), items: len(sent)})
+		}
+	}
+	if last := cuts[len(cuts)-1]; last.end < body.Len() {
+		cuts = append(cuts, bulkCut{end: body.Len(), items: len(sent)})
 	}
 	if len(sent) > 0 {
 		for _, p := range posts {
@@ -402,42 +426,63 @@ func (s *Store) Index(ctx context.Context, posts []*post.Post) error {
 				return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 			}
 		}
-		var res bulkResponse
-		if err := s.do(ctx, http.MethodPost, "/_bulk", nil, body.Bytes(), &res); err != nil {
-			if errors.Is(err, store.ErrUnavailable) || ctx.Err() != nil {
+		for k := 1; k < len(cuts); k++ {
+			from, to := cuts[k-1], cuts[k]
+			items, err := s.bulk(ctx, body.Bytes()[from.end:to.end], sent[from.items:to.items])
+			if err != nil {
+				// Earlier requests of this batch may have been written; writing them again
+				// is an idempotent overwrite, so the whole batch is retried.
 				return err
 			}
-			return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
-		}
-		if len(res.Items) != len(sent) {
-			return fmt.Errorf("%w: bulk answered %d items for %d sent", store.ErrUnavailable, len(res.Items), len(sent))
-		}
-		if res.Errors {
-			for i, item := range res.Items {
-				for _, r := range item { // one key: the action name
-					if r.Status >= 200 && r.Status < 300 {
-						continue
-					}
-					reason := fmt.Sprintf("status %d", r.Status)
-					if r.Error != nil {
-						reason = r.Error.Type + ": " + r.Error.Reason
-						if r.Error.CausedBy != nil {
-							reason += " (" + r.Error.CausedBy.Type + ": " + r.Error.CausedBy.Reason + ")"
-						}
-					}
-					bad = append(bad, store.ItemError{
-						ID:        sent[i],
-						Permanent: r.Status != http.StatusTooManyRequests && r.Status < 500,
-						Reason:    truncate(reason, 500),
-					})
-				}
-			}
+			bad = append(bad, items...)
 		}
 	}
 	if len(bad) > 0 {
 		return &store.BatchError{Items: bad}
 	}
 	return nil
+}
+
+type bulkCut struct{ end, items int }
+
+// bulk sends one _bulk request for the posts ids (in body order) and classifies the
+// failed items: 429 and 5xx retryable, other statuses permanent with Elasticsearch's
+// reason. A failure of the whole request wraps store.ErrUnavailable.
+func (s *Store) bulk(ctx context.Context, body []byte, ids []string) ([]store.ItemError, error) {
+	var res bulkResponse
+	if err := s.do(ctx, http.MethodPost, "/_bulk", nil, body, &res); err != nil {
+		if errors.Is(err, store.ErrUnavailable) || ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+	}
+	if len(res.Items) != len(ids) {
+		return nil, fmt.Errorf("%w: bulk answered %d items for %d sent", store.ErrUnavailable, len(res.Items), len(ids))
+	}
+	if !res.Errors {
+		return nil, nil
+	}
+	var bad []store.ItemError
+	for i, item := range res.Items {
+		for _, r := range item { // one key: the action name
+			if r.Status >= 200 && r.Status < 300 {
+				continue
+			}
+			reason := fmt.Sprintf("status %d", r.Status)
+			if r.Error != nil {
+				reason = r.Error.Type + ": " + r.Error.Reason
+				if r.Error.CausedBy != nil {
+					reason += " (" + r.Error.CausedBy.Type + ": " + r.Error.CausedBy.Reason + ")"
+				}
+			}
+			bad = append(bad, store.ItemError{
+				ID:        ids[i],
+				Permanent: r.Status != http.StatusTooManyRequests && r.Status < 500,
+				Reason:    truncate(reason, 500),
+			})
+		}
+	}
+	return bad, nil
 }
 
 // readParams let reads on the alias succeed before the first post created an index.
