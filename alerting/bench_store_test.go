@@ -12,8 +12,11 @@ import (
 
 	"github.com/langnghe/langnghe/alerting"
 	"github.com/langnghe/langnghe/alerting/outbox"
+	"github.com/langnghe/langnghe/store"
 	blevestore "github.com/langnghe/langnghe/store/bleve"
+	esstore "github.com/langnghe/langnghe/store/elasticsearch"
 	"github.com/langnghe/langnghe/store/storetest"
+	"github.com/langnghe/langnghe/testinfra"
 )
 
 // BenchmarkStoreRules measures one evaluation round of store rules (every rule due) on
@@ -23,15 +26,38 @@ import (
 // bucketed search each). Nothing fires (counts are far below the thresholds) so the cost
 // is the evaluation alone.
 func BenchmarkStoreRules(b *testing.B) {
-	n := 20000
-	if v := os.Getenv("LANGNGHE_BENCH_ALERT_POSTS"); v != "" {
-		n, _ = strconv.Atoi(v)
-	}
 	st, err := blevestore.Open(filepath.Join(b.TempDir(), "bleve"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
+	benchStoreRules(b, st)
+}
+
+// BenchmarkStoreRulesElasticsearch is the same on the real Elasticsearch.
+func BenchmarkStoreRulesElasticsearch(b *testing.B) {
+	url := testinfra.ElasticsearchURL(b)
+	ctx := context.Background()
+	prefix := fmt.Sprintf("lntest-alertbench-%d", time.Now().UnixNano())
+	st, err := esstore.New(ctx, esstore.Config{URLs: []string{url}, IndexPrefix: prefix}, esstore.WithReplicas(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		if names, err := st.Indices(ctx); err == nil {
+			_ = st.DeleteIndices(ctx, names...)
+		}
+		_ = st.DeleteTemplate(ctx)
+		st.Close()
+	}()
+	benchStoreRules(b, st)
+}
+
+func benchStoreRules(b *testing.B, st store.Store) {
+	n := 20000
+	if v := os.Getenv("LANGNGHE_BENCH_ALERT_POSTS"); v != "" {
+		n, _ = strconv.Atoi(v)
+	}
 	ctx := context.Background()
 	posts := storetest.Generate(n, 1)
 	for i := 0; i < len(posts); i += 1000 {
