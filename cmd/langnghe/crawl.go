@@ -313,3 +313,26 @@ func (d *demoCrawl) serveSite(ctx context.Context) error { return serveHTTP(ctx,
 
 // run crawls the demo site every minute until ctx ends.
 func (d *demoCrawl) run(ctx context.Context) error { return d.runner.Run(ctx) }
+
+// newFileCrawl builds the crawler for a sources file inside `run` (the embedded mode):
+// cursors in the data dir, the author key from config or generated in the data dir.
+func (a *app) newFileCrawl(path string) (*crawler.Runner, error) {
+	file, err := sources.Load(path)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	key, err := a.authorKey(true)
+	if err != nil {
+		return nil, err
+	}
+	metrics := crawler.NewMetrics(a.reg)
+	scheduled, err := file.Build(crawler.Env{Politeness: file.Politeness(), Metrics: metrics, UserAgent: crawler.UserAgent(version, file.Contact), AuthorKey: key, Log: a.log})
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	cursors, err := crawler.NewFileCursors(filepath.Join(a.cfg.DataDir, "crawler", "cursors"))
+	if err != nil {
+		return nil, err
+	}
+	return crawler.NewRunner(scheduled, cursors, a.kafkaSink(), crawler.WithMetrics(metrics), crawler.WithLogger(a.log)), nil
+}

@@ -205,3 +205,42 @@ sources:
 	}
 	r.stop(t)
 }
+
+// `run --sources FILE` crawls real sources in the embedded mode, through classify and
+// index into the store.
+func TestRunWithSources(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test; skipped with -short")
+	}
+	srv := httptest.NewServer(demosite.New(demoPosts(t)))
+	defer srv.Close()
+	dir := t.TempDir()
+	sources := filepath.Join(dir, "sources.yaml")
+	os.WriteFile(sources, []byte(fmt.Sprintf("contact: https://example.org/lien-he\nhost_delay: 0s\nsources:\n  - {name: dien-dan, kind: xenforo, urls: [\"%s/forum/\"], allow_private: true, max_links: 100}\n", srv.URL)), 0o600)
+	addr := freePort(t)
+	env := []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "LANGNGHE_DATA_DIR=" + dir + "/data", "LANGNGHE_HTTP_LISTEN=" + addr}
+	r := startRole(t, env, dir, "run", "--sources", sources)
+	base := "http://" + addr
+	defer func() {
+		if t.Failed() {
+			t.Logf("log:\n%s", tail(r.log, 40))
+		}
+	}()
+	eventually(t, 60*time.Second, "the forum posts are searchable", func() error {
+		var res struct{ Total int }
+		if _, err := getJSON(base+"/api/search?q=&platform=forum&limit=1", &res); err != nil {
+			return err
+		}
+		if res.Total != 78 {
+			return fmt.Errorf("total %d, want 78", res.Total)
+		}
+		return nil
+	})
+	var st struct {
+		Total, Broken int
+	}
+	if _, err := getJSON(base+"/api/sources", &st); err != nil || st.Total != 1 || st.Broken != 0 {
+		t.Errorf("/api/sources: %+v %v", st, err)
+	}
+	r.stop(t)
+}

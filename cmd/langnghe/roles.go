@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,7 @@ const shutdownGrace = 4 * time.Second
 func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	rf := newRoleFlags("run", env)
 	demo := rf.fs.Bool("demo", false, "thu thập trang mẫu trong tiến trình (~200 bài) / crawl an in-process demo site (~200 posts)")
+	srcPath := rf.fs.String("sources", "", "tệp nguồn cần thu thập / sources file to crawl (env LANGNGHE_CRAWL_SOURCES)")
 	cfg, err := rf.parse(args, env)
 	if err != nil {
 		return err
@@ -65,6 +67,13 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 		handler = web.MountSources(handler, d.runner)
 		g.Go("demo-site", d.serveSite)
 		g.Go("crawl", d.run)
+	} else if p := cmp.Or(*srcPath, lookupEnv(env.environ, "LANGNGHE_CRAWL_SOURCES")); p != "" {
+		r, err := a.newFileCrawl(p)
+		if err != nil {
+			return err
+		}
+		handler = web.MountSources(handler, r)
+		g.Go("crawl", r.Run)
 	}
 	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, handler) })
 	base := "http://" + ln.Addr().String()
