@@ -37,22 +37,23 @@ func mustZone(name string) *time.Location {
 // queue through the Notifier. Run does the last two until ctx ends. All methods are safe
 // for concurrent use.
 type Engine struct {
-	mu        sync.Mutex
-	rules     *RuleSet
-	st        store.Store
-	notifier  Notifier
-	state     *state
-	statePath string
-	log       *slog.Logger
-	now       func() time.Time
-	links     Links
-	nextEval  map[string]time.Time
-	wake      chan struct{} // delivery has work
-	tickWake  chan struct{} // a group is due: tick now rather than at the next tick
-	lastPrune time.Time
-	backoff   [2]time.Duration
-	tick      time.Duration
-	recorder  Recorder
+	mu          sync.Mutex
+	rules       *RuleSet
+	st          store.Store
+	notifier    Notifier
+	state       *state
+	statePath   string
+	log         *slog.Logger
+	now         func() time.Time
+	links       Links
+	nextEval    map[string]time.Time
+	wake        chan struct{} // delivery has work
+	tickWake    chan struct{} // a group is due: tick now rather than at the next tick
+	lastPrune   time.Time
+	backoff     [2]time.Duration
+	tick        time.Duration
+	recorder    Recorder
+	evalWorkers int
 
 	fired, sent, failed *prometheus.CounterVec
 	queued              prometheus.GaugeFunc
@@ -101,6 +102,9 @@ func WithRetryBackoff(min, max time.Duration) Option {
 // WithTick sets how often Run calls Tick (default 1s).
 func WithTick(d time.Duration) Option { return func(e *Engine) { e.tick = d } }
 
+// WithEvalConcurrency sets how many store rules are evaluated at once (default 4).
+func WithEvalConcurrency(n int) Option { return func(e *Engine) { e.evalWorkers = max(1, n) } }
+
 // WithMetrics registers the alerting metrics on reg.
 func WithMetrics(reg prometheus.Registerer) Option { return func(e *Engine) { e.reg = reg } }
 
@@ -110,7 +114,7 @@ func NewEngine(rules *RuleSet, statePath string, n Notifier, opts ...Option) (*E
 		rules: rules, notifier: n, statePath: statePath,
 		log: slog.New(slog.DiscardHandler), now: time.Now,
 		nextEval: map[string]time.Time{}, wake: make(chan struct{}, 1), tickWake: make(chan struct{}, 1),
-		backoff: [2]time.Duration{time.Second, time.Minute}, tick: time.Second,
+		backoff: [2]time.Duration{time.Second, time.Minute}, tick: time.Second, evalWorkers: 4,
 	}
 	for _, o := range opts {
 		o(e)
@@ -371,15 +375,33 @@ func (e *Engine) Tick(ctx context.Context) error {
 	if queued {
 		e.kick()
 	}
-	var errs []error
+	if e.st == nil {
+		return nil
+	}
+	// Store rules run on a few goroutines: each is one or a few searches, mostly waiting
+	// on the store.
+	var (
+		errs  []error
+		errMu sync.Mutex
+		wg    sync.WaitGroup
+		sem   = make(chan struct{}, e.evalWorkers)
+	)
 	for _, r := range rules.Rules {
-		if r.Kind == KindMatch || e.st == nil {
+		if r.Kind == KindMatch {
 			continue
 		}
-		if err := e.evalStoreRule(ctx, r, now); err != nil {
-			errs = append(errs, fmt.Errorf("rule %s: %w", r.ID, err))
-		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := e.evalStoreRule(ctx, r, now); err != nil {
+				errMu.Lock()
+				errs = append(errs, fmt.Errorf("rule %s: %w", r.ID, err))
+				errMu.Unlock()
+			}
+		}()
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
