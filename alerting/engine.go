@@ -54,6 +54,8 @@ type Engine struct {
 	tick        time.Duration
 	recorder    Recorder
 	evalWorkers int
+	watchDir    string
+	watchEvery  time.Duration
 
 	fired, sent, failed *prometheus.CounterVec
 	queued              prometheus.GaugeFunc
@@ -101,6 +103,11 @@ func WithRetryBackoff(min, max time.Duration) Option {
 
 // WithTick sets how often Run calls Tick (default 1s).
 func WithTick(d time.Duration) Option { return func(e *Engine) { e.tick = d } }
+
+// WithRulesDir makes Run reload the rules of dir when its files change (see WatchDir).
+func WithRulesDir(dir string, every time.Duration) Option {
+	return func(e *Engine) { e.watchDir, e.watchEvery = dir, every }
+}
 
 // WithEvalConcurrency sets how many store rules are evaluated at once (default 4).
 func WithEvalConcurrency(n int) Option { return func(e *Engine) { e.evalWorkers = max(1, n) } }
@@ -716,7 +723,7 @@ func (e *Engine) Deliver(ctx context.Context) error {
 	}
 }
 
-// Run ticks and delivers until ctx ends.
+// Run ticks, delivers and (WithRulesDir) reloads rules until ctx ends.
 func (e *Engine) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -732,6 +739,10 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}
 	}()
+	if e.watchDir != "" {
+		wg.Add(1)
+		go func() { defer wg.Done(); WatchDir(ctx, e.watchDir, e.watchEvery, e, e.log) }()
+	}
 	t := time.NewTicker(e.tick)
 	defer t.Stop()
 	defer wg.Wait()

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/langnghe/langnghe/alerting"
 	"github.com/langnghe/langnghe/alerting/email"
@@ -116,6 +117,9 @@ func (a *app) alerting() (*alerting.Engine, *bus.Consumer, error) {
 	}
 	if a.st != nil {
 		opts = append(opts, alerting.WithStore(a.st))
+	}
+	if a.cfg.Alerts.RulesDir != "" {
+		opts = append(opts, alerting.WithRulesDir(a.cfg.Alerts.RulesDir, 10*time.Second))
 	}
 	if len(a.cfg.ES.URL) > 0 {
 		// Alert history mirrored into Elasticsearch for Kibana (the state file stays the
