@@ -96,3 +96,51 @@ func TestModelTrainShowEval(t *testing.T) {
 		t.Errorf("eval of the trained model: %v %s", err, stdout)
 	}
 }
+
+// TestClassifyOfflineWithLearnedModel: classify --in/--out with a learned model file as
+// model.dir keeps every input line and field, in order, and names the model.
+func TestClassifyOfflineWithLearnedModel(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "m.json")
+	if code, _, stderr := runCmd(t, "model", "train", "--task", "sentiment", "--data", learnData+"train.jsonl",
+		"--dev", learnData+"dev.jsonl", "--out", model, "--min-df", "1", "--c", "4", "--name", "tiny", "--version", "2"); code != 0 {
+		t.Fatalf("train: %s", stderr)
+	}
+	out := filepath.Join(dir, "out.jsonl")
+	if code, _, stderr := runCmd(t, "classify", "--in", learnData+"dev.jsonl", "--out", out, "--model.dir", model); code != 0 {
+		t.Fatalf("classify exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	in, _ := os.ReadFile(learnData + "dev.jsonl")
+	inLines := strings.Split(strings.TrimSpace(string(in)), "\n")
+	if len(lines) != len(inLines) {
+		t.Fatalf("%d lines out for %d in", len(lines), len(inLines))
+	}
+	for i, l := range lines {
+		var got struct {
+			Text     string `json:"text"`
+			Label    string `json:"label"`
+			Analysis struct {
+				Model     string `json:"model"`
+				Sentiment struct {
+					Label string `json:"label"`
+				} `json:"sentiment"`
+			} `json:"analysis"`
+		}
+		var want struct {
+			Text  string `json:"text"`
+			Label string `json:"label"`
+		}
+		if err := json.Unmarshal([]byte(l), &got); err != nil {
+			t.Fatal(err)
+		}
+		_ = json.Unmarshal([]byte(inLines[i]), &want)
+		if got.Text != want.Text || got.Label != want.Label || got.Analysis.Model != "tiny@2" || got.Analysis.Sentiment.Label == "" {
+			t.Errorf("line %d: %s", i+1, l)
+		}
+	}
+}
