@@ -68,6 +68,7 @@ func UserAgent(version, contactURL string) string {
 // robots.txt cache. Safe for concurrent use. Memory is bounded by maxHosts hosts.
 type Politeness struct {
 	delay         time.Duration
+	perHost       int
 	maxRetryAfter time.Duration
 	robotsTTL     time.Duration
 	now           func() time.Time
@@ -78,9 +79,10 @@ type Politeness struct {
 }
 
 type hostState struct {
-	mu        sync.Mutex // serializes requests to one host (per-host concurrency 1)
-	next      time.Time  // earliest time of the next request
-	blocked   time.Time  // Retry-After deadline
+	mu        sync.Mutex    // guards the fields below
+	slots     chan struct{} // per-host concurrency: a slot is held until the body is closed
+	next      time.Time     // earliest time of the next request
+	blocked   time.Time     // Retry-After deadline
 	robots    *robotstxt.RobotsData
 	robotsAt  time.Time
 	robotsRaw []byte
@@ -94,6 +96,11 @@ type PolitenessOption func(*Politeness)
 // turns rate limiting off (benchmarks against a local site); Crawl-delay still applies.
 func WithHostDelay(d time.Duration) PolitenessOption { return func(p *Politeness) { p.delay = d } }
 
+// WithHostConcurrency sets how many requests may be open to one host at once (default 2).
+func WithHostConcurrency(n int) PolitenessOption {
+	return func(p *Politeness) { p.perHost = max(n, 1) }
+}
+
 // WithMaxRetryAfter sets the longest Retry-After the fetcher waits for inside one pass;
 // longer ones fail the pass with ErrThrottled and the host stays blocked until then.
 func WithMaxRetryAfter(d time.Duration) PolitenessOption {
@@ -102,7 +109,7 @@ func WithMaxRetryAfter(d time.Duration) PolitenessOption {
 
 // NewPoliteness returns the shared politeness state.
 func NewPoliteness(opts ...PolitenessOption) *Politeness {
-	p := &Politeness{delay: DefaultHostDelay, maxRetryAfter: DefaultMaxRetryAfter, robotsTTL: DefaultRobotsTTL, now: time.Now, hosts: map[string]*hostState{}}
+	p := &Politeness{delay: DefaultHostDelay, perHost: 2, maxRetryAfter: DefaultMaxRetryAfter, robotsTTL: DefaultRobotsTTL, now: time.Now, hosts: map[string]*hostState{}}
 	for _, o := range opts {
 		o(p)
 	}
@@ -120,7 +127,7 @@ func (p *Politeness) host(h string) *hostState {
 		p.order = p.order[1:]
 		delete(p.hosts, old)
 	}
-	s := &hostState{}
+	s := &hostState{slots: make(chan struct{}, p.perHost)}
 	p.hosts[h] = s
 	p.order = append(p.order, h)
 	return s
@@ -289,7 +296,14 @@ func (t *politeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	for attempt := 0; ; attempt++ {
+		select { // per-host concurrency slot, released when the body is closed
+		case hs.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		release := sync.OnceFunc(func() { <-hs.slots })
 		if err := t.wait(ctx, hs, crawlDelay); err != nil {
+			release()
 			return nil, err
 		}
 		r2 := req.Clone(ctx)
@@ -299,6 +313,7 @@ func (t *politeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		resp, err := t.base.RoundTrip(r2)
 		if err != nil {
+			release()
 			t.opts.Metrics.request(t.opts.Source, "error")
 			return nil, classifyDialError(err)
 		}
@@ -307,6 +322,7 @@ func (t *politeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			wait := retryAfter(resp.Header.Get("Retry-After"), t.pol.now())
 			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
+			release()
 			hs.mu.Lock()
 			until := t.pol.now().Add(wait)
 			if until.After(hs.blocked) {
@@ -318,7 +334,11 @@ func (t *politeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			continue
 		}
-		return t.capBody(resp)
+		out, err := t.capBody(resp, release)
+		if err != nil {
+			release()
+		}
+		return out, err
 	}
 }
 
@@ -419,7 +439,7 @@ func (t *politeTransport) robotsResponse(ctx context.Context, req *http.Request,
 }
 
 // capBody decompresses gzip/deflate bodies and makes reading past MaxBody an ErrTooLarge.
-func (t *politeTransport) capBody(resp *http.Response) (*http.Response, error) {
+func (t *politeTransport) capBody(resp *http.Response, onClose func()) (*http.Response, error) {
 	if resp.ContentLength > t.opts.MaxBody && resp.Header.Get("Content-Encoding") == "" {
 		resp.Body.Close()
 		return nil, fmt.Errorf("%w: %s declares %d bytes, cap %d", ErrTooLarge, resp.Request.URL, resp.ContentLength, t.opts.MaxBody)
@@ -437,7 +457,7 @@ func (t *politeTransport) capBody(resp *http.Response) (*http.Response, error) {
 		resp.ContentLength = -1
 		resp.Uncompressed = true
 	}
-	resp.Body = &cappedBody{r: body, left: t.opts.MaxBody, url: resp.Request.URL.String(), cap: t.opts.MaxBody}
+	resp.Body = &cappedBody{r: body, left: t.opts.MaxBody, url: resp.Request.URL.String(), cap: t.opts.MaxBody, onClose: onClose}
 	return resp, nil
 }
 
@@ -464,10 +484,11 @@ func (d *lazyDecoder) Read(p []byte) (int, error) {
 func (d *lazyDecoder) Close() error { return d.raw.Close() }
 
 type cappedBody struct {
-	r    io.ReadCloser
-	left int64
-	cap  int64
-	url  string
+	r       io.ReadCloser
+	left    int64
+	cap     int64
+	url     string
+	onClose func()
 }
 
 func (c *cappedBody) Read(p []byte) (int, error) {
@@ -488,7 +509,13 @@ func (c *cappedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (c *cappedBody) Close() error { return c.r.Close() }
+func (c *cappedBody) Close() error {
+	err := c.r.Close()
+	if c.onClose != nil {
+		c.onClose()
+	}
+	return err
+}
 
 // retryAfter parses a Retry-After header (seconds or HTTP date); missing or bad values
 // mean 30 s, and the result is at least 1 s.

@@ -346,3 +346,42 @@ func TestNodeTextMatchesHTMLToText(t *testing.T) {
 		}
 	}
 }
+
+// At most WithHostConcurrency requests are open to one host; a slot is held until the
+// body is closed.
+func TestHostConcurrency(t *testing.T) {
+	var open, peak atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		n := open.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+		open.Add(-1)
+		fmt.Fprint(w, "ok")
+	}))
+	defer srv.Close()
+	f := testFetcher(FetchOptions{}, WithHostConcurrency(2))
+	done := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			_, err := f.Get(context.Background(), fmt.Sprintf("%s/p%d", srv.URL, i), "", nil)
+			done <- err
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if peak.Load() != 2 {
+		t.Errorf("peak concurrent requests to one host = %d, want 2", peak.Load())
+	}
+}
