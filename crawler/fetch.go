@@ -28,6 +28,7 @@ const (
 	DefaultMaxRetryAfter = 2 * time.Minute
 	DefaultRobotsTTL     = time.Hour
 	maxRobotsBody        = 512 << 10
+	robotsRetry          = 5 * time.Minute // re-ask an unavailable robots.txt this soon
 	maxHosts             = 4096
 	maxRedirects         = 5
 	// maxCrawlDelay caps a robots.txt Crawl-delay (some sites ask for hours); a source
@@ -87,6 +88,7 @@ type hostState struct {
 	robotsAt  time.Time
 	robotsRaw []byte
 	robotsSt  int
+	robotsWhy string // why robots.txt is unavailable (status or network error)
 }
 
 // PolitenessOption configures NewPoliteness.
@@ -289,6 +291,12 @@ func (t *politeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			path += "?" + req.URL.RawQuery
 		}
 		if !rd.TestAgent(path, t.ua()) {
+			hs.mu.Lock()
+			st, why := hs.robotsSt, hs.robotsWhy
+			hs.mu.Unlock()
+			if st >= 500 {
+				return nil, fmt.Errorf("%w: robots.txt of %s unavailable (%s), nothing fetched until it answers: %s", ErrRobots, req.URL.Host, why, req.URL)
+			}
 			return nil, fmt.Errorf("%w: %s", ErrRobots, req.URL)
 		}
 		if g := rd.FindGroup(t.ua()); g != nil {
@@ -397,26 +405,31 @@ func (t *politeTransport) robots(ctx context.Context, req *http.Request, hs *hos
 		return nil, err
 	}
 	rreq.Header.Set("User-Agent", t.ua())
-	status, body := 0, []byte(nil)
+	status, body, why := 0, []byte(nil), ""
 	resp, err := t.base.RoundTrip(rreq)
 	if err != nil {
 		err = classifyDialError(err)
 		if errors.Is(err, ErrPrivateAddress) || ctx.Err() != nil {
 			return nil, err
 		}
-		// Unreachable robots.txt: treat like 5xx (disallow all) for this TTL, per RFC 9309.
-		status = http.StatusServiceUnavailable
+		// Unreachable robots.txt: treat like 5xx (disallow all), per RFC 9309.
+		status, why = http.StatusServiceUnavailable, oneLine(err.Error(), 120)
 	} else {
 		status = resp.StatusCode
+		why = resp.Status
 		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxRobotsBody))
 		resp.Body.Close()
+	}
+	fetchedAt := t.pol.now()
+	if status >= 500 {
+		fetchedAt = fetchedAt.Add(robotsRetry - t.pol.robotsTTL) // ask again soon, not after the full TTL
 	}
 	rd, err = robotstxt.FromStatusAndBytes(status, body)
 	if err != nil {
 		rd, _ = robotstxt.FromStatusAndBytes(http.StatusOK, nil)
 	}
 	hs.mu.Lock()
-	hs.robots, hs.robotsAt, hs.robotsRaw, hs.robotsSt = rd, t.pol.now(), body, status
+	hs.robots, hs.robotsAt, hs.robotsRaw, hs.robotsSt, hs.robotsWhy = rd, fetchedAt, body, status, why
 	hs.mu.Unlock()
 	return rd, nil
 }
