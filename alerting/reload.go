@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -38,7 +37,10 @@ func dirSignature(dir string) string {
 // with file:line, and the rules of the other files keep running. Pending groups of rules
 // that disappear are dropped at the next Tick.
 func WatchDir(ctx context.Context, dir string, interval time.Duration, e *Engine, log *slog.Logger) {
-	sig := dirSignature(filepath.Clean(dir))
+	// The first check always reloads: files may have changed between the caller's load
+	// and this goroutine's start. Reloading unchanged rules keeps pending groups (they are
+	// keyed by rule id).
+	sig := ""
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
