@@ -59,11 +59,16 @@ func benchStoreRules(b *testing.B, st store.Store) {
 		n, _ = strconv.Atoi(v)
 	}
 	ctx := context.Background()
-	posts := storetest.Generate(n, 1)
-	for i := 0; i < len(posts); i += 1000 {
-		if err := st.Index(ctx, posts[i:min(i+1000, len(posts))]); err != nil {
-			b.Fatal(err)
+	// Chunks of 10000 with their own seeds (distinct ids), so a million posts never sit
+	// in memory at once.
+	for done, seed := 0, uint64(1); done < n; seed++ {
+		posts := storetest.Generate(min(10000, n-done), seed)
+		for i := 0; i < len(posts); i += 1000 {
+			if err := st.Index(ctx, posts[i:min(i+1000, len(posts))]); err != nil {
+				b.Fatal(err)
+			}
 		}
+		done += len(posts)
 	}
 	if err := st.Refresh(ctx); err != nil {
 		b.Fatal(err)
