@@ -23,6 +23,7 @@ import (
 	xhtml "golang.org/x/net/html"
 
 	"github.com/langnghe/langnghe/crawler"
+	"github.com/langnghe/langnghe/crawler/jsonapi"
 	"github.com/langnghe/langnghe/post"
 )
 
@@ -88,6 +89,45 @@ type Config struct {
 	Platform string `yaml:"platform"`
 	// MaxLinks bounds the links followed from list pages per pass (default 50).
 	MaxLinks int `yaml:"max_links"`
+	// Comments reads reader comments that a news page loads from a JSON endpoint.
+	Comments *Comments `yaml:"comments"`
+}
+
+// Comments says how to find a page's comment endpoint and read it: the page's article id
+// (ID, e.g. a <meta> content), the endpoint URL template with {id}, and the jsonapi-style
+// mapping of the response. Each comment becomes a post with thread_url = the page.
+type Comments struct {
+	ID         Field          `yaml:"id"`
+	URL        string         `yaml:"url"`
+	Items      string         `yaml:"items"`
+	Children   string         `yaml:"children"`
+	Fields     jsonapi.Fields `yaml:"fields"`
+	TextHTML   bool           `yaml:"text_html"`
+	TimeFormat string         `yaml:"time_format"`
+	// Platform of the comment posts (default "comments").
+	Platform string `yaml:"platform"`
+}
+
+// KindVnExpress is the preset for news pages whose reader comments come from a JSON
+// endpoint, shaped after VnExpress (section pages list articles; an article page carries
+// its id in <meta name="tt_article_id">; comments come from the comment API as
+// data.items[] with replies under replys.items, HTML content and Unix times).
+const KindVnExpress = "news_comments"
+
+// VnExpress fills the news_comments preset; URL's host is the comment API.
+var VnExpress = Config{
+	Rules: Rules{
+		Links: "h3.title-news a[href], h2.title-news a[href], h4.title-news a[href]",
+		Title: "h1.title-detail, h1",
+	},
+	Comments: &Comments{
+		ID:       Field{Selector: `meta[name="tt_article_id"]`, Attr: "content"},
+		URL:      "https://usi-saas.vnexpress.net/index/get?objectid={id}&objecttype=1&siteid=1000000&offset=0&limit=100",
+		Items:    "data.items",
+		Children: "replys.items",
+		Fields:   jsonapi.Fields{ID: "comment_id", Text: "content", Author: "userid", Published: "creation_time", Likes: "userlike"},
+		TextHTML: true, TimeFormat: "unix",
+	},
 }
 
 // Source is a configured HTML source. Its cursor uses Seen and Newest.
@@ -108,13 +148,28 @@ func New(cfg Config, env crawler.Env) (*Source, error) {
 			return nil, err
 		}
 	}
-	if cfg.Preset == KindXenForo || cfg.Kind == KindXenForo {
+	switch {
+	case cfg.Preset == KindXenForo || cfg.Kind == KindXenForo:
 		cfg.Rules = merge(XenForo, cfg.Rules)
 		if cfg.Platform == "" {
 			cfg.Platform = "forum"
 		}
-	} else if cfg.Preset != "" {
-		return nil, fmt.Errorf("%w: source %s: unknown preset %q (known: xenforo)", crawler.ErrConfig, cfg.Name, cfg.Preset)
+	case cfg.Preset == KindVnExpress || cfg.Kind == KindVnExpress:
+		cfg.Rules = merge(VnExpress.Rules, cfg.Rules)
+		if cfg.Comments == nil {
+			c := *VnExpress.Comments
+			cfg.Comments = &c
+		}
+	case cfg.Preset != "":
+		return nil, fmt.Errorf("%w: source %s: unknown preset %q (known: xenforo, news_comments)", crawler.ErrConfig, cfg.Name, cfg.Preset)
+	}
+	if c := cfg.Comments; c != nil {
+		if !strings.Contains(c.URL, "{id}") || c.Fields.ID == "" || c.Fields.Text == "" {
+			return nil, fmt.Errorf("%w: source %s: comments needs url with {id}, fields.id and fields.text", crawler.ErrConfig, cfg.Name)
+		}
+		if c.Platform == "" {
+			c.Platform = "comments"
+		}
 	}
 	if cfg.Platform == "" {
 		cfg.Platform = "web"
@@ -122,8 +177,8 @@ func New(cfg Config, env crawler.Env) (*Source, error) {
 	if cfg.MaxLinks <= 0 {
 		cfg.MaxLinks = 50
 	}
-	if cfg.Rules.Post == "" && cfg.Rules.Links == "" {
-		return nil, fmt.Errorf("%w: source %s: rules.post or rules.links is required", crawler.ErrConfig, cfg.Name)
+	if cfg.Rules.Post == "" && cfg.Rules.Links == "" && cfg.Comments == nil {
+		return nil, fmt.Errorf("%w: source %s: rules.post, rules.links or comments is required", crawler.ErrConfig, cfg.Name)
 	}
 	for _, sel := range []string{cfg.Rules.Links, cfg.Rules.Post, cfg.Rules.Next, cfg.Rules.Title, cfg.Rules.ID.Selector, cfg.Rules.Author.Selector, cfg.Rules.Time.Selector, cfg.Rules.Text.Selector, cfg.Rules.URL.Selector, cfg.Rules.Text.Exclude} {
 		if sel == "" {
@@ -225,6 +280,12 @@ func (s *Source) Fetch(ctx context.Context, cur crawler.Cursor, emit crawler.Emi
 				return
 			}
 			tr.Add(p.ID, p.PublishedAt)
+		}
+		if s.cfg.Comments != nil {
+			if err := s.comments(ctx, e, page.Title, tr, emit, now); err != nil {
+				fail(err)
+				return
+			}
 		}
 		for _, l := range page.Links {
 			if links >= s.cfg.MaxLinks {
@@ -458,3 +519,47 @@ func parseTime(s string) time.Time {
 
 // Host implements crawler.Hoster: the host of the first start URL.
 func (s *Source) Host() string { return crawler.HostOfURL(s.cfg.URLs[0]) }
+
+// comments fetches and emits the reader comments of one page, when the page has an id.
+func (s *Source) comments(ctx context.Context, e *colly.HTMLElement, title string, tr *crawler.Tracker, emit crawler.Emit, now time.Time) error {
+	c := s.cfg.Comments
+	id := value(e.DOM, c.ID)
+	if id == "" {
+		return nil // a list page, or an article without comments
+	}
+	u := strings.ReplaceAll(c.URL, "{id}", url.QueryEscape(id))
+	resp, err := s.fetcher.Get(ctx, u, "application/json", nil)
+	if err != nil {
+		return err
+	}
+	items, _, err := jsonapi.Extract(resp.Body, jsonapi.Config{Items: c.Items, Children: c.Children, Fields: c.Fields, TextHTML: c.TextHTML})
+	if err != nil {
+		return fmt.Errorf("%s: %w", u, err)
+	}
+	page := e.Request.URL.String()
+	site := s.cfg.SiteOf(page)
+	for _, it := range items {
+		published := jsonapi.ParseTime(it.Published, c.TimeFormat)
+		if published.IsZero() {
+			published = now
+		}
+		author := ""
+		if it.Author != "" {
+			author = site + "/" + it.Author
+		}
+		p := &post.Post{
+			Schema: post.SchemaVersion, ID: post.MakeID(c.Platform, site, it.ID), Platform: c.Platform, Source: s.cfg.Name,
+			URL: page + "#comment-" + url.PathEscape(it.ID), ThreadURL: page, Author: s.env.Author(c.Platform, author), Title: title,
+			Text: it.Text, Lang: s.cfg.Lang, PublishedAt: published.UTC(), FetchedAt: now,
+			Metrics: post.Metrics{Likes: it.Likes, Shares: it.Shares, Replies: it.Replies},
+		}
+		if !tr.New(p.ID, p.PublishedAt) {
+			continue
+		}
+		if err := emit(p); err != nil {
+			return err
+		}
+		tr.Add(p.ID, p.PublishedAt)
+	}
+	return nil
+}

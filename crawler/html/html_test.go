@@ -253,3 +253,57 @@ func FuzzExtract(f *testing.F) {
 		}
 	})
 }
+
+// A news section lists articles; each article page carries its id and its reader
+// comments come from a JSON endpoint (the VnExpress shape, our fixture): comments and
+// their nested replies become posts whose thread_url is the article.
+func TestNewsCommentsPreset(t *testing.T) {
+	comments := file(t, "../jsonapi/testdata/vnexpress_comments.json")
+	var asked []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/thoi-su":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, `<html><body><article class="item-news"><h3 class="title-news"><a href="/lua-dao-4219024.html">Cảnh báo lừa đảo</a></h3></article><article class="item-news"><h3 class="title-news"><a href="/khong-binh-luan.html">Bài không có id</a></h3></article></body></html>`)
+		case r.URL.Path == "/lua-dao-4219024.html":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, `<html><head><meta name="tt_article_id" content="4219024"></head><body><h1 class="title-detail">Cảnh báo lừa đảo qua điện thoại</h1></body></html>`)
+		case r.URL.Path == "/khong-binh-luan.html":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, `<html><body><h1>Không có bình luận</h1></body></html>`)
+		case r.URL.Path == "/index/get":
+			asked = append(asked, r.URL.Query().Get("objectid"))
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(comments)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	cm := *VnExpress.Comments
+	cm.URL = srv.URL + "/index/get?objectid={id}&objecttype=1&siteid=1000000&offset=0&limit=100"
+	s, err := New(Config{Common: crawler.Common{Name: "binh-luan", Kind: KindVnExpress, AllowPrivate: true}, URLs: []string{srv.URL + "/thoi-su"}, Comments: &cm}, crawlertest.Env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []*post.Post
+	cur, err := s.Fetch(context.Background(), crawler.Cursor{}, func(p *post.Post) error { got = append(got, p); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || strings.Join(asked, ",") != "4219024" {
+		t.Fatalf("got %d comments, endpoint asked for %v; want 3 comments of article 4219024", len(got), asked)
+	}
+	for _, p := range got {
+		if p.Platform != "comments" || p.ThreadURL != srv.URL+"/lua-dao-4219024.html" || p.Title != "Cảnh báo lừa đảo qua điện thoại" {
+			t.Errorf("comment %s: platform %q thread %q title %q", p.ID, p.Platform, p.ThreadURL, p.Title)
+		}
+	}
+	if got[1].Text != "Nguyễn Văn A Đúng vậy, mọi người nên báo ngay cho ngân hàng." {
+		t.Errorf("reply text %q", got[1].Text)
+	}
+	var again int
+	if _, err := s.Fetch(context.Background(), cur, func(*post.Post) error { again++; return nil }); err != nil || again != 0 {
+		t.Errorf("second pass: %d comments, %v; want 0", again, err)
+	}
+}

@@ -43,7 +43,7 @@ type File struct {
 }
 
 // Kinds lists the known source kinds.
-var Kinds = []string{rss.Kind, html.Kind, html.KindXenForo, mastodon.Kind, bluesky.Kind, jsonapi.Kind}
+var Kinds = []string{rss.Kind, html.Kind, html.KindXenForo, html.KindVnExpress, mastodon.Kind, bluesky.Kind, jsonapi.Kind}
 
 // Load reads and parses path; per-source errors come from Build.
 func Load(path string) (*File, error) {
@@ -131,7 +131,7 @@ func build(n *yaml.Node, env crawler.Env) (crawler.Source, string, time.Duration
 		}
 		s, err := rss.New(c, env)
 		return s, c.Kind, interval(c.Common), err
-	case html.Kind, html.KindXenForo:
+	case html.Kind, html.KindXenForo, html.KindVnExpress:
 		var c html.Config
 		if err := strictDecode(n, &c); err != nil {
 			return nil, "", 0, err
