@@ -390,8 +390,10 @@ func TestFaultElasticsearchStopped(t *testing.T) {
 	defer cancel()
 	pubDone := make(chan error, 1)
 	go func() { pubDone <- h.publish(ctx, all, 50, 40*time.Millisecond) }()
-	time.Sleep(time.Second)
-	before := h.count(ctx)
+	before := 0
+	for wait := time.Now().Add(30 * time.Second); before < 500 && time.Now().Before(wait); before = h.count(ctx) {
+		time.Sleep(200 * time.Millisecond) // mid-stream: some posts in, most still to come
+	}
 	esctl("stop")
 	stopped := time.Now()
 	time.Sleep(30 * time.Second)

@@ -1,6 +1,10 @@
 package elasticsearch
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/langnghe/langnghe/store/storetest"
@@ -11,3 +15,26 @@ func BenchmarkIndex(b *testing.B) { storetest.BenchIndex(b, openTest(b)) }
 
 // BenchmarkSearch: a folded free-text + filter query over 20k posts (needs LANGNGHE_TEST_ES).
 func BenchmarkSearch(b *testing.B) { storetest.BenchSearch(b, openTest(b), 20000) }
+
+// BenchmarkSearchLatency: p50/p99 of typical analyst queries over
+// storetest.LatencyPosts() posts (LANGNGHE_BENCH_SEARCH_POSTS; default 100k) in the real
+// Elasticsearch. With LANGNGHE_BENCH_KEEP=1 the index (lnbench-latency-<n>) is kept and
+// reused by later runs; otherwise it is deleted.
+func BenchmarkSearchLatency(b *testing.B) {
+	n := storetest.LatencyPosts()
+	ctx := context.Background()
+	s, err := New(ctx, Config{URLs: strings.Split(esURL(b), ","), IndexPrefix: fmt.Sprintf("lnbench-latency-%d", n)}, WithReplicas(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if os.Getenv("LANGNGHE_BENCH_KEEP") == "" {
+		b.Cleanup(func() {
+			if names, err := s.Indices(ctx); err == nil {
+				_ = s.DeleteIndices(ctx, names...)
+			}
+			_ = s.DeleteTemplate(ctx)
+		})
+	}
+	b.Cleanup(func() { s.Close() })
+	storetest.BenchLatency(b, s, n)
+}
