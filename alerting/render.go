@@ -88,6 +88,23 @@ func segments(p *post.Post, queryText string) []segment {
 			end--
 		}
 	}
+	// Overlapping highlights (a sentiment term inside a narrative phrase) become one mark.
+	var merged []store.Highlight
+	for _, h := range hl {
+		if n := len(merged); n > 0 && h.Start <= merged[n-1].End {
+			if h.End > merged[n-1].End {
+				merged[n-1].End = h.End
+			}
+			if merged[n-1].For == "" || merged[n-1].For == "sentiment" {
+				if h.For != "" {
+					merged[n-1].For = h.For
+				}
+			}
+			continue
+		}
+		merged = append(merged, h)
+	}
+	hl = merged
 	var out []segment
 	if start > 0 {
 		out = append(out, segment{Text: "… "})
