@@ -3,6 +3,8 @@ package email
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -34,6 +36,9 @@ type Config struct {
 	TLS      string // none, starttls, opportunistic (default), tls
 	From     string
 	Timeout  time.Duration // per attempt; 0: 30s
+	// CACert is a PEM bundle trusted for the server's certificate in addition to the
+	// system roots (a site's own CA).
+	CACert []byte
 }
 
 // Notifier sends notifications through one SMTP server, one connection per message.
@@ -66,6 +71,18 @@ func New(cfg Config) (*Notifier, error) {
 	default:
 		return nil, fmt.Errorf("%w: tls %q, want none, starttls, opportunistic or tls", ErrConfig, cfg.TLS)
 	}
+	tlsCfg := &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}
+	if len(cfg.CACert) > 0 {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(cfg.CACert) {
+			return nil, fmt.Errorf("%w: ca_file holds no PEM certificate", ErrConfig)
+		}
+		tlsCfg.RootCAs = pool
+	}
+	opts = append(opts, mail.WithTLSConfig(tlsCfg))
 	port := cfg.Port
 	if port == 0 {
 		switch cfg.TLS {

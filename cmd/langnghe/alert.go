@@ -27,6 +27,7 @@ type SMTPConfig struct {
 	PasswordFile string `yaml:"password_file" help:"tệp mật khẩu SMTP / SMTP password file"`
 	TLS          string `yaml:"tls" help:"none, starttls, opportunistic, tls"`
 	From         string `yaml:"from" help:"địa chỉ gửi / From address"`
+	CAFile       string `yaml:"ca_file" help:"chứng chỉ CA (PEM) của máy chủ SMTP / CA certificate file for the SMTP server"`
 }
 
 // AlertsConfig locates the rules and the links put in emails.
@@ -50,9 +51,12 @@ func validateAlertConfig(c *Config) ConfigErrors {
 	if c.SMTP.Host != "" && c.SMTP.From == "" {
 		add("smtp.from", "cần khi có smtp.host / required with smtp.host")
 	}
-	if c.SMTP.PasswordFile != "" {
-		if _, err := os.Stat(c.SMTP.PasswordFile); err != nil {
-			add("smtp.password_file", fmt.Sprintf("không đọc được tệp / cannot read file %q", c.SMTP.PasswordFile))
+	for _, f := range []struct{ path, file string }{{"smtp.password_file", c.SMTP.PasswordFile}, {"smtp.ca_file", c.SMTP.CAFile}} {
+		if f.file == "" {
+			continue
+		}
+		if _, err := os.Stat(f.file); err != nil {
+			add(f.path, fmt.Sprintf("không đọc được tệp / cannot read file %q", f.file))
 		}
 	}
 	if c.Alerts.RulesDir != "" {
@@ -92,7 +96,13 @@ func (a *app) alertNotifier() (alerting.Notifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtp.password_file: %w", err)
 	}
-	n, err := email.New(email.Config{Host: c.Host, Port: c.Port, Username: c.Username, Password: pw, TLS: c.TLS, From: c.From})
+	var ca []byte
+	if c.CAFile != "" {
+		if ca, err = os.ReadFile(c.CAFile); err != nil {
+			return nil, fmt.Errorf("smtp.ca_file: %w", err)
+		}
+	}
+	n, err := email.New(email.Config{Host: c.Host, Port: c.Port, Username: c.Username, Password: pw, TLS: c.TLS, From: c.From, CACert: ca})
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
