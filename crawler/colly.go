@@ -3,6 +3,7 @@ package crawler
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/gocolly/colly/v2"
 )
@@ -36,4 +37,16 @@ func NewCollector(ctx context.Context, f *Fetcher, visitedCap int) (*colly.Colle
 	c.SetRedirectHandler(CheckRedirect)
 	c.SetRequestTimeout(opts.Timeout)
 	return c, nil
+}
+
+// FixEncoding registers a colly callback that honours a charset declared only inside an
+// HTML document (<meta>, BOM), which colly ignores, before OnHTML parses it. (A source's
+// configured `encoding:` is applied earlier, by the Fetcher.)
+func FixEncoding(c *colly.Collector) {
+	c.OnResponse(func(r *colly.Response) {
+		ct := strings.ToLower(r.Headers.Get("Content-Type"))
+		if !strings.Contains(ct, "charset") && strings.Contains(ct, "html") {
+			r.Body = ToUTF8(r.Body, ct)
+		}
+	})
 }

@@ -40,6 +40,9 @@ type Common struct {
 	Lookback time.Duration `yaml:"lookback"`
 	// Lang is the post language when the source does not say (default "vi").
 	Lang string `yaml:"lang"`
+	// Encoding overrides what the server declares, for sites that mislabel their pages:
+	// any WHATWG label (windows-1258) or "tcvn3" for .VnTime/ABC pages (see DecodeLegacy).
+	Encoding string `yaml:"encoding"`
 }
 
 // Validate checks the common fields; url is the source's main URL.
@@ -52,6 +55,9 @@ func (c *Common) Validate(mainURL string) error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("%w: source %s: %q is not an http(s) URL", ErrConfig, c.Name, mainURL)
 		}
+	}
+	if c.Encoding != "" && !KnownEncoding(c.Encoding) {
+		return fmt.Errorf("%w: source %s: encoding %q is not supported (use a WHATWG label such as windows-1258, or tcvn3)", ErrConfig, c.Name, c.Encoding)
 	}
 	if c.MaxPages <= 0 {
 		c.MaxPages = 10
@@ -80,7 +86,7 @@ func (c *Common) SiteOf(u string) string {
 // Fetcher builds the source's fetcher from env and the common options.
 func (c *Common) Fetcher(env Env) *Fetcher {
 	return NewFetcher(env.Politeness, FetchOptions{UserAgent: env.UserAgent, MaxBody: c.MaxBody, Timeout: c.Timeout,
-		AllowPrivate: c.AllowPrivate, Source: c.Name, Metrics: env.Metrics})
+		AllowPrivate: c.AllowPrivate, Source: c.Name, Metrics: env.Metrics, Encoding: c.Encoding})
 }
 
 // Author pseudonymizes a native author id with env's key ("" stays "").

@@ -50,6 +50,9 @@ type FetchOptions struct {
 	// IgnoreRobots turns robots.txt off for this source. Only for sources the operator
 	// owns; never set by default.
 	IgnoreRobots bool
+	// Encoding, when set, decodes every response body from it to UTF-8 (see
+	// DecodeLegacy) and says charset=utf-8 in Content-Type, whatever the server declared.
+	Encoding string
 	// Source and Metrics label and count this fetcher's requests (Metrics may be nil).
 	Source  string
 	Metrics *Metrics
@@ -471,6 +474,19 @@ func (t *politeTransport) capBody(resp *http.Response, onClose func()) (*http.Re
 		resp.Uncompressed = true
 	}
 	resp.Body = &cappedBody{r: body, left: t.opts.MaxBody, url: resp.Request.URL.String(), cap: t.opts.MaxBody, onClose: onClose}
+	if lr := legacyReader(resp.Body, t.opts.Encoding); lr != nil {
+		resp.Body = readCloser{Reader: lr, Closer: resp.Body}
+		ct := resp.Header.Get("Content-Type")
+		if i := strings.Index(ct, ";"); i >= 0 {
+			ct = ct[:i]
+		}
+		if ct == "" {
+			ct = "text/html"
+		}
+		resp.Header.Set("Content-Type", ct+"; charset=utf-8")
+		resp.Header.Del("Content-Length")
+		resp.ContentLength = -1
+	}
 	return resp, nil
 }
 
@@ -609,4 +625,9 @@ func isNetwork(err error) bool {
 	var oe *net.OpError
 	var de *net.DNSError
 	return errors.As(err, &oe) || errors.As(err, &de) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
 }

@@ -385,3 +385,20 @@ func TestHostConcurrency(t *testing.T) {
 		t.Errorf("peak concurrent requests to one host = %d, want 2", peak.Load())
 	}
 }
+
+// TCVN3 known answers (bytes from a .VnTime document): "B¶o Th¾ng" is "Bảo Thắng".
+func TestDecodeLegacyTCVN3(t *testing.T) {
+	got, err := DecodeLegacy([]byte("B\xb6o Th\xbeng, M\xad\xeang Kh\xad\xacng"), "tcvn3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := CleanText(string(got)); s != "Bảo Thắng, Mường Khương" {
+		t.Errorf("got %q", s)
+	}
+	if _, err := DecodeLegacy([]byte("x"), "vni"); !errors.Is(err, ErrConfig) {
+		t.Errorf("vni: %v", err)
+	}
+	if b, err := DecodeLegacy([]byte("\xe0"), "windows-1258"); err != nil || string(b) != "à" {
+		t.Errorf("windows-1258: %q %v", b, err)
+	}
+}

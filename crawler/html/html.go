@@ -244,6 +244,7 @@ func (s *Source) Fetch(ctx context.Context, cur crawler.Cursor, emit crawler.Emi
 	var frontier []string
 	visit := func(u string) { frontier = append(frontier, u) }
 	now := time.Now().UTC()
+	crawler.FixEncoding(c)
 	c.OnRequest(func(r *colly.Request) {
 		r.Headers.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
 	})

@@ -307,3 +307,45 @@ func TestNewsCommentsPreset(t *testing.T) {
 		t.Errorf("second pass: %d comments, %v; want 0", again, err)
 	}
 }
+
+// Legacy encodings: a Windows-1258 page that declares its charset only in <meta> (colly
+// ignores that), and a .VnTime (TCVN3/ABC) page mislabelled windows-1252, read with
+// `encoding: tcvn3`. Both come out as NFC UTF-8.
+func TestLegacyEncodings(t *testing.T) {
+	pages := map[string]struct {
+		file, ctype string
+	}{
+		"/cp1258": {"testdata/windows1258.html", "text/html"},
+		"/tcvn3":  {"testdata/tcvn3.html", "text/html; charset=windows-1252"},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pg, ok := pages[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", pg.ctype)
+		w.Write(file(t, pg.file))
+	}))
+	defer srv.Close()
+	rules := Rules{Post: ".tin", ID: Field{Attr: "data-id"}, Time: Field{Selector: "time"}, Text: Field{Selector: ".nd"}, Title: "title"}
+	for path, tc := range map[string]struct{ enc, want, title string }{
+		"/cp1258": {"", "Nước lũ dâng cao ở Quảng Bình, người dân sơ tán khẩn cấp.", "Báo cũ"},
+		"/tcvn3":  {"tcvn3", "nước lũ dâng cao ở quảng bình, người dân sơ tán khẩn cấp.", "bản tin cũ"},
+	} {
+		s, err := New(Config{Common: crawler.Common{Name: "cu", AllowPrivate: true, Encoding: tc.enc}, URLs: []string{srv.URL + path}, Rules: rules}, crawlertest.Env())
+		if err != nil {
+			t.Fatal(err)
+		}
+		posts := fetch(t, s)
+		if len(posts) != 1 || posts[0].Text != tc.want || posts[0].Title != tc.title {
+			for _, p := range posts {
+				t.Logf("got text %q title %q", p.Text, p.Title)
+			}
+			t.Errorf("%s: got %d posts, want text %q title %q", path, len(posts), tc.want, tc.title)
+		}
+	}
+	if _, err := New(Config{Common: crawler.Common{Name: "x", Encoding: "vni"}, URLs: []string{"http://a/"}, Rules: rules}, crawlertest.Env()); !errors.Is(err, crawler.ErrConfig) {
+		t.Errorf("encoding vni: %v, want ErrConfig (not supported)", err)
+	}
+}

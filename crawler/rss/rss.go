@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gocolly/colly/v2"
 	"golang.org/x/net/html/charset"
@@ -225,7 +226,14 @@ func Parse(body []byte, contentType string) ([]Item, error) {
 	dec := xml.NewDecoder(bytes.NewReader(bytes.TrimLeft(body, " \t\r\n\ufeff")))
 	dec.Strict = false
 	dec.Entity = xml.HTMLEntity
-	dec.CharsetReader = func(label string, r io.Reader) (io.Reader, error) { return charset.NewReaderLabel(label, r) }
+	dec.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
+		if utf8.Valid(body) {
+			// Already UTF-8: colly converted it (charset in Content-Type) or the
+			// declaration is wrong. Decoding again would garble it.
+			return r, nil
+		}
+		return charset.NewReaderLabel(label, r)
+	}
 	if err := dec.Decode(&doc); err != nil {
 		return nil, fmt.Errorf("%w: feed XML: %v", crawler.ErrParse, err)
 	}
