@@ -402,3 +402,24 @@ func TestDecodeLegacyTCVN3(t *testing.T) {
 		t.Errorf("windows-1258: %q %v", b, err)
 	}
 }
+
+// A redirect from an allowed site to 127.0.0.1 is refused: the address check runs at
+// connect time for every hop, not only for the first URL.
+func TestRedirectToLoopbackRefused(t *testing.T) {
+	inside := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "admin panel") }))
+	defer inside.Close()
+	outside := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		http.Redirect(w, r, inside.URL+"/admin", http.StatusFound)
+	}))
+	defer outside.Close()
+	allowed := netip.MustParseAddrPort(strings.TrimPrefix(outside.URL, "http://"))
+	f := NewFetcher(NewPoliteness(WithHostDelay(0)), FetchOptions{allowAddr: func(ap netip.AddrPort) bool { return ap == allowed }})
+	_, err := f.Get(context.Background(), outside.URL+"/go", "", nil)
+	if !errors.Is(err, ErrPrivateAddress) || ErrorKind(err) != "private" {
+		t.Fatalf("redirect to %s: err = %v (kind %q), want ErrPrivateAddress", inside.URL, err, ErrorKind(err))
+	}
+}
