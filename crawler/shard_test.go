@@ -3,12 +3,16 @@ package crawler
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+
 	"github.com/langnghe/langnghe/bus"
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/testinfra"
 )
 
 // hostSource counts which replica ran it.
@@ -37,13 +41,32 @@ func TestRunShardedSplitsHosts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("consumer-group rebalance takes seconds")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	emb, err := bus.StartEmbedded(ctx)
+	emb, err := bus.StartEmbedded(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer emb.Close()
+	testSharded(t, emb.Brokers(), "test-crawl", "test.crawler.tasks")
+}
+
+// The same against the real Kafka broker; skipped when testinfra's Kafka is not running.
+func TestRunShardedRealKafka(t *testing.T) {
+	if testing.Short() {
+		t.Skip("consumer-group rebalance takes seconds")
+	}
+	brokers := testinfra.KafkaBrokers(t)
+	suffix := fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano()%1e9)
+	topic := "langnghe-test-crawler-tasks-" + suffix
+	t.Cleanup(func() {
+		c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second}
+		_, _ = c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{topic}})
+	})
+	testSharded(t, brokers, "langnghe-test-crawl-"+suffix, topic)
+}
+
+func testSharded(t *testing.T, brokers []string, group, topic string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
 	var mu sync.Mutex
 	ranBy := map[string]map[string]bool{}
 	hosts := []string{"vnexpress.net", "voz.vn", "mastodon.social", "public.api.bsky.app", "tuoitre.vn", "dantri.com.vn"}
@@ -64,7 +87,7 @@ func TestRunShardedSplitsHosts(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := r.RunSharded(runCtx, emb.Brokers(), "test-crawl", "test.crawler.tasks", opts); err != nil {
+			if err := r.RunSharded(runCtx, brokers, group, topic, opts); err != nil {
 				t.Error(err)
 			}
 		}()
