@@ -80,10 +80,12 @@ func testSharded(t *testing.T, brokers []string, group, topic string) {
 		return NewRunner(ss, NewMemCursors(), SinkFunc(func(context.Context, []*post.Post) error { return nil }))
 	}
 	opts := ShardOptions{Partitions: 6, HeartbeatInterval: 300 * time.Millisecond, SessionTimeout: 6 * time.Second}
-	runCtx, stop := context.WithCancel(ctx)
+	stops := map[string]context.CancelFunc{}
 	var wg sync.WaitGroup
 	for _, name := range []string{"a", "b"} {
 		r := mk(name)
+		runCtx, stop := context.WithCancel(ctx)
+		stops[name] = stop
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -92,24 +94,39 @@ func testSharded(t *testing.T, brokers []string, group, topic string) {
 			}
 		}()
 	}
-	// Wait until both replicas are in the group and a full round ran after the rebalance.
-	time.Sleep(8 * time.Second)
-	mu.Lock()
-	for k := range ranBy { // forget runs from before the group settled
-		delete(ranBy, k)
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+		wg.Wait()
+	}()
+	// observe forgets earlier runs, waits for a settled group to run a few rounds, and
+	// returns which replicas ran each source.
+	observe := func(settle time.Duration) map[string]map[string]bool {
+		time.Sleep(settle)
+		mu.Lock()
+		for k := range ranBy {
+			delete(ranBy, k)
+		}
+		mu.Unlock()
+		time.Sleep(2 * time.Second)
+		mu.Lock()
+		defer mu.Unlock()
+		out := map[string]map[string]bool{}
+		for k, v := range ranBy {
+			out[k] = v
+		}
+		return out
 	}
-	mu.Unlock()
-	time.Sleep(2 * time.Second)
-	stop()
-	wg.Wait()
-	mu.Lock()
-	defer mu.Unlock()
+
+	// Both replicas in the group: every source in exactly one, hosts never split.
+	got := observe(8 * time.Second)
 	perReplica := map[string]int{}
 	for i, h := range hosts {
 		var owner string
 		for j := 0; j < 2; j++ {
 			name := fmt.Sprintf("s%d-%d", i, j)
-			reps := ranBy[name]
+			reps := got[name]
 			if len(reps) != 1 {
 				t.Errorf("source %s (host %s) ran in replicas %v, want exactly one", name, h, reps)
 				continue
@@ -125,6 +142,18 @@ func testSharded(t *testing.T, brokers []string, group, topic string) {
 	}
 	if len(perReplica) != 2 {
 		t.Errorf("hosts per replica %v: want both replicas to crawl", perReplica)
+	}
+
+	// Replica b stops: a takes every host over.
+	stops["b"]()
+	got = observe(6 * time.Second)
+	for i := range hosts {
+		for j := 0; j < 2; j++ {
+			name := fmt.Sprintf("s%d-%d", i, j)
+			if reps := got[name]; len(reps) != 1 || !reps["a"] {
+				t.Errorf("after b left, source %s ran in %v, want only a", name, reps)
+			}
+		}
 	}
 }
 
