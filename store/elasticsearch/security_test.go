@@ -3,9 +3,13 @@ package elasticsearch
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -96,6 +100,47 @@ func TestSecureCluster(t *testing.T) {
 		_, err = New(ctx, Config{URLs: []string{url}, APIKey: "bm90LWEta2V5OnNlY3JldC12YWx1ZQ==", CACert: ca, IndexPrefix: prefix})
 		if err == nil || strings.Contains(err.Error(), "bm90LWEta2V5OnNlY3JldC12YWx1ZQ==") {
 			t.Errorf("bad API key: %v (must fail, without echoing the key)", err)
+		}
+	})
+
+	t.Run("APIKey", func(t *testing.T) {
+		// Create a real API key with the password, then use only the key.
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(ca)
+		hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/_security/api_key", strings.NewReader(`{"name":"langnghe-test","expiration":"1h"}`))
+		req.SetBasicAuth("elastic", password)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var key struct {
+			Encoded string `json:"encoded"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&key)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || key.Encoded == "" {
+			t.Fatalf("creating an API key: status %d, %v", resp.StatusCode, err)
+		}
+		s, err := New(ctx, Config{URLs: []string{url}, APIKey: key.Encoded, CACert: ca, IndexPrefix: prefix + "-key"}, WithReplicas(0))
+		if err != nil {
+			t.Fatalf("New with an API key: %v", err)
+		}
+		defer s.Close()
+		t.Cleanup(func() {
+			names, _ := s.Indices(context.Background())
+			_ = s.DeleteIndices(context.Background(), names...)
+			_ = s.DeleteTemplate(context.Background())
+		})
+		if err := s.Index(ctx, storetest.Fixtures()[:3]); err != nil {
+			t.Fatalf("Index with an API key: %v", err)
+		}
+		if err := s.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := s.Search(ctx, store.Query{Text: "narrative:flood"}); err != nil || res.Total != 3 {
+			t.Fatalf("Search with an API key: %v %+v", err, res)
 		}
 	})
 
