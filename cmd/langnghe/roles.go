@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/langnghe/langnghe/bus"
-	"github.com/langnghe/langnghe/models"
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/web"
 )
@@ -111,42 +110,6 @@ func joinBrokers(b []string) string {
 		out += s
 	}
 	return out
-}
-
-// replayDemo publishes the shipped demo posts, shifted in time so the newest one is an
-// hour old: the demo then looks like the last two weeks whatever day it runs.
-func (a *app) replayDemo(ctx context.Context) error {
-	f, err := models.FS().Open("demo/posts.jsonl")
-	if err != nil {
-		return fmt.Errorf("demo posts: %w", err)
-	}
-	defer f.Close()
-	posts, err := readPosts(f, "models/demo/posts.jsonl")
-	if err != nil {
-		return err
-	}
-	var newest time.Time
-	for _, p := range posts {
-		if p.PublishedAt.After(newest) {
-			newest = p.PublishedAt
-		}
-	}
-	shift := time.Now().Add(-time.Hour).Sub(newest).Truncate(time.Hour)
-	msgs := make([]bus.Message, 0, len(posts))
-	for _, p := range posts {
-		p.PublishedAt = p.PublishedAt.Add(shift)
-		p.FetchedAt = p.FetchedAt.Add(shift)
-		b, err := post.Encode(p)
-		if err != nil {
-			return err
-		}
-		msgs = append(msgs, bus.Message{Key: []byte(p.ID), Value: b})
-	}
-	if err := a.producer.Publish(ctx, a.topic(bus.TopicRaw), msgs...); err != nil {
-		return fmt.Errorf("publishing demo posts: %w", err)
-	}
-	a.log.Info("đã nạp dữ liệu mẫu / demo posts published", "posts", len(msgs), "topic", a.topic(bus.TopicRaw))
-	return nil
 }
 
 // readPosts decodes JSON Lines of posts; the first bad line fails with file:line.
