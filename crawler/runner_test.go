@@ -51,6 +51,9 @@ func TestRunnerIsolatesFailingSources(t *testing.T) {
 			http.Redirect(w, r, "file:///etc/passwd", http.StatusFound)
 		case "/broken":
 			http.Error(w, "boom", http.StatusInternalServerError)
+		case "/truncated": // declares 1000 bytes, sends 10, closes
+			w.Header().Set("Content-Length", "1000")
+			w.Write([]byte("0123456789"))
 		default:
 			fmt.Fprint(w, "ok")
 		}
@@ -63,14 +66,14 @@ func TestRunnerIsolatesFailingSources(t *testing.T) {
 		f := NewFetcher(pol, FetchOptions{AllowPrivate: true, MaxBody: 1 << 20, Source: name, Metrics: m})
 		return Scheduled{Source: &getSource{name: name, url: srv.URL + path, f: f}, Kind: "test", Interval: time.Minute}
 	}
-	srcs := []Scheduled{mk("good", "/ok"), mk("huge", "/huge"), mk("redirect", "/redirect-file"), mk("robots", "/cam/x"), mk("broken", "/broken")}
+	srcs := []Scheduled{mk("good", "/ok"), mk("huge", "/huge"), mk("redirect", "/redirect-file"), mk("robots", "/cam/x"), mk("broken", "/broken"), mk("truncated", "/truncated")}
 	var got []*post.Post
 	r := NewRunner(srcs, NewMemCursors(), SinkFunc(func(_ context.Context, ps []*post.Post) error { got = append(got, ps...); return nil }), WithMetrics(m))
 	n, err := r.RunOnce(context.Background(), 2)
 	if err != nil || n != 1 || len(got) != 1 || got[0].Source != "good" || got[0].Schema != 1 {
 		t.Fatalf("RunOnce: %d posts %v, %v; want the good source's one post", n, got, err)
 	}
-	want := map[string]string{"good": "", "huge": "too_large", "redirect": "scheme", "robots": "robots", "broken": "http_status"}
+	want := map[string]string{"good": "", "huge": "too_large", "redirect": "scheme", "robots": "robots", "broken": "http_status", "truncated": "network"}
 	for _, st := range r.Status() {
 		if st.LastErrorKind != want[st.Name] {
 			t.Errorf("%s: error kind %q (%s), want %q", st.Name, st.LastErrorKind, st.LastError, want[st.Name])
