@@ -117,9 +117,17 @@ func TestSecureCluster(t *testing.T) {
 		}
 		var key struct {
 			Encoded string `json:"encoded"`
+			Error   struct {
+				Reason string `json:"reason"`
+			} `json:"error"`
 		}
 		err = json.NewDecoder(resp.Body).Decode(&key)
 		resp.Body.Close()
+		if resp.StatusCode == 400 && strings.Contains(key.Error.Reason, "Unknown filter type") {
+			// The integ-test-zip distribution of testinfra lacks the analysis-common module
+			// the .security index mapping needs for API keys.
+			t.Skipf("this Elasticsearch cannot create API keys (%s); a bad key is still checked in WrongPasswordNotLeaked", key.Error.Reason)
+		}
 		if err != nil || resp.StatusCode != 200 || key.Encoded == "" {
 			t.Fatalf("creating an API key: status %d, %v", resp.StatusCode, err)
 		}
