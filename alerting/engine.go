@@ -427,15 +427,35 @@ func (e *Engine) evalStoreRule(ctx context.Context, r *Rule, now time.Time) erro
 	if now.Before(next) {
 		return nil
 	}
-	var n *Notification
-	var err error
+	type firing struct {
+		n   *Notification
+		key string
+	}
+	var out []firing
+	var errs []error
 	switch r.Kind {
-	case KindThreshold:
-		n, err = e.evalThreshold(ctx, r, now)
-	case KindSpike:
-		n, err = e.evalSpike(ctx, r, now)
+	case KindThreshold, KindSpike:
+		for _, key := range r.keys() {
+			var n *Notification
+			var err error
+			if r.Kind == KindThreshold {
+				n, err = e.evalThreshold(ctx, r, key, now)
+			} else {
+				n, err = e.evalSpike(ctx, r, key, now)
+			}
+			if err != nil {
+				errs = append(errs, err)
+			} else if n != nil {
+				out = append(out, firing{n, key})
+			}
+		}
 	case KindDigest:
-		n, err = e.evalDigest(ctx, r, now)
+		n, err := e.evalDigest(ctx, r, now)
+		if err != nil {
+			errs = append(errs, err)
+		} else if n != nil {
+			out = append(out, firing{n, ""})
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -444,38 +464,51 @@ func (e *Engine) evalStoreRule(ctx context.Context, r *Rule, now time.Time) erro
 	} else {
 		e.nextEval[r.ID] = now.Add(r.Every.D())
 	}
-	if err != nil || n == nil {
-		return err
+	queued := false
+	for _, f := range out {
+		if !e.state.enqueue(f.n) {
+			continue
+		}
+		queued = true
+		e.fired.WithLabelValues(r.ID, string(r.Kind)).Inc()
+		if r.Kind == KindDigest {
+			e.state.Digests[r.ID] = now.In(Zone).Format("2006-01-02")
+		} else {
+			e.state.LastFired[lastKey(r, f.key)] = now
+		}
 	}
-	if !e.state.enqueue(n) {
-		return nil
+	if queued {
+		if err := e.state.save(e.statePath); err != nil {
+			errs = append(errs, fmt.Errorf("saving alert state: %w", err))
+		} else {
+			e.kick()
+		}
 	}
-	e.fired.WithLabelValues(r.ID, string(r.Kind)).Inc()
-	if r.Kind == KindDigest {
-		e.state.Digests[r.ID] = now.In(Zone).Format("2006-01-02")
-	} else {
-		e.state.LastFired[r.ID] = now
+	return errors.Join(errs...)
+}
+
+// lastKey is where the last firing of a condition rule (and key) is remembered.
+func lastKey(r *Rule, key string) string {
+	if key == "" {
+		return r.ID
 	}
-	if err := e.state.save(e.statePath); err != nil {
-		return fmt.Errorf("saving alert state: %w", err)
-	}
-	e.kick()
-	return nil
+	return r.ID + "|" + key
 }
 
 // repeatOK reports whether a condition rule may fire again.
-func (e *Engine) repeatOK(r *Rule, now time.Time) bool {
+func (e *Engine) repeatOK(r *Rule, key string, now time.Time) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	last, ok := e.state.LastFired[r.ID]
+	last, ok := e.state.LastFired[lastKey(r, key)]
 	return (!ok || now.Sub(last) >= r.RepeatInterval.D()) && !e.silenced(r, nil, now)
 }
 
-func (e *Engine) evalThreshold(ctx context.Context, r *Rule, now time.Time) (*Notification, error) {
-	if !e.repeatOK(r, now) {
+func (e *Engine) evalThreshold(ctx context.Context, r *Rule, key string, now time.Time) (*Notification, error) {
+	if !e.repeatOK(r, key, now) {
 		return nil, nil
 	}
-	q := r.Query.Store()
+	qs := r.queryFor(key)
+	q := qs.Store()
 	q.From, q.To, q.Limit, q.Interval = now.Add(-r.Window.D()), now, r.TopPosts, -1
 	res, err := e.st.Search(ctx, q)
 	if err != nil {
@@ -486,15 +519,15 @@ func (e *Engine) evalThreshold(ctx context.Context, r *Rule, now time.Time) (*No
 	}
 	reason := fmt.Sprintf("%d bài khớp trong %s qua (ngưỡng %d) / %d matching posts in the last %s (threshold %d)",
 		res.Total, r.Window.D(), r.Count, res.Total, r.Window.D(), r.Count)
-	return e.conditionNotification(r, now, q.From, q.To, res, reason), nil
+	return e.conditionNotification(r, key, qs, now, q.From, q.To, res, reason), nil
 }
 
 // spikeCounts returns the counts of the current window and of the r.Baseline previous
 // windows, ending at end, from one bucketed search.
-func (e *Engine) spikeCounts(ctx context.Context, r *Rule, end time.Time) (int, []int, error) {
+func (e *Engine) spikeCounts(ctx context.Context, r *Rule, qs QuerySpec, end time.Time) (int, []int, error) {
 	w, step := r.Window.D(), r.Every.D()
 	from := end.Add(-time.Duration(r.Baseline+1) * w)
-	q := r.Query.Store()
+	q := qs.Store()
 	q.From, q.To, q.Limit, q.Interval = from, end, 1, step
 	res, err := e.st.Search(ctx, q)
 	if err != nil {
@@ -511,12 +544,13 @@ func (e *Engine) spikeCounts(ctx context.Context, r *Rule, end time.Time) (int, 
 	return counts[r.Baseline], counts[:r.Baseline], nil
 }
 
-func (e *Engine) evalSpike(ctx context.Context, r *Rule, now time.Time) (*Notification, error) {
-	if !e.repeatOK(r, now) {
+func (e *Engine) evalSpike(ctx context.Context, r *Rule, key string, now time.Time) (*Notification, error) {
+	if !e.repeatOK(r, key, now) {
 		return nil, nil
 	}
+	qs := r.queryFor(key)
 	end := store.BucketStart(now, r.Every.D())
-	cur, base, err := e.spikeCounts(ctx, r, end)
+	cur, base, err := e.spikeCounts(ctx, r, qs, end)
 	if err != nil {
 		return nil, err
 	}
@@ -524,7 +558,7 @@ func (e *Engine) evalSpike(ctx context.Context, r *Rule, now time.Time) (*Notifi
 	if !sr.Fire {
 		return nil, nil
 	}
-	q := r.Query.Store()
+	q := qs.Store()
 	q.From, q.To, q.Limit, q.Interval = end.Add(-r.Window.D()), end, r.TopPosts, -1
 	res, err := e.st.Search(ctx, q)
 	if err != nil {
@@ -532,7 +566,7 @@ func (e *Engine) evalSpike(ctx context.Context, r *Rule, now time.Time) (*Notifi
 	}
 	reason := fmt.Sprintf("%d bài trong %s gần nhất, vượt nền %.1f ± %.1f (ngưỡng %.1f = TB + %g·ĐLC của %d cửa sổ trước) / %d posts in the last %s, above the baseline %.1f ± %.1f (threshold %.1f = mean + %g·stddev of the %d previous windows)",
 		cur, r.Window.D(), sr.Mean, sr.StdDev, sr.Threshold, r.K, r.Baseline, cur, r.Window.D(), sr.Mean, sr.StdDev, sr.Threshold, r.K, r.Baseline)
-	return e.conditionNotification(r, now, q.From, q.To, res, reason), nil
+	return e.conditionNotification(r, key, qs, now, q.From, q.To, res, reason), nil
 }
 
 // digestDue reports the local date of the digest due at now, if any: after At and within
@@ -650,14 +684,18 @@ func (e *Engine) matchNotification(r *Rule, g *group, now time.Time) *Notificati
 	})
 }
 
-func (e *Engine) conditionNotification(r *Rule, now, from, to time.Time, res *store.Result, reason string) *Notification {
+func (e *Engine) conditionNotification(r *Rule, key string, qs QuerySpec, now, from, to time.Time, res *store.Result, reason string) *Notification {
 	var posts []*post.Post
 	for _, h := range res.Hits {
 		posts = append(posts, h.Post)
 	}
-	slot := store.BucketStart(now, r.Every.D())
+	slot := strconv.FormatInt(store.BucketStart(now, r.Every.D()).Unix(), 10)
+	id := r.ID + "/" + slot
+	if key != "" {
+		id = r.ID + "/" + key + "/" + slot
+	}
 	return e.render(r, renderInput{
-		id: r.ID + "/" + strconv.FormatInt(slot.Unix(), 10), now: now, from: from, to: to,
+		id: id, key: key, query: &qs, now: now, from: from, to: to,
 		count: res.Total, posts: posts, reason: reason,
 	})
 }

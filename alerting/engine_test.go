@@ -461,3 +461,53 @@ func storeRulesCase(t *testing.T, st store.Store) {
 		t.Fatalf("after restart: %v", kinds)
 	}
 }
+
+// TestThresholdPerKey: with group_by, a threshold rule counts each listed value on its
+// own: the key that reaches the count fires (its email names it and links its own
+// search), the other does not; later the other key fires independently.
+func TestThresholdPerKey(t *testing.T) {
+	st, err := blevestore.Open(filepath.Join(t.TempDir(), "bleve"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rcpt := uniqueRcpt(t.Name())
+	f := newFixture(t, writeRules(t, `
+rules:
+  - id: theo-chu-de
+    kind: threshold
+    query: {narratives: [scam, disaster]}
+    group_by: narrative
+    window: 1h
+    count: 3
+    every: 1m
+    recipients: [%RCPT%]
+`, rcpt), alerting.WithStore(st))
+	now := f.clk.Now()
+	var posts []*post.Post
+	for i := range 3 {
+		posts = append(posts, mkPost(fmt.Sprintf("s%d", i), "a.vn", "scam", "lừa đảo", now.Add(-time.Minute)))
+	}
+	for i := range 2 {
+		posts = append(posts, mkPost(fmt.Sprintf("d%d", i), "a.vn", "disaster", "lũ lụt", now.Add(-time.Minute)))
+	}
+	ctx := context.Background()
+	if err := st.Index(ctx, posts); err != nil {
+		t.Fatal(err)
+	}
+	st.Refresh(ctx)
+	f.step(time.Second)
+	got := f.sink.emails(t, rcpt)
+	if len(got) != 1 || !strings.Contains(got[0].Subject, "(scam)") || !strings.Contains(got[0].HTML, "narrative=scam&amp;") {
+		t.Fatalf("after 3 scam + 2 disaster posts: %v", subjects(got))
+	}
+	if err := st.Index(ctx, []*post.Post{mkPost("d2", "a.vn", "disaster", "lũ lụt", now)}); err != nil {
+		t.Fatal(err)
+	}
+	st.Refresh(ctx)
+	f.step(time.Minute)
+	got = f.sink.emails(t, rcpt)
+	if len(got) != 2 || !strings.Contains(got[1].Subject, "(disaster)") {
+		t.Fatalf("after the third disaster post: %v", subjects(got))
+	}
+}

@@ -26,6 +26,7 @@ type renderInput struct {
 	posts    []*post.Post
 	reason   string
 	digest   *digestData
+	query    *QuerySpec // the query of this key, when it narrows the rule's
 }
 
 // segment is a run of post text, emphasised when Mark.
@@ -231,12 +232,16 @@ var kindVI = map[Kind]string{KindMatch: "khớp", KindThreshold: "ngưỡng", Ki
 
 // render builds the notification and its email bodies.
 func (e *Engine) render(r *Rule, in renderInput) *Notification {
+	query := r.Query
+	if in.query != nil {
+		query = *in.query
+	}
 	v := emailView{
 		Rule: r.Name, RuleID: r.ID, Kind: string(r.Kind), Severity: r.Severity, Key: in.key,
 		Reason: in.reason, Count: in.count,
 		Window: in.from.In(Zone).Format("15:04 02/01/2006") + " – " + in.to.In(Zone).Format("15:04 02/01/2006") + " (giờ Việt Nam / Vietnam time)",
-		WebURL: e.links.WebSearchURL(r.Query, in.from, in.to), KibanaURL: e.links.KibanaDiscoverURL(r.Query, in.from, in.to),
-		Query: KQL(r.Query),
+		WebURL: e.links.WebSearchURL(query, in.from, in.to), KibanaURL: e.links.KibanaDiscoverURL(query, in.from, in.to),
+		Query: KQL(query),
 	}
 	var ids []string
 	for _, p := range in.posts {
@@ -254,7 +259,7 @@ func (e *Engine) render(r *Rule, in renderInput) *Notification {
 		}
 	}
 	subject := fmt.Sprintf("[Lắng Nghe][%s] %s: %s", severityVI[r.Severity], r.Name, firstPart(in.reason))
-	if in.key != "" && r.Kind == KindMatch {
+	if in.key != "" && r.Kind != KindDigest {
 		subject = fmt.Sprintf("[Lắng Nghe][%s] %s (%s): %s", severityVI[r.Severity], r.Name, in.key, firstPart(in.reason))
 	}
 	var tb, hb bytes.Buffer
@@ -267,7 +272,7 @@ func (e *Engine) render(r *Rule, in renderInput) *Notification {
 	return &Notification{
 		ID: in.id, RuleID: r.ID, RuleName: r.Name, Kind: r.Kind, Severity: r.Severity, Key: in.key,
 		Count: in.count, Reason: in.reason, From: in.from, To: in.to, PostIDs: ids, CreatedAt: in.now,
-		SearchPath: Links{WebURL: "/"}.WebSearchURL(r.Query, in.from, in.to),
+		SearchPath: Links{WebURL: "/"}.WebSearchURL(query, in.from, in.to),
 		Recipients: e.rules.Addresses(r), Subject: oneLine(subject), Text: tb.String(), HTML: hb.String(),
 	}
 }

@@ -450,6 +450,9 @@ func (r *Rule) validate() [][2]string {
 		if r.Every < Duration(time.Second) {
 			add("every", "cần ≥ 1s / must be at least 1s")
 		}
+		if f := r.keyField(&r.Query); f != nil && len(*f) == 0 {
+			add("group_by", fmt.Sprintf("với threshold/spike, query phải liệt kê các giá trị của %s / with threshold and spike, the query must list the %s values to count separately", r.GroupBy, r.GroupBy))
+		}
 		if r.Kind == KindThreshold && r.Count < 1 {
 			add("count", "cần ≥ 1 / count is required, at least 1")
 		}
@@ -506,6 +509,41 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// keyField returns the query list of r.GroupBy, by pointer.
+func (r *Rule) keyField(q *QuerySpec) *[]string {
+	switch r.GroupBy {
+	case "narrative":
+		return &q.Narratives
+	case "platform":
+		return &q.Platform
+	case "source":
+		return &q.Source
+	case "sentiment":
+		return &q.Sentiment
+	case "toxicity":
+		return &q.Toxicity
+	}
+	return nil
+}
+
+// keys are the per-key values a threshold or spike rule is evaluated for: the values its
+// query lists for the group_by field, or one rule-wide key "".
+func (r *Rule) keys() []string {
+	if f := r.keyField(&r.Query); f != nil {
+		return *f
+	}
+	return []string{""}
+}
+
+// queryFor narrows the rule's query to one key.
+func (r *Rule) queryFor(key string) QuerySpec {
+	q := r.Query
+	if f := r.keyField(&q); f != nil && key != "" {
+		*f = []string{key}
+	}
+	return q
 }
 
 // Addresses expands group:NAME recipients into addresses, deduplicated, in order.
