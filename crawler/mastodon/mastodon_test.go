@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/langnghe/langnghe/crawler"
 	"github.com/langnghe/langnghe/crawler/crawlertest"
 	"github.com/langnghe/langnghe/crawler/demosite"
@@ -212,4 +214,44 @@ func FuzzParseStatuses(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRealPayloadTable runs the table in testdata/real_payloads.yaml.
+func TestRealPayloadTable(t *testing.T) {
+	b, err := os.ReadFile("testdata/real_payloads.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []struct {
+		Fixture, Note, Path, Timeline, Tag string
+		StatusID                           string `yaml:"status_id"`
+		Local                              bool
+		WantPosts                          int `yaml:"want_posts"`
+	}
+	if err := yaml.Unmarshal(b, &rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows {
+		t.Run(row.Fixture, func(t *testing.T) {
+			var base string
+			if row.Path != "" {
+				base = serveJSON(t, row.Path, row.Fixture)
+			} else {
+				base, _ = crawlertest.Replay(t, crawlertest.LoadCassette(t, crawlertest.SharedFixture(t, row.Fixture)))
+			}
+			s := newSource(t, Config{Instance: base, Timeline: row.Timeline, Tag: row.Tag, StatusID: row.StatusID, Local: row.Local, Common: crawler.Common{MaxPages: 1}})
+			posts, _ := run(t, s, crawler.Cursor{})
+			if len(posts) != row.WantPosts {
+				t.Errorf("%s: got %d posts, want %d", row.Note, len(posts), row.WantPosts)
+			}
+			for _, p := range posts {
+				if err := p.Validate(); err != nil {
+					t.Error(err)
+				}
+				if strings.Contains(p.Text, "</") {
+					t.Errorf("HTML left in %s: %q", p.ID, p.Text)
+				}
+			}
+		})
+	}
 }
