@@ -522,26 +522,30 @@ func (e *Engine) evalThreshold(ctx context.Context, r *Rule, key string, now tim
 	return e.conditionNotification(r, key, qs, now, q.From, q.To, res, reason), nil
 }
 
-// spikeCounts returns the counts of the current window and of the r.Baseline previous
-// windows, ending at end, from one bucketed search.
+// spikeCounts returns the count of the current window [end-window, end) and of the
+// r.Baseline baseline windows, window i covering [end-i·step-window, end-i·step), from one
+// bucketed search.
 func (e *Engine) spikeCounts(ctx context.Context, r *Rule, qs QuerySpec, end time.Time) (int, []int, error) {
-	w, step := r.Window.D(), r.Every.D()
-	from := end.Add(-time.Duration(r.Baseline+1) * w)
+	w, every, step := r.Window.D(), r.Every.D(), r.BaselineStep.D()
+	from := end.Add(-time.Duration(r.Baseline)*step - w)
 	q := qs.Store()
-	q.From, q.To, q.Limit, q.Interval = from, end, 1, step
+	q.From, q.To, q.Limit, q.Interval = from, end, 1, every
 	res, err := e.st.Search(ctx, q)
 	if err != nil {
 		return 0, nil, err
 	}
-	counts := make([]int, r.Baseline+1)
+	counts := make([]int, r.Baseline+1) // counts[0] is the current window
 	for _, b := range res.Buckets {
 		if b.Start.Before(from) || !b.Start.Before(end) {
 			continue
 		}
-		i := int(b.Start.Sub(from) / w)
-		counts[i] += b.Count
+		d := end.Sub(b.Start)
+		i := int((d - 1) / step)
+		if i <= r.Baseline && d <= time.Duration(i)*step+w {
+			counts[i] += b.Count
+		}
 	}
-	return counts[r.Baseline], counts[:r.Baseline], nil
+	return counts[0], counts[1:], nil
 }
 
 func (e *Engine) evalSpike(ctx context.Context, r *Rule, key string, now time.Time) (*Notification, error) {
@@ -564,7 +568,7 @@ func (e *Engine) evalSpike(ctx context.Context, r *Rule, key string, now time.Ti
 	if err != nil {
 		return nil, err
 	}
-	reason := fmt.Sprintf("%d bài trong %s gần nhất, vượt nền %.1f ± %.1f (ngưỡng %.1f = TB + %g·ĐLC của %d cửa sổ trước) / %d posts in the last %s, above the baseline %.1f ± %.1f (threshold %.1f = mean + %g·stddev of the %d previous windows)",
+	reason := fmt.Sprintf("%d bài trong %s gần nhất, vượt nền %.1f ± %.1f (ngưỡng %.1f = TB + %g·ĐLC của %d cửa sổ trước) / %d posts in the last %s, above the baseline %.1f ± %.1f (threshold %.1f = mean + %g·stddev of the %d baseline windows)",
 		cur, r.Window.D(), sr.Mean, sr.StdDev, sr.Threshold, r.K, r.Baseline, cur, r.Window.D(), sr.Mean, sr.StdDev, sr.Threshold, r.K, r.Baseline)
 	return e.conditionNotification(r, key, qs, now, q.From, q.To, res, reason), nil
 }

@@ -511,3 +511,84 @@ rules:
 		t.Fatalf("after the third disaster post: %v", subjects(got))
 	}
 }
+
+// TestSpikeBaselineStep: a topic with a daily rush hour (20 posts at the same hour every
+// day, 2 in other hours). At today's rush hour a spike rule comparing with the previous
+// hours fires; the same rule with baseline_step 24h (the same hour on previous days) does
+// not, and fires when today's rush hour is three times the usual.
+func TestSpikeBaselineStep(t *testing.T) {
+	st, err := blevestore.Open(filepath.Join(t.TempDir(), "bleve"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) // window [11:00, 12:00)
+	var posts []*post.Post
+	for h := 1; h <= 24*8; h++ {
+		start := now.Add(-time.Duration(h) * time.Hour)
+		n := 2
+		if start.Hour() == 11 {
+			n = 20 + h%3 // the rush hour, with a little noise
+		}
+		for j := range n {
+			posts = append(posts, mkPost(fmt.Sprintf("p%d-%d", h, j), "a.vn", "disaster", "kẹt xe", start.Add(time.Duration(j+1)*time.Minute)))
+		}
+	}
+	if err := st.Index(ctx, posts); err != nil {
+		t.Fatal(err)
+	}
+	st.Refresh(ctx)
+	rules := func(rcpt string) *alerting.RuleSet {
+		return writeRules(t, `
+rules:
+  - id: gio-lien-ke
+    kind: spike
+    query: {narratives: [disaster]}
+    window: 1h
+    every: 1h
+    baseline_windows: 6
+    min_count: 10
+    recipients: [%RCPT%]
+  - id: cung-gio
+    kind: spike
+    query: {narratives: [disaster]}
+    window: 1h
+    every: 1h
+    baseline_windows: 6
+    baseline_step: 24h
+    min_count: 10
+    recipients: [same-hour-%RCPT%]
+`, rcpt)
+	}
+	rcpt := uniqueRcpt(t.Name())
+	f := newFixture(t, rules(rcpt), alerting.WithStore(st))
+	f.clk.t = now
+	f.step(0)
+	if n := len(f.sink.emails(t, rcpt)); n != 1 {
+		t.Errorf("adjacent-hours baseline: %d emails, want 1 (the daily rush looks like a spike)", n)
+	}
+	if n := len(f.sink.emails(t, "same-hour-"+rcpt)); n != 0 {
+		t.Errorf("same-hour baseline fired on an ordinary rush hour")
+	}
+	// Tomorrow's rush hour is three times the usual.
+	var burst []*post.Post
+	for j := range 60 {
+		burst = append(burst, mkPost(fmt.Sprintf("b%d", j), "a.vn", "disaster", "kẹt xe", now.Add(23*time.Hour+time.Duration(j)*time.Second)))
+	}
+	for h := 1; h < 24; h++ { // the ordinary hours of the day in between
+		for j := range 2 {
+			burst = append(burst, mkPost(fmt.Sprintf("q%d-%d", h, j), "a.vn", "disaster", "kẹt xe", now.Add(time.Duration(h-1)*time.Hour+time.Duration(j+1)*time.Minute)))
+		}
+	}
+	if err := st.Index(ctx, burst); err != nil {
+		t.Fatal(err)
+	}
+	st.Refresh(ctx)
+	f.clk.t = now.Add(24 * time.Hour)
+	f.step(0)
+	got := f.sink.emails(t, "same-hour-"+rcpt)
+	if len(got) != 1 || !strings.Contains(got[0].Text, "60 bài trong 1h0m0s gần nhất") {
+		t.Fatalf("same-hour baseline on a real spike: %v", subjects(got))
+	}
+}

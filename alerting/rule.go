@@ -104,8 +104,12 @@ type Rule struct {
 	Every    Duration `yaml:"every" json:"every,omitempty"`
 	Count    int      `yaml:"count" json:"count,omitempty"`
 	Baseline int      `yaml:"baseline_windows" json:"baseline_windows,omitempty"`
-	K        float64  `yaml:"k" json:"k,omitempty"`
-	MinCount int      `yaml:"min_count" json:"min_count,omitempty"`
+	// BaselineStep is how far apart the baseline windows are (default Window: the
+	// windows just before). 24h compares the same hours of the previous days, which
+	// removes the daily cycle from the baseline.
+	BaselineStep Duration `yaml:"baseline_step" json:"baseline_step,omitempty"`
+	K            float64  `yaml:"k" json:"k,omitempty"`
+	MinCount     int      `yaml:"min_count" json:"min_count,omitempty"`
 	// Digest.
 	At       string   `yaml:"at" json:"at,omitempty"`
 	Lookback Duration `yaml:"lookback" json:"lookback,omitempty"`
@@ -478,9 +482,18 @@ func (r *Rule) validate() [][2]string {
 			if r.Window > 0 && r.Every > 0 && r.Window%r.Every != 0 {
 				add("every", "window phải là bội của every / window must be a multiple of every")
 			}
-			if r.Window > 0 && r.Every > 0 && int64(r.Baseline+1)*int64(r.Window/r.Every) > 10000 {
-				add("every", fmt.Sprintf("(baseline_windows+1)·window/every = %d khoảng đếm, tối đa 10000; tăng every / %d count buckets, at most 10000; raise every",
-					int64(r.Baseline+1)*int64(r.Window/r.Every), int64(r.Baseline+1)*int64(r.Window/r.Every)))
+			if r.BaselineStep == 0 {
+				r.BaselineStep = r.Window
+			}
+			if r.BaselineStep < r.Window {
+				add("baseline_step", "phải ≥ window / must be at least window")
+			} else if r.Every > 0 && r.BaselineStep%r.Every != 0 {
+				add("baseline_step", "phải là bội của every / must be a multiple of every")
+			}
+			if r.Window > 0 && r.Every > 0 {
+				if n := (int64(r.Baseline)*int64(r.BaselineStep) + int64(r.Window)) / int64(r.Every); n > 10000 {
+					add("every", fmt.Sprintf("(baseline_windows·baseline_step + window)/every = %d khoảng đếm, tối đa 10000; tăng every / %d count buckets, at most 10000; raise every", n, n))
+				}
 			}
 		}
 	case KindDigest:

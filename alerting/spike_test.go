@@ -27,14 +27,16 @@ func TestSpikeSyntheticPrecisionRecall(t *testing.T) {
 	for _, c := range []struct {
 		name                    string
 		amplitude               float64
+		step                    int // hours between baseline windows (baseline_step)
 		minPrecision, minRecall float64
 	}{
-		{"flat 20/h", 0, 0.65, 0.9},
-		{"daily cycle 20±4/h", 4, 0.4, 0.95},
-		{"daily cycle 20±8/h", 8, 0.15, 0.75},
+		{"flat 20/h", 0, 1, 0.65, 0.9},
+		{"daily cycle 20±4/h", 4, 1, 0.4, 0.95},
+		{"daily cycle 20±8/h", 8, 1, 0.15, 0.75},
+		{"daily cycle 20±8/h, baseline_step 24h", 8, 24, 0.65, 0.9},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p, rc := spikeRun(t, c.amplitude)
+			p, rc := spikeRun(t, c.amplitude, c.step)
 			if p < c.minPrecision || rc < c.minRecall {
 				t.Errorf("precision %.3f (want ≥ %.2f), recall %.3f (want ≥ %.2f)", p, c.minPrecision, rc, c.minRecall)
 			}
@@ -42,13 +44,14 @@ func TestSpikeSyntheticPrecisionRecall(t *testing.T) {
 	}
 }
 
-func spikeRun(t *testing.T, amplitude float64) (precision, recall float64) {
+func spikeRun(t *testing.T, amplitude float64, step int) (precision, recall float64) {
 	r := rand.New(rand.NewPCG(7, 11))
 	const n, base, k, minCount = 3000, 12, 3.0, 10
 	series := make([]int, n)
 	spikes := map[int]bool{}
+	first := base * step
 	for len(spikes) < 25 {
-		i := base + 20 + r.IntN(n-base-40)
+		i := first + 20 + r.IntN(n-first-40)
 		if !spikes[i-1] && !spikes[i+1] && !spikes[i] {
 			spikes[i] = true
 		}
@@ -61,8 +64,12 @@ func spikeRun(t *testing.T, amplitude float64) (precision, recall float64) {
 		series[i] = poisson(r, mean)
 	}
 	tp, fp := 0, 0
-	for i := base; i < n; i++ {
-		if DetectSpike(series[i], series[i-base:i], k, minCount).Fire {
+	baseline := make([]int, base)
+	for i := first; i < n; i++ {
+		for j := range base {
+			baseline[j] = series[i-(j+1)*step]
+		}
+		if DetectSpike(series[i], baseline, k, minCount).Fire {
 			if spikes[i] {
 				tp++
 			} else {
