@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -85,8 +86,9 @@ func (ix *Indexer) Process(ctx context.Context, msgs []bus.Message) []error {
 	posts := make([]*post.Post, 0, len(msgs))
 	byID := make(map[string][]int, len(msgs)) // post id → message indexes
 	slot := make(map[string]int, len(msgs))   // post id → index in posts
-	for i, m := range msgs {
-		p, err := post.Decode(m.Value)
+	decoded := decodeAll(msgs)
+	for i := range msgs {
+		p, err := decoded[i].p, decoded[i].err
 		if err != nil {
 			errs[i] = bus.Permanent(err)
 			ix.count("rejected", 1)
@@ -189,4 +191,35 @@ func (ix *Indexer) Ready(ctx context.Context) error {
 	}
 	return fmt.Errorf("%w since %s (%s): %s", ErrBackpressure, ix.failingSince.UTC().Format(time.RFC3339),
 		ix.now().Sub(ix.failingSince).Round(time.Second), ix.lastErr)
+}
+
+type decodeResult struct {
+	p   *post.Post
+	err error
+}
+
+// decodeAll decodes the messages on up to GOMAXPROCS goroutines: decoding is a good part
+// of the indexer's CPU, and it overlaps with the store still writing the previous part.
+func decodeAll(msgs []bus.Message) []decodeResult {
+	out := make([]decodeResult, len(msgs))
+	workers := min(runtime.GOMAXPROCS(0), (len(msgs)+99)/100)
+	if workers <= 1 {
+		for i, m := range msgs {
+			out[i].p, out[i].err = post.Decode(m.Value)
+		}
+		return out
+	}
+	var wg sync.WaitGroup
+	step := (len(msgs) + workers - 1) / workers
+	for w := 0; w < len(msgs); w += step {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				out[i].p, out[i].err = post.Decode(msgs[i].Value)
+			}
+		}(w, min(w+step, len(msgs)))
+	}
+	wg.Wait()
+	return out
 }

@@ -41,8 +41,8 @@ type DocFields struct {
 // toxicity or narratives and is not flagged.
 func Fields(p *post.Post) DocFields {
 	f := DocFields{}
-	f.TextFolded, f.TitleFolded = FoldedFields(p)
-	f.TextExact, f.TitleExact = query.ExactText(p.Text), query.ExactText(p.Title)
+	f.TextFolded, f.TextExact = query.Texts(p.Text) // one tokenization per field
+	f.TitleFolded, f.TitleExact = query.Texts(p.Title)
 	if a := p.Analysis; a != nil {
 		f.Sentiment = a.Sentiment.Label
 		f.Toxicity = a.Toxicity.Label

@@ -83,7 +83,9 @@ func Highlights(p *post.Post, queryText string) []Highlight {
 // spaces). The query parser folds query words the same way, so a backend only needs a
 // lowercase word analyzer on these fields, and every analyzer splits them alike.
 func FoldedFields(p *post.Post) (textFolded, titleFolded string) {
-	return query.FoldedText(p.Text), query.FoldedText(p.Title)
+	textFolded, _ = query.Texts(p.Text)
+	titleFolded, _ = query.Texts(p.Title)
+	return textFolded, titleFolded
 }
 
 // highlightTerms are the folded words of the positive text terms of an analyst query

@@ -141,3 +141,13 @@ func FuzzParse(f *testing.F) {
 		_ = MatchAt(e, NewDoc(&post.Post{Text: s, Title: s}), time.Now())
 	})
 }
+
+// TestTextsAgreeWithWords: the one-pass Texts equals joining FoldedWords and ExactWords.
+func TestTextsAgreeWithWords(t *testing.T) {
+	for _, s := range []string{"", "Lũ lụt ở TP.HCM, ko có điện 😡 :v", "covid-19 giá 30% 500k", "  ", "Đ đ Ư"} {
+		f, e := Texts(s)
+		if f != strings.Join(FoldedWords(s), " ") || e != strings.Join(ExactWords(s), " ") {
+			t.Errorf("Texts(%q) = %q, %q; want %q, %q", s, f, e, strings.Join(FoldedWords(s), " "), strings.Join(ExactWords(s), " "))
+		}
+	}
+}

@@ -19,10 +19,44 @@ func FoldedWords(s string) []string { return words(s, true) }
 func ExactWords(s string) []string { return words(s, false) }
 
 // FoldedText is strings.Join(FoldedWords(s), " ").
-func FoldedText(s string) string { return strings.Join(FoldedWords(s), " ") }
+func FoldedText(s string) string { f, _ := Texts(s); return f }
 
 // ExactText is strings.Join(ExactWords(s), " ").
-func ExactText(s string) string { return strings.Join(ExactWords(s), " ") }
+func ExactText(s string) string { _, e := Texts(s); return e }
+
+// Texts returns FoldedText(s) and ExactText(s) from one tokenization (the indexer derives
+// both for every post).
+func Texts(s string) (folded, exact string) {
+	toks := classifier.Tokenize(s)
+	var fb, eb strings.Builder
+	fb.Grow(len(s))
+	eb.Grow(len(s) + len(s)/8)
+	for _, tok := range toks {
+		appendText(&fb, tok.Folded)
+		appendText(&eb, tok.Norm)
+	}
+	return fb.String(), eb.String()
+}
+
+// appendText adds the words of w to b, space-separated, like appendWords.
+func appendText(b *strings.Builder, w string) {
+	if !strings.ContainsFunc(w, notWordRune) { // the usual case: one clean syllable
+		if w == "" {
+			return
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w)
+		return
+	}
+	for _, part := range strings.FieldsFunc(w, notWordRune) {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(part)
+	}
+}
 
 func words(s string, folded bool) []string {
 	var out []string
@@ -37,6 +71,9 @@ func words(s string, folded bool) []string {
 }
 
 func appendWords(out []string, s string) []string {
+	if s != "" && !strings.ContainsFunc(s, notWordRune) {
+		return append(out, s)
+	}
 	return append(out, strings.FieldsFunc(s, notWordRune)...)
 }
 
