@@ -21,7 +21,7 @@ import (
 // file:line in the log while the good file's rule fires: 40 scam posts published into
 // posts.raw give one email. Then the alert process is killed (SIGKILL) with 25 posts of
 // another source pending in their group, restarted, and 15 more arrive: one more email
-// counting 40 (group_wait 12s covers the restart), and nothing repeated. /api/alerts shows both as sent.
+// counting 40 (its rule's group_wait of 30s covers the restart), and nothing repeated. /api/alerts shows both as sent.
 func TestAlertRoleRealKafkaMailpit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test; skipped with -short")
@@ -42,10 +42,21 @@ func TestAlertRoleRealKafkaMailpit(t *testing.T) {
     name: Lừa đảo
     kind: match
     severity: high
-    query: {narratives: [scam]}
+    query: {narratives: [scam], source: [forum.vn]}
     recipients: [`+rcpt+`]
     group_by: source
-    group_wait: 12s
+    group_wait: 3s
+    group_window: 1h
+  # The restart part: a group_wait longer than a SIGKILLed member's session timeout
+  # (10 s) plus start-up, so the posts before and after the restart share one email.
+  - id: lua-dao-cho-lau
+    name: Lừa đảo
+    kind: match
+    severity: high
+    query: {narratives: [scam], source: [other.vn]}
+    recipients: [`+rcpt+`]
+    group_by: source
+    group_wait: 30s
     group_window: 1h
 `), 0o644)
 	os.WriteFile(filepath.Join(rulesDir, "bad.yaml"), []byte("rules:\n  - id: bad\n    kind: threshold\n    query: {narratives: [scam]}\n    window: 1h\n    count: -1\n    recipients: [x@e2e.test]\n"), 0o644)
@@ -130,7 +141,7 @@ func TestAlertRoleRealKafkaMailpit(t *testing.T) {
 	alert = startRole(t, alertEnv, dir, "alert")
 	publishRaw("other.vn", 15)
 	got = countEmails(2)
-	time.Sleep(3 * time.Second) // a repeat would show by now
+	time.Sleep(3 * time.Second) // a repeat would show by now (each new group waits 30 s)
 	got = countEmails(2)
 	if len(got) != 2 || !strings.Contains(got[1].Subject, "(other.vn): 40 bài mới") {
 		t.Fatalf("after SIGKILL and restart: %v, want a second email for other.vn counting 40", emailSubjects(got))
