@@ -81,12 +81,15 @@ type Politeness struct {
 	robotsTTL     time.Duration
 	now           func() time.Time
 
+	overrides map[string]HostRule
+
 	mu    sync.Mutex
 	hosts map[string]*hostState
 	order []string // insertion order, for eviction
 }
 
 type hostState struct {
+	delay     time.Duration // minimum gap between requests (WithHostDelay or an override)
 	mu        sync.Mutex    // guards the fields below
 	slots     chan struct{} // per-host concurrency: a slot is held until the body is closed
 	next      time.Time     // earliest time of the next request
@@ -108,6 +111,30 @@ func WithHostDelay(d time.Duration) PolitenessOption { return func(p *Politeness
 // WithHostConcurrency sets how many requests may be open to one host at once (default 2).
 func WithHostConcurrency(n int) PolitenessOption {
 	return func(p *Politeness) { p.perHost = max(n, 1) }
+}
+
+// HostRule overrides the politeness defaults for one host (e.g. a forum that asks for
+// one request every 5 s). A nil Delay or zero Concurrency keeps the default.
+type HostRule struct {
+	Delay       *time.Duration `yaml:"delay"`
+	Concurrency int            `yaml:"concurrency"`
+}
+
+// WithHostRules sets per-host overrides, keyed by host name without port ("voz.vn").
+func WithHostRules(rules map[string]HostRule) PolitenessOption {
+	return func(p *Politeness) {
+		p.overrides = map[string]HostRule{}
+		for h, r := range rules {
+			p.overrides[strings.ToLower(h)] = r
+		}
+	}
+}
+
+func hostname(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
 }
 
 // WithMaxRetryAfter sets the longest Retry-After the fetcher waits for inside one pass;
@@ -136,7 +163,16 @@ func (p *Politeness) host(h string) *hostState {
 		p.order = p.order[1:]
 		delete(p.hosts, old)
 	}
-	s := &hostState{slots: make(chan struct{}, p.perHost)}
+	delay, per := p.delay, p.perHost
+	if o, ok := p.overrides[strings.ToLower(hostname(h))]; ok {
+		if o.Delay != nil {
+			delay = *o.Delay
+		}
+		if o.Concurrency > 0 {
+			per = o.Concurrency
+		}
+	}
+	s := &hostState{slots: make(chan struct{}, per), delay: delay}
 	p.hosts[h] = s
 	p.order = append(p.order, h)
 	return s
@@ -379,7 +415,7 @@ func (t *politeTransport) wait(ctx context.Context, hs *hostState, crawlDelay ti
 	if at.Before(now) {
 		at = now
 	}
-	gap := max(t.pol.delay, crawlDelay)
+	gap := max(hs.delay, crawlDelay)
 	hs.next = at.Add(gap)
 	hs.mu.Unlock()
 	if d := at.Sub(now); d > 0 {

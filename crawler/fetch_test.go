@@ -423,3 +423,29 @@ func TestRedirectToLoopbackRefused(t *testing.T) {
 		t.Fatalf("redirect to %s: err = %v (kind %q), want ErrPrivateAddress", inside.URL, err, ErrorKind(err))
 	}
 }
+
+// A per-host rule overrides the default delay for that host only.
+func TestHostRules(t *testing.T) {
+	var times []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		times = append(times, time.Now())
+	}))
+	defer srv.Close()
+	d := 300 * time.Millisecond
+	pol := NewPoliteness(WithHostDelay(0), WithHostRules(map[string]HostRule{"127.0.0.1": {Delay: &d, Concurrency: 1}}))
+	f := NewFetcher(pol, FetchOptions{AllowPrivate: true})
+	for i := 0; i < 3; i++ {
+		if _, err := f.Get(context.Background(), fmt.Sprintf("%s/p%d", srv.URL, i), "", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i < len(times); i++ {
+		if gap := times[i].Sub(times[i-1]); gap < 250*time.Millisecond {
+			t.Errorf("requests %d and %d %s apart, the host rule says 300ms", i-1, i, gap)
+		}
+	}
+}

@@ -35,6 +35,8 @@ type File struct {
 	Contact string `yaml:"contact"`
 	// HostDelay is the minimum gap between requests to one host (default 1s).
 	HostDelay *time.Duration `yaml:"host_delay"`
+	// Hosts overrides delay and concurrency per host name: {voz.vn: {delay: 5s, concurrency: 1}}.
+	Hosts map[string]crawler.HostRule `yaml:"hosts"`
 	// Parallel is how many sources crawl at once in one pass (default 4).
 	Parallel int         `yaml:"parallel"`
 	Sources  []yaml.Node `yaml:"sources"`
@@ -77,7 +79,7 @@ func (f *File) Politeness() *crawler.Politeness {
 	if f.HostDelay != nil {
 		d = *f.HostDelay
 	}
-	return crawler.NewPoliteness(crawler.WithHostDelay(d))
+	return crawler.NewPoliteness(crawler.WithHostDelay(d), crawler.WithHostRules(f.Hosts))
 }
 
 // Build constructs every source. Errors name the file, line and source; all are reported.

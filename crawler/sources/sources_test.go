@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/langnghe/langnghe/crawler"
 	"github.com/langnghe/langnghe/crawler/crawlertest"
@@ -57,5 +58,16 @@ func TestErrors(t *testing.T) {
 				t.Errorf("err does not wrap ErrConfig: %v", err)
 			}
 		})
+	}
+}
+
+func TestHostRulesParsed(t *testing.T) {
+	f, err := Load("../html/sample.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ok := f.Hosts["voz.vn"]
+	if !ok || r.Delay == nil || *r.Delay != 5*time.Second || r.Concurrency != 1 {
+		t.Fatalf("hosts.voz.vn = %+v", r)
 	}
 }
