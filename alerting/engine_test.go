@@ -23,13 +23,46 @@ import (
 )
 
 // sink is where a test's emails go: the real Mailpit when LANGNGHE_TEST_SMTP is set (CI
-// with testinfra up), otherwise an outbox directory. Both are real notifiers.
+// with testinfra up), otherwise an outbox directory. Both are real notifiers. The sink
+// counts what the server accepted per recipient, so emails() waits for Mailpit to store
+// every accepted message before reading.
 type sink struct {
 	n   alerting.Notifier
 	raw func(t testing.TB, rcpt string) [][]byte
 }
 
+type counting struct {
+	alerting.Notifier
+	mu       sync.Mutex
+	accepted map[string]int
+}
+
+func (c *counting) Notify(ctx context.Context, n *alerting.Notification) error {
+	err := c.Notifier.Notify(ctx, n)
+	if err == nil {
+		c.mu.Lock()
+		for _, r := range n.Recipients {
+			c.accepted[r]++
+		}
+		c.mu.Unlock()
+	}
+	return err
+}
+
+func (c *counting) count(rcpt string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.accepted[rcpt]
+}
+
 func newSink(t *testing.T) *sink {
+	t.Helper()
+	s := newRawSink(t)
+	s.n = &counting{Notifier: s.n, accepted: map[string]int{}}
+	return s
+}
+
+func newRawSink(t *testing.T) *sink {
 	t.Helper()
 	if os.Getenv(testinfra.EnvSMTP) != "" {
 		addr := testinfra.SMTPAddr(t)
@@ -57,18 +90,19 @@ func newSink(t *testing.T) *sink {
 	}}
 }
 
-// emails waits until the delivered count to rcpt has been stable for a moment.
+// emails returns the messages to rcpt once the server shows every one it accepted (up
+// to 10 s), so a slow store never reads as a missing email.
 func (s *sink) emails(t *testing.T, rcpt string) []notifiertest.Email {
 	t.Helper()
-	var prev = -1
+	want := s.n.(*counting).count(rcpt)
 	var raws [][]byte
-	for range 20 {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
 		raws = s.raw(t, rcpt)
-		if len(raws) == prev {
+		if len(raws) >= want || time.Now().After(deadline) {
 			break
 		}
-		prev = len(raws)
-		time.Sleep(150 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 	out := make([]notifiertest.Email, len(raws))
 	for i, r := range raws {
