@@ -53,6 +53,7 @@ type Engine struct {
 	backoff     [2]time.Duration
 	tick        time.Duration
 	recorder    Recorder
+	dirty       bool // the last state save failed
 	evalWorkers int
 	watchDir    string
 	watchEvery  time.Duration
@@ -248,12 +249,20 @@ func (e *Engine) Observe(posts []*post.Post) error {
 			e.state.remember(p.ID)
 		}
 	}
-	if !changed {
+	if !changed && !e.dirty {
 		return nil
 	}
+	return e.saveLocked()
+}
+
+// saveLocked writes the state; after a failure the state stays dirty so the next call
+// saves even if nothing changed (a retried batch finds its posts already counted).
+func (e *Engine) saveLocked() error {
 	if err := e.state.save(e.statePath); err != nil {
+		e.dirty = true
 		return fmt.Errorf("saving alert state: %w", err)
 	}
+	e.dirty = false
 	return nil
 }
 
@@ -372,12 +381,12 @@ func (e *Engine) Tick(ctx context.Context) error {
 		e.lastPrune = now
 	}
 	var err error
-	if changed {
-		err = e.state.save(e.statePath)
+	if changed || e.dirty {
+		err = e.saveLocked()
 	}
 	e.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("saving alert state: %w", err)
+		return err
 	}
 	if queued {
 		e.kick()
@@ -478,8 +487,8 @@ func (e *Engine) evalStoreRule(ctx context.Context, r *Rule, now time.Time) erro
 		}
 	}
 	if queued {
-		if err := e.state.save(e.statePath); err != nil {
-			errs = append(errs, fmt.Errorf("saving alert state: %w", err))
+		if err := e.saveLocked(); err != nil {
+			errs = append(errs, err)
 		} else {
 			e.kick()
 		}
@@ -738,7 +747,7 @@ func (e *Engine) Deliver(ctx context.Context) error {
 			head.LastError = err.Error()
 			e.failed.WithLabelValues(e.notifier.Name(), "false").Inc()
 		}
-		serr := e.state.save(e.statePath)
+		serr := e.saveLocked()
 		rec := *head
 		e.mu.Unlock()
 		if serr != nil {
