@@ -366,6 +366,14 @@ func exprQuery(e *lq.Expr, now time.Time) query.Query {
 		phrase := strings.Join(e.Words, " ")
 		either := make([]query.Query, len(fields))
 		for i, f := range fields {
+			if len(e.Words) == 1 {
+				// A query word is already one analyzed term (a lowercase letter/digit run),
+				// so a term query is exact and skips the phrase position checks.
+				tq := bleve.NewTermQuery(e.Words[0])
+				tq.SetField(f)
+				either[i] = tq
+				continue
+			}
 			m := bleve.NewMatchPhraseQuery(phrase)
 			m.SetField(f)
 			m.Analyzer = foldedAnalyzer

@@ -68,7 +68,7 @@ func LatencyQueries() []store.Query {
 	from := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	return []store.Query{
 		{Text: "lũ lụt"},
-		{Text: `"cảnh báo lừa đảo"`},
+		{Text: `"ngập nước" OR "lừa đảo"`},
 		{Text: `(lũ OR ngập) -"cà phê" narrative:flood`},
 		{Text: "narrative:scam sentiment:negative from:2026-11-01"},
 		{Text: "+lừa đảo toxicity:offensive", From: from},
