@@ -25,7 +25,9 @@ func TestParseQuery(t *testing.T) {
 		check func(store.Query) bool
 		err   string
 	}{
-		{"q=lu+lut", func(q store.Query) bool { return q.Text == "lu lut" && q.Limit == store.DefaultLimit && q.Sort == store.SortNewest }, ""},
+		{"q=lu+lut", func(q store.Query) bool {
+			return q.Text == "lu lut" && q.Limit == store.DefaultLimit && q.Sort == store.SortNewest
+		}, ""},
 		{"narrative=scam,disaster&narrative=health_misinfo", func(q store.Query) bool { return len(q.Narratives) == 3 }, ""},
 		{"flagged=true", func(q store.Query) bool { return q.Flagged != nil && *q.Flagged }, ""},
 		{"from=7d", func(q store.Query) bool { return q.From.Equal(now.Add(-7 * 24 * time.Hour)) }, ""},
