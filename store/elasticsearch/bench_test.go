@@ -27,6 +27,7 @@ func BenchmarkSearchLatency(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(func() { s.Close() }) // runs last: cleanups run in reverse order
 	if os.Getenv("LANGNGHE_BENCH_KEEP") == "" {
 		b.Cleanup(func() {
 			if names, err := s.Indices(ctx); err == nil {
@@ -35,6 +36,5 @@ func BenchmarkSearchLatency(b *testing.B) {
 			_ = s.DeleteTemplate(ctx)
 		})
 	}
-	b.Cleanup(func() { s.Close() })
 	storetest.BenchLatency(b, s, n)
 }
