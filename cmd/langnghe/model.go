@@ -46,7 +46,7 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	charMin := fs.Int("char-min", 2, "n-gram ký tự ngắn nhất, 0 = tắt / min char n-gram, 0 = off")
 	charMax := fs.Int("char-max", 5, "n-gram ký tự dài nhất / max char n-gram")
 	lexicon := fs.Bool("lexicon", true, "thêm đặc trưng từ điển mặc định / add default-lexicon features")
-	folded := fs.Bool("folded", false, "thêm n-gram không dấu / add accentless n-grams")
+	folded := fs.String("folded", "auto", "n-gram không dấu: auto (chọn trên dev), true, false / accentless n-grams: auto (chosen on dev), true, false")
 	offsets := fs.Bool("tune-offsets", true, "chỉnh ngưỡng quyết định trên dev / tune decision offsets on dev")
 	maxIter := fs.Int("max-iter", 150, "số vòng L-BFGS tối đa / max L-BFGS iterations")
 	metric := fs.String("metric", "", "macro_f1 hoặc weighted_f1 (mặc định theo task) / tuning metric")
@@ -84,16 +84,42 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	bar := &progressBar{w: env.stderr}
-	res, err := classifier.Train(ctx, train, devEx, base, classifier.TrainOptions{
-		Task: *task, Name: *name, Version: *ver, MinDF: *minDF, Cs: cvals,
-		ClassWeights: strings.Split(*cw, ","), Metric: *metric, TuneOffsets: *offsets, MaxIter: *maxIter,
-		Features: classifier.FeatureConfig{WordMax: *wordMax, CharMin: *charMin, CharMax: *charMax, Lexicon: *lexicon, Folded: *folded},
-		Progress: bar.update,
-	})
-	bar.done()
-	if err != nil {
-		return err
+	var variants []bool
+	switch *folded {
+	case "auto":
+		variants = []bool{false, true}
+	case "true":
+		variants = []bool{true}
+	case "false":
+		variants = []bool{false}
+	default:
+		return usageError{"--folded phải là auto, true hoặc false / --folded must be auto, true or false"}
+	}
+	// Feature variants are tuned on dev like C: the one with the best dev score before
+	// offsets is kept.
+	var res *classifier.TrainResult
+	for _, f := range variants {
+		bar := &progressBar{w: env.stderr}
+		r, err := classifier.Train(ctx, train, devEx, base, classifier.TrainOptions{
+			Task: *task, Name: *name, Version: *ver, MinDF: *minDF, Cs: cvals,
+			ClassWeights: strings.Split(*cw, ","), Metric: *metric, TuneOffsets: *offsets, MaxIter: *maxIter,
+			Features: classifier.FeatureConfig{WordMax: *wordMax, CharMin: *charMin, CharMax: *charMax, Lexicon: *lexicon, Folded: f},
+			Progress: bar.update,
+		})
+		bar.done()
+		if err != nil {
+			return err
+		}
+		score := func(r *classifier.TrainResult) float64 {
+			if r.File.Training["metric"] == "weighted_f1" {
+				return r.DevRaw.WeightedF1
+			}
+			return r.DevRaw.MacroF1
+		}
+		fmt.Fprintf(env.stdout, "folded=%v: dev %s %.4f (before offsets)\n", f, r.File.Training["metric"], score(r))
+		if res == nil || score(r) > score(res) {
+			res = r
+		}
 	}
 	f, err := os.Create(*out)
 	if err != nil {
@@ -111,8 +137,8 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintf(env.stdout, "C=%-5g class_weight=%-8s dev %.4f\n", g.C, g.ClassWeight, g.Dev)
 	}
 	t := res.File.Training
-	fmt.Fprintf(env.stdout, "chọn / chosen: C=%v class_weight=%v; dev macro-F1 %.4f weighted-F1 %.4f (không chỉnh ngưỡng / without offsets: %.4f, %.4f)\n",
-		t["c"], t["class_weight"], res.Dev.MacroF1, res.Dev.WeightedF1, res.DevRaw.MacroF1, res.DevRaw.WeightedF1)
+	fmt.Fprintf(env.stdout, "chọn / chosen: folded=%v C=%v class_weight=%v; dev macro-F1 %.4f weighted-F1 %.4f (không chỉnh ngưỡng / without offsets: %.4f, %.4f)\n",
+		res.File.Features.Folded, t["c"], t["class_weight"], res.Dev.MacroF1, res.Dev.WeightedF1, res.DevRaw.MacroF1, res.DevRaw.WeightedF1)
 	fmt.Fprintf(env.stdout, "%d đặc trưng / features (%d giữ lại / kept), %s, ghi vào / written to %s\n",
 		res.NumFeatures, len(res.File.Terms), res.TrainTime.Round(1e8), *out)
 	return nil
