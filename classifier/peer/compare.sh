@@ -8,13 +8,17 @@ set -e
 DATA=${DATA:-../shared/data}
 OUT=${OUT:-/tmp/langnghe-compare}
 mkdir -p "$OUT"
-go build -o "$OUT/langnghe" ./cmd/langnghe
+[ -n "$LANGNGHE_BIN" ] && cp "$LANGNGHE_BIN" "$OUT/langnghe" || go build -o "$OUT/langnghe" ./cmd/langnghe
 for ds in ${*:-vihsd vsfc victsd}; do
 	case $ds in
 	vsfc) task=sentiment metric=weighted_f1 ;;
 	*) task=toxicity metric=macro_f1 ;;
 	esac
-	"$(dirname "$0")/run.sh" "$ds" > "$OUT/$ds.peer.json"
+	# REUSE_PEER=1 keeps a peer result from an earlier run (the peer is deterministic and
+	# takes most of the time); the file names the run it came from by its mtime.
+	if [ -z "$REUSE_PEER" ] || [ ! -s "$OUT/$ds.peer.json" ]; then
+		"$(dirname "$0")/run.sh" "$ds" > "$OUT/$ds.peer.json"
+	fi
 	"$OUT/langnghe" model train --task "$task" --data "$DATA/$ds/train.jsonl" --dev "$DATA/$ds/dev.jsonl" \
 		--out "$OUT/$ds.model.json" --name "local-$ds" > "$OUT/$ds.train.txt" 2>/dev/null
 	"$OUT/langnghe" eval --task "$task" --data "$DATA/$ds/dev.jsonl" --model "$OUT/$ds.model.json" --format json > "$OUT/$ds.ours.json"
