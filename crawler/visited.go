@@ -16,6 +16,7 @@ type Visited struct {
 	capacity int
 	ll       *list.List
 	items    map[uint64]*list.Element
+	evicted  int // since the map was last rebuilt
 }
 
 // NewVisited returns a set holding at most capacity hashes (minimum 1).
@@ -39,6 +40,16 @@ func (v *Visited) Visited(id uint64) error {
 		e := v.ll.Back()
 		v.ll.Remove(e)
 		delete(v.items, e.Value.(uint64))
+		v.evicted++
+	}
+	// A Go map does not shrink after deletes; under steady churn rebuild it once per
+	// capacity evictions (amortized O(1)) so its memory stays proportional to capacity.
+	if v.evicted >= v.capacity {
+		fresh := make(map[uint64]*list.Element, v.capacity)
+		for k, e := range v.items {
+			fresh[k] = e
+		}
+		v.items, v.evicted = fresh, 0
 	}
 	return nil
 }
