@@ -97,3 +97,36 @@ func TestTrackerBounds(t *testing.T) {
 		t.Error("an unseen post inside the lookback is not new")
 	}
 }
+
+// A replica that takes a source over after a rebalance sees the cursor the previous
+// owner saved (Refresh).
+func TestKafkaCursorsRefresh(t *testing.T) {
+	ctx := context.Background()
+	emb, err := bus.StartEmbedded(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emb.Close()
+	p := bus.NewProducer(emb.Brokers())
+	defer p.Close()
+	a, err := NewKafkaCursors(ctx, emb.Brokers(), "test.refresh", 1, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewKafkaCursors(ctx, emb.Brokers(), "test.refresh", 1, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Save(ctx, "voz", Cursor{Since: "99"}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := a.Load(ctx, "voz"); c.Since != "" {
+		t.Fatalf("a saw b's cursor before Refresh: %+v", c)
+	}
+	if err := a.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := a.Load(ctx, "voz"); c.Since != "99" {
+		t.Errorf("after Refresh a has %+v, want since 99", c)
+	}
+}

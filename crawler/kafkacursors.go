@@ -21,6 +21,7 @@ const DefaultCursorTopic = "crawler.cursors"
 // NewKafkaCursors reads the topic to its end once; Save publishes (acks=all through the
 // bus producer) and then updates the in-memory copy. Safe for concurrent use.
 type KafkaCursors struct {
+	brokers  []string
 	topic    string
 	producer *bus.Producer
 	mu       sync.Mutex
@@ -37,14 +38,28 @@ func NewKafkaCursors(ctx context.Context, brokers []string, topic string, replic
 	if err := bus.EnsureTopics(ctx, brokers, spec); err != nil {
 		return nil, fmt.Errorf("crawler cursors topic %s: %w", topic, err)
 	}
-	k := &KafkaCursors{topic: topic, producer: producer, cache: map[string]Cursor{}}
-	if err := k.load(ctx, brokers); err != nil {
-		return nil, fmt.Errorf("crawler cursors topic %s: %w", topic, err)
+	k := &KafkaCursors{brokers: brokers, topic: topic, producer: producer, cache: map[string]Cursor{}}
+	if err := k.Refresh(ctx); err != nil {
+		return nil, err
 	}
 	return k, nil
 }
 
-func (k *KafkaCursors) load(ctx context.Context, brokers []string) error {
+// Refresh re-reads the topic, picking up cursors other replicas saved. RunSharded calls
+// it after every rebalance, before running sources this replica just took over.
+func (k *KafkaCursors) Refresh(ctx context.Context) error {
+	fresh := map[string]Cursor{}
+	if err := k.load(ctx, fresh); err != nil {
+		return fmt.Errorf("crawler cursors topic %s: %w", k.topic, err)
+	}
+	k.mu.Lock()
+	k.cache = fresh
+	k.mu.Unlock()
+	return nil
+}
+
+func (k *KafkaCursors) load(ctx context.Context, cache map[string]Cursor) error {
+	brokers := k.brokers
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	conn, err := kafka.DialLeader(ctx, "tcp", brokers[0], k.topic, 0)
@@ -70,13 +85,13 @@ func (k *KafkaCursors) load(ctx context.Context, brokers []string) error {
 			return fmt.Errorf("reading at offset %d of %d: %w", first, last, err)
 		}
 		if len(m.Value) == 0 {
-			delete(k.cache, string(m.Key)) // tombstone
+			delete(cache, string(m.Key)) // tombstone
 		} else {
 			var c Cursor
 			if err := json.Unmarshal(m.Value, &c); err != nil {
 				return fmt.Errorf("offset %d (source %q): %w", m.Offset, m.Key, err)
 			}
-			k.cache[string(m.Key)] = c
+			cache[string(m.Key)] = c
 		}
 		if m.Offset >= last-1 {
 			return nil

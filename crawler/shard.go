@@ -112,6 +112,12 @@ func (r *Runner) RunSharded(ctx context.Context, brokers []string, group, topic 
 			}
 		}
 		r.setOwned(names)
+		if rf, ok := r.cursors.(interface{ Refresh(context.Context) error }); ok {
+			// Sources taken over from another replica continue from its last cursor.
+			if err := rf.Refresh(ctx); err != nil {
+				r.log.Warn("không đọc lại được con trỏ / cannot refresh cursors", "err", err)
+			}
+		}
 		r.log.Info("nhận nguồn / sources assigned", "generation", gen.ID, "partitions", len(owned), "sources", strings.Join(names, ","))
 		gen.Start(func(gctx context.Context) {
 			runCtx, cancel := context.WithCancel(ctx)
