@@ -41,6 +41,8 @@ type SourceStatus struct {
 	LastSuccess   *time.Time `json:"last_success,omitempty"`
 	LastError     string     `json:"last_error,omitempty"`
 	LastErrorKind string     `json:"last_error_kind,omitempty"`
+	// Problem explains LastErrorKind for analysts, Vietnamese first ("vi / en").
+	Problem       string     `json:"problem,omitempty"`
 	LastErrorAt   *time.Time `json:"last_error_at,omitempty"`
 	PostsLastPass int        `json:"posts_last_pass"`
 	PostsTotal    int64      `json:"posts_total"`
@@ -238,6 +240,7 @@ func (r *Runner) record(s Scheduled, start time.Time, emitted int, next Cursor, 
 	if err != nil {
 		kind := ErrorKind(err)
 		st.State, st.LastError, st.LastErrorKind, st.LastErrorAt = "error", oneLine(err.Error(), 300), kind, &now
+		st.Problem = problems[kind]
 		st.Failures++
 		if r.metrics != nil {
 			r.metrics.errors.WithLabelValues(name, kind).Inc()
@@ -248,7 +251,7 @@ func (r *Runner) record(s Scheduled, start time.Time, emitted int, next Cursor, 
 		}
 		return
 	}
-	st.State, st.LastSuccess = "ok", &now
+	st.State, st.LastSuccess, st.Problem = "ok", &now, ""
 	if !next.Newest.IsZero() {
 		n := next.Newest
 		st.Newest = &n
@@ -296,4 +299,20 @@ func oneLine(s string, n int) string {
 		b = append(b, r)
 	}
 	return Truncate(string(b), n)
+}
+
+// problems explains each error kind to an analyst, Vietnamese first.
+var problems = map[string]string{
+	"robots":      "robots.txt của trang không cho phép thu thập (hoặc không đọc được) / the site's robots.txt disallows crawling (or is unavailable)",
+	"private":     "địa chỉ nội bộ bị từ chối / private or loopback address refused",
+	"scheme":      "chỉ thu thập http/https / only http and https are crawled",
+	"too_large":   "phản hồi quá lớn / response too large",
+	"throttled":   "trang yêu cầu tạm dừng (429/503), sẽ thử lại sau / the site asked us to slow down (429/503); retrying later",
+	"http_status": "trang trả mã lỗi HTTP / the site answered with an HTTP error",
+	"parse":       "nội dung sai định dạng hoặc trang đã đổi bố cục / malformed content or the page layout changed",
+	"timeout":     "hết thời gian chờ / timed out",
+	"network":     "lỗi mạng / network error",
+	"sink":        "không ghi được vào Kafka hoặc tệp / could not write to Kafka or the file",
+	"canceled":    "đã dừng / stopped",
+	"other":       "lỗi khác / other error",
 }

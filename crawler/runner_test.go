@@ -82,8 +82,8 @@ func TestRunnerIsolatesFailingSources(t *testing.T) {
 			if v := testutil.ToFloat64(m.errors.WithLabelValues(st.Name, k)); v != 1 {
 				t.Errorf("%s: errors_total{kind=%s} = %v", st.Name, k, v)
 			}
-			if st.State != "error" {
-				t.Errorf("%s state %q", st.Name, st.State)
+			if st.State != "error" || !strings.Contains(st.Problem, " / ") {
+				t.Errorf("%s state %q problem %q (want a vi / en explanation)", st.Name, st.State, st.Problem)
 			}
 		}
 	}
