@@ -80,9 +80,9 @@ func benchStoreRules(b *testing.B, st store.Store) {
 			var y strings.Builder
 			y.WriteString("rules:\n")
 			for i := range rules {
-				q := fmt.Sprintf("{narratives: [%s]}", narr[i%len(narr)])
+				q := fmt.Sprintf("'narrative:%s'", narr[i%len(narr)])
 				if i%3 == 1 {
-					q = fmt.Sprintf("{text: %q}", words[i%len(words)])
+					q = fmt.Sprintf("%q", words[i%len(words)])
 				}
 				if i%2 == 0 {
 					fmt.Fprintf(&y, "  - id: t%d\n    kind: threshold\n    query: %s\n    window: 1h\n    count: 1000000\n    every: 10m\n    recipients: [b@bench.test]\n", i, q)

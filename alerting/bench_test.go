@@ -19,6 +19,7 @@ import (
 	"github.com/langnghe/langnghe/classifier"
 	"github.com/langnghe/langnghe/models"
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/store/query"
 	"github.com/langnghe/langnghe/testinfra"
 )
 
@@ -56,18 +57,19 @@ func rulesYAML(n int) string {
 	var b strings.Builder
 	b.WriteString("rules:\n")
 	for i := range n {
-		fmt.Fprintf(&b, "  - id: r%d\n    kind: match\n    recipients: [bench@langnghe.test]\n    query: {", i)
+		fmt.Fprintf(&b, "  - id: r%d\n    kind: match\n    recipients: [bench@langnghe.test]\n    query: ", i)
+		var q string
 		switch i % 4 {
 		case 0:
-			fmt.Fprintf(&b, "text: %q", words[i%len(words)])
+			q = words[i%len(words)]
 		case 1:
-			fmt.Fprintf(&b, "narratives: [%s]", narr[i%len(narr)])
+			q = "narrative:" + narr[i%len(narr)]
 		case 2:
-			fmt.Fprintf(&b, "text: %q, sentiment: [negative]", words[(i/4)%len(words)])
+			q = fmt.Sprintf("%s sentiment:negative", words[(i/4)%len(words)])
 		case 3:
-			fmt.Fprintf(&b, "narratives: [%s], flagged: true, platform: [forum, facebook]", narr[(i/4)%len(narr)])
+			q = fmt.Sprintf("narrative:%s flagged:true (platform:forum OR platform:facebook)", narr[(i/4)%len(narr)])
 		}
-		b.WriteString("}\n")
+		fmt.Fprintf(&b, "%q\n", q)
 	}
 	return b.String()
 }
@@ -132,12 +134,13 @@ func BenchmarkMatch(b *testing.B) {
 				ms = append(ms, alerting.NewMatcher(r.Query))
 			}
 			i, hits := 0, 0
+			now := time.Now()
 			for b.Loop() {
 				p := posts[i%len(posts)]
 				i++
-				words := alerting.PostWords(p)
+				doc := query.NewDoc(p)
 				for _, m := range ms {
-					if m.Match(p, words) {
+					if m.Match(doc, now) {
 						hits++
 					}
 				}
@@ -170,7 +173,7 @@ func BenchmarkLatencyRawToMailpit(b *testing.B) {
 	os.WriteFile(path, []byte(`rules:
   - id: lua-dao
     kind: match
-    query: {narratives: [scam]}
+    query: 'narrative:scam'
     recipients: [`+rcpt+`]
     group_by: source
     group_wait: 1ms

@@ -15,6 +15,7 @@ import (
 	"github.com/langnghe/langnghe/bus"
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/store"
+	"github.com/langnghe/langnghe/store/query"
 
 	_ "time/tzdata" // Asia/Ho_Chi_Minh on hosts without zoneinfo
 )
@@ -208,16 +209,16 @@ func (e *Engine) Observe(posts []*post.Post) error {
 		if e.state.seen(p.ID) {
 			continue // redelivered by Kafka: already counted in every rule it matched
 		}
-		var words map[string]struct{}
+		var doc *query.Doc
 		matched := false
 		for _, r := range e.rules.Rules {
 			if r.Kind != KindMatch {
 				continue
 			}
-			if len(r.matcher.terms) > 0 && words == nil {
-				words = PostWords(p)
+			if doc == nil {
+				doc = query.NewDoc(p)
 			}
-			if !r.matcher.Match(p, words) || e.silenced(r, p, now) {
+			if !r.matcher.Match(doc, now) || e.silenced(r, doc, now) {
 				continue
 			}
 			matched = true
@@ -279,8 +280,9 @@ func groupKey(r *Rule, p *post.Post) string {
 	case "toxicity":
 		return a.Toxicity.Label
 	case "narrative":
+		listed := r.listedNarratives()
 		for _, n := range a.Narratives {
-			if len(r.Query.Narratives) == 0 || contains(r.Query.Narratives, n.ID) {
+			if len(listed) == 0 || contains(listed, n.ID) {
 				return n.ID
 			}
 		}
@@ -310,7 +312,9 @@ func addTop(top []*post.Post, p *post.Post, n int) []*post.Post {
 	return top
 }
 
-func (e *Engine) silenced(r *Rule, p *post.Post, now time.Time) bool {
+// silenced reports whether a silence covers r now; d is the post (nil for store rules,
+// which only rule silences mute).
+func (e *Engine) silenced(r *Rule, d *query.Doc, now time.Time) bool {
 	for _, s := range e.rules.Silences {
 		if !now.Before(s.Until) {
 			continue
@@ -319,7 +323,7 @@ func (e *Engine) silenced(r *Rule, p *post.Post, now time.Time) bool {
 			continue
 		}
 		if s.matcher != nil {
-			if p == nil || !s.matcher.Match(p, nil) {
+			if d == nil || !s.matcher.Match(d, now) {
 				continue
 			}
 		}
@@ -518,6 +522,7 @@ func (e *Engine) evalThreshold(ctx context.Context, r *Rule, key string, now tim
 	}
 	qs := r.queryFor(key)
 	q := qs.Store()
+	q.Now = now
 	q.From, q.To, q.Limit, q.Interval = now.Add(-r.Window.D()), now, r.TopPosts, -1
 	res, err := e.st.Search(ctx, q)
 	if err != nil {
@@ -538,6 +543,7 @@ func (e *Engine) spikeCounts(ctx context.Context, r *Rule, qs QuerySpec, end tim
 	w, every, step := r.Window.D(), r.Every.D(), r.BaselineStep.D()
 	from := end.Add(-time.Duration(r.Baseline)*step - w)
 	q := qs.Store()
+	q.Now = end
 	q.From, q.To, q.Limit, q.Interval = from, end, 1, every
 	res, err := e.st.Search(ctx, q)
 	if err != nil {
@@ -572,6 +578,7 @@ func (e *Engine) evalSpike(ctx context.Context, r *Rule, key string, now time.Ti
 		return nil, nil
 	}
 	q := qs.Store()
+	q.Now = end
 	q.From, q.To, q.Limit, q.Interval = end.Add(-r.Window.D()), end, r.TopPosts, -1
 	res, err := e.st.Search(ctx, q)
 	if err != nil {
@@ -636,6 +643,7 @@ type digestGroup struct {
 func (e *Engine) digest(ctx context.Context, r *Rule, now time.Time) (*digestData, error) {
 	lb := r.Lookback.D()
 	q := r.Query.Store()
+	q.Now = now
 	q.From, q.To, q.Limit, q.Interval = now.Add(-lb), now, store.MaxLimit, -1
 	res, err := e.st.Search(ctx, q)
 	if err != nil {
@@ -643,12 +651,13 @@ func (e *Engine) digest(ctx context.Context, r *Rule, now time.Time) (*digestDat
 	}
 	d := &digestData{total: res.Total}
 	ids := map[string]int{}
+	listed := r.listedNarratives()
 	for _, h := range res.Hits {
 		if h.Post.Analysis == nil {
 			continue
 		}
 		for _, n := range h.Post.Analysis.Narratives {
-			if len(r.Query.Narratives) == 0 || contains(r.Query.Narratives, n.ID) {
+			if len(listed) == 0 || contains(listed, n.ID) {
 				ids[n.ID]++
 			}
 		}
@@ -667,8 +676,8 @@ func (e *Engine) digest(ctx context.Context, r *Rule, now time.Time) (*digestDat
 		names = names[:15]
 	}
 	for _, id := range names {
-		nq := r.Query.Store()
-		nq.Narratives = []string{id}
+		nq := r.Query.narrowed(query.FieldNarrative, id).Store()
+		nq.Now = now
 		nq.From, nq.To, nq.Limit, nq.Interval = now.Add(-lb), now, 3, -1
 		cur, err := e.st.Search(ctx, nq)
 		if err != nil {

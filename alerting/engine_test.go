@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"net/url"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -198,13 +199,13 @@ rules:
     name: Lừa đảo chuyển khoản
     kind: match
     severity: high
-    query: {text: "chuyen khoan", narratives: [scam]}
+    query: 'chuyen khoan narrative:scam'
     recipients: [%RCPT%]
     group_wait: 30s
     group_window: 5m
 silences:
   - rule: lua-dao
-    query: {source: [silenced.vn]}
+    query: 'source:silenced.vn'
     until: 2026-11-21T00:00:00Z
 `
 
@@ -350,7 +351,7 @@ const storeRules = `
 rules:
   - id: nguong
     kind: threshold
-    query: {narratives: [disaster]}
+    query: 'narrative:disaster'
     window: 1h
     count: 5
     every: 1m
@@ -358,7 +359,7 @@ rules:
     recipients: [%RCPT%]
   - id: dot-bien
     kind: spike
-    query: {narratives: [scam]}
+    query: 'narrative:scam'
     window: 1h
     every: 10m
     baseline_windows: 12
@@ -369,7 +370,7 @@ rules:
     kind: digest
     at: "07:00"
     lookback: 24h
-    query: {}
+    query: ''
     recipients: [%RCPT%]
 `
 
@@ -510,7 +511,7 @@ func TestThresholdPerKey(t *testing.T) {
 rules:
   - id: theo-chu-de
     kind: threshold
-    query: {narratives: [scam, disaster]}
+    query: 'narrative:scam OR narrative:disaster'
     group_by: narrative
     window: 1h
     count: 3
@@ -532,7 +533,7 @@ rules:
 	st.Refresh(ctx)
 	f.step(time.Second)
 	got := f.sink.emails(t, rcpt)
-	if len(got) != 1 || !strings.Contains(got[0].Subject, "(scam)") || !strings.Contains(got[0].HTML, "narrative=scam&amp;") {
+	if len(got) != 1 || !strings.Contains(got[0].Subject, "(scam)") || !strings.Contains(got[0].Text, "q="+url.QueryEscape("(narrative:scam OR narrative:disaster) narrative:scam")+"&") {
 		t.Fatalf("after 3 scam + 2 disaster posts: %v", subjects(got))
 	}
 	if err := st.Index(ctx, []*post.Post{mkPost("d2", "a.vn", "disaster", "lũ lụt", now)}); err != nil {
@@ -578,7 +579,7 @@ func TestSpikeBaselineStep(t *testing.T) {
 rules:
   - id: gio-lien-ke
     kind: spike
-    query: {narratives: [disaster]}
+    query: 'narrative:disaster'
     window: 1h
     every: 1h
     baseline_windows: 6
@@ -586,7 +587,7 @@ rules:
     recipients: [%RCPT%]
   - id: cung-gio
     kind: spike
-    query: {narratives: [disaster]}
+    query: 'narrative:disaster'
     window: 1h
     every: 1h
     baseline_windows: 6

@@ -86,7 +86,7 @@ rules:
   - id: lua-dao
     name: Lừa đảo
     kind: match
-    query: {narratives: [scam], source: [forum.vn]}
+    query: 'narrative:scam source:forum.vn'
     recipients: [%RCPT%]
     group_by: source
     group_wait: 3s
@@ -94,7 +94,7 @@ rules:
   - id: lua-dao-restart
     name: Lừa đảo
     kind: match
-    query: {narratives: [scam], source: [other.vn]}
+    query: 'narrative:scam source:other.vn'
     recipients: [%RCPT%]
     group_by: source
     group_wait: 15s
@@ -102,7 +102,7 @@ rules:
   - id: lu-lut
     name: Lũ lụt
     kind: match
-    query: {text: "lũ lụt", narratives: [disaster]}
+    query: '"lũ lụt" narrative:disaster'
     recipients: [other-%RCPT%]
     group_wait: 1s
     group_window: 1h
@@ -212,7 +212,7 @@ func TestSMTPOutageDeliversEveryAlertOnceInOrder(t *testing.T) {
 rules:
   - id: theo-nguon
     kind: match
-    query: {narratives: [scam]}
+    query: 'narrative:scam'
     recipients: [%RCPT%]
     group_by: source
     group_wait: 200ms

@@ -2,21 +2,26 @@ package alerting_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/langnghe/langnghe/alerting"
 	"github.com/langnghe/langnghe/store"
 	blevestore "github.com/langnghe/langnghe/store/bleve"
+	"github.com/langnghe/langnghe/store/query"
 	"github.com/langnghe/langnghe/store/storetest"
 )
 
-// TestMatcherAgreesWithStore: for every query below, the stream predicate of match rules
-// selects exactly the posts the store returns for the same query, over the store
-// conformance fixtures (Vietnamese text with and without diacritics, teencode, titles,
-// every label) and 500 generated posts.
+// TestMatcherAgreesWithStore: for every rule query below, written in the query language
+// in a rule file, the stream predicate of match rules selects exactly the posts the store
+// returns for the same query text, over the store conformance fixtures (Vietnamese text
+// with and without diacritics, teencode, titles, every label) and 500 generated posts.
 func TestMatcherAgreesWithStore(t *testing.T) {
 	posts := append(storetest.Fixtures(), storetest.Generate(500, 3)...)
 	st, err := blevestore.Open(filepath.Join(t.TempDir(), "bleve"))
@@ -31,21 +36,45 @@ func TestMatcherAgreesWithStore(t *testing.T) {
 	if err := st.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	yes, no := true, false
-	queries := []alerting.QuerySpec{
-		{Text: "lũ lụt"}, {Text: "lu lut"}, {Text: "LŨ LỤT miền Trung"}, {Text: "lừa đảo"}, {Text: "ko"}, {Text: "không"},
-		{Text: "ngân hàng", Narratives: []string{"scam"}},
-		{Narratives: []string{"scam", "disaster"}},
-		{Sentiment: []string{"negative"}, Toxicity: []string{"offensive", "hate"}},
-		{Flagged: &yes}, {Flagged: &no, Platform: []string{"forum"}},
-		{Source: []string{"voz.vn"}}, {Text: "!!!"}, {Text: "🙂"},
+	queries := []string{
+		"lũ lụt", "lu lut", "LŨ LỤT miền Trung", "lừa đảo", "ko", "không",
+		"ngân hàng narrative:scam",
+		"narrative:scam OR narrative:disaster",
+		"sentiment:negative (toxicity:offensive OR toxicity:hate)",
+		"flagged:true", "flagged:false platform:xenforo",
+		"source:voz-forum", `source:"voz-forum" OR platform:rss`, "!!!", "🙂",
+		`narrative:scam (chuyển khoản OR "mã OTP") -quảng cáo`,
+		`narrative:scam ("chuyển khoản" OR "mật khẩu") -"trúng thưởng"`,
+		`"lũ lụt" -"miền Trung"`,
+		`+lụt`, `+"lũ lụt" OR ngập`,
+		`(lũ OR ngập) -narrative:disaster`,
+		`NOT sentiment:positive lừa`,
+		`from:30d (narrative:scam OR sentiment:negative)`,
 	}
-	for _, q := range queries {
+	// Each query as a rule of a rule file, so the test goes through loading.
+	var y strings.Builder
+	y.WriteString("rules:\n")
+	for i, q := range queries {
+		fmt.Fprintf(&y, "  - id: q%d\n    kind: match\n    recipients: [a@example.vn]\n    query: %q\n", i, q)
+	}
+	path := filepath.Join(t.TempDir(), "rules.yaml")
+	os.WriteFile(path, []byte(y.String()), 0o644)
+	rs, errs := alerting.LoadFiles(path)
+	if len(errs) > 0 || len(rs.Rules) != len(queries) {
+		t.Fatalf("loading %d rules: %v", len(queries), errs)
+	}
+	now := time.Now()
+	docs := make([]*query.Doc, len(posts))
+	for i, p := range posts {
+		docs[i] = query.NewDoc(p)
+	}
+	for _, r := range rs.Rules {
+		q := r.Query
 		sq := q.Store()
-		sq.Limit, sq.Interval = store.MaxLimit, -1
+		sq.Limit, sq.Interval, sq.Now = store.MaxLimit, -1, now
 		res, err := st.Search(ctx, sq)
 		if err != nil {
-			t.Fatalf("%+v: %v", q, err)
+			t.Fatalf("%q: %v", q.Text, err)
 		}
 		var fromStore []string
 		for _, h := range res.Hits {
@@ -53,21 +82,24 @@ func TestMatcherAgreesWithStore(t *testing.T) {
 		}
 		m := alerting.NewMatcher(q)
 		var fromMatcher []string
-		for _, p := range posts {
-			if m.Match(p, nil) {
-				fromMatcher = append(fromMatcher, p.ID)
+		for i, d := range docs {
+			if m.Match(d, now) {
+				fromMatcher = append(fromMatcher, posts[i].ID)
 			}
 		}
 		if res.Total > len(res.Hits) { // more than a page: compare counts
 			if res.Total != len(fromMatcher) {
-				t.Errorf("%+v: store %d posts, matcher %d", q, res.Total, len(fromMatcher))
+				t.Errorf("%q: store %d posts, matcher %d", q.Text, res.Total, len(fromMatcher))
 			}
 			continue
 		}
 		sort.Strings(fromStore)
 		sort.Strings(fromMatcher)
 		if !slices.Equal(fromStore, fromMatcher) {
-			t.Errorf("%+v: store %d posts %v, matcher %d posts %v", q, len(fromStore), fromStore, len(fromMatcher), fromMatcher)
+			t.Errorf("%q: store %d posts %v, matcher %d posts %v", q.Text, len(fromStore), fromStore, len(fromMatcher), fromMatcher)
+		}
+		if testing.Verbose() {
+			t.Logf("%q: %d posts", q.Text, len(fromMatcher))
 		}
 	}
 }

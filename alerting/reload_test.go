@@ -30,7 +30,7 @@ func TestWatchDirReloads(t *testing.T) {
 		}
 	}
 	rule := func(id string) string {
-		return "rules:\n  - id: " + id + "\n    kind: match\n    query: {narratives: [scam]}\n    recipients: [a@example.vn]\n"
+		return "rules:\n  - id: " + id + "\n    kind: match\n    query: 'narrative:scam'\n    recipients: [a@example.vn]\n"
 	}
 	write("a.yaml", rule("a"))
 	rs, errs := LoadDir(dir)

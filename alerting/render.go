@@ -5,7 +5,6 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"net/url"
-	"strconv"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/store"
+	"github.com/langnghe/langnghe/store/query"
 )
 
 // snippetBytes bounds the post text shown per post in an email.
@@ -155,22 +155,14 @@ func (e *Engine) postView(p *post.Post, queryText string) postView {
 	return v
 }
 
-// WebSearchURL is the web UI search for q over [from, to).
+// WebSearchURL is the web UI search for q over [from, to): the query string itself as q.
 func (l Links) WebSearchURL(q QuerySpec, from, to time.Time) string {
 	if l.WebURL == "" {
 		return ""
 	}
 	v := url.Values{}
-	if q.Text != "" {
+	if !q.IsZero() {
 		v.Set("q", q.Text)
-	}
-	for k, list := range map[string][]string{"narrative": q.Narratives, "sentiment": q.Sentiment, "toxicity": q.Toxicity, "platform": q.Platform, "source": q.Source} {
-		if len(list) > 0 {
-			v.Set(k, strings.Join(list, ","))
-		}
-	}
-	if q.Flagged != nil {
-		v.Set("flagged", strconv.FormatBool(*q.Flagged))
 	}
 	if !from.IsZero() {
 		v.Set("from", from.UTC().Format(time.RFC3339))
@@ -181,34 +173,81 @@ func (l Links) WebSearchURL(q QuerySpec, from, to time.Time) string {
 	return strings.TrimRight(l.WebURL, "/") + "/?" + v.Encode()
 }
 
-// KQL is q in Kibana Query Language over the derived fields the stores index.
+// KQL translates q into Kibana Query Language over the fields the stores index, with the
+// same meaning: a text term is a phrase on the folded (or, under +, exact) text or title;
+// field filters compare the label fields; from:/to: bound published_at (relative ones as
+// date math, now-24h). A query that does not parse (rules are validated at load) gives
+// its folded words on text_folded.
 func KQL(q QuerySpec) string {
-	var parts []string
-	quote := func(s string) string {
-		return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
-	}
-	for _, t := range store.QueryTerms(q.Text) {
-		parts = append(parts, store.FieldTextFolded+":"+quote(t))
-	}
-	anyOf := func(field string, vals []string) {
-		if len(vals) == 0 {
-			return
+	e, err := query.Parse(q.Text)
+	if err != nil {
+		var parts []string
+		for _, w := range query.FoldedWords(q.Text) {
+			parts = append(parts, store.FieldTextFolded+":"+kqlQuote(w))
 		}
-		qs := make([]string, len(vals))
-		for i, v := range vals {
-			qs[i] = quote(v)
+		return strings.Join(parts, " and ")
+	}
+	return kql(e)
+}
+
+func kqlQuote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+var kqlFields = map[string]string{
+	query.FieldNarrative: store.FieldNarrativeIDs, query.FieldSentiment: store.FieldSentiment,
+	query.FieldToxicity: store.FieldToxicity, query.FieldSource: store.FieldSource,
+	query.FieldPlatform: store.FieldPlatform, query.FieldFlagged: store.FieldFlagged,
+}
+
+func kql(e *query.Expr) string {
+	if e == nil {
+		return ""
+	}
+	group := func(a *query.Expr) string {
+		s := kql(a)
+		if a.Op == query.OpAnd || a.Op == query.OpOr {
+			return "(" + s + ")"
 		}
-		parts = append(parts, field+":("+strings.Join(qs, " or ")+")")
+		return s
 	}
-	anyOf(store.FieldNarrativeIDs, q.Narratives)
-	anyOf(store.FieldSentiment, q.Sentiment)
-	anyOf(store.FieldToxicity, q.Toxicity)
-	anyOf(store.FieldPlatform, q.Platform)
-	anyOf(store.FieldSource, q.Source)
-	if q.Flagged != nil {
-		parts = append(parts, store.FieldFlagged+":"+strconv.FormatBool(*q.Flagged))
+	switch e.Op {
+	case query.OpAnd, query.OpOr:
+		sep := " and "
+		if e.Op == query.OpOr {
+			sep = " or "
+		}
+		parts := make([]string, len(e.Args))
+		for i, a := range e.Args {
+			parts[i] = group(a)
+		}
+		return strings.Join(parts, sep)
+	case query.OpNot:
+		return "not " + group(e.Args[0])
+	case query.OpText:
+		text, title := store.FieldTextFolded, store.FieldTitleFolded
+		if e.Exact {
+			text, title = store.FieldTextExact, store.FieldTitleExact
+		}
+		phrase := kqlQuote(strings.Join(e.Words, " "))
+		return "(" + text + ":" + phrase + " or " + title + ":" + phrase + ")"
+	case query.OpField:
+		if e.Field == query.FieldFlagged {
+			return store.FieldFlagged + ":" + e.Value
+		}
+		return kqlFields[e.Field] + ":" + kqlQuote(e.Value)
+	case query.OpRange:
+		op := ">="
+		if e.Field == query.FieldTo {
+			op = "<"
+		}
+		bound := kqlQuote(e.At.UTC().Format(time.RFC3339Nano))
+		if e.Ago > 0 {
+			bound = fmt.Sprintf("now-%ds", int64(e.Ago/time.Second))
+		}
+		return store.FieldPublishedAt + " " + op + " " + bound
 	}
-	return strings.Join(parts, " and ")
+	return ""
 }
 
 // rison quotes s as a Rison string (the encoding of Kibana's URL state).
@@ -232,16 +271,16 @@ var kindVI = map[Kind]string{KindMatch: "khớp", KindThreshold: "ngưỡng", Ki
 
 // render builds the notification and its email bodies.
 func (e *Engine) render(r *Rule, in renderInput) *Notification {
-	query := r.Query
+	q := r.Query
 	if in.query != nil {
-		query = *in.query
+		q = *in.query
 	}
 	v := emailView{
 		Rule: r.Name, RuleID: r.ID, Kind: string(r.Kind), Severity: r.Severity, Key: in.key,
 		Reason: in.reason, Count: in.count,
 		Window: in.from.In(Zone).Format("15:04 02/01/2006") + " – " + in.to.In(Zone).Format("15:04 02/01/2006") + " (giờ Việt Nam / Vietnam time)",
-		WebURL: e.links.WebSearchURL(query, in.from, in.to), KibanaURL: e.links.KibanaDiscoverURL(query, in.from, in.to),
-		Query: KQL(query),
+		WebURL: e.links.WebSearchURL(q, in.from, in.to), KibanaURL: e.links.KibanaDiscoverURL(q, in.from, in.to),
+		Query: q.Text,
 	}
 	var ids []string
 	for _, p := range in.posts {
@@ -272,7 +311,7 @@ func (e *Engine) render(r *Rule, in renderInput) *Notification {
 	return &Notification{
 		ID: in.id, RuleID: r.ID, RuleName: r.Name, Kind: r.Kind, Severity: r.Severity, Key: in.key,
 		Count: in.count, Reason: in.reason, From: in.from, To: in.to, PostIDs: ids, CreatedAt: in.now,
-		SearchPath: Links{WebURL: "/"}.WebSearchURL(query, in.from, in.to),
+		SearchPath: Links{WebURL: "/"}.WebSearchURL(q, in.from, in.to),
 		Recipients: e.rules.Addresses(r), Subject: oneLine(subject), Text: tb.String(), HTML: hb.String(),
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/langnghe/langnghe/store/query"
 	"gopkg.in/yaml.v3"
 )
 
@@ -331,7 +332,17 @@ func parseFile(name string, data []byte) (*ruleFile, []error) {
 			add(fmt.Sprintf("silences[%d].until", i), "cần thời điểm hết hạn (RFC 3339) / until is required (RFC 3339)")
 		}
 		if s.Query != nil {
-			s.matcher = NewMatcher(*s.Query)
+			if s.Query.IsZero() {
+				if s.Rule == "" {
+					add(fmt.Sprintf("silences[%d].query", i), "truy vấn rỗng sẽ tắt mọi cảnh báo; dùng rule / an empty query would silence everything; use rule")
+				}
+			} else if m, msgs := compileQuery(*s.Query); len(msgs) > 0 {
+				for _, msg := range msgs {
+					add(fmt.Sprintf("silences[%d].query", i), msg)
+				}
+			} else {
+				s.matcher = m
+			}
 		}
 	}
 	if len(errs) > 0 {
@@ -408,15 +419,12 @@ func (r *Rule) validate() [][2]string {
 			add("recipients", fmt.Sprintf("địa chỉ email không hợp lệ / invalid email %q (use an address or group:NAME)", rc))
 		}
 	}
-	for _, v := range r.Query.Sentiment {
-		if !contains([]string{"negative", "neutral", "positive"}, v) {
-			add("query.sentiment", fmt.Sprintf("must be negative, neutral or positive, got %q", v))
+	if m, msgs := compileQuery(r.Query); len(msgs) > 0 {
+		for _, msg := range msgs {
+			add("query", msg)
 		}
-	}
-	for _, v := range r.Query.Toxicity {
-		if !contains([]string{"clean", "offensive", "hate"}, v) {
-			add("query.toxicity", fmt.Sprintf("must be clean, offensive or hate, got %q", v))
-		}
+	} else {
+		r.matcher = m
 	}
 	if r.RepeatInterval == 0 {
 		r.RepeatInterval = Duration(4 * time.Hour)
@@ -454,7 +462,7 @@ func (r *Rule) validate() [][2]string {
 		if r.Every < Duration(time.Second) {
 			add("every", "cần ≥ 1s / must be at least 1s")
 		}
-		if f := r.keyField(&r.Query); f != nil && len(*f) == 0 {
+		if r.GroupBy != "" && r.matcher != nil && len(listed(r.matcher.expr, r.GroupBy)) == 0 {
 			add("group_by", fmt.Sprintf("với threshold/spike, query phải liệt kê các giá trị của %s / with threshold and spike, the query must list the %s values to count separately", r.GroupBy, r.GroupBy))
 		}
 		if r.Kind == KindThreshold && r.Count < 1 {
@@ -511,8 +519,24 @@ func (r *Rule) validate() [][2]string {
 	default:
 		add("kind", fmt.Sprintf("phải là match, threshold, spike hoặc digest / must be match, threshold, spike or digest, got %q", r.Kind))
 	}
-	r.matcher = NewMatcher(r.Query)
 	return errs
+}
+
+// compileQuery parses q and checks its label values; the messages name the byte offset of
+// the problem in the query text.
+func compileQuery(q QuerySpec) (*Matcher, []string) {
+	m, err := CompileQuery(q.Text)
+	if err != nil {
+		return nil, []string{fmt.Sprintf("%v, trong / in %q", err, q.Text)}
+	}
+	var msgs []string
+	allowed := map[string][]string{query.FieldSentiment: {"negative", "neutral", "positive"}, query.FieldToxicity: {"clean", "offensive", "hate"}}
+	fieldValues(m.expr, func(e *query.Expr) {
+		if ok, known := allowed[e.Field]; known && !contains(ok, e.Value) {
+			msgs = append(msgs, fmt.Sprintf("vị trí %d / offset %d: %s: phải là một trong / must be one of %s, got %q, in %q", e.Pos, e.Pos, e.Field, strings.Join(ok, ", "), e.Value, q.Text))
+		}
+	})
+	return m, msgs
 }
 
 func contains(list []string, s string) bool {
@@ -524,39 +548,30 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// keyField returns the query list of r.GroupBy, by pointer.
-func (r *Rule) keyField(q *QuerySpec) *[]string {
-	switch r.GroupBy {
-	case "narrative":
-		return &q.Narratives
-	case "platform":
-		return &q.Platform
-	case "source":
-		return &q.Source
-	case "sentiment":
-		return &q.Sentiment
-	case "toxicity":
-		return &q.Toxicity
-	}
-	return nil
-}
-
 // keys are the per-key values a threshold or spike rule is evaluated for: the values its
-// query lists for the group_by field, or one rule-wide key "".
+// query lists for the group_by field (narrative:a OR narrative:b), or one rule-wide key "".
 func (r *Rule) keys() []string {
-	if f := r.keyField(&r.Query); f != nil {
-		return *f
+	if r.GroupBy != "" {
+		return listed(r.matcher.expr, r.GroupBy)
 	}
 	return []string{""}
 }
 
-// queryFor narrows the rule's query to one key.
+// queryFor narrows the rule's query to one key: (query) field:key.
 func (r *Rule) queryFor(key string) QuerySpec {
-	q := r.Query
-	if f := r.keyField(&q); f != nil && key != "" {
-		*f = []string{key}
+	if r.GroupBy == "" || key == "" {
+		return r.Query
 	}
-	return q
+	return r.Query.narrowed(r.GroupBy, key)
+}
+
+// listedNarratives are the narratives the rule's query names (not under a negation): a
+// post of several narratives is grouped under the first of these it has.
+func (r *Rule) listedNarratives() []string {
+	if r.matcher == nil {
+		return nil
+	}
+	return listed(r.matcher.expr, query.FieldNarrative)
 }
 
 // Addresses expands group:NAME recipients into addresses, deduplicated, in order.

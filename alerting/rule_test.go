@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestLoadGoodRules(t *testing.T) {
@@ -77,7 +79,7 @@ func TestBadRuleFiles(t *testing.T) {
 
 func TestDuplicateRuleID(t *testing.T) {
 	dir := t.TempDir()
-	body := "rules:\n  - id: lua-dao\n    kind: match\n    query: {narratives: [scam]}\n    recipients: [a@example.vn]\n"
+	body := "rules:\n  - id: lua-dao\n    kind: match\n    query: 'narrative:scam'\n    recipients: [a@example.vn]\n"
 	os.WriteFile(filepath.Join(dir, "z.yaml"), []byte(body), 0o644)
 	rs, errs := LoadFiles("testdata/good/rules.yaml", filepath.Join(dir, "z.yaml"))
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "z.yaml:2: rules[0].id: id \"lua-dao\" trùng với / duplicates testdata/good/rules.yaml:5") {
@@ -85,5 +87,52 @@ func TestDuplicateRuleID(t *testing.T) {
 	}
 	if len(rs.Rules) != 4 {
 		t.Fatalf("%d rules", len(rs.Rules))
+	}
+}
+
+// TestLegacyQueryForm: testdata/legacy_queries.yaml lists old mapping queries and the
+// query string each is read as; the string must also parse.
+func TestLegacyQueryForm(t *testing.T) {
+	data, err := os.ReadFile("testdata/legacy_queries.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []struct {
+		Legacy QuerySpec `yaml:"legacy"`
+		Query  string    `yaml:"query"`
+	}
+	if err := yaml.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) < 5 {
+		t.Fatalf("%d cases", len(cases))
+	}
+	for _, c := range cases {
+		if c.Legacy.Text != c.Query {
+			t.Errorf("read as %q, want %q", c.Legacy.Text, c.Query)
+		}
+		if _, err := CompileQuery(c.Legacy.Text); err != nil {
+			t.Errorf("%q: %v", c.Legacy.Text, err)
+		}
+	}
+}
+
+// TestKQL: testdata/kql.yaml lists rule queries and the KQL of their Kibana links.
+func TestKQL(t *testing.T) {
+	data, err := os.ReadFile("testdata/kql.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []struct{ Query, KQL string }
+	if err := yaml.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) < 5 {
+		t.Fatalf("%d cases", len(cases))
+	}
+	for _, c := range cases {
+		if got := KQL(QuerySpec{Text: c.Query}); got != c.KQL {
+			t.Errorf("%q:\n got %s\nwant %s", c.Query, got, c.KQL)
+		}
 	}
 }

@@ -40,7 +40,7 @@ func TestEngineMirrorsHistory(t *testing.T) {
 	defer rec.Delete(ctx)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "r.yaml")
-	os.WriteFile(path, []byte("rules:\n  - id: lua-dao\n    kind: match\n    query: {narratives: [scam]}\n    recipients: [a@example.vn]\n    group_wait: 1s\n"), 0o644)
+	os.WriteFile(path, []byte("rules:\n  - id: lua-dao\n    kind: match\n    query: 'narrative:scam'\n    recipients: [a@example.vn]\n    group_wait: 1s\n"), 0o644)
 	rs, errs := alerting.LoadFiles(path)
 	if len(errs) > 0 {
 		t.Fatal(errs)

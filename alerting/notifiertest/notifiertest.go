@@ -7,11 +7,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"html"
 	"io"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -125,7 +127,24 @@ func HostilePost(id, source, rcptTag string) *post.Post {
 	}
 }
 
-// ruleFile writes a match rule for narrative scam to rcpt, grouped by source.
+// kibanaState is the decoded URL of the Kibana line of a plain-text email.
+func kibanaState(text string) string {
+	for _, line := range strings.Split(text, "\n") {
+		if _, u, ok := strings.Cut(line, "Kibana: "); ok {
+			d, err := url.QueryUnescape(strings.TrimSpace(u))
+			if err == nil {
+				return d
+			}
+		}
+	}
+	return ""
+}
+
+// RuleQuery is the query of the conformance rule, in the store's query language: the
+// emails must show it and carry it into the web UI and Kibana links.
+const RuleQuery = `narrative:scam ("chuyển khoản" OR "mã OTP") -"quảng cáo"`
+
+// ruleFile writes a match rule for RuleQuery to rcpt, grouped by source.
 func ruleFile(t testing.TB, rcpt string) *alerting.RuleSet {
 	t.Helper()
 	dir := t.TempDir()
@@ -135,12 +154,12 @@ func ruleFile(t testing.TB, rcpt string) *alerting.RuleSet {
     name: "Lừa đảo chuyển khoản"
     kind: match
     severity: high
-    query: {narratives: [scam]}
+    query: '%s'
     recipients: [%q]
     group_by: source
     group_wait: 10s
     group_window: 1m
-`, rcpt)
+`, RuleQuery, rcpt)
 	if err := writeFile(path, body); err != nil {
 		t.Fatal(err)
 	}
@@ -189,6 +208,9 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 			{"no javascript: link", !strings.Contains(m.HTML, "javascript:") && !strings.Contains(m.Text, "javascript:")},
 			{"web UI link", strings.Contains(m.HTML, `href="http://ui.test/?`)},
 			{"Kibana link", strings.Contains(m.HTML, `href="http://kibana.test/app/discover#/?_g=`)},
+			{"query string shown", strings.Contains(m.Text, "Truy vấn / query: "+RuleQuery) && strings.Contains(m.HTML, html.EscapeString(RuleQuery))},
+			{"web UI link carries the query string", strings.Contains(m.Text, "http://ui.test/?") && strings.Contains(m.Text, "q="+url.QueryEscape(RuleQuery))},
+			{"Kibana link carries the query as KQL", strings.Contains(kibanaState(m.Text), "query:(language:kuery,query:'"+alerting.KQL(alerting.QuerySpec{Text: RuleQuery})+"')")},
 		}
 		for _, c := range checks {
 			if !c.ok {
