@@ -48,7 +48,7 @@ func TestRunDemoAlertsToOutbox(t *testing.T) {
 	}
 	m := notifiertest.Parse(t, b)
 	if !strings.HasPrefix(m.AlertID, "lua-dao/") || !strings.Contains(m.Subject, "Lừa đảo") || m.Text == "" ||
-		!strings.Contains(m.HTML, `href="http://`+listen+`/?`) || !strings.Contains(m.Text, "narrative=scam") {
+		!strings.Contains(m.HTML, `href="http://`+listen+`/?`) || !strings.Contains(m.Text, "q=narrative%3Ascam") {
 		t.Errorf("outbox email: %+v", m)
 	}
 	var hist struct {
