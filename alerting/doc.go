@@ -17,11 +17,21 @@
 //     lookback grouped by narrative, with counts, trend against the period before, and
 //     top posts.
 //
-// Queries are written as the fields of store.Query (QuerySpec). Match rules use Matcher,
-// a Go predicate with the stores' semantics (folded words via classifier.FoldedText, any
-// of each list). When the store's query language lands, QuerySpec gains a `q:` string
-// compiled to a store.Query and a predicate; Store() and NewMatcher are the only places
-// that change.
+// Every rule (and every silence by query) has one query, a string in the store's query
+// language (store/query, the language of the web search box):
+//
+//	query: 'narrative:scam (chuyển khoản OR "mã OTP") -"quảng cáo"'
+//
+// It is parsed when the file loads; a syntax error is reported as file:line of the query
+// plus the byte offset in the query text, and rejects the file. Match rules and silences
+// evaluate it on each post with query.MatchAt (the same predicate the stores' conformance
+// suite checks against both backends; TestMatcherAgreesWithStore checks it again through
+// rule files); threshold, spike and digest rules pass it to the store as
+// store.Query.Text. Per-key threshold and spike rules (group_by) count the values the
+// query names for that field (narrative:a OR narrative:b) separately, each with the query
+// narrowed to "(query) narrative:a". The older structured form of the first rule files (a
+// mapping of text, narratives, sentiment, toxicity, flagged, platform, source) is still
+// read and rewritten into the language at load (testdata/legacy_queries.yaml).
 //
 // # Throttling and silences
 //
@@ -59,6 +69,7 @@
 // Vietnamese first with English alongside, plain text and HTML alternatives. Crawled
 // text goes through html/template (escaped), post links are kept only when http(s), and
 // there are no images. Evidence terms (analysis.evidence) and query words are highlighted
-// (store.Highlights). Links open the same search in the web UI and in Kibana Discover
-// (KQL over the stores' derived fields; the data view id is the index prefix).
+// (store.Highlights). Emails show the query string; links open the same search in the
+// web UI (q=<query string>) and in Kibana Discover (the query translated to KQL over the
+// stores' derived fields, testdata/kql.yaml; the data view id is the index prefix).
 package alerting

@@ -3,8 +3,8 @@ package alerting_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -249,6 +249,60 @@ func TestMatchRuleFiresOnlyForMatches(t *testing.T) {
 	f.step(10 * time.Minute)
 	if n := len(f.sink.emails(t, rcpt)); n != 1 {
 		t.Fatalf("%d emails after quiet ticks, want 1", n)
+	}
+}
+
+// TestMatchRuleQueryLanguage: a match rule written in the store's query language (OR,
+// phrases, exclusion, field filter) fires on the stream for exactly the posts the query
+// describes; a silence by query in the same language mutes the posts it matches; the
+// email shows the query string and links the web UI search with it.
+func TestMatchRuleQueryLanguage(t *testing.T) {
+	const q = `narrative:scam (chuyển khoản OR "mã OTP") -"quảng cáo"`
+	rcpt := uniqueRcpt(t.Name())
+	f := newFixture(t, writeRules(t, `
+rules:
+  - id: lua-dao-otp
+    kind: match
+    query: '`+q+`'
+    recipients: [%RCPT%]
+    group_wait: 30s
+silences:
+  - query: 'source:silenced.vn OR "thử nghiệm"'
+    until: 2026-11-21T00:00:00Z
+`, rcpt))
+	now := f.clk.Now()
+	posts := []*post.Post{
+		mkPost("1", "a.vn", "scam", "Đừng gửi MÃ OTP cho ai", now),            // match: phrase, any case
+		mkPost("2", "a.vn", "scam", "chuyen khoan gap 5 trieu", now),          // match: no accents
+		mkPost("3", "a.vn", "scam", "chuyển khoản nhận quảng cáo", now),       // no: excluded phrase
+		mkPost("4", "a.vn", "scam", "mã số OTP", now),                         // no: phrase not consecutive
+		mkPost("5", "a.vn", "disaster", "mã OTP cứu trợ", now),                // no: narrative
+		mkPost("6", "a.vn", "scam", "chuyển khoản thử nghiệm", now),           // no: silenced by phrase
+		mkPost("7", "silenced.vn", "scam", "mã OTP", now),                     // no: silenced by source
+		mkPost("8", "a.vn", "scam", "chuyển tiền, không phải khoản vay", now), // match: unquoted words need not be adjacent
+	}
+	if err := f.e.Observe(posts); err != nil {
+		t.Fatal(err)
+	}
+	f.step(31 * time.Second)
+	got := f.sink.emails(t, rcpt)
+	if len(got) != 1 {
+		t.Fatalf("%d emails, want 1", len(got))
+	}
+	txt := got[0].Text
+	for _, id := range []string{"1", "2", "8"} {
+		if !strings.Contains(txt, "https://a.vn/t/"+id) {
+			t.Errorf("post %s missing from the email:\n%s", id, txt)
+		}
+	}
+	for _, id := range []string{"3", "4", "5", "6", "7"} {
+		if strings.Contains(txt, "/t/"+id) {
+			t.Errorf("post %s in the email:\n%s", id, txt)
+		}
+	}
+	if !strings.Contains(txt, "3 bài mới khớp luật") || !strings.Contains(txt, "Truy vấn / query: "+q) ||
+		!strings.Contains(txt, "http://ui.test/?") || !strings.Contains(txt, "q="+url.QueryEscape(q)) {
+		t.Errorf("email text:\n%s", txt)
 	}
 }
 
