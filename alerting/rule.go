@@ -527,7 +527,16 @@ func (r *Rule) validate() [][2]string {
 func compileQuery(q QuerySpec) (*Matcher, []string) {
 	m, err := CompileQuery(q.Text)
 	if err != nil {
-		return nil, []string{fmt.Sprintf("%v, trong / in %q", err, q.Text)}
+		msg := fmt.Sprintf("%v, trong / in %q", err, q.Text)
+		var se *query.SyntaxError
+		if errors.As(err, &se) && se.Pos >= 0 && se.Pos <= len(q.Text) {
+			near := q.Text[se.Pos:]
+			if len(near) > 24 {
+				near = strings.ToValidUTF8(near[:24], "") + "…"
+			}
+			msg += fmt.Sprintf(", tại / at %q", near)
+		}
+		return nil, []string{msg}
 	}
 	var msgs []string
 	allowed := map[string][]string{query.FieldSentiment: {"negative", "neutral", "positive"}, query.FieldToxicity: {"clean", "offensive", "hate"}}
