@@ -15,7 +15,8 @@ const DefaultVisitedCap = 50_000
 // go through f's polite, safe transport; robots.txt is honoured (colly ignores it unless
 // told otherwise, so it is switched on here, on top of the transport's own check); the
 // visited set is bounded (Visited), cookies are off (we never log in), and colly's body
-// cap sits just above f's so that f's ErrTooLarge fires instead of a silent truncation.
+// cap sits just above f's (3x when f decodes an encoding) so that f's ErrTooLarge fires
+// instead of a silent truncation.
 // Create one collector per pass: its robots map and visited set then live only as long
 // as the pass.
 func NewCollector(ctx context.Context, f *Fetcher, visitedCap int) (*colly.Collector, error) {
@@ -23,9 +24,15 @@ func NewCollector(ctx context.Context, f *Fetcher, visitedCap int) (*colly.Colle
 		visitedCap = DefaultVisitedCap
 	}
 	opts := f.Options()
+	// A configured encoding is decoded in the transport, so colly counts UTF-8 bytes:
+	// up to 3 per byte read from a single-byte encoding.
+	bodyCap := int(opts.MaxBody) + 1
+	if opts.Encoding != "" {
+		bodyCap = 3*int(opts.MaxBody) + 1
+	}
 	c := colly.NewCollector(
 		colly.UserAgent(opts.UserAgent),
-		colly.MaxBodySize(int(opts.MaxBody)+1),
+		colly.MaxBodySize(bodyCap),
 		colly.StdlibContext(ctx),
 	)
 	c.IgnoreRobotsTxt = opts.IgnoreRobots

@@ -41,7 +41,9 @@ type Common struct {
 	// Lang is the post language when the source does not say (default "vi").
 	Lang string `yaml:"lang"`
 	// Encoding overrides what the server declares, for sites that mislabel their pages:
-	// any WHATWG label (windows-1258) or "tcvn3" for .VnTime/ABC pages (see DecodeLegacy).
+	// any WHATWG label (windows-1258), or a legacy Vietnamese encoding that classifier
+	// converts: "tcvn3"/"abc" (.VnTime pages), "vni"/"vni-windows", "viqr" (see
+	// legacy.go). Empty: posts are still checked for legacy text (classifier.FixLegacy).
 	Encoding string `yaml:"encoding"`
 }
 
@@ -57,7 +59,7 @@ func (c *Common) Validate(mainURL string) error {
 		}
 	}
 	if c.Encoding != "" && !KnownEncoding(c.Encoding) {
-		return fmt.Errorf("%w: source %s: encoding %q is not supported (use a WHATWG label such as windows-1258, or tcvn3)", ErrConfig, c.Name, c.Encoding)
+		return fmt.Errorf("%w: source %s: encoding %q is not supported (use a WHATWG label such as windows-1258, or tcvn3, abc, vni, vni-windows, viqr)", ErrConfig, c.Name, c.Encoding)
 	}
 	if c.MaxPages <= 0 {
 		c.MaxPages = 10

@@ -50,8 +50,10 @@ type FetchOptions struct {
 	// IgnoreRobots turns robots.txt off for this source. Only for sources the operator
 	// owns; never set by default.
 	IgnoreRobots bool
-	// Encoding, when set, decodes every response body from it to UTF-8 (see
-	// DecodeLegacy) and says charset=utf-8 in Content-Type, whatever the server declared.
+	// Encoding, when set, decodes every response body from it to UTF-8 (see legacy.go:
+	// TCVN3/VNI through classifier.DecodeLegacy, WHATWG labels through x/text; VIQR is
+	// left to the Runner) and says charset=utf-8 in Content-Type, whatever the server
+	// declared.
 	Encoding string
 	// Source and Metrics label and count this fetcher's requests (Metrics may be nil).
 	Source  string

@@ -386,20 +386,32 @@ func TestHostConcurrency(t *testing.T) {
 	}
 }
 
-// TCVN3 known answers (bytes from a .VnTime document): "B¶o Th¾ng" is "Bảo Thắng".
-func TestDecodeLegacyTCVN3(t *testing.T) {
-	got, err := DecodeLegacy([]byte("B\xb6o Th\xbeng, M\xad\xeang Kh\xad\xacng"), "tcvn3")
-	if err != nil {
-		t.Fatal(err)
+// decodeBody known answers: TCVN3 bytes from a .VnTime document ("B¶o Th¾ng" is "Bảo
+// Thắng") and VNI-Windows bytes ("Xin chaøo") go through classifier.DecodeLegacy; VIQR
+// bodies stay as they are (converted later, on extracted text); WHATWG labels through
+// x/text; a name nobody knows is a config error.
+func TestDecodeBody(t *testing.T) {
+	for _, c := range []struct{ enc, in, want string }{
+		{"tcvn3", "B\xb6o Th\xbeng, M\xad\xeang Kh\xad\xacng", "Bảo Thắng, Mường Khương"},
+		{"ABC", "\xa7\xb5 N\xbdng", "Đà Nẵng"},
+		{"vni", "Xin cha\xf8o ca\xf9c ba\xefn", "Xin chào các bạn"},
+		{"VNI-Windows", "\xd1a\xf8 Na\xfcng, n\xf6\xf4\xf9c", "Đà Nẵng, nước"},
+		{"viqr", "Vie^.t Nam <a href=\"http://google.com\">", "Vie^.t Nam <a href=\"http://google.com\">"},
+		{"windows-1258", "\xe0", "à"},
+		{"", "Tiếng Việt", "Tiếng Việt"},
+	} {
+		got, err := decodeBody([]byte(c.in), c.enc)
+		if err != nil || CleanText(string(got)) != c.want {
+			t.Errorf("decodeBody(%q, %q) = %q, %v; want %q", c.in, c.enc, got, err, c.want)
+		}
 	}
-	if s := CleanText(string(got)); s != "Bảo Thắng, Mường Khương" {
-		t.Errorf("got %q", s)
+	if _, err := decodeBody([]byte("x"), "vn5"); !errors.Is(err, ErrConfig) {
+		t.Errorf("unknown encoding: %v, want ErrConfig", err)
 	}
-	if _, err := DecodeLegacy([]byte("x"), "vni"); !errors.Is(err, ErrConfig) {
-		t.Errorf("vni: %v", err)
-	}
-	if b, err := DecodeLegacy([]byte("\xe0"), "windows-1258"); err != nil || string(b) != "à" {
-		t.Errorf("windows-1258: %q %v", b, err)
+	for _, enc := range []string{"tcvn3", "abc", "vni", "vni-windows", "viqr", "windows-1258", "UTF-8", ""} {
+		if !KnownEncoding(enc) {
+			t.Errorf("KnownEncoding(%q) = false", enc)
+		}
 	}
 }
 

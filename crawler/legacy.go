@@ -5,30 +5,80 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/langnghe/langnghe/classifier"
+	"github.com/langnghe/langnghe/post"
 )
 
-// DecodeLegacy converts body from a configured encoding to UTF-8 (then CleanText makes it
-// NFC). Besides every WHATWG label (windows-1258, windows-1252, …) it knows TCVN3, the
-// "ABC" encoding of the .VnTime fonts that older Vietnamese sites and documents use
-// (labels "tcvn3", "tcvn", "tcvn5712", "abc", "vn3"). VNI is not supported: it is a font
-// trick (letters plus Latin-1 accent glyphs) that needs a dictionary to undo. An empty
-// or "utf-8" encoding returns body unchanged.
-func DecodeLegacy(body []byte, enc string) ([]byte, error) {
+// A source's `encoding:` is either a legacy Vietnamese encoding that classifier converts
+// (classifier.ParseEncoding: "tcvn3"/"abc"/"tcvn", "vni"/"vni-windows", "viqr") or any
+// WHATWG label (windows-1258, windows-1252, …) that x/text decodes. The conversion tables
+// live only in classifier (legacy.go): the crawler never maps legacy letters itself.
+//
+// Where each conversion happens:
+//   - TCVN3 and VNI are font tricks on single bytes: the Fetcher decodes the whole body
+//     as Windows-1252 (what classifier.DecodeLegacy expects: the text such a page shows in
+//     a browser) and converts it with classifier.DecodeLegacy, before HTML/XML parsing.
+//     Both only touch non-ASCII characters, so markup and URLs are left as they are.
+//   - VIQR is plain ASCII ("Vie^.t"); converting markup would garble URLs
+//     ("google.com" reads as "googlẹcom"), so it is converted on extracted text, by the
+//     Runner (FixPostText).
+//   - WHATWG labels are decoded by the Fetcher with x/text while the body is read.
+//   - No encoding declared: the Runner runs classifier.DetectLegacy (what FixLegacy
+//     uses) on each post's title and text, so a TCVN3/VNI/VIQR page served as
+//     windows-1252 or UTF-8 is detected and converted.
+
+// legacyEncoding returns the classifier encoding enc names, if it names one.
+func legacyEncoding(enc string) (classifier.Encoding, bool) {
+	e, err := classifier.ParseEncoding(enc)
+	return e, err == nil
+}
+
+// KnownEncoding reports whether a source's `encoding:` is empty, UTF-8, a legacy
+// Vietnamese encoding classifier converts, or a WHATWG label (for config validation).
+func KnownEncoding(enc string) bool {
+	if isUTF8(enc) {
+		return true
+	}
+	if _, ok := legacyEncoding(enc); ok {
+		return true
+	}
+	e, _ := charset.Lookup(enc)
+	return e != nil
+}
+
+func isUTF8(enc string) bool {
 	switch strings.ToLower(strings.TrimSpace(enc)) {
 	case "", "utf-8", "utf8":
+		return true
+	}
+	return false
+}
+
+// decodeBody converts a whole response body from enc to UTF-8 the way the Fetcher does:
+// TCVN3 and VNI through classifier.DecodeLegacy on the body read as Windows-1252, WHATWG
+// labels through x/text; UTF-8, empty and VIQR bodies (converted later, on text) are
+// returned unchanged. An unknown enc is an ErrConfig.
+func decodeBody(body []byte, enc string) ([]byte, error) {
+	if isUTF8(enc) {
 		return body, nil
-	case "tcvn3", "tcvn", "tcvn5712", "tcvn5712-1", "abc", "vn3":
-		var b bytes.Buffer
-		b.Grow(len(body) * 2)
-		for _, c := range body {
-			b.WriteRune(rune(tcvn3[c]))
+	}
+	if le, ok := legacyEncoding(enc); ok {
+		if le == classifier.VIQR {
+			return body, nil
 		}
-		return b.Bytes(), nil
-	case "vni", "vni-windows":
-		return nil, fmt.Errorf("%w: encoding %q is not supported (VNI)", ErrConfig, enc)
+		latin, err := charmap.Windows1252.NewDecoder().Bytes(body)
+		if err != nil {
+			return nil, fmt.Errorf("decode %s body as windows-1252: %w", le, err)
+		}
+		s, err := classifier.DecodeLegacy(string(latin), le)
+		if err != nil {
+			return nil, fmt.Errorf("%w: encoding %q: %w", ErrConfig, enc, err)
+		}
+		return []byte(s), nil
 	}
 	e, _ := charset.Lookup(enc)
 	if e == nil {
@@ -37,58 +87,19 @@ func DecodeLegacy(body []byte, enc string) ([]byte, error) {
 	return io.ReadAll(e.NewDecoder().Reader(bytes.NewReader(body)))
 }
 
-// KnownEncoding reports whether DecodeLegacy accepts enc (for config validation).
-func KnownEncoding(enc string) bool {
-	_, err := DecodeLegacy([]byte("a"), enc)
-	return err == nil
-}
-
-// tcvn3 maps each byte of TCVN 5712:1993 (VN1, whose lowercase half is the VN3/ABC
-// encoding) to Unicode. Generated from glibc iconv's TCVN5712-1 decoder, one byte at a
-// time; bytes 0xB0-0xB4 are the combining tone marks, which CleanText composes.
-var tcvn3 = [256]uint16{
-	0x0000, 0x00DA, 0x1EE4, 0x0003, 0x1EEA, 0x1EEC, 0x1EEE, 0x0007,
-	0x0008, 0x0009, 0x000A, 0x000B, 0x000C, 0x000D, 0x000E, 0x000F,
-	0x0010, 0x1EE8, 0x1EF0, 0x1EF2, 0x1EF6, 0x1EF8, 0x00DD, 0x1EF4,
-	0x0018, 0x0019, 0x001A, 0x001B, 0x001C, 0x001D, 0x001E, 0x001F,
-	0x0020, 0x0021, 0x0022, 0x0023, 0x0024, 0x0025, 0x0026, 0x0027,
-	0x0028, 0x0029, 0x002A, 0x002B, 0x002C, 0x002D, 0x002E, 0x002F,
-	0x0030, 0x0031, 0x0032, 0x0033, 0x0034, 0x0035, 0x0036, 0x0037,
-	0x0038, 0x0039, 0x003A, 0x003B, 0x003C, 0x003D, 0x003E, 0x003F,
-	0x0040, 0x0041, 0x0042, 0x0043, 0x0044, 0x0045, 0x0046, 0x0047,
-	0x0048, 0x0049, 0x004A, 0x004B, 0x004C, 0x004D, 0x004E, 0x004F,
-	0x0050, 0x0051, 0x0052, 0x0053, 0x0054, 0x0055, 0x0056, 0x0057,
-	0x0058, 0x0059, 0x005A, 0x005B, 0x005C, 0x005D, 0x005E, 0x005F,
-	0x0060, 0x0061, 0x0062, 0x0063, 0x0064, 0x0065, 0x0066, 0x0067,
-	0x0068, 0x0069, 0x006A, 0x006B, 0x006C, 0x006D, 0x006E, 0x006F,
-	0x0070, 0x0071, 0x0072, 0x0073, 0x0074, 0x0075, 0x0076, 0x0077,
-	0x0078, 0x0079, 0x007A, 0x007B, 0x007C, 0x007D, 0x007E, 0x007F,
-	0x00C0, 0x1EA2, 0x00C3, 0x00C1, 0x1EA0, 0x1EB6, 0x1EAC, 0x00C8,
-	0x1EBA, 0x1EBC, 0x00C9, 0x1EB8, 0x1EC6, 0x00CC, 0x1EC8, 0x0128,
-	0x00CD, 0x1ECA, 0x00D2, 0x1ECE, 0x00D5, 0x00D3, 0x1ECC, 0x1ED8,
-	0x1EDC, 0x1EDE, 0x1EE0, 0x1EDA, 0x1EE2, 0x00D9, 0x1EE6, 0x0168,
-	0x00A0, 0x0102, 0x00C2, 0x00CA, 0x00D4, 0x01A0, 0x01AF, 0x0110,
-	0x0103, 0x00E2, 0x00EA, 0x00F4, 0x01A1, 0x01B0, 0x0111, 0x1EB0,
-	0x0300, 0x0309, 0x0303, 0x0301, 0x0323, 0x00E0, 0x1EA3, 0x00E3,
-	0x00E1, 0x1EA1, 0x1EB2, 0x1EB1, 0x1EB3, 0x1EB5, 0x1EAF, 0x1EB4,
-	0x1EAE, 0x1EA6, 0x1EA8, 0x1EAA, 0x1EA4, 0x1EC0, 0x1EB7, 0x1EA7,
-	0x1EA9, 0x1EAB, 0x1EA5, 0x1EAD, 0x00E8, 0x1EC2, 0x1EBB, 0x1EBD,
-	0x00E9, 0x1EB9, 0x1EC1, 0x1EC3, 0x1EC5, 0x1EBF, 0x1EC7, 0x00EC,
-	0x1EC9, 0x1EC4, 0x1EBE, 0x1ED2, 0x0129, 0x00ED, 0x1ECB, 0x00F2,
-	0x1ED4, 0x1ECF, 0x00F5, 0x00F3, 0x1ECD, 0x1ED3, 0x1ED5, 0x1ED7,
-	0x1ED1, 0x1ED9, 0x1EDD, 0x1EDF, 0x1EE1, 0x1EDB, 0x1EE3, 0x00F9,
-	0x1ED6, 0x1EE7, 0x0169, 0x00FA, 0x1EE5, 0x1EEB, 0x1EED, 0x1EEF,
-	0x1EE9, 0x1EF1, 0x1EF3, 0x1EF7, 0x1EF9, 0x00FD, 0x1EF5, 0x1ED0,
-}
-
 // legacyReader decodes a body from enc while it is read (used by the fetcher for sources
-// with `encoding:`); nil when enc is empty or UTF-8.
+// with `encoding:`); nil when the body is to be passed on as it is (empty, UTF-8, VIQR,
+// unknown). TCVN3 and VNI bodies are read whole (the Fetcher's MaxBody cap still applies
+// underneath) and converted at once.
 func legacyReader(r io.Reader, enc string) io.Reader {
-	switch strings.ToLower(strings.TrimSpace(enc)) {
-	case "", "utf-8", "utf8":
+	if isUTF8(enc) {
 		return nil
-	case "tcvn3", "tcvn", "tcvn5712", "tcvn5712-1", "abc", "vn3":
-		return &tcvn3Reader{r: r}
+	}
+	if le, ok := legacyEncoding(enc); ok {
+		if le == classifier.VIQR {
+			return nil
+		}
+		return &wholeReader{r: r, enc: enc}
 	}
 	e, _ := charset.Lookup(enc)
 	if e == nil {
@@ -97,23 +108,66 @@ func legacyReader(r io.Reader, enc string) io.Reader {
 	return e.NewDecoder().Reader(r)
 }
 
-type tcvn3Reader struct {
-	r       io.Reader
-	pending []byte
-	in      [2048]byte
+// wholeReader reads r to the end on the first Read, converts it with decodeBody and then
+// serves the result. A read error (ErrTooLarge from the cap) is returned as it is.
+type wholeReader struct {
+	r    io.Reader
+	enc  string
+	out  *bytes.Reader
+	err  error
+	done bool
 }
 
-func (t *tcvn3Reader) Read(p []byte) (int, error) {
-	for len(t.pending) == 0 {
-		n, err := t.r.Read(t.in[:])
-		for _, c := range t.in[:n] {
-			t.pending = utf8.AppendRune(t.pending, rune(tcvn3[c]))
-		}
-		if n == 0 && err != nil {
+func (w *wholeReader) Read(p []byte) (int, error) {
+	if !w.done {
+		w.done = true
+		raw, err := io.ReadAll(w.r)
+		if err != nil {
+			w.err = err
 			return 0, err
 		}
+		out, err := decodeBody(raw, w.enc)
+		if err != nil {
+			w.err = err
+			return 0, err
+		}
+		w.out = bytes.NewReader(out)
 	}
-	n := copy(p, t.pending)
-	t.pending = t.pending[n:]
-	return n, nil
+	if w.err != nil {
+		return 0, w.err
+	}
+	return w.out.Read(p)
+}
+
+// Encoded is implemented by sources that have an `encoding:` setting; the Runner reads it
+// to decide how FixPostText treats their posts. Called once per pass.
+type Encoded interface {
+	// Encoding returns the source's configured encoding, "" when none is declared.
+	Encoding() string
+}
+
+// FixPostText converts legacy Vietnamese in a post's title and text, after extraction, by
+// what its source declared (enc). Nothing declared: classifier.DetectLegacy looks at the
+// title and text together (a short title alone rarely shows enough evidence; both come
+// from the same page) and, on clear evidence of TCVN3/VNI/VIQR, both are converted with
+// classifier.DecodeLegacy. "viqr" declared: both are converted. Any other declared
+// encoding was already decoded from the body by the Fetcher, so the text is left alone.
+// It returns the encoding it converted from, or "".
+func FixPostText(p *post.Post, enc string) classifier.Encoding {
+	var from classifier.Encoding
+	switch le, ok := legacyEncoding(enc); {
+	case strings.TrimSpace(enc) == "":
+		from = classifier.DetectLegacy(p.Title + "\n\n" + p.Text)
+	case ok && le == classifier.VIQR:
+		from = le
+	}
+	if from == "" {
+		return ""
+	}
+	for _, f := range []*string{&p.Text, &p.Title} {
+		if out, err := classifier.DecodeLegacy(*f, from); err == nil {
+			*f = CleanText(out)
+		}
+	}
+	return from
 }

@@ -166,7 +166,8 @@ func (r *Runner) runSet(ctx context.Context, sources []Scheduled) {
 	wg.Wait()
 }
 
-// Pass runs one pass of s: load cursor, fetch, write posts, save cursor.
+// Pass runs one pass of s: load cursor, fetch, write posts, save cursor. Each post's
+// title and text go through FixPostText (legacy Vietnamese encodings) first.
 func (r *Runner) Pass(ctx context.Context, s Scheduled) (int, error) {
 	name := s.Source.Name()
 	start := r.now()
@@ -186,10 +187,17 @@ func (r *Runner) Pass(ctx context.Context, s Scheduled) (int, error) {
 		buf = nil
 		return nil
 	}
+	enc := ""
+	if e, ok := s.Source.(Encoded); ok {
+		enc = e.Encoding()
+	}
 	cur, err := r.cursors.Load(ctx, name)
 	var next Cursor
 	if err == nil {
 		next, err = s.Source.Fetch(ctx, cur, func(p *post.Post) error {
+			if from := FixPostText(p, enc); from != "" {
+				r.log.Debug("mã cũ đã chuyển / legacy encoding converted", "source", name, "id", p.ID, "from", string(from))
+			}
 			if p.Source == "" {
 				p.Source = name
 			}

@@ -88,6 +88,9 @@ func New(cfg Config, env crawler.Env) (*Source, error) {
 // Name implements crawler.Source.
 func (s *Source) Name() string { return s.cfg.Name }
 
+// Encoding implements crawler.Encoded.
+func (s *Source) Encoding() string { return s.cfg.Encoding }
+
 func (s *Source) pageURL(cursor string) string {
 	q := url.Values{}
 	method := "app.bsky.feed.searchPosts"

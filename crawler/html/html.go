@@ -222,6 +222,9 @@ func merge(base, over Rules) Rules {
 // Name implements crawler.Source.
 func (s *Source) Name() string { return s.cfg.Name }
 
+// Encoding implements crawler.Encoded.
+func (s *Source) Encoding() string { return s.cfg.Encoding }
+
 // Fetch implements crawler.Source: start pages, links from list pages (at most MaxLinks),
 // next pages (at most MaxPages per start or linked page chain in total), new posts emitted.
 func (s *Source) Fetch(ctx context.Context, cur crawler.Cursor, emit crawler.Emit) (crawler.Cursor, error) {

@@ -309,14 +309,16 @@ func TestNewsCommentsPreset(t *testing.T) {
 }
 
 // Legacy encodings: a Windows-1258 page that declares its charset only in <meta> (colly
-// ignores that), and a .VnTime (TCVN3/ABC) page mislabelled windows-1252, read with
-// `encoding: tcvn3`. Both come out as NFC UTF-8.
+// ignores that), a .VnTime (TCVN3/ABC) page mislabelled windows-1252, read with
+// `encoding: tcvn3`, and a VNI-Times page (hand-written, testdata/vni.html) read with
+// `encoding: vni-windows`. All come out as NFC UTF-8.
 func TestLegacyEncodings(t *testing.T) {
 	pages := map[string]struct {
 		file, ctype string
 	}{
 		"/cp1258": {"testdata/windows1258.html", "text/html"},
 		"/tcvn3":  {"testdata/tcvn3.html", "text/html; charset=windows-1252"},
+		"/vni":    {"testdata/vni.html", "text/html; charset=windows-1252"},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pg, ok := pages[r.URL.Path]
@@ -332,6 +334,7 @@ func TestLegacyEncodings(t *testing.T) {
 	for path, tc := range map[string]struct{ enc, want, title string }{
 		"/cp1258": {"", "Nước lũ dâng cao ở Quảng Bình, người dân sơ tán khẩn cấp.", "Báo cũ"},
 		"/tcvn3":  {"tcvn3", "nước lũ dâng cao ở quảng bình, người dân sơ tán khẩn cấp.", "bản tin cũ"},
+		"/vni":    {"vni-windows", "Nước lũ dâng cao ở Quảng Bình, người dân sơ tán khẩn cấp.", "Bản tin cũ"},
 	} {
 		s, err := New(Config{Common: crawler.Common{Name: "cu", AllowPrivate: true, Encoding: tc.enc}, URLs: []string{srv.URL + path}, Rules: rules}, crawlertest.Env())
 		if err != nil {
@@ -345,7 +348,82 @@ func TestLegacyEncodings(t *testing.T) {
 			t.Errorf("%s: got %d posts, want text %q title %q", path, len(posts), tc.want, tc.title)
 		}
 	}
-	if _, err := New(Config{Common: crawler.Common{Name: "x", Encoding: "vni"}, URLs: []string{"http://a/"}, Rules: rules}, crawlertest.Env()); !errors.Is(err, crawler.ErrConfig) {
-		t.Errorf("encoding vni: %v, want ErrConfig (not supported)", err)
+	if _, err := New(Config{Common: crawler.Common{Name: "x", Encoding: "vn5"}, URLs: []string{"http://a/"}, Rules: rules}, crawlertest.Env()); !errors.Is(err, crawler.ErrConfig) {
+		t.Errorf("encoding vn5: %v, want ErrConfig (unknown)", err)
+	}
+}
+
+// Detection: the same .VnTime page with no `encoding:` configured. Colly reads it as the
+// windows-1252 it claims to be ("n\u00adíc l\u00f2"); the Runner's FixPostText
+// (classifier.DetectLegacy) recognises TCVN3 in the extracted title and text and converts
+// them before the posts reach the sink. A Unicode page in the same pass is left alone.
+func TestLegacyDetected(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/tcvn3":
+			w.Header().Set("Content-Type", "text/html; charset=windows-1252")
+			w.Write(file(t, "testdata/tcvn3.html"))
+		case "/cp1258":
+			w.Header().Set("Content-Type", "text/html")
+			w.Write(file(t, "testdata/windows1258.html"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	rules := Rules{Post: ".tin", ID: Field{Attr: "data-id"}, Time: Field{Selector: "time"}, Text: Field{Selector: ".nd"}, Title: "title"}
+	var scheduled []crawler.Scheduled
+	for _, path := range []string{"/tcvn3", "/cp1258"} {
+		s, err := New(Config{Common: crawler.Common{Name: "cu" + path[1:], AllowPrivate: true}, URLs: []string{srv.URL + path}, Rules: rules}, crawlertest.Env())
+		if err != nil {
+			t.Fatal(err)
+		}
+		scheduled = append(scheduled, crawler.Scheduled{Source: s, Kind: "html"})
+	}
+	var got []*post.Post
+	sink := crawler.SinkFunc(func(_ context.Context, ps []*post.Post) error { got = append(got, ps...); return nil })
+	r := crawler.NewRunner(scheduled, crawler.NewMemCursors(), sink)
+	for _, sc := range scheduled {
+		if _, err := r.Pass(context.Background(), sc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string][2]string{
+		"cutcvn3":  {"nước lũ dâng cao ở quảng bình, người dân sơ tán khẩn cấp.", "bản tin cũ"},
+		"cucp1258": {"Nước lũ dâng cao ở Quảng Bình, người dân sơ tán khẩn cấp.", "Báo cũ"},
+	}
+	if len(got) != 2 {
+		t.Fatalf("got %d posts, want 2", len(got))
+	}
+	for _, p := range got {
+		if w := want[p.Source]; p.Text != w[0] || p.Title != w[1] {
+			t.Errorf("%s: text %q title %q; want %q, %q", p.Source, p.Text, p.Title, w[0], w[1])
+		}
+	}
+}
+
+// A configured encoding is decoded in the transport, so the UTF-8 colly reads is longer
+// than the raw body (up to 3 bytes per byte): a TCVN3 page under max_body must come
+// through whole, not cut silently at max_body bytes of UTF-8.
+func TestLegacyEncodingBodyCap(t *testing.T) {
+	body := []byte(`<html><head><title>t</title></head><body><div class="tin" data-id="dai-1"><time>2026-11-20T09:00:00+07:00</time><p class="nd">`)
+	body = append(body, bytes.Repeat([]byte("b\xb6 "), 800)...) // "bả ": 3 bytes in, 5 out
+	body = append(body, "h\xd5t.</p></div></body></html>"...)   // "hết."
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=windows-1252")
+		w.Write(body)
+	}))
+	defer srv.Close()
+	rules := Rules{Post: ".tin", ID: Field{Attr: "data-id"}, Time: Field{Selector: "time"}, Text: Field{Selector: ".nd"}}
+	s, err := New(Config{Common: crawler.Common{Name: "dai", AllowPrivate: true, Encoding: "tcvn3", MaxBody: int64(len(body)) + 100}, URLs: []string{srv.URL + "/"}, Rules: rules}, crawlertest.Env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts := fetch(t, s)
+	if len(posts) != 1 || !strings.HasSuffix(posts[0].Text, "bả hết.") || strings.Count(posts[0].Text, "bả") != 800 {
+		for _, p := range posts {
+			t.Logf("text ends %q, %d × bả", p.Text[max(0, len(p.Text)-40):], strings.Count(p.Text, "bả"))
+		}
+		t.Errorf("got %d posts, want 1 whose text is 800 × bả then hết.", len(posts))
 	}
 }

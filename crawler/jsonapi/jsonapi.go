@@ -94,6 +94,9 @@ func New(cfg Config, env crawler.Env) (*Source, error) {
 // Name implements crawler.Source.
 func (s *Source) Name() string { return s.cfg.Name }
 
+// Encoding implements crawler.Encoded.
+func (s *Source) Encoding() string { return s.cfg.Encoding }
+
 func (s *Source) pageURL(page int, cursor string) string {
 	return strings.NewReplacer("{page}", strconv.Itoa(page), "{cursor}", url.QueryEscape(cursor)).Replace(s.cfg.URL)
 }

@@ -81,6 +81,9 @@ func New(cfg Config, env crawler.Env) (*Source, error) {
 // Name implements crawler.Source.
 func (s *Source) Name() string { return s.cfg.Name }
 
+// Encoding implements crawler.Encoded.
+func (s *Source) Encoding() string { return s.cfg.Encoding }
+
 func (s *Source) firstURL(since string) string {
 	q := url.Values{}
 	q.Set("limit", strconv.Itoa(s.cfg.Limit))

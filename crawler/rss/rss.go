@@ -61,6 +61,9 @@ func New(cfg Config, env crawler.Env) (*Source, error) {
 // Name implements crawler.Source.
 func (s *Source) Name() string { return s.cfg.Name }
 
+// Encoding implements crawler.Encoded.
+func (s *Source) Encoding() string { return s.cfg.Encoding }
+
 // Fetch implements crawler.Source: one GET of the feed (conditional), new items emitted.
 func (s *Source) Fetch(ctx context.Context, cur crawler.Cursor, emit crawler.Emit) (crawler.Cursor, error) {
 	tr := crawler.NewTracker(cur, s.cfg.Lookback)
