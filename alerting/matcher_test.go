@@ -14,21 +14,53 @@ import (
 	"github.com/langnghe/langnghe/alerting"
 	"github.com/langnghe/langnghe/store"
 	blevestore "github.com/langnghe/langnghe/store/bleve"
+	esstore "github.com/langnghe/langnghe/store/elasticsearch"
 	"github.com/langnghe/langnghe/store/query"
 	"github.com/langnghe/langnghe/store/storetest"
+	"github.com/langnghe/langnghe/testinfra"
 )
 
 // TestMatcherAgreesWithStore: for every rule query below, written in the query language
 // in a rule file, the stream predicate of match rules selects exactly the posts the store
 // returns for the same query text, over the store conformance fixtures (Vietnamese text
 // with and without diacritics, teencode, titles, every label) and 500 generated posts.
+// The store is embedded bleve; TestMatcherAgreesWithElasticsearch repeats it on the real
+// Elasticsearch.
 func TestMatcherAgreesWithStore(t *testing.T) {
-	posts := append(storetest.Fixtures(), storetest.Generate(500, 3)...)
 	st, err := blevestore.Open(filepath.Join(t.TempDir(), "bleve"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	matcherAgrees(t, st)
+}
+
+func TestMatcherAgreesWithElasticsearch(t *testing.T) {
+	url := testinfra.ElasticsearchURL(t)
+	ctx := context.Background()
+	prefix := fmt.Sprintf("lntest-alertq-%d", time.Now().UnixNano())
+	st, err := esstore.New(ctx, esstore.Config{URLs: []string{url}, IndexPrefix: prefix}, esstore.WithReplicas(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		names, err := st.Indices(ctx)
+		if err == nil {
+			err = st.DeleteIndices(ctx, names...)
+		}
+		if err == nil {
+			err = st.DeleteTemplate(ctx)
+		}
+		if err != nil {
+			t.Errorf("cleanup %s: %v", prefix, err)
+		}
+		st.Close()
+	}()
+	matcherAgrees(t, st)
+}
+
+func matcherAgrees(t *testing.T, st store.Store) {
+	posts := append(storetest.Fixtures(), storetest.Generate(500, 3)...)
 	ctx := context.Background()
 	if err := st.Index(ctx, posts); err != nil {
 		t.Fatal(err)
