@@ -140,9 +140,12 @@ func Train(ctx context.Context, train, dev []Example, base Model, opts TrainOpti
 	var keys []string
 	for k, n := range df {
 		if n >= opts.MinDF || k[0] == 'x' {
-			vocab[k] = int32(len(keys))
 			keys = append(keys, k)
 		}
+	}
+	slices.Sort(keys) // a fixed feature order makes training reproducible bit for bit
+	for i, k := range keys {
+		vocab[k] = int32(i)
 	}
 	idf := make([]float64, len(keys))
 	N := float64(len(train))
