@@ -340,6 +340,8 @@ func parseFile(name string, data []byte) (*ruleFile, []error) {
 				for _, msg := range msgs {
 					add(fmt.Sprintf("silences[%d].query", i), msg)
 				}
+			} else if m.expr == nil && s.Rule == "" {
+				add(fmt.Sprintf("silences[%d].query", i), "truy vấn không có điều kiện nào sẽ tắt mọi cảnh báo / a query without any term would silence everything")
 			} else {
 				s.matcher = m
 			}
@@ -446,7 +448,7 @@ func (r *Rule) validate() [][2]string {
 		if r.GroupWait > r.GroupWindow {
 			add("group_wait", "không được dài hơn group_window / must not exceed group_window")
 		}
-		if r.Query.IsZero() {
+		if r.Query.IsZero() || (r.matcher != nil && r.matcher.expr == nil) {
 			add("query", "luật match cần một truy vấn / a match rule needs a query (it would match every post)")
 		}
 	case KindThreshold, KindSpike:
