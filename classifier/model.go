@@ -111,8 +111,9 @@ type lexTerm struct {
 }
 
 // trieNode is a node of a trie over syllables. Chosen over a byte-level Aho-Corasick
-// automaton by BenchmarkMatcher: github.com/coregx/ahocorasick finds the raw matches about
-// 1.6x faster on the same syllable streams, but matching is about a fifth of Analyze, and
+// automaton by BenchmarkMatcher: github.com/coregx/ahocorasick finds the raw matches 1.0 to
+// 1.6x as fast on the same syllable streams (varies run to run on a shared machine; the
+// trie allocates nothing per post), but matching is about a fifth of Analyze, and
 // the automaton needs space-delimited byte streams built per post, offsets mapped back to
 // syllables and a leftmost-longest pass per group, which the trie walk does as it goes.
 type trieNode struct {

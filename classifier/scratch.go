@@ -38,10 +38,10 @@ func putScratch(sc *scratch) {
 // and are valid until sc is reused.
 func (sc *scratch) tokenize(s string) []Token {
 	var ts tokenScanner
-	ts.init(s)
 	if sc.wordBufs[0] != nil {
 		ts.norm, ts.fold = sc.wordBufs[0][:0], sc.wordBufs[1][:0]
 	}
+	ts.init(s)
 	defer func() { sc.wordBufs = [2][]byte{ts.norm, ts.fold} }()
 	toks, normBuf, foldBuf, ends := sc.toks[:0], sc.normBuf[:0], sc.foldBuf[:0], sc.ends[:0]
 	for ts.next() {

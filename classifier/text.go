@@ -140,8 +140,10 @@ type tokenScanner struct {
 
 func (sc *tokenScanner) init(s string) {
 	sc.s = s
-	sc.norm = make([]byte, 0, 32)
-	sc.fold = make([]byte, 0, 32)
+	if sc.norm == nil { // a caller may lend buffers (scratch.tokenize)
+		sc.norm = make([]byte, 0, 32)
+		sc.fold = make([]byte, 0, 32)
+	}
 	sc.teen = defaultTeencode()
 	sc.teenMax = teencodeMaxKey()
 }
