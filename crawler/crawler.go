@@ -136,6 +136,9 @@ type Validator struct {
 	ETag         string    `json:"etag,omitempty"`
 	LastModified string    `json:"last_modified,omitempty"`
 	At           time.Time `json:"at"`
+	// Next is the page's next-page link when it was fetched (HTML sources), so a pass
+	// that gets a 304 for a page can still go on down the chain to its changed last page.
+	Next string `json:"next,omitempty"`
 }
 
 // Bounds on the cursor, so a cursor never grows without limit.

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -91,7 +92,14 @@ type Config struct {
 	MaxLinks int `yaml:"max_links"`
 	// Comments reads reader comments that a news page loads from a JSON endpoint.
 	Comments *Comments `yaml:"comments"`
+	// ThreadValidators bounds how many pages other than the start pages keep their
+	// ETag/Last-Modified in the cursor for conditional requests: the most recently
+	// fetched ones (default DefaultThreadValidators). Start pages always keep theirs.
+	ThreadValidators int `yaml:"thread_validators"`
 }
+
+// DefaultThreadValidators is the default Config.ThreadValidators.
+const DefaultThreadValidators = 100
 
 // Comments says how to find a page's comment endpoint and read it: the page's article id
 // (ID, e.g. a <meta> content), the endpoint URL template with {id}, and the jsonapi-style
@@ -130,7 +138,15 @@ var VnExpress = Config{
 	},
 }
 
-// Source is a configured HTML source. Its cursor uses Seen and Newest.
+// Source is a configured HTML source. Its cursor uses Seen and Newest, and Validators:
+// every page is fetched conditionally (If-None-Match / If-Modified-Since from the
+// ETag / Last-Modified of the previous pass); a 304 means nothing new on that page, so
+// neither its posts nor its links are read again, but the next page it had is still
+// visited (conditionally), since a thread grows at its last page. A list page that
+// answers 304 is taken to list no changed thread (a forum list moves a thread with a new
+// post to the top, which changes the page). The start pages always
+// keep their validators; other pages (threads, next pages) only the newest
+// ThreadValidators.
 type Source struct {
 	cfg      Config
 	env      crawler.Env
@@ -176,6 +192,9 @@ func New(cfg Config, env crawler.Env) (*Source, error) {
 	}
 	if cfg.MaxLinks <= 0 {
 		cfg.MaxLinks = 50
+	}
+	if cfg.ThreadValidators <= 0 {
+		cfg.ThreadValidators = DefaultThreadValidators
 	}
 	if cfg.Rules.Post == "" && cfg.Rules.Links == "" && cfg.Comments == nil {
 		return nil, fmt.Errorf("%w: source %s: rules.post, rules.links or comments is required", crawler.ErrConfig, cfg.Name)
@@ -248,10 +267,21 @@ func (s *Source) Fetch(ctx context.Context, cur crawler.Cursor, emit crawler.Emi
 	visit := func(u string) { frontier = append(frontier, u) }
 	now := time.Now().UTC()
 	crawler.FixEncoding(c)
+	crawler.Conditional(c, tr, nil)
+	notModified := false // the last Visit was answered 304
 	c.OnRequest(func(r *colly.Request) {
 		r.Headers.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
 	})
 	c.OnError(func(r *colly.Response, err error) {
+		if crawler.NotModified(r) {
+			notModified = true
+			// Unchanged page: its posts and links are known, but a thread's last page
+			// may have changed, so go on to the next page it had.
+			if v, ok := tr.Validator(crawler.RequestedURL(r.Request)); ok && v.Next != "" {
+				visit(v.Next)
+			}
+			return
+		}
 		u := ""
 		if r != nil && r.Request != nil {
 			u = r.Request.URL.String()
@@ -301,15 +331,17 @@ func (s *Source) Fetch(ctx context.Context, cur crawler.Cursor, emit crawler.Emi
 		if page.Next != "" {
 			visit(page.Next)
 		}
+		tr.SetNext(crawler.RequestedURL(e.Request), page.Next)
 	})
 	frontier = append(frontier, s.cfg.URLs...)
 	for len(frontier) > 0 && firstErr == nil && pages < maxPages && ctx.Err() == nil {
 		u := frontier[0]
 		frontier = frontier[1:]
 		pages++
+		notModified = false
 		if err := c.Visit(u); err != nil {
 			var av *colly.AlreadyVisitedError
-			if errors.As(err, &av) {
+			if errors.As(err, &av) || notModified {
 				continue
 			}
 			fail(fmt.Errorf("GET %s: %w", u, err))
@@ -322,8 +354,11 @@ func (s *Source) Fetch(ctx context.Context, cur crawler.Cursor, emit crawler.Emi
 	if firstErr != nil {
 		return cur, firstErr
 	}
+	tr.TrimValidators(s.isStart, s.cfg.ThreadValidators)
 	return tr.Cursor(), nil
 }
+
+func (s *Source) isStart(u string) bool { return slices.Contains(s.cfg.URLs, u) }
 
 func (s *Source) toPost(x Extracted, site, title, pageURL string, now time.Time) *post.Post {
 	published := x.Time

@@ -10,7 +10,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -73,19 +72,12 @@ func (s *Source) Fetch(ctx context.Context, cur crawler.Cursor, emit crawler.Emi
 	}
 	var fetchErr, emitErr error
 	notModified := false
+	crawler.Conditional(c, tr, func(u string) bool { return u == s.cfg.URL })
 	c.OnRequest(func(r *colly.Request) {
-		if v, ok := tr.Validator(s.cfg.URL); ok {
-			if v.ETag != "" {
-				r.Headers.Set("If-None-Match", v.ETag)
-			}
-			if v.LastModified != "" {
-				r.Headers.Set("If-Modified-Since", v.LastModified)
-			}
-		}
 		r.Headers.Set("Accept", "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8")
 	})
 	c.OnError(func(r *colly.Response, err error) {
-		if r != nil && r.StatusCode == http.StatusNotModified {
+		if crawler.NotModified(r) {
 			notModified = true
 			return
 		}
@@ -119,7 +111,6 @@ func (s *Source) Fetch(ctx context.Context, cur crawler.Cursor, emit crawler.Emi
 			}
 			tr.Add(p.ID, p.PublishedAt)
 		}
-		tr.SetValidator(s.cfg.URL, r.Headers.Get("ETag"), r.Headers.Get("Last-Modified"))
 	})
 	if err := c.Visit(s.cfg.URL); err != nil && fetchErr == nil && !notModified {
 		fetchErr = fmt.Errorf("GET %s: %w", s.cfg.URL, err)
