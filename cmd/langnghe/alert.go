@@ -183,14 +183,13 @@ func cmdAlert(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	runCtx, stopRoles := context.WithCancel(context.Background())
-	defer stopRoles()
-	g := newTaskGroup(runCtx)
+	g := newTaskGroup()
+	defer g.cancel()
 	g.Go("alert", eng.Run)
 	g.Go("alert-consume", consumer.Run)
 	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.alertServer(eng).Handler()) })
-	a.log.Info("vai trò đang chạy / role running", "role", "alert", "http", ln.Addr().String(), "brokers", joinBrokers(a.brokers))
-	return waitAndStop(ctx, g, stopRoles, a)
+	a.log.Info("vai trò đang chạy / role running", "role", "alert", "http", ln.Addr().String(), "brokers", strings.Join(a.brokers, ","))
+	return g.waitAndStop(ctx, a.log)
 }
 
 // cmdAlerts is `langnghe alerts check FILE...`: validate rule files, errors as file:line.

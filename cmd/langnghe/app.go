@@ -238,9 +238,30 @@ type taskGroup struct {
 	err    error
 }
 
-func newTaskGroup(ctx context.Context) *taskGroup {
-	ctx, cancel := context.WithCancel(ctx)
+// newTaskGroup's context is detached from the signal context on purpose: on Ctrl-C,
+// waitAndStop cancels the tasks itself and gives them shutdownGrace to commit and close.
+func newTaskGroup() *taskGroup {
+	ctx, cancel := context.WithCancel(context.Background())
 	return &taskGroup{ctx: ctx, cancel: cancel}
+}
+
+// waitAndStop waits for Ctrl-C (ctx) or a failing task, then stops every task within
+// shutdownGrace; consumers commit what they processed on the way out.
+func (g *taskGroup) waitAndStop(ctx context.Context, log *slog.Logger) error {
+	select {
+	case <-ctx.Done():
+		log.Info("đang dừng / shutting down")
+	case <-g.ctx.Done():
+	}
+	g.cancel()
+	done := make(chan error, 1)
+	go func() { done <- g.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(shutdownGrace):
+		return errors.New("dừng quá hạn / shutdown took longer than " + shutdownGrace.String())
+	}
 }
 
 func (g *taskGroup) Go(name string, fn func(ctx context.Context) error) {

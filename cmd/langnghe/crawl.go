@@ -93,9 +93,8 @@ func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	runner := crawler.NewRunner(scheduled, cursors, a.kafkaSink(), crawler.WithMetrics(metrics), crawler.WithLogger(a.log))
-	runCtx, stopRoles := context.WithCancel(context.Background())
-	defer stopRoles()
-	g := newTaskGroup(runCtx)
+	g := newTaskGroup()
+	defer g.cancel()
 	// Tasks keyed by host: replicas in the group split the hosts (see crawler.RunSharded).
 	g.Go("crawl", func(ctx context.Context) error {
 		return runner.RunSharded(ctx, a.brokers, a.group("crawl"), a.topic(crawler.DefaultTaskTopic),
@@ -103,8 +102,8 @@ func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 	})
 	srv := web.New(nil, web.WithRegistry(a.reg), web.WithChecks(a.readiness()...), web.WithLogger(a.log), web.WithSources(runner))
 	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, srv.Handler()) })
-	a.log.Info("vai trò đang chạy / role running", "role", "crawl", "sources", len(scheduled), "http", ln.Addr().String(), "brokers", joinBrokers(a.brokers))
-	return waitAndStop(ctx, g, stopRoles, a)
+	a.log.Info("vai trò đang chạy / role running", "role", "crawl", "sources", len(scheduled), "http", ln.Addr().String(), "brokers", strings.Join(a.brokers, ","))
+	return g.waitAndStop(ctx, a.log)
 }
 
 // crawlOnce runs one pass of every source into a JSON Lines file. Sources that fail are

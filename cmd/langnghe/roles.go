@@ -5,10 +5,10 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/langnghe/langnghe/bus"
@@ -49,9 +49,8 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 
-	runCtx, stopRoles := context.WithCancel(context.Background())
-	defer stopRoles()
-	g := newTaskGroup(runCtx)
+	g := newTaskGroup()
+	defer g.cancel()
 	g.Go("classify", classify.Run)
 	g.Go("index", index.Run)
 	g.Go("retention", a.retention().Run)
@@ -77,39 +76,9 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, handler) })
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(env.stdout, "Lắng Nghe đang chạy / is running\n  giao diện / UI:   %s/\n  tìm kiếm / API:   %s/api/search?q=lu+lut\n  chỉ số / metrics: %s/metrics\n  sẵn sàng / ready: %s/readyz\n  Kafka: %s\nNhấn Ctrl-C để dừng / press Ctrl-C to stop.\n",
-		base, base, base, base, joinBrokers(a.brokers))
+		base, base, base, base, strings.Join(a.brokers, ","))
 
-	return waitAndStop(ctx, g, stopRoles, a)
-}
-
-// waitAndStop waits for Ctrl-C (ctx) or a failing task, then stops every task within
-// shutdownGrace; consumers commit what they processed on the way out.
-func waitAndStop(ctx context.Context, g *taskGroup, stopRoles context.CancelFunc, a *app) error {
-	select {
-	case <-ctx.Done():
-		a.log.Info("đang dừng / shutting down")
-	case <-g.ctx.Done():
-	}
-	stopRoles()
-	done := make(chan error, 1)
-	go func() { done <- g.Wait() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(shutdownGrace):
-		return errors.New("dừng quá hạn / shutdown took longer than " + shutdownGrace.String())
-	}
-}
-
-func joinBrokers(b []string) string {
-	out := ""
-	for i, s := range b {
-		if i > 0 {
-			out += ","
-		}
-		out += s
-	}
-	return out
+	return g.waitAndStop(ctx, a.log)
 }
 
 // readPosts decodes JSON Lines of posts; the first bad line fails with file:line.
@@ -206,16 +175,15 @@ func (a *app) runConsumerRole(ctx context.Context, role string, needStore bool) 
 	} else if c, err = a.classifyConsumer(); err != nil {
 		return err
 	}
-	runCtx, stopRoles := context.WithCancel(context.Background())
-	defer stopRoles()
-	g := newTaskGroup(runCtx)
+	g := newTaskGroup()
+	defer g.cancel()
 	g.Go(role, c.Run)
 	if needStore { // the index role deletes posts past the retention period (hourly)
 		g.Go("retention", a.retention().Run)
 	}
 	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.server().Handler()) })
-	a.log.Info("vai trò đang chạy / role running", "role", role, "http", ln.Addr().String(), "brokers", joinBrokers(a.brokers))
-	return waitAndStop(ctx, g, stopRoles, a)
+	a.log.Info("vai trò đang chạy / role running", "role", role, "http", ln.Addr().String(), "brokers", strings.Join(a.brokers, ","))
+	return g.waitAndStop(ctx, a.log)
 }
 
 func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
@@ -233,12 +201,11 @@ func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
 	if err := a.openStore(ctx); err != nil {
 		return err
 	}
-	runCtx, stopRoles := context.WithCancel(context.Background())
-	defer stopRoles()
-	g := newTaskGroup(runCtx)
+	g := newTaskGroup()
+	defer g.cancel()
 	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.server().Handler()) })
 	fmt.Fprintf(env.stdout, "API: http://%s/api/search\n", ln.Addr())
-	return waitAndStop(ctx, g, stopRoles, a)
+	return g.waitAndStop(ctx, a.log)
 }
 
 // cmdReplay publishes posts from a JSON Lines file into posts.raw. Invalid lines are
