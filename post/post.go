@@ -4,7 +4,6 @@
 package post
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -128,24 +127,26 @@ func (e *FieldError) Unwrap() error { return ErrInvalid }
 // Decode parses one Post from JSON and validates it. Errors wrap ErrMalformed,
 // ErrSchemaTooNew or ErrInvalid (via *FieldError), so callers can dead-letter them.
 func Decode(data []byte) (*Post, error) {
-	var probe struct {
-		Schema *int `json:"schema"`
-	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if probe.Schema != nil && *probe.Schema > SchemaVersion {
-		return nil, fmt.Errorf("%w: schema %d, this build understands up to %d", ErrSchemaTooNew, *probe.Schema, SchemaVersion)
-	}
+	// One pass in the common case; only when decoding fails is the schema probed, so that
+	// a post from a newer schema (whose fields may not fit) is named as such.
 	var p Post
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&p); err != nil {
+	if err := json.Unmarshal(data, &p); err != nil {
+		var probe struct {
+			Schema int `json:"schema"`
+		}
+		if json.Unmarshal(data, &probe) == nil && probe.Schema > SchemaVersion {
+			return nil, schemaTooNew(probe.Schema)
+		}
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	return &p, nil
+}
+
+func schemaTooNew(v int) error {
+	return fmt.Errorf("%w: schema %d, this build understands up to %d", ErrSchemaTooNew, v, SchemaVersion)
 }
 
 // Encode returns the JSON form of p.
@@ -159,7 +160,7 @@ func (p *Post) Validate() error {
 	case p.Schema < 1:
 		return &FieldError{"schema", fmt.Sprintf("must be between 1 and %d, got %d", SchemaVersion, p.Schema)}
 	case p.Schema > SchemaVersion:
-		return fmt.Errorf("%w: schema %d, this build understands up to %d", ErrSchemaTooNew, p.Schema, SchemaVersion)
+		return schemaTooNew(p.Schema)
 	case p.ID == "":
 		return &FieldError{"id", "required"}
 	case strings.Count(p.ID, ":") < 2:
