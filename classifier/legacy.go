@@ -72,8 +72,8 @@ func DetectLegacy(s string) Encoding {
 	prevVowel, prevLetter := false, false
 	for i, r := range s {
 		switch {
-		case r >= 0x102 && r <= 0x1B0 || r >= 0x1EA0 && r <= 0x1EF9 || r == 0x300 || r == 0x301 || r == 0x303 || r == 0x309 || r == 0x323:
-			vietnamese++ // ă, đ, ơ, ư, precomposed toned letters, combining tones
+		case isVietnameseOnly(r):
+			vietnamese++ // ă, đ, ĩ, ũ, ơ, ư, precomposed toned letters, combining tones
 		case r >= 0xA1 && r <= 0xBF && prevLetter && tcvn3[r] != "":
 			tcvn++ // "B¶o": a TCVN3 letter in ¡..¿, symbols that never sit inside a word
 		}
@@ -104,6 +104,18 @@ func DetectLegacy(s string) Encoding {
 	return ""
 }
 
+// isVietnameseOnly reports letters and marks that Unicode Vietnamese has and that no
+// Windows-1252 reading of a TCVN3 byte produces. (Œ œ Š š Ž ž Ÿ ƒ, also between U+0102
+// and U+01B0, are TCVN3 capitals read as Windows-1252, so they are no evidence of
+// Unicode.)
+func isVietnameseOnly(r rune) bool {
+	switch r {
+	case 'ă', 'Ă', 'đ', 'Đ', 'ĩ', 'Ĩ', 'ũ', 'Ũ', 'ơ', 'Ơ', 'ư', 'Ư', 0x300, 0x301, 0x303, 0x309, 0x323:
+		return true
+	}
+	return r >= 0x1EA0 && r <= 0x1EF9
+}
+
 func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 func isVietnameseLetter(r rune) bool {
@@ -122,7 +134,9 @@ const (
 	cmDotBelo = '\u0323'
 )
 
-// tcvn3 maps TCVN3 (ABC) bytes, as read in Latin-1, to letters.
+// tcvn3 maps TCVN3 (ABC) bytes, as read in Windows-1252 (= Latin-1 from 0xA0 up), to
+// letters: the lowercase letters and the capitals of ă â ê ô ơ ư đ. DetectLegacy takes
+// its evidence from these; decoding also uses tcvn3Upper.
 var tcvn3 = map[rune]string{
 	0xA1: "Ă", 0xA2: "Â", 0xA3: "Ê", 0xA4: "Ô", 0xA5: "Ơ", 0xA6: "Ư", 0xA7: "Đ",
 	0xA8: "ă", 0xA9: "â", 0xAA: "ê", 0xAB: "ô", 0xAC: "ơ", 0xAD: "ư", 0xAE: "đ",
@@ -140,10 +154,34 @@ var tcvn3 = map[rune]string{
 	0xFA: "ỳ", 0xFB: "ỷ", 0xFC: "ỹ", 0xFD: "ý", 0xFE: "ỵ",
 }
 
+// tcvn3Upper maps the other bytes of TCVN 5712:1993 (VN1), read as Windows-1252, to
+// their letters: the 60 toned capitals and the separate tone marks 0xB0-0xB4 (combining
+// marks, composed by NFC with the letter before them). From glibc iconv's TCVN5712-1
+// mapping (testdata/tcvn3_capitals.tsv). The five bytes Windows-1252 leaves undefined
+// (0x81 Ả, 0x8D Ì, 0x8F Ĩ, 0x90 Í, 0x9D Ù) are read as the C1 control of the same number,
+// as browsers (WHATWG) and Latin-1 do; a decoder that turned them into U+FFFD has lost
+// them. Capitals at C0 control bytes (0x01 Ú, 0x02 Ụ, 0x04-0x06 Ừ Ử Ữ, 0x11-0x17 Ứ Ự Ỳ
+// Ỷ Ỹ Ý Ỵ) are read as those controls. DetectLegacy takes no evidence from this table:
+// its readings (’ “ ” – — … ™ ° ² º À Á Â …) are common in other text.
+var tcvn3Upper = map[rune]string{
+	0x01: "Ú", 0x02: "Ụ", 0x04: "Ừ", 0x05: "Ử", 0x06: "Ữ",
+	0x11: "Ứ", 0x12: "Ự", 0x13: "Ỳ", 0x14: "Ỷ", 0x15: "Ỹ", 0x16: "Ý", 0x17: "Ỵ",
+	'€': "À", 0x81: "Ả", '‚': "Ã", 'ƒ': "Á", '„': "Ạ", '…': "Ặ", '†': "Ậ", '‡': "È",
+	'ˆ': "Ẻ", '‰': "Ẽ", 'Š': "É", '‹': "Ẹ", 'Œ': "Ệ", 0x8D: "Ì", 'Ž': "Ỉ", 0x8F: "Ĩ",
+	0x90: "Í", '‘': "Ị", '’': "Ò", '“': "Ỏ", '”': "Õ", '•': "Ó", '–': "Ọ", '—': "Ộ",
+	'˜': "Ờ", '™': "Ở", 'š': "Ỡ", '›': "Ớ", 'œ': "Ợ", 0x9D: "Ù", 'ž': "Ủ", 'Ÿ': "Ũ",
+	0xAF: "Ằ", 0xBA: "Ẳ", 0xBF: "Ẵ",
+	0xB0: "\u0300", 0xB1: "\u0309", 0xB2: "\u0303", 0xB3: "\u0301", 0xB4: "\u0323",
+	0xC0: "Ắ", 0xC1: "Ầ", 0xC2: "Ẩ", 0xC3: "Ẫ", 0xC4: "Ấ", 0xC5: "Ề",
+	0xCD: "Ể", 0xD9: "Ễ", 0xDA: "Ế", 0xDB: "Ồ", 0xE0: "Ổ", 0xF0: "Ỗ", 0xFF: "Ố",
+}
+
 func decodeTCVN3(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		if t, ok := tcvn3[r]; ok {
+			b.WriteString(t)
+		} else if t, ok := tcvn3Upper[r]; ok {
 			b.WriteString(t)
 		} else {
 			b.WriteRune(r)

@@ -2,7 +2,13 @@ package classifier
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"strings"
 	"testing"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 func TestDecodeLegacy(t *testing.T) {
@@ -14,6 +20,14 @@ func TestDecodeLegacy(t *testing.T) {
 		{TCVN3, "M\u00adêng Kh\u00ad¬ng", "Mường Khương"}, // ư is 0xAD, a soft hyphen in Latin-1
 		{TCVN3, "B¸t X¸t", "Bát Xát"},
 		{TCVN3, "§µ N½ng", "Đà Nẵng"},
+		// Capitals of TCVN 5712 (VN1), as the bytes read in Windows-1252: Ủ is ž, Ỉ Ž,
+		// Á ƒ, Ẩ Â; Ả is byte 0x81, which Windows-1252 leaves undefined (read as U+0081).
+		{TCVN3, "žY BAN NH¢N D¢N TŽNH QU\u0081NG NINH TH¤NG BƒO KHÂN", "ỦY BAN NHÂN DÂN TỈNH QUẢNG NINH THÔNG BÁO KHẨN"},
+		{TCVN3, "àn ®Þnh gi¸ ®iÖn. Äp B¾c, Ú Èm, žy ban, ™ ®©u?", "Ổn định giá điện. Ấp Bắc, Ế ẩm, Ủy ban, Ở đâu?"},
+		{TCVN3, "\u0081NH: \u009dN TÀC ™ CÁU \u0090T NHÄT \u008fNH \u008dNH", "ẢNH: ÙN TẮC Ở CẦU ÍT NHẤT ĨNH ÌNH"},
+		{TCVN3, "§€ N¿NG: C\u0081NH BƒO L\u0004A §\u0081O CHUYÍN KHO\u0081N", "ĐÀ NẴNG: CẢNH BÁO LỪA ĐẢO CHUYỂN KHOẢN"}, // Ừ is control byte 0x04
+		// Separate tone marks 0xB0-0xB4 (° ± ² ³ ´) compose with the letter before them.
+		{TCVN3, "Viª´t Nam, ba³o, ca°, mu±, ng©²", "Việt Nam, báo, cà, mủ, ngẫ"},
 		{VNI, "Xin chaøo caùc baïn", "Xin chào các bạn"},
 		{VNI, "Tieáng Vieät", "Tiếng Việt"},
 		{VNI, "ñaát nöôùc", "đất nước"},
@@ -51,6 +65,9 @@ func TestFixLegacy(t *testing.T) {
 		{"Th«ng b¸o: B¶o Th¾ng mÊt ®iÖn", TCVN3, "Thông báo: Bảo Thắng mất điện"},
 		{"Xin chaøo caùc baïn, hoâm nay trôøi ñeïp", VNI, "Xin chào các bạn, hôm nay trời đẹp"},
 		{"Tie^'ng Vie^.t co' da^'u", VIQR, "Tiếng Việt có dấu"},
+		// Capitals read as Œ œ Š š Ž ž Ÿ ƒ are no evidence of Unicode Vietnamese.
+		{"žy ban nh©n d©n tØnh th«ng b¸o: BÖnh viÖn Ú Èm", TCVN3, "Ủy ban nhân dân tỉnh thông báo: Bệnh viện Ế ẩm"},
+		{"žY BAN NH¢N D¢N TŽNH TH¤NG BƒO", TCVN3, "ỦY BAN NHÂN DÂN TỈNH THÔNG BÁO"},
 		// Left alone: Unicode Vietnamese, other languages, accentless Vietnamese, symbols.
 		{"Tiếng Việt có dấu, chào các bạn", "", "Tiếng Việt có dấu, chào các bạn"},
 		{"Xin chào, cà phê ở đâu?", "", "Xin chào, cà phê ở đâu?"},
@@ -58,6 +75,9 @@ func TestFixLegacy(t *testing.T) {
 		{"Nhiệt độ 30°C, diện tích 50 m² và 20 m²", "", "Nhiệt độ 30°C, diện tích 50 m² và 20 m²"},
 		{"khong biet noi gi luon. ok? dc", "", "khong biet noi gi luon. ok? dc"},
 		{"What? Really. Okay!", "", "What? Really. Okay!"},
+		{"L’œuvre « Cœur » coûte 30 € — c’est ça. Ÿ, Š, ž.", "", "L’œuvre « Cœur » coûte 30 € — c’est ça. Ÿ, Š, ž."},
+		{"It’s 25°C – “hot”… Nº 5, 2² m², ¿qué?", "", "It’s 25°C – “hot”… Nº 5, 2² m², ¿qué?"},
+		{"ỦY BAN NHÂN DÂN TỈNH QUẢNG NINH THÔNG BÁO KHẨN", "", "ỦY BAN NHÂN DÂN TỈNH QUẢNG NINH THÔNG BÁO KHẨN"},
 	} {
 		got, enc := FixLegacy(c.in)
 		if got != c.want || enc != c.enc {
@@ -77,4 +97,40 @@ func FuzzFixLegacy(f *testing.F) {
 		}
 		_ = Tokenize(out)
 	})
+}
+
+// Every capital letter and separate tone mark of TCVN 5712 (VN1), one per line of
+// testdata/tcvn3_capitals.tsv (generated with glibc iconv), decodes from its
+// Windows-1252 reading. A tone mark is tried after "a".
+func TestTCVN3Capitals(t *testing.T) {
+	b, err := os.ReadFile("testdata/tcvn3_capitals.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for i, line := range strings.Split(string(b), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 4 {
+			t.Fatalf("testdata/tcvn3_capitals.tsv:%d: want 4 tab-separated fields, got %q", i+1, line)
+		}
+		var reading, letter rune
+		if _, err := fmt.Sscanf(f[1]+" "+f[2], "U+%X U+%X", &reading, &letter); err != nil {
+			t.Fatalf("testdata/tcvn3_capitals.tsv:%d: %v", i+1, err)
+		}
+		in, want := string(reading), string(letter)
+		if unicode.Is(unicode.Mn, letter) {
+			in, want = "a"+in, norm.NFC.String("a"+want)
+		}
+		got, _ := DecodeLegacy(in, TCVN3)
+		if got != want {
+			t.Errorf("testdata/tcvn3_capitals.tsv:%d: byte %s (%s): DecodeLegacy(%q) = %q, want %q", i+1, f[0], f[3], in, got, want)
+		}
+		rows++
+	}
+	if rows != 72 { // 67 capitals (60 toned + Ă Â Ê Ô Ơ Ư Đ) and 5 tone marks
+		t.Errorf("%d rows, want 72", rows)
+	}
 }

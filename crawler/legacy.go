@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding/charmap"
@@ -70,11 +71,7 @@ func decodeBody(body []byte, enc string) ([]byte, error) {
 		if le == classifier.VIQR {
 			return body, nil
 		}
-		latin, err := charmap.Windows1252.NewDecoder().Bytes(body)
-		if err != nil {
-			return nil, fmt.Errorf("decode %s body as windows-1252: %w", le, err)
-		}
-		s, err := classifier.DecodeLegacy(string(latin), le)
+		s, err := classifier.DecodeLegacy(readWindows1252(body), le)
 		if err != nil {
 			return nil, fmt.Errorf("%w: encoding %q: %w", ErrConfig, enc, err)
 		}
@@ -85,6 +82,23 @@ func decodeBody(body []byte, enc string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: unknown encoding %q", ErrConfig, enc)
 	}
 	return io.ReadAll(e.NewDecoder().Reader(bytes.NewReader(body)))
+}
+
+// readWindows1252 reads body as Windows-1252 the way browsers do (WHATWG): the five
+// bytes Windows-1252 leaves undefined (0x81 0x8D 0x8F 0x90 0x9D) become the C1 controls
+// of the same number, not U+FFFD as x/text's decoder makes them, because TCVN3 uses them
+// for the capitals Ả Ì Ĩ Í Ù, which classifier.DecodeLegacy maps back from there.
+func readWindows1252(body []byte) string {
+	var b strings.Builder
+	b.Grow(len(body) + len(body)/2)
+	for _, c := range body {
+		r := charmap.Windows1252.DecodeByte(c)
+		if r == utf8.RuneError {
+			r = rune(c)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // legacyReader decodes a body from enc while it is read (used by the fetcher for sources

@@ -52,3 +52,16 @@ func BenchmarkFixPostText(b *testing.B) {
 		}
 	})
 }
+
+// A declared tcvn3 body keeps the TCVN 5712 capitals, including those on the bytes
+// Windows-1252 leaves undefined (0x81 Ả, 0x90 Í, 0x9D Ù) and on control bytes (0x04 Ừ).
+func TestDecodeBodyTCVN3Capitals(t *testing.T) {
+	raw := []byte("<p>\xa7\x80 N\xbfNG: C\x81NH B\x83O L\x04A \xa7\x81O, \x9dN T\xc0C \x99 C\xc1U \x90T NH\xc4T</p>")
+	got, err := decodeBody(raw, "tcvn3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "<p>ĐÀ NẴNG: CẢNH BÁO LỪA ĐẢO, ÙN TẮC Ở CẦU ÍT NHẤT</p>"; string(got) != want {
+		t.Errorf("decodeBody = %q, want %q", got, want)
+	}
+}
