@@ -2,7 +2,7 @@
 # runs every test against them, and stops them.
 GO       ?= go
 PKGS     ?= ./...
-INFRA    ?= kafka elasticsearch mailpit
+INFRA    ?= kafka elasticsearch mailpit prometheus
 FUZZTIME ?= 20s
 
 .PHONY: run build test test-unit infra-up infra-down bench fuzz vet
