@@ -169,14 +169,8 @@ func cmdAlert(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	a := newApp(cfg, env.stderr)
 	defer a.close()
-	ln, err := a.listen()
+	ln, err := a.open(ctx, needs{bus: true, store: true})
 	if err != nil {
-		return usageError{err.Error()}
-	}
-	if err := a.startBus(ctx, false); err != nil {
-		return err
-	}
-	if err := a.openStore(ctx); err != nil {
 		return err
 	}
 	eng, consumer, err := a.alerting()

@@ -187,6 +187,40 @@ func (a *app) server(extra ...web.Check) *web.Server {
 		web.WithLogger(a.log))
 }
 
+// needs says what a role opens at start-up.
+type needs struct {
+	bus      bool // Kafka (brokers from config)
+	embedded bool // with bus: start the embedded broker when none is configured (run only)
+	store    bool // the search store
+}
+
+// open brings up what a role needs, in a fixed order: the HTTP listener first, so a port
+// clash fails start-up at once, then the bus, then the store. The listener is closed when
+// a later step fails.
+func (a *app) open(ctx context.Context, n needs) (net.Listener, error) {
+	ln, err := a.listen()
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	if err := a.openNeeds(ctx, n); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}
+
+func (a *app) openNeeds(ctx context.Context, n needs) error {
+	if n.bus {
+		if err := a.startBus(ctx, n.embedded); err != nil {
+			return err
+		}
+	}
+	if n.store {
+		return a.openStore(ctx)
+	}
+	return nil
+}
+
 // listen binds the HTTP address early so a port clash fails start-up at once.
 func (a *app) listen() (net.Listener, error) {
 	ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)

@@ -81,11 +81,8 @@ func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 		return a.crawlOnce(ctx, scheduled, file.Parallel, *out, *fresh, metrics, env)
 	}
 
-	ln, err := a.listen()
+	ln, err := a.open(ctx, needs{bus: true})
 	if err != nil {
-		return usageError{err.Error()}
-	}
-	if err := a.startBus(ctx, false); err != nil {
 		return err
 	}
 	cursors, err := crawler.NewKafkaCursors(ctx, a.brokers, a.topic(crawler.DefaultCursorTopic), cfg.Kafka.Replication, a.producer)

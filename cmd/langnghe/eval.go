@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/langnghe/langnghe/classifier"
@@ -24,15 +22,10 @@ func cmdEval(ctx context.Context, env *cliEnv, args []string) error {
 	data := fs.String("data", "", "tệp JSON Lines có \"text\" và \"label\" / labelled JSON Lines")
 	modelPath := fs.String("model", "", "thư mục mô hình hoặc tệp mô hình học (.json); trống = mặc định / model dir or learned model file; empty = shipped default")
 	format := fs.String("format", "text", "text hoặc json / text or json")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	switch {
-	case fs.NArg() > 0:
-		return usageError{"đối số thừa / unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	case *task != "sentiment" && *task != "toxicity":
 		return usageError{"--task phải là sentiment hoặc toxicity / --task must be sentiment or toxicity"}
 	case *data == "":

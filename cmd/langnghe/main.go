@@ -165,6 +165,21 @@ func (rf *roleFlags) parse(args []string, env *cliEnv) (Config, error) {
 	return loadConfig(path, env.environ, rf.overrides)
 }
 
+// parseFlags parses the flags of a command that takes no config keys; leftover arguments
+// are a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{"đối số thừa / unexpected arguments: " + strings.Join(fs.Args(), " ")}
+	}
+	return nil
+}
+
 func lookupEnv(environ []string, name string) string {
 	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok && k == name {

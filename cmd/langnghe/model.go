@@ -50,15 +50,10 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	offsets := fs.Bool("tune-offsets", true, "chỉnh ngưỡng quyết định trên dev / tune decision offsets on dev")
 	maxIter := fs.Int("max-iter", 150, "số vòng L-BFGS tối đa / max L-BFGS iterations")
 	metric := fs.String("metric", "", "macro_f1 hoặc weighted_f1 (mặc định theo task) / tuning metric")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	switch {
-	case fs.NArg() > 0:
-		return usageError{"đối số thừa / unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	case *task != "sentiment" && *task != "toxicity":
 		return usageError{"--task phải là sentiment hoặc toxicity / --task must be sentiment or toxicity"}
 	case *data == "" || *dev == "" || *out == "":
@@ -180,7 +175,7 @@ func cmdModelShow(env *cliEnv, args []string) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		file, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); err != nil { // the file may also follow the flags
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}

@@ -29,14 +29,8 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	a := newApp(cfg, env.stderr)
 	defer a.close()
-	ln, err := a.listen()
+	ln, err := a.open(ctx, needs{bus: true, embedded: true, store: true})
 	if err != nil {
-		return usageError{err.Error()}
-	}
-	if err := a.startBus(ctx, true); err != nil {
-		return err
-	}
-	if err := a.openStore(ctx); err != nil {
 		return err
 	}
 	classify, err := a.classifyConsumer()
@@ -159,18 +153,12 @@ func cmdIndex(ctx context.Context, env *cliEnv, args []string) error {
 
 // runConsumerRole runs one consumer stage with /metrics and health on http.listen.
 func (a *app) runConsumerRole(ctx context.Context, role string, needStore bool) error {
-	ln, err := a.listen()
+	ln, err := a.open(ctx, needs{bus: true, store: needStore})
 	if err != nil {
-		return usageError{err.Error()}
-	}
-	if err := a.startBus(ctx, false); err != nil {
 		return err
 	}
 	var c *bus.Consumer
 	if needStore {
-		if err := a.openStore(ctx); err != nil {
-			return err
-		}
 		c = a.indexConsumer()
 	} else if c, err = a.classifyConsumer(); err != nil {
 		return err
@@ -194,11 +182,8 @@ func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	a := newApp(cfg, env.stderr)
 	defer a.close()
-	ln, err := a.listen()
+	ln, err := a.open(ctx, needs{store: true})
 	if err != nil {
-		return usageError{err.Error()}
-	}
-	if err := a.openStore(ctx); err != nil {
 		return err
 	}
 	g := newTaskGroup()
