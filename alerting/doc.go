@@ -45,16 +45,19 @@
 // # State and delivery
 //
 // Alert state (pending groups, recently counted post ids, last firing per rule, digests
-// sent, the delivery queue and the recent history) is one JSON file,
-// <data_dir>/alerts/state.json, replaced atomically (temp file, fsync, rename) before a
-// batch of posts is acknowledged to Kafka and after every delivery attempt. So a restart
-// neither loses a pending group nor counts a redelivered post twice, and a queued alert
-// survives both restarts and SMTP outages. A file, not an Elasticsearch index, was chosen
-// because the same code then serves the embedded mode and production, and because the
-// save must be synchronous with the Kafka commit; the cost is that the alert role runs as
-// one replica (its consumer group has one member) with the data dir on a persistent
-// volume. Alert history is served by GET /api/alerts and, when Elasticsearch is
-// configured, mirrored into the index <base>-alerts (alerting/eshistory) for Kibana.
+// sent, the delivery queue and the recent history) is one JSON snapshot saved through a
+// StateStore before a batch of posts is acknowledged to Kafka and after every delivery
+// attempt. So a restart neither loses a pending group nor counts a redelivered post
+// twice, and a queued alert survives both restarts and SMTP outages. With Elasticsearch
+// configured the snapshot is one document of <base>-alerts-state (alerting/esstate),
+// read by id and written with if_seq_no/if_primary_term: the alert role keeps nothing on
+// its own disk, and when two replicas write, the later one gets ErrStateConflict,
+// reloads the other's state and applies its change again (Observe, Tick and Deliver are
+// idempotent by post id and notification id). Without Elasticsearch (embedded mode) it is
+// the file <data_dir>/alerts/state.json, replaced atomically (temp file, fsync, rename),
+// for one replica per data dir. Both pass alerting/statetest. Alert history is served by
+// GET /api/alerts and, when Elasticsearch is configured, mirrored into the index
+// <base>-alerts (alerting/eshistory) for Kibana.
 //
 // Every notification has an id derived from rule, key and window, used as the queue's
 // idempotency key and in the Message-ID, so firing the same alert twice queues it once.

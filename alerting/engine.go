@@ -2,6 +2,7 @@ package alerting
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,7 +44,7 @@ type Engine struct {
 	st          store.Store
 	notifier    Notifier
 	state       *state
-	statePath   string
+	stateStore  StateStore
 	log         *slog.Logger
 	now         func() time.Time
 	links       Links
@@ -67,7 +68,7 @@ type Engine struct {
 // Recorder keeps a searchable copy of the alert history (an Elasticsearch index for
 // Kibana, see alerting/eshistory). The engine calls Record from the delivery goroutine
 // after every delivery attempt with the notification's new status. Errors are logged
-// and do not hold up delivery: the state file stays the source of truth, and the next
+// and do not hold up delivery: the alert state stays the source of truth, and the next
 // status change rewrites the document (ids are stable).
 type Recorder interface {
 	Record(ctx context.Context, n *Notification) error
@@ -114,13 +115,19 @@ func WithRulesDir(dir string, every time.Duration) Option {
 // WithEvalConcurrency sets how many store rules are evaluated at once (default 4).
 func WithEvalConcurrency(n int) Option { return func(e *Engine) { e.evalWorkers = max(1, n) } }
 
+// WithStateStore keeps the alert state in ss instead of the file at NewEngine's
+// statePath (Elasticsearch when configured, see alerting/esstate).
+func WithStateStore(ss StateStore) Option { return func(e *Engine) { e.stateStore = ss } }
+
 // WithMetrics registers the alerting metrics on reg.
 func WithMetrics(reg prometheus.Registerer) Option { return func(e *Engine) { e.reg = reg } }
 
-// NewEngine loads the state at statePath (a new one if the file does not exist).
+// NewEngine loads the state from the WithStateStore store, or else from the file at
+// statePath (a new state if nothing was saved yet). With both, a state file seeds a
+// store that holds no state yet (moving from the embedded mode to Elasticsearch).
 func NewEngine(rules *RuleSet, statePath string, n Notifier, opts ...Option) (*Engine, error) {
 	e := &Engine{
-		rules: rules, notifier: n, statePath: statePath,
+		rules: rules, notifier: n,
 		log: slog.New(slog.DiscardHandler), now: time.Now,
 		nextEval: map[string]time.Time{}, wake: make(chan struct{}, 1), tickWake: make(chan struct{}, 1),
 		backoff: [2]time.Duration{time.Second, time.Minute}, tick: time.Second, evalWorkers: 4,
@@ -128,11 +135,19 @@ func NewEngine(rules *RuleSet, statePath string, n Notifier, opts ...Option) (*E
 	for _, o := range opts {
 		o(e)
 	}
-	st, err := loadState(statePath)
-	if err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
+	defer cancel()
+	if e.stateStore == nil {
+		e.stateStore = FileStateStore{Path: statePath}
+	} else if statePath != "" {
+		// Moving from the embedded mode: a state file seeds a store that holds nothing yet.
+		if err := e.seed(ctx, FileStateStore{Path: statePath}); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.reloadLocked(ctx); err != nil {
 		return nil, err
 	}
-	e.state = st
 	e.fired = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "langnghe_alerts_fired_total", Help: "Alert notifications queued, by rule and kind."}, []string{"rule", "kind"})
 	e.sent = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "langnghe_alerts_sent_total", Help: "Alert notifications delivered, by notifier."}, []string{"notifier"})
 	e.failed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "langnghe_alerts_delivery_errors_total", Help: "Failed delivery attempts, by notifier and permanence."}, []string{"notifier", "permanent"})
@@ -186,7 +201,7 @@ func (e *Engine) Process(ctx context.Context, msgs []bus.Message) []error {
 		}
 		posts = append(posts, p)
 	}
-	if err := e.Observe(posts); err != nil {
+	if err := e.observe(ctx, posts); err != nil {
 		for i := range errs {
 			if errs[i] == nil {
 				errs[i] = err
@@ -198,9 +213,20 @@ func (e *Engine) Process(ctx context.Context, msgs []bus.Message) []error {
 
 // Observe applies the match rules to classified posts and persists the state.
 func (e *Engine) Observe(posts []*post.Post) error {
+	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
+	defer cancel()
+	return e.observe(ctx, posts)
+}
+
+func (e *Engine) observe(ctx context.Context, posts []*post.Post) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.now()
+	return e.commitLocked(ctx, func() bool { return e.observeLocked(posts, now) })
+}
+
+// observeLocked counts posts into the state; it reports whether the state changed.
+func (e *Engine) observeLocked(posts []*post.Post, now time.Time) bool {
 	changed := false
 	for _, p := range posts {
 		if p.Analysis == nil {
@@ -250,16 +276,81 @@ func (e *Engine) Observe(posts []*post.Post) error {
 			e.state.remember(p.ID)
 		}
 	}
-	if !changed && !e.dirty {
-		return nil
+	return changed
+}
+
+// stateTimeout bounds one Load or Save of the state.
+const stateTimeout = 30 * time.Second
+
+// conflictRetries is how often a change is applied again on the state another replica
+// saved before the engine gives up (and the caller retries later).
+const conflictRetries = 5
+
+// commitLocked applies a change to the state and saves it. When another writer saved
+// first (ErrStateConflict) it loads that writer's state and applies the change again, so
+// neither replica's work is silently overwritten. apply reports whether it changed the
+// state; it must be safe to repeat on a reloaded state (ids make it idempotent).
+func (e *Engine) commitLocked(ctx context.Context, apply func() bool) error {
+	for attempt := 0; ; attempt++ {
+		if !apply() && !e.dirty {
+			return nil
+		}
+		err := e.saveLocked(ctx)
+		if !errors.Is(err, ErrStateConflict) || attempt >= conflictRetries {
+			return err
+		}
+		e.log.Warn("trạng thái cảnh báo do bản sao khác ghi, tải lại / alert state changed by another replica, reloading", "attempt", attempt+1)
+		if rerr := e.reloadLocked(ctx); rerr != nil {
+			return errors.Join(err, rerr)
+		}
 	}
-	return e.saveLocked()
+}
+
+// reloadLocked replaces the in-memory state with the stored one.
+func (e *Engine) reloadLocked(ctx context.Context) error {
+	data, err := e.stateStore.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("loading alert state: %w", err)
+	}
+	st, err := decodeState(data, fmt.Sprint(e.stateStore))
+	if err != nil {
+		return err
+	}
+	e.state, e.dirty = st, false
+	return nil
+}
+
+// seed copies the state of from into the engine's store if that holds no state yet.
+func (e *Engine) seed(ctx context.Context, from StateStore) error {
+	data, err := e.stateStore.Load(ctx)
+	if err != nil || data != nil {
+		if err != nil {
+			err = fmt.Errorf("loading alert state: %w", err)
+		}
+		return err
+	}
+	old, err := from.Load(ctx)
+	if err != nil || old == nil {
+		return err
+	}
+	if _, err := decodeState(old, fmt.Sprint(from)); err != nil {
+		return err
+	}
+	if err := e.stateStore.Save(ctx, old); err != nil && !errors.Is(err, ErrStateConflict) {
+		return fmt.Errorf("copying alert state %v to %v: %w", from, e.stateStore, err)
+	}
+	e.log.Info("trạng thái cảnh báo chuyển từ tệp / alert state copied from the file", "from", fmt.Sprint(from), "to", fmt.Sprint(e.stateStore))
+	return nil
 }
 
 // saveLocked writes the state; after a failure the state stays dirty so the next call
 // saves even if nothing changed (a retried batch finds its posts already counted).
-func (e *Engine) saveLocked() error {
-	if err := e.state.save(e.statePath); err != nil {
+func (e *Engine) saveLocked(ctx context.Context) error {
+	data, err := json.Marshal(e.state)
+	if err == nil {
+		err = e.stateStore.Save(ctx, data)
+	}
+	if err != nil {
 		e.dirty = true
 		return fmt.Errorf("saving alert state: %w", err)
 	}
@@ -342,52 +433,12 @@ func (e *Engine) Tick(ctx context.Context) error {
 	for _, r := range rules.Rules {
 		byID[r.ID] = r
 	}
-	queued, changed := false, false
-	keys := make([]string, 0, len(e.state.Groups))
-	for k := range e.state.Groups {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		g := e.state.Groups[k]
-		r := byID[g.RuleID]
-		if r == nil {
-			delete(e.state.Groups, k)
-			changed = true
-			continue
-		}
-		if g.Count == 0 {
-			if !g.LastSent.IsZero() && now.Sub(g.LastSent) >= r.GroupWindow.D() {
-				delete(e.state.Groups, k)
-				changed = true
-			}
-			continue
-		}
-		due := g.First.Add(r.GroupWait.D())
-		if !g.LastSent.IsZero() {
-			if d := g.LastSent.Add(r.GroupWindow.D()); d.After(due) {
-				due = d
-			}
-		}
-		if now.Before(due) {
-			continue
-		}
-		n := e.matchNotification(r, g, now)
-		if e.state.enqueue(n) {
-			e.fired.WithLabelValues(r.ID, string(r.Kind)).Inc()
-			queued = true
-		}
-		g.LastSent, g.Count, g.Top = now, 0, nil
-		changed = true
-	}
-	if now.Sub(e.lastPrune) >= time.Minute || now.Before(e.lastPrune) {
-		e.state.prune(now)
-		e.lastPrune = now
-	}
-	var err error
-	if changed || e.dirty {
-		err = e.saveLocked()
-	}
+	queued := false
+	err := e.commitLocked(ctx, func() bool {
+		q, changed := e.flushLocked(byID, now)
+		queued = queued || q
+		return changed
+	})
 	e.mu.Unlock()
 	if err != nil {
 		return err
@@ -478,24 +529,29 @@ func (e *Engine) evalStoreRule(ctx context.Context, r *Rule, now time.Time) erro
 		e.nextEval[r.ID] = now.Add(r.Every.D())
 	}
 	queued := false
-	for _, f := range out {
-		if !e.state.enqueue(f.n) {
-			continue
+	err := e.commitLocked(ctx, func() bool {
+		changed := false
+		for _, f := range out {
+			if !e.state.enqueue(f.n) {
+				continue
+			}
+			changed = true
+			if r.Kind == KindDigest {
+				e.state.Digests[r.ID] = now.In(Zone).Format("2006-01-02")
+			} else {
+				e.state.LastFired[lastKey(r, f.key)] = now
+			}
 		}
-		queued = true
-		e.fired.WithLabelValues(r.ID, string(r.Kind)).Inc()
-		if r.Kind == KindDigest {
-			e.state.Digests[r.ID] = now.In(Zone).Format("2006-01-02")
-		} else {
-			e.state.LastFired[lastKey(r, f.key)] = now
-		}
-	}
+		queued = queued || changed
+		return changed
+	})
 	if queued {
-		if err := e.saveLocked(); err != nil {
-			errs = append(errs, err)
-		} else {
-			e.kick()
-		}
+		e.fired.WithLabelValues(r.ID, string(r.Kind)).Add(float64(len(out)))
+	}
+	if err != nil {
+		errs = append(errs, err)
+	} else if queued {
+		e.kick()
 	}
 	return errors.Join(errs...)
 }
@@ -722,6 +778,53 @@ func (e *Engine) conditionNotification(r *Rule, key string, qs QuerySpec, now, f
 	})
 }
 
+// flushLocked queues the groups whose window has closed and prunes old ids; it reports
+// whether it queued a notification and whether the state changed.
+func (e *Engine) flushLocked(byID map[string]*Rule, now time.Time) (queued, changed bool) {
+	keys := make([]string, 0, len(e.state.Groups))
+	for k := range e.state.Groups {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		g := e.state.Groups[k]
+		r := byID[g.RuleID]
+		if r == nil {
+			delete(e.state.Groups, k)
+			changed = true
+			continue
+		}
+		if g.Count == 0 {
+			if !g.LastSent.IsZero() && now.Sub(g.LastSent) >= r.GroupWindow.D() {
+				delete(e.state.Groups, k)
+				changed = true
+			}
+			continue
+		}
+		due := g.First.Add(r.GroupWait.D())
+		if !g.LastSent.IsZero() {
+			if d := g.LastSent.Add(r.GroupWindow.D()); d.After(due) {
+				due = d
+			}
+		}
+		if now.Before(due) {
+			continue
+		}
+		n := e.matchNotification(r, g, now)
+		if e.state.enqueue(n) {
+			e.fired.WithLabelValues(r.ID, string(r.Kind)).Inc()
+			queued = true
+		}
+		g.LastSent, g.Count, g.Top = now, 0, nil
+		changed = true
+	}
+	if now.Sub(e.lastPrune) >= time.Minute || now.Before(e.lastPrune) {
+		e.state.prune(now)
+		e.lastPrune = now
+	}
+	return queued, changed
+}
+
 // Deliver sends the queue head through the notifier until the queue is empty or ctx
 // ends, retrying transient failures with a capped exponential backoff, in order.
 func (e *Engine) Deliver(ctx context.Context) error {
@@ -741,23 +844,40 @@ func (e *Engine) Deliver(ctx context.Context) error {
 			return ctx.Err()
 		}
 		e.mu.Lock()
-		head.Attempts++
 		switch {
 		case err == nil:
-			head.Status, head.SentAt, head.Via, head.LastError = StatusSent, e.now(), e.notifier.Name(), ""
-			e.state.finish(head)
 			e.sent.WithLabelValues(e.notifier.Name()).Inc()
 		case errors.Is(err, ErrPermanent):
-			head.Status, head.LastError = StatusFailed, err.Error()
-			e.state.finish(head)
 			e.failed.WithLabelValues(e.notifier.Name(), "true").Inc()
 			e.log.Error("cảnh báo không gửi được / alert undeliverable", "alert", head.ID, "err", err)
 		default:
-			head.LastError = err.Error()
 			e.failed.WithLabelValues(e.notifier.Name(), "false").Inc()
 		}
-		serr := e.saveLocked()
 		rec := *head
+		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), stateTimeout)
+		// The outcome is applied to the queue entry with head's id in the current state:
+		// after a conflict that is the other replica's state (which may already have
+		// finished it, then there is nothing to record).
+		serr := e.commitLocked(sctx, func() bool {
+			q := e.state.queued(head.ID)
+			if q == nil {
+				return false
+			}
+			q.Attempts++
+			switch {
+			case err == nil:
+				q.Status, q.SentAt, q.Via, q.LastError = StatusSent, e.now(), e.notifier.Name(), ""
+				e.state.finish(q)
+			case errors.Is(err, ErrPermanent):
+				q.Status, q.LastError = StatusFailed, err.Error()
+				e.state.finish(q)
+			default:
+				q.LastError = err.Error()
+			}
+			rec = *q
+			return true
+		})
+		scancel()
 		e.mu.Unlock()
 		if serr != nil {
 			e.log.Error("saving alert state", "err", serr)

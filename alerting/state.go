@@ -1,7 +1,9 @@
 package alerting
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,7 +13,7 @@ import (
 	"github.com/langnghe/langnghe/post"
 )
 
-// historyCap bounds the delivered notifications kept in the state file (without bodies).
+// historyCap bounds the delivered notifications kept in the state (without bodies).
 const historyCap = 1000
 
 // seenTTL is how long a notification id is remembered after it left the history.
@@ -33,9 +35,9 @@ type group struct {
 	Top      []*post.Post `json:"top"`       // the most relevant pending posts
 }
 
-// state is everything alerting must not lose or repeat across restarts. It is written to
-// one JSON file, atomically (temporary file, fsync, rename, fsync of the directory),
-// before a batch of posts is acknowledged to Kafka and after every delivery.
+// state is everything alerting must not lose or repeat across restarts. It is saved as
+// one JSON snapshot through a StateStore (a file, or one Elasticsearch document) before a
+// batch of posts is acknowledged to Kafka and after every delivery.
 type state struct {
 	Seq       int64                `json:"seq"`
 	Groups    map[string]*group    `json:"groups"`
@@ -77,49 +79,56 @@ func newState() *state {
 	}
 }
 
-func loadState(path string) (*state, error) {
-	s := newState()
-	data, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return s, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading alert state %s: %w", path, err)
-	}
-	if err := json.Unmarshal(data, s); err != nil {
-		return nil, fmt.Errorf("alert state %s is corrupt (move it away to start afresh): %w", path, err)
-	}
-	for _, id := range s.Recent {
-		s.recentIdx[id] = struct{}{}
-	}
-	if s.RecentPos >= recentCap || s.RecentPos < 0 {
-		s.RecentPos = 0
-	}
-	for _, m := range []any{&s.Groups, &s.LastFired, &s.Digests, &s.Known} {
-		switch v := m.(type) {
-		case *map[string]*group:
-			if *v == nil {
-				*v = map[string]*group{}
-			}
-		case *map[string]time.Time:
-			if *v == nil {
-				*v = map[string]time.Time{}
-			}
-		case *map[string]string:
-			if *v == nil {
-				*v = map[string]string{}
-			}
-		}
-	}
-	return s, nil
+// ErrStateConflict is returned by StateStore.Save when another writer (a second alert
+// replica) saved the state after this handle last loaded or saved it. Nothing was written;
+// the caller must Load the other writer's state and apply its change again.
+var ErrStateConflict = errors.New("alert state changed by another writer")
+
+// StateStore persists the alert state: what fired, for which rule, key and window, the
+// delivery queue and what was sent, so a restart neither re-sends nor forgets.
+//
+// The Engine is the only caller, one call at a time (it holds its mutex). It calls Load
+// once in NewEngine and again after Save returned ErrStateConflict. It calls Save with a
+// complete snapshot (opaque JSON, at most a few MB) before a batch of posts is
+// acknowledged to Kafka (Process/Observe return only after Save succeeded), after every
+// delivery attempt, and after Tick queued or flushed alerts.
+//
+// Load returns the last saved snapshot, or (nil, nil) when none was ever saved; any other
+// error means the state could not be read (the engine does not start, rather than start
+// afresh and re-send). Save replaces the snapshot durably before returning nil. An error
+// wrapping ErrStateConflict means another writer saved since this handle's last Load or
+// Save and nothing was written; any other error means the store was unavailable and the
+// state may not be written: the engine keeps it dirty and saves again at the next call
+// (Process fails the batch, so Kafka redelivers it).
+type StateStore interface {
+	Load(ctx context.Context) ([]byte, error)
+	Save(ctx context.Context, snapshot []byte) error
 }
 
-func (s *state) save(path string) error {
-	data, err := json.Marshal(s)
-	if err != nil {
-		return err
+// FileStateStore keeps the state in one JSON file, replaced atomically (temporary file,
+// fsync, rename, fsync of the directory): the embedded mode, one alert replica per data
+// dir. It cannot see another process writing the same file, so it never returns
+// ErrStateConflict.
+type FileStateStore struct{ Path string }
+
+// String names the file in errors.
+func (f FileStateStore) String() string { return f.Path }
+
+// Load reads the file; a missing file is (nil, nil).
+func (f FileStateStore) Load(context.Context) ([]byte, error) {
+	data, err := os.ReadFile(f.Path)
+	if os.IsNotExist(err) {
+		return nil, nil
 	}
-	dir := filepath.Dir(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading alert state %s: %w", f.Path, err)
+	}
+	return data, nil
+}
+
+// Save replaces the file atomically.
+func (f FileStateStore) Save(_ context.Context, data []byte) error {
+	dir := filepath.Dir(f.Path)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("alert state dir: %w", err)
 	}
@@ -130,23 +139,61 @@ func (s *state) save(path string) error {
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("writing alert state: %w", err)
+		return fmt.Errorf("writing alert state %s: %w", f.Path, err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("syncing alert state: %w", err)
+		return fmt.Errorf("syncing alert state %s: %w", f.Path, err)
 	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("replacing alert state: %w", err)
+	if err := os.Rename(tmp.Name(), f.Path); err != nil {
+		return fmt.Errorf("replacing alert state %s: %w", f.Path, err)
 	}
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
 	}
 	return nil
+}
+
+func loadState(path string) (*state, error) {
+	data, err := FileStateStore{Path: path}.Load(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	return decodeState(data, path)
+}
+
+// decodeState parses a snapshot (nil: a new state); where names it in errors.
+func decodeState(data []byte, where string) (*state, error) {
+	s := newState()
+	if data == nil {
+		return s, nil
+	}
+	if err := json.Unmarshal(data, s); err != nil {
+		return nil, fmt.Errorf("alert state %s is corrupt (move it away to start afresh): %w", where, err)
+	}
+	for _, id := range s.Recent {
+		s.recentIdx[id] = struct{}{}
+	}
+	if s.RecentPos >= recentCap || s.RecentPos < 0 {
+		s.RecentPos = 0
+	}
+	if s.Groups == nil {
+		s.Groups = map[string]*group{}
+	}
+	if s.LastFired == nil {
+		s.LastFired = map[string]time.Time{}
+	}
+	if s.Digests == nil {
+		s.Digests = map[string]string{}
+	}
+	if s.Known == nil {
+		s.Known = map[string]time.Time{}
+	}
+	return s, nil
 }
 
 // enqueue appends n unless a notification with its id is already known. It reports
@@ -161,6 +208,16 @@ func (s *state) enqueue(n *Notification) bool {
 	s.Known[n.ID] = n.CreatedAt
 	s.Queue = append(s.Queue, n)
 	return true
+}
+
+// queued returns the queued notification with id, nil if it is not in the queue.
+func (s *state) queued(id string) *Notification {
+	for _, q := range s.Queue {
+		if q.ID == id {
+			return q
+		}
+	}
+	return nil
 }
 
 // finish moves the queue head to the history (without its bodies).

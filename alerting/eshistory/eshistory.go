@@ -1,6 +1,7 @@
 // Package eshistory keeps a searchable copy of the alert history in an Elasticsearch
-// index, so analysts find past alerts in Kibana next to the posts. The state file of
-// package alerting stays the source of truth; this index is a mirror written after each
+// index, so analysts find past alerts in Kibana next to the posts. The alert state
+// (alerting.StateStore, alerting/esstate) stays the source of truth; this index is a
+// mirror written after each
 // status change, one document per alert (document id = alert id, so rewrites overwrite).
 package eshistory
 
@@ -67,6 +68,9 @@ func New(cfg Config) (*Recorder, error) {
 
 // Index is the index name.
 func (r *Recorder) Index() string { return r.index }
+
+// Client is the Elasticsearch client, shared with the alert state store (esstate).
+func (r *Recorder) Client() *es.Client { return r.client }
 
 var mapping = `{"settings":{"number_of_shards":1,"auto_expand_replicas":"0-1"},"mappings":{"dynamic":false,"properties":{
 "id":{"type":"keyword"},"rule_id":{"type":"keyword"},"rule_name":{"type":"text","fields":{"raw":{"type":"keyword"}}},

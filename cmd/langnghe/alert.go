@@ -11,6 +11,7 @@ import (
 	"github.com/langnghe/langnghe/alerting"
 	"github.com/langnghe/langnghe/alerting/email"
 	"github.com/langnghe/langnghe/alerting/eshistory"
+	"github.com/langnghe/langnghe/alerting/esstate"
 	"github.com/langnghe/langnghe/alerting/outbox"
 	"github.com/langnghe/langnghe/bus"
 	alertmodels "github.com/langnghe/langnghe/models/alerts"
@@ -144,6 +145,7 @@ func (a *app) alerting() (*alerting.Engine, *bus.Consumer, error) {
 			return nil, nil, err
 		}
 		opts = append(opts, alerting.WithRecorder(rec))
+		opts = append(opts, alerting.WithStateStore(esstate.NewFromClient(rec.Client(), esstate.IndexName(a.cfg.ES.IndexPrefix)))) // alert state in ES (the file only seeds it)
 		a.log.Info("lịch sử cảnh báo trong Elasticsearch / alert history in Elasticsearch", "index", rec.Index())
 	}
 	statePath := filepath.Join(a.cfg.DataDir, "alerts", "state.json")

@@ -1,0 +1,224 @@
+// Package esstate keeps the alert state (alerting.StateStore) in one Elasticsearch
+// document, so the alert role keeps no state on its own disk and a replacement replica
+// (another host, a rescheduled pod) carries on without re-sending or forgetting.
+//
+// The document is read by id (a realtime GET, no refresh needed) and written with
+// optimistic concurrency: each Save carries the _seq_no and _primary_term this handle
+// last read or wrote (or op_type=create when the document did not exist), so when two
+// replicas write, the second one gets alerting.ErrStateConflict instead of silently
+// overwriting the first; the engine then reloads and applies its change again.
+package esstate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	es "github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/langnghe/langnghe/alerting"
+)
+
+// ErrUnavailable: Elasticsearch could not be reached or refused the request; the state
+// was not read or not written.
+var ErrUnavailable = errors.New("alert state index unavailable")
+
+// DocID is the id of the state document.
+const DocID = "state"
+
+// IndexName is the state index for the posts index prefix: "langnghe-posts" gives
+// "langnghe-alerts-state"; another prefix P gives "P_alerts_state" (never "P-…", which
+// the posts index template P-* would capture).
+func IndexName(postsPrefix string) string {
+	if base, ok := strings.CutSuffix(postsPrefix, "-posts"); ok && base != "" {
+		return base + "-alerts-state"
+	}
+	return postsPrefix + "_alerts_state"
+}
+
+// Config is how to reach Elasticsearch (the same settings as the posts store).
+type Config struct {
+	URLs                   []string
+	Username, Password     string
+	APIKey                 string
+	CACert                 []byte
+	CertificateFingerprint string
+	Index                  string
+}
+
+// Store is an alerting.StateStore on one document of Config.Index. One Store is one
+// writer: give each engine (replica) its own. It is safe for concurrent use, though the
+// engine calls it one call at a time.
+type Store struct {
+	client *es.Client
+	index  string
+
+	mu      sync.Mutex
+	created bool
+	// seqNo/primaryTerm of the version this handle last read or wrote; seqNo < 0: the
+	// document did not exist then.
+	seqNo, primaryTerm int64
+}
+
+var _ alerting.StateStore = (*Store)(nil)
+
+// New returns a store; the index is created on first use.
+func New(cfg Config) (*Store, error) {
+	if cfg.Index == "" {
+		return nil, errors.New("esstate: index name required")
+	}
+	c, err := es.NewClient(es.Config{Addresses: cfg.URLs, Username: cfg.Username, Password: cfg.Password, APIKey: cfg.APIKey,
+		CACert: cfg.CACert, CertificateFingerprint: cfg.CertificateFingerprint, MaxRetries: 2})
+	if err != nil {
+		return nil, fmt.Errorf("esstate: client: %w", err)
+	}
+	return NewFromClient(c, cfg.Index), nil
+}
+
+// NewFromClient returns a store on an existing client (the alert history's, see
+// eshistory.Recorder.Client), in index (IndexName of the posts prefix).
+func NewFromClient(c *es.Client, index string) *Store {
+	return &Store{client: c, index: index, seqNo: -1}
+}
+
+// Index is the index name.
+func (s *Store) Index() string { return s.index }
+
+// String names the document in errors.
+func (s *Store) String() string { return "elasticsearch " + s.index + "/_doc/" + DocID }
+
+// The snapshot is kept in _source only (dynamic: false, the state object disabled).
+const mapping = `{"settings":{"number_of_shards":1,"auto_expand_replicas":"0-1"},"mappings":{"dynamic":false,"properties":{
+"updated_at":{"type":"date"},"state":{"type":"object","enabled":false}}}}`
+
+func (s *Store) ensure(ctx context.Context) error {
+	if s.created {
+		return nil
+	}
+	res, err := s.client.Indices.Create(s.index, s.client.Indices.Create.WithBody(strings.NewReader(mapping)), s.client.Indices.Create.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("%w: creating %s: %w", ErrUnavailable, s.index, err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+	if res.IsError() && !bytes.Contains(body, []byte("resource_already_exists_exception")) {
+		return fmt.Errorf("%w: creating %s: %s: %s", ErrUnavailable, s.index, res.Status(), body)
+	}
+	s.created = true
+	return nil
+}
+
+// Load reads the state document by id; (nil, nil) when it does not exist yet.
+func (s *Store) Load(ctx context.Context) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ensure(ctx); err != nil {
+		return nil, err
+	}
+	res, err := s.client.Get(s.index, DocID, s.client.Get.WithContext(ctx), s.client.Get.WithRealtime(true))
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading %s: %w", ErrUnavailable, s, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode == http.StatusNotFound {
+		s.seqNo, s.primaryTerm = -1, 0
+		return nil, nil
+	}
+	if res.IsError() {
+		body, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+		return nil, fmt.Errorf("%w: reading %s: %s: %s", ErrUnavailable, s, res.Status(), body)
+	}
+	var doc struct {
+		SeqNo       *int64 `json:"_seq_no"`
+		PrimaryTerm int64  `json:"_primary_term"`
+		Found       bool   `json:"found"`
+		Source      struct {
+			State json.RawMessage `json:"state"`
+		} `json:"_source"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&doc); err != nil {
+		return nil, fmt.Errorf("decoding %s: %w", s, err)
+	}
+	if !doc.Found {
+		s.seqNo, s.primaryTerm = -1, 0
+		return nil, nil
+	}
+	if doc.SeqNo == nil || len(doc.Source.State) == 0 {
+		return nil, fmt.Errorf("%s: document without _seq_no or state", s)
+	}
+	s.seqNo, s.primaryTerm = *doc.SeqNo, doc.PrimaryTerm
+	return doc.Source.State, nil
+}
+
+// Save writes snapshot if the document is still the version this handle last read or
+// wrote; otherwise it returns an error wrapping alerting.ErrStateConflict and writes
+// nothing. Elasticsearch acknowledges the write after fsyncing its translog (the default
+// index.translog.durability: request), and a GET by id sees it at once (realtime), so no
+// refresh is needed for the next Load.
+func (s *Store) Save(ctx context.Context, snapshot []byte) error {
+	if !json.Valid(snapshot) {
+		return fmt.Errorf("esstate: snapshot is not JSON")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ensure(ctx); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	b.Grow(len(snapshot) + 64)
+	b.WriteString(`{"updated_at":"`)
+	b.WriteString(time.Now().UTC().Format(time.RFC3339Nano))
+	b.WriteString(`","state":`)
+	b.Write(snapshot)
+	b.WriteString(`}`)
+	opts := []func(*esapi.IndexRequest){s.client.Index.WithDocumentID(DocID), s.client.Index.WithContext(ctx)}
+	if s.seqNo < 0 {
+		opts = append(opts, s.client.Index.WithOpType("create"))
+	} else {
+		opts = append(opts, s.client.Index.WithIfSeqNo(int(s.seqNo)), s.client.Index.WithIfPrimaryTerm(int(s.primaryTerm)))
+	}
+	res, err := s.client.Index(s.index, &b, opts...)
+	if err != nil {
+		return fmt.Errorf("%w: writing %s: %w", ErrUnavailable, s, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode == http.StatusConflict {
+		return fmt.Errorf("%s (expected _seq_no %d): %w", s, s.seqNo, alerting.ErrStateConflict)
+	}
+	if res.IsError() {
+		body, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+		return fmt.Errorf("%w: writing %s: %s: %s", ErrUnavailable, s, res.Status(), body)
+	}
+	var ack struct {
+		SeqNo       *int64 `json:"_seq_no"`
+		PrimaryTerm int64  `json:"_primary_term"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&ack); err != nil || ack.SeqNo == nil {
+		// Written, but the new version is unknown: the next Save will conflict and the
+		// engine reloads, which is safe.
+		return fmt.Errorf("%w: %s: unreadable index response: %v", ErrUnavailable, s, err)
+	}
+	s.seqNo, s.primaryTerm = *ack.SeqNo, ack.PrimaryTerm
+	return nil
+}
+
+// Delete removes the index (tests).
+func (s *Store) Delete(ctx context.Context) error {
+	res, err := s.client.Indices.Delete([]string{s.index}, s.client.Indices.Delete.WithContext(ctx))
+	if err != nil {
+		return err
+	}
+	res.Body.Close()
+	s.mu.Lock()
+	s.created = false
+	s.mu.Unlock()
+	return nil
+}
