@@ -133,8 +133,8 @@ func (a *app) alerting() (*alerting.Engine, *bus.Consumer, error) {
 		opts = append(opts, alerting.WithRulesDir(a.cfg.Alerts.RulesDir, 10*time.Second))
 	}
 	if len(a.cfg.ES.URL) > 0 {
-		// Alert history mirrored into Elasticsearch for Kibana (the state file stays the
-		// source of truth).
+		// With Elasticsearch, alert history goes to an index for Kibana and the alert state
+		// to one versioned document (alerting/esstate), so no replica holds it alone.
 		ecfg, err := a.esConfig()
 		if err != nil {
 			return nil, nil, err
