@@ -35,16 +35,6 @@ func IndexName(postsPrefix string) string {
 	return postsPrefix + "_alerts"
 }
 
-// Config is how to reach Elasticsearch (the same settings as the posts store).
-type Config struct {
-	URLs                   []string
-	Username, Password     string
-	APIKey                 string
-	CACert                 []byte
-	CertificateFingerprint string
-	Index                  string
-}
-
 // Recorder writes alert history documents. It is safe for concurrent use.
 type Recorder struct {
 	client  *es.Client
@@ -53,24 +43,17 @@ type Recorder struct {
 	created bool
 }
 
-// New returns a recorder; the index is created on the first Record.
-func New(cfg Config) (*Recorder, error) {
-	if cfg.Index == "" {
+// New returns a recorder on an existing client (the posts store's, so there is one set of
+// connection settings); the index is created on the first Record.
+func New(c *es.Client, index string) (*Recorder, error) {
+	if index == "" {
 		return nil, errors.New("eshistory: index name required")
 	}
-	c, err := es.NewClient(es.Config{Addresses: cfg.URLs, Username: cfg.Username, Password: cfg.Password, APIKey: cfg.APIKey,
-		CACert: cfg.CACert, CertificateFingerprint: cfg.CertificateFingerprint, MaxRetries: 2})
-	if err != nil {
-		return nil, fmt.Errorf("eshistory: client: %w", err)
-	}
-	return &Recorder{client: c, index: cfg.Index}, nil
+	return &Recorder{client: c, index: index}, nil
 }
 
 // Index is the index name.
 func (r *Recorder) Index() string { return r.index }
-
-// Client is the Elasticsearch client, shared with the alert state store (esstate).
-func (r *Recorder) Client() *es.Client { return r.client }
 
 var mapping = `{"settings":{"number_of_shards":1,"auto_expand_replicas":"0-1"},"mappings":{"dynamic":false,"properties":{
 "id":{"type":"keyword"},"rule_id":{"type":"keyword"},"rule_name":{"type":"text","fields":{"raw":{"type":"keyword"}}},

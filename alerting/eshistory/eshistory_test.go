@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	es "github.com/elastic/go-elasticsearch/v8"
+
 	"github.com/langnghe/langnghe/alerting"
 	"github.com/langnghe/langnghe/alerting/eshistory"
 	"github.com/langnghe/langnghe/alerting/outbox"
@@ -33,7 +35,11 @@ func TestEngineMirrorsHistory(t *testing.T) {
 	esURL := testinfra.ElasticsearchURL(t)
 	ctx := context.Background()
 	index := fmt.Sprintf("lntest-%d_alerts", time.Now().UnixNano())
-	rec, err := eshistory.New(eshistory.Config{URLs: []string{esURL}, Index: index})
+	client, err := es.NewClient(es.Config{Addresses: []string{esURL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := eshistory.New(client, index)
 	if err != nil {
 		t.Fatal(err)
 	}

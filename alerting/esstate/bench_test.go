@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/langnghe/langnghe/alerting"
-	"github.com/langnghe/langnghe/alerting/esstate"
 	"github.com/langnghe/langnghe/testinfra"
 )
 
@@ -38,7 +37,7 @@ func BenchmarkSave(b *testing.B) {
 	b.Run("file", func(b *testing.B) { run(b, alerting.FileStateStore{Path: filepath.Join(b.TempDir(), "state.json")}) })
 	b.Run("elasticsearch", func(b *testing.B) {
 		url := testinfra.ElasticsearchURL(b)
-		s, err := esstate.New(esstate.Config{URLs: []string{url}, Index: fmt.Sprintf("bench-alerts-state-%d", time.Now().UnixNano())})
+		s, err := newStore(url, fmt.Sprintf("bench-alerts-state-%d", time.Now().UnixNano()))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -44,16 +44,6 @@ func IndexName(postsPrefix string) string {
 	return postsPrefix + "_alerts_state"
 }
 
-// Config is how to reach Elasticsearch (the same settings as the posts store).
-type Config struct {
-	URLs                   []string
-	Username, Password     string
-	APIKey                 string
-	CACert                 []byte
-	CertificateFingerprint string
-	Index                  string
-}
-
 // Store is an alerting.StateStore on one document of Config.Index. One Store is one
 // writer: give each engine (replica) its own. It is safe for concurrent use, though the
 // engine calls it one call at a time.
@@ -70,22 +60,10 @@ type Store struct {
 
 var _ alerting.StateStore = (*Store)(nil)
 
-// New returns a store; the index is created on first use.
-func New(cfg Config) (*Store, error) {
-	if cfg.Index == "" {
-		return nil, errors.New("esstate: index name required")
-	}
-	c, err := es.NewClient(es.Config{Addresses: cfg.URLs, Username: cfg.Username, Password: cfg.Password, APIKey: cfg.APIKey,
-		CACert: cfg.CACert, CertificateFingerprint: cfg.CertificateFingerprint, MaxRetries: 2})
-	if err != nil {
-		return nil, fmt.Errorf("esstate: client: %w", err)
-	}
-	return NewFromClient(c, cfg.Index), nil
-}
-
-// NewFromClient returns a store on an existing client (the alert history's, see
-// eshistory.Recorder.Client), in index (IndexName of the posts prefix).
-func NewFromClient(c *es.Client, index string) *Store {
+// New returns a store on an existing client (the posts store's, so there is one set of
+// connection settings), in index (IndexName of the posts prefix); the index is created on
+// first use.
+func New(c *es.Client, index string) *Store {
 	return &Store{client: c, index: index, seqNo: -1}
 }
 

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	es "github.com/elastic/go-elasticsearch/v8"
+
 	"github.com/langnghe/langnghe/alerting"
 	"github.com/langnghe/langnghe/alerting/esstate"
 	"github.com/langnghe/langnghe/alerting/statetest"
@@ -25,7 +27,7 @@ func TestElasticsearchStateStoreConformance(t *testing.T) {
 	statetest.Run(t, func(t *testing.T) statetest.Opener {
 		index := fmt.Sprintf("test-alerts-state-%d-%d", time.Now().UnixNano(), seq.Add(1))
 		t.Cleanup(func() {
-			s, err := esstate.New(esstate.Config{URLs: []string{url}, Index: index})
+			s, err := newStore(url, index)
 			if err == nil {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
@@ -33,7 +35,7 @@ func TestElasticsearchStateStoreConformance(t *testing.T) {
 			}
 		})
 		return func() alerting.StateStore {
-			s, err := esstate.New(esstate.Config{URLs: []string{url}, Index: index})
+			s, err := newStore(url, index)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,7 +55,7 @@ func TestIndexName(t *testing.T) {
 // TestUnavailable: with Elasticsearch unreachable Load and Save fail with ErrUnavailable,
 // never with a conflict or an empty state (which would make the engine start afresh).
 func TestUnavailable(t *testing.T) {
-	s, err := esstate.New(esstate.Config{URLs: []string{"http://127.0.0.1:1"}, Index: "x-alerts-state"})
+	s, err := newStore("http://127.0.0.1:1", "x-alerts-state")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +80,7 @@ func TestSeedFromStateFile(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	open := func() *esstate.Store {
-		s, err := esstate.New(esstate.Config{URLs: []string{url}, Index: index})
+		s, err := newStore(url, index)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,4 +114,14 @@ func TestSeedFromStateFile(t *testing.T) {
 	if got := ids(); len(got) != 1 || got[0] != "lua-dao/a.vn/1" {
 		t.Fatalf("the file overrode the state in Elasticsearch: %v", got)
 	}
+}
+
+// newStore builds a state store on a plain client for url, as the alert role does on the
+// posts store's client.
+func newStore(url, index string) (*esstate.Store, error) {
+	c, err := es.NewClient(es.Config{Addresses: []string{url}})
+	if err != nil {
+		return nil, err
+	}
+	return esstate.New(c, index), nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/langnghe/langnghe/alerting/outbox"
 	"github.com/langnghe/langnghe/bus"
 	alertmodels "github.com/langnghe/langnghe/models/alerts"
+	esstore "github.com/langnghe/langnghe/store/elasticsearch"
 	"github.com/langnghe/langnghe/web"
 )
 
@@ -132,20 +133,17 @@ func (a *app) alerting() (*alerting.Engine, *bus.Consumer, error) {
 	if a.cfg.Alerts.RulesDir != "" {
 		opts = append(opts, alerting.WithRulesDir(a.cfg.Alerts.RulesDir, 10*time.Second))
 	}
-	if len(a.cfg.ES.URL) > 0 {
+	if esSt, ok := a.st.(*esstore.Store); ok {
 		// With Elasticsearch, alert history goes to an index for Kibana and the alert state
-		// to one versioned document (alerting/esstate), so no replica holds it alone.
-		ecfg, err := a.esConfig()
-		if err != nil {
-			return nil, nil, err
-		}
-		rec, err := eshistory.New(eshistory.Config{URLs: ecfg.URLs, Username: ecfg.Username, Password: ecfg.Password, APIKey: ecfg.APIKey,
-			CACert: ecfg.CACert, CertificateFingerprint: ecfg.CertificateFingerprint, Index: eshistory.IndexName(a.cfg.ES.IndexPrefix)})
+		// to one versioned document (alerting/esstate), so no replica holds it alone; both
+		// use the posts store's client, so the connection settings live in one place.
+		client := esSt.Client()
+		rec, err := eshistory.New(client, eshistory.IndexName(a.cfg.ES.IndexPrefix))
 		if err != nil {
 			return nil, nil, err
 		}
 		opts = append(opts, alerting.WithRecorder(rec))
-		opts = append(opts, alerting.WithStateStore(esstate.NewFromClient(rec.Client(), esstate.IndexName(a.cfg.ES.IndexPrefix)))) // alert state in ES (the file only seeds it)
+		opts = append(opts, alerting.WithStateStore(esstate.New(client, esstate.IndexName(a.cfg.ES.IndexPrefix)))) // alert state in ES (the file only seeds it)
 		a.log.Info("lịch sử cảnh báo trong Elasticsearch / alert history in Elasticsearch", "index", rec.Index())
 	}
 	statePath := filepath.Join(a.cfg.DataDir, "alerts", "state.json")

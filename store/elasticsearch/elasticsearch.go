@@ -375,6 +375,10 @@ func (s *Store) ensureTemplate(ctx context.Context) error {
 	return nil
 }
 
+// Client is the Elasticsearch client, so that other writers to the same cluster (alert
+// history and state) share its connection settings instead of repeating them.
+func (s *Store) Client() *es.Client { return s.client }
+
 // IndexName is the monthly index a post belongs to.
 func (s *Store) IndexName(p *post.Post) string {
 	return s.prefix + "-" + store.MonthlyIndexSuffix(p.PublishedAt)
