@@ -44,10 +44,7 @@ func BenchmarkStoreRulesElasticsearch(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer func() {
-		if names, err := st.Indices(ctx); err == nil {
-			_ = st.DeleteIndices(ctx, names...)
-		}
-		_ = st.DeleteTemplate(ctx)
+		_ = st.Drop(ctx)
 		st.Close()
 	}()
 	benchStoreRules(b, st)

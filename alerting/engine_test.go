@@ -19,7 +19,6 @@ import (
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/store"
 	blevestore "github.com/langnghe/langnghe/store/bleve"
-	esstore "github.com/langnghe/langnghe/store/elasticsearch"
 	"github.com/langnghe/langnghe/testinfra"
 )
 
@@ -441,27 +440,7 @@ func TestStoreRules(t *testing.T) {
 
 // TestStoreRulesElasticsearch runs the same case on the real Elasticsearch.
 func TestStoreRulesElasticsearch(t *testing.T) {
-	url := testinfra.ElasticsearchURL(t)
-	ctx := context.Background()
-	prefix := fmt.Sprintf("lntest-alert-%d", time.Now().UnixNano())
-	st, err := esstore.New(ctx, esstore.Config{URLs: []string{url}, IndexPrefix: prefix}, esstore.WithReplicas(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		names, err := st.Indices(ctx)
-		if err == nil {
-			err = st.DeleteIndices(ctx, names...)
-		}
-		if err == nil {
-			err = st.DeleteTemplate(ctx)
-		}
-		if err != nil {
-			t.Errorf("cleanup %s: %v", prefix, err)
-		}
-		st.Close()
-	}()
-	storeRulesCase(t, st)
+	storeRulesCase(t, openES(t, "lntest-alert"))
 }
 
 func storeRulesCase(t *testing.T, st store.Store) {

@@ -36,27 +36,26 @@ func TestMatcherAgreesWithStore(t *testing.T) {
 }
 
 func TestMatcherAgreesWithElasticsearch(t *testing.T) {
+	matcherAgrees(t, openES(t, "lntest-alertq"))
+}
+
+// openES opens a store with a fresh prefix on the real Elasticsearch (skipping when it is
+// not running) and drops everything it created when the test ends.
+func openES(t *testing.T, prefix string) *esstore.Store {
+	t.Helper()
 	url := testinfra.ElasticsearchURL(t)
-	ctx := context.Background()
-	prefix := fmt.Sprintf("lntest-alertq-%d", time.Now().UnixNano())
-	st, err := esstore.New(ctx, esstore.Config{URLs: []string{url}, IndexPrefix: prefix}, esstore.WithReplicas(0))
+	prefix = fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano())
+	st, err := esstore.New(context.Background(), esstore.Config{URLs: []string{url}, IndexPrefix: prefix}, esstore.WithReplicas(0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		names, err := st.Indices(ctx)
-		if err == nil {
-			err = st.DeleteIndices(ctx, names...)
-		}
-		if err == nil {
-			err = st.DeleteTemplate(ctx)
-		}
-		if err != nil {
+	t.Cleanup(func() {
+		if err := st.Drop(context.Background()); err != nil {
 			t.Errorf("cleanup %s: %v", prefix, err)
 		}
 		st.Close()
-	}()
-	matcherAgrees(t, st)
+	})
+	return st
 }
 
 func matcherAgrees(t *testing.T, st store.Store) {

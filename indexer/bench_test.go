@@ -183,10 +183,7 @@ func openBench(b *testing.B, es string) *esstore.Store {
 	}
 	b.Cleanup(func() {
 		ctx := context.Background()
-		if names, err := st.Indices(ctx); err == nil {
-			_ = st.DeleteIndices(ctx, names...)
-		}
-		_ = st.DeleteTemplate(ctx)
+		_ = st.Drop(ctx)
 		st.Close()
 	})
 	return st

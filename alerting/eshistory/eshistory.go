@@ -20,6 +20,7 @@ import (
 	es "github.com/elastic/go-elasticsearch/v8"
 
 	"github.com/langnghe/langnghe/alerting"
+	esstore "github.com/langnghe/langnghe/store/elasticsearch"
 )
 
 // ErrUnavailable: Elasticsearch could not be reached or refused the write; retry later.
@@ -29,10 +30,7 @@ var ErrUnavailable = errors.New("alert history index unavailable")
 // "langnghe-alerts"; another prefix P gives "P_alerts". Never "P-alerts", which the
 // posts index template (P-*) would capture.
 func IndexName(postsPrefix string) string {
-	if base, ok := strings.CutSuffix(postsPrefix, "-posts"); ok && base != "" {
-		return base + "-alerts"
-	}
-	return postsPrefix + "_alerts"
+	return esstore.SiblingIndex(postsPrefix, "alerts")
 }
 
 // Recorder writes alert history documents. It is safe for concurrent use.

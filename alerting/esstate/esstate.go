@@ -25,6 +25,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/langnghe/langnghe/alerting"
+	esstore "github.com/langnghe/langnghe/store/elasticsearch"
 )
 
 // ErrUnavailable: Elasticsearch could not be reached or refused the request; the state
@@ -38,10 +39,7 @@ const DocID = "state"
 // "langnghe-alerts-state"; another prefix P gives "P_alerts_state" (never "P-…", which
 // the posts index template P-* would capture).
 func IndexName(postsPrefix string) string {
-	if base, ok := strings.CutSuffix(postsPrefix, "-posts"); ok && base != "" {
-		return base + "-alerts-state"
-	}
-	return postsPrefix + "_alerts_state"
+	return esstore.SiblingIndex(postsPrefix, "alerts-state")
 }
 
 // Store is an alerting.StateStore on one document of Config.Index. One Store is one

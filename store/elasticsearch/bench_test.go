@@ -30,10 +30,7 @@ func BenchmarkSearchLatency(b *testing.B) {
 	b.Cleanup(func() { s.Close() }) // runs last: cleanups run in reverse order
 	if os.Getenv("LANGNGHE_BENCH_KEEP") == "" {
 		b.Cleanup(func() {
-			if names, err := s.Indices(ctx); err == nil {
-				_ = s.DeleteIndices(ctx, names...)
-			}
-			_ = s.DeleteTemplate(ctx)
+			_ = s.Drop(ctx)
 		})
 	}
 	storetest.BenchLatency(b, s, n)

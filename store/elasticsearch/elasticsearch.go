@@ -1038,6 +1038,29 @@ func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
 }
 
 // DeleteTemplate removes the index template (tests and uninstall).
+// Drop deletes every index of this store's prefix and its template: everything the store
+// created (tests and benchmarks clean up with it).
+func (s *Store) Drop(ctx context.Context) error {
+	names, err := s.Indices(ctx)
+	if err == nil {
+		err = s.DeleteIndices(ctx, names...)
+	}
+	if err == nil {
+		err = s.DeleteTemplate(ctx)
+	}
+	return err
+}
+
+// SiblingIndex names an index that lives beside the posts indices of postsPrefix without
+// being captured by their template (<prefix>-*): "langnghe-posts" with "alerts" gives
+// "langnghe-alerts"; any other prefix P gives "P_alerts".
+func SiblingIndex(postsPrefix, name string) string {
+	if base, ok := strings.CutSuffix(postsPrefix, "-posts"); ok && base != "" {
+		return base + "-" + name
+	}
+	return postsPrefix + "_" + strings.ReplaceAll(name, "-", "_")
+}
+
 func (s *Store) DeleteTemplate(ctx context.Context) error {
 	err := s.do(ctx, http.MethodDelete, "/_index_template/"+s.prefix, nil, nil, nil)
 	if isStatus(err, http.StatusNotFound) {

@@ -52,14 +52,7 @@ func openTest(t testing.TB, opts ...Option) *Store {
 		defer c.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		names, err := c.Indices(ctx)
-		if err == nil {
-			err = c.DeleteIndices(ctx, names...)
-		}
-		if err == nil {
-			err = c.DeleteTemplate(ctx)
-		}
-		if err != nil {
+		if err := c.Drop(ctx); err != nil {
 			t.Errorf("cleanup of %s: %v", s.prefix, err)
 		}
 	})
