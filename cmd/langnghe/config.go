@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/langnghe/langnghe/alerting"
 )
 
 // Config is the whole configuration. Every key can be set in the YAML file, overridden by
@@ -86,21 +88,8 @@ func (s Secret) GoString() string { return s.String() }
 // Duration is a time.Duration that also accepts days ("90d").
 type Duration time.Duration
 
-func parseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if strings.HasSuffix(s, "d") {
-		n, err := strconv.ParseFloat(strings.TrimSuffix(s, "d"), 64)
-		if err != nil {
-			return 0, fmt.Errorf("invalid duration %q", s)
-		}
-		return time.Duration(n * float64(24*time.Hour)), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("invalid duration %q (use e.g. 90d, 12h, 30m)", s)
-	}
-	return d, nil
-}
+// parseDuration is the one day-aware parser the alert rules use too ("90d", "12h").
+func parseDuration(s string) (time.Duration, error) { return alerting.ParseDuration(s) }
 
 func defaultConfig() Config {
 	return Config{
