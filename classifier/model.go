@@ -1,13 +1,13 @@
 package classifier
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
 	"math"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/langnghe/langnghe/models"
@@ -110,30 +110,72 @@ type lexTerm struct {
 	fold   bool  // a single syllable marked safe to match without diacritics
 }
 
-// trieNode is a node of a trie over syllables. Chosen over a byte-level Aho-Corasick
-// automaton by BenchmarkMatcher: github.com/coregx/ahocorasick finds the raw matches 1.0 to
-// 1.6x as fast on the same syllable streams (varies run to run on a shared machine; the
-// trie allocates nothing per post), but matching is about a fifth of Analyze, and
-// the automaton needs space-delimited byte streams built per post, offsets mapped back to
-// syllables and a leftmost-longest pass per group, which the trie walk does as it goes.
+// trie is a trie over syllables, each syllable named by its id in lexModel.syms. Chosen
+// over a byte-level Aho-Corasick automaton by BenchmarkMatcher: github.com/coregx/ahocorasick
+// finds the raw matches about as fast on the same syllable streams, but the automaton needs
+// space-delimited byte streams built per post, offsets mapped back to syllables and a
+// leftmost-longest pass per group, which the trie walk does as it goes. A post's syllables
+// are looked up in the symbol table once each; the walk then indexes the root by id and
+// scans the few children of inner nodes, without hashing strings.
+type trie struct {
+	root  []int32 // child node of the root by syllable id, 0 if none
+	nodes []trieNode
+}
+
 type trieNode struct {
-	next  map[string]*trieNode
+	keys  []int32 // syllable ids of the children, ascending
+	kids  []int32 // node index of each child
 	terms []int32 // indexes into lexModel.terms of the terms ending here
 }
 
-func (n *trieNode) insert(syls []string, term int32) {
-	for _, s := range syls {
-		c := n.next[s]
-		if c == nil {
-			if n.next == nil {
-				n.next = make(map[string]*trieNode)
+// child returns the node reached from node n by syllable id, or 0. n == 0 is the root.
+func (t *trie) child(n int32, id int32) int32 {
+	if n == 0 {
+		if int(id) < len(t.root) {
+			return t.root[id]
+		}
+		return 0
+	}
+	nd := &t.nodes[n]
+	if len(nd.keys) <= 8 {
+		for i, k := range nd.keys {
+			if k == id {
+				return nd.kids[i]
 			}
-			c = &trieNode{}
-			n.next[s] = c
+		}
+		return 0
+	}
+	if i, ok := slices.BinarySearch(nd.keys, id); ok {
+		return nd.kids[i]
+	}
+	return 0
+}
+
+func (t *trie) insert(ids []int32, term int32) {
+	if len(t.nodes) == 0 {
+		t.nodes = append(t.nodes, trieNode{}) // node 0: the root, children in t.root
+	}
+	var n int32
+	for _, id := range ids {
+		c := t.child(n, id)
+		if c == 0 {
+			c = int32(len(t.nodes))
+			t.nodes = append(t.nodes, trieNode{})
+			if n == 0 {
+				if int(id) >= len(t.root) {
+					t.root = slices.Grow(t.root, int(id)+1-len(t.root))[:int(id)+1]
+				}
+				t.root[id] = c
+			} else {
+				nd := &t.nodes[n]
+				i, _ := slices.BinarySearch(nd.keys, id)
+				nd.keys = slices.Insert(nd.keys, i, id)
+				nd.kids = slices.Insert(nd.kids, i, c)
+			}
 		}
 		n = c
 	}
-	n.terms = append(n.terms, term)
+	t.nodes[n].terms = append(t.nodes[n].terms, term)
 }
 
 // narrativeDef is a parsed narrative.
@@ -151,8 +193,10 @@ type narrativeDef struct {
 type lexModel struct {
 	name       string
 	terms      []lexTerm
-	norm       trieNode // every term, by normalized syllables
-	folded     trieNode // terms of two or more syllables, by folded syllables
+	syms       symTable // every syllable of a term (normalized or folded) -> id from 1
+	nsyms      int32
+	norm       trie // every term, by normalized syllables
+	folded     trie // terms of two or more syllables, by folded syllables
 	narratives []narrativeDef
 	// Terms of rule atoms share the tries but are collected apart: every occurrence
 	// counts (not only the leftmost-longest), since a rule may ask for "a" NEAR/2 "a b".
@@ -175,7 +219,7 @@ func (m *lexModel) addTerm(t lexTerm) error {
 	return m.addTermTo(t, &m.norm, &m.folded)
 }
 
-func (m *lexModel) addTermTo(t lexTerm, norm, fold *trieNode) error {
+func (m *lexModel) addTermTo(t lexTerm, norm, fold *trie) error {
 	syls, folded := termSyllables(t.text)
 	if len(syls) == 0 {
 		return fmt.Errorf("term %q has no letters, digits or emoji", t.text)
@@ -183,13 +227,41 @@ func (m *lexModel) addTermTo(t lexTerm, norm, fold *trieNode) error {
 	t.text = strings.Join(syls, " ")
 	id := int32(len(m.terms))
 	m.terms = append(m.terms, t)
-	norm.insert(syls, id)
+	norm.insert(m.symIDs(syls), id)
 	// Folded matching only for multi-syllable terms: one folded syllable is too ambiguous
 	// ("ma" would match "mà", "má", "mã").
 	if len(folded) > 1 || t.fold {
-		fold.insert(folded, id)
+		fold.insert(m.symIDs(folded), id)
 	}
 	return nil
+}
+
+// sylIDs returns the ids of one syllable's normalized and folded forms, 0 for a form no
+// term has; -1 for a form of several syllables (a teencode expansion, split later).
+func (m *lexModel) sylIDs(norm, folded string) (int32, int32) {
+	if strings.IndexByte(norm, ' ') >= 0 {
+		return -1, -1
+	}
+	nid := m.syms.getString(norm)
+	if folded == norm {
+		return nid, nid
+	}
+	return nid, m.syms.getString(folded)
+}
+
+// symIDs returns the ids of syllables, interning new ones.
+func (m *lexModel) symIDs(syls []string) []int32 {
+	ids := make([]int32, len(syls))
+	for i, s := range syls {
+		id := m.syms.getString(s)
+		if id == 0 {
+			m.nsyms++
+			id = m.nsyms
+			m.syms.put(s, id)
+		}
+		ids[i] = id
+	}
+	return ids
 }
 
 func termSyllables(s string) (norm, folded []string) {
@@ -202,9 +274,11 @@ func termSyllables(s string) (norm, folded []string) {
 
 // syllable is one syllable of the text being analyzed; tok indexes its token (a
 // teencode token such as "mn" yields two syllables with the same tok).
+// The matcher needs only the ids of its forms in lexModel.syms (0: no term has that
+// syllable), so the struct holds no pointers and the per-syllable slice is cheap to fill.
 type syllable struct {
-	norm, folded string
-	tok          int
+	tok      int32
+	nid, fid int32
 }
 
 // match is a term found at syllables [from, to).
@@ -235,29 +309,44 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	}
 	sc := getScratch()
 	defer putScratch(sc)
-	toks := sc.tokenize(text)
+	toks := sc.tokenizeIDs(text, m)
 	if len(toks) == 0 {
 		return a
 	}
 	syls := sc.syls[:0]
 	defer func() { sc.syls = syls[:0] }()
 	for i, t := range toks {
-		if strings.IndexByte(t.Norm, ' ') < 0 {
-			syls = append(syls, syllable{t.Norm, t.Folded, i})
+		if id := sc.ids[i]; id[0] >= 0 {
+			syls = append(syls, syllable{tok: int32(i), nid: id[0], fid: id[1]})
 			continue
 		}
-		f := strings.Fields(t.Folded)
-		for j, n := range strings.Fields(t.Norm) {
-			fs := n
-			if j < len(f) {
-				fs = f[j]
+		if strings.IndexByte(t.Norm, ' ') < 0 {
+			nid, fid := m.sylIDs(t.Norm, t.Folded)
+			syls = append(syls, syllable{tok: int32(i), nid: nid, fid: fid})
+			continue
+		}
+		// A multi-syllable teencode expansion ("mn" → "mọi người"): its forms are
+		// single-spaced with as many syllables in each (parseTeencode), split here
+		// without allocating.
+		n, f := t.Norm, t.Folded
+		for n != "" {
+			var ns, fs string
+			ns, n, _ = strings.Cut(n, " ")
+			fs, f, _ = strings.Cut(f, " ")
+			if fs == "" {
+				fs = ns
 			}
-			syls = append(syls, syllable{n, fs, i})
+			nid, fid := m.sylIDs(ns, fs)
+			syls = append(syls, syllable{tok: int32(i), nid: nid, fid: fid})
 		}
 	}
 	var occ [][]ruleSpan
 	if m.atoms > 0 {
-		occ = make([][]ruleSpan, m.atoms)
+		occ = slices.Grow(sc.occ[:0], m.atoms)[:m.atoms]
+		for i := range occ {
+			occ[i] = occ[i][:0]
+		}
+		sc.occ = occ
 	}
 	matches := m.findMatchesInto(sc, syls, occ)
 	span := func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
@@ -302,8 +391,11 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	negNext, intNext := 0, 0
 	var tox, hate float64 = 1, 1 // products of (1 - weight), for the noisy-or
 	var toxEvidence []post.Evidence
-	narrRaw := make([]float64, len(m.narratives))
-	narrSeen := make(map[int32]bool)
+	narrRaw := slices.Grow(sc.narrRaw[:0], len(m.narratives))[:len(m.narratives)]
+	clear(narrRaw)
+	sc.narrRaw = narrRaw
+	narrSeen := sc.narrSeen[:0] // narrative terms counted so far; a post has few
+	defer func() { sc.narrSeen = narrSeen[:0] }()
 	var narrEvidence [][]post.Evidence
 	for _, mt := range matches {
 		t := m.terms[mt.term]
@@ -364,8 +456,8 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			if narrEvidence == nil {
 				narrEvidence = make([][]post.Evidence, len(m.narratives))
 			}
-			if t.weight > 0 && !narrSeen[mt.term] { // each distinct term counts once
-				narrSeen[mt.term] = true
+			if t.weight > 0 && !slices.Contains(narrSeen, mt.term) { // each distinct term counts once
+				narrSeen = append(narrSeen, mt.term)
 				narrRaw[i] += t.weight
 			}
 			if t.weight > 0 {
@@ -394,7 +486,9 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		a.Flagged = true
 	}
 	for i, n := range m.narratives {
-		if n.rule != nil {
+		if n.rule != nil && anyOccurrence(occ[n.atom0:n.atom0+len(n.rule.atoms)]) {
+			// A rule holds only if one of its atoms occurs (parseRule rejects rules of
+			// only NOT), so a narrative none of whose terms occur is skipped.
 			ok, hits := n.rule.root.eval(occ[n.atom0 : n.atom0+len(n.rule.atoms)])
 			if !ok {
 				continue
@@ -430,12 +524,12 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			a.Flagged = true
 		}
 	}
-	sort.SliceStable(a.Narratives, func(i, j int) bool { return a.Narratives[i].Score > a.Narratives[j].Score })
-	sort.SliceStable(a.Evidence, func(i, j int) bool {
-		if a.Evidence[i].Start != a.Evidence[j].Start {
-			return a.Evidence[i].Start < a.Evidence[j].Start
+	slices.SortStableFunc(a.Narratives, func(x, y post.Narrative) int { return cmp.Compare(y.Score, x.Score) })
+	slices.SortStableFunc(a.Evidence, func(x, y post.Evidence) int {
+		if x.Start != y.Start {
+			return cmp.Compare(x.Start, y.Start)
 		}
-		return a.Evidence[i].For < a.Evidence[j].For
+		return strings.Compare(x.For, y.For)
 	})
 	// A narrative with a rule and weighted terms may report one occurrence twice.
 	a.Evidence = slices.CompactFunc(a.Evidence, func(x, y post.Evidence) bool { return x == y })
@@ -462,14 +556,10 @@ func capEvidence(ev []post.Evidence) []post.Evidence {
 	return out
 }
 
-// findMatches returns, for every group, the leftmost-longest non-overlapping matches of
-// its terms, looking both at the normalized and the folded syllables, in text order.
+// findMatchesInto returns, for every group, the leftmost-longest non-overlapping matches
+// of its terms, looking both at the normalized and the folded syllables, in text order.
 // Occurrences of rule terms go to occ (indexed by atom; nil when the model has no rules).
-func (m *lexModel) findMatches(syls []syllable, occ [][]ruleSpan) []match {
-	return m.findMatchesInto(new(scratch), syls, occ)
-}
-
-// findMatchesInto is findMatches with buffers from sc; the result is valid until sc is reused.
+// The result uses buffers from sc and is valid until sc is reused.
 func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpan) []match {
 	ngroups := groupNarrative0 + len(m.narratives)
 	nextFree := slices.Grow(sc.nextFree[:0], ngroups)[:ngroups] // first syllable a new match of the group may use
@@ -494,12 +584,12 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 			}
 			*b = match{term: id, from: i, to: to}
 		}
-		n := &m.norm
+		var n int32
 		for j := i; j < len(syls); j++ {
-			if n = n.next[syls[j].norm]; n == nil {
+			if n = m.norm.child(n, syls[j].nid); n == 0 {
 				break
 			}
-			for _, id := range n.terms {
+			for _, id := range m.norm.nodes[n].terms {
 				if t := &m.terms[id]; t.rule {
 					if a := t.atom; len(occ[a]) < 4*maxRuleHits {
 						occ[a] = append(occ[a], ruleSpan{from: i, to: j + 1, term: id})
@@ -509,12 +599,12 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 				consider(id, j+1)
 			}
 		}
-		n = &m.folded
+		n = 0
 		for j := i; j < len(syls); j++ {
-			if n = n.next[syls[j].folded]; n == nil {
+			if n = m.folded.child(n, syls[j].fid); n == 0 {
 				break
 			}
-			for _, id := range n.terms {
+			for _, id := range m.folded.nodes[n].terms {
 				if t := &m.terms[id]; t.rule {
 					if a := t.atom; len(occ[a]) < 4*maxRuleHits && !hasSpan(occ[a], i, j+1) {
 						occ[a] = append(occ[a], ruleSpan{from: i, to: j + 1, term: id})
@@ -531,6 +621,16 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 		}
 	}
 	return out
+}
+
+// anyOccurrence reports whether any atom of occ occurred.
+func anyOccurrence(occ [][]ruleSpan) bool {
+	for _, o := range occ {
+		if len(o) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // hasSpan reports whether occ, ordered by from, holds [from, to) among its last entries.

@@ -539,3 +539,54 @@ func TestTargetsFileErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestScratchSharedByModels: pooled scratch buffers (and their word cache, which keeps
+// each word's syllable ids in one model's symbol table) are shared by every model in the
+// process, such as the default model and one reloaded from a directory. Analyzing with
+// one model must not leak its ids into the other's results.
+func TestScratchSharedByModels(t *testing.T) {
+	dir := copyModelDir(t)
+	// A model whose symbol table numbers syllables differently: a first term of new
+	// syllables shifts every id.
+	tox := filepath.Join(dir, "lexicon", "toxicity.tsv")
+	body, err := os.ReadFile(tox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tox, append([]byte("# test\nxạo quần quật\toffensive\t0.6\n"), body...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := defaultModel(t).(*lexModel)
+	text := "Người miền trung ngu thật sự, lừa đảo chuyển khoản trước, xạo quần quật :(("
+	wantDef, wantOther := def.Analyze(text), other.Analyze(text)
+	if wantOther.Toxicity.Label == "clean" {
+		t.Fatalf("the changed model does not see its new term: %+v", wantOther)
+	}
+	sc := new(scratch)
+	for range 3 {
+		for _, m := range []*lexModel{def, other.(*lexModel)} {
+			sc.tokenizeIDs(text, m)
+			for i, tok := range sc.toks {
+				nid, fid := m.sylIDs(tok.Norm, tok.Folded)
+				if id := sc.ids[i]; id[0] >= 0 && (id[0] != nid || id[1] != fid) {
+					t.Fatalf("token %q: ids %v from the cache, want %d %d", tok.Norm, id, nid, fid)
+				}
+			}
+		}
+		if got := def.Analyze(text); !analysisEqual(got, wantDef) {
+			t.Fatalf("default model after the other: %+v, want %+v", got, wantDef)
+		}
+		if got := other.Analyze(text); !analysisEqual(got, wantOther) {
+			t.Fatalf("other model after the default: %+v, want %+v", got, wantOther)
+		}
+	}
+}
+
+func analysisEqual(a, b post.Analysis) bool {
+	return a.Model == b.Model && a.Sentiment == b.Sentiment && a.Toxicity == b.Toxicity &&
+		a.Flagged == b.Flagged && slices.Equal(a.Narratives, b.Narratives) && slices.Equal(a.Evidence, b.Evidence)
+}

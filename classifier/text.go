@@ -22,10 +22,12 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math/bits"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -134,8 +136,9 @@ type tokenScanner struct {
 	pos        int
 	start, end int
 	norm, fold []byte
-	teen       map[string]teenEntry
-	teenMax    int // longest key of teen: longer words skip the lookup
+	teen       *teenTable
+	cache      *wordCache // optional memo of word(); nil in Tokenize
+	slot       *wordSlot  // the cache slot of the current word, or nil
 }
 
 func (sc *tokenScanner) init(s string) {
@@ -144,8 +147,7 @@ func (sc *tokenScanner) init(s string) {
 		sc.norm = make([]byte, 0, 32)
 		sc.fold = make([]byte, 0, 32)
 	}
-	sc.teen = defaultTeencode()
-	sc.teenMax = teencodeMaxKey()
+	sc.teen = defaultTeenTable()
 }
 
 // next advances to the next token and reports whether there was one.
@@ -182,6 +184,7 @@ func (sc *tokenScanner) next() bool {
 
 func (sc *tokenScanner) set(start, end int, norm, fold string) {
 	sc.start, sc.end, sc.pos = start, end, end
+	sc.slot = nil
 	sc.norm = append(sc.norm[:0], norm...)
 	sc.fold = append(sc.fold[:0], fold...)
 }
@@ -189,10 +192,32 @@ func (sc *tokenScanner) set(start, end int, norm, fold string) {
 // word normalizes the syllable s[start:end] and expands it if it is teencode.
 func (sc *tokenScanner) word(start, end int) {
 	sc.start, sc.end, sc.pos = start, end, end
+	sc.slot = nil
+	if sc.cache == nil {
+		sc.wordUncached(start, end)
+		return
+	}
+	k0, k1, ok := packSym(sc.s[start:end])
+	if !ok {
+		sc.wordUncached(start, end)
+		return
+	}
+	slot := &sc.cache.slots[symHash(k0, k1)>>(64-wordCacheBits)]
+	if slot.k0 != k0 || slot.k1 != k1 {
+		sc.wordUncached(start, end)
+		*slot = wordSlot{k0: k0, k1: k1, norm: sc.cache.intern(sc.norm)}
+		slot.fold = slot.norm
+		if string(sc.fold) != slot.norm {
+			slot.fold = sc.cache.intern(sc.fold)
+		}
+	}
+	// The caller reads the forms from the slot; sc.norm and sc.fold are not filled.
+	sc.slot = slot
+}
+
+func (sc *tokenScanner) wordUncached(start, end int) {
 	sc.norm, sc.fold = appendSyllable(sc.norm[:0], sc.fold[:0], sc.s[start:end])
-	if len(sc.norm) > sc.teenMax {
-		// not teencode
-	} else if e, ok := sc.teen[string(sc.norm)]; ok { // no allocation: the compiler special-cases m[string(b)]
+	if e := sc.teen.lookup(sc.norm); e != nil {
 		sc.norm = append(sc.norm[:0], e.norm...)
 		sc.fold = append(sc.fold[:0], e.fold...)
 	}
@@ -236,6 +261,7 @@ func (sc *tokenScanner) emoji(start int) {
 	}
 done:
 	sc.start, sc.end, sc.pos = start, i, i
+	sc.slot = nil
 	sc.fold = append(sc.fold[:0], sc.norm...)
 }
 
@@ -357,6 +383,9 @@ func isASCIIWord(c byte) bool {
 func isWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
 		return isASCIIWord(byte(r))
+	}
+	if r < vowelTableSize && vowelTable[r] != 0 || r == 'đ' || r == 'Đ' {
+		return true // Vietnamese letters, without the Unicode range tables
 	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
 }
@@ -714,14 +743,35 @@ var defaultTeencode = sync.OnceValue(func() map[string]teenEntry {
 	return d
 })
 
-// teencodeMaxKey is the byte length of the longest teencode key.
-var teencodeMaxKey = sync.OnceValue(func() int {
-	n := 0
-	for k := range defaultTeencode() {
-		n = max(n, len(k))
+// teenTable is the teencode dictionary in a symTable, so the per-word lookup of the
+// tokenizer (every word up to the longest key) hashes two machine words instead of going
+// through a string map. It holds the same entries as defaultTeencode.
+type teenTable struct {
+	syms    symTable
+	entries []teenEntry // by id-1
+	maxKey  int         // longest key in bytes: longer words skip the lookup
+}
+
+var defaultTeenTable = sync.OnceValue(func() *teenTable {
+	t := &teenTable{}
+	for k, e := range defaultTeencode() {
+		t.entries = append(t.entries, e)
+		t.syms.put(k, int32(len(t.entries)))
+		t.maxKey = max(t.maxKey, len(k))
 	}
-	return n
+	return t
 })
+
+// lookup returns the expansion of the normalized word w, or nil.
+func (t *teenTable) lookup(w []byte) *teenEntry {
+	if len(w) > t.maxKey {
+		return nil
+	}
+	if id := t.syms.get(w); id > 0 {
+		return &t.entries[id-1]
+	}
+	return nil
+}
 
 func loadTeencode() (map[string]teenEntry, error) {
 	f, err := models.FS().Open("teencode.tsv")
@@ -761,4 +811,187 @@ func parseTeencode(name string, r io.Reader) (map[string]teenEntry, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return d, nil
+}
+
+// --- word cache
+
+// wordCache memoizes word normalization (tone placement, folding, teencode) for the
+// Analyze hot path: posts repeat a few thousand syllables, and a hit costs one hash of
+// the word as written instead of parsing and composing it. It is direct-mapped (a new
+// word evicts the one in its slot) and lives in a pooled scratch, so one goroutine uses
+// it at a time. The cached forms are exactly what word() computes, so the cache changes
+// speed only; words longer than symInline bytes are not cached. Each slot also keeps the
+// syllable ids of its forms in one model's symbol table (owner), refreshed lazily when
+// another model uses the scratch.
+type wordCache struct {
+	slots [1 << wordCacheBits]wordSlot
+	owner *lexModel
+	gen   uint32 // bumped when owner changes; slot ids are valid when slot.gen == gen
+	arena []byte // backing store of the slots' strings, allocated a block at a time
+}
+
+// intern returns b as a string stored in the cache's arena. Arena bytes are never
+// written twice, so the strings stay immutable (and valid after their slot is reused).
+func (c *wordCache) intern(b []byte) string {
+	if len(b) > cap(c.arena)-len(c.arena) {
+		c.arena = make([]byte, 0, max(4096, len(b)))
+	}
+	i := len(c.arena)
+	c.arena = append(c.arena, b...)
+	return unsafe.String(&c.arena[i], len(b))
+}
+
+const wordCacheBits = 12
+
+type wordSlot struct {
+	k0, k1     uint64 // the packed word as written; k1 is never 0 for a used slot
+	norm, fold string // what word() gives, after teencode expansion
+	nid, fid   int32  // ids in owner's symbol table (single-syllable forms only)
+	gen        uint32
+}
+
+// --- symbol table
+
+// symTable maps short strings (syllables, teencode keys) to positive ids. It is the hot
+// lookup of the tokenizer and the matcher, done once or twice per syllable, so it avoids
+// Go's string map: a string of up to symInline bytes is packed with its length into two
+// machine words, hashed with one multiplication and found by linear probing in a flat
+// table kept at most half full. Longer strings (rare: no Vietnamese syllable is that
+// long) go to a plain map. Reads are safe for concurrent use once building is done.
+type symTable struct {
+	slots []symSlot // len is a power of two, or 0
+	shift uint      // 64 - log2(len(slots))
+	n     int       // packed entries
+	long  map[string]int32
+}
+
+type symSlot struct {
+	k0, k1 uint64
+	id     int32 // 0: empty
+}
+
+// symInline is the longest string packed inline; the top byte of k1 holds the length.
+const symInline = 15
+
+// packSym packs s into two words, or reports false when s is longer than symInline.
+// The loads are word loads, not a copy, so packing costs a few instructions.
+func packSym[S string | []byte](s S) (k0, k1 uint64, ok bool) {
+	n := len(s)
+	switch {
+	case n > symInline:
+		return 0, 0, false
+	case n > 8:
+		return load8(s[:8]), loadUpTo8(s[8:]) | uint64(n)<<56, true
+	}
+	return loadUpTo8(s), uint64(n) << 56, true
+}
+
+// loadUpTo8 returns the bytes of s (at most 8) as a little-endian word, zero-padded.
+func loadUpTo8[S string | []byte](s S) uint64 {
+	n := len(s)
+	switch {
+	case n == 8:
+		return load8(s)
+	case n >= 4: // two overlapping 4-byte loads; the overlap holds the same bytes
+		return uint64(load4(s)) | uint64(load4(s[n-4:]))<<(8*(n-4))
+	case n > 0:
+		return uint64(s[0]) | uint64(s[n/2])<<(8*(n/2)) | uint64(s[n-1])<<(8*(n-1))
+	}
+	return 0
+}
+
+func load8[S string | []byte](s S) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func load4[S string | []byte](s S) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
+func symHash(k0, k1 uint64) uint64 {
+	h := (k0 ^ bits.RotateLeft64(k1, 29)) * 0x9E3779B97F4A7C15
+	return h ^ h>>31
+}
+
+// get returns the id of s, or 0.
+func (t *symTable) get(s []byte) int32 {
+	k0, k1, ok := packSym(s)
+	if !ok {
+		return t.long[string(s)] // no allocation: the compiler special-cases m[string(b)]
+	}
+	return t.getPacked(k0, k1)
+}
+
+// getString is get for a string.
+func (t *symTable) getString(s string) int32 {
+	k0, k1, ok := packSym(s)
+	if !ok {
+		return t.long[s]
+	}
+	return t.getPacked(k0, k1)
+}
+
+func (t *symTable) getPacked(k0, k1 uint64) int32 {
+	if len(t.slots) == 0 {
+		return 0
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := symHash(k0, k1) >> t.shift; ; i = (i + 1) & mask {
+		sl := &t.slots[i]
+		if sl.id == 0 {
+			return 0
+		}
+		if sl.k0 == k0 && sl.k1 == k1 {
+			return sl.id
+		}
+	}
+}
+
+// put sets the id (> 0) of s.
+func (t *symTable) put(s string, id int32) {
+	k0, k1, ok := packSym(s)
+	if !ok {
+		if t.long == nil {
+			t.long = make(map[string]int32)
+		}
+		t.long[s] = id
+		return
+	}
+	if 2*(t.n+1) > len(t.slots) {
+		t.grow()
+	}
+	if t.insert(k0, k1, id) {
+		t.n++
+	}
+}
+
+// insert reports whether the key is new.
+func (t *symTable) insert(k0, k1 uint64, id int32) bool {
+	mask := uint64(len(t.slots) - 1)
+	for i := symHash(k0, k1) >> t.shift; ; i = (i + 1) & mask {
+		sl := &t.slots[i]
+		if sl.id == 0 {
+			*sl = symSlot{k0, k1, id}
+			return true
+		}
+		if sl.k0 == k0 && sl.k1 == k1 {
+			sl.id = id
+			return false
+		}
+	}
+}
+
+func (t *symTable) grow() {
+	old := t.slots
+	size := max(16, 2*len(old))
+	t.slots = make([]symSlot, size)
+	t.shift = uint(64 - bits.TrailingZeros(uint(size)))
+	for _, sl := range old {
+		if sl.id != 0 {
+			t.insert(sl.k0, sl.k1, sl.id)
+		}
+	}
 }

@@ -1,6 +1,8 @@
 package classifier
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -204,5 +206,67 @@ func BenchmarkFoldedText(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		FoldedText(benchText)
+	}
+}
+
+// TestWordCacheGivesTokenizeForms: the Analyze path tokenizes through a per-scratch cache
+// of word forms (and hands out the cache's strings instead of copying them). Whether a
+// word is a miss, a hit, or too long to cache (> symInline bytes, such as NFD syllables
+// and long words), the tokens must be exactly Tokenize's, including when a word evicts
+// another from its slot and when the same scratch tokenizes several texts in a row.
+func TestWordCacheGivesTokenizeForms(t *testing.T) {
+	texts := []string{
+		"Mn ơi, ko đi dc đâu :(( Hoà bình và thuỷ lợi, khoẻ không?",
+		"HÒA thuỷ hòang Vie\u0302\u0323t Nam người NGƯỜI Người",
+		"abcdefghijklmnopqrstuvwxyz abcdefghijklmno abcdefghijklmnop nghiêngggggggg",
+		"👍🏽❤️ 🇻🇳 =)) <333 ^^ a\xffb \u0301 Κόσμος мир 世界",
+		"", "ko", "mn", "mn mn mn",
+	}
+	sc := new(scratch)
+	for round := range 3 {
+		for _, s := range texts {
+			got := sc.tokenize(s)
+			want := Tokenize(s)
+			if !slices.Equal(got, want) {
+				t.Fatalf("round %d: scratch tokenize(%q) =\n%+v\nTokenize =\n%+v", round, s, got, want)
+			}
+		}
+	}
+	// Evictions: more distinct words than the cache has slots, then the first ones again.
+	var sb strings.Builder
+	for i := range 3 << wordCacheBits {
+		fmt.Fprintf(&sb, "từ%d ", i)
+	}
+	big := sb.String()
+	for range 2 {
+		if got, want := sc.tokenize(big), Tokenize(big); !slices.Equal(got, want) {
+			t.Fatal("scratch tokenize differs from Tokenize after evictions")
+		}
+	}
+}
+
+// TestSymTable: packing keeps the length, so strings that differ only by trailing NUL
+// bytes or across the 8-byte and 15-byte boundaries are distinct keys; longer strings
+// fall back to a map.
+func TestSymTable(t *testing.T) {
+	keys := []string{"", "a", "a\x00", "a\x00\x00", "ab", "abc", "abcd", "abcdefg", "abcdefgh",
+		"abcdefgh\x00", "abcdefghi", "abcdefghijklmn", "abcdefghijklmno", "abcdefghijklmnop",
+		"abcdefghijklmnopq", "người", "nguời", "trường", "nghiêng", "khong", "không"}
+	var st symTable
+	for i, k := range keys {
+		st.put(k, int32(i+1))
+	}
+	for i, k := range keys {
+		if got := st.getString(k); got != int32(i+1) {
+			t.Errorf("getString(%q) = %d, want %d", k, got, i+1)
+		}
+		if got := st.get([]byte(k)); got != int32(i+1) {
+			t.Errorf("get(%q) = %d, want %d", k, got, i+1)
+		}
+	}
+	for _, k := range []string{"b", "abcdefgi", "abcdefghijklmnoq", "ngươi"} {
+		if got := st.getString(k); got != 0 {
+			t.Errorf("getString(%q) = %d, want 0 (absent)", k, got)
+		}
 	}
 }
