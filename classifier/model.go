@@ -443,8 +443,11 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			if t.kind == kindHate {
 				hate *= 1 - t.weight
 			} else if tg, ok := nearTarget(targets, mt); ok {
-				// Abuse aimed at a protected group is hate: "bọn người X ngu như bò".
-				hate *= 1 - t.weight
+				// Abuse aimed at a protected group is hate: "bọn người X ngu như bò". The
+				// group mention is evidence too: the term counts twice in the noisy-or,
+				// so a milder insult ("kinh tởm", 0.45) aimed at a group still flags.
+				tox *= 1 - t.weight
+				hate *= (1 - t.weight) * (1 - t.weight)
 				ts, te := span(tg)
 				toxEvidence = append(toxEvidence, post.Evidence{For: "toxicity", Term: m.terms[tg.term].text, Start: ts, End: te})
 			}

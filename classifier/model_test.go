@@ -590,3 +590,32 @@ func analysisEqual(a, b post.Analysis) bool {
 	return a.Model == b.Model && a.Sentiment == b.Sentiment && a.Toxicity == b.Toxicity &&
 		a.Flagged == b.Flagged && slices.Equal(a.Narratives, b.Narratives) && slices.Equal(a.Evidence, b.Evidence)
 }
+
+// TestToxicityGroups runs testdata/toxicity_groups.tsv: group-targeted abuse is hate, the
+// same abuse without a protected group is offensive, criticism of authorities is never
+// hate, and look-alikes of slurs stay clean.
+func TestToxicityGroups(t *testing.T) {
+	data, err := os.ReadFile("testdata/toxicity_groups.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := defaultModel(t)
+	n := 0
+	for i, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			t.Fatalf("toxicity_groups.tsv:%d: want want<TAB>text<TAB>why, got %d fields", i+1, len(f))
+		}
+		n++
+		if a := m.Analyze(f[1]); a.Toxicity.Label != f[0] {
+			t.Errorf("toxicity_groups.tsv:%d: %q is %s (score %.3f), want %s (%s); evidence %+v",
+				i+1, f[1], a.Toxicity.Label, a.Toxicity.Score, f[0], f[2], a.Evidence)
+		}
+	}
+	if n < 20 {
+		t.Errorf("only %d cases read", n)
+	}
+}
