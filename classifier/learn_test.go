@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -182,31 +183,34 @@ func TestLoadLearnedRejectsBadFiles(t *testing.T) {
 	}
 }
 
-// TestLearnedFastPathMatchesReference: the compiled scorer (ids, syllable cache) gives
-// the same scores as the straightforward feature extraction used in training.
+// TestLearnedFastPathMatchesReference: the compiled scorer (syllable dictionary, n-gram
+// trie, per-call count table) gives exactly the scores of the straightforward feature
+// extraction used in training, on texts with teencode, folded text, repeats, emoji and
+// invalid UTF-8, and with each feature family switched off.
 func TestLearnedFastPathMatchesReference(t *testing.T) {
 	base := defaultModel(t)
-	res, err := Train(context.Background(), readLearn(t, "train.jsonl"), readLearn(t, "dev.jsonl"), base, TrainOptions{
-		Task: "sentiment", MinDF: 1, Cs: []float64{4}, ClassWeights: []string{"none"},
-		Features: FeatureConfig{WordMax: 3, CharMin: 2, CharMax: 5, Lexicon: true, Folded: true},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mm, err := NewLearned(res.File, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := mm.(*learnedModel)
-	for _, text := range []string{"", "Thầy dạy dễ hiểu, rất nhiệt tình", "hang loi, giao cham, that vong", "mn ơi tệ quá tệ quá tệ quá 😡", "\xff ổn ổn"} {
-		for range 2 { // the second time through the syllable cache
-			want, _, _ := m.scores(text)
-			a := m.base.Analyze(text)
-			syls := syllableSpans(text)
-			got, _ := m.fast.score(m.file, syls, func(fn func(string, float64)) { lexFeatures(a, text, len(syls), fn) })
-			for k := range want {
-				if math.Abs(got[k]-want[k]) > 1e-9 {
-					t.Fatalf("%q label %s: fast %v, reference %v", text, m.file.Labels[k], got, want)
+	for _, feats := range []FeatureConfig{
+		{WordMax: 3, CharMin: 2, CharMax: 5, Lexicon: true, Folded: true},
+		{WordMax: 2, CharMin: 1, CharMax: 3},
+		{WordMax: 5, Lexicon: true},
+	} {
+		res, err := Train(context.Background(), readLearn(t, "train.jsonl"), readLearn(t, "dev.jsonl"), base, TrainOptions{
+			Task: "sentiment", MinDF: 1, Cs: []float64{4}, ClassWeights: []string{"none"}, Features: feats,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mm, err := NewLearned(res.File, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := mm.(*learnedModel)
+		for _, text := range []string{"", "Thầy dạy dễ hiểu, rất nhiệt tình", "hang loi, giao cham, that vong",
+			"mn ơi tệ quá tệ quá tệ quá 😡", "\xff ổn ổn", "Hàng lỗi Hàng lỗi, giao chậm chậm chậm :((", "ko dc j đâu, bt thôi"} {
+			for range 2 { // the second time through pooled buffers
+				want, _, _ := m.scores(text)
+				if got := m.fastScores(text); !slices.Equal(got, want) {
+					t.Fatalf("%+v %q: fast %v, reference %v", feats, text, got, want)
 				}
 			}
 		}

@@ -1,6 +1,7 @@
 package classifier
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,7 +9,7 @@ import (
 	"math"
 	"os"
 	"slices"
-	"sort"
+	"strings"
 
 	"github.com/langnghe/langnghe/post"
 )
@@ -47,6 +48,7 @@ type learnedModel struct {
 	ex    extractor
 	fast  *compiledLearned
 	base0 int // index of the label that needs no evidence (neutral, clean, non_toxic), or -1
+	name  string
 }
 
 // ErrLearnedModel marks a learned model file that cannot be used.
@@ -110,7 +112,7 @@ func NewLearned(lf *LearnedFile, base Model) (Model, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: base model %s is not a lexicon model", ErrLearnedModel, base.Name())
 	}
-	m := &learnedModel{file: lf, base: lm, ex: extractor{cfg: lf.Features}, base0: -1}
+	m := &learnedModel{file: lf, base: lm, ex: extractor{cfg: lf.Features}, base0: -1, name: lf.Name + "@" + lf.Version}
 	if lf.Features.Lexicon {
 		m.ex.base = lm
 	}
@@ -124,7 +126,7 @@ func NewLearned(lf *LearnedFile, base Model) (Model, error) {
 	return m, nil
 }
 
-func (m *learnedModel) Name() string { return m.file.Name + "@" + m.file.Version }
+func (m *learnedModel) Name() string { return m.name }
 
 func (m *learnedModel) narrativeInfos() []NarrativeInfo { return m.base.narrativeInfos() }
 
@@ -142,7 +144,7 @@ func vectorize(feats []featOcc, idf func(key string) (float64, bool)) []float64 
 			v = (1 + math.Log(f.val)) * w
 		}
 		vals[i] = v
-		norm[f.block] += v * v
+		norm[f.block] += float64(v * v) // float64(): never fused into an FMA, so both scorers round alike
 	}
 	for i, f := range feats {
 		if f.block != blockLex && norm[f.block] > 0 {
@@ -169,7 +171,7 @@ func (m *learnedModel) scores(text string) ([]float64, []featOcc, []float64) {
 		}
 		t := m.file.Terms[f.key]
 		for k, w := range t.W {
-			s[k] += vals[i] * w
+			s[k] += float64(vals[i] * w)
 		}
 	}
 	return s, feats, vals
@@ -178,20 +180,19 @@ func (m *learnedModel) scores(text string) ([]float64, []featOcc, []float64) {
 // Analyze implements Model.
 func (m *learnedModel) Analyze(text string) post.Analysis {
 	a := m.base.Analyze(text)
-	a.Model = m.Name()
-	syls := syllableSpans(text)
-	s, hits := m.fast.score(m.file, syls, func(fn func(string, float64)) {
-		if m.file.Features.Lexicon {
-			lexFeatures(a, text, len(syls), fn)
-		}
-	})
+	a.Model = m.name
+	sc := m.fast.getScratch()
+	defer m.fast.putScratch(sc)
+	m.fast.score(sc, m.file, text, &a)
+	s := sc.scores
 	best := 0
 	for k := range s {
 		if s[k] > s[best] {
 			best = k
 		}
 	}
-	p := softmax(s)
+	var pbuf [8]float64
+	p := softmax(s, pbuf[:0])
 	label := m.file.Labels[best]
 	// Drop the base model's evidence for the task the learned model decides.
 	ev := a.Evidence[:0]
@@ -225,31 +226,37 @@ func (m *learnedModel) Analyze(text string) post.Analysis {
 		}
 	}
 	if best != m.base0 {
-		a.Evidence = append(a.Evidence, m.evidence(best, hits)...)
-		sort.SliceStable(a.Evidence, func(i, j int) bool {
-			if a.Evidence[i].Start != a.Evidence[j].Start {
-				return a.Evidence[i].Start < a.Evidence[j].Start
+		a.Evidence = m.evidence(a.Evidence, best, sc)
+		slices.SortStableFunc(a.Evidence, func(x, y post.Evidence) int {
+			if x.Start != y.Start {
+				return cmp.Compare(x.Start, y.Start)
 			}
-			return a.Evidence[i].For < a.Evidence[j].For
+			return strings.Compare(x.For, y.For)
 		})
 	}
 	return a
 }
 
+// fastScores returns the label scores Analyze computes for text (offsets included).
+func (m *learnedModel) fastScores(text string) []float64 {
+	a := m.base.Analyze(text)
+	sc := m.fast.getScratch()
+	defer m.fast.putScratch(sc)
+	m.fast.score(sc, m.file, text, &a)
+	return slices.Clone(sc.scores)
+}
+
 // maxLearnedEvidence bounds the evidence of a learned label.
 const maxLearnedEvidence = 5
 
-// evidence returns the word n-grams that pushed label k most against the other labels,
-// longest-first among overlapping ones, with their byte spans.
-func (m *learnedModel) evidence(k int, hits []wordHit) []post.Evidence {
-	type contrib struct {
-		i int
-		c float64
-	}
-	var cs []contrib
-	for i, h := range hits {
-		K := m.fast.k
-		w := m.fast.w[int(h.id)*K : int(h.id)*K+K]
+// evidence appends to dst the word n-grams that pushed label k most against the other
+// labels, strongest first, leaving out any that overlaps a stronger one, with their byte
+// spans. It uses sc's buffers.
+func (m *learnedModel) evidence(dst []post.Evidence, k int, sc *learnScratch) []post.Evidence {
+	cs := sc.contribs[:0]
+	stride := m.fast.k + 1
+	for i, h := range sc.hits {
+		w := m.fast.rows[int(h.id)*stride+1 : int(h.id)*stride+stride]
 		var other float64
 		for j, x := range w {
 			if j != k {
@@ -260,12 +267,13 @@ func (m *learnedModel) evidence(k int, hits []wordHit) []post.Evidence {
 			cs = append(cs, contrib{i, c})
 		}
 	}
-	sort.Slice(cs, func(a, b int) bool { return cs[a].c > cs[b].c })
-	var out []post.Evidence
+	sc.contribs = cs
+	slices.SortStableFunc(cs, func(a, b contrib) int { return cmp.Compare(b.c, a.c) })
+	n0 := len(dst)
 	for _, c := range cs {
-		f := hits[c.i]
+		f := sc.hits[c.i]
 		overlap := false
-		for _, e := range out {
+		for _, e := range dst[n0:] {
 			if f.start < e.End && e.Start < f.end {
 				overlap = true
 				break
@@ -274,12 +282,18 @@ func (m *learnedModel) evidence(k int, hits []wordHit) []post.Evidence {
 		if overlap {
 			continue
 		}
-		out = append(out, post.Evidence{For: m.file.Task, Term: m.fast.keys[f.id][2:], Start: f.start, End: f.end})
-		if len(out) == maxLearnedEvidence {
+		dst = append(dst, post.Evidence{For: m.file.Task, Term: m.fast.keys[f.id][2:], Start: f.start, End: f.end})
+		if len(dst)-n0 == maxLearnedEvidence {
 			break
 		}
 	}
-	return out
+	return dst
+}
+
+// contrib is how much hit i pushed the chosen label.
+type contrib struct {
+	i int
+	c float64
 }
 
 func prob(p []float64, labels []string, l string) float64 {
@@ -289,12 +303,13 @@ func prob(p []float64, labels []string, l string) float64 {
 	return 0
 }
 
-func softmax(s []float64) []float64 {
+// softmax appends the softmax of s to dst (reusing its storage when large enough).
+func softmax(s []float64, dst []float64) []float64 {
 	mx := math.Inf(-1)
 	for _, v := range s {
 		mx = math.Max(mx, v)
 	}
-	p := make([]float64, len(s))
+	p := slices.Grow(dst[:0], len(s))[:len(s)]
 	var z float64
 	for i, v := range s {
 		p[i] = math.Exp(v - mx)

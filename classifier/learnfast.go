@@ -1,215 +1,766 @@
 package classifier
 
 import (
+	"cmp"
+	"hash/maphash"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/langnghe/langnghe/post"
 )
 
-// compiledLearned is a learned model turned into arrays for fast scoring: feature ids
-// instead of string keys, a dense accumulator per call, and a per-syllable cache of the
-// character n-grams the model knows (character n-grams never cross a syllable, so a
-// syllable always yields the same ones). It computes exactly what vectorize does.
+// compiledLearned is a learned model turned into arrays for fast scoring. It computes
+// exactly what the reference path (extractor.features, vectorize, string-keyed weights)
+// computes, in the same order, so the scores are equal bit for bit:
+//
+//   - Syllables are looked up once each in a dictionary of the syllables the model's word
+//     n-grams use; a longer word n-gram is then found by walking a trie of syllable
+//     indices (one small-integer lookup per further syllable, stopping as soon as no known
+//     n-gram continues), not by building "w:a b c" strings and hashing them in a map of
+//     every term.
+//   - Character n-grams never cross a syllable, so each dictionary syllable carries the
+//     ids of its known character n-grams, computed at load; other syllables go through a
+//     small bounded cache.
+//   - A text's features are counted in a small per-call hash table (not arrays as long as
+//     the vocabulary), and each feature's idf and weights sit side by side in one row.
+//   - What scoring touches is laid out by frequency (the idf of unigrams and n-grams), so
+//     the rows and trie entries of common syllables share cache lines; on a shared,
+//     busy machine memory latency, not arithmetic, is the cost.
+//   - Lexicon features have their ids resolved at load.
 type compiledLearned struct {
-	k      int
-	ids    map[string]int32
-	keys   []string
-	idf    []float64
-	block  []uint8
-	w      []float64 // len(keys) * k
-	cfg    FeatureConfig
-	cache  sync.Map // syllable -> []int32, its known character n-grams with repeats
-	cached atomic.Int64
-	pool   sync.Pool // *learnScratch
+	k    int
+	cfg  FeatureConfig
+	keys []string  // feature id -> key ("w:không tốt")
+	rows []float64 // feature id -> idf, then k weights (stride k+1)
+	ids  map[string]int32
+
+	syl  map[string]int32 // syllable -> index into syls, most frequent first
+	syls []sylRec
+	// sylChars holds the known character n-gram ids of each dictionary syllable.
+	sylChars []int32
+	chars    map[string]int32 // character n-gram without "c:" (with "_" edges) -> feature id
+	other    *otherCache
+
+	// Word n-grams form a trie over syllable indices with two roots: rootWord ("w:") and
+	// rootFolded ("f:"). A unigram's node is its sylRec; the children of a node are an
+	// open-addressing area of edges (see ngramEdge).
+	edges []ngramEdge
+	bloom []uint64 // blocked Bloom filter of (area, syllable) pairs in edges
+	bmask uint64
+
+	// Lexicon features: "x:sent_score", "x:tox_score", "x:log_len" and, by the label that
+	// follows "x:sent_" or "x:tox_", the label indicators (-1: not in the model).
+	lexSentScore, lexToxScore, lexLogLen int32
+	lexSent, lexTox                      map[string]int32
+	tfs                                  [32]float64 // tf(n) for small n
+	pool                                 sync.Pool   // *learnScratch
 }
 
-// maxCachedSyllables bounds the syllable cache; hostile text of random "words" stops
-// filling it and is computed each time instead.
-const maxCachedSyllables = 200000
+// rootWord and rootFolded are the trie roots of "w:" and "f:" n-grams.
+const (
+	rootWord   = 0
+	rootFolded = 1
+)
 
-type learnScratch struct {
-	count   []float64 // by feature id; zero outside touched
-	first   []int32   // by feature id: index+1 into spans of the first occurrence
-	touched []int32
-	spans   [][2]int
-	kb      []byte
+// kids is where the children of a trie node are in compiledLearned.edges: n slots from
+// off, n a power of two (0: no children).
+type kids struct {
+	off, n uint32
+}
+
+// sylRec is a syllable of the dictionary: by root, the feature of its unigram (-1: none)
+// and the unigram's children; and where its character n-gram ids are in sylChars.
+type sylRec struct {
+	feat   [2]int32
+	kids   [2]kids
+	c0, c1 uint32
+	// The folded form of the syllable and its index (-1: not in the dictionary), so the
+	// usual folded token needs a string comparison, not a second lookup.
+	fold    int32
+	foldStr string
+}
+
+// ngramEdge is a trie node below the unigrams, in its parent's area: the syllable that
+// leads to it (-1: empty slot), the feature of the n-gram ending here (-1: none), and its
+// own children.
+type ngramEdge struct {
+	syl  int32
+	feat int32
+	kids kids
 }
 
 func compileLearned(lf *LearnedFile) *compiledLearned {
-	c := &compiledLearned{k: len(lf.Labels), ids: make(map[string]int32, len(lf.Terms)), cfg: lf.Features}
-	for key := range lf.Terms {
-		c.keys = append(c.keys, key)
+	k := len(lf.Labels)
+	c := &compiledLearned{k: k, cfg: lf.Features, ids: make(map[string]int32, len(lf.Terms)),
+		other: &otherCache{seed: maphash.MakeSeed()}, lexSentScore: -1, lexToxScore: -1, lexLogLen: -1,
+		lexSent: map[string]int32{}, lexTox: map[string]int32{}}
+	for n := range c.tfs {
+		c.tfs[n] = 1 + math.Log(float64(n))
 	}
-	for i, key := range c.keys {
-		t := lf.Terms[key]
-		c.ids[key] = int32(i)
-		c.idf = append(c.idf, t.IDF)
-		c.w = append(c.w, t.W...)
-		b := uint8(blockWord)
-		switch key[0] {
-		case 'c':
-			b = blockChar
-		case 'x':
-			b = blockLex
+	idf := func(key string) float64 {
+		if t, ok := lf.Terms[key]; ok {
+			return t.IDF
 		}
-		c.block = append(c.block, b)
+		return math.Inf(1)
 	}
-	n := len(c.keys)
-	c.pool.New = func() any { return &learnScratch{count: make([]float64, n), first: make([]int32, n)} }
-	return c
-}
+	byIDF := func(a, b string) int {
+		if c := cmp.Compare(idf(a), idf(b)); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	}
 
-// charIDs returns the known character n-grams of one syllable, computing and caching them.
-func (c *compiledLearned) charIDs(syl string, kb []byte) []int32 {
-	if v, ok := c.cache.Load(syl); ok {
-		return v.([]int32)
-	}
-	w := "_" + syl + "_"
-	var starts []int
-	for i := range w {
-		starts = append(starts, i)
-	}
-	starts = append(starts, len(w))
-	var out []int32
-	for i := 0; i < len(starts)-1; i++ {
-		for n := c.cfg.CharMin; n <= c.cfg.CharMax && i+n < len(starts); n++ {
-			kb = append(append(kb[:0], "c:"...), w[starts[i]:starts[i+n]]...)
-			if id, ok := c.ids[string(kb)]; ok {
-				out = append(out, id)
+	// The syllables of the word n-gram keys, most frequent first (by the idf of their
+	// unigram), interned in one string so the dictionary's keys sit together in memory.
+	var names []string
+	seen := map[string]bool{}
+	for key := range lf.Terms {
+		if !strings.HasPrefix(key, "w:") && !strings.HasPrefix(key, "f:") {
+			continue
+		}
+		for s := range strings.SplitSeq(key[2:], " ") {
+			if !seen[s] {
+				seen[s] = true
+				names = append(names, s)
 			}
 		}
 	}
-	if c.cached.Load() < maxCachedSyllables {
-		c.cache.Store(strings.Clone(syl), out)
-		c.cached.Add(1)
+	slices.SortFunc(names, func(a, b string) int { return byIDF("w:"+a, "w:"+b) })
+	names = internAll(names)
+	c.syl = make(map[string]int32, len(names))
+	c.syls = make([]sylRec, len(names))
+	for i, s := range names {
+		c.syl[s] = int32(i)
+		c.syls[i] = sylRec{feat: [2]int32{-1, -1}}
+	}
+
+	// Feature ids in the order scoring touches them: each syllable's unigrams and
+	// character n-grams together, frequent syllables first; then the longer n-grams by
+	// frequency; then the remaining character n-grams and the lexicon features.
+	c.keys = make([]string, 0, len(lf.Terms))
+	placed := make(map[string]bool, len(lf.Terms))
+	place := func(key string) {
+		if _, ok := lf.Terms[key]; ok && !placed[key] {
+			placed[key] = true
+			c.keys = append(c.keys, key)
+		}
+	}
+	var buf []byte
+	for _, s := range names {
+		place("w:" + s)
+		place("f:" + s)
+		if c.cfg.CharMin > 0 {
+			forCharNgrams(s, c.cfg, &buf, func(g []byte) { place("c:" + string(g)) })
+		}
+	}
+	rest := make([]string, 0, len(lf.Terms)-len(c.keys))
+	for key := range lf.Terms {
+		if !placed[key] {
+			rest = append(rest, key)
+		}
+	}
+	slices.SortFunc(rest, byIDF)
+	c.keys = append(c.keys, rest...)
+
+	// Rows, character n-grams, lexicon features, and the trie (built with pointers here,
+	// laid out below).
+	type node struct {
+		feat int32
+		idf  float64
+		seq  int
+		kids map[int32]*node
+		area kids
+	}
+	var all []*node
+	newNode := func() *node {
+		n := &node{feat: -1, idf: math.Inf(1), seq: len(all)}
+		all = append(all, n)
+		return n
+	}
+	var uni [2][]*node // by root, by syllable index
+	uni[0], uni[1] = make([]*node, len(names)), make([]*node, len(names))
+	c.rows = make([]float64, 0, len(c.keys)*(k+1))
+	var charKeys []string
+	var charIDs []int32
+	for i, key := range c.keys {
+		t := lf.Terms[key]
+		c.ids[key] = int32(i)
+		c.rows = append(append(c.rows, t.IDF), t.W...)
+		var root int
+		switch {
+		case strings.HasPrefix(key, "c:"):
+			charKeys, charIDs = append(charKeys, key[2:]), append(charIDs, int32(i))
+			continue
+		case strings.HasPrefix(key, "x:"):
+			switch key {
+			case "x:sent_score":
+				c.lexSentScore = int32(i)
+			case "x:tox_score":
+				c.lexToxScore = int32(i)
+			case "x:log_len":
+				c.lexLogLen = int32(i)
+			}
+			// "x:sent_score" is also the indicator of a sentiment label "score", as in
+			// lexFeatures, which builds its keys by concatenation.
+			if l, ok := strings.CutPrefix(key, "x:sent_"); ok {
+				c.lexSent[l] = int32(i)
+			}
+			if l, ok := strings.CutPrefix(key, "x:tox_"); ok {
+				c.lexTox[l] = int32(i)
+			}
+			continue
+		case strings.HasPrefix(key, "w:"):
+			root = rootWord
+		case strings.HasPrefix(key, "f:"):
+			root = rootFolded
+		default:
+			continue // no feature of the extractor has this key: never matches
+		}
+		var n *node
+		for s := range strings.SplitSeq(key[2:], " ") {
+			si := c.syl[s]
+			var kid *node
+			if n == nil {
+				if kid = uni[root][si]; kid == nil {
+					kid = newNode()
+					uni[root][si] = kid
+				}
+			} else {
+				if n.kids == nil {
+					n.kids = map[int32]*node{}
+				}
+				if kid = n.kids[si]; kid == nil {
+					kid = newNode()
+					n.kids[si] = kid
+				}
+			}
+			n = kid
+		}
+		n.feat, n.idf = int32(i), t.IDF
+	}
+
+	// Trie layout: the children areas of frequent n-grams first, each at most half full.
+	var parents []*node
+	edges := 0
+	for _, n := range all {
+		if len(n.kids) > 0 {
+			parents = append(parents, n)
+			edges += len(n.kids)
+		}
+	}
+	slices.SortFunc(parents, func(a, b *node) int {
+		if c := cmp.Compare(a.idf, b.idf); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	for _, p := range parents {
+		n := uint32(2)
+		for n < 2*uint32(len(p.kids)) {
+			n *= 2
+		}
+		p.area = kids{off: uint32(len(c.edges)), n: n}
+		for range n {
+			c.edges = append(c.edges, ngramEdge{syl: -1, feat: -1})
+		}
+	}
+	words := 64 // about 16 filter bits per edge: few false positives
+	for words*64 < 16*edges {
+		words *= 2
+	}
+	c.bloom, c.bmask = make([]uint64, words), uint64(words-1)
+	for _, p := range parents {
+		for si, kid := range p.kids {
+			w, b := c.bloomBits(p.area, si)
+			c.bloom[w] |= b
+			mask := p.area.n - 1
+			j := edgeSlot(si) & mask
+			for c.edges[p.area.off+j].syl >= 0 {
+				j = (j + 1) & mask
+			}
+			c.edges[p.area.off+j] = ngramEdge{syl: si, feat: kid.feat, kids: kid.area}
+		}
+	}
+	for root := range uni {
+		for si, n := range uni[root] {
+			if n != nil {
+				c.syls[si].feat[root], c.syls[si].kids[root] = n.feat, n.area
+			}
+		}
+	}
+
+	charKeys = internAll(charKeys)
+	c.chars = make(map[string]int32, len(charKeys))
+	for i, g := range charKeys {
+		c.chars[g] = charIDs[i]
+	}
+	// Character n-grams and folded forms of every dictionary syllable.
+	for i, s := range names {
+		r := &c.syls[i]
+		r.foldStr, r.fold = Fold(s), -1
+		if f, ok := c.syl[r.foldStr]; ok {
+			r.fold, r.foldStr = f, names[f]
+		}
+		r.c0 = uint32(len(c.sylChars))
+		c.sylChars, buf = c.appendCharIDs(c.sylChars, s, buf)
+		r.c1 = uint32(len(c.sylChars))
+	}
+	c.pool.New = func() any { return &learnScratch{tab: make([]countSlot, 1024)} }
+	return c
+}
+
+// edgeSlot is the home slot of syllable si in a children area (before masking).
+func edgeSlot(si int32) uint32 { return uint32((uint64(uint32(si)) * 0x9E3779B97F4A7C15) >> 32) }
+
+// bloomBits returns the filter word of the edge (area, si) and its three bits in it.
+func (c *compiledLearned) bloomBits(area kids, si int32) (uint64, uint64) {
+	h := (uint64(area.off)<<32 | uint64(uint32(si))) * 0xD6E8FEB86659FD93
+	h ^= h >> 29
+	return (h >> 18) & c.bmask, 1<<(h&63) | 1<<((h>>6)&63) | 1<<((h>>12)&63)
+}
+
+// child returns the edge from the node with children p by syllable si, or nil.
+func (c *compiledLearned) child(p kids, si int32) *ngramEdge {
+	if p.n == 0 {
+		return nil
+	}
+	if w, b := c.bloomBits(p, si); c.bloom[w]&b != b {
+		return nil
+	}
+	mask := p.n - 1
+	for j := edgeSlot(si) & mask; ; j = (j + 1) & mask {
+		e := &c.edges[p.off+j]
+		if e.syl == si {
+			return e
+		}
+		if e.syl < 0 {
+			return nil
+		}
+	}
+}
+
+// internAll returns ss as substrings of one new string.
+func internAll(ss []string) []string {
+	n := 0
+	for _, s := range ss {
+		n += len(s)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, s := range ss {
+		b.WriteString(s)
+	}
+	all := b.String()
+	out := make([]string, len(ss))
+	off := 0
+	for i, s := range ss {
+		out[i] = all[off : off+len(s)]
+		off += len(s)
 	}
 	return out
 }
 
-// scoreResult is what Analyze needs from scoring: per-label scores and, for evidence,
-// the word features with their values and first spans.
+// forCharNgrams calls fn with each character n-gram of syllable syl as the extractor
+// makes them: within "_"+syl+"_", by start character, then by length (CharMin..CharMax).
+// buf is scratch space; g is valid during the call only.
+func forCharNgrams(syl string, cfg FeatureConfig, buf *[]byte, fn func(g []byte)) {
+	w := append(append(append((*buf)[:0], '_'), syl...), '_')
+	*buf = w
+	// Rune starts of w, then len(w); on the stack for ordinary syllables.
+	var startsArr [64]int
+	starts := startsArr[:0]
+	for i := range string(w) {
+		starts = append(starts, i)
+	}
+	starts = append(starts, len(w))
+	for i := 0; i < len(starts)-1; i++ {
+		for n := cfg.CharMin; n <= cfg.CharMax && i+n < len(starts); n++ {
+			fn(w[starts[i]:starts[i+n]])
+		}
+	}
+}
+
+// appendCharIDs appends the ids of the known character n-grams of syllable syl, in the
+// extractor's order.
+func (c *compiledLearned) appendCharIDs(dst []int32, syl string, buf []byte) ([]int32, []byte) {
+	if c.cfg.CharMin <= 0 || len(c.chars) == 0 {
+		return dst, buf
+	}
+	forCharNgrams(syl, c.cfg, &buf, func(g []byte) {
+		if id, ok := c.chars[string(g)]; ok {
+			dst = append(dst, id)
+		}
+	})
+	return dst, buf
+}
+
+// countSlot counts one feature of the text being scored. gen tells live slots from
+// those of earlier texts, so the table is not cleared between texts.
+type countSlot struct {
+	id    int32
+	gen   uint32
+	n     int32 // occurrences
+	first int32 // word features: index+1 into spans of the first occurrence; 0 otherwise
+}
+
+// learnScratch holds one scoring call's buffers, reused through a pool.
+type learnScratch struct {
+	tab      []countSlot // open addressing, power-of-two length
+	gen      uint32
+	used     int
+	order    [2][]int32 // slot indices by block (word, char), in first-occurrence order
+	spans    [][2]int
+	norm     []int32 // per syllable: dictionary index of its normalized form, or -1
+	fold     []int32 // per syllable: dictionary index of its folded form, or -1
+	starts   []int   // per syllable: byte span of its token
+	ends     []int
+	cbuf     []int32 // character n-gram ids of a syllable outside the dictionary
+	buf      []byte
+	scores   []float64
+	hits     []wordHit
+	contribs []contrib
+}
+
+// maxPooledSlots keeps the count table of a huge text out of the pool.
+const maxPooledSlots = 1 << 16
+
+func (c *compiledLearned) getScratch() *learnScratch { return c.pool.Get().(*learnScratch) }
+
+func (c *compiledLearned) putScratch(sc *learnScratch) {
+	if len(sc.tab) > maxPooledSlots || cap(sc.norm) > maxPooledSlots {
+		return
+	}
+	c.pool.Put(sc)
+}
+
+// reset starts a new text.
+func (sc *learnScratch) reset() {
+	sc.gen++
+	if sc.gen == 0 { // wrapped: old generations would look live
+		clear(sc.tab)
+		sc.gen = 1
+	}
+	sc.used = 0
+	sc.order[0], sc.order[1] = sc.order[0][:0], sc.order[1][:0]
+	sc.spans = sc.spans[:0]
+	sc.hits = sc.hits[:0]
+}
+
+// add counts feature id of block b (blockWord or blockChar); start and end are the span
+// of a word feature, or -1.
+func (sc *learnScratch) add(id int32, b uint8, start, end int) {
+	if 2*(sc.used+1) > len(sc.tab) {
+		sc.grow()
+	}
+	mask := uint32(len(sc.tab) - 1)
+	for h := (uint32(id) * 0x9E3779B1) & mask; ; h = (h + 1) & mask {
+		s := &sc.tab[h]
+		if s.gen != sc.gen {
+			*s = countSlot{id: id, gen: sc.gen, n: 1}
+			if start >= 0 {
+				sc.spans = append(sc.spans, [2]int{start, end})
+				s.first = int32(len(sc.spans))
+			}
+			sc.order[b] = append(sc.order[b], int32(h))
+			sc.used++
+			return
+		}
+		if s.id == id {
+			s.n++
+			return
+		}
+	}
+}
+
+// grow doubles the table, keeping live slots and the first-occurrence order.
+func (sc *learnScratch) grow() {
+	old := sc.tab
+	sc.tab = make([]countSlot, 2*len(old))
+	mask := uint32(len(sc.tab) - 1)
+	for b := range sc.order {
+		for j, h := range sc.order[b] {
+			s := old[h]
+			nh := (uint32(s.id) * 0x9E3779B1) & mask
+			for sc.tab[nh].gen == sc.gen {
+				nh = (nh + 1) & mask
+			}
+			sc.tab[nh] = s
+			sc.order[b][j] = int32(nh)
+		}
+	}
+}
+
+// wordHit is a word feature of the text with its value and first span, for evidence.
 type wordHit struct {
 	id         int32
 	val        float64
 	start, end int
 }
 
-// score computes the label scores of syllables syls (with spans) plus lexicon features.
-func (c *compiledLearned) score(lf *LearnedFile, syls []syllableSpan, lex func(fn func(key string, v float64))) ([]float64, []wordHit) {
-	sc := c.pool.Get().(*learnScratch)
-	defer c.pool.Put(sc)
-	touch := func(id int32, start, end int) {
-		if sc.count[id] == 0 {
-			sc.touched = append(sc.touched, id)
-			if start >= 0 {
-				sc.spans = append(sc.spans, [2]int{start, end})
-				sc.first[id] = int32(len(sc.spans))
-			}
+// syllables fills sc.norm, sc.fold, sc.starts and sc.ends from text, split as the
+// extractor splits it (a teencode token such as "mn" gives two syllables with its span).
+func (c *compiledLearned) syllables(sc *learnScratch, text string) {
+	sc.norm, sc.fold, sc.starts, sc.ends = sc.norm[:0], sc.fold[:0], sc.starts[:0], sc.ends[:0]
+	ts := getScratch()
+	defer putScratch(ts)
+	look := func(s string) int32 {
+		if i, ok := c.syl[s]; ok {
+			return i
 		}
-		sc.count[id]++
+		return -1
 	}
-	kb := sc.kb[:0]
-	for i := range syls {
-		kb = append(kb[:0], "w:"...)
-		for n := 0; n < c.cfg.WordMax && i+n < len(syls); n++ {
-			if n > 0 {
-				kb = append(kb, ' ')
+	for _, t := range ts.tokenize(text) {
+		if strings.IndexByte(t.Norm, ' ') < 0 {
+			n := look(t.Norm)
+			f := n
+			if c.cfg.Folded && t.Folded != t.Norm {
+				f = c.lookFold(n, t.Folded)
 			}
-			kb = append(kb, syls[i+n].norm...)
-			if id, ok := c.ids[string(kb)]; ok {
-				touch(id, syls[i].start, syls[i+n].end)
+			sc.norm, sc.fold = append(sc.norm, n), append(sc.fold, f)
+			sc.starts, sc.ends = append(sc.starts, t.Start), append(sc.ends, t.End)
+			if n < 0 && c.cfg.CharMin > 0 {
+				sc.unknown(c, t.Norm, len(sc.norm)-1)
+			}
+			continue
+		}
+		// strings.Fields of Norm and Folded without allocating; a missing folded word
+		// falls back to the normalized one, as in the extractor.
+		nr, fr := t.Norm, t.Folded
+		for {
+			var ns, fs string
+			ns, nr = nextField(nr)
+			if ns == "" {
+				break
+			}
+			fs, fr = nextField(fr)
+			if fs == "" {
+				fs = ns
+			}
+			n := look(ns)
+			f := n
+			if c.cfg.Folded && fs != ns {
+				f = c.lookFold(n, fs)
+			}
+			sc.norm, sc.fold = append(sc.norm, n), append(sc.fold, f)
+			sc.starts, sc.ends = append(sc.starts, t.Start), append(sc.ends, t.End)
+			if n < 0 && c.cfg.CharMin > 0 {
+				sc.unknown(c, ns, len(sc.norm)-1)
 			}
 		}
+	}
+}
+
+// lookFold returns the dictionary index of folded, the folded form of the syllable with
+// index n (-1 when not in the dictionary), or -1.
+func (c *compiledLearned) lookFold(n int32, folded string) int32 {
+	if n >= 0 {
+		if r := &c.syls[n]; r.foldStr == folded {
+			return r.fold
+		}
+	}
+	if i, ok := c.syl[folded]; ok {
+		return i
+	}
+	return -1
+}
+
+// unknown records the character n-gram ids of syllable i, which is not in the dictionary:
+// they are appended to cbuf, and norm[i] becomes -2-offset so score can find them.
+func (sc *learnScratch) unknown(c *compiledLearned, syl string, i int) {
+	off := len(sc.cbuf)
+	sc.cbuf = append(sc.cbuf, c.other.charIDs(c, syl, &sc.buf)...)
+	sc.cbuf = append(sc.cbuf, -1) // terminator
+	sc.norm[i] = int32(-2 - off)
+}
+
+// otherCache remembers the known character n-gram ids of recently seen syllables outside
+// the dictionary (names, typos, other languages). It is direct-mapped with a fixed number
+// of entries, so hostile text of random words only replaces entries, never grows it; it
+// is safe for concurrent use.
+type otherCache struct {
+	seed    maphash.Seed
+	entries [otherCacheSize]atomic.Pointer[otherEntry]
+}
+
+const otherCacheSize = 4096 // a power of two
+
+type otherEntry struct {
+	syl string
+	ids []int32
+}
+
+func (oc *otherCache) charIDs(c *compiledLearned, syl string, buf *[]byte) []int32 {
+	slot := &oc.entries[maphash.String(oc.seed, syl)&(otherCacheSize-1)]
+	if e := slot.Load(); e != nil && e.syl == syl {
+		return e.ids
+	}
+	var ids []int32
+	ids, *buf = c.appendCharIDs(nil, syl, *buf)
+	slot.Store(&otherEntry{syl: strings.Clone(syl), ids: ids})
+	return ids
+}
+
+// nextField returns the first space-separated field of s and the rest, as
+// strings.Fields would split it on ASCII spaces.
+func nextField(s string) (string, string) {
+	i := 0
+	for i < len(s) && s[i] == ' ' {
+		i++
+	}
+	j := i
+	for j < len(s) && s[j] != ' ' {
+		j++
+	}
+	return s[i:j], s[j:]
+}
+
+// tf is the sublinear term frequency 1 + ln n of a feature seen n times, exactly as
+// vectorize computes it (a table for small n).
+func (c *compiledLearned) tf(n int32) float64 {
+	if n < int32(len(c.tfs)) {
+		return c.tfs[n]
+	}
+	return 1 + math.Log(float64(n))
+}
+
+// addRow adds v * w[j] to s[j] for every label j, each product rounded before the sum.
+func addRow(s []float64, v float64, w []float64) {
+	switch len(s) {
+	case 2:
+		w := w[:2]
+		s[0] += float64(v * w[0])
+		s[1] += float64(v * w[1])
+	case 3:
+		w := w[:3]
+		s[0] += float64(v * w[0])
+		s[1] += float64(v * w[1])
+		s[2] += float64(v * w[2])
+	default:
+		w := w[:len(s)]
+		for j := range s {
+			s[j] += float64(v * w[j])
+		}
+	}
+}
+
+// ngramsAt counts the known word n-grams of up to max syllables starting at syllable i of
+// syls (dictionary indices), from trie root.
+func (c *compiledLearned) ngramsAt(sc *learnScratch, syls []int32, i, root, max int) {
+	s := syls[i]
+	if s < 0 || max < 1 {
+		return
+	}
+	r := &c.syls[s]
+	if id := r.feat[root]; id >= 0 {
+		sc.add(id, blockWord, sc.starts[i], sc.ends[i])
+	}
+	p := r.kids[root]
+	for n := 1; n < max && i+n < len(syls); n++ {
+		s := syls[i+n]
+		if s < 0 {
+			return
+		}
+		e := c.child(p, s)
+		if e == nil {
+			return
+		}
+		if e.feat >= 0 {
+			sc.add(e.feat, blockWord, sc.starts[i], sc.ends[i+n])
+		}
+		p = e.kids
+	}
+}
+
+// score computes the label scores of text into sc.scores, and the word features with
+// their values and first spans into sc.hits. a is the base model's analysis of text, for
+// the lexicon features.
+func (c *compiledLearned) score(sc *learnScratch, lf *LearnedFile, text string, a *post.Analysis) {
+	sc.reset()
+	sc.cbuf = sc.cbuf[:0]
+	c.syllables(sc, text)
+	nsyl := len(sc.norm)
+	for i := 0; i < nsyl; i++ {
+		c.ngramsAt(sc, sc.norm, i, rootWord, c.cfg.WordMax)
 		if c.cfg.Folded {
-			kb = append(kb[:0], "f:"...)
-			for n := 0; n < 2 && i+n < len(syls); n++ {
-				if n > 0 {
-					kb = append(kb, ' ')
-				}
-				kb = append(kb, syls[i+n].fold...)
-				if id, ok := c.ids[string(kb)]; ok {
-					touch(id, syls[i].start, syls[i+n].end)
-				}
-			}
+			c.ngramsAt(sc, sc.fold, i, rootFolded, 2)
 		}
 		if c.cfg.CharMin > 0 {
-			for _, id := range c.charIDs(syls[i].norm, kb) {
-				touch(id, -1, -1)
+			if s := sc.norm[i]; s >= 0 {
+				r := &c.syls[s]
+				for _, id := range c.sylChars[r.c0:r.c1] {
+					sc.add(id, blockChar, -1, -1)
+				}
+			} else if s <= -2 {
+				for _, id := range sc.cbuf[-2-s:] {
+					if id < 0 {
+						break
+					}
+					sc.add(id, blockChar, -1, -1)
+				}
 			}
 		}
 	}
-	sc.kb = kb
-	// Lexicon features carry their value, not a count.
-	var lexVals []struct {
-		id int32
-		v  float64
+
+	K, stride := c.k, c.k+1
+	if cap(sc.scores) < K {
+		sc.scores = make([]float64, K)
 	}
-	lex(func(key string, v float64) {
-		if id, ok := c.ids[key]; ok {
-			lexVals = append(lexVals, struct {
-				id int32
-				v  float64
-			}{id, v})
-		}
-	})
-	var norm [nBlocks]float64
-	for _, id := range sc.touched {
-		v := (1 + math.Log(sc.count[id])) * c.idf[id]
-		norm[c.block[id]] += v * v
-	}
-	s := make([]float64, c.k)
+	s := sc.scores[:K]
 	for j := range s {
 		s[j] = lf.Bias[j] + lf.Offset[j]
 	}
-	var hits []wordHit
-	for _, id := range sc.touched {
-		v := (1 + math.Log(sc.count[id])) * c.idf[id]
-		if nb := norm[c.block[id]]; nb > 0 {
-			v /= math.Sqrt(nb)
+	// As vectorize: v = (1 + ln count) * idf, L2-normalised per block; then the scores
+	// sum v * w over word features, then character features, in first-occurrence order.
+	// Products are rounded before they are added (float64(...)), as in vectorize, so no
+	// platform fuses them differently in the two scorers.
+	for b := range sc.order {
+		var norm float64
+		for _, h := range sc.order[b] {
+			sl := &sc.tab[h]
+			v := c.rows[int(sl.id)*stride] * c.tf(sl.n)
+			norm += float64(v * v)
 		}
-		row := c.w[int(id)*c.k : int(id)*c.k+c.k]
-		for j := range s {
-			s[j] += v * row[j]
-		}
-		if f := sc.first[id]; f > 0 {
-			sp := sc.spans[f-1]
-			hits = append(hits, wordHit{id: id, val: v, start: sp[0], end: sp[1]})
-		}
-		sc.count[id], sc.first[id] = 0, 0
-	}
-	for _, lv := range lexVals {
-		row := c.w[int(lv.id)*c.k : int(lv.id)*c.k+c.k]
-		for j := range s {
-			s[j] += lv.v * row[j]
-		}
-	}
-	sc.touched, sc.spans = sc.touched[:0], sc.spans[:0]
-	return s, hits
-}
-
-// syllableSpan is a syllable with the byte span of its token.
-type syllableSpan struct {
-	norm, fold string
-	start, end int
-}
-
-func syllableSpans(text string) []syllableSpan {
-	toks := Tokenize(text)
-	out := make([]syllableSpan, 0, len(toks))
-	for _, t := range toks {
-		if strings.IndexByte(t.Norm, ' ') < 0 {
-			out = append(out, syllableSpan{t.Norm, t.Folded, t.Start, t.End})
-			continue
-		}
-		f := strings.Fields(t.Folded)
-		for j, n := range strings.Fields(t.Norm) {
-			fs := n
-			if j < len(f) {
-				fs = f[j]
+		sq := math.Sqrt(norm)
+		for _, h := range sc.order[b] {
+			sl := &sc.tab[h]
+			row := c.rows[int(sl.id)*stride : int(sl.id)*stride+stride]
+			v := row[0] * c.tf(sl.n)
+			if norm > 0 {
+				v /= sq
 			}
-			out = append(out, syllableSpan{n, fs, t.Start, t.End})
+			if v == 0 {
+				continue
+			}
+			addRow(s, v, row[1:])
+			if sl.first > 0 {
+				sp := sc.spans[sl.first-1]
+				sc.hits = append(sc.hits, wordHit{id: sl.id, val: v, start: sp[0], end: sp[1]})
+			}
 		}
 	}
-	return out
+	if c.cfg.Lexicon {
+		lex := func(id int32, v float64) {
+			if id < 0 || v == 0 {
+				return
+			}
+			addRow(s, v, c.rows[int(id)*stride+1:int(id)*stride+stride])
+		}
+		label := func(m map[string]int32, l string) int32 {
+			if id, ok := m[l]; ok {
+				return id
+			}
+			return -1
+		}
+		// The features of lexFeatures, in its order.
+		lex(c.lexSentScore, a.Sentiment.Score)
+		lex(label(c.lexSent, a.Sentiment.Label), 1)
+		lex(c.lexToxScore, a.Toxicity.Score)
+		lex(label(c.lexTox, a.Toxicity.Label), 1)
+		if len(text) > 0 {
+			lex(c.lexLogLen, math.Log1p(float64(nsyl))/5)
+		}
+	}
 }
