@@ -157,18 +157,20 @@ func (sc *tokenScanner) next() bool {
 		i := sc.pos
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if isASCIIWord(c) {
+			switch asciiClass[c] {
+			case acWord:
 				sc.word(i, wordEnd(s, i))
 				return true
-			}
-			if n, canon := emoticonAt(s, i); n > 0 {
-				sc.set(i, i+n, canon, canon)
-				return true
+			case acEmoticon:
+				if n, canon := emoticonAt(s, i); n > 0 {
+					sc.set(i, i+n, canon, canon)
+					return true
+				}
 			}
 			sc.pos++
 			continue
 		}
-		r, w := utf8.DecodeRuneInString(s[i:])
+		r, w := decodeRune(s, i)
 		switch {
 		case isWordRune(r):
 			sc.word(i, wordEnd(s, i))
@@ -374,6 +376,44 @@ func isSeparatorAfter(rest string) bool {
 	return !isWordRune(r)
 }
 
+// Classes of ASCII bytes for the scanner: letters and digits, the first characters of
+// the emoticons emoticonAt knows, and everything else (separators).
+const (
+	acOther = iota
+	acWord
+	acEmoticon
+)
+
+var asciiClass = func() (t [utf8.RuneSelf]uint8) {
+	for c := range utf8.RuneSelf {
+		if isASCIIWord(byte(c)) {
+			t[c] = acWord
+		}
+	}
+	for _, c := range ":=;<^" {
+		t[c] = acEmoticon
+	}
+	return t
+}()
+
+// decodeRune is utf8.DecodeRuneInString(s[i:]) for s[i] >= utf8.RuneSelf, with the two-
+// and three-byte forms of Latin and Vietnamese letters decoded inline (three-byte leads
+// E1..EC cannot be overlong or surrogates, so checking the continuation bytes suffices).
+func decodeRune(s string, i int) (rune, int) {
+	c := s[i]
+	switch {
+	case c >= 0xC2 && c < 0xE0 && i+1 < len(s):
+		if c1 := s[i+1]; c1&0xC0 == 0x80 {
+			return rune(c&0x1F)<<6 | rune(c1&0x3F), 2
+		}
+	case c >= 0xE1 && c <= 0xEC && i+2 < len(s):
+		if c1, c2 := s[i+1], s[i+2]; c1&0xC0 == 0x80 && c2&0xC0 == 0x80 {
+			return rune(c&0x0F)<<12 | rune(c1&0x3F)<<6 | rune(c2&0x3F), 3
+		}
+	}
+	return utf8.DecodeRuneInString(s[i:])
+}
+
 func isASCIIWord(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
@@ -395,13 +435,13 @@ func wordEnd(s string, i int) int {
 	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if !isASCIIWord(c) {
+			if asciiClass[c] != acWord {
 				return i
 			}
 			i++
 			continue
 		}
-		r, w := utf8.DecodeRuneInString(s[i:])
+		r, w := decodeRune(s, i)
 		if !isWordRune(r) {
 			return i
 		}
@@ -841,7 +881,7 @@ func (c *wordCache) intern(b []byte) string {
 	return unsafe.String(&c.arena[i], len(b))
 }
 
-const wordCacheBits = 12
+const wordCacheBits = 13
 
 type wordSlot struct {
 	k0, k1     uint64 // the packed word as written; k1 is never 0 for a used slot

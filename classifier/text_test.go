@@ -270,3 +270,26 @@ func TestSymTable(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeRune: the inline decoder agrees with utf8.DecodeRuneInString on every lead
+// byte followed by every continuation pattern, including truncated and invalid input.
+func TestDecodeRune(t *testing.T) {
+	tails := []string{"", "\x80", "\xbf", "\x80\x80", "\xbf\xbf", "\xa0\x80", "\x9f\xbf", "a", "\x80a", "\xc0\x80", "\x80\x80\x80"}
+	for c := 0x80; c <= 0xff; c++ {
+		for _, tail := range tails {
+			s := "x" + string([]byte{byte(c)}) + tail
+			r, w := decodeRune(s, 1)
+			wr, ww := utf8.DecodeRuneInString(s[1:])
+			if r != wr || w != ww {
+				t.Errorf("decodeRune(%q) = %U,%d; utf8 gives %U,%d", s[1:], r, w, wr, ww)
+			}
+		}
+	}
+	for _, s := range []string{"ầ", "ệ", "ữ", "đ", "Đ", "ơ", "€", "\u0301", "😀", "\uFFFD", "\uD7FF", "\uE000"} {
+		r, w := decodeRune(s, 0)
+		wr, ww := utf8.DecodeRuneInString(s)
+		if r != wr || w != ww {
+			t.Errorf("decodeRune(%q) = %U,%d; utf8 gives %U,%d", s, r, w, wr, ww)
+		}
+	}
+}
