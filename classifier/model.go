@@ -572,7 +572,19 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 	touched := sc.touched[:0]
 	out := sc.matches[:0]
 	defer func() { sc.nextFree, sc.best, sc.touched, sc.matches = nextFree, best, touched[:0], out[:0] }()
+	normRoot, foldRoot := m.norm.root, m.folded.root
 	for i := range syls {
+		// Most syllables start no term: look at the roots inline before anything else.
+		var n0, f0 int32
+		if id := syls[i].nid; uint(id) < uint(len(normRoot)) {
+			n0 = normRoot[id]
+		}
+		if id := syls[i].fid; uint(id) < uint(len(foldRoot)) {
+			f0 = foldRoot[id]
+		}
+		if n0 == 0 && f0 == 0 {
+			continue
+		}
 		touched = touched[:0]
 		consider := func(id int32, to int) {
 			g := m.terms[id].group
@@ -587,11 +599,7 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 			}
 			*b = match{term: id, from: i, to: to}
 		}
-		var n int32
-		for j := i; j < len(syls); j++ {
-			if n = m.norm.child(n, syls[j].nid); n == 0 {
-				break
-			}
+		for j, n := i, n0; n != 0; {
 			for _, id := range m.norm.nodes[n].terms {
 				if t := &m.terms[id]; t.rule {
 					if a := t.atom; len(occ[a]) < 4*maxRuleHits {
@@ -601,12 +609,12 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 				}
 				consider(id, j+1)
 			}
-		}
-		n = 0
-		for j := i; j < len(syls); j++ {
-			if n = m.folded.child(n, syls[j].fid); n == 0 {
+			if j++; j == len(syls) {
 				break
 			}
+			n = m.norm.child(n, syls[j].nid)
+		}
+		for j, n := i, f0; n != 0; {
 			for _, id := range m.folded.nodes[n].terms {
 				if t := &m.terms[id]; t.rule {
 					if a := t.atom; len(occ[a]) < 4*maxRuleHits && !hasSpan(occ[a], i, j+1) {
@@ -616,6 +624,10 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 				}
 				consider(id, j+1)
 			}
+			if j++; j == len(syls) {
+				break
+			}
+			n = m.folded.child(n, syls[j].fid)
 		}
 		for _, g := range touched {
 			out = append(out, best[g])
