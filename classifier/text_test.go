@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 
@@ -173,9 +174,17 @@ func FuzzTokenize(f *testing.F) {
 	for _, s := range []string{"Hoà bình", "ko dc j :)) <3", "a\xffb", "Vie\u0302\u0323t", "👨\u200d👩\u200d👧🇻🇳", ":-((( =)", "\u0301a", "<333 ^_^"} {
 		f.Add(s)
 	}
+	var mu sync.Mutex
+	sc := new(scratch) // shared across inputs, so its word cache carries state between them
 	f.Fuzz(func(t *testing.T, s string) {
 		toks := Tokenize(s)
 		checkTokens(t, s, toks)
+		mu.Lock()
+		cached := slices.Clone(sc.tokenize(s))
+		mu.Unlock()
+		if !slices.Equal(cached, toks) {
+			t.Fatalf("the word-cache path tokenizes %q as %+v, Tokenize as %+v", s, cached, toks)
+		}
 		var folded []string
 		for _, tk := range toks {
 			folded = append(folded, tk.Folded)
