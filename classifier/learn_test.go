@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -205,8 +206,18 @@ func TestLearnedFastPathMatchesReference(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := mm.(*learnedModel)
+		// A long text: every training text, then made-up words (syllables outside the
+		// dictionary), so the per-call count table grows and the other-syllable cache fills.
+		var long strings.Builder
+		for _, e := range readLearn(t, "train.jsonl") {
+			long.WriteString(e.Text + " ")
+		}
+		for i := range 3000 {
+			fmt.Fprintf(&long, "x%dq%cu ", i, 'a'+rune(i%26))
+		}
 		for _, text := range []string{"", "Thầy dạy dễ hiểu, rất nhiệt tình", "hang loi, giao cham, that vong",
-			"mn ơi tệ quá tệ quá tệ quá 😡", "\xff ổn ổn", "Hàng lỗi Hàng lỗi, giao chậm chậm chậm :((", "ko dc j đâu, bt thôi"} {
+			"mn ơi tệ quá tệ quá tệ quá 😡", "\xff ổn ổn", "Hàng lỗi Hàng lỗi, giao chậm chậm chậm :((", "ko dc j đâu, bt thôi",
+			long.String()} {
 			for range 2 { // the second time through pooled buffers
 				want, _, _ := m.scores(text)
 				if got := m.fastScores(text); !slices.Equal(got, want) {
