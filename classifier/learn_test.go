@@ -9,9 +9,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/langnghe/langnghe/post"
 )
 
 func TestScore(t *testing.T) {
@@ -225,5 +229,52 @@ func TestLearnedFastPathMatchesReference(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestLearnedConcurrentAnalyze: goroutines sharing one learned model (its scratch pool and
+// its cache of syllables outside the dictionary) get the results of one goroutine alone.
+// Run with -race to check the sharing.
+func TestLearnedConcurrentAnalyze(t *testing.T) {
+	base := defaultModel(t)
+	res, err := Train(context.Background(), readLearn(t, "train.jsonl"), readLearn(t, "dev.jsonl"), base, TrainOptions{
+		Task: "sentiment", MinDF: 1, Cs: []float64{4}, ClassWeights: []string{"none"},
+		Features: FeatureConfig{WordMax: 3, CharMin: 2, CharMax: 5, Lexicon: true, Folded: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewLearned(res.File, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, e := range append(readLearn(t, "train.jsonl"), readLearn(t, "dev.jsonl")...) {
+		texts = append(texts, e.Text, e.Text+" zzq"+e.Label+" qqx")
+	}
+	want := make([]post.Analysis, len(texts))
+	for i, text := range texts {
+		want[i] = m.Analyze(text)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := range 4 {
+		wg.Go(func() {
+			for r := range 20 {
+				i := (g*7 + r*13) % len(texts)
+				for j := range texts {
+					k := (i + j) % len(texts)
+					if got := m.Analyze(texts[k]); !reflect.DeepEqual(got, want[k]) {
+						errs <- fmt.Sprintf("%q: got %+v, want %+v", texts[k], got, want[k])
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

@@ -430,7 +430,7 @@ const maxPooledSlots = 1 << 16
 func (c *compiledLearned) getScratch() *learnScratch { return c.pool.Get().(*learnScratch) }
 
 func (c *compiledLearned) putScratch(sc *learnScratch) {
-	if len(sc.tab) > maxPooledSlots || cap(sc.norm) > maxPooledSlots {
+	if len(sc.tab) > maxPooledSlots || cap(sc.norm) > maxPooledSlots || cap(sc.cbuf) > 4*maxPooledSlots || cap(sc.spans) > maxPooledSlots {
 		return
 	}
 	c.pool.Put(sc)
