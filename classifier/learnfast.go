@@ -419,6 +419,8 @@ type learnScratch struct {
 	ends     []int
 	cbuf     []int32 // character n-gram ids of a syllable outside the dictionary
 	buf      []byte
+	ids      []int32   // features of one block in first-occurrence order, while scoring
+	vals     []float64 // and their tf-idf values
 	scores   []float64
 	hits     []wordHit
 	contribs []contrib
@@ -473,6 +475,31 @@ func (sc *learnScratch) add(id int32, b uint8, start, end int) {
 			return
 		}
 	}
+}
+
+// addChars counts character features ids (add for many features without spans).
+func (sc *learnScratch) addChars(ids []int32) {
+	for 2*(sc.used+len(ids)) > len(sc.tab) {
+		sc.grow()
+	}
+	tab, gen, mask := sc.tab, sc.gen, uint32(len(sc.tab)-1)
+	order, used := sc.order[blockChar], sc.used
+	for _, id := range ids {
+		for h := (uint32(id) * 0x9E3779B1) & mask; ; h = (h + 1) & mask {
+			s := &tab[h]
+			if s.gen != gen {
+				*s = countSlot{id: id, gen: gen, n: 1}
+				order = append(order, int32(h))
+				used++
+				break
+			}
+			if s.id == id {
+				s.n++
+				break
+			}
+		}
+	}
+	sc.order[blockChar], sc.used = order, used
 }
 
 // grow doubles the table, keeping live slots and the first-occurrence order.
@@ -690,16 +717,10 @@ func (c *compiledLearned) score(sc *learnScratch, lf *LearnedFile, text string, 
 		if c.cfg.CharMin > 0 {
 			if s := sc.norm[i]; s >= 0 {
 				r := &c.syls[s]
-				for _, id := range c.sylChars[r.c0:r.c1] {
-					sc.add(id, blockChar, -1, -1)
-				}
+				sc.addChars(c.sylChars[r.c0:r.c1])
 			} else if s <= -2 {
-				for _, id := range sc.cbuf[-2-s:] {
-					if id < 0 {
-						break
-					}
-					sc.add(id, blockChar, -1, -1)
-				}
+				ids := sc.cbuf[-2-s:]
+				sc.addChars(ids[:slices.Index(ids, -1)])
 			}
 		}
 	}
@@ -717,27 +738,48 @@ func (c *compiledLearned) score(sc *learnScratch, lf *LearnedFile, text string, 
 	// Products are rounded before they are added (float64(...)), as in vectorize, so no
 	// platform fuses them differently in the two scorers.
 	for b := range sc.order {
+		order := sc.order[b]
+		ids, vals := sc.ids[:0], sc.vals[:0]
 		var norm float64
-		for _, h := range sc.order[b] {
+		for _, h := range order {
 			sl := &sc.tab[h]
 			v := c.rows[int(sl.id)*stride] * c.tf(sl.n)
 			norm += float64(v * v)
+			ids, vals = append(ids, sl.id), append(vals, v)
 		}
+		sc.ids, sc.vals = ids, vals
 		sq := math.Sqrt(norm)
-		for _, h := range sc.order[b] {
-			sl := &sc.tab[h]
-			row := c.rows[int(sl.id)*stride : int(sl.id)*stride+stride]
-			v := row[0] * c.tf(sl.n)
+		if b == blockChar && K == 3 {
+			// The bulk of the features, with the sums in registers.
+			s0, s1, s2 := s[0], s[1], s[2]
+			for i, id := range ids {
+				v := vals[i]
+				if norm > 0 {
+					v /= sq
+				}
+				if v == 0 {
+					continue
+				}
+				w := c.rows[int(id)*4+1 : int(id)*4+4]
+				s0 += float64(v * w[0])
+				s1 += float64(v * w[1])
+				s2 += float64(v * w[2])
+			}
+			s[0], s[1], s[2] = s0, s1, s2
+			continue
+		}
+		for i, id := range ids {
+			v := vals[i]
 			if norm > 0 {
 				v /= sq
 			}
 			if v == 0 {
 				continue
 			}
-			addRow(s, v, row[1:])
-			if sl.first > 0 {
-				sp := sc.spans[sl.first-1]
-				sc.hits = append(sc.hits, wordHit{id: sl.id, val: v, start: sp[0], end: sp[1]})
+			addRow(s, v, c.rows[int(id)*stride+1:int(id)*stride+stride])
+			if f := sc.tab[order[i]].first; f > 0 {
+				sp := sc.spans[f-1]
+				sc.hits = append(sc.hits, wordHit{id: id, val: v, start: sp[0], end: sp[1]})
 			}
 		}
 	}
