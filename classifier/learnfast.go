@@ -35,7 +35,6 @@ type compiledLearned struct {
 	cfg  FeatureConfig
 	keys []string  // feature id -> key ("w:không tốt")
 	rows []float64 // feature id -> idf, then k weights (stride k+1)
-	ids  map[string]int32
 
 	syl  map[string]int32 // syllable -> index into syls, most frequent first
 	syls []sylRec
@@ -94,23 +93,34 @@ type ngramEdge struct {
 
 func compileLearned(lf *LearnedFile) *compiledLearned {
 	k := len(lf.Labels)
-	c := &compiledLearned{k: k, cfg: lf.Features, ids: make(map[string]int32, len(lf.Terms)),
+	c := &compiledLearned{k: k, cfg: lf.Features,
 		other: &otherCache{seed: maphash.MakeSeed()}, lexSentScore: -1, lexToxScore: -1, lexLogLen: -1,
 		lexSent: map[string]int32{}, lexTox: map[string]int32{}}
 	for n := range c.tfs {
 		c.tfs[n] = 1 + math.Log(float64(n))
 	}
-	idf := func(key string) float64 {
-		if t, ok := lf.Terms[key]; ok {
-			return t.IDF
+	// sortByIDF sorts keys by the idf of key(i) (absent: last), then by key.
+	sortByIDF := func(keys []string, key func(string) string) {
+		type ranked struct {
+			s   string
+			idf float64
 		}
-		return math.Inf(1)
-	}
-	byIDF := func(a, b string) int {
-		if c := cmp.Compare(idf(a), idf(b)); c != 0 {
-			return c
+		r := make([]ranked, len(keys))
+		for i, s := range keys {
+			r[i] = ranked{s, math.Inf(1)}
+			if t, ok := lf.Terms[key(s)]; ok {
+				r[i].idf = t.IDF
+			}
 		}
-		return strings.Compare(a, b)
+		slices.SortFunc(r, func(a, b ranked) int {
+			if c := cmp.Compare(a.idf, b.idf); c != 0 {
+				return c
+			}
+			return strings.Compare(a.s, b.s)
+		})
+		for i := range r {
+			keys[i] = r[i].s
+		}
 	}
 
 	// The syllables of the word n-gram keys, most frequent first (by the idf of their
@@ -128,7 +138,7 @@ func compileLearned(lf *LearnedFile) *compiledLearned {
 			}
 		}
 	}
-	slices.SortFunc(names, func(a, b string) int { return byIDF("w:"+a, "w:"+b) })
+	sortByIDF(names, func(s string) string { return "w:" + s })
 	names = internAll(names)
 	c.syl = make(map[string]int32, len(names))
 	c.syls = make([]sylRec, len(names))
@@ -162,7 +172,7 @@ func compileLearned(lf *LearnedFile) *compiledLearned {
 			rest = append(rest, key)
 		}
 	}
-	slices.SortFunc(rest, byIDF)
+	sortByIDF(rest, func(s string) string { return s })
 	c.keys = append(c.keys, rest...)
 
 	// Rows, character n-grams, lexicon features, and the trie (built with pointers here,
@@ -187,7 +197,6 @@ func compileLearned(lf *LearnedFile) *compiledLearned {
 	var charIDs []int32
 	for i, key := range c.keys {
 		t := lf.Terms[key]
-		c.ids[key] = int32(i)
 		c.rows = append(append(c.rows, t.IDF), t.W...)
 		var root int
 		switch {
