@@ -613,15 +613,16 @@ func (sc *learnScratch) unknown(c *compiledLearned, syl string, i int) {
 }
 
 // otherCache remembers the known character n-gram ids of recently seen syllables outside
-// the dictionary (names, typos, other languages). It is direct-mapped with a fixed number
-// of entries, so hostile text of random words only replaces entries, never grows it; it
-// is safe for concurrent use.
+// the dictionary (names, typos, other languages). It is two-way set-associative with a
+// fixed number of entries, so hostile text of random words only replaces entries, never
+// grows it; it is safe for concurrent use (entries are immutable once published; a race
+// costs at most a recomputation).
 type otherCache struct {
 	seed    maphash.Seed
 	entries [otherCacheSize]atomic.Pointer[otherEntry]
 }
 
-const otherCacheSize = 4096 // a power of two
+const otherCacheSize = 8192 // a power of two: 4096 sets of two
 
 type otherEntry struct {
 	syl string
@@ -629,13 +630,22 @@ type otherEntry struct {
 }
 
 func (oc *otherCache) charIDs(c *compiledLearned, syl string, buf *[]byte) []int32 {
-	slot := &oc.entries[maphash.String(oc.seed, syl)&(otherCacheSize-1)]
-	if e := slot.Load(); e != nil && e.syl == syl {
+	set := maphash.String(oc.seed, syl) & (otherCacheSize - 2)
+	first, second := &oc.entries[set], &oc.entries[set+1]
+	e0 := first.Load()
+	if e0 != nil && e0.syl == syl {
+		return e0.ids
+	}
+	if e := second.Load(); e != nil && e.syl == syl {
 		return e.ids
 	}
 	var ids []int32
 	ids, *buf = c.appendCharIDs(nil, syl, *buf)
-	slot.Store(&otherEntry{syl: strings.Clone(syl), ids: ids})
+	// The newest entry goes first, the one it displaces second; the older second leaves.
+	first.Store(&otherEntry{syl: strings.Clone(syl), ids: ids})
+	if e0 != nil {
+		second.Store(e0)
+	}
 	return ids
 }
 
