@@ -251,7 +251,9 @@ func compileLearned(lf *LearnedFile) *compiledLearned {
 		n.feat, n.idf = int32(i), t.IDF
 	}
 
-	// Trie layout: the children areas of frequent n-grams first, each at most half full.
+	// Trie layout: the children areas of frequent n-grams first, each a power of two at
+	// least 1.25 times the number of children (a single child fills its slot), so the
+	// trie stays small; the Bloom filter keeps most lookups of unknown n-grams out of it.
 	var parents []*node
 	edges := 0
 	for _, n := range all {
@@ -267,8 +269,8 @@ func compileLearned(lf *LearnedFile) *compiledLearned {
 		return cmp.Compare(a.seq, b.seq)
 	})
 	for _, p := range parents {
-		n := uint32(2)
-		for n < 2*uint32(len(p.kids)) {
+		n, want := uint32(1), uint32(len(p.kids)+len(p.kids)/4)
+		for n < want {
 			n *= 2
 		}
 		p.area = kids{off: uint32(len(c.edges)), n: n}
@@ -340,7 +342,8 @@ func (c *compiledLearned) child(p kids, si int32) *ngramEdge {
 		return nil
 	}
 	mask := p.n - 1
-	for j := edgeSlot(si) & mask; ; j = (j + 1) & mask {
+	j := edgeSlot(si) & mask
+	for range p.n { // an area may be full: probe each slot at most once
 		e := &c.edges[p.off+j]
 		if e.syl == si {
 			return e
@@ -348,7 +351,9 @@ func (c *compiledLearned) child(p kids, si int32) *ngramEdge {
 		if e.syl < 0 {
 			return nil
 		}
+		j = (j + 1) & mask
 	}
+	return nil
 }
 
 // internAll returns ss as substrings of one new string.
