@@ -278,3 +278,32 @@ func TestLearnedConcurrentAnalyze(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestLearnedEvidenceTies: n-grams that always occur together get equal weights, so their
+// contributions tie; the evidence then shows the longer one, and of a word n-gram and its
+// folded twin with the same span, the word (accented) one.
+func TestLearnedEvidenceTies(t *testing.T) {
+	base := defaultModel(t)
+	term := LearnedTerm{IDF: 1, W: []float64{-1, 1}}
+	lf := &LearnedFile{
+		Format: LearnedFormat, Name: "ties", Version: "1", Task: "toxicity", Labels: []string{"clean", "offensive"},
+		Features: FeatureConfig{WordMax: 3, Folded: true}, Bias: []float64{0.5, 0}, Offset: []float64{0, 0},
+		Terms: map[string]LearnedTerm{"w:tập lớn": term, "w:bài tập lớn": term, "f:ly thanh": term, "w:lý thành": term},
+	}
+	m, err := NewLearned(lf, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]string{"Bài tập lớn": "bài tập lớn", "Lý Thành": "lý thành"} {
+		a := m.Analyze(text)
+		var got []string
+		for _, e := range a.Evidence {
+			if e.For == "toxicity" {
+				got = append(got, e.Term)
+			}
+		}
+		if a.Toxicity.Label != "offensive" || len(got) != 1 || got[0] != want {
+			t.Errorf("%q: toxicity %+v, evidence %v; want offensive with only %q", text, a.Toxicity, got, want)
+		}
+	}
+}

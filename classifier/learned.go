@@ -250,8 +250,8 @@ func (m *learnedModel) fastScores(text string) []float64 {
 const maxLearnedEvidence = 5
 
 // evidence appends to dst the word n-grams that pushed label k most against the other
-// labels, strongest first, leaving out any that overlaps a stronger one, with their byte
-// spans. It uses sc's buffers.
+// labels, strongest first (on a tie: longest, then first in the text), leaving out any
+// that overlaps one already chosen, with their byte spans. It uses sc's buffers.
 func (m *learnedModel) evidence(dst []post.Evidence, k int, sc *learnScratch) []post.Evidence {
 	cs := sc.contribs[:0]
 	stride := m.fast.k + 1
@@ -268,7 +268,40 @@ func (m *learnedModel) evidence(dst []post.Evidence, k int, sc *learnScratch) []
 		}
 	}
 	sc.contribs = cs
-	slices.SortStableFunc(cs, func(a, b contrib) int { return cmp.Compare(b.c, a.c) })
+	// Strongest first. Equal contributions are common (n-grams that always occur together
+	// get equal weights): then the longer span first, then text order, which puts "w:"
+	// before the "f:" of the same span. An insertion sort for the usual handful (no
+	// comparator calls), a sort for long texts.
+	hits := sc.hits
+	better := func(a, b contrib) bool {
+		if a.c != b.c {
+			return a.c > b.c
+		}
+		ha, hb := &hits[a.i], &hits[b.i]
+		if la, lb := ha.end-ha.start, hb.end-hb.start; la != lb {
+			return la > lb
+		}
+		return a.i < b.i
+	}
+	if len(cs) <= 32 {
+		for i := 1; i < len(cs); i++ {
+			x, j := cs[i], i
+			for ; j > 0 && better(x, cs[j-1]); j-- {
+				cs[j] = cs[j-1]
+			}
+			cs[j] = x
+		}
+	} else {
+		slices.SortFunc(cs, func(a, b contrib) int {
+			switch {
+			case a.i == b.i:
+				return 0
+			case better(a, b):
+				return -1
+			}
+			return 1
+		})
+	}
 	n0 := len(dst)
 	for _, c := range cs {
 		f := sc.hits[c.i]
