@@ -21,6 +21,7 @@ import (
 	"time"
 
 	es "github.com/elastic/go-elasticsearch/v8"
+	gojson "github.com/goccy/go-json"
 
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/store"
@@ -288,7 +289,11 @@ func (s *Store) do(ctx context.Context, method, path string, query url.Values, b
 		return se
 	}
 	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
+		unmarshal := json.Unmarshal
+		if _, ok := out.(*bulkResponse); ok {
+			unmarshal = gojson.Unmarshal // the one response read for every batch of posts
+		}
+		if err := unmarshal(data, out); err != nil {
 			return fmt.Errorf("elasticsearch: decode %s %s: %w", method, path, err)
 		}
 	}
@@ -391,10 +396,9 @@ type document struct {
 }
 
 type bulkResponse struct {
-	Errors bool `json:"errors"`
-	Items  []map[string]struct {
-		ID     string `json:"_id"`
-		Status int    `json:"status"`
+	Errors bool                  `json:"errors"`
+	Items  []map[string]struct { // in request order; the id is not asked for
+		Status int `json:"status"`
 		Error  *struct {
 			Type     string `json:"type"`
 			Reason   string `json:"reason"`
@@ -497,7 +501,9 @@ func (s *Store) indexPart(ctx context.Context, posts []*post.Post) ([]store.Item
 	// cuts split the body into _bulk requests of about s.bulkBytes each; cuts[0] is the
 	// start. A post is never split, so one request may exceed the size by one post.
 	cuts := []bulkCut{{}}
-	enc := json.NewEncoder(&body)
+	// goccy/go-json writes the same bytes as encoding/json (TestDocumentEncodingMatchesStd)
+	// in less time; the indexer encodes every post, on the cores Elasticsearch needs.
+	enc := gojson.NewEncoder(&body)
 	enc.SetEscapeHTML(false)
 	for _, p := range posts {
 		mark := body.Len()
@@ -529,6 +535,9 @@ func (s *Store) indexPart(ctx context.Context, posts []*post.Post) ([]store.Item
 	return bad, nil
 }
 
+// bulkFilterPath trims _bulk responses to the fields bulkResponse reads.
+const bulkFilterPath = "errors,items.*.status,items.*.error"
+
 type bulkAction struct {
 	Index bulkMeta `json:"index"`
 }
@@ -545,7 +554,9 @@ type bulkCut struct{ end, items int }
 // reason. A failure of the whole request wraps store.ErrUnavailable.
 func (s *Store) bulk(ctx context.Context, body []byte, ids []string) ([]store.ItemError, error) {
 	var res bulkResponse
-	if err := s.do(ctx, http.MethodPost, "/_bulk", nil, body, &res); err != nil {
+	// filter_path keeps only what is read below: Elasticsearch then writes and we parse
+	// about 25 bytes per item instead of about 230 (index, id, version, shards, seq_no).
+	if err := s.do(ctx, http.MethodPost, "/_bulk", url.Values{"filter_path": {bulkFilterPath}}, body, &res); err != nil {
 		if errors.Is(err, store.ErrUnavailable) || ctx.Err() != nil {
 			return nil, err
 		}
