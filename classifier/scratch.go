@@ -40,6 +40,18 @@ func putScratch(sc *scratch) {
 	scratchPool.Put(sc)
 }
 
+// EachToken calls fn with the tokens of s in order, exactly as Tokenize returns them, but
+// through a pooled scratch and its word cache: a repeated word costs a lookup instead of
+// a normalization, and nothing is allocated per token. The indexer derives the stored word
+// fields of every post this way. The Token's strings are valid only during the call to fn.
+func EachToken(s string, fn func(Token)) {
+	sc := getScratch()
+	defer putScratch(sc)
+	for _, t := range sc.tokenize(s) {
+		fn(t)
+	}
+}
+
 // tokenize is Tokenize into sc's buffers. The tokens' Norm and Folded strings alias sc
 // and are valid until sc is reused.
 func (sc *scratch) tokenize(s string) []Token { return sc.tokenizeIDs(s, nil) }

@@ -239,6 +239,17 @@ func TestWordCacheGivesTokenizeForms(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("round %d: scratch tokenize(%q) =\n%+v\nTokenize =\n%+v", round, s, got, want)
 			}
+			var each []Token
+			EachToken(s, func(t Token) {
+				t.Norm, t.Folded = strings.Clone(t.Norm), strings.Clone(t.Folded)
+				each = append(each, t)
+			})
+			if len(want) == 0 && len(each) == 0 {
+				continue
+			}
+			if !slices.Equal(each, want) {
+				t.Fatalf("round %d: EachToken(%q) =\n%+v\nTokenize =\n%+v", round, s, each, want)
+			}
 		}
 	}
 	// Evictions: more distinct words than the cache has slots, then the first ones again.

@@ -3,6 +3,7 @@ package query
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/langnghe/langnghe/classifier"
 )
@@ -27,20 +28,19 @@ func ExactText(s string) string { _, e := Texts(s); return e }
 // Texts returns FoldedText(s) and ExactText(s) from one tokenization (the indexer derives
 // both for every post).
 func Texts(s string) (folded, exact string) {
-	toks := classifier.Tokenize(s)
 	var fb, eb strings.Builder
 	fb.Grow(len(s))
 	eb.Grow(len(s) + len(s)/8)
-	for _, tok := range toks {
-		appendText(&fb, tok.Folded)
+	classifier.EachToken(s, func(tok classifier.Token) {
+		appendText(&fb, tok.Folded) // copies: tok's strings are only valid during the call
 		appendText(&eb, tok.Norm)
-	}
+	})
 	return fb.String(), eb.String()
 }
 
 // appendText adds the words of w to b, space-separated, like appendWords.
 func appendText(b *strings.Builder, w string) {
-	if !strings.ContainsFunc(w, notWordRune) { // the usual case: one clean syllable
+	if allWordRunes(w) { // the usual case: one clean syllable
 		if w == "" {
 			return
 		}
@@ -71,10 +71,31 @@ func words(s string, folded bool) []string {
 }
 
 func appendWords(out []string, s string) []string {
-	if s != "" && !strings.ContainsFunc(s, notWordRune) {
+	if s != "" && allWordRunes(s) {
 		return append(out, s)
 	}
 	return append(out, strings.FieldsFunc(s, notWordRune)...)
+}
+
+// allWordRunes is !strings.ContainsFunc(s, notWordRune), with ASCII decided by a byte
+// test: the indexer checks every token of every post, and most bytes are ASCII.
+func allWordRunes(s string) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z') {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if notWordRune(r) {
+			return false
+		}
+		i += n
+	}
+	return true
 }
 
 func notWordRune(r rune) bool {
