@@ -57,3 +57,63 @@ func TestBulkSplitByBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestBulkItemOutcomes: how each kind of per-item answer is classified. The request asks
+// for filter_path (only status and error per item come back); 429 and 5xx are retried,
+// other failures dead-lettered with Elasticsearch's reason, and an item whose answer has
+// no status (an action we did not send, a proxy mangling the body) is retried rather than
+// dead-lettered.
+func TestBulkItemOutcomes(t *testing.T) {
+	answers := []string{
+		`{"index":{"status":201}}`,
+		`{"index":{"status":200}}`,
+		`{"index":{"status":429,"error":{"type":"es_rejected_execution_exception","reason":"queue full"}}}`,
+		`{"index":{"status":503,"error":{"type":"unavailable_shards_exception","reason":"primary not active"}}}`,
+		`{"index":{"status":400,"error":{"type":"document_parsing_exception","reason":"bad date","caused_by":{"type":"illegal_argument_exception","reason":"year 99999"}}}}`,
+		`{"create":{"status":201}}`,
+	}
+	var query string
+	srv := fakeES(t, func(w http.ResponseWriter, r *http.Request, body string) {
+		if r.URL.Path != "/_bulk" {
+			io.WriteString(w, `{"acknowledged":true}`)
+			return
+		}
+		query = r.URL.RawQuery
+		fmt.Fprintf(w, `{"errors":true,"items":[%s]}`, strings.Join(answers, ","))
+	})
+	s, err := New(context.Background(), Config{URLs: []string{srv.URL}, IndexPrefix: "lnfake"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	posts := storetest.Fixtures()[:len(answers)]
+	err = s.Index(context.Background(), posts)
+	if !strings.Contains(query, "filter_path=") {
+		t.Errorf("bulk query %q lacks filter_path", query)
+	}
+	var be *store.BatchError
+	if !errors.As(err, &be) {
+		t.Fatalf("Index: %v, want a BatchError", err)
+	}
+	got := map[string]store.ItemError{}
+	for _, it := range be.Items {
+		got[it.ID] = it
+	}
+	want := []struct {
+		failed, permanent bool
+		reason            string
+	}{
+		{false, false, ""},
+		{false, false, ""},
+		{true, false, "es_rejected_execution_exception: queue full"},
+		{true, false, "unavailable_shards_exception: primary not active"},
+		{true, true, "document_parsing_exception: bad date (illegal_argument_exception: year 99999)"},
+		{true, false, "status 0"},
+	}
+	for i, w := range want {
+		it, failed := got[posts[i].ID]
+		if failed != w.failed || it.Permanent != w.permanent || it.Reason != w.reason {
+			t.Errorf("answer %s: failed=%v permanent=%v reason=%q, want %v %v %q", answers[i], failed, it.Permanent, it.Reason, w.failed, w.permanent, w.reason)
+		}
+	}
+}

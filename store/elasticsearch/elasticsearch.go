@@ -61,6 +61,10 @@ type Store struct {
 	// ready holds the monthly indices known to exist with the alias on them, so Index
 	// creates each one once per process rather than checking on every batch.
 	ready sync.Map // index name -> struct{}
+
+	// bodies recycles _bulk request buffers: growing a fresh one to a few hundred KB for
+	// every part was half of the bytes the indexer allocated.
+	bodies sync.Pool // *bytes.Buffer
 }
 
 var (
@@ -130,7 +134,7 @@ func WithReplicas(n int) Option { return func(s *Store) { s.replicas = n } }
 // New connects, checks the cluster answers, and installs the index template (idempotent,
 // versioned). Errors wrap store.ErrUnavailable when the cluster cannot be reached.
 func New(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
-	s := &Store{prefix: cfg.IndexPrefix, log: slog.Default(), shards: 1, replicas: -1, bulkBytes: DefaultBulkBytes, bulkDocs: DefaultBulkDocs, concurrency: DefaultConcurrency}
+	s := &Store{bodies: sync.Pool{New: func() any { return new(bytes.Buffer) }}, prefix: cfg.IndexPrefix, log: slog.Default(), shards: 1, replicas: -1, bulkBytes: DefaultBulkBytes, bulkDocs: DefaultBulkDocs, concurrency: DefaultConcurrency}
 	if s.prefix == "" {
 		s.prefix = DefaultIndexPrefix
 	}
@@ -396,18 +400,24 @@ type document struct {
 }
 
 type bulkResponse struct {
-	Errors bool                  `json:"errors"`
-	Items  []map[string]struct { // in request order; the id is not asked for
-		Status int `json:"status"`
-		Error  *struct {
-			Type     string `json:"type"`
-			Reason   string `json:"reason"`
-			CausedBy *struct {
-				Type   string `json:"type"`
-				Reason string `json:"reason"`
-			} `json:"caused_by"`
-		} `json:"error"`
+	Errors bool `json:"errors"`
+	// Items are in request order. Index only sends "index" actions, so each item has that
+	// one key; a struct, unlike a map per item, costs no allocation to decode.
+	Items []struct {
+		Index bulkItem `json:"index"`
 	} `json:"items"`
+}
+
+type bulkItem struct {
+	Status int `json:"status"`
+	Error  *struct {
+		Type     string `json:"type"`
+		Reason   string `json:"reason"`
+		CausedBy *struct {
+			Type   string `json:"type"`
+			Reason string `json:"reason"`
+		} `json:"caused_by"`
+	} `json:"error"`
 }
 
 // Index writes posts with _bulk requests (action index, so a re-sent post replaces
@@ -495,7 +505,16 @@ func (s *Store) Index(ctx context.Context, posts []*post.Post) error {
 // indexPart encodes posts (all indexable, their indices ready) and sends them in _bulk
 // requests of about s.bulkBytes.
 func (s *Store) indexPart(ctx context.Context, posts []*post.Post) ([]store.ItemError, error) {
-	var body bytes.Buffer
+	body := s.bodies.Get().(*bytes.Buffer)
+	answered := false // every request of this part got its answer
+	defer func() {
+		// After a failed request the transport may still hold a reader on the body, so
+		// only a buffer whose requests all completed is reused; a giant one is not kept.
+		if answered && body.Cap() <= 2*s.bulkBytes {
+			body.Reset()
+			s.bodies.Put(body)
+		}
+	}()
 	var bad []store.ItemError
 	sent := make([]string, 0, len(posts)) // ids in request order, to pair with response items
 	// cuts split the body into _bulk requests of about s.bulkBytes each; cuts[0] is the
@@ -503,7 +522,7 @@ func (s *Store) indexPart(ctx context.Context, posts []*post.Post) ([]store.Item
 	cuts := []bulkCut{{}}
 	// goccy/go-json writes the same bytes as encoding/json (TestDocumentEncodingMatchesStd)
 	// in less time; the indexer encodes every post, on the cores Elasticsearch needs.
-	enc := gojson.NewEncoder(&body)
+	enc := gojson.NewEncoder(body)
 	enc.SetEscapeHTML(false)
 	for _, p := range posts {
 		mark := body.Len()
@@ -532,6 +551,7 @@ func (s *Store) indexPart(ctx context.Context, posts []*post.Post) ([]store.Item
 		}
 		bad = append(bad, items...)
 	}
+	answered = true
 	return bad, nil
 }
 
@@ -570,23 +590,24 @@ func (s *Store) bulk(ctx context.Context, body []byte, ids []string) ([]store.It
 	}
 	var bad []store.ItemError
 	for i, item := range res.Items {
-		for _, r := range item { // one key: the action name
-			if r.Status >= 200 && r.Status < 300 {
-				continue
-			}
-			reason := fmt.Sprintf("status %d", r.Status)
-			if r.Error != nil {
-				reason = r.Error.Type + ": " + r.Error.Reason
-				if r.Error.CausedBy != nil {
-					reason += " (" + r.Error.CausedBy.Type + ": " + r.Error.CausedBy.Reason + ")"
-				}
-			}
-			bad = append(bad, store.ItemError{
-				ID:        ids[i],
-				Permanent: r.Status != http.StatusTooManyRequests && r.Status < 500,
-				Reason:    truncate(reason, 500),
-			})
+		r := item.Index
+		if r.Status >= 200 && r.Status < 300 {
+			continue
 		}
+		reason := fmt.Sprintf("status %d", r.Status)
+		if r.Error != nil {
+			reason = r.Error.Type + ": " + r.Error.Reason
+			if r.Error.CausedBy != nil {
+				reason += " (" + r.Error.CausedBy.Type + ": " + r.Error.CausedBy.Reason + ")"
+			}
+		}
+		bad = append(bad, store.ItemError{
+			ID: ids[i],
+			// No status at all means an answer we do not understand: retry rather than
+			// dead-letter a post that may be fine.
+			Permanent: r.Status != 0 && r.Status != http.StatusTooManyRequests && r.Status < 500,
+			Reason:    truncate(reason, 500),
+		})
 	}
 	return bad, nil
 }
