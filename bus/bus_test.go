@@ -53,10 +53,59 @@ func testBus(t *testing.T, brokers []string) {
 	t.Run("Ping", func(t *testing.T) { testPing(t, brokers) })
 	t.Run("EnsureTopicsIdempotent", func(t *testing.T) { testEnsureTopics(t, brokers) })
 	t.Run("SinglePublishLatency", func(t *testing.T) { testSinglePublishLatency(t, brokers) })
-	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, brokers) })
-	t.Run("DeadLetter", func(t *testing.T) { testDeadLetter(t, brokers) })
-	t.Run("TransientRetry", func(t *testing.T) { testTransientRetry(t, brokers) })
-	t.Run("AtLeastOnceRedelivery", func(t *testing.T) { testAtLeastOnce(t, brokers) })
+	testConsumers(t, brokers)
+	// The consumer suite again with a Preparer, so fetching ahead keeps every promise; the
+	// Preparer must have seen every message before the Processor does.
+	t.Run("Prepared", func(t *testing.T) {
+		var prepared sync.Map // topic/partition/offset -> true
+		key := func(m Message) string { return fmt.Sprintf("%s/%d/%d", m.Topic, m.Partition, m.Offset) }
+		check := func(t *testing.T) ConsumerOption {
+			return WithPrepare(func(ctx context.Context, msgs []Message) {
+				for _, m := range msgs {
+					prepared.Store(key(m), true)
+				}
+			})
+		}
+		seen := func(t *testing.T, batch []Message) {
+			for _, m := range batch {
+				if _, ok := prepared.Load(key(m)); !ok {
+					t.Errorf("message %s processed before it was prepared", key(m))
+				}
+			}
+		}
+		testConsumers(t, brokers, consumerTestOpts{extra: check, beforeProcess: seen})
+	})
+}
+
+// consumerTestOpts vary the consumer subtests: extra options for every Consumer they
+// create, and a check run on every batch before their Processor handles it.
+type consumerTestOpts struct {
+	extra         func(t *testing.T) ConsumerOption
+	beforeProcess func(t *testing.T, batch []Message)
+}
+
+func (o consumerTestOpts) opts(t *testing.T, opts ...ConsumerOption) []ConsumerOption {
+	if o.extra != nil {
+		opts = append(opts, o.extra(t))
+	}
+	return opts
+}
+
+func (o consumerTestOpts) check(t *testing.T, batch []Message) {
+	if o.beforeProcess != nil {
+		o.beforeProcess(t, batch)
+	}
+}
+
+func testConsumers(t *testing.T, brokers []string, o ...consumerTestOpts) {
+	var co consumerTestOpts
+	if len(o) > 0 {
+		co = o[0]
+	}
+	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, brokers, co) })
+	t.Run("DeadLetter", func(t *testing.T) { testDeadLetter(t, brokers, co) })
+	t.Run("TransientRetry", func(t *testing.T) { testTransientRetry(t, brokers, co) })
+	t.Run("AtLeastOnceRedelivery", func(t *testing.T) { testAtLeastOnce(t, brokers, co) })
 }
 
 func testPing(t *testing.T, brokers []string) {
@@ -140,7 +189,7 @@ func testSinglePublishLatency(t *testing.T, brokers []string) {
 	}
 }
 
-func testRoundTrip(t *testing.T, brokers []string) {
+func testRoundTrip(t *testing.T, brokers []string, co consumerTestOpts) {
 	const partitions, n = 3, 60
 	topic := newTopic(t, brokers, partitions)
 	group := uniqueName(t, "group")
@@ -177,13 +226,14 @@ func testRoundTrip(t *testing.T, brokers []string) {
 	var mu sync.Mutex
 	got := map[string]Message{}
 	c := NewConsumer(brokers, group, topic, "roundtrip", func(ctx context.Context, batch []Message) []error {
+		co.check(t, batch)
 		mu.Lock()
 		defer mu.Unlock()
 		for _, msg := range batch {
 			got[string(msg.Key)] = msg
 		}
 		return nil
-	}, WithBatch(16, 20*time.Millisecond), WithConsumerLogger(log), WithConsumerMetrics(m))
+	}, co.opts(t, WithBatch(16, 20*time.Millisecond), WithConsumerLogger(log), WithConsumerMetrics(m))...)
 	stop := runConsumer(t, c)
 	waitFor(t, 30*time.Second, "all messages consumed", func() bool {
 		mu.Lock()
@@ -229,7 +279,7 @@ func testRoundTrip(t *testing.T, brokers []string) {
 	}
 }
 
-func testDeadLetter(t *testing.T, brokers []string) {
+func testDeadLetter(t *testing.T, brokers []string, co consumerTestOpts) {
 	topic := newTopic(t, brokers, 2)
 	dlqTopic := newTopic(t, brokers, 1)
 	reg := prometheus.NewRegistry()
@@ -266,6 +316,7 @@ func testDeadLetter(t *testing.T, brokers []string) {
 	processed := map[string]bool{}
 	seen := map[string]Message{}
 	c := NewConsumer(brokers, uniqueName(t, "group"), topic, "classify", func(ctx context.Context, batch []Message) []error {
+		co.check(t, batch)
 		mu.Lock()
 		defer mu.Unlock()
 		errs := make([]error, len(batch))
@@ -284,7 +335,7 @@ func testDeadLetter(t *testing.T, brokers []string) {
 			processed[pst.ID] = true
 		}
 		return errs
-	}, WithDLQTopic(dlqTopic), WithConsumerLogger(log), WithConsumerMetrics(m))
+	}, co.opts(t, WithDLQTopic(dlqTopic), WithConsumerLogger(log), WithConsumerMetrics(m))...)
 	stop := runConsumer(t, c)
 
 	dead := readPartition(t, brokers, dlqTopic, 0, len(bad))
@@ -342,7 +393,7 @@ func testDeadLetter(t *testing.T, brokers []string) {
 	}
 }
 
-func testTransientRetry(t *testing.T, brokers []string) {
+func testTransientRetry(t *testing.T, brokers []string, co consumerTestOpts) {
 	topic := newTopic(t, brokers, 1)
 	dlqTopic := newTopic(t, brokers, 1)
 	reg := prometheus.NewRegistry()
@@ -363,6 +414,7 @@ func testTransientRetry(t *testing.T, brokers []string) {
 	var batches [][]string
 	errFlaky := errors.New("elasticsearch: 503 service unavailable")
 	c := NewConsumer(brokers, uniqueName(t, "group"), topic, "index", func(ctx context.Context, batch []Message) []error {
+		co.check(t, batch)
 		mu.Lock()
 		defer mu.Unlock()
 		errs := make([]error, len(batch))
@@ -382,8 +434,8 @@ func testTransientRetry(t *testing.T, brokers []string) {
 		}
 		batches = append(batches, keys)
 		return errs
-	}, WithBatch(10, 200*time.Millisecond), WithRetryBackoff(10*time.Millisecond, 40*time.Millisecond),
-		WithDLQTopic(dlqTopic), WithConsumerLogger(log), WithConsumerMetrics(m))
+	}, co.opts(t, WithBatch(10, 200*time.Millisecond), WithRetryBackoff(10*time.Millisecond, 40*time.Millisecond),
+		WithDLQTopic(dlqTopic), WithConsumerLogger(log), WithConsumerMetrics(m))...)
 	stop := runConsumer(t, c)
 	dead := readPartition(t, brokers, dlqTopic, 0, 1)
 	waitFor(t, 10*time.Second, "k2 processed", func() bool {
@@ -416,7 +468,7 @@ func testTransientRetry(t *testing.T, brokers []string) {
 // message of a batch (a sink outage) and A is cancelled while retrying. Consumer B in the
 // same group must receive every message A did not finish, and none that A finished and
 // committed.
-func testAtLeastOnce(t *testing.T, brokers []string) {
+func testAtLeastOnce(t *testing.T, brokers []string, co consumerTestOpts) {
 	const partitions, n, okBeforeOutage = 3, 90, 30
 	topic := newTopic(t, brokers, partitions)
 	group := uniqueName(t, "group")
@@ -440,6 +492,7 @@ func testAtLeastOnce(t *testing.T, brokers []string) {
 	outage := make(chan struct{})
 	var outageOnce sync.Once
 	a := NewConsumer(brokers, group, topic, "a", func(ctx context.Context, batch []Message) []error {
+		co.check(t, batch)
 		mu.Lock()
 		defer mu.Unlock()
 		if len(doneA) >= okBeforeOutage {
@@ -458,7 +511,7 @@ func testAtLeastOnce(t *testing.T, brokers []string) {
 			doneA[string(msg.Key)] = true
 		}
 		return nil
-	}, WithBatch(10, 20*time.Millisecond), WithRetryBackoff(20*time.Millisecond, 100*time.Millisecond), WithConsumerLogger(log))
+	}, co.opts(t, WithBatch(10, 20*time.Millisecond), WithRetryBackoff(20*time.Millisecond, 100*time.Millisecond), WithConsumerLogger(log))...)
 	stopA := runConsumer(t, a)
 	select {
 	case <-outage:
@@ -477,11 +530,12 @@ func testAtLeastOnce(t *testing.T, brokers []string) {
 
 	var received sync.Map
 	b := NewConsumer(brokers, group, topic, "b", func(ctx context.Context, batch []Message) []error {
+		co.check(t, batch)
 		for _, msg := range batch {
 			received.Store(string(msg.Key), true)
 		}
 		return nil
-	}, WithBatch(10, 20*time.Millisecond), WithConsumerLogger(log))
+	}, co.opts(t, WithBatch(10, 20*time.Millisecond), WithConsumerLogger(log))...)
 	stopB := runConsumer(t, b)
 	mu.Lock()
 	missing := func() []string {

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -60,6 +61,7 @@ type consumerConfig struct {
 	sessionTimeout time.Duration
 	fetchMaxWait   time.Duration
 	closeTimeout   time.Duration
+	prepare        Preparer
 }
 
 // WithBatch sets the largest batch handed to the Processor (default 500) and how long the
@@ -75,6 +77,23 @@ func WithBatch(maxMessages int, maxWait time.Duration) ConsumerOption {
 		}
 	}
 }
+
+// Preparer does a stage's CPU work on a batch ahead of its Processor: with WithPrepare,
+// the Consumer fetches batch n+1 while the Processor works on batch n and calls the
+// Preparer on it from the fetching goroutine, so decoding and encoding overlap the
+// previous batch's I/O. It is called once per fetched batch, never concurrently with
+// itself but concurrently with the Processor, and always returns before that batch is
+// passed to the Processor. It must only compute and cache (keyed by topic, partition and
+// offset, which always name the same message): a prepared batch may be abandoned
+// (shutdown, rebalance) and delivered again later, and messages passed to the Processor
+// again after a transient error are not prepared again. It has no error to return: a
+// message it cannot prepare is for the Processor to reject.
+type Preparer func(ctx context.Context, msgs []Message)
+
+// WithPrepare sets a Preparer and makes the Consumer fetch one batch ahead (default: none,
+// and each batch is fetched after the previous one was committed). At most two batches are
+// held: the one being processed and the prepared next one.
+func WithPrepare(p Preparer) ConsumerOption { return func(c *consumerConfig) { c.prepare = p } }
 
 // WithDLQ makes the Consumer write dead letters through p (default: its own producer to the
 // same brokers, closed when Run returns). A shared p is not closed by the Consumer.
@@ -220,7 +239,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 	s := &session{Consumer: c, r: r, dlq: dlq, tr: newOffsetTracker(), ready: map[int]int64{}}
 	c.cfg.log.Info("consumer started")
 
-	err := s.loop(ctx)
+	lctx, stopLoop := context.WithCancel(ctx)
+	err := s.loop(lctx)
+	stopLoop() // ends a fetch ahead still waiting for messages
+	s.ahead.Wait()
 
 	// Shutdown. The caller's ctx is done (or the loop failed), so commit with a fresh,
 	// short deadline: losing this commit only costs redeliveries, not data.
@@ -265,12 +287,39 @@ type session struct {
 	// batches are committed: the batch is the unit the Processor sees, and an unfinished
 	// one is redelivered as a whole.
 	ready map[int]int64
+	ahead sync.WaitGroup // fetchAhead goroutines
+}
+
+// fetched is the outcome of one fetchAhead.
+type fetched struct {
+	batch []Message
+	err   error
+}
+
+// fetchAhead fetches (and prepares, with WithPrepare) the next batch on its own goroutine.
+// The goroutine never blocks after fetching, and s.ahead counts it so Run can wait for it
+// before closing the reader.
+func (s *session) fetchAhead(ctx context.Context) <-chan fetched {
+	ch := make(chan fetched, 1)
+	s.ahead.Add(1)
+	go func() {
+		defer s.ahead.Done()
+		batch, err := s.fetchBatch(ctx)
+		if len(batch) > 0 && s.cfg.prepare != nil && ctx.Err() == nil {
+			s.cfg.prepare(ctx, batch)
+		}
+		ch <- fetched{batch, err}
+	}()
+	return ch
 }
 
 func (s *session) loop(ctx context.Context) error {
 	fetchFailures := 0
+	next := s.fetchAhead(ctx)
 	for {
-		batch, ferr := s.fetchBatch(ctx)
+		f := <-next // the goroutine returns promptly once ctx is done
+		batch, ferr := f.batch, f.err
+		next = nil
 		if ctx.Err() != nil {
 			// Anything fetched but not processed is abandoned: it was never committed, so
 			// the group hands it out again.
@@ -286,10 +335,14 @@ func (s *session) loop(ctx context.Context) error {
 				if !sleep(ctx, s.backoff(fetchFailures-1)) {
 					return nil
 				}
+				next = s.fetchAhead(ctx)
 				continue
 			}
 		} else {
 			fetchFailures = 0
+		}
+		if s.cfg.prepare != nil {
+			next = s.fetchAhead(ctx) // batch n+1 is fetched and prepared while n is processed
 		}
 
 		for _, m := range batch {
@@ -312,6 +365,9 @@ func (s *session) loop(ctx context.Context) error {
 		}
 		if err := s.commitReady(ctx, true); err != nil {
 			return nil // only fails when ctx ended; Run retries once more with a fresh ctx
+		}
+		if next == nil {
+			next = s.fetchAhead(ctx)
 		}
 	}
 }
