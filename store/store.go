@@ -51,6 +51,20 @@ type Store interface {
 	Close() error
 }
 
+// DocumentEncoder is implemented by a Store that can do the CPU part of a write before
+// the write: the indexer encodes batch n+1 (on the bus's Preparer goroutine) while batch n
+// is being written, then writes it with IndexEncoded. Both methods are safe for
+// concurrent use.
+type DocumentEncoder interface {
+	// EncodeDocument returns what the store will send for p. An error means p can never
+	// be stored (the cases Index reports as permanent ItemErrors without sending).
+	EncodeDocument(p *post.Post) ([]byte, error)
+	// IndexEncoded is Index(ctx, posts) where docs[i], when not nil, must be
+	// EncodeDocument(posts[i]) of that same, unchanged post; nil entries (or a nil docs)
+	// are encoded on the spot. Same errors as Index.
+	IndexEncoded(ctx context.Context, posts []*post.Post, docs [][]byte) error
+}
+
 // BatchError reports per-post failures of one Index call.
 type BatchError struct {
 	Items []ItemError

@@ -117,3 +117,51 @@ func TestBulkItemOutcomes(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexEncodedSendsWhatIndexSends: documents encoded ahead with EncodeDocument make
+// the same _bulk body as Index encoding them itself, whether all, some or none of them
+// were encoded ahead; a post that cannot be stored is refused by EncodeDocument.
+func TestIndexEncodedSendsWhatIndexSends(t *testing.T) {
+	var bodies []string
+	srv := fakeES(t, func(w http.ResponseWriter, r *http.Request, body string) {
+		if r.URL.Path != "/_bulk" {
+			io.WriteString(w, `{"acknowledged":true}`)
+			return
+		}
+		bodies = append(bodies, body)
+		n := strings.Count(body, "\n") / 2
+		fmt.Fprintf(w, `{"errors":false,"items":[%s]}`, strings.TrimSuffix(strings.Repeat(`{"index":{"status":201}},`, n), ","))
+	})
+	s, err := New(context.Background(), Config{URLs: []string{srv.URL}, IndexPrefix: "lnfake"}, WithConcurrency(1), WithBulkDocs(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	posts := storetest.Fixtures()
+	all := make([][]byte, len(posts))
+	some := make([][]byte, len(posts))
+	for i, p := range posts {
+		if all[i], err = s.EncodeDocument(p); err != nil {
+			t.Fatalf("EncodeDocument(%s): %v", p.ID, err)
+		}
+		if i%2 == 0 {
+			some[i] = all[i]
+		}
+	}
+	for _, docs := range [][][]byte{nil, all, some} {
+		if err := s.IndexEncoded(context.Background(), posts, docs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(bodies) != 3 || bodies[0] != bodies[1] || bodies[0] != bodies[2] {
+		t.Fatalf("bodies differ between Index and IndexEncoded (%d requests)", len(bodies))
+	}
+	bad := *posts[0]
+	bad.ID = ""
+	if _, err := s.EncodeDocument(&bad); err == nil {
+		t.Error("EncodeDocument of a post without id = nil error")
+	}
+	if err := s.IndexEncoded(context.Background(), posts, all[:1]); err == nil {
+		t.Error("IndexEncoded with fewer documents than posts = nil error")
+	}
+}
