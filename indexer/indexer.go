@@ -5,6 +5,7 @@
 package indexer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -33,7 +34,29 @@ type Indexer struct {
 	mu           sync.Mutex
 	failingSince time.Time // zero while the store takes writes
 	lastErr      string
+
+	prepMu sync.Mutex
+	prep   map[msgKey]prepared // filled by Prepare, emptied by Process
 }
+
+// msgKey names a Kafka message: a topic, partition and offset always hold the same one.
+type msgKey struct {
+	topic     string
+	partition int
+	offset    int64
+}
+
+// prepared is a message decoded, and encoded for the store when it can be, by Prepare.
+type prepared struct {
+	value []byte // the message value it was made from, checked again on use
+	p     *post.Post
+	err   error
+	doc   []byte // nil: the store encodes the post itself
+}
+
+// maxPrepared bounds the entries Prepare keeps: two default batches are in use at a time;
+// more only pile up when prepared batches are abandoned (shutdown, rebalance).
+const maxPrepared = 4096
 
 // DefaultReadyGrace is how long the store may refuse writes before Ready reports it.
 const DefaultReadyGrace = 10 * time.Second
@@ -84,9 +107,14 @@ func New(st store.Store, opts ...Option) *Indexer {
 func (ix *Indexer) Process(ctx context.Context, msgs []bus.Message) []error {
 	errs := make([]error, len(msgs))
 	posts := make([]*post.Post, 0, len(msgs))
+	var docs [][]byte                         // aligned with posts, when the store encodes ahead
 	byID := make(map[string][]int, len(msgs)) // post id → message indexes
 	slot := make(map[string]int, len(msgs))   // post id → index in posts
-	decoded := decodeAll(msgs)
+	decoded := ix.takePrepared(msgs)
+	enc, encodes := ix.st.(store.DocumentEncoder)
+	if encodes {
+		docs = make([][]byte, 0, len(msgs))
+	}
 	for i := range msgs {
 		p, err := decoded[i].p, decoded[i].err
 		if err != nil {
@@ -96,9 +124,15 @@ func (ix *Indexer) Process(ctx context.Context, msgs []bus.Message) []error {
 		}
 		if j, seen := slot[p.ID]; seen {
 			posts[j] = p // a later message for the same id wins, as it would in the store
+			if encodes {
+				docs[j] = decoded[i].doc
+			}
 		} else {
 			slot[p.ID] = len(posts)
 			posts = append(posts, p)
+			if encodes {
+				docs = append(docs, decoded[i].doc)
+			}
 		}
 		byID[p.ID] = append(byID[p.ID], i)
 	}
@@ -106,7 +140,12 @@ func (ix *Indexer) Process(ctx context.Context, msgs []bus.Message) []error {
 		return errs
 	}
 	start := time.Now()
-	err := ix.st.Index(ctx, posts)
+	var err error
+	if encodes {
+		err = enc.IndexEncoded(ctx, posts, docs)
+	} else {
+		err = ix.st.Index(ctx, posts)
+	}
 	if ix.latency != nil {
 		ix.latency.Observe(time.Since(start).Seconds())
 	}
@@ -193,19 +232,65 @@ func (ix *Indexer) Ready(ctx context.Context) error {
 		ix.now().Sub(ix.failingSince).Round(time.Second), ix.lastErr)
 }
 
-type decodeResult struct {
-	p   *post.Post
-	err error
+// Prepare implements bus.Preparer (the index role passes it to bus.WithPrepare): it
+// decodes msgs and, when the store is a store.DocumentEncoder, encodes their documents,
+// while Process is still writing the previous batch. Process takes the results by
+// topic, partition and offset, checking the message value is the one prepared, and does
+// the work itself for any message Prepare did not see.
+func (ix *Indexer) Prepare(ctx context.Context, msgs []bus.Message) {
+	out := ix.prepareAll(msgs, true)
+	ix.prepMu.Lock()
+	defer ix.prepMu.Unlock()
+	if ix.prep == nil || len(ix.prep)+len(msgs) > maxPrepared {
+		ix.prep = make(map[msgKey]prepared, len(msgs)) // abandoned batches are dropped
+	}
+	for i, m := range msgs {
+		ix.prep[msgKey{m.Topic, m.Partition, m.Offset}] = out[i]
+	}
 }
 
-// decodeAll decodes the messages on up to GOMAXPROCS goroutines: decoding is a good part
-// of the indexer's CPU, and it overlaps with the store still writing the previous part.
-func decodeAll(msgs []bus.Message) []decodeResult {
-	out := make([]decodeResult, len(msgs))
+// takePrepared returns what Prepare made of msgs, removing it, and decodes the messages it
+// did not prepare (their documents are left for the store to encode).
+func (ix *Indexer) takePrepared(msgs []bus.Message) []prepared {
+	out := make([]prepared, len(msgs))
+	var missing []int
+	ix.prepMu.Lock()
+	for i, m := range msgs {
+		k := msgKey{m.Topic, m.Partition, m.Offset}
+		if pr, ok := ix.prep[k]; ok && bytes.Equal(pr.value, m.Value) {
+			out[i] = pr
+			delete(ix.prep, k)
+			continue
+		}
+		missing = append(missing, i)
+	}
+	ix.prepMu.Unlock()
+	if len(missing) == len(msgs) {
+		return ix.prepareAll(msgs, false)
+	}
+	for _, i := range missing {
+		out[i].p, out[i].err = post.Decode(msgs[i].Value)
+	}
+	return out
+}
+
+// prepareAll decodes the messages (and with encode, encodes their documents when the
+// store can) on up to GOMAXPROCS goroutines: this is most of the indexer's CPU.
+func (ix *Indexer) prepareAll(msgs []bus.Message, encode bool) []prepared {
+	out := make([]prepared, len(msgs))
+	enc, _ := ix.st.(store.DocumentEncoder)
+	one := func(i int) {
+		pr := &out[i]
+		pr.value = msgs[i].Value
+		pr.p, pr.err = post.Decode(msgs[i].Value)
+		if pr.err == nil && encode && enc != nil {
+			pr.doc, _ = enc.EncodeDocument(pr.p) // a post it refuses is reported by the write
+		}
+	}
 	workers := min(runtime.GOMAXPROCS(0), (len(msgs)+99)/100)
 	if workers <= 1 {
-		for i, m := range msgs {
-			out[i].p, out[i].err = post.Decode(m.Value)
+		for i := range msgs {
+			one(i)
 		}
 		return out
 	}
@@ -216,7 +301,7 @@ func decodeAll(msgs []bus.Message) []decodeResult {
 		go func(lo, hi int) {
 			defer wg.Done()
 			for i := lo; i < hi; i++ {
-				out[i].p, out[i].err = post.Decode(msgs[i].Value)
+				one(i)
 			}
 		}(w, min(w+step, len(msgs)))
 	}

@@ -108,3 +108,86 @@ func TestBackpressureReadiness(t *testing.T) {
 		t.Errorf("a throttled item (429) is backpressure too")
 	}
 }
+
+// encodingStore is a scriptedStore that can encode ahead (store.DocumentEncoder): its
+// "document" is "doc:" + the post's text, and it records which documents it was handed
+// already encoded and how often it encoded.
+type encodingStore struct {
+	scriptedStore
+	encoded  int
+	given    [][][]byte
+	rejectID string
+}
+
+func (s *encodingStore) EncodeDocument(p *post.Post) ([]byte, error) {
+	s.encoded++
+	if p.ID == s.rejectID {
+		return nil, errors.New("cannot be stored")
+	}
+	return []byte("doc:" + p.Text), nil
+}
+
+func (s *encodingStore) IndexEncoded(_ context.Context, posts []*post.Post, docs [][]byte) error {
+	s.calls = append(s.calls, posts)
+	s.given = append(s.given, docs)
+	return s.err
+}
+
+// TestPrepareAhead: what Prepare made of a batch is what Process writes, without decoding
+// or encoding again; a message at a prepared offset whose value differs (a recreated
+// topic) is decoded afresh, not taken from the cache; messages never prepared are still
+// written; and abandoned prepared batches do not pile up beyond maxPrepared.
+func TestPrepareAhead(t *testing.T) {
+	at := func(m bus.Message, off int64) bus.Message { m.Topic, m.Offset = "posts.classified", off; return m }
+	batch := []bus.Message{at(msg("1", "a"), 10), at(msg("2", "b"), 11), at(msg("1", "a, edited"), 12)}
+	st := &encodingStore{}
+	ix := New(st)
+	ctx := context.Background()
+	ix.Prepare(ctx, batch)
+	if st.encoded != 3 {
+		t.Fatalf("Prepare encoded %d documents, want 3", st.encoded)
+	}
+	for i, err := range ix.Process(ctx, batch) {
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	if st.encoded != 3 {
+		t.Errorf("Process encoded again: %d encodings in all, want 3", st.encoded)
+	}
+	if got := st.given[0]; len(got) != 2 || string(got[0]) != "doc:a, edited" || string(got[1]) != "doc:b" {
+		t.Errorf("documents handed to the store %q, want the prepared ones, the later version of post 1 winning", got)
+	}
+	if len(ix.prep) != 0 {
+		t.Errorf("%d prepared entries left after Process took them", len(ix.prep))
+	}
+
+	// Same offsets, other content: not taken from the cache.
+	ix.Prepare(ctx, batch)
+	other := []bus.Message{at(msg("9", "z"), 10)}
+	ix.Process(ctx, other)
+	if p := st.calls[len(st.calls)-1][0]; p.ID != "rss:test:9" || st.given[len(st.given)-1][0] != nil {
+		t.Errorf("a message whose value differs from the prepared one was taken from the cache: %s", p.ID)
+	}
+
+	// A message never prepared, and one the store refuses to encode, are still written
+	// (the store reports the refusal itself).
+	st.rejectID = "rss:test:5"
+	ix.Prepare(ctx, []bus.Message{at(msg("5", "e"), 20)})
+	errs := ix.Process(ctx, []bus.Message{at(msg("4", "d"), 30), at(msg("5", "e"), 20)})
+	if errs[0] != nil || errs[1] != nil || len(st.calls[len(st.calls)-1]) != 2 {
+		t.Errorf("unprepared and unencodable messages: errs %v, store got %d posts", errs, len(st.calls[len(st.calls)-1]))
+	}
+
+	// Abandoned batches are dropped once more than maxPrepared entries would be held.
+	for off := int64(0); off < 3*maxPrepared; off += 500 {
+		var b []bus.Message
+		for i := range int64(500) {
+			b = append(b, at(msg("x", "x"), 1000+off+i))
+		}
+		ix.Prepare(ctx, b)
+		if len(ix.prep) > maxPrepared {
+			t.Fatalf("%d prepared entries held, want at most %d", len(ix.prep), maxPrepared)
+		}
+	}
+}

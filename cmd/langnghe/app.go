@@ -151,16 +151,19 @@ func (a *app) classifyConsumer() (*bus.Consumer, error) {
 // indexConsumer consumes posts.classified and writes to the store.
 func (a *app) indexConsumer() *bus.Consumer {
 	a.ix = indexer.New(a.st, indexer.WithLogger(a.log), indexer.WithMetrics(a.reg))
-	return a.consumer("index", a.topic(bus.TopicClassified), a.ix.Process)
+	// Decoding and encoding batch n+1 overlaps the store writing batch n.
+	return a.consumer("index", a.topic(bus.TopicClassified), a.ix.Process, bus.WithPrepare(a.ix.Prepare))
 }
 
-func (a *app) consumer(stage, topic string, p bus.Processor) *bus.Consumer {
-	return bus.NewConsumer(a.brokers, a.group(stage), topic, stage, p,
+func (a *app) consumer(stage, topic string, p bus.Processor, extra ...bus.ConsumerOption) *bus.Consumer {
+	opts := []bus.ConsumerOption{
 		bus.WithBatch(a.cfg.Kafka.BatchSize, 50*time.Millisecond),
 		bus.WithDLQ(a.producer),
 		bus.WithDLQTopic(a.topic(bus.TopicDLQ)),
 		bus.WithConsumerLogger(a.log),
-		bus.WithConsumerMetrics(a.busM))
+		bus.WithConsumerMetrics(a.busM),
+	}
+	return bus.NewConsumer(a.brokers, a.group(stage), topic, stage, p, append(opts, extra...)...)
 }
 
 // readiness is what /readyz checks for this process.
