@@ -444,12 +444,15 @@ func (s *Store) EncodeDocument(p *post.Post) ([]byte, error) {
 	if err := store.CheckIndexable(p); err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	buf.Grow(2048)
-	if err := s.encode(&buf, p); err != nil {
+	buf := s.bodies.Get().(*bytes.Buffer)
+	defer func() {
+		buf.Reset()
+		s.bodies.Put(buf)
+	}()
+	if err := s.encode(buf, p); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return bytes.Clone(buf.Bytes()), nil // exactly sized: held until the batch is written
 }
 
 // encode appends p's action and source lines to buf. goccy/go-json writes the same bytes
