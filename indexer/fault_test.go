@@ -163,7 +163,8 @@ func newHarness(t *testing.T, writeURL, checkURL string) *harness {
 	h.ix = indexer.New(h.st, indexer.WithMetrics(h.reg), indexer.WithReadyGrace(2*time.Second))
 	c := bus.NewConsumer(brokers, "ixfault-"+h.prefix, h.topic, "index", h.ix.Process,
 		bus.WithBatch(500, 50*time.Millisecond), bus.WithDLQ(h.producer), bus.WithDLQTopic(h.dlq),
-		bus.WithRetryBackoff(50*time.Millisecond, 2*time.Second), bus.WithConsumerMetrics(bus.NewMetrics(h.reg)))
+		bus.WithRetryBackoff(50*time.Millisecond, 2*time.Second), bus.WithConsumerMetrics(bus.NewMetrics(h.reg)),
+		bus.WithPrepare(h.ix.Prepare)) // as the index role wires it
 	runCtx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
 	go func() { h.done <- c.Run(runCtx) }()
