@@ -124,6 +124,27 @@ type Query struct {
 	TopN int
 }
 
+// TermFilter is one keyword field a Query restricts to any of Values.
+type TermFilter struct {
+	Field  string
+	Values []string
+}
+
+// TermFilters lists q's non-empty keyword filters (platform, source, sentiment, toxicity,
+// narrative), so that every backend applies the same set under the same field names.
+func (q Query) TermFilters() []TermFilter {
+	var out []TermFilter
+	for _, f := range []TermFilter{
+		{FieldPlatform, q.Platforms}, {FieldSource, q.Sources}, {FieldSentiment, q.Sentiments},
+		{FieldToxicity, q.Toxicities}, {FieldNarrativeIDs, q.Narratives},
+	} {
+		if len(f.Values) > 0 {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Expr parses q.Text (nil: no text condition). Errors wrap ErrBadQuery and a
 // *query.SyntaxError.
 func (q Query) Expr() (*query.Expr, error) {

@@ -292,23 +292,15 @@ func buildQuery(q store.Query) (query.Query, error) {
 	if e != nil {
 		must = append(must, exprQuery(e, q.Now))
 	}
-	anyOf := func(field string, values []string) {
-		if len(values) == 0 {
-			return
-		}
+	for _, f := range q.TermFilters() {
 		var qs []query.Query
-		for _, v := range values {
+		for _, v := range f.Values {
 			tq := bleve.NewTermQuery(v)
-			tq.SetField(field)
+			tq.SetField(f.Field)
 			qs = append(qs, tq)
 		}
 		must = append(must, bleve.NewDisjunctionQuery(qs...))
 	}
-	anyOf(store.FieldPlatform, q.Platforms)
-	anyOf(store.FieldSource, q.Sources)
-	anyOf(store.FieldSentiment, q.Sentiments)
-	anyOf(store.FieldToxicity, q.Toxicities)
-	anyOf(store.FieldNarrativeIDs, q.Narratives)
 	if q.Flagged != nil {
 		bq := bleve.NewBoolFieldQuery(*q.Flagged)
 		bq.SetField(store.FieldFlagged)

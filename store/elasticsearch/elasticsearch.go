@@ -683,16 +683,9 @@ func (s *Store) buildQuery(q store.Query) (map[string]any, error) {
 	if e != nil {
 		must = append(must, exprQuery(e, q.Now))
 	}
-	terms := func(field string, values []string) {
-		if len(values) > 0 {
-			filter = append(filter, map[string]any{"terms": map[string]any{field: values}})
-		}
+	for _, f := range q.TermFilters() {
+		filter = append(filter, map[string]any{"terms": map[string]any{f.Field: f.Values}})
 	}
-	terms(store.FieldPlatform, q.Platforms)
-	terms(store.FieldSource, q.Sources)
-	terms(store.FieldSentiment, q.Sentiments)
-	terms(store.FieldToxicity, q.Toxicities)
-	terms(store.FieldNarrativeIDs, q.Narratives)
 	if q.Flagged != nil {
 		filter = append(filter, map[string]any{"term": map[string]any{store.FieldFlagged: *q.Flagged}})
 	}
