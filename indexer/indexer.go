@@ -24,6 +24,7 @@ import (
 // Indexer writes batches of posts.classified messages to a store.Store.
 type Indexer struct {
 	st      store.Store
+	enc     store.DocumentEncoder // st, when it can encode ahead; else nil
 	log     *slog.Logger
 	docs    *prometheus.CounterVec
 	latency prometheus.Histogram
@@ -94,6 +95,7 @@ func WithMetrics(reg prometheus.Registerer) Option {
 // New returns an Indexer writing to st.
 func New(st store.Store, opts ...Option) *Indexer {
 	ix := &Indexer{st: st, log: slog.New(slog.DiscardHandler), grace: DefaultReadyGrace, now: time.Now}
+	ix.enc, _ = st.(store.DocumentEncoder)
 	for _, o := range opts {
 		o(ix)
 	}
@@ -111,7 +113,7 @@ func (ix *Indexer) Process(ctx context.Context, msgs []bus.Message) []error {
 	byID := make(map[string][]int, len(msgs)) // post id → message indexes
 	slot := make(map[string]int, len(msgs))   // post id → index in posts
 	decoded := ix.takePrepared(msgs)
-	enc, encodes := ix.st.(store.DocumentEncoder)
+	encodes := ix.enc != nil
 	if encodes {
 		docs = make([][]byte, 0, len(msgs))
 	}
@@ -142,7 +144,7 @@ func (ix *Indexer) Process(ctx context.Context, msgs []bus.Message) []error {
 	start := time.Now()
 	var err error
 	if encodes {
-		err = enc.IndexEncoded(ctx, posts, docs)
+		err = ix.enc.IndexEncoded(ctx, posts, docs)
 	} else {
 		err = ix.st.Index(ctx, posts)
 	}
@@ -268,11 +270,15 @@ func (ix *Indexer) takePrepared(msgs []bus.Message) []prepared {
 		missing = append(missing, i)
 	}
 	ix.prepMu.Unlock()
-	if len(missing) == len(msgs) {
-		return ix.prepareAll(msgs, false, runtime.GOMAXPROCS(0))
+	if len(missing) == 0 {
+		return out
 	}
-	for _, i := range missing {
-		out[i].p, out[i].err = post.Decode(msgs[i].Value)
+	rest := make([]bus.Message, len(missing))
+	for j, i := range missing {
+		rest[j] = msgs[i]
+	}
+	for j, pr := range ix.prepareAll(rest, false, runtime.GOMAXPROCS(0)) {
+		out[missing[j]] = pr
 	}
 	return out
 }
@@ -281,13 +287,12 @@ func (ix *Indexer) takePrepared(msgs []bus.Message) []prepared {
 // store can) on up to maxWorkers goroutines: this is most of the indexer's CPU.
 func (ix *Indexer) prepareAll(msgs []bus.Message, encode bool, maxWorkers int) []prepared {
 	out := make([]prepared, len(msgs))
-	enc, _ := ix.st.(store.DocumentEncoder)
 	one := func(i int) {
 		pr := &out[i]
 		pr.value = msgs[i].Value
 		pr.p, pr.err = post.Decode(msgs[i].Value)
-		if pr.err == nil && encode && enc != nil {
-			pr.doc, _ = enc.EncodeDocument(pr.p) // a post it refuses is reported by the write
+		if pr.err == nil && encode && ix.enc != nil {
+			pr.doc, _ = ix.enc.EncodeDocument(pr.p) // a post it refuses is reported by the write
 		}
 	}
 	workers := min(maxWorkers, (len(msgs)+99)/100)
