@@ -7,10 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -130,70 +126,15 @@ func cpuSince(t time.Duration) time.Duration { return cpuTime() - t }
 func measure(esCPU *time.Duration, run func(start func()) time.Duration) (wall, cpu time.Duration) {
 	time.Sleep(benchSettle)
 	var cpu0, es0 time.Duration
-	wall = run(func() { cpu0, es0 = cpuTime(), esProcessCPU() })
+	ok0 := false
+	wall = run(func() { cpu0 = cpuTime(); es0, ok0 = testinfra.ElasticsearchCPU() })
 	cpu = cpuSince(cpu0)
-	if es1 := esProcessCPU(); es0 >= 0 && es1 >= 0 && *esCPU >= 0 {
+	if es1, ok1 := testinfra.ElasticsearchCPU(); ok0 && ok1 && *esCPU >= 0 {
 		*esCPU += es1 - es0
 	} else {
 		*esCPU = -1 // not our node: no figure rather than a wrong one
 	}
 	return wall, cpu
-}
-
-// esProcessCPU is the CPU time the Elasticsearch server has used so far, read from /proc
-// for the node testinfra started (its pid file names the launcher; the server is its
-// child). _nodes/stats is no use here: it refreshes process stats once a second, as coarse
-// as one writer's whole run. It returns -1 when the node is not one of ours.
-func esProcessCPU() time.Duration {
-	dir, err := os.Getwd()
-	if err != nil {
-		return -1
-	}
-	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-	}
-	pid, err := os.ReadFile(filepath.Join(dir, ".testinfra", "elasticsearch", "pid"))
-	if err != nil {
-		return -1
-	}
-	launcher := strings.TrimSpace(string(pid))
-	total := procCPU(launcher)
-	if total < 0 {
-		return -1
-	}
-	tasks, _ := filepath.Glob("/proc/" + launcher + "/task/*/children")
-	for _, f := range tasks {
-		kids, _ := os.ReadFile(f)
-		for _, kid := range strings.Fields(string(kids)) {
-			if c := procCPU(kid); c > 0 {
-				total += c
-			}
-		}
-	}
-	return total
-}
-
-// procCPU is utime+stime of a process from /proc/<pid>/stat, or -1.
-func procCPU(pid string) time.Duration {
-	data, err := os.ReadFile("/proc/" + pid + "/stat")
-	if err != nil {
-		return -1
-	}
-	// Fields after the command (which may hold spaces) in parentheses: utime and stime are
-	// the 12th and 13th, in clock ticks (100 per second on Linux).
-	rest := string(data[strings.LastIndexByte(string(data), ')')+1:])
-	f := strings.Fields(rest)
-	if len(f) < 13 {
-		return -1
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return -1
-	}
-	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // bulkRun is the baseline: a plain loader posting prepared _bulk bodies (500 documents

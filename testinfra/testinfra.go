@@ -155,13 +155,9 @@ func fromEnvFile() map[string]string {
 		envFileVals = map[string]string{}
 		path := os.Getenv("LANGNGHE_TESTINFRA_ENV")
 		if path == "" {
-			root := moduleRoot()
-			if root == "" {
-				return
-			}
-			dir := os.Getenv("LANGNGHE_TESTINFRA_DIR")
+			dir := stateDir()
 			if dir == "" {
-				dir = filepath.Join(root, ".testinfra")
+				return
 			}
 			path = filepath.Join(dir, "env")
 		}
@@ -184,6 +180,69 @@ func fromEnvFile() map[string]string {
 		}
 	})
 	return envFileVals
+}
+
+// stateDir is where the scripts keep pid files, logs and env: LANGNGHE_TESTINFRA_DIR or
+// <module root>/.testinfra ("" when neither is known).
+func stateDir() string {
+	if dir := os.Getenv("LANGNGHE_TESTINFRA_DIR"); dir != "" {
+		return dir
+	}
+	if root := moduleRoot(); root != "" {
+		return filepath.Join(root, ".testinfra")
+	}
+	return ""
+}
+
+// ElasticsearchCPU is the CPU time (user + system) the Elasticsearch node started by
+// testinfra/elasticsearch.sh has used so far, read from /proc: its pid file names the
+// launcher, whose child is the server. Benchmarks use it to tell what a writer costs
+// Elasticsearch (_nodes/stats refreshes process stats only once a second). ok is false
+// when the node is not one of ours or /proc cannot tell.
+func ElasticsearchCPU() (cpu time.Duration, ok bool) {
+	dir := stateDir()
+	if dir == "" {
+		return 0, false
+	}
+	pid, err := os.ReadFile(filepath.Join(dir, "elasticsearch", "pid"))
+	if err != nil {
+		return 0, false
+	}
+	launcher := strings.TrimSpace(string(pid))
+	total, ok := procCPU(launcher)
+	if !ok {
+		return 0, false
+	}
+	children, _ := filepath.Glob("/proc/" + launcher + "/task/*/children")
+	for _, f := range children {
+		kids, _ := os.ReadFile(f)
+		for _, kid := range strings.Fields(string(kids)) {
+			if c, ok := procCPU(kid); ok {
+				total += c
+			}
+		}
+	}
+	return total, true
+}
+
+// procCPU is utime+stime of a process from /proc/<pid>/stat.
+func procCPU(pid string) (time.Duration, bool) {
+	data, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// After the command, which may hold spaces inside parentheses, utime and stime are
+	// the 12th and 13th fields, in clock ticks (100 per second on Linux).
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(ut+st) * 10 * time.Millisecond, true
 }
 
 func moduleRoot() string {
