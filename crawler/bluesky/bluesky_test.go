@@ -1,7 +1,6 @@
 package bluesky
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/langnghe/langnghe/crawler"
 	"github.com/langnghe/langnghe/crawler/crawlertest"
-	"github.com/langnghe/langnghe/post"
 )
 
 func newSource(t *testing.T, cfg Config) *Source {
@@ -22,15 +20,6 @@ func newSource(t *testing.T, cfg Config) *Source {
 		t.Fatal(err)
 	}
 	return s
-}
-
-func run(t *testing.T, s *Source) []*post.Post {
-	t.Helper()
-	var out []*post.Post
-	if _, err := s.Fetch(context.Background(), crawler.Cursor{}, func(p *post.Post) error { out = append(out, p); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 func TestConformance(t *testing.T) {
@@ -60,7 +49,7 @@ func TestRealCassettes(t *testing.T) {
 			cfg := tc.cfg
 			cfg.AppView = base
 			cfg.MaxPages = 1 // the cassettes hold one page
-			posts := run(t, newSource(t, cfg))
+			posts, _ := crawlertest.Fetch(t, newSource(t, cfg), crawler.Cursor{})
 			if len(posts) != tc.want {
 				t.Fatalf("got %d posts, want %d", len(posts), tc.want)
 			}

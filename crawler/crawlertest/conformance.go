@@ -107,14 +107,31 @@ func Run(t *testing.T, c Case) {
 	})
 }
 
-func pass(ctx context.Context, t *testing.T, src crawler.Source, cur crawler.Cursor) ([]*post.Post, crawler.Cursor) {
-	t.Helper()
+// Collect runs one Fetch of src from cur and returns the posts it emitted, in order, with
+// the cursor and the error Fetch returned.
+func Collect(ctx context.Context, src crawler.Source, cur crawler.Cursor) ([]*post.Post, crawler.Cursor, error) {
 	var out []*post.Post
-	before := cur.Clone()
 	next, err := src.Fetch(ctx, cur, func(p *post.Post) error {
 		out = append(out, p)
 		return nil
 	})
+	return out, next, err
+}
+
+// Fetch is Collect that fails the test when Fetch returns an error.
+func Fetch(t testing.TB, src crawler.Source, cur crawler.Cursor) ([]*post.Post, crawler.Cursor) {
+	t.Helper()
+	out, next, err := Collect(context.Background(), src, cur)
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	return out, next
+}
+
+func pass(ctx context.Context, t *testing.T, src crawler.Source, cur crawler.Cursor) ([]*post.Post, crawler.Cursor) {
+	t.Helper()
+	before := cur.Clone()
+	out, next, err := Collect(ctx, src, cur)
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}

@@ -42,15 +42,6 @@ func TestConformance(t *testing.T) {
 	}})
 }
 
-func fetch(t *testing.T, s *Source) []*post.Post {
-	t.Helper()
-	var out []*post.Post
-	if _, err := s.Fetch(context.Background(), crawler.Cursor{}, func(p *post.Post) error { out = append(out, p); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func file(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -77,7 +68,7 @@ func TestXenForoThread(t *testing.T) {
 		w.Write(b)
 	}))
 	defer srv.Close()
-	posts := fetch(t, newXF(t, srv.URL+"/t/hoi-ve-lua-dao-chuyen-khoan.4242/"))
+	posts, _ := crawlertest.Fetch(t, newXF(t, srv.URL+"/t/hoi-ve-lua-dao-chuyen-khoan.4242/"), crawler.Cursor{})
 	if len(posts) != 4 {
 		t.Fatalf("got %d posts, want 3 on page 1 and 1 on page 2", len(posts))
 	}
@@ -182,7 +173,7 @@ func TestVozListToThreads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	posts := fetch(t, s)
+	posts, _ := crawlertest.Fetch(t, s, crawler.Cursor{})
 	if len(threads) != 5 || len(posts) != 5 {
 		t.Errorf("followed %d threads and emitted %d posts, want 5 and 5 (max_links)", len(threads), len(posts))
 	}
@@ -340,7 +331,7 @@ func TestLegacyEncodings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		posts := fetch(t, s)
+		posts, _ := crawlertest.Fetch(t, s, crawler.Cursor{})
 		if len(posts) != 1 || posts[0].Text != tc.want || posts[0].Title != tc.title {
 			for _, p := range posts {
 				t.Logf("got text %q title %q", p.Text, p.Title)
@@ -419,7 +410,7 @@ func TestLegacyEncodingBodyCap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	posts := fetch(t, s)
+	posts, _ := crawlertest.Fetch(t, s, crawler.Cursor{})
 	if len(posts) != 1 || !strings.HasSuffix(posts[0].Text, "bả hết.") || strings.Count(posts[0].Text, "bả") != 800 {
 		for _, p := range posts {
 			t.Logf("text ends %q, %d × bả", p.Text[max(0, len(p.Text)-40):], strings.Count(p.Text, "bả"))

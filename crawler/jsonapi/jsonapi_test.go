@@ -1,7 +1,6 @@
 package jsonapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,15 +27,6 @@ func newSource(t *testing.T, cfg Config) *Source {
 		t.Fatal(err)
 	}
 	return s
-}
-
-func run(t *testing.T, s *Source) []*post.Post {
-	t.Helper()
-	var out []*post.Post
-	if _, err := s.Fetch(context.Background(), crawler.Cursor{}, func(p *post.Post) error { out = append(out, p); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // commentsAPI is a small comments endpoint: newest first, 5 per page, ?page=N.
@@ -105,9 +95,9 @@ func TestVnExpressCommentsShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := serve(t, b)
-	posts := run(t, newSource(t, Config{URL: base + "/index/get?objectid=4219024&objecttype=1&siteid=1000000&offset=0&limit=25",
+	posts, _ := crawlertest.Fetch(t, newSource(t, Config{URL: base + "/index/get?objectid=4219024&objecttype=1&siteid=1000000&offset=0&limit=25",
 		Items: "data.items", Children: "replys.items", TextHTML: true, Platform: "comments", TimeFormat: "unix",
-		Fields: Fields{ID: "comment_id", Text: "content", Author: "userid", Published: "creation_time", Likes: "userlike"}}))
+		Fields: Fields{ID: "comment_id", Text: "content", Author: "userid", Published: "creation_time", Likes: "userlike"}}), crawler.Cursor{})
 	if len(posts) != 3 {
 		t.Fatalf("got %d comments, want 2 top-level and 1 reply", len(posts))
 	}
@@ -156,7 +146,7 @@ func TestRedditListing(t *testing.T) {
 	base := serve(t, b)
 	cfg.URL = base + "/r/x/search.json?after={cursor}"
 	cfg.MaxPages = 1
-	posts := run(t, newSource(t, cfg))
+	posts, _ := crawlertest.Fetch(t, newSource(t, cfg), crawler.Cursor{})
 	if len(posts) != len(items) {
 		t.Fatalf("got %d posts", len(posts))
 	}
@@ -182,7 +172,7 @@ func TestBadResponses(t *testing.T) {
 	}))
 	defer srv.Close()
 	s := newSource(t, Config{URL: srv.URL + "/x?c={cursor}", Items: "items", NextCursor: "next", Fields: Fields{ID: "id", Text: "t"}, Common: crawler.Common{MaxPages: 50}})
-	run(t, s)
+	crawlertest.Fetch(t, s, crawler.Cursor{})
 	if hits > 3 {
 		t.Errorf("endless cursor loop made %d requests", hits)
 	}

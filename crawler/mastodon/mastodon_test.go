@@ -30,16 +30,6 @@ func newSource(t *testing.T, cfg Config) *Source {
 	return s
 }
 
-func run(t *testing.T, s *Source, cur crawler.Cursor) ([]*post.Post, crawler.Cursor) {
-	t.Helper()
-	var out []*post.Post
-	next, err := s.Fetch(context.Background(), cur, func(p *post.Post) error { out = append(out, p); return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out, next
-}
-
 func TestConformance(t *testing.T) {
 	crawlertest.Run(t, crawlertest.Case{Platform: Kind, Setup: func(t *testing.T) (crawler.Source, func()) {
 		site, base := crawlertest.DemoSite(t, crawlertest.DemoPosts(t, "mastodon", 30))
@@ -56,7 +46,7 @@ func TestConformance(t *testing.T) {
 func TestBacklogAcrossPasses(t *testing.T) {
 	site, base := crawlertest.DemoSite(t, crawlertest.DemoPosts(t, "mastodon", 5))
 	s := newSource(t, Config{Instance: base, Tag: demosite.MastodonTag, Limit: 2, Common: crawler.Common{MaxPages: 2}})
-	first, cur := run(t, s, crawler.Cursor{})
+	first, cur := crawlertest.Fetch(t, s, crawler.Cursor{})
 	if len(first) != 4 {
 		t.Fatalf("first pass (2 pages of 2) emitted %d", len(first))
 	}
@@ -65,7 +55,7 @@ func TestBacklogAcrossPasses(t *testing.T) {
 	}
 	total := 0
 	for pass := 0; pass < 4; pass++ {
-		ps, next := run(t, s, cur)
+		ps, next := crawlertest.Fetch(t, s, cur)
 		total += len(ps)
 		cur = next
 	}
@@ -79,7 +69,7 @@ func TestRealPaginationCassette(t *testing.T) {
 	its := crawlertest.LoadCassette(t, crawlertest.SharedFixture(t, "mastodon/rtoot_handle_params_max_id.yml"))
 	base, served := crawlertest.Replay(t, its)
 	s := newSource(t, Config{Instance: base, Tag: "ichbinhanna", Common: crawler.Common{MaxPages: 4}})
-	posts, cur := run(t, s, crawler.Cursor{})
+	posts, cur := crawlertest.Fetch(t, s, crawler.Cursor{})
 	if len(posts) != 160 {
 		t.Errorf("got %d posts from 4 pages of 40, want 160", len(posts))
 	}
@@ -123,7 +113,7 @@ func serveJSON(t *testing.T, path, file string) string {
 func TestRealPayloads(t *testing.T) {
 	t.Run("public timeline 2025", func(t *testing.T) {
 		base := serveJSON(t, "/api/v1/timelines/public", "mastodon/derived/mastodon.social_api_v1_timelines_public_limit20_2025-07-17.json")
-		posts, _ := run(t, newSource(t, Config{Instance: base, Timeline: "public", Common: crawler.Common{MaxPages: 1}}), crawler.Cursor{})
+		posts, _ := crawlertest.Fetch(t, newSource(t, Config{Instance: base, Timeline: "public", Common: crawler.Common{MaxPages: 1}}), crawler.Cursor{})
 		langs := map[string]int{}
 		for _, p := range posts {
 			langs[p.Lang]++
@@ -135,17 +125,17 @@ func TestRealPayloads(t *testing.T) {
 	t.Run("context with 59 replies", func(t *testing.T) {
 		base := serveJSON(t, "/api/v1/statuses/109294719267373593/context", "mastodon/derived/mastodon.social_api_v1_statuses_109294719267373593_context_2025-07-17.json")
 		s := newSource(t, Config{Instance: base, Timeline: "context", StatusID: "109294719267373593"})
-		posts, cur := run(t, s, crawler.Cursor{})
+		posts, cur := crawlertest.Fetch(t, s, crawler.Cursor{})
 		if len(posts) != 59 {
 			t.Errorf("got %d replies, want 59", len(posts))
 		}
-		if again, _ := run(t, s, cur); len(again) != 0 {
+		if again, _ := crawlertest.Fetch(t, s, cur); len(again) != 0 {
 			t.Errorf("second pass re-emitted %d replies", len(again))
 		}
 	})
 	t.Run("2017 schema (mstdn.jp)", func(t *testing.T) {
 		base := serveJSON(t, "/api/v1/timelines/public", "mastodon/bigbone_public_timeline.json")
-		posts, _ := run(t, newSource(t, Config{Instance: base, Timeline: "public", Common: crawler.Common{MaxPages: 1}}), crawler.Cursor{})
+		posts, _ := crawlertest.Fetch(t, newSource(t, Config{Instance: base, Timeline: "public", Common: crawler.Common{MaxPages: 1}}), crawler.Cursor{})
 		if len(posts) == 0 {
 			t.Fatal("no posts from the 2017 payload")
 		}
@@ -158,7 +148,7 @@ func TestRealPayloads(t *testing.T) {
 	t.Run("vcrpy cassette hashtag", func(t *testing.T) {
 		its := crawlertest.LoadCassette(t, crawlertest.SharedFixture(t, "mastodon/mastodonpy_test_hashtag_tl.yaml"))
 		base, _ := crawlertest.Replay(t, its)
-		posts, _ := run(t, newSource(t, Config{Instance: base, Tag: "hoot", Common: crawler.Common{MaxPages: 1}}), crawler.Cursor{})
+		posts, _ := crawlertest.Fetch(t, newSource(t, Config{Instance: base, Tag: "hoot", Common: crawler.Common{MaxPages: 1}}), crawler.Cursor{})
 		if len(posts) == 0 {
 			t.Error("no posts from the Mastodon.py hashtag cassette")
 		}
@@ -240,7 +230,7 @@ func TestRealPayloadTable(t *testing.T) {
 				base, _ = crawlertest.Replay(t, crawlertest.LoadCassette(t, crawlertest.SharedFixture(t, row.Fixture)))
 			}
 			s := newSource(t, Config{Instance: base, Timeline: row.Timeline, Tag: row.Tag, StatusID: row.StatusID, Local: row.Local, Common: crawler.Common{MaxPages: 1}})
-			posts, _ := run(t, s, crawler.Cursor{})
+			posts, _ := crawlertest.Fetch(t, s, crawler.Cursor{})
 			if len(posts) != row.WantPosts {
 				t.Errorf("%s: got %d posts, want %d", row.Note, len(posts), row.WantPosts)
 			}

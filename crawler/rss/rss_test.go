@@ -36,13 +36,6 @@ func TestConformance(t *testing.T) {
 	}})
 }
 
-func fetchAll(t *testing.T, s *Source) ([]*post.Post, crawler.Cursor, error) {
-	t.Helper()
-	var out []*post.Post
-	cur, err := s.Fetch(context.Background(), crawler.Cursor{}, func(p *post.Post) error { out = append(out, p); return nil })
-	return out, cur, err
-}
-
 func serveFile(t *testing.T, path, contentType string) string {
 	t.Helper()
 	body, err := os.ReadFile(path)
@@ -65,7 +58,7 @@ func serveFile(t *testing.T, path, contentType string) string {
 // descriptions with <img> and </br>, +0700 dates, slash:comments.
 func TestVnExpressBrowserCopy(t *testing.T) {
 	path := crawlertest.SharedFixture(t, "rss/vnexpress_tin-moi-nhat_2017-08-30_browser-copy.xml")
-	posts, cur, err := fetchAll(t, newSource(t, serveFile(t, path, "text/xml")))
+	posts, cur, err := crawlertest.Collect(context.Background(), newSource(t, serveFile(t, path, "text/xml")), crawler.Cursor{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +86,7 @@ func TestVnExpressBrowserCopy(t *testing.T) {
 
 func TestVnExpressOneItemWithEnclosure(t *testing.T) {
 	path := crawlertest.SharedFixture(t, "rss/vnexpress_the-gioi_2025-02-06_one-item.xml")
-	posts, _, err := fetchAll(t, newSource(t, serveFile(t, path, "application/rss+xml")))
+	posts, _, err := crawlertest.Collect(context.Background(), newSource(t, serveFile(t, path, "application/rss+xml")), crawler.Cursor{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +99,7 @@ func TestVnExpressOneItemWithEnclosure(t *testing.T) {
 }
 
 func TestAtomAndWindows1258(t *testing.T) {
-	posts, _, err := fetchAll(t, newSource(t, serveFile(t, "testdata/atom.xml", "application/atom+xml")))
+	posts, _, err := crawlertest.Collect(context.Background(), newSource(t, serveFile(t, "testdata/atom.xml", "application/atom+xml")), crawler.Cursor{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +116,7 @@ func TestAtomAndWindows1258(t *testing.T) {
 	// Declared in the XML only, and in both the header (colly converts) and the XML
 	// (which must then not be decoded a second time).
 	for _, ctype := range []string{"text/xml", "text/xml; charset=windows-1258"} {
-		posts, _, err = fetchAll(t, newSource(t, serveFile(t, "testdata/windows1258.xml", ctype)))
+		posts, _, err = crawlertest.Collect(context.Background(), newSource(t, serveFile(t, "testdata/windows1258.xml", ctype)), crawler.Cursor{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +138,7 @@ func TestBadFeeds(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			os.WriteFile(dir+"/f", []byte(tc.body), 0o600)
-			_, _, err := fetchAll(t, newSource(t, serveFile(t, dir+"/f", tc.ctype)))
+			_, _, err := crawlertest.Collect(context.Background(), newSource(t, serveFile(t, dir+"/f", tc.ctype)), crawler.Cursor{})
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
@@ -184,7 +177,7 @@ func TestConditionalRequest(t *testing.T) {
 	}))
 	defer srv.Close()
 	s := newSource(t, srv.URL+demosite.FeedPath)
-	_, cur, err := fetchAll(t, s)
+	_, cur, err := crawlertest.Collect(context.Background(), s, crawler.Cursor{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +240,7 @@ func TestFollowLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	posts, _, err := fetchAll(t, s)
+	posts, _, err := crawlertest.Collect(context.Background(), s, crawler.Cursor{})
 	if err != nil {
 		t.Fatal(err)
 	}
