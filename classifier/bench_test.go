@@ -55,6 +55,25 @@ func lexiconTerms(m *lexModel) []string {
 	return out
 }
 
+// analyzeAll classifies every text with m once per b.Loop iteration and reports posts/s,
+// allocs/post and B/post; it returns posts/s.
+func analyzeAll(b *testing.B, m Model, texts []string) float64 {
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	for b.Loop() {
+		for _, t := range texts {
+			m.Analyze(t)
+		}
+	}
+	runtime.ReadMemStats(&ms1)
+	posts := float64(b.N) * float64(len(texts))
+	pps := posts / b.Elapsed().Seconds()
+	b.ReportMetric(pps, "posts/s")
+	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/posts, "allocs/post")
+	b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/posts, "B/post")
+	return pps
+}
+
 // BenchmarkClassifyViHSD classifies every ViHSD comment with the default model and all
 // default narratives on one goroutine, and in the same run times ripgrep
 // (`rg -F -o -f LEXICON`, one thread) over the same text with the model's terms. Metrics:
@@ -67,19 +86,8 @@ func BenchmarkClassifyViHSD(b *testing.B) {
 		size += int64(len(t))
 	}
 	b.SetBytes(size)
-	var ms0, ms1 runtime.MemStats
-	runtime.ReadMemStats(&ms0)
-	for b.Loop() {
-		for _, t := range texts {
-			m.Analyze(t)
-		}
-	}
-	runtime.ReadMemStats(&ms1)
-	posts := float64(b.N) * float64(len(texts))
+	analyzeAll(b, m, texts)
 	ours := float64(size) * float64(b.N) / b.Elapsed().Seconds() / 1e6
-	b.ReportMetric(posts/b.Elapsed().Seconds(), "posts/s")
-	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/posts, "allocs/post")
-	b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/posts, "B/post")
 
 	rg, err := exec.LookPath("rg")
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -91,24 +90,11 @@ func BenchmarkLearnedViHSD(b *testing.B) {
 		size += int64(len(t))
 	}
 	run := func(b *testing.B, mod Model) float64 {
-		for _, t := range dev {
+		for _, t := range dev { // warm caches before timing
 			mod.Analyze(t)
 		}
 		b.SetBytes(size)
-		var ms0, ms1 runtime.MemStats
-		runtime.ReadMemStats(&ms0)
-		for b.Loop() {
-			for _, t := range dev {
-				mod.Analyze(t)
-			}
-		}
-		runtime.ReadMemStats(&ms1)
-		posts := float64(b.N) * float64(len(dev))
-		pps := posts / b.Elapsed().Seconds()
-		b.ReportMetric(pps, "posts/s")
-		b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/posts, "allocs/post")
-		b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/posts, "B/post")
-		return pps
+		return analyzeAll(b, mod, dev)
 	}
 	var basePPS float64
 	b.Run("default", func(b *testing.B) { basePPS = run(b, m.base) })
