@@ -156,17 +156,25 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
-	q, err := ParseQuery(r.URL.Query(), s.now())
+	if res, ok := s.runSearch(w, r, r.URL.Query()); ok {
+		writeJSON(w, http.StatusOK, res)
+	}
+}
+
+// runSearch parses the search parameters v and searches the store. On a bad query or a
+// store failure it has already answered and reports false.
+func (s *Server) runSearch(w http.ResponseWriter, r *http.Request, v url.Values) (*store.Result, bool) {
+	q, err := ParseQuery(v, s.now())
 	if err != nil {
 		writeQueryError(w, err)
-		return
+		return nil, false
 	}
 	res, err := s.st.Search(r.Context(), q)
 	if err != nil {
 		s.storeError(w, err)
-		return
+		return nil, false
 	}
-	writeJSON(w, http.StatusOK, res)
+	return res, true
 }
 
 // stats answers GET /api/stats: the same parameters as /api/search, and the aggregations
@@ -177,14 +185,8 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	v.Set("aggs", "true")
 	v.Set("limit", "1") // the store pages at least one hit; it is dropped below
 	v.Del("offset")
-	q, err := ParseQuery(v, s.now())
-	if err != nil {
-		writeQueryError(w, err)
-		return
-	}
-	res, err := s.st.Search(r.Context(), q)
-	if err != nil {
-		s.storeError(w, err)
+	res, ok := s.runSearch(w, r, v)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, struct {
