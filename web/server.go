@@ -236,6 +236,7 @@ func ParseQuery(v url.Values, now time.Time) (store.Query, error) {
 		Sentiments: list(v, "sentiment"),
 		Toxicities: list(v, "toxicity"),
 		Narratives: list(v, "narrative"),
+		IDs:        list(v, "ids"),
 		Sort:       store.Sort(v.Get("sort")),
 		Now:        now,
 	}

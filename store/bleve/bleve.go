@@ -293,6 +293,10 @@ func buildQuery(q store.Query) (query.Query, error) {
 		must = append(must, exprQuery(e, q.Now))
 	}
 	for _, f := range q.TermFilters() {
+		if f.Field == store.FieldID {
+			must = append(must, bleve.NewDocIDQuery(f.Values))
+			continue
+		}
 		var qs []query.Query
 		for _, v := range f.Values {
 			tq := bleve.NewTermQuery(v)
