@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -20,7 +19,6 @@ import (
 	"sync"
 	"time"
 
-	es "github.com/elastic/go-elasticsearch/v8"
 	gojson "github.com/goccy/go-json"
 
 	"github.com/langnghe/langnghe/post"
@@ -47,13 +45,12 @@ type Config struct {
 
 // Store is the Elasticsearch store.Store. It is safe for concurrent use.
 type Store struct {
-	client      *es.Client
+	client      *Client
 	prefix      string
 	log         *slog.Logger
 	transport   http.RoundTripper
 	shards      int
 	replicas    int // -1: cluster default
-	secrets     []string
 	bulkBytes   int
 	bulkDocs    int
 	concurrency int
@@ -148,48 +145,13 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 	if strings.ContainsAny(s.prefix, `*,"\/ ?<>|#:`) || s.prefix != strings.ToLower(s.prefix) {
 		return nil, fmt.Errorf("elasticsearch: index prefix %q must be lowercase without * , \" \\ / ? < > | # : or spaces", s.prefix)
 	}
-	if len(cfg.URLs) == 0 {
-		return nil, errors.New("elasticsearch: no URLs configured")
-	}
-	ecfg := es.Config{
-		Username:               cfg.Username,
-		Password:               cfg.Password,
-		APIKey:                 cfg.APIKey,
-		CACert:                 cfg.CACert,
-		CertificateFingerprint: cfg.CertificateFingerprint,
-		Transport:              s.transport,
-		// The client retries 502/503/504 and connection errors itself; 429 is left to
-		// the indexer, which backs off and keeps Kafka offsets uncommitted.
-		MaxRetries: 2,
-	}
-	for _, raw := range cfg.URLs {
-		u, err := url.Parse(raw)
-		if err != nil || u.Host == "" {
-			return nil, fmt.Errorf("elasticsearch: bad URL (not shown, it may hold credentials): %w", errBadURL)
-		}
-		// Credentials in a URL are moved into the auth fields, so they cannot leak into
-		// an error message that quotes the URL.
-		if u.User != nil {
-			if ecfg.Username == "" {
-				ecfg.Username = u.User.Username()
-				ecfg.Password, _ = u.User.Password()
-			}
-			u.User = nil
-		}
-		ecfg.Addresses = append(ecfg.Addresses, u.String())
-	}
-	for _, secret := range []string{ecfg.Password, ecfg.APIKey} {
-		if secret != "" {
-			s.secrets = append(s.secrets, secret)
-		}
-	}
-	client, err := es.NewClient(ecfg)
+	client, err := NewClient(cfg, WithClientTransport(s.transport))
 	if err != nil {
-		return nil, fmt.Errorf("elasticsearch: client: %s", s.redact(err.Error()))
+		return nil, err
 	}
 	s.client = client
 	if err := s.ensureTemplate(ctx); err != nil {
-		_ = client.Close(context.Background())
+		_ = client.Close()
 		return nil, err
 	}
 	return s, nil
@@ -202,147 +164,14 @@ func (s *Store) ensureIndex(ctx context.Context, index string) error {
 	if _, ok := s.ready.Load(index); ok {
 		return nil
 	}
-	err := s.do(ctx, http.MethodPut, "/"+index, url.Values{"wait_for_active_shards": {"1"}}, map[string]any{}, nil)
-	var se *statusError
-	if err != nil && !(errors.As(err, &se) && se.Type == "resource_already_exists_exception") {
-		return fmt.Errorf("elasticsearch: create index %s: %w", index, err)
+	if err := s.client.CreateIndex(ctx, index, nil); err != nil {
+		return err
 	}
-	if err := s.do(ctx, http.MethodPut, "/"+index+"/_alias/"+s.prefix, nil, nil, nil); err != nil {
+	if err := s.client.Do(ctx, http.MethodPut, "/"+index+"/_alias/"+s.prefix, nil, nil, nil); err != nil {
 		return fmt.Errorf("elasticsearch: alias %s on %s: %w", s.prefix, index, err)
 	}
 	s.ready.Store(index, struct{}{})
 	return nil
-}
-
-var errBadURL = errors.New("invalid Elasticsearch URL")
-
-// redact removes every secret from msg; transport errors may echo headers or URLs.
-func (s *Store) redact(msg string) string {
-	for _, secret := range s.secrets {
-		msg = strings.ReplaceAll(msg, secret, "[redacted]")
-	}
-	return msg
-}
-
-// apiError is Elasticsearch's error body.
-type apiError struct {
-	Error struct {
-		Type      string `json:"type"`
-		Reason    string `json:"reason"`
-		RootCause []struct {
-			Type   string `json:"type"`
-			Reason string `json:"reason"`
-		} `json:"root_cause"`
-	} `json:"error"`
-	Status int `json:"status"`
-}
-
-func (e *apiError) String() string {
-	r := e.Error.Type + ": " + e.Error.Reason
-	if len(e.Error.RootCause) > 0 && e.Error.RootCause[0].Reason != e.Error.Reason {
-		r += " (" + e.Error.RootCause[0].Type + ": " + e.Error.RootCause[0].Reason + ")"
-	}
-	return r
-}
-
-// do sends one request and decodes a 2xx JSON answer into out (unless nil). A non-2xx
-// answer is returned as *statusError. Connection failures wrap store.ErrUnavailable.
-func (s *Store) do(ctx context.Context, method, path string, query url.Values, body any, out any) error {
-	var rd io.Reader
-	contentType := "application/json"
-	switch b := body.(type) {
-	case nil:
-	case []byte:
-		rd = bytes.NewReader(b)
-		contentType = "application/x-ndjson"
-	default:
-		buf, err := json.Marshal(b)
-		if err != nil {
-			return fmt.Errorf("elasticsearch: encode %s %s: %w", method, path, err)
-		}
-		rd = bytes.NewReader(buf)
-	}
-	target := path
-	if len(query) > 0 {
-		target += "?" + query.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, rd)
-	if err != nil {
-		return fmt.Errorf("elasticsearch: %s %s: %w", method, path, err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", contentType)
-	}
-	req.Header.Set("Accept", "application/json")
-	res, err := s.client.Perform(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("%w: elasticsearch %s %s: %s", store.ErrUnavailable, method, path, s.redact(err.Error()))
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(res.Body)
-	if err != nil {
-		return fmt.Errorf("%w: elasticsearch %s %s: read: %s", store.ErrUnavailable, method, path, s.redact(err.Error()))
-	}
-	if res.StatusCode < 200 || res.StatusCode > 299 {
-		se := &statusError{Method: method, Path: path, Status: res.StatusCode}
-		var ae apiError
-		if json.Unmarshal(data, &ae) == nil && ae.Error.Type != "" {
-			se.Type, se.Reason = ae.Error.Type, s.redact(ae.String())
-		} else {
-			se.Reason = s.redact(truncate(string(data), 300))
-		}
-		return se
-	}
-	if out != nil {
-		unmarshal := json.Unmarshal
-		if _, ok := out.(*bulkResponse); ok {
-			unmarshal = gojson.Unmarshal // the one response read for every batch of posts
-		}
-		if err := unmarshal(data, out); err != nil {
-			return fmt.Errorf("elasticsearch: decode %s %s: %w", method, path, err)
-		}
-	}
-	return nil
-}
-
-// statusError is a non-2xx answer to a whole request. It unwraps to store.ErrUnavailable
-// for statuses a retry may cure (auth trouble, timeouts, 429, 5xx), to store.ErrBadQuery
-// for a 400 from a search, and to nothing otherwise.
-type statusError struct {
-	Method, Path string
-	Status       int
-	Type         string
-	Reason       string
-	badQuery     bool
-}
-
-func (e *statusError) Error() string {
-	return fmt.Sprintf("elasticsearch %s %s: status %d: %s", e.Method, e.Path, e.Status, e.Reason)
-}
-
-func (e *statusError) Unwrap() error {
-	switch {
-	case e.Status == 401 || e.Status == 403 || e.Status == 408 || e.Status == 429 || e.Status >= 500:
-		return store.ErrUnavailable
-	case e.Status == 400 && e.badQuery:
-		return store.ErrBadQuery
-	}
-	return nil
-}
-
-func isStatus(err error, status int) bool {
-	var se *statusError
-	return errors.As(err, &se) && se.Status == status
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // ensureTemplate installs the index template unless the same or a newer version is
@@ -357,12 +186,12 @@ func (s *Store) ensureTemplate(ctx context.Context) error {
 			} `json:"index_template"`
 		} `json:"index_templates"`
 	}
-	err := s.do(ctx, http.MethodGet, "/_index_template/"+s.prefix, nil, nil, &got)
+	err := s.client.Do(ctx, http.MethodGet, "/_index_template/"+s.prefix, nil, nil, &got)
 	installed := 0
 	switch {
 	case err == nil && len(got.IndexTemplates) > 0:
 		installed = got.IndexTemplates[0].IndexTemplate.Version
-	case err == nil || isStatus(err, http.StatusNotFound):
+	case err == nil || IsStatus(err, http.StatusNotFound):
 	default:
 		return fmt.Errorf("elasticsearch: read index template: %w", err)
 	}
@@ -373,15 +202,15 @@ func (s *Store) ensureTemplate(ctx context.Context) error {
 	if installed == templateVersion {
 		return nil
 	}
-	if err := s.do(ctx, http.MethodPut, "/_index_template/"+s.prefix, nil, s.templateBody(), nil); err != nil {
+	if err := s.client.Do(ctx, http.MethodPut, "/_index_template/"+s.prefix, nil, s.templateBody(), nil); err != nil {
 		return fmt.Errorf("elasticsearch: install index template: %w", err)
 	}
 	s.log.Info("installed index template", "template", s.prefix, "version", templateVersion, "previous", installed)
 	if installed > 0 {
 		m := mappings()
 		delete(m, "dynamic")
-		err := s.do(ctx, http.MethodPut, "/"+s.prefix+"/_mapping", url.Values{"ignore_unavailable": {"true"}, "allow_no_indices": {"true"}}, m, nil)
-		if err != nil && !isStatus(err, http.StatusNotFound) {
+		err := s.client.Do(ctx, http.MethodPut, "/"+s.prefix+"/_mapping", url.Values{"ignore_unavailable": {"true"}, "allow_no_indices": {"true"}}, m, nil)
+		if err != nil && !IsStatus(err, http.StatusNotFound) {
 			return fmt.Errorf("elasticsearch: upgrade mapping of existing indices: %w", err)
 		}
 	}
@@ -390,7 +219,7 @@ func (s *Store) ensureTemplate(ctx context.Context) error {
 
 // Client is the Elasticsearch client, so that other writers to the same cluster (alert
 // history and state) share its connection settings instead of repeating them.
-func (s *Store) Client() *es.Client { return s.client }
+func (s *Store) Client() *Client { return s.client }
 
 // IndexName is the monthly index a post belongs to.
 func (s *Store) IndexName(p *post.Post) string {
@@ -629,7 +458,7 @@ func (s *Store) bulk(ctx context.Context, body []byte, ids []string) ([]store.It
 	var res bulkResponse
 	// filter_path keeps only what is read below: Elasticsearch then writes and we parse
 	// about 25 bytes per item instead of about 230 (index, id, version, shards, seq_no).
-	if err := s.do(ctx, http.MethodPost, "/_bulk", url.Values{"filter_path": {bulkFilterPath}}, body, &res); err != nil {
+	if err := s.client.Do(ctx, http.MethodPost, "/_bulk", url.Values{"filter_path": {bulkFilterPath}}, body, &res); err != nil {
 		if errors.Is(err, store.ErrUnavailable) || ctx.Err() != nil {
 			return nil, err
 		}
@@ -987,8 +816,8 @@ func (s *Store) Search(ctx context.Context, q store.Query) (*store.Result, error
 }
 
 func (s *Store) search(ctx context.Context, body map[string]any, out *searchResponse) error {
-	err := s.do(ctx, http.MethodPost, "/"+s.prefix+"/_search", readParams(), body, out)
-	var se *statusError
+	err := s.client.Do(ctx, http.MethodPost, "/"+s.prefix+"/_search", readParams(), body, out)
+	var se *StatusError
 	if errors.As(err, &se) && se.Status == http.StatusBadRequest {
 		se.badQuery = true
 	}
@@ -1015,7 +844,7 @@ func (s *Store) Get(ctx context.Context, id string) (*post.Post, error) {
 
 // Refresh makes completed writes searchable on every index behind the alias.
 func (s *Store) Refresh(ctx context.Context) error {
-	return s.do(ctx, http.MethodPost, "/"+s.prefix+"/_refresh", readParams(), nil, nil)
+	return s.client.Do(ctx, http.MethodPost, "/"+s.prefix+"/_refresh", readParams(), nil, nil)
 }
 
 // Ready returns nil when the cluster health is yellow or green; otherwise an error
@@ -1024,8 +853,8 @@ func (s *Store) Ready(ctx context.Context) error {
 	var h struct {
 		Status string `json:"status"`
 	}
-	err := s.do(ctx, http.MethodGet, "/_cluster/health", url.Values{"wait_for_status": {"yellow"}, "timeout": {"1s"}}, nil, &h)
-	if isStatus(err, http.StatusRequestTimeout) {
+	err := s.client.Do(ctx, http.MethodGet, "/_cluster/health", url.Values{"wait_for_status": {"yellow"}, "timeout": {"1s"}}, nil, &h)
+	if IsStatus(err, http.StatusRequestTimeout) {
 		return fmt.Errorf("%w: elasticsearch cluster health not yellow or green within 1s", store.ErrUnavailable)
 	}
 	if err != nil {
@@ -1041,8 +870,8 @@ func (s *Store) Ready(ctx context.Context) error {
 // whole old indices by name).
 func (s *Store) Indices(ctx context.Context) ([]string, error) {
 	var got map[string]any
-	err := s.do(ctx, http.MethodGet, "/"+s.prefix+"-*/_alias/"+s.prefix, url.Values{"allow_no_indices": {"true"}}, nil, &got)
-	if err != nil && !isStatus(err, http.StatusNotFound) {
+	err := s.client.Do(ctx, http.MethodGet, "/"+s.prefix+"-*/_alias/"+s.prefix, url.Values{"allow_no_indices": {"true"}}, nil, &got)
+	if err != nil && !IsStatus(err, http.StatusNotFound) {
 		return nil, err
 	}
 	names := make([]string, 0, len(got))
@@ -1060,10 +889,7 @@ func (s *Store) DeleteIndices(ctx context.Context, names ...string) error {
 			return fmt.Errorf("elasticsearch: refusing to delete %q: not a %s-* index", n, s.prefix)
 		}
 	}
-	if len(names) == 0 {
-		return nil
-	}
-	return s.do(ctx, http.MethodDelete, "/"+strings.Join(names, ","), url.Values{"ignore_unavailable": {"true"}}, nil, nil)
+	return s.client.DeleteIndex(ctx, names...)
 }
 
 // PlanBefore implements store.RetentionPlanner: the monthly indices whose whole month
@@ -1086,7 +912,7 @@ func (s *Store) PlanBefore(ctx context.Context, t time.Time) ([]store.RetentionI
 		var c struct {
 			Count int `json:"count"`
 		}
-		if err := s.do(ctx, http.MethodGet, "/"+name+"/_count", nil, nil, &c); err != nil {
+		if err := s.client.Do(ctx, http.MethodGet, "/"+name+"/_count", nil, nil, &c); err != nil {
 			return out, err
 		}
 		out = append(out, store.RetentionItem{Name: name, Posts: c.Count, Before: end})
@@ -1140,8 +966,8 @@ func SiblingIndex(postsPrefix, name string) string {
 }
 
 func (s *Store) DeleteTemplate(ctx context.Context) error {
-	err := s.do(ctx, http.MethodDelete, "/_index_template/"+s.prefix, nil, nil, nil)
-	if isStatus(err, http.StatusNotFound) {
+	err := s.client.Do(ctx, http.MethodDelete, "/_index_template/"+s.prefix, nil, nil, nil)
+	if IsStatus(err, http.StatusNotFound) {
 		return nil
 	}
 	return err
@@ -1149,8 +975,5 @@ func (s *Store) DeleteTemplate(ctx context.Context) error {
 
 // Close releases the client's connections.
 func (s *Store) Close() error {
-	if err := s.client.Close(context.Background()); err != nil && !errors.Is(err, es.ErrAlreadyClosed) {
-		return err
-	}
-	return nil
+	return s.client.Close()
 }
