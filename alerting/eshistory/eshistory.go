@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sync"
 
 	"github.com/langnghe/langnghe/alerting"
 	esstore "github.com/langnghe/langnghe/store/elasticsearch"
@@ -31,10 +30,7 @@ func IndexName(postsPrefix string) string {
 // Recorder writes alert history documents. It is safe for concurrent use.
 type Recorder struct {
 	client *esstore.Client
-	index  string
-
-	mu      sync.Mutex // guards created: the first Records may race to create the index
-	created bool
+	index  *esstore.LazyIndex
 }
 
 // New returns a recorder on an existing client (the posts store's, so there is one set of
@@ -43,11 +39,11 @@ func New(c *esstore.Client, index string) (*Recorder, error) {
 	if index == "" {
 		return nil, errors.New("eshistory: index name required")
 	}
-	return &Recorder{client: c, index: index}, nil
+	return &Recorder{client: c, index: c.LazyIndex(index, mapping)}, nil
 }
 
 // Index is the index name.
-func (r *Recorder) Index() string { return r.index }
+func (r *Recorder) Index() string { return r.index.Name() }
 
 var mapping = json.RawMessage(`{"settings":{"number_of_shards":1,"auto_expand_replicas":"0-1"},"mappings":{"dynamic":false,"properties":{
 "id":{"type":"keyword"},"rule_id":{"type":"keyword"},"rule_name":{"type":"text","fields":{"raw":{"type":"keyword"}}},
@@ -56,27 +52,14 @@ var mapping = json.RawMessage(`{"settings":{"number_of_shards":1,"auto_expand_re
 "post_ids":{"type":"keyword"},"created_at":{"type":"date"},"recipients":{"type":"keyword"},
 "status":{"type":"keyword"},"attempts":{"type":"integer"},"last_error":{"type":"text"},"sent_at":{"type":"date"},"via":{"type":"keyword"}}}}`)
 
-func (r *Recorder) ensure(ctx context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.created {
-		return nil
-	}
-	if err := r.client.CreateIndex(ctx, r.index, mapping); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	r.created = true
-	return nil
-}
-
 // Record writes n (without its bodies) as document n.ID.
 func (r *Recorder) Record(ctx context.Context, n *alerting.Notification) error {
-	if err := r.ensure(ctx); err != nil {
-		return err
+	if err := r.index.Ensure(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	c := *n
 	c.Text, c.HTML = "", ""
-	if err := r.client.Do(ctx, http.MethodPut, "/"+r.index+"/_doc/"+url.PathEscape(n.ID), nil, &c, nil); err != nil {
+	if err := r.client.Do(ctx, http.MethodPut, "/"+r.index.Name()+"/_doc/"+url.PathEscape(n.ID), nil, &c, nil); err != nil {
 		return fmt.Errorf("%w: indexing alert %s: %w", ErrUnavailable, n.ID, err)
 	}
 	return nil
@@ -85,11 +68,11 @@ func (r *Recorder) Record(ctx context.Context, n *alerting.Notification) error {
 // Refresh makes recorded documents searchable at once. Only tests call it
 // (eshistory_test.go); the alert role leaves refreshing to Elasticsearch.
 func (r *Recorder) Refresh(ctx context.Context) error {
-	return r.client.Do(ctx, http.MethodPost, "/"+r.index+"/_refresh", nil, nil, nil)
+	return r.client.Do(ctx, http.MethodPost, "/"+r.index.Name()+"/_refresh", nil, nil, nil)
 }
 
 // Delete removes the index. Only tests call it (eshistory_test.go cleans up its index);
 // the alert role never deletes history.
 func (r *Recorder) Delete(ctx context.Context) error {
-	return r.client.DeleteIndex(ctx, r.index)
+	return r.index.Delete(ctx)
 }

@@ -44,10 +44,9 @@ func IndexName(postsPrefix string) string {
 // engine calls it one call at a time.
 type Store struct {
 	client *esstore.Client
-	index  string
+	index  *esstore.LazyIndex
 
-	mu      sync.Mutex
-	created bool
+	mu sync.Mutex // one call at a time: each reads and updates seqNo/primaryTerm
 	// seqNo/primaryTerm of the version this handle last read or wrote; seqNo < 0: the
 	// document did not exist then.
 	seqNo, primaryTerm int64
@@ -59,40 +58,28 @@ var _ alerting.StateStore = (*Store)(nil)
 // connection settings), in index (IndexName of the posts prefix); the index is created on
 // first use.
 func New(c *esstore.Client, index string) *Store {
-	return &Store{client: c, index: index, seqNo: -1}
+	return &Store{client: c, index: c.LazyIndex(index, mapping), seqNo: -1}
 }
 
 // Index is the index name.
-func (s *Store) Index() string { return s.index }
+func (s *Store) Index() string { return s.index.Name() }
 
 // String names the document in errors.
-func (s *Store) String() string { return "elasticsearch " + s.index + "/_doc/" + DocID }
+func (s *Store) String() string { return "elasticsearch " + s.index.Name() + "/_doc/" + DocID }
 
 // The snapshot is kept in _source only (dynamic: false, the state object disabled).
 var mapping = json.RawMessage(`{"settings":{"number_of_shards":1,"auto_expand_replicas":"0-1"},"mappings":{"dynamic":false,"properties":{
 "updated_at":{"type":"date"},"state":{"type":"object","enabled":false}}}}`)
 
-// ensure creates the index on first use; s.mu is held.
-func (s *Store) ensure(ctx context.Context) error {
-	if s.created {
-		return nil
-	}
-	if err := s.client.CreateIndex(ctx, s.index, mapping); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	s.created = true
-	return nil
-}
-
 // docPath is the state document's path.
-func (s *Store) docPath() string { return "/" + s.index + "/_doc/" + DocID }
+func (s *Store) docPath() string { return "/" + s.index.Name() + "/_doc/" + DocID }
 
 // Load reads the state document by id; (nil, nil) when it does not exist yet.
 func (s *Store) Load(ctx context.Context) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.ensure(ctx); err != nil {
-		return nil, err
+	if err := s.index.Ensure(ctx); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	var body []byte
 	err := s.client.Do(ctx, http.MethodGet, s.docPath(), url.Values{"realtime": {"true"}}, nil, &body)
@@ -136,8 +123,8 @@ func (s *Store) Save(ctx context.Context, snapshot []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.ensure(ctx); err != nil {
-		return err
+	if err := s.index.Ensure(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	var b bytes.Buffer
 	b.Grow(len(snapshot) + 64)
@@ -175,11 +162,5 @@ func (s *Store) Save(ctx context.Context, snapshot []byte) error {
 // Delete removes the index. Only tests and benchmarks call it (esstate_test.go and
 // bench_test.go clean up their indices); the alert role never deletes its state.
 func (s *Store) Delete(ctx context.Context) error {
-	if err := s.client.DeleteIndex(ctx, s.index); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.created = false
-	s.mu.Unlock()
-	return nil
+	return s.index.Delete(ctx)
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	es "github.com/elastic/go-elasticsearch/v8"
 	gojson "github.com/goccy/go-json"
@@ -196,6 +197,52 @@ func (c *Client) CreateIndex(ctx context.Context, index string, body any) error 
 	if err != nil && !(errors.As(err, &se) && se.Type == "resource_already_exists_exception") {
 		return fmt.Errorf("elasticsearch: create index %s: %w", index, err)
 	}
+	return nil
+}
+
+// LazyIndex is one index created with its settings and mappings on first use, once per
+// handle (the alert history and the alert state create theirs this way). It is safe for
+// concurrent use.
+type LazyIndex struct {
+	client *Client
+	name   string
+	body   any
+
+	mu      sync.Mutex // guards created: the first writers may race to create the index
+	created bool
+}
+
+// LazyIndex returns a handle on index name, created with body when first ensured.
+func (c *Client) LazyIndex(name string, body any) *LazyIndex {
+	return &LazyIndex{client: c, name: name, body: body}
+}
+
+// Name is the index name.
+func (x *LazyIndex) Name() string { return x.name }
+
+// Ensure creates the index unless this handle did so already (CreateIndex: an index that
+// exists is fine).
+func (x *LazyIndex) Ensure(ctx context.Context) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.created {
+		return nil
+	}
+	if err := x.client.CreateIndex(ctx, x.name, x.body); err != nil {
+		return err
+	}
+	x.created = true
+	return nil
+}
+
+// Delete deletes the index (a missing one is fine); the next Ensure creates it again.
+func (x *LazyIndex) Delete(ctx context.Context) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if err := x.client.DeleteIndex(ctx, x.name); err != nil {
+		return err
+	}
+	x.created = false
 	return nil
 }
 

@@ -13,17 +13,23 @@ import (
 	"github.com/langnghe/langnghe/store"
 )
 
-// TestClientIndexLifecycle: on the real cluster, CreateIndex applies the given mapping and
-// is a no-op when the index exists; DeleteIndex removes it and is a no-op when it is gone,
-// which is what the alert history and state stores rely on.
-func TestClientIndexLifecycle(t *testing.T) {
+// clusterClient is a Client on the test cluster (closed at cleanup) and a context that
+// bounds the test.
+func clusterClient(t *testing.T) (*Client, context.Context) {
 	c, err := NewClient(Config{URLs: strings.Split(esURL(t), ",")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	t.Cleanup(func() { cancel(); _ = c.Close() })
+	return c, ctx
+}
+
+// TestClientIndexLifecycle: on the real cluster, CreateIndex applies the given mapping and
+// is a no-op when the index exists; DeleteIndex removes it and is a no-op when it is gone,
+// which is what the alert history and state stores rely on.
+func TestClientIndexLifecycle(t *testing.T) {
+	c, ctx := clusterClient(t)
 	index := uniquePrefix(t) + "_client"
 	t.Cleanup(func() { _ = c.DeleteIndex(context.Background(), index) })
 	body := json.RawMessage(`{"settings":{"number_of_shards":1,"number_of_replicas":0},"mappings":{"dynamic":false,"properties":{"k":{"type":"keyword"}}}}`)
@@ -50,13 +56,47 @@ func TestClientIndexLifecycle(t *testing.T) {
 			t.Fatalf("DeleteIndex #%d: %v", i+1, err)
 		}
 	}
-	err = c.Do(ctx, http.MethodGet, "/"+index, nil, nil, nil)
+	err := c.Do(ctx, http.MethodGet, "/"+index, nil, nil, nil)
 	if !IsStatus(err, http.StatusNotFound) {
 		t.Fatalf("GET after delete: %v, want a 404 *StatusError", err)
 	}
 	var se *StatusError
 	if !errors.As(err, &se) || se.Type != "index_not_found_exception" || errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("404: %#v, want type index_not_found_exception and not ErrUnavailable", err)
+	}
+}
+
+// TestLazyIndex: Ensure creates the index once per handle (later calls send nothing, even
+// if someone else deleted it meanwhile); after the handle's own Delete, Ensure creates it
+// again.
+func TestLazyIndex(t *testing.T) {
+	c, ctx := clusterClient(t)
+	x := c.LazyIndex(uniquePrefix(t)+"_lazy", json.RawMessage(`{"settings":{"number_of_shards":1,"number_of_replicas":0}}`))
+	t.Cleanup(func() { _ = c.DeleteIndex(context.Background(), x.Name()) })
+	exists := func() bool {
+		err := c.Do(ctx, http.MethodHead, "/"+x.Name(), nil, nil, nil)
+		if err != nil && !IsStatus(err, http.StatusNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	if exists() {
+		t.Fatal("index exists before Ensure")
+	}
+	if err := x.Ensure(ctx); err != nil || !exists() {
+		t.Fatalf("Ensure: %v, exists %v", err, exists())
+	}
+	if err := c.DeleteIndex(ctx, x.Name()); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Ensure(ctx); err != nil || exists() {
+		t.Fatalf("second Ensure on the same handle: %v, exists %v; want no request (created once)", err, exists())
+	}
+	if err := x.Delete(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Ensure(ctx); err != nil || !exists() {
+		t.Fatalf("Ensure after the handle's Delete: %v, exists %v; want the index again", err, exists())
 	}
 }
 
