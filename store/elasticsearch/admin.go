@@ -166,9 +166,10 @@ func (s *Store) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
 	return deleted, nil
 }
 
-// DeleteTemplate removes the index template (tests and uninstall).
 // Drop deletes every index of this store's prefix and its template: everything the store
-// created (tests and benchmarks clean up with it).
+// created. Only tests and benchmarks call it, to clean up (elasticsearch_test.go,
+// bench_test.go, alerting's matcher_test.go and bench_store_test.go, indexer's
+// bench_test.go); no command drops a store.
 func (s *Store) Drop(ctx context.Context) error {
 	names, err := s.Indices(ctx)
 	if err == nil {
@@ -190,6 +191,8 @@ func SiblingIndex(postsPrefix, name string) string {
 	return postsPrefix + "_" + strings.ReplaceAll(name, "-", "_")
 }
 
+// DeleteTemplate removes the index template; a missing one is not an error. Drop and
+// tests call it (security_test.go, indexer's fault_test.go); no command does.
 func (s *Store) DeleteTemplate(ctx context.Context) error {
 	err := s.client.Do(ctx, http.MethodDelete, "/_index_template/"+s.prefix, nil, nil, nil)
 	if IsStatus(err, http.StatusNotFound) {
