@@ -95,6 +95,9 @@ func (e *Engine) observeLocked(posts []*post.Post, now time.Time) bool {
 			}
 			g.Count++
 			g.Top = addTop(g.Top, p, r.TopPosts)
+			if len(g.IDs) < LinkMaxIDs {
+				g.IDs = append(g.IDs, p.ID)
+			}
 			changed = true
 		}
 		if matched {
@@ -175,6 +178,7 @@ func (e *Engine) matchNotification(r *Rule, g *group, now time.Time) *Notificati
 	return e.render(r, renderInput{
 		id:  r.ID + "/" + g.Key + "/" + strconv.FormatInt(g.First.UnixNano(), 10),
 		key: g.Key, now: now, from: g.First, to: now, count: g.Count, posts: g.Top, reason: reason,
+		ids: g.IDs,
 	})
 }
 
@@ -215,7 +219,7 @@ func (e *Engine) flushLocked(byID map[string]*Rule, now time.Time) (queued, chan
 			e.fired.WithLabelValues(r.ID, string(r.Kind)).Inc()
 			queued = true
 		}
-		g.LastSent, g.Count, g.Top = now, 0, nil
+		g.LastSent, g.Count, g.Top, g.IDs = now, 0, nil, nil
 		changed = true
 	}
 	if now.Sub(e.lastPrune) >= time.Minute || now.Before(e.lastPrune) {

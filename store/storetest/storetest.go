@@ -360,6 +360,9 @@ func testFilters(t *testing.T, s store.Store) {
 		{Text: "ngập", Flagged: bp(true)},
 		{Text: "lũ", Platforms: []string{"rss"}, Narratives: []string{"flood"}},
 		{Platforms: []string{"twitter"}},
+		{IDs: []string{"mastodon:mastodon.social:2004", "rss:vnexpress.net:1003"}},
+		{IDs: []string{"xenforo:voz.vn:3006", "no-such-id"}, Text: "lũ OR ngập OR cướp"},
+		{IDs: []string{"no-such-id"}},
 	} {
 		got := checkSet(t, s, posts, q)
 		if len(got) == len(posts) {
@@ -369,6 +372,17 @@ func testFilters(t *testing.T, s store.Store) {
 	// Hand-pinned: any-of narratives, and flagged true/false partition the store.
 	if got := checkSet(t, s, posts, store.Query{Narratives: []string{"public_safety", "harassment"}}); !slices.Equal(got, []string{"mastodon:mastodon.social:2004", "rss:vnexpress.net:1003", "xenforo:voz.vn:3006"}) {
 		t.Errorf("narratives any-of: %v", got)
+	}
+	// Ids select exactly the named posts, whatever their count (alert links rely on it).
+	var all []string
+	for _, p := range posts {
+		all = append(all, p.ID)
+	}
+	if got := checkSet(t, s, posts, store.Query{IDs: all}); len(got) != len(posts) {
+		t.Errorf("all %d ids selected %d posts", len(posts), len(got))
+	}
+	if _, err := s.Search(ctx(t), store.Query{IDs: make([]string, store.MaxIDs+1)}); !errors.Is(err, store.ErrBadQuery) {
+		t.Errorf("%d ids: %v, want ErrBadQuery", store.MaxIDs+1, err)
 	}
 	yes := search(t, s, store.Query{Flagged: bp(true)}).Total
 	no := search(t, s, store.Query{Flagged: bp(false)}).Total

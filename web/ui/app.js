@@ -83,8 +83,26 @@ async function search() {
 }
 
 form.addEventListener("submit", ev => { ev.preventDefault(); search(); });
+// Links from alerts carry an absolute from/to window or the alerted posts' ids: keep
+// them (a select gains an option for a value it lacks) instead of silently widening the
+// search to all time.
 for (const [k, v] of new URLSearchParams(location.search)) {
   const f = form.elements[k];
-  if (f && f.type === "checkbox") f.checked = v === "true"; else if (f) f.value = v;
+  if (!f) continue;
+  if (f.type === "checkbox") { f.checked = v === "true"; continue; }
+  if (f.tagName === "SELECT" && ![...f.options].some(o => o.value === v)) {
+    const label = k === "from" ? "từ / from " + new Date(v).toLocaleString("vi-VN", {timeZone: "Asia/Ho_Chi_Minh"}) : v;
+    f.append(new Option(label, v));
+  }
+  f.value = v;
+}
+if (form.elements.ids.value) {
+  const n = form.elements.ids.value.split(",").length;
+  const note = el("p", "alert-posts", n + " bài của một cảnh báo / posts of one alert ");
+  const clear = el("button", "", "bỏ lọc / clear");
+  clear.type = "button";
+  clear.addEventListener("click", () => { form.elements.ids.value = ""; note.remove(); search(); });
+  note.append(clear);
+  form.after(note);
 }
 search();
