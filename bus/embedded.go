@@ -24,6 +24,7 @@ type embeddedConfig struct {
 	port       int
 	partitions int
 	dataDir    string
+	noSync     bool
 	log        *slog.Logger
 	topics     []TopicSpec
 }
@@ -38,10 +39,20 @@ func WithEmbeddedPartitions(n int) EmbeddedOption {
 	return func(c *embeddedConfig) { c.partitions = n }
 }
 
-// WithEmbeddedDataDir persists topics and committed offsets under dir, so a restarted
-// single-machine `langnghe run` resumes where it stopped (default: memory only).
+// WithEmbeddedDataDir persists topics, records and committed offsets under dir, so a
+// restarted single-machine `langnghe run` resumes where it stopped (default: memory only).
+// Every produced batch and every offset commit is written to dir and fsynced before the
+// broker answers (kfake's SyncWrites), so whatever a producer saw acknowledged survives a
+// crash of the process or of the machine; see WithEmbeddedNoSync.
 func WithEmbeddedDataDir(dir string) EmbeddedOption {
 	return func(c *embeddedConfig) { c.dataDir = dir }
+}
+
+// WithEmbeddedNoSync leaves the data dir's writes in the page cache (synced on segment roll
+// and Close, like Kafka's default). An acknowledged record then survives the process being
+// killed but not a power cut. For benchmarks and tests that measure the fsync's cost.
+func WithEmbeddedNoSync() EmbeddedOption {
+	return func(c *embeddedConfig) { c.noSync = true }
 }
 
 // WithEmbeddedLogger sets the logger for the broker's own messages (logged at Debug).
@@ -76,6 +87,9 @@ func StartEmbedded(ctx context.Context, opts ...EmbeddedOption) (*Embedded, erro
 	}
 	if cfg.dataDir != "" {
 		kopts = append(kopts, kfake.DataDir(cfg.dataDir))
+		if !cfg.noSync {
+			kopts = append(kopts, kfake.SyncWrites())
+		}
 	}
 	cluster, err := kfake.NewCluster(kopts...)
 	if err != nil {

@@ -63,7 +63,11 @@ func (a *app) startBus(ctx context.Context, embeddedOK bool) error {
 		if !embeddedOK {
 			return usageError{"cần kafka.brokers (LANGNGHE_KAFKA_BROKERS) cho vai trò này; broker nhúng chỉ có trong `run` / kafka.brokers is required for this role; the embedded broker exists only in `run`"}
 		}
-		emb, err := bus.StartEmbedded(ctx, bus.WithEmbeddedLogger(a.log), bus.WithEmbeddedPartitions(a.cfg.Kafka.Partitions))
+		// The broker's log lives in the data dir, fsynced before each produce and commit is
+		// acknowledged: the crawler saves a cursor once its posts are acknowledged, so
+		// those posts must survive a crash or Ctrl-C until the stages downstream commit.
+		emb, err := bus.StartEmbedded(ctx, bus.WithEmbeddedLogger(a.log), bus.WithEmbeddedPartitions(a.cfg.Kafka.Partitions),
+			bus.WithEmbeddedDataDir(filepath.Join(a.cfg.DataDir, "kafka")))
 		if err != nil {
 			return fmt.Errorf("starting embedded broker: %w", err)
 		}
