@@ -50,6 +50,7 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	g.Go("retention", a.retention().Run)
 	g.Go("alert", alertEng.Run)
 	g.Go("alert-consume", alertConsumer.Run)
+	g.Go("trim", a.trimEmbedded)
 	handler := a.alertServer(alertEng).Handler()
 	if *demo { // crawl an in-process demo site with the real crawler (see crawl.go)
 		d, err := a.newDemoCrawl()
