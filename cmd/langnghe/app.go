@@ -38,6 +38,9 @@ type app struct {
 	producer *bus.Producer
 	st       store.Store
 	ix       *indexer.Indexer // set by indexConsumer; its backpressure shows in /readyz
+	// embeddedExtra is applied after the defaults when the embedded broker starts
+	// (benchmarks compare the durable log with the memory-only broker this way).
+	embeddedExtra []bus.EmbeddedOption
 }
 
 func newApp(cfg Config, stderr io.Writer) *app {
@@ -81,8 +84,9 @@ func (a *app) startBus(ctx context.Context, embeddedOK bool) error {
 		// The broker's log lives in the data dir, fsynced before each produce and commit is
 		// acknowledged: the crawler saves a cursor once its posts are acknowledged, so
 		// those posts must survive a crash or Ctrl-C until the stages downstream commit.
-		emb, err := bus.StartEmbedded(ctx, bus.WithEmbeddedLogger(a.log), bus.WithEmbeddedPartitions(a.cfg.Kafka.Partitions),
-			bus.WithEmbeddedDataDir(filepath.Join(a.cfg.DataDir, "kafka")), bus.WithEmbeddedTopics(topics...))
+		opts := []bus.EmbeddedOption{bus.WithEmbeddedLogger(a.log), bus.WithEmbeddedPartitions(a.cfg.Kafka.Partitions),
+			bus.WithEmbeddedDataDir(filepath.Join(a.cfg.DataDir, "kafka")), bus.WithEmbeddedTopics(topics...)}
+		emb, err := bus.StartEmbedded(ctx, append(opts, a.embeddedExtra...)...)
 		if err != nil {
 			return fmt.Errorf("starting embedded broker: %w", err)
 		}
