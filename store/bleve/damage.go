@@ -1,9 +1,11 @@
 package bleve
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"sort"
@@ -66,9 +68,9 @@ func openIndex(dir string, open func() error) (err error) {
 
 // zapPlugins are the segment formats this bleve reads (it writes v17; older indexes may
 // hold v15 and v16 segments).
-var zapPlugins = []interface {
+var zapPlugins = map[uint32]interface {
 	Open(path string) (segment.Segment, error)
-}{&zapv17.ZapPlugin{}, &zapv16.ZapPlugin{}, &zapv15.ZapPlugin{}}
+}{zapv17.Version: &zapv17.ZapPlugin{}, zapv16.Version: &zapv16.ZapPlugin{}, zapv15.Version: &zapv15.ZapPlugin{}}
 
 // damagedFile looks for the file of the index under dir that cannot be read: the metadata,
 // the snapshot database, then every segment. It returns "" when every file reads.
@@ -141,26 +143,36 @@ func checkBolt(path string) (err error) {
 	})
 }
 
+// checkSegment checks a zap segment's footer: its format version (bleve reads 15-17) and
+// the CRC-32 the writer stored over everything before it, then opens it with that version.
 func checkSegment(path string) (err error) {
-	st, err := os.Stat(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	if st.Size() == 0 {
+	if len(b) == 0 {
 		return errors.New("empty segment file")
+	}
+	if len(b) < 12 {
+		return fmt.Errorf("segment of %d bytes is shorter than its footer (truncated)", len(b))
+	}
+	crc := binary.BigEndian.Uint32(b[len(b)-4:])
+	version := binary.BigEndian.Uint32(b[len(b)-8:])
+	plugin, ok := zapPlugins[version]
+	if !ok {
+		return fmt.Errorf("segment (%d bytes) has unknown format version %d: truncated or overwritten", len(b), version)
+	}
+	if got := crc32.ChecksumIEEE(b[:len(b)-4]); got != crc {
+		return fmt.Errorf("segment (%d bytes) fails its checksum (stored %08x, computed %08x): truncated or overwritten", len(b), crc, got)
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("unreadable segment (%d bytes): %v", st.Size(), r)
+			err = fmt.Errorf("unreadable segment (%d bytes): %v", len(b), r)
 		}
 	}()
-	var errs []error
-	for _, p := range zapPlugins {
-		s, err := p.Open(path)
-		if err == nil {
-			return s.Close()
-		}
-		errs = append(errs, err)
+	seg, err := plugin.Open(path)
+	if err != nil {
+		return fmt.Errorf("unreadable segment (%d bytes): %w", len(b), err)
 	}
-	return fmt.Errorf("unreadable segment (%d bytes, truncated or overwritten): %w", st.Size(), errs[0])
+	return seg.Close()
 }
