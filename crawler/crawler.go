@@ -58,6 +58,8 @@ func ErrorKind(err error) string {
 		return ""
 	case errors.As(err, &se):
 		return "sink"
+	case errors.Is(err, ErrCursorCorrupt):
+		return "cursor"
 	case errors.Is(err, ErrRobots):
 		return "robots"
 	case errors.Is(err, ErrPrivateAddress):

@@ -2,8 +2,11 @@ package crawler
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -253,8 +256,16 @@ func (r *Runner) record(s Scheduled, start time.Time, emitted int, next Cursor, 
 		if r.metrics != nil {
 			r.metrics.errors.WithLabelValues(name, kind).Inc()
 			r.metrics.passes.WithLabelValues(name, "error").Inc()
+			if kind != "canceled" {
+				r.metrics.degraded.WithLabelValues(name).Set(1)
+			}
 		}
-		if kind != "canceled" {
+		var ce *CursorError
+		if errors.As(err, &ce) {
+			// Every pass fails the same way until someone acts: say which file and what to do.
+			r.log.Error("tệp con trỏ hỏng, xóa tệp để thu thập lại từ đầu / cursor file is damaged: delete it to crawl this source from scratch",
+				"source", name, "file", ce.Path, "cause", oneLine(ce.Err.Error(), 200))
+		} else if kind != "canceled" {
 			r.log.Warn("nguồn lỗi / source pass failed", "source", name, "kind", kind, "err", oneLine(err.Error(), 300), "posts", emitted)
 		}
 		return
@@ -267,12 +278,29 @@ func (r *Runner) record(s Scheduled, start time.Time, emitted int, next Cursor, 
 	}
 	if r.metrics != nil {
 		r.metrics.passes.WithLabelValues(name, "ok").Inc()
+		r.metrics.degraded.WithLabelValues(name).Set(0)
 		r.metrics.lastSuccess.WithLabelValues(name).Set(float64(now.Unix()))
 		if !next.Newest.IsZero() {
 			r.metrics.lag.WithLabelValues(name).Set(now.Sub(next.Newest).Seconds())
 		}
 	}
 	r.log.Info("nguồn xong / source pass done", "source", name, "posts", emitted, "seconds", now.Sub(start).Seconds())
+}
+
+// Check reports the sources whose last pass failed (one "name (kind)" each), or nil when
+// none did. It backs a soft /readyz check: the pipeline is still up for the other sources,
+// so a broken source degrades the process without making it unready.
+func (r *Runner) Check(context.Context) error {
+	var bad []string
+	for _, st := range r.Status() {
+		if st.State == "error" && st.LastErrorKind != "canceled" {
+			bad = append(bad, st.Name+" ("+st.LastErrorKind+"): "+st.LastError)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d nguồn lỗi / sources failing: %s", len(bad), strings.Join(bad, "; "))
 }
 
 // Status returns the health line of every source, sorted by name.
@@ -321,6 +349,7 @@ var problems = map[string]string{
 	"timeout":     "hết thời gian chờ / timed out",
 	"network":     "lỗi mạng / network error",
 	"sink":        "không ghi được vào Kafka hoặc tệp / could not write to Kafka or the file",
+	"cursor":      "tệp con trỏ đã lưu bị hỏng; xóa tệp để thu thập lại từ đầu / the saved cursor file is damaged; delete it to crawl this source from scratch",
 	"canceled":    "đã dừng / stopped",
 	"other":       "lỗi khác / other error",
 }

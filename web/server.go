@@ -27,10 +27,13 @@ import (
 //go:embed ui
 var uiFiles embed.FS
 
-// Check is one readiness check; Fn returns nil when the dependency is usable.
+// Check is one readiness check; Fn returns nil when the dependency is usable. A Soft
+// check's failure is listed (degraded) but leaves the process ready: the part it covers is
+// broken while the rest still works (one crawl source among many).
 type Check struct {
 	Name string
 	Fn   func(ctx context.Context) error
+	Soft bool
 }
 
 // Server is the HTTP front of a process.
@@ -133,18 +136,25 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	type result struct {
-		Name  string `json:"name"`
-		OK    bool   `json:"ok"`
-		Error string `json:"error,omitempty"`
+		Name     string `json:"name"`
+		OK       bool   `json:"ok"`
+		Degraded bool   `json:"degraded,omitempty"`
+		Error    string `json:"error,omitempty"`
 	}
 	out := struct {
-		Ready  bool     `json:"ready"`
-		Checks []result `json:"checks"`
+		Ready    bool     `json:"ready"`
+		Degraded bool     `json:"degraded,omitempty"`
+		Checks   []result `json:"checks"`
 	}{Ready: true}
 	for _, c := range s.checks {
 		res := result{Name: c.Name, OK: true}
 		if err := c.Fn(ctx); err != nil {
-			res.OK, res.Error, out.Ready = false, err.Error(), false
+			res.OK, res.Error = false, err.Error()
+			if c.Soft {
+				res.Degraded, out.Degraded = true, true
+			} else {
+				out.Ready = false
+			}
 		}
 		out.Checks = append(out.Checks, res)
 	}

@@ -155,8 +155,8 @@ func (a *app) alerting() (*alerting.Engine, *bus.Consumer, error) {
 }
 
 // alertServer is a.server with GET /api/alerts.
-func (a *app) alertServer(eng *alerting.Engine) *web.Server {
-	return web.New(a.st, web.WithRegistry(a.reg), web.WithChecks(a.readiness()...), web.WithLogger(a.log), web.WithAlerts(eng))
+func (a *app) alertServer(eng *alerting.Engine, extra ...web.Check) *web.Server {
+	return web.New(a.st, web.WithRegistry(a.reg), web.WithChecks(append(a.readiness(), extra...)...), web.WithLogger(a.log), web.WithAlerts(eng))
 }
 
 // cmdAlert runs the alert role: match rules on posts.classified, store rules on a

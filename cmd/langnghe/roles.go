@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/langnghe/langnghe/bus"
 	"github.com/langnghe/langnghe/classifier"
+	"github.com/langnghe/langnghe/crawler"
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/web"
 )
@@ -51,22 +53,27 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	g.Go("retention", a.retention().Run)
 	g.Go("alert", alertEng.Run)
 	g.Go("alert-consume", alertConsumer.Run)
-	handler := a.alertServer(alertEng).Handler()
+	g.Go("trim", a.trimEmbedded)
+	var runner *crawler.Runner
 	if *demo { // crawl an in-process demo site with the real crawler (see crawl.go)
 		d, err := a.newDemoCrawl()
 		if err != nil {
 			return err
 		}
-		handler = web.MountSources(handler, d.runner)
+		runner = d.runner
 		g.Go("demo-site", d.serveSite)
 		g.Go("crawl", d.run)
 	} else if p := cmp.Or(*srcPath, lookupEnv(env.environ, "LANGNGHE_CRAWL_SOURCES")); p != "" {
-		r, err := a.newFileCrawl(p)
-		if err != nil {
+		if runner, err = a.newFileCrawl(p); err != nil {
 			return err
 		}
-		handler = web.MountSources(handler, r)
-		g.Go("crawl", r.Run)
+		g.Go("crawl", runner.Run)
+	}
+	var handler http.Handler
+	if runner != nil {
+		handler = web.MountSources(a.alertServer(alertEng, sourcesCheck(runner)).Handler(), runner)
+	} else {
+		handler = a.alertServer(alertEng).Handler()
 	}
 	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, handler) })
 	base := "http://" + ln.Addr().String()
@@ -74,6 +81,11 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 		base, base, base, base, strings.Join(a.brokers, ","))
 
 	return g.waitAndStop(ctx, a.log)
+}
+
+// sourcesCheck lists failing crawl sources in /readyz without making the process unready.
+func sourcesCheck(r *crawler.Runner) web.Check {
+	return web.Check{Name: "sources", Fn: r.Check, Soft: true}
 }
 
 // readPosts decodes JSON Lines of posts; the first bad line fails with file:line.
