@@ -13,7 +13,8 @@ import (
 type scratch struct {
 	tok           vntext.Tokenizer
 	ids           [][2]int32 // per token from tokenizeIDs: syllable ids, or -1 when unknown
-	idCache       *idCache
+	owner         *lexModel  // the model the Tokenizer's SlotData tags belong to
+	gen           uint32     // the tag of owner's data in SlotData
 	syls          []syllable
 	covered       []bool
 	nextFree      []int
@@ -42,45 +43,32 @@ func putScratch(sc *scratch) {
 // alias sc and are valid until sc is reused.
 func (sc *scratch) tokenize(s string) []vntext.Token { return sc.tok.Tokenize(s) }
 
-// idCache keeps, per slot of the Tokenizer's word cache, the ids of that word's forms in
-// one model's symbol table, so a repeated word costs no symbol lookups. An entry is valid
-// while the slot still holds the word it was computed for (same stamp) and the model is
-// the one it was computed with (owner).
-type idCache struct {
-	owner   *lexModel
-	entries [vntext.CacheSlots]idEntry
-}
-
-type idEntry struct {
-	stamp    uint64
-	nid, fid int32
-}
-
 // tokenizeIDs is tokenize that also fills sc.ids with the ids of each token's forms in
-// m's symbol table: from the id cache for cached words, -1 for the others (the caller
-// looks those up).
+// m's symbol table: for cached words from the word's SlotData (computed on first sight,
+// tagged with m's generation in this scratch), -1 for the others (the caller looks those
+// up).
 func (sc *scratch) tokenizeIDs(s string, m *lexModel) []vntext.Token {
 	toks := sc.tok.Tokenize(s)
-	if sc.idCache == nil {
-		sc.idCache = new(idCache)
-	}
-	c := sc.idCache
-	if c.owner != m {
-		c.owner = m
-		clear(c.entries[:])
+	if sc.owner != m {
+		sc.owner = m
+		sc.gen++
+		if sc.gen == 0 { // wrapped: old tags could repeat
+			sc.tok.ClearSlotData()
+			sc.gen = 1
+		}
 	}
 	ids := sc.ids[:0]
-	for i, k := range sc.tok.CacheKeys() {
-		if k.Stamp == 0 {
+	for i := range toks {
+		d := sc.tok.SlotData(i)
+		if d == nil {
 			ids = append(ids, [2]int32{-1, -1})
 			continue
 		}
-		e := &c.entries[k.Slot]
-		if e.stamp != k.Stamp {
-			e.nid, e.fid = m.sylIDs(toks[i].Norm, toks[i].Folded)
-			e.stamp = k.Stamp
+		if d.Tag != sc.gen {
+			d.A, d.B = m.sylIDs(toks[i].Norm, toks[i].Folded)
+			d.Tag = sc.gen
 		}
-		ids = append(ids, [2]int32{e.nid, e.fid})
+		ids = append(ids, [2]int32{d.A, d.B})
 	}
 	sc.ids = ids
 	return toks

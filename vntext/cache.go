@@ -12,8 +12,7 @@ import (
 // one goroutine uses it at a time. The cached forms are exactly what word() computes, so
 // the cache changes speed only; words longer than symInline bytes are not cached.
 type wordCache struct {
-	slots [CacheSlots]wordSlot
-	stamp uint64 // the last stamp given to a filled slot
+	slots [1 << wordCacheBits]wordSlot
 	arena []byte // backing store of the slots' strings, allocated a block at a time
 }
 
@@ -30,23 +29,20 @@ func (c *wordCache) intern(b []byte) string {
 
 const wordCacheBits = 13
 
-// CacheSlots is the number of slots of a Tokenizer's word cache: a CacheKey's Slot is
-// below it, so a caller can keep per-slot data of its own in an array of this size.
-const CacheSlots = 1 << wordCacheBits
-
 type wordSlot struct {
 	k0, k1     uint64 // the packed word as written; k1 is never 0 for a used slot
 	norm, fold string // what word() gives, after teencode expansion
-	stamp      uint64 // unique per fill of this slot within its cache
+	data       SlotData
 }
 
-// CacheKey names the cached word a token came from. Stamp is 0 when the word was not
-// cached (too long, or the Tokenizer has no cache); otherwise it changes every time Slot
-// is refilled with another word, so data a caller derived from a token's forms (such as
-// the syllable ids of a model) and keyed by Slot stays valid while Stamp is the same.
-type CacheKey struct {
-	Slot  uint32
-	Stamp uint64
+// SlotData is room for a caller's own data about a cached word, kept in the word's cache
+// slot so that a hot loop finds it next to the word's forms: the classifier keeps a
+// model's syllable ids of the word here. A slot refilled with another word starts with
+// the zero SlotData, so a caller marks the data it wrote with a nonzero Tag of its
+// choosing and trusts A and B only while the Tag is its own.
+type SlotData struct {
+	Tag  uint32
+	A, B int32
 }
 
 // Tokenizer is Tokenize with reusable buffers and a word cache: a repeated word costs a
@@ -55,7 +51,7 @@ type CacheKey struct {
 // for concurrent use; the zero value is ready to use.
 type Tokenizer struct {
 	toks             []Token
-	keys             []CacheKey
+	slots            []*wordSlot // per token: its cache slot, or nil
 	normBuf, foldBuf []byte
 	pend             []tokPend
 	wordBufs         [2][]byte // the tokenScanner's per-word buffers
@@ -80,17 +76,17 @@ func (z *Tokenizer) Tokenize(s string) []Token {
 	}
 	ts.cache = z.words
 	defer func() { z.wordBufs = [2][]byte{ts.norm, ts.fold} }()
-	toks, keys, normBuf, foldBuf, pend := z.toks[:0], z.keys[:0], z.normBuf[:0], z.foldBuf[:0], z.pend[:0]
+	toks, slots, normBuf, foldBuf, pend := z.toks[:0], z.slots[:0], z.normBuf[:0], z.foldBuf[:0], z.pend[:0]
 	for ts.next() {
 		if sl := ts.slot; sl != nil {
 			// A cached word: its forms are the cache's immutable strings.
 			toks = append(toks, Token{Start: ts.start, End: ts.end, Norm: sl.norm, Folded: sl.fold})
-			keys = append(keys, CacheKey{Slot: ts.slotIndex, Stamp: sl.stamp})
+			slots = append(slots, sl)
 			continue
 		}
 		p := tokPend{tok: int32(len(toks)), n0: int32(len(normBuf)), f0: int32(len(foldBuf))}
 		toks = append(toks, Token{Start: ts.start, End: ts.end})
-		keys = append(keys, CacheKey{})
+		slots = append(slots, nil)
 		normBuf = append(normBuf, ts.norm...)
 		foldBuf = append(foldBuf, ts.fold...)
 		p.n1, p.f1 = int32(len(normBuf)), int32(len(foldBuf))
@@ -101,13 +97,32 @@ func (z *Tokenizer) Tokenize(s string) []Token {
 	for _, p := range pend {
 		toks[p.tok].Norm, toks[p.tok].Folded = ns[p.n0:p.n1], fs[p.f0:p.f1]
 	}
-	z.toks, z.keys, z.normBuf, z.foldBuf, z.pend = toks, keys, normBuf, foldBuf, pend
+	z.toks, z.slots, z.normBuf, z.foldBuf, z.pend = toks, slots, normBuf, foldBuf, pend
 	return toks
 }
 
-// CacheKeys returns, for each token of the last Tokenize call (same index), the cached
-// word it came from. It aliases z's buffers like the tokens do.
-func (z *Tokenizer) CacheKeys() []CacheKey { return z.keys }
+// SlotData returns the caller's data of the cached word token i of the last Tokenize call
+// came from, or nil when that word is not in the cache (too long to cache, or evicted by
+// a later word of the same text). It is valid until the next Tokenize call on z.
+func (z *Tokenizer) SlotData(i int) *SlotData {
+	sl := z.slots[i]
+	// Arena strings are never reused, so the slot still holds this token's word exactly
+	// when it hands out the same string.
+	if sl == nil || unsafe.StringData(sl.norm) != unsafe.StringData(z.toks[i].Norm) {
+		return nil
+	}
+	return &sl.data
+}
+
+// ClearSlotData resets every cached word's SlotData, for a caller whose Tag values are
+// about to repeat.
+func (z *Tokenizer) ClearSlotData() {
+	if z.words != nil {
+		for i := range z.words.slots {
+			z.words.slots[i].data = SlotData{}
+		}
+	}
+}
 
 // Oversized reports whether z's buffers grew past what is worth keeping in a pool (a
 // megabyte post should not pin megabytes).

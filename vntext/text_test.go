@@ -314,41 +314,44 @@ func TestDecodeRune(t *testing.T) {
 	}
 }
 
-// TestCacheKeys: a caller keys data derived from a token's forms by CacheKey. The key of
-// a repeated word stays the same while its slot holds it, uncached words have stamp 0,
-// and a slot refilled with another word gets a new stamp, so derived data is never
-// reused for the wrong word.
-func TestCacheKeys(t *testing.T) {
+// TestSlotData: a caller keeps data about a cached word in its SlotData. The data of a
+// repeated word is shared while its slot holds it, uncached words have none, and a slot
+// refilled with another word starts empty, so data is never reused for the wrong word.
+func TestSlotData(t *testing.T) {
 	var z Tokenizer
 	toks := z.Tokenize("lũ lụt lũ abcdefghijklmnopqrstuvwxyz")
-	keys := slices.Clone(z.CacheKeys())
-	if len(keys) != len(toks) {
-		t.Fatalf("%d keys for %d tokens", len(keys), len(toks))
+	d0, d1, d2, d3 := z.SlotData(0), z.SlotData(1), z.SlotData(2), z.SlotData(3)
+	if d0 == nil || d0 != d2 {
+		t.Errorf("repeated word lũ has slot data %p and %p, want one", d0, d2)
 	}
-	if keys[0] != keys[2] || keys[0].Stamp == 0 {
-		t.Errorf("repeated word lũ has keys %+v and %+v, want one nonzero key", keys[0], keys[2])
+	if d0 == d1 {
+		t.Errorf("lũ and lụt share slot data")
 	}
-	if keys[0] == keys[1] {
-		t.Errorf("lũ and lụt share key %+v", keys[0])
+	if d3 != nil {
+		t.Errorf("a word too long to cache (%q) has slot data", toks[3].Norm)
 	}
-	if keys[3].Stamp != 0 {
-		t.Errorf("a word too long to cache has stamp %d, want 0", keys[3].Stamp)
-	}
-	stamps := map[CacheKey]string{}
+	// Tag every word with its own text's length; after many evictions, a word whose
+	// tag is set must carry its own value.
 	var sb strings.Builder
-	for i := range 3 * CacheSlots {
+	for i := range 3 << wordCacheBits {
 		fmt.Fprintf(&sb, "từ%d ", i)
 	}
 	for range 2 {
 		toks := z.Tokenize(sb.String())
-		for i, k := range z.CacheKeys() {
-			if w, ok := stamps[k]; ok && w != toks[i].Norm {
-				t.Fatalf("key %+v given to %q and %q", k, w, toks[i].Norm)
+		for i, tk := range toks {
+			d := z.SlotData(i)
+			if d == nil {
+				continue // evicted by a later word of the same text
 			}
-			if k.Slot >= CacheSlots {
-				t.Fatalf("slot %d out of range", k.Slot)
+			if d.Tag != 0 && int(d.A) != len(tk.Norm) {
+				t.Fatalf("%q carries the slot data of another word (%+v)", tk.Norm, *d)
 			}
-			stamps[k] = toks[i].Norm
+			*d = SlotData{Tag: 1, A: int32(len(tk.Norm))}
 		}
+	}
+	z.ClearSlotData()
+	z.Tokenize("lũ")
+	if d := z.SlotData(0); *d != (SlotData{}) {
+		t.Errorf("after ClearSlotData: %+v", *d)
 	}
 }

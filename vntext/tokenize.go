@@ -113,7 +113,6 @@ type tokenScanner struct {
 	teen       *teenTable
 	cache      *wordCache // optional memo of word(); nil in Tokenize
 	slot       *wordSlot  // the cache slot of the current word, or nil
-	slotIndex  uint32     // slot's index in cache.slots
 }
 
 func (sc *tokenScanner) init(s string) {
@@ -179,19 +178,17 @@ func (sc *tokenScanner) word(start, end int) {
 		sc.wordUncached(start, end)
 		return
 	}
-	idx := uint32(symHash(k0, k1) >> (64 - wordCacheBits))
-	slot := &sc.cache.slots[idx]
+	slot := &sc.cache.slots[symHash(k0, k1)>>(64-wordCacheBits)]
 	if slot.k0 != k0 || slot.k1 != k1 {
 		sc.wordUncached(start, end)
-		sc.cache.stamp++
-		*slot = wordSlot{k0: k0, k1: k1, norm: sc.cache.intern(sc.norm), stamp: sc.cache.stamp}
+		*slot = wordSlot{k0: k0, k1: k1, norm: sc.cache.intern(sc.norm)}
 		slot.fold = slot.norm
 		if string(sc.fold) != slot.norm {
 			slot.fold = sc.cache.intern(sc.fold)
 		}
 	}
 	// The caller reads the forms from the slot; sc.norm and sc.fold are not filled.
-	sc.slot, sc.slotIndex = slot, idx
+	sc.slot = slot
 }
 
 func (sc *tokenScanner) wordUncached(start, end int) {
