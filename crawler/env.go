@@ -68,7 +68,7 @@ func (c *Common) Validate(mainURL string) error {
 		c.Lang = "vi"
 	}
 	if c.Interval <= 0 {
-		c.Interval = 15 * time.Minute
+		c.Interval = DefaultInterval
 	}
 	return nil
 }

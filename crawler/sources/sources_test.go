@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/langnghe/langnghe/crawler"
-	"github.com/langnghe/langnghe/crawler/crawlertest"
 	_ "github.com/langnghe/langnghe/crawler/all"
+	"github.com/langnghe/langnghe/crawler/crawlertest"
 )
 
 // Every shipped sample config loads and builds.
