@@ -25,7 +25,7 @@ type Common struct {
 	Name     string        `yaml:"name" required:"true" help:"tên nguồn, duy nhất trong tệp (trường source của bài, nhãn số đo) / source name, unique in the file (the post's source field, a metric label)"`
 	Kind     string        `yaml:"kind" required:"true" help:"loại nguồn / source kind"`
 	Interval time.Duration `yaml:"interval" default:"15m" help:"khoảng cách giữa hai lượt / time between two passes"`
-	// Site overrides the host in post ids ("rss:<site>:<id>"), so ids stay stable when a
+	// Site overrides the host in post ids ("rss:<site>:h1<hash>"), so ids stay stable when a
 	// source moves host or port (the demo site). Default: the URL's host without "www.".
 	Site string `yaml:"site" help:"tên trang trong mã bài; mặc định: máy chủ của URL bỏ www. / site name in post ids; default: the URL's host without www."`
 	// AllowPrivate permits private/loopback/link-local targets (tests, the demo site).
