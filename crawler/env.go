@@ -43,7 +43,7 @@ type Common struct {
 	// Encoding overrides what the server declares, for sites that mislabel their pages:
 	// any WHATWG label (windows-1258), or a legacy Vietnamese encoding that classifier
 	// converts: "tcvn3"/"abc" (.VnTime pages), "vni"/"vni-windows", "viqr" (see
-	// legacy.go). Empty: posts are still checked for legacy text (classifier.FixLegacy).
+	// legacy.go). Empty: posts are still checked for legacy text (vntext.FixLegacy).
 	Encoding string `yaml:"encoding" help:"bảng mã thay cho khai báo của máy chủ: nhãn WHATWG (windows-1258) hoặc tcvn3, abc, vni, vni-windows, viqr / encoding overriding the server's: a WHATWG label (windows-1258) or tcvn3, abc, vni, vni-windows, viqr"`
 }
 

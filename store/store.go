@@ -2,7 +2,7 @@
 // implement it and pass one conformance suite (store/storetest): store/elasticsearch for
 // production and store/bleve for the embedded mode.
 //
-// Vietnamese folding happens in Go (classifier.Fold) before text reaches a backend, so the
+// Vietnamese folding happens in Go (vntext.Fold) before text reaches a backend, so the
 // backends only need a plain lowercase word analyzer on text_folded and compare folded
 // query terms against it.
 package store

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/langnghe/langnghe/bus"
+	"github.com/langnghe/langnghe/classifier"
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/web"
 )
@@ -292,14 +293,23 @@ func (a *app) classifyFile(in, out string, stdout io.Writer) error {
 		if err := json.Unmarshal(b, &obj); err != nil {
 			return fmt.Errorf("%s:%d: %w", in, line, err)
 		}
-		var text string
-		if raw, ok := obj["text"]; ok {
-			if err := json.Unmarshal(raw, &text); err != nil {
-				return fmt.Errorf("%s:%d: text: must be a string", in, line)
+		var p post.Post
+		for field, dst := range map[string]*string{"text": &p.Text, "title": &p.Title} {
+			if raw, ok := obj[field]; ok {
+				if err := json.Unmarshal(raw, dst); err != nil {
+					return fmt.Errorf("%s:%d: %s: must be a string", in, line, field)
+				}
 			}
 		}
-		analysis := model.Analyze(text)
-		enc, err := json.Marshal(analysis)
+		// The same function as the classify role, so text in a legacy encoding is
+		// converted (and stored converted) here too.
+		classifier.Classify(model, &p)
+		for field, v := range map[string]string{"text": p.Text, "title": p.Title} {
+			if _, ok := obj[field]; ok {
+				obj[field], _ = json.Marshal(v)
+			}
+		}
+		enc, err := json.Marshal(p.Analysis)
 		if err != nil {
 			return err
 		}

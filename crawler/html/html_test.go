@@ -346,7 +346,7 @@ func TestLegacyEncodings(t *testing.T) {
 
 // Detection: the same .VnTime page with no `encoding:` configured. Colly reads it as the
 // windows-1252 it claims to be ("n\u00adíc l\u00f2"); the Runner's FixPostText
-// (classifier.DetectLegacy) recognises TCVN3 in the extracted title and text and converts
+// (vntext.DetectLegacy) recognises TCVN3 in the extracted title and text and converts
 // them before the posts reach the sink. A Unicode page in the same pass is left alone.
 func TestLegacyDetected(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/langnghe/langnghe/classifier"
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/store"
+	"github.com/langnghe/langnghe/vntext"
 )
 
 // Run runs the conformance suite. open must return a fresh, empty store for each subtest
@@ -542,7 +542,7 @@ func testHighlights(t *testing.T, s store.Store) {
 			switch hl.Kind {
 			case store.KindQuery:
 				query++
-				if !slices.Contains(terms, classifier.Fold(frag)) {
+				if !slices.Contains(terms, vntext.Fold(frag)) {
 					t.Errorf("%s: query highlight %q is not a query word %v", h.Post.ID, frag, terms)
 				}
 			case store.KindEvidence:
@@ -555,7 +555,7 @@ func testHighlights(t *testing.T, s store.Store) {
 			}
 		}
 		p := byID[h.Post.ID]
-		if strings.Contains(classifier.FoldedText(p.Text), "lut") && query == 0 {
+		if strings.Contains(vntext.FoldedText(p.Text), "lut") && query == 0 {
 			t.Errorf("%s: no query highlight", h.Post.ID)
 		}
 		if p.Analysis != nil && evidence != len(p.Analysis.Evidence) {
