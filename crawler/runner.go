@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/sourcestatus"
 )
 
 // Sink receives the posts of a pass in batches. Write returns nil only once the posts are
@@ -34,26 +35,9 @@ type Scheduled struct {
 	Interval time.Duration
 }
 
-// SourceStatus is the health line of one source, as /api/sources shows it.
-type SourceStatus struct {
-	Name          string     `json:"name"`
-	Kind          string     `json:"kind"`
-	State         string     `json:"state"` // "ok", "error", "pending", "elsewhere" (another replica runs it)
-	Interval      string     `json:"interval"`
-	LastRun       *time.Time `json:"last_run,omitempty"`
-	LastSuccess   *time.Time `json:"last_success,omitempty"`
-	LastError     string     `json:"last_error,omitempty"`
-	LastErrorKind string     `json:"last_error_kind,omitempty"`
-	// Problem explains LastErrorKind for analysts, Vietnamese first ("vi / en").
-	Problem       string     `json:"problem,omitempty"`
-	LastErrorAt   *time.Time `json:"last_error_at,omitempty"`
-	PostsLastPass int        `json:"posts_last_pass"`
-	PostsTotal    int64      `json:"posts_total"`
-	Newest        *time.Time `json:"newest_post,omitempty"`
-	LagSeconds    float64    `json:"cursor_lag_seconds,omitempty"`
-	Passes        int64      `json:"passes"`
-	Failures      int64      `json:"failures"`
-}
+// SourceStatus is the health line of one source, as /api/sources shows it. It is defined
+// in package sourcestatus so the web server can serve it without linking the crawler.
+type SourceStatus = sourcestatus.Status
 
 // Runner runs sources on their schedule, writes their posts to a Sink and saves cursors
 // after the sink accepted them (at-least-once). One failing source never stops others.
