@@ -46,6 +46,7 @@ type Server struct {
 	now      func() time.Time
 	alerts   AlertSource  // nil: no /api/alerts (see alerts.go)
 	sources  SourceLister // nil: no /api/sources (see sources.go)
+	wb       workbench    // posts.go: post page, facets, labels
 }
 
 // Option configures a Server.
@@ -99,6 +100,7 @@ func (s *Server) Handler() http.Handler {
 	if s.st != nil {
 		mux.HandleFunc("GET /api/search", s.instrument("search", s.search))
 		mux.HandleFunc("GET /api/stats", s.instrument("stats", s.stats))
+		s.workbenchRoutes(mux) // posts.go
 		sub, _ := fs.Sub(uiFiles, "ui")
 		mux.Handle("GET /", http.FileServerFS(sub))
 	}

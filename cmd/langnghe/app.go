@@ -41,6 +41,7 @@ type app struct {
 	// embeddedExtra is applied after the defaults when the embedded broker starts
 	// (benchmarks compare the durable log with the memory-only broker this way).
 	embeddedExtra []bus.EmbeddedOption
+	auth          *web.Auth // webauth.go: login guard of the UI and API
 }
 
 func newApp(cfg Config, stderr io.Writer) *app {
@@ -218,7 +219,8 @@ func (a *app) server(extra ...web.Check) *web.Server {
 	return web.New(a.st,
 		web.WithRegistry(a.reg),
 		web.WithChecks(append(a.readiness(), extra...)...),
-		web.WithLogger(a.log))
+		web.WithLogger(a.log),
+		web.WithNarratives(a.narrativeLabels()))
 }
 
 // needs says what a role opens at start-up.
@@ -226,6 +228,7 @@ type needs struct {
 	bus      bool // Kafka (brokers from config)
 	embedded bool // with bus: start the embedded broker when none is configured (run only)
 	store    bool // the search store
+	ui       bool // serves the UI or an API beyond health: refuse a network listener without logins
 }
 
 // open brings up what a role needs, in a fixed order: the HTTP listener first, so a port
@@ -235,6 +238,12 @@ func (a *app) open(ctx context.Context, n needs) (net.Listener, error) {
 	ln, err := a.listen()
 	if err != nil {
 		return nil, usageError{err.Error()}
+	}
+	if n.ui {
+		if err := a.checkExposure(ln); err != nil {
+			ln.Close()
+			return nil, usageError{err.Error()}
+		}
 	}
 	if err := a.openNeeds(ctx, n); err != nil {
 		ln.Close()

@@ -83,7 +83,7 @@ func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 		return a.crawlOnce(ctx, scheduled, file.Parallel, *out, *fresh, metrics, env)
 	}
 
-	ln, err := a.open(ctx, needs{bus: true})
+	ln, err := a.open(ctx, needs{bus: true, ui: true})
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 			crawler.ShardOptions{Partitions: max(cfg.Kafka.Partitions, 12), Replication: cfg.Kafka.Replication})
 	})
 	srv := web.New(nil, web.WithRegistry(a.reg), web.WithChecks(append(a.readiness(), sourcesCheck(runner))...), web.WithLogger(a.log), web.WithSources(runner))
-	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, srv.Handler()) })
+	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.guard(srv.Handler())) })
 	a.log.Info("vai trò đang chạy / role running", "role", "crawl", "sources", len(scheduled), "http", ln.Addr().String(), "brokers", strings.Join(a.brokers, ","))
 	return g.waitAndStop(ctx, a.log)
 }

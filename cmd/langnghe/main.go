@@ -54,6 +54,7 @@ func commands() []command {
 		{name: "replay", summary: "đẩy bài từ tệp JSON Lines vào posts.raw / publish posts from JSON Lines", run: cmdReplay},
 		{name: "eval", summary: "đo chất lượng mô hình trên dữ liệu có nhãn / measure a model", run: cmdEval},
 		{name: "model", summary: "huấn luyện và xem mô hình từ khóa / train and show keyword models", run: cmdModel},
+		{name: "user", summary: "user add TÊN --role R: in dòng cấu hình đăng nhập (mật khẩu bcrypt) / print a login config line", run: cmdUser},
 		{name: "config", summary: "config check FILE: kiểm tra cấu hình hoặc tệp nguồn; config sources [KIND]: các loại nguồn / validate a config or sources file; list source kinds and fields", run: cmdConfig},
 		{name: "version", summary: "in phiên bản / print the version", run: func(_ context.Context, e *cliEnv, _ []string) error {
 			fmt.Fprintln(e.stdout, "langnghe", version)
