@@ -108,7 +108,7 @@ func TestCLIExitStatuses(t *testing.T) {
 		{[]string{"config", "check", "testdata/missing.yaml"}, 2, "missing.yaml"},
 		{[]string{"serve", "--log_level", "shout"}, 2, "log_level"},
 		{[]string{"index", "--kafka.partitions", "0"}, 2, "kafka.partitions"},
-		{[]string{"crawl"}, 2, "--sources is required"},
+		{[]string{"crawl"}, 2, "crawl.sources is required"},
 		{[]string{"nonsense"}, 2, "unknown command"},
 		{[]string{"--help"}, 0, ""},
 	}
