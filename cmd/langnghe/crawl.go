@@ -93,6 +93,7 @@ func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 		return runner.RunSharded(ctx, a.brokers, a.group("crawl"), a.topic(crawler.DefaultTaskTopic),
 			crawler.ShardOptions{Partitions: max(cfg.Kafka.Partitions, 12), Replication: cfg.Kafka.Replication})
 	})
+	g.Go("sources-status", func(ctx context.Context) error { return a.publishSources(ctx, runner) })
 	srv := web.New(nil, web.WithRegistry(a.reg), web.WithChecks(append(a.readiness(), sourcesCheck(runner))...), web.WithLogger(a.log), web.WithSources(runner))
 	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, srv.Handler()) })
 	a.log.Info("vai trò đang chạy / role running", "role", "crawl", "sources", len(scheduled), "http", ln.Addr().String(), "brokers", strings.Join(a.brokers, ","))

@@ -181,7 +181,8 @@ func (a *app) runConsumerRole(ctx context.Context, role string, needStore bool) 
 	if needStore { // the index role deletes posts past the retention period (hourly)
 		g.Go("retention", a.retention().Run)
 	}
-	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.server().Handler()) })
+	// Health and metrics only: search, alerts and sources are served by `serve`.
+	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.healthServer().Handler()) })
 	a.log.Info("vai trò đang chạy / role running", "role", role, "http", ln.Addr().String(), "brokers", strings.Join(a.brokers, ","))
 	return g.waitAndStop(ctx, a.log)
 }
@@ -200,7 +201,7 @@ func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	g := newTaskGroup()
 	defer g.cancel()
-	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.server().Handler()) })
+	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.server(a.sharedViews()...).Handler()) })
 	fmt.Fprintf(env.stdout, "API: http://%s/api/search\n", ln.Addr())
 	return g.waitAndStop(ctx, a.log)
 }
