@@ -27,7 +27,9 @@ type failingSources struct {
 	err  error
 }
 
-func (f *failingSources) ReadSources(context.Context) ([]crawler.SourceStatus, error) { return f.list, f.err }
+func (f *failingSources) ReadSources(context.Context) ([]crawler.SourceStatus, error) {
+	return f.list, f.err
+}
 
 // Readers that can fail (serve reading Elasticsearch) answer with their data, and 503
 // with a Vietnamese-first message when the read fails, never an empty 200 that would say
