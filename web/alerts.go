@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -20,6 +22,41 @@ type AlertSource interface {
 // WithAlerts serves the alert history on GET /api/alerts.
 func WithAlerts(src AlertSource) Option { return func(s *Server) { s.alerts = src } }
 
+// AlertHistoryReader reads the alert history per request, newest first, where it can
+// fail: `serve` reads the Elasticsearch history index the alert role writes. An error
+// answers 503.
+type AlertHistoryReader interface {
+	ReadHistory(ctx context.Context) ([]*alerting.Notification, error)
+}
+
+// WithAlertHistory serves GET /api/alerts and /alerts from r.
+func WithAlertHistory(r AlertHistoryReader) Option {
+	return func(s *Server) { s.alerts = historyReaderSource{r} }
+}
+
+// historyReaderSource carries an AlertHistoryReader in the AlertSource slot; alertHistory
+// calls the reader with the request's context.
+type historyReaderSource struct{ r AlertHistoryReader }
+
+func (h historyReaderSource) History() []*alerting.Notification {
+	list, _ := h.r.ReadHistory(context.Background())
+	return list
+}
+
+// alertHistory is the history for one request.
+func (s *Server) alertHistory(ctx context.Context) ([]*alerting.Notification, error) {
+	if h, ok := s.alerts.(historyReaderSource); ok {
+		return h.r.ReadHistory(ctx)
+	}
+	return s.alerts.History(), nil
+}
+
+// historyUnavailable answers 503 when the history cannot be read.
+func (s *Server) historyUnavailable(w http.ResponseWriter, err error) {
+	s.log.Warn("alert history unavailable", "err", err)
+	writeError(w, http.StatusServiceUnavailable, errors.New("không đọc được lịch sử cảnh báo, thử lại sau / the alert history cannot be read now, try again later"))
+}
+
 func (s *Server) alertRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/alerts", s.instrument("alerts", s.alertList))
 	mux.HandleFunc("GET /alerts", s.instrument("alerts_page", s.alertPage))
@@ -28,7 +65,11 @@ func (s *Server) alertRoutes(mux *http.ServeMux) {
 // alertPage is the alert history as a page rendered on the server (no script, so the
 // UI's Content-Security-Policy holds): the emails of the outbox mode appear here.
 func (s *Server) alertPage(w http.ResponseWriter, r *http.Request) {
-	list := s.alerts.History()
+	list, err := s.alertHistory(r.Context())
+	if err != nil {
+		s.historyUnavailable(w, err)
+		return
+	}
 	if len(list) > 200 {
 		list = list[:200]
 	}
@@ -82,7 +123,12 @@ func (s *Server) alertList(w http.ResponseWriter, r *http.Request) {
 		Total  int                      `json:"total"`
 		Alerts []*alerting.Notification `json:"alerts"`
 	}{Alerts: []*alerting.Notification{}}
-	for _, n := range s.alerts.History() {
+	list, err := s.alertHistory(r.Context())
+	if err != nil {
+		s.historyUnavailable(w, err)
+		return
+	}
+	for _, n := range list {
 		if (rule != "" && n.RuleID != rule) || (status != "" && n.Status != status) || (severity != "" && n.Severity != severity) {
 			continue
 		}

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"net/http"
 
 	"github.com/langnghe/langnghe/sourcestatus"
@@ -16,6 +18,26 @@ type SourceLister interface {
 // WithSources serves the crawl sources' health on GET /api/sources.
 func WithSources(l SourceLister) Option { return func(s *Server) { s.sources = l } }
 
+// SourceReader reads the sources' health per request, where it can fail: `serve` reads
+// the Elasticsearch index every crawl replica reports to. An error answers 503.
+type SourceReader interface {
+	ReadSources(ctx context.Context) ([]sourcestatus.Status, error)
+}
+
+// WithSourceReader serves GET /api/sources from r.
+func WithSourceReader(r SourceReader) Option {
+	return func(s *Server) { s.sources = sourceReaderLister{r} }
+}
+
+// sourceReaderLister carries a SourceReader in the SourceLister slot; SourcesHandler calls
+// the reader with the request's context.
+type sourceReaderLister struct{ r SourceReader }
+
+func (l sourceReaderLister) Status() []sourcestatus.Status {
+	list, _ := l.r.ReadSources(context.Background())
+	return list
+}
+
 // sourcesResponse is the body of GET /api/sources: every source with its state ("ok",
 // "error", "pending"), last success, last error (kind and message: the message may quote
 // a remote server, so clients must escape it), posts and cursor lag, plus a count of
@@ -29,8 +51,12 @@ type sourcesResponse struct {
 // SourcesHandler answers GET /api/sources from l; exported so a process can mount it in
 // front of a Server built without WithSources.
 func SourcesHandler(l SourceLister) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		list := l.Status()
+	return func(w http.ResponseWriter, r *http.Request) {
+		list, err := readSources(r, l)
+		if err != nil {
+			writeError(w, http.StatusServiceUnavailable, errors.New("không đọc được trạng thái nguồn, thử lại sau / the sources' status cannot be read now, try again later"))
+			return
+		}
 		out := sourcesResponse{Total: len(list), Sources: list}
 		if out.Sources == nil {
 			out.Sources = []sourcestatus.Status{}
@@ -43,6 +69,13 @@ func SourcesHandler(l SourceLister) http.HandlerFunc {
 		w.Header().Set("Cache-Control", "no-store")
 		writeJSON(w, http.StatusOK, out)
 	}
+}
+
+func readSources(r *http.Request, l SourceLister) ([]sourcestatus.Status, error) {
+	if rl, ok := l.(sourceReaderLister); ok {
+		return rl.r.ReadSources(r.Context())
+	}
+	return l.Status(), nil
 }
 
 func (s *Server) sourceList(w http.ResponseWriter, r *http.Request) {

@@ -214,13 +214,20 @@ func (a *app) readiness() []web.Check {
 	return checks
 }
 
-// server builds the HTTP server: API and UI when a store is open, always /metrics and health.
-func (a *app) server(extra ...web.Check) *web.Server {
-	return web.New(a.st,
+// server builds the HTTP server: API and UI when a store is open, always /metrics and
+// health; opts add routes (sharedViews).
+func (a *app) server(opts ...web.Option) *web.Server {
+	return web.New(a.st, append([]web.Option{
 		web.WithRegistry(a.reg),
-		web.WithChecks(append(a.readiness(), extra...)...),
+		web.WithChecks(a.readiness()...),
 		web.WithLogger(a.log),
-		web.WithNarratives(a.narrativeLabels()))
+		web.WithNarratives(a.narrativeLabels())}, opts...)...)
+}
+
+// healthServer serves only /healthz, /readyz (over everything the process uses) and
+// /metrics: the listener of a pipeline role (classify, index).
+func (a *app) healthServer() *web.Server {
+	return web.New(nil, web.WithRegistry(a.reg), web.WithChecks(a.readiness()...), web.WithLogger(a.log))
 }
 
 // needs says what a role opens at start-up.

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +33,7 @@ type Config struct {
 	Kafka         KafkaConfig  `yaml:"kafka"`
 	ES            ESConfig     `yaml:"es"`
 	HTTP          HTTPConfig   `yaml:"http"`
+	Crawl         CrawlConfig  `yaml:"crawl"` // the crawl role's sources, see crawlconfig.go
 	Model         ModelConfig  `yaml:"model"`
 	SMTP          SMTPConfig   `yaml:"smtp"`   // alert email, see alert.go
 	Alerts        AlertsConfig `yaml:"alerts"` // alert rules and links, see alert.go
@@ -150,15 +150,33 @@ func (es ConfigErrors) Error() string {
 
 // loadConfig reads the file (if any), then env, then flag overrides, and validates.
 func loadConfig(file string, env []string, overrides map[string]string) (Config, error) {
+	cfg, lines, err := layerConfig(file, env, overrides)
+	if err != nil {
+		return cfg, err
+	}
+	if verrs := validateConfig(&cfg); len(verrs) > 0 {
+		for i := range verrs {
+			if line, ok := lines[verrs[i].Path]; ok {
+				verrs[i].File, verrs[i].Line = file, line
+			}
+		}
+		return cfg, verrs
+	}
+	return cfg, nil
+}
+
+// layerConfig applies defaults < file < env < flags without validating, and returns the
+// file line of every key it read from the file.
+func layerConfig(file string, env []string, overrides map[string]string) (Config, map[string]int, error) {
 	cfg := defaultConfig()
 	lines := map[string]int{}
 	if file != "" {
 		data, err := os.ReadFile(file)
 		if err != nil {
-			return cfg, fmt.Errorf("đọc cấu hình / reading config: %w", err)
+			return cfg, lines, fmt.Errorf("đọc cấu hình / reading config: %w", err)
 		}
 		if errs := decodeYAML(file, data, &cfg, lines); len(errs) > 0 {
-			return cfg, errs
+			return cfg, lines, errs
 		}
 	}
 	var errs ConfigErrors
@@ -175,28 +193,15 @@ func loadConfig(file string, env []string, overrides map[string]string) (Config,
 			errs = append(errs, ConfigError{Path: name, Msg: err.Error()})
 		}
 	}
-	keys := make([]string, 0, len(overrides))
-	for k := range overrides {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedKeys(overrides) {
 		if err := setPath(&cfg, k, overrides[k]); err != nil {
 			errs = append(errs, ConfigError{Path: "--" + k, Msg: err.Error()})
 		}
 	}
 	if len(errs) > 0 {
-		return cfg, errs
+		return cfg, lines, errs
 	}
-	if verrs := validateConfig(&cfg); len(verrs) > 0 {
-		for i := range verrs {
-			if line, ok := lines[verrs[i].Path]; ok {
-				verrs[i].File, verrs[i].Line = file, line
-			}
-		}
-		return cfg, verrs
-	}
-	return cfg, nil
+	return cfg, lines, nil
 }
 
 // decodeYAML decodes strictly (unknown keys are errors) and records the line of every key
@@ -277,7 +282,7 @@ func configFields() []field {
 			if prefix != "" {
 				path = prefix + "." + name
 			}
-			if f.Type.Kind() == reflect.Struct {
+			if f.Type.Kind() == reflect.Struct && !isConfigValue(f.Type) {
 				walk(f.Type, path)
 				continue
 			}
@@ -300,20 +305,45 @@ func envPaths() map[string]string {
 	return m
 }
 
-// setPath sets the key at a dotted path from its string form.
-func setPath(cfg *Config, path, val string) error {
+// configValue is a key type with its own string form (env and flags call Set); the
+// field walk treats it as one key even when it is a struct.
+type configValue interface {
+	Set(string) error
+	String() string
+}
+
+func isConfigValue(t reflect.Type) bool {
+	return reflect.PointerTo(t).Implements(reflect.TypeFor[configValue]())
+}
+
+// lookupPath returns the field at a dotted key path.
+func lookupPath(cfg *Config, path string) (reflect.Value, error) {
 	v := reflect.ValueOf(cfg).Elem()
 	for _, part := range strings.Split(path, ".") {
 		found := false
-		for i := 0; i < v.NumField(); i++ {
-			if strings.Split(v.Type().Field(i).Tag.Get("yaml"), ",")[0] == part {
-				v, found = v.Field(i), true
-				break
+		if v.Kind() == reflect.Struct && !isConfigValue(v.Type()) {
+			for i := 0; i < v.NumField(); i++ {
+				if strings.Split(v.Type().Field(i).Tag.Get("yaml"), ",")[0] == part {
+					v, found = v.Field(i), true
+					break
+				}
 			}
 		}
 		if !found {
-			return fmt.Errorf("khóa không tồn tại / unknown key %q", path)
+			return reflect.Value{}, fmt.Errorf("khóa không tồn tại / unknown key %q", path)
 		}
+	}
+	return v, nil
+}
+
+// setPath sets the key at a dotted path from its string form.
+func setPath(cfg *Config, path, val string) error {
+	v, err := lookupPath(cfg, path)
+	if err != nil {
+		return err
+	}
+	if cv, ok := v.Addr().Interface().(configValue); ok {
+		return cv.Set(val)
 	}
 	switch {
 	case v.Type() == reflect.TypeOf(Duration(0)):
@@ -330,6 +360,18 @@ func setPath(cfg *Config, path, val string) error {
 			return fmt.Errorf("cần số nguyên / want an integer, got %q", val)
 		}
 		v.SetInt(int64(n))
+	case v.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(val))
+		if err != nil {
+			return fmt.Errorf("cần true hoặc false / want true or false, got %q", val)
+		}
+		v.SetBool(b)
+	case v.Kind() == reflect.Float64:
+		f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil {
+			return fmt.Errorf("cần số / want a number, got %q", val)
+		}
+		v.SetFloat(f)
 	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String:
 		var items []string
 		for _, s := range strings.Split(val, ",") {
@@ -396,6 +438,7 @@ func validateConfig(c *Config) ConfigErrors {
 	}
 	errs = append(errs, validateAlertConfig(c)...)
 	errs = append(errs, validateAuthConfig(c)...)
+	errs = append(errs, validateCrawlConfig(c)...)
 	for _, f := range []struct{ path, file string }{{"author_key_file", c.AuthorKeyFile}, {"es.password_file", c.ES.PasswordFile}, {"es.api_key_file", c.ES.APIKeyFile}, {"es.ca_file", c.ES.CAFile}} {
 		if f.file == "" {
 			continue

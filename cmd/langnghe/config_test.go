@@ -115,7 +115,7 @@ func TestCLIExitStatuses(t *testing.T) {
 		{[]string{"crawl", "--help"}, 0, "loại / kinds: bluesky, html, jsonapi, mastodon, news_comments, rss, xenforo"},
 		{[]string{"serve", "--log_level", "shout"}, 2, "log_level"},
 		{[]string{"index", "--kafka.partitions", "0"}, 2, "kafka.partitions"},
-		{[]string{"crawl"}, 2, "--sources is required"},
+		{[]string{"crawl"}, 2, "crawl.sources is required"},
 		{[]string{"nonsense"}, 2, "unknown command"},
 		{[]string{"--help"}, 0, ""},
 	}

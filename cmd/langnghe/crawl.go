@@ -26,7 +26,6 @@ import (
 	"github.com/langnghe/langnghe/crawler/html"
 	"github.com/langnghe/langnghe/crawler/mastodon"
 	"github.com/langnghe/langnghe/crawler/rss"
-	"github.com/langnghe/langnghe/crawler/sources"
 	"github.com/langnghe/langnghe/models"
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/web"
@@ -38,8 +37,7 @@ import (
 // data dir).
 func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 	rf := newRoleFlags("crawl", env)
-	srcPath := rf.fs.String("sources", "", "tệp nguồn YAML (mẫu: crawler/*/sample.yaml; loại / kinds: "+strings.Join(crawler.Kinds(), ", ")+
-		"; các trường / fields: langnghe config sources KIND) / sources file (env LANGNGHE_CRAWL_SOURCES)")
+	rf.alias("sources", "crawl.sources")
 	once := rf.fs.Bool("once", false, "một lượt rồi dừng, ghi ra --out, không cần Kafka / one pass to --out, no Kafka")
 	out := rf.fs.String("out", "", "tệp JSON Lines cho --once ('-' = stdout) / JSON Lines output of --once")
 	fresh := rf.fs.Bool("fresh", false, "bỏ qua con trỏ đã lưu (chỉ với --once) / ignore saved cursors (--once only)")
@@ -47,18 +45,15 @@ func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *srcPath == "" {
-		*srcPath = lookupEnv(env.environ, "LANGNGHE_CRAWL_SOURCES")
-	}
 	switch {
-	case *srcPath == "":
-		return usageError{"thiếu --sources / --sources is required (see crawler/*/sample.yaml)"}
+	case cfg.Crawl.Sources.IsZero():
+		return usageError{"thiếu crawl.sources (--sources, LANGNGHE_CRAWL_SOURCES) / crawl.sources is required (--sources, LANGNGHE_CRAWL_SOURCES; see crawler/*/sample.yaml)"}
 	case *once && *out == "":
 		return usageError{"--once cần --out / --once needs --out"}
 	case !*once && (*out != "" || *fresh):
 		return usageError{"--out và --fresh chỉ đi với --once / --out and --fresh go with --once"}
 	}
-	file, err := sources.Load(*srcPath)
+	file, err := cfg.Crawl.Sources.load()
 	if err != nil {
 		return usageError{err.Error()}
 	}
@@ -77,7 +72,7 @@ func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 		return usageError{err.Error()}
 	}
 	if file.Contact == "" {
-		a.log.Warn("sources file has no contact URL: site owners cannot reach you / tệp nguồn thiếu contact", "file", *srcPath)
+		a.log.Warn("sources file has no contact URL: site owners cannot reach you / tệp nguồn thiếu contact", "file", cfg.Crawl.Sources.String())
 	}
 	if *once {
 		return a.crawlOnce(ctx, scheduled, file.Parallel, *out, *fresh, metrics, env)
@@ -99,6 +94,7 @@ func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 		return runner.RunSharded(ctx, a.brokers, a.group("crawl"), a.topic(crawler.DefaultTaskTopic),
 			crawler.ShardOptions{Partitions: max(cfg.Kafka.Partitions, 12), Replication: cfg.Kafka.Replication})
 	})
+	g.Go("sources-status", func(ctx context.Context) error { return a.publishSources(ctx, runner) })
 	srv := web.New(nil, web.WithRegistry(a.reg), web.WithChecks(append(a.readiness(), sourcesCheck(runner))...), web.WithLogger(a.log), web.WithSources(runner))
 	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.guard(srv.Handler())) })
 	a.log.Info("vai trò đang chạy / role running", "role", "crawl", "sources", len(scheduled), "http", ln.Addr().String(), "brokers", strings.Join(a.brokers, ","))
@@ -314,8 +310,8 @@ func (d *demoCrawl) run(ctx context.Context) error { return d.runner.Run(ctx) }
 
 // newFileCrawl builds the crawler for a sources file inside `run` (the embedded mode):
 // cursors in the data dir, the author key from config or generated in the data dir.
-func (a *app) newFileCrawl(path string) (*crawler.Runner, error) {
-	file, err := sources.Load(path)
+func (a *app) newFileCrawl(src SourcesRef) (*crawler.Runner, error) {
+	file, err := src.load()
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}

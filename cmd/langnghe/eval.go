@@ -18,7 +18,7 @@ import (
 // [--model M] [--format text|json].
 func cmdEval(ctx context.Context, env *cliEnv, args []string) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs.SetOutput(env.stdout) // --help; errors go to stderr through runCLI
 	task := fs.String("task", "", "sentiment hoặc toxicity / sentiment or toxicity")
 	data := fs.String("data", "", "tệp JSON Lines có \"text\" và \"label\" / labelled JSON Lines")
 	modelPath := fs.String("model", "", "thư mục mô hình hoặc tệp mô hình học (.json); trống = mặc định / model dir or learned model file; empty = shipped default")

@@ -72,11 +72,12 @@ func main() {
 // runCLI dispatches to a command and maps errors to exit statuses: 0 ok, 1 runtime
 // failure, 2 bad usage or configuration.
 func runCLI(ctx context.Context, args []string, env *cliEnv) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 { // a usage error: the usage goes to stderr with status 2
+		printUsage(env.stderr)
+		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(env.stdout)
-		if len(args) == 0 {
-			return 2
-		}
 		return 0
 	}
 	for _, c := range commands() {
@@ -128,23 +129,32 @@ func printUsage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nMọi khóa cấu hình có thể đặt trong tệp --config, biến môi trường LANGNGHE_<KHÓA> hoặc cờ --<khóa>.")
 	fmt.Fprintln(w, "Every config key can be set in the --config file, env LANGNGHE_<KEY>, or flag --<key>.")
-	fmt.Fprintln(w, "`langnghe run --help` liệt kê các khóa / lists the keys.")
+	fmt.Fprintln(w, "`langnghe <lệnh> --help` liệt kê các khóa, giá trị mặc định và biến môi trường.")
+	fmt.Fprintln(w, "`langnghe <command> --help` lists every key with its default and env name.")
 }
 
-// roleFlags is a FlagSet with --config and one flag per config key.
+// roleFlags is a FlagSet with --config and one flag per config key. Its help goes to
+// stdout (help.go); parse errors are returned, for runCLI to print on stderr.
 type roleFlags struct {
 	fs        *flag.FlagSet
+	name      string
 	config    *string
 	overrides map[string]string
+	keys      map[string]bool   // flag names that are config keys
+	aliases   map[string]string // short flag → config key (--sources → crawl.sources)
+	stdout    io.Writer
 }
 
 func newRoleFlags(name string, env *cliEnv) *roleFlags {
-	rf := &roleFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError), overrides: map[string]string{}}
-	rf.fs.SetOutput(env.stderr)
-	rf.config = rf.fs.String("config", "", "tệp cấu hình YAML / YAML config file")
+	rf := &roleFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError), name: name, overrides: map[string]string{},
+		keys: map[string]bool{}, aliases: map[string]string{}, stdout: env.stdout}
+	rf.fs.SetOutput(io.Discard) // the flag package would print errors and usage itself
+	rf.fs.Usage = func() {}
+	rf.config = rf.fs.String("config", "", "tệp cấu hình YAML / YAML config file (env LANGNGHE_CONFIG)")
 	for _, f := range configFields() {
 		path := f.path
-		rf.fs.Func(path, f.help+" (env "+envName(path)+")", func(v string) error {
+		rf.keys[path] = true
+		rf.fs.Func(path, f.help, func(v string) error {
 			rf.overrides[path] = v
 			return nil
 		})
@@ -152,13 +162,24 @@ func newRoleFlags(name string, env *cliEnv) *roleFlags {
 	return rf
 }
 
-// parse parses args and loads the configuration from file, env and flags.
+// alias adds a short flag for a config key (--sources for --crawl.sources).
+func (rf *roleFlags) alias(name, key string) {
+	rf.aliases[name] = key
+	rf.fs.Func(name, "= --"+key, func(v string) error {
+		rf.overrides[key] = v
+		return nil
+	})
+}
+
+// parse parses args and loads the configuration from file, env and flags. --help prints
+// the help on stdout and returns flag.ErrHelp (exit 0).
 func (rf *roleFlags) parse(args []string, env *cliEnv) (Config, error) {
 	if err := rf.fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			rf.printHelp(rf.stdout)
 			return Config{}, err
 		}
-		return Config{}, usageError{err.Error()}
+		return Config{}, usageError{dashes(err) + "; xem / see `langnghe " + rf.name + " --help`"}
 	}
 	if rf.fs.NArg() > 0 {
 		return Config{}, usageError{fmt.Sprintf("đối số thừa / unexpected arguments: %s", strings.Join(rf.fs.Args(), " "))}
@@ -171,18 +192,37 @@ func (rf *roleFlags) parse(args []string, env *cliEnv) (Config, error) {
 }
 
 // parseFlags parses the flags of a command that takes no config keys; leftover arguments
-// are a usage error.
+// are a usage error. The FlagSet's output is where --help goes (callers set stdout).
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+	if err := parseFlagArgs(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{"đối số thừa / unexpected arguments: " + strings.Join(fs.Args(), " ")}
 	}
 	return nil
+}
+
+// parseFlagArgs parses fs, printing --help on fs's output and nothing on errors (runCLI
+// prints them on stderr); leftover arguments are the caller's.
+func parseFlagArgs(fs *flag.FlagSet, args []string) error {
+	helpOut := fs.Output()
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	defer fs.SetOutput(helpOut)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printFlagSetHelp(helpOut, fs)
+			return err
+		}
+		return usageError{dashes(err) + "; xem / see `langnghe " + fs.Name() + " --help`"}
+	}
+	return nil
+}
+
+// dashes writes the flag package's "-name" as "--name", the form the help and README use.
+func dashes(err error) string {
+	return strings.Replace(err.Error(), ": -", ": --", 1)
 }
 
 func lookupEnv(environ []string, name string) string {

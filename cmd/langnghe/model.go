@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -33,7 +32,7 @@ func cmdModel(ctx context.Context, env *cliEnv, args []string) error {
 
 func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	fs := flag.NewFlagSet("model train", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs.SetOutput(env.stdout) // --help; errors go to stderr through runCLI
 	task := fs.String("task", "", "sentiment hoặc toxicity / sentiment or toxicity")
 	data := fs.String("data", "", "dữ liệu huấn luyện JSON Lines {text,label} / training JSON Lines")
 	dev := fs.String("dev", "", "dữ liệu dev để chọn C, trọng số lớp và ngưỡng / dev set for tuning")
@@ -168,7 +167,7 @@ func (p *progressBar) done() {
 
 func cmdModelShow(env *cliEnv, args []string) error {
 	fs := flag.NewFlagSet("model show", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
+	fs.SetOutput(env.stdout) // --help; errors go to stderr through runCLI
 	top := fs.Int("top", 30, "số từ khóa mỗi nhãn / terms per label")
 	kinds := fs.String("kinds", "w,f,c,x", "loại đặc trưng: w âm tiết, f không dấu, c ký tự, x từ điển / feature kinds")
 	// Accept the file before or after the flags.
@@ -176,11 +175,8 @@ func cmdModelShow(env *cliEnv, args []string) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		file, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil { // the file may also follow the flags
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+	if err := parseFlagArgs(fs, args); err != nil { // the file may also follow the flags
+		return err
 	}
 	if file == "" && fs.NArg() == 1 {
 		file = fs.Arg(0)

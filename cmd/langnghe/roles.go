@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -25,7 +24,7 @@ const shutdownGrace = 4 * time.Second
 func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	rf := newRoleFlags("run", env)
 	demo := rf.fs.Bool("demo", false, "thu thập trang mẫu trong tiến trình (~200 bài) / crawl an in-process demo site (~200 posts)")
-	srcPath := rf.fs.String("sources", "", "tệp nguồn cần thu thập / sources file to crawl (env LANGNGHE_CRAWL_SOURCES)")
+	rf.alias("sources", "crawl.sources")
 	cfg, err := rf.parse(args, env)
 	if err != nil {
 		return err
@@ -63,8 +62,8 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 		runner = d.runner
 		g.Go("demo-site", d.serveSite)
 		g.Go("crawl", d.run)
-	} else if p := cmp.Or(*srcPath, lookupEnv(env.environ, "LANGNGHE_CRAWL_SOURCES")); p != "" {
-		if runner, err = a.newFileCrawl(p); err != nil {
+	} else if !cfg.Crawl.Sources.IsZero() {
+		if runner, err = a.newFileCrawl(cfg.Crawl.Sources); err != nil {
 			return err
 		}
 		g.Go("crawl", runner.Run)
@@ -182,7 +181,8 @@ func (a *app) runConsumerRole(ctx context.Context, role string, needStore bool) 
 	if needStore { // the index role deletes posts past the retention period (hourly)
 		g.Go("retention", a.retention().Run)
 	}
-	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.guard(a.server().Handler())) })
+	// Health and metrics only: search, alerts and sources are served by `serve`.
+	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.healthServer().Handler()) })
 	a.log.Info("vai trò đang chạy / role running", "role", role, "http", ln.Addr().String(), "brokers", strings.Join(a.brokers, ","))
 	return g.waitAndStop(ctx, a.log)
 }
@@ -201,7 +201,7 @@ func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	g := newTaskGroup()
 	defer g.cancel()
-	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.guard(a.server().Handler())) })
+	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.guard(a.server(a.sharedViews()...).Handler())) })
 	fmt.Fprintf(env.stdout, "API: http://%s/api/search\n", ln.Addr())
 	return g.waitAndStop(ctx, a.log)
 }
