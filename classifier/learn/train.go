@@ -23,6 +23,10 @@ type TrainOptions struct {
 	Metric       string                   // macro_f1 or weighted_f1, tuned on dev; default macro_f1 for toxicity, weighted_f1 for sentiment
 	TuneOffsets  bool                     // also tune per-label decision offsets on dev
 	MaxIter      int                      // L-BFGS iterations per fit; default 150
+	// Neutral are the authority and political terms whose occurrences no feature may
+	// touch; nil means the shipped list (classifier.DefaultNeutralTerms). There is no way
+	// to train without a list: criticism of authorities must not be learned as toxic.
+	Neutral []classifier.NeutralTerm
 	// Progress, if set, is called as work advances: stage is "features", "fit" or "offsets".
 	Progress func(stage string, done, total int)
 }
@@ -100,7 +104,13 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
-	ex, err := classifier.NewFeatureExtractor(opts.Features, base)
+	if len(opts.Neutral) == 0 {
+		var err error
+		if opts.Neutral, err = classifier.DefaultNeutralTerms(); err != nil {
+			return nil, err
+		}
+	}
+	ex, err := classifier.NewFeatureExtractor(opts.Features, base, classifier.WithNeutralTerms(opts.Neutral))
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +304,7 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 	lf := &classifier.LearnedFile{
 		Format: classifier.LearnedFormat, Name: opts.Name, Version: opts.Version, Task: opts.Task,
 		Labels: labels, Features: opts.Features, Bias: roundAll(bestW[F*K:]), Offset: off,
-		Terms: make(map[string]classifier.LearnedTerm, F),
+		Terms: make(map[string]classifier.LearnedTerm, F), Neutral: opts.Neutral,
 		Training: map[string]any{
 			"train_examples": len(train), "dev_examples": len(dev), "c": bestC, "class_weight": bestCW,
 			"metric": opts.Metric, "dev_" + opts.Metric: round4(metric(res.Dev)),
