@@ -251,6 +251,27 @@ func WithNeutralTerms(terms []NeutralTerm) ExtractorOption {
 	}
 }
 
+// MentionsNeutral reports whether text holds an occurrence of a neutral term (always
+// false without WithNeutralTerms).
+func (fx *FeatureExtractor) MentionsNeutral(text string) bool {
+	ns := fx.x.neutral
+	if ns == nil {
+		return false
+	}
+	var norm []string
+	for _, t := range vntext.Tokenize(text) {
+		norm = append(norm, strings.Fields(t.Norm)...)
+	}
+	masked := make([]bool, len(norm))
+	ns.mask(norm, masked)
+	for _, m := range masked {
+		if m {
+			return true
+		}
+	}
+	return false
+}
+
 // Features returns the distinct features of text.
 func (fx *FeatureExtractor) Features(text string) []Feature {
 	occ := fx.x.features(text)

@@ -129,3 +129,37 @@ func TestOldModelKeepsLengthFeature(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestAuthorityHateRelabelled: in a toxicity data set with hate and offensive labels, a
+// "hate" post about authorities that attacks no protected group trains as offensive
+// (rude criticism is not hate); hate aimed at a protected group keeps its label; with
+// KeepAuthorityHate nothing changes.
+func TestAuthorityHateRelabelled(t *testing.T) {
+	data := []Example{
+		{Text: "Cả lũ quan tham ở bộ này cút hết đi", Label: "hate"},
+		{Text: "cong an gi ma vo dung the", Label: "hate"},
+		{Text: "Lũ bắc kỳ về quê mà ở, công an cũng chẳng làm gì", Label: "hate"},
+		{Text: "Bọn bê đê đó cút hết đi", Label: "hate"},
+		{Text: "Thằng ngu này nói gì vậy", Label: "offensive"},
+		{Text: "Hôm nay trời đẹp quá", Label: "clean"},
+		{Text: "Món này ngon ghê", Label: "clean"},
+	}
+	for _, keep := range []bool{false, true} {
+		res, err := Train(context.Background(), data, data, defaultModel(t), TrainOptions{
+			Task: "toxicity", MinDF: 1, Cs: []float64{1}, ClassWeights: []string{"none"}, KeepAuthorityHate: keep,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 2
+		if keep {
+			want = 0
+		}
+		if got := res.File.Training["authority_hate_relabelled_train"]; got != want {
+			t.Errorf("keep=%v: relabelled %v training examples, want %d (the two about authorities without a protected group)", keep, got, want)
+		}
+	}
+	if data[0].Label != "hate" {
+		t.Errorf("Train changed the caller's examples")
+	}
+}
