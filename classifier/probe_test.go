@@ -50,3 +50,21 @@ func TestParseProbeRejectsBadLines(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultNeutralTerms: the shipped list loads (no duplicates, known kinds) and covers
+// the terms a ViHSD model learned as hate features.
+func TestDefaultNeutralTerms(t *testing.T) {
+	terms, err := classifier.DefaultNeutralTerms()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, n := range terms {
+		have[n.Term] = true
+	}
+	for _, want := range []string{"cán bộ", "công an", "chính quyền", "độc tài", "phản động", "bò đỏ", "dư luận viên"} {
+		if !have[want] {
+			t.Errorf("neutral_terms.tsv lacks %q", want)
+		}
+	}
+}
