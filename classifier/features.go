@@ -22,6 +22,10 @@ type FeatureConfig struct {
 	CharMax int  `json:"char_ngram_max"`
 	Lexicon bool `json:"lexicon"` // add x: features from the default lexicon model
 	Folded  bool `json:"folded"`  // add word n-grams of the folded (accentless) syllables as "f:"
+	// Length adds "x:log_len", the log of the post's syllable count. Training no longer
+	// sets it: on ViHSD it learned that long posts (often political) are hate, a proxy for
+	// the bias neutral terms remove. It is kept so older model files score as before.
+	Length bool `json:"length,omitempty"`
 }
 
 // DefaultFeatures are word 1-3-grams, character 2-5-grams and lexicon features.
@@ -43,6 +47,9 @@ type extractor struct {
 	// known, if set, filters features: only keys it accepts are kept, so a learned model
 	// does not allocate keys for the many n-grams it has no weight for.
 	known func(key string) bool
+	// neutral, if set, masks the syllables of neutral-term occurrences: no word, folded
+	// or character n-gram touching them is extracted (see models/neutral_terms.tsv).
+	neutral *neutralSet
 }
 
 const (
@@ -75,6 +82,16 @@ func (x *extractor) features(text string) []featOcc {
 			syls = append(syls, syl{n, fs, t.Start, t.End})
 		}
 	}
+	var masked []bool
+	if x.neutral != nil {
+		norm := make([]string, len(syls))
+		for i, s := range syls {
+			norm[i] = s.norm
+		}
+		masked = make([]bool, len(syls))
+		x.neutral.mask(norm, masked)
+	}
+	skip := func(i int) bool { return masked != nil && masked[i] }
 	idx := make(map[string]int, min(len(syls)*8, 4096))
 	var out []featOcc
 	// add counts the feature whose key is in kb; it allocates the key string only for a
@@ -93,8 +110,11 @@ func (x *extractor) features(text string) []featOcc {
 	}
 	kb := make([]byte, 0, 64)
 	for i := range syls {
+		if skip(i) {
+			continue
+		}
 		kb = append(kb[:0], "w:"...)
-		for n := 0; n < x.cfg.WordMax && i+n < len(syls); n++ {
+		for n := 0; n < x.cfg.WordMax && i+n < len(syls) && !skip(i+n); n++ {
 			if n > 0 {
 				kb = append(kb, ' ')
 			}
@@ -103,7 +123,7 @@ func (x *extractor) features(text string) []featOcc {
 		}
 		if x.cfg.Folded {
 			kb = append(kb[:0], "f:"...)
-			for n := 0; n < 2 && i+n < len(syls); n++ {
+			for n := 0; n < 2 && i+n < len(syls) && !skip(i+n); n++ {
 				if n > 0 {
 					kb = append(kb, ' ')
 				}
@@ -114,9 +134,14 @@ func (x *extractor) features(text string) []featOcc {
 	}
 	if x.cfg.CharMin > 0 && len(syls) > 0 {
 		// "_" marks word edges: "_ngu_ _quá_" gives "c:_n", "c:gu_", "c:_qu" and so on.
+		// Masked syllables are left out: n-grams never cross a space, so this drops
+		// exactly the character n-grams inside a neutral-term occurrence.
 		var b strings.Builder
 		for i, s := range syls {
-			if i > 0 {
+			if skip(i) {
+				continue
+			}
+			if b.Len() > 0 {
 				b.WriteByte(' ')
 			}
 			b.WriteByte('_')
@@ -141,7 +166,7 @@ func (x *extractor) features(text string) []featOcc {
 		}
 	}
 	if x.base != nil {
-		lexFeatures(x.base.Analyze(text), text, len(syls), func(key string, v float64) {
+		lexFeatures(x.base.Analyze(text), text, len(syls), x.cfg.Length, func(key string, v float64) {
 			out = append(out, featOcc{key: key, block: blockLex, val: v, start: -1, end: -1})
 		})
 	}
@@ -150,7 +175,7 @@ func (x *extractor) features(text string) []featOcc {
 
 // lexFeatures calls fn with the non-zero lexicon features of a text, given the default
 // model's analysis of it and its number of syllables.
-func lexFeatures(a post.Analysis, text string, nsyl int, fn func(key string, v float64)) {
+func lexFeatures(a post.Analysis, text string, nsyl int, length bool, fn func(key string, v float64)) {
 	lex := func(key string, v float64) {
 		if v != 0 {
 			fn(key, v)
@@ -160,7 +185,7 @@ func lexFeatures(a post.Analysis, text string, nsyl int, fn func(key string, v f
 	lex("x:sent_"+a.Sentiment.Label, 1)
 	lex("x:tox_score", a.Toxicity.Score)
 	lex("x:tox_"+a.Toxicity.Label, 1)
-	if utf8.RuneCountInString(text) > 0 {
+	if length && utf8.RuneCountInString(text) > 0 {
 		lex("x:log_len", math.Log1p(float64(nsyl))/5)
 	}
 }
@@ -184,8 +209,13 @@ type FeatureExtractor struct{ x extractor }
 // NewFeatureExtractor returns the extractor for cfg. base supplies the lexicon features
 // when cfg.Lexicon is set and must then be a lexicon model from this package
 // (LoadDefault or Load of a directory).
-func NewFeatureExtractor(cfg FeatureConfig, base Model) (*FeatureExtractor, error) {
+func NewFeatureExtractor(cfg FeatureConfig, base Model, opts ...ExtractorOption) (*FeatureExtractor, error) {
 	fx := &FeatureExtractor{x: extractor{cfg: cfg}}
+	for _, o := range opts {
+		if err := o(fx); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Lexicon {
 		lm, ok := base.(*lexModel)
 		if !ok {
@@ -198,6 +228,48 @@ func NewFeatureExtractor(cfg FeatureConfig, base Model) (*FeatureExtractor, erro
 		fx.x.base = lm
 	}
 	return fx, nil
+}
+
+// ExtractorOption configures NewFeatureExtractor.
+type ExtractorOption func(*FeatureExtractor) error
+
+// WithNeutralTerms masks the occurrences of terms: no feature touching them is extracted.
+// A learned model trained with them must record them (LearnedFile.Neutral) so it masks
+// the same occurrences when it scores.
+func WithNeutralTerms(terms []NeutralTerm) ExtractorOption {
+	return func(fx *FeatureExtractor) error {
+		if len(terms) == 0 {
+			fx.x.neutral = nil
+			return nil
+		}
+		ns, err := newNeutralSet(terms)
+		if err != nil {
+			return err
+		}
+		fx.x.neutral = ns
+		return nil
+	}
+}
+
+// MentionsNeutral reports whether text holds an occurrence of a neutral term (always
+// false without WithNeutralTerms).
+func (fx *FeatureExtractor) MentionsNeutral(text string) bool {
+	ns := fx.x.neutral
+	if ns == nil {
+		return false
+	}
+	var norm []string
+	for _, t := range vntext.Tokenize(text) {
+		norm = append(norm, strings.Fields(t.Norm)...)
+	}
+	masked := make([]bool, len(norm))
+	ns.mask(norm, masked)
+	for _, m := range masked {
+		if m {
+			return true
+		}
+	}
+	return false
 }
 
 // Features returns the distinct features of text.

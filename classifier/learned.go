@@ -28,16 +28,20 @@ type LearnedTerm struct {
 // Bias[k] + Offset[k] + the sum over the text's features f of x_f * Terms[f].W[k], where x_f
 // is the TF-IDF value described at FeatureConfig, and the label is the highest score.
 type LearnedFile struct {
-	Format   string                 `json:"format"`
-	Name     string                 `json:"name"`
-	Version  string                 `json:"version"`
-	Task     string                 `json:"task"`   // sentiment or toxicity
-	Labels   []string               `json:"labels"` // the training set's own label strings
-	Features FeatureConfig          `json:"features"`
-	Bias     []float64              `json:"bias"`
-	Offset   []float64              `json:"offset"` // decision offsets tuned on the dev set
-	Training map[string]any         `json:"training,omitempty"`
-	Terms    map[string]LearnedTerm `json:"terms"`
+	Format   string         `json:"format"`
+	Name     string         `json:"name"`
+	Version  string         `json:"version"`
+	Task     string         `json:"task"`   // sentiment or toxicity
+	Labels   []string       `json:"labels"` // the training set's own label strings
+	Features FeatureConfig  `json:"features"`
+	Bias     []float64      `json:"bias"`
+	Offset   []float64      `json:"offset"` // decision offsets tuned on the dev set
+	Training map[string]any `json:"training,omitempty"`
+	// Neutral are the authority and political terms the model was trained without
+	// (models/neutral_terms.tsv): their occurrences are masked at run time exactly as in
+	// training, so no feature touching them exists or scores.
+	Neutral []NeutralTerm          `json:"neutral_terms,omitempty"`
+	Terms   map[string]LearnedTerm `json:"terms"`
 }
 
 // learnedModel overrides one task of a base lexicon model with a learned classifier; the
@@ -92,6 +96,12 @@ func DecodeLearned(r io.Reader, name string) (*LearnedFile, error) {
 	case lf.Features.WordMax < 0 || lf.Features.WordMax > 5 || lf.Features.CharMin < 0 || lf.Features.CharMax > 8 || lf.Features.CharMin > lf.Features.CharMax:
 		return nil, fail("features out of range: %+v", lf.Features)
 	}
+	if _, ok := lf.Terms["x:log_len"]; ok {
+		lf.Features.Length = true // a model from before the length feature was dropped
+	}
+	if _, err := newNeutralSet(lf.Neutral); err != nil {
+		return nil, fail("%v", err)
+	}
 	if lf.Offset == nil {
 		lf.Offset = make([]float64, k)
 	}
@@ -117,7 +127,14 @@ func NewLearned(lf *LearnedFile, base Model) (Model, error) {
 		m.ex.base = lm
 	}
 	m.ex.known = func(k string) bool { _, ok := lf.Terms[k]; return ok }
-	m.fast = compileLearned(lf)
+	if len(lf.Neutral) > 0 {
+		ns, err := newNeutralSet(lf.Neutral)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrLearnedModel, err)
+		}
+		m.ex.neutral = ns
+	}
+	m.fast = compileLearned(lf, m.ex.neutral)
 	for i, l := range lf.Labels {
 		if l == "neutral" || l == "clean" || l == "non_toxic" {
 			m.base0 = i

@@ -56,7 +56,10 @@ type compiledLearned struct {
 	lexSentScore, lexToxScore, lexLogLen int32
 	lexSent, lexTox                      map[string]int32
 	tfs                                  [32]float64 // tf(n) for small n
-	pool                                 sync.Pool   // *learnScratch
+	// Neutral-term candidates (see maskNeutral): sequences of dictionary indices.
+	neutSeqs [][]int32
+	neutIdx  []int32
+	pool     sync.Pool // *learnScratch
 }
 
 // rootWord and rootFolded are the trie roots of "w:" and "f:" n-grams.
@@ -81,6 +84,8 @@ type sylRec struct {
 	// usual folded token needs a string comparison, not a second lookup.
 	fold    int32
 	foldStr string
+	// n0..n1 index neutIdx: the neutral-term candidates starting with this syllable.
+	n0, n1 uint32
 }
 
 // ngramEdge is a trie node below the unigrams, in its parent's area: the syllable that
@@ -92,7 +97,7 @@ type ngramEdge struct {
 	kids kids
 }
 
-func compileLearned(lf *LearnedFile) *compiledLearned {
+func compileLearned(lf *LearnedFile, neutral *neutralSet) *compiledLearned {
 	k := len(lf.Labels)
 	c := &compiledLearned{k: k, cfg: lf.Features,
 		other: &otherCache{seed: maphash.MakeSeed()}, lexSentScore: -1, lexToxScore: -1, lexLogLen: -1,
@@ -133,6 +138,16 @@ func compileLearned(lf *LearnedFile) *compiledLearned {
 			continue
 		}
 		for s := range strings.SplitSeq(key[2:], " ") {
+			if !seen[s] {
+				seen[s] = true
+				names = append(names, s)
+			}
+		}
+	}
+	// The syllables of neutral terms join the dictionary (most have no feature), so an
+	// occurrence is found by comparing dictionary indices.
+	if neutral != nil {
+		for _, s := range neutral.syllables() {
 			if !seen[s] {
 				seen[s] = true
 				names = append(names, s)
@@ -320,8 +335,58 @@ func compileLearned(lf *LearnedFile) *compiledLearned {
 		c.sylChars, buf = c.appendCharIDs(c.sylChars, s, buf)
 		r.c1 = uint32(len(c.sylChars))
 	}
+	if neutral != nil {
+		c.compileNeutral(neutral)
+	}
 	c.pool.New = func() any { return &learnScratch{tab: make([]countSlot, 1024)} }
 	return c
+}
+
+// compileNeutral lists, per dictionary syllable, the neutral-term candidates starting
+// with it, as sequences of dictionary indices.
+func (c *compiledLearned) compileNeutral(ns *neutralSet) {
+	firsts := make([]string, 0, len(ns.byFirst))
+	for f := range ns.byFirst {
+		firsts = append(firsts, f)
+	}
+	slices.Sort(firsts)
+	for _, f := range firsts {
+		r := &c.syls[c.syl[f]]
+		r.n0 = uint32(len(c.neutIdx))
+		for _, cand := range ns.byFirst[f] {
+			seq := make([]int32, len(cand))
+			for j, s := range cand {
+				seq[j] = c.syl[s]
+			}
+			c.neutIdx = append(c.neutIdx, int32(len(c.neutSeqs)))
+			c.neutSeqs = append(c.neutSeqs, seq)
+		}
+		r.n1 = uint32(len(c.neutIdx))
+	}
+}
+
+// maskNeutral hides the syllables of neutral-term occurrences from scoring, as the
+// extractor masks them: a masked syllable starts and continues no word n-gram and has no
+// character n-grams. Candidates starting at i read only syllables from i on, which are
+// not yet masked.
+func (c *compiledLearned) maskNeutral(sc *learnScratch) {
+	norm := sc.norm
+	maskTo := 0
+	for i, s := range norm {
+		if s >= 0 {
+			if r := &c.syls[s]; r.n0 != r.n1 {
+				for _, ci := range c.neutIdx[r.n0:r.n1] {
+					seq := c.neutSeqs[ci]
+					if i+len(seq) <= len(norm) && slices.Equal(norm[i+1:i+len(seq)], seq[1:]) {
+						maskTo = max(maskTo, i+len(seq))
+					}
+				}
+			}
+		}
+		if i < maskTo {
+			norm[i], sc.fold[i] = -1, -1
+		}
+	}
 }
 
 // edgeSlot is the home slot of syllable si in a children area (before masking).
@@ -733,6 +798,9 @@ func (c *compiledLearned) score(sc *learnScratch, lf *LearnedFile, text string, 
 	sc.reset()
 	sc.cbuf = sc.cbuf[:0]
 	c.syllables(sc, text)
+	if len(c.neutSeqs) > 0 {
+		c.maskNeutral(sc)
+	}
 	nsyl := len(sc.norm)
 	for i := 0; i < nsyl; i++ {
 		c.ngramsAt(sc, sc.norm, i, rootWord, c.cfg.WordMax)
@@ -826,7 +894,7 @@ func (c *compiledLearned) score(sc *learnScratch, lf *LearnedFile, text string, 
 		lex(label(c.lexSent, a.Sentiment.Label), 1)
 		lex(c.lexToxScore, a.Toxicity.Score)
 		lex(label(c.lexTox, a.Toxicity.Label), 1)
-		if len(text) > 0 {
+		if c.cfg.Length && len(text) > 0 {
 			lex(c.lexLogLen, math.Log1p(float64(nsyl))/5)
 		}
 	}

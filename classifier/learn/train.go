@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/langnghe/langnghe/classifier"
+	"github.com/langnghe/langnghe/post"
 )
 
 // TrainOptions configure Train. Zero values take the defaults noted per field.
@@ -23,6 +24,13 @@ type TrainOptions struct {
 	Metric       string                   // macro_f1 or weighted_f1, tuned on dev; default macro_f1 for toxicity, weighted_f1 for sentiment
 	TuneOffsets  bool                     // also tune per-label decision offsets on dev
 	MaxIter      int                      // L-BFGS iterations per fit; default 150
+	// Neutral are the authority and political terms whose occurrences no feature may
+	// touch; nil means the shipped list (classifier.DefaultNeutralTerms). There is no way
+	// to train without a list: criticism of authorities must not be learned as toxic.
+	Neutral []classifier.NeutralTerm
+	// KeepAuthorityHate keeps the data set's "hate" label on posts about authorities that
+	// attack no protected group (see relabelAuthorityHate); for measuring only.
+	KeepAuthorityHate bool
 	// Progress, if set, is called as work advances: stage is "features", "fit" or "offsets".
 	Progress func(stage string, done, total int)
 }
@@ -100,9 +108,22 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
-	ex, err := classifier.NewFeatureExtractor(opts.Features, base)
+	if len(opts.Neutral) == 0 {
+		var err error
+		if opts.Neutral, err = classifier.DefaultNeutralTerms(); err != nil {
+			return nil, err
+		}
+	}
+	ex, err := classifier.NewFeatureExtractor(opts.Features, base, classifier.WithNeutralTerms(opts.Neutral))
 	if err != nil {
 		return nil, err
+	}
+
+	train, dev = slices.Clone(train), slices.Clone(dev)
+	relabelled := [2]int{}
+	if opts.Task == "toxicity" && !opts.KeepAuthorityHate {
+		relabelled[0] = relabelAuthorityHate(train, ex, base)
+		relabelled[1] = relabelAuthorityHate(dev, ex, base)
 	}
 
 	// Labels, in sorted order.
@@ -294,11 +315,12 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 	lf := &classifier.LearnedFile{
 		Format: classifier.LearnedFormat, Name: opts.Name, Version: opts.Version, Task: opts.Task,
 		Labels: labels, Features: opts.Features, Bias: roundAll(bestW[F*K:]), Offset: off,
-		Terms: make(map[string]classifier.LearnedTerm, F),
+		Terms: make(map[string]classifier.LearnedTerm, F), Neutral: opts.Neutral,
 		Training: map[string]any{
 			"train_examples": len(train), "dev_examples": len(dev), "c": bestC, "class_weight": bestCW,
 			"metric": opts.Metric, "dev_" + opts.Metric: round4(metric(res.Dev)),
 			"dev_" + opts.Metric + "_without_offsets": round4(metric(res.DevRaw)), "min_df": opts.MinDF,
+			"authority_hate_relabelled_train": relabelled[0], "authority_hate_relabelled_dev": relabelled[1],
 		},
 	}
 	for i, k := range keys {
@@ -498,4 +520,31 @@ func TrainFolded(ctx context.Context, train, dev []Example, base classifier.Mode
 		}
 	}
 	return best, nil
+}
+
+// relabelAuthorityHate applies the product's label policy to toxicity examples labelled
+// "hate" when the data has an "offensive" label too: a post that mentions a neutral term
+// (an authority, institution or political camp) and that the reviewed lexicons do not
+// find hateful (no slur or insult aimed at a protected group, no hate_harassment
+// narrative) is at most offensive. Research data sets (ViHSD) label much rude criticism
+// of officials hate; masking the authority terms alone leaves the model learning that
+// "lũ ... cút hết đi" about anyone is hate. It returns how many examples it changed.
+func relabelAuthorityHate(ex []Example, fx *classifier.FeatureExtractor, base classifier.Model) int {
+	hasOffensive := slices.ContainsFunc(ex, func(e Example) bool { return e.Label == "offensive" })
+	if !hasOffensive {
+		return 0
+	}
+	n := 0
+	for i, e := range ex {
+		if e.Label != "hate" || !fx.MentionsNeutral(e.Text) {
+			continue
+		}
+		_, a := classifier.ClassifyText(base, e.Text)
+		if a.Toxicity.Label == "hate" || slices.ContainsFunc(a.Narratives, func(n post.Narrative) bool { return n.ID == "hate_harassment" }) {
+			continue
+		}
+		ex[i].Label = "offensive"
+		n++
+	}
+	return n
 }

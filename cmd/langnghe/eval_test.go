@@ -193,3 +193,44 @@ func TestClassifyOfflineConvertsLegacyLikeTheRole(t *testing.T) {
 		t.Errorf("a flood report typed in VIQR is not flagged offline: %s", gotJSON)
 	}
 }
+
+// TestModelTrainScopeProbeGate: a toxicity model trained on data where only posts about
+// authorities are hate (testdata/biased_train.jsonl) learns "dân" (the people) as hate and
+// calls criticism of officials hate. `model train` refuses to write it (exit 1, the
+// offending probe sentences listed) unless --allow-probe-failures is given.
+func TestModelTrainScopeProbeGate(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "biased.json")
+	args := []string{"model", "train", "--task", "toxicity", "--data", learnData + "biased_train.jsonl",
+		"--dev", learnData + "biased_train.jsonl", "--out", out, "--min-df", "1", "--c", "10", "--class-weight", "none", "--folded", "false"}
+	code, stdout, stderr := runCmd(t, args...)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "scope_probe.tsv:") || !strings.Contains(stderr, "labelled hate") || !strings.Contains(stderr, "not_hate") {
+		t.Errorf("stderr does not list the offending sentences:\n%s", stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a model failing the probe was written (stat: %v)", err)
+	}
+	code, stdout, stderr = runCmd(t, append(args, "--allow-probe-failures")...)
+	if code != 0 {
+		t.Fatalf("with --allow-probe-failures: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Errorf("--allow-probe-failures did not write the model: %v", err)
+	}
+	if !strings.Contains(stdout, "labelled hate") {
+		t.Errorf("--allow-probe-failures output does not list the failures:\n%s", stdout)
+	}
+	// model show names the neutral terms the model was trained without, then each label's
+	// heaviest features.
+	code, stdout, _ = runCmd(t, "model", "show", out, "--top", "5")
+	if code != 0 || !strings.Contains(stdout, "neutral terms never learned") || !strings.Contains(stdout, "\nhate (bias") {
+		t.Errorf("show exit %d:\n%s", code, stdout)
+	}
+	for _, banned := range []string{`"w:cán bộ"`, `"w:công an"`, `"w:chính quyền"`} {
+		if strings.Contains(stdout, banned) {
+			t.Errorf("show lists %s, a neutral term:\n%s", banned, stdout)
+		}
+	}
+}

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,6 +52,8 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	offsets := fs.Bool("tune-offsets", true, "chỉnh ngưỡng quyết định trên dev / tune decision offsets on dev")
 	maxIter := fs.Int("max-iter", 150, "số vòng L-BFGS tối đa / max L-BFGS iterations")
 	metric := fs.String("metric", "", "macro_f1 hoặc weighted_f1 (mặc định theo task) / tuning metric")
+	neutralFile := fs.String("neutral-terms", "", "danh sách từ chỉ chính quyền/chính trị không được học (mặc định models/neutral_terms.tsv) / authority and political terms never learned (default: the shipped list)")
+	allowProbe := fs.Bool("allow-probe-failures", false, "vẫn ghi mô hình khi trượt bộ thử phạm vi / write the model even if it fails the scope probe")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -79,6 +83,17 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	neutral, err := classifier.DefaultNeutralTerms()
+	if *neutralFile != "" {
+		neutral, err = classifier.ReadNeutralTerms(os.DirFS(filepath.Dir(*neutralFile)), filepath.Base(*neutralFile))
+	}
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	probe, err := classifier.ScopeProbe()
+	if err != nil {
+		return err
+	}
 	var variants []bool
 	switch *folded {
 	case "auto":
@@ -95,7 +110,7 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	var bar *progressBar
 	res, err := learn.TrainFolded(ctx, train, devEx, base, learn.TrainOptions{
 		Task: *task, Name: *name, Version: *ver, MinDF: *minDF, Cs: cvals,
-		ClassWeights: strings.Split(*cw, ","), Metric: *metric, TuneOffsets: *offsets, MaxIter: *maxIter,
+		ClassWeights: strings.Split(*cw, ","), Metric: *metric, TuneOffsets: *offsets, MaxIter: *maxIter, Neutral: neutral,
 		Features: classifier.FeatureConfig{WordMax: *wordMax, CharMin: *charMin, CharMax: *charMax, Lexicon: *lexicon},
 		Progress: func(stage string, done, total int) {
 			if bar == nil {
@@ -114,6 +129,9 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 		bar.done()
 	}
 	if err != nil {
+		return err
+	}
+	if err := checkScope(env, res.File, base, probe, *allowProbe); err != nil {
 		return err
 	}
 	f, err := os.Create(*out)
@@ -137,6 +155,37 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	fmt.Fprintf(env.stdout, "%d đặc trưng / features (%d giữ lại / kept), %s, ghi vào / written to %s\n",
 		res.NumFeatures, len(res.File.Terms), res.TrainTime.Round(1e8), *out)
 	return nil
+}
+
+// errScopeProbe means a trained model failed the scope probe and was not written.
+var errScopeProbe = errors.New("mô hình trượt bộ thử phạm vi, không ghi / the model failed the scope probe and was not written (--allow-probe-failures to write it anyway)")
+
+// checkScope runs the scope probe (classifier/testdata/scope_probe.tsv) on a trained
+// model: criticism of authorities and neutral news must not be labelled hate or flagged
+// by a narrative, hate against protected groups and threats must still be caught. It
+// lists every failure and returns errScopeProbe unless allow is set.
+func checkScope(env *cliEnv, lf *classifier.LearnedFile, base classifier.Model, probe []classifier.ProbeCase, allow bool) error {
+	m, err := classifier.NewLearned(lf, base)
+	if err != nil {
+		return err
+	}
+	fails := classifier.ProbeFailures(classifier.RunProbe(m, probe))
+	fmt.Fprintf(env.stdout, "bộ thử phạm vi / scope probe: %d/%d đạt / passed\n", len(probe)-len(fails), len(probe))
+	if len(fails) == 0 {
+		return nil
+	}
+	w := env.stderr
+	if allow {
+		w = env.stdout
+	}
+	for _, f := range fails {
+		fmt.Fprintf(w, "  scope_probe.tsv:%d %s [%s] %q: %s\n", f.Line, f.Expect, f.Kind, f.Text, f.Why)
+	}
+	if allow {
+		fmt.Fprintln(w, "  --allow-probe-failures: vẫn ghi mô hình / writing the model anyway")
+		return nil
+	}
+	return errScopeProbe
 }
 
 // progressBar draws "[#####.....] stage done/total" on one terminal line.
@@ -196,6 +245,11 @@ func cmdModelShow(env *cliEnv, args []string) error {
 	if len(lf.Training) > 0 {
 		b, _ := json.Marshal(lf.Training)
 		fmt.Fprintf(env.stdout, "training %s\n", b)
+	}
+	if len(lf.Neutral) > 0 {
+		fmt.Fprintf(env.stdout, "%d từ trung lập không được học / neutral terms never learned (models/neutral_terms.tsv)\n", len(lf.Neutral))
+	} else {
+		fmt.Fprintln(env.stdout, "cảnh báo / warning: mô hình cũ, không có danh sách từ trung lập / an older model trained without neutral terms")
 	}
 	want := map[byte]bool{}
 	for _, k := range strings.Split(*kinds, ",") {

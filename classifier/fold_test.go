@@ -1,0 +1,133 @@
+package classifier
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/langnghe/langnghe/vntext"
+)
+
+// TestAccentedWordsMatchOnlyWithOwnAccents: folding is for text typed without diacritics.
+// A word written with diacritics matches a term only with its own ("con đi" is never
+// "con đĩ"); a word typed without any may match a term through its folded form.
+func TestAccentedWordsMatchOnlyWithOwnAccents(t *testing.T) {
+	m := defaultModel(t)
+	for _, c := range []struct {
+		name, text, toxicity string
+	}{
+		{"accented text never matches another word's accents", "Mẹ cho con đi học", "clean"},
+		{"the same in a longer sentence", "Sáng nào bố cũng chở con đi học rồi mới đi làm", "clean"},
+		{"the term with its own accents", "đồ con đĩ", "offensive"},
+		{"the term typed without diacritics", "do con di", "offensive"},
+		{"a one-syllable term marked fold, typed without diacritics", "dm thang nay", "offensive"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := m.Analyze(c.text)
+			if a.Toxicity.Label != c.toxicity {
+				t.Errorf("%q: toxicity %+v (evidence %+v), want %s", c.text, a.Toxicity, a.Evidence, c.toxicity)
+			}
+		})
+	}
+}
+
+// falseFoldedMatches returns the term matches in text (every group, rule atoms too) whose
+// text syllables are not the term's own and include a syllable written with diacritics:
+// matches that exist only because folding erased the difference.
+func falseFoldedMatches(m *lexModel, text string) []string {
+	var syls []syllable
+	var norm []string
+	for i, tok := range vntext.Tokenize(text) {
+		f := strings.Fields(tok.Folded)
+		for j, n := range strings.Fields(tok.Norm) {
+			fs := n
+			if j < len(f) {
+				fs = f[j]
+			}
+			nid, fid := m.sylIDs(n, fs)
+			syls = append(syls, syllable{tok: int32(i), nid: nid, fid: fid})
+			norm = append(norm, n)
+		}
+	}
+	sc := getScratch()
+	defer putScratch(sc)
+	occ := make([][]ruleSpan, m.atoms)
+	var out []string
+	check := func(term int32, from, to int) {
+		got := norm[from:to]
+		if strings.Join(got, " ") == m.terms[term].text {
+			return
+		}
+		for _, s := range got {
+			if s != vntext.Fold(s) {
+				out = append(out, m.terms[term].text+" <- "+strings.Join(got, " "))
+				return
+			}
+		}
+	}
+	for _, mt := range m.findMatchesInto(sc, syls, occ) {
+		check(mt.term, mt.from, mt.to)
+	}
+	for _, o := range occ {
+		for _, r := range o {
+			check(r.term, r.from, r.to)
+		}
+	}
+	return out
+}
+
+// TestNoFalseFoldedMatchesInSharedData counts, over every text of ../shared/data, the
+// matches that exist only because folding erased diacritics the text has ("con đi" as
+// "con đĩ"). There must be none. Skipped without ../shared/data.
+func TestNoFalseFoldedMatchesInSharedData(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(evalDir, "*", "*.jsonl"))
+	if len(files) == 0 {
+		t.Skipf("no data sets under %s (see /work/shared/data/README.md)", evalDir)
+	}
+	m := defaultModel(t).(*lexModel)
+	var texts, accented, bad, badTexts int
+	examples := map[string]int{}
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var r struct{ Text string }
+			if json.Unmarshal(sc.Bytes(), &r) != nil {
+				continue
+			}
+			texts++
+			if vntext.Fold(r.Text) != vntext.Normalize(r.Text) {
+				accented++
+			}
+			if ff := falseFoldedMatches(m, r.Text); len(ff) > 0 {
+				bad += len(ff)
+				badTexts++
+				for _, e := range ff {
+					examples[e]++
+				}
+			}
+		}
+		fh.Close()
+	}
+	t.Logf("%d texts (%d with diacritics): %d false folded matches in %d texts", texts, accented, bad, badTexts)
+	if bad > 0 {
+		keys := make([]string, 0, len(examples))
+		for e := range examples {
+			keys = append(keys, e)
+		}
+		slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(examples[b], examples[a]), strings.Compare(a, b)) })
+		for _, e := range keys[:min(len(keys), 60)] {
+			t.Logf("  %4d  %s", examples[e], e)
+		}
+		t.Errorf("%d matches only through folding away the text's own diacritics", bad)
+	}
+}
