@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/testinfra"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
@@ -32,17 +32,13 @@ func TestBusEmbedded(t *testing.T) {
 }
 
 // TestBusRealKafka runs the same suite against a real broker, e.g. the Kafka 4 broker
-// started by testinfra/kafka.sh: LANGNGHE_TEST_KAFKA=127.0.0.1:19092 go test ./bus.
+// started by testinfra/kafka.sh (found through testinfra.KafkaBrokers).
 func TestBusRealKafka(t *testing.T) {
-	env := os.Getenv("LANGNGHE_TEST_KAFKA")
-	if env == "" {
-		t.Skip("real Kafka not configured: start one with testinfra/kafka.sh and set LANGNGHE_TEST_KAFKA=127.0.0.1:19092")
-	}
-	brokers := strings.Split(env, ",")
+	brokers := testinfra.KafkaBrokers(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	if err := Ping(ctx, brokers); err != nil {
-		t.Fatalf("LANGNGHE_TEST_KAFKA=%s is set but no broker answers: %v", env, err)
+		t.Fatalf("Kafka at %v does not answer: %v", brokers, err)
 	}
 	testBus(t, brokers)
 }
