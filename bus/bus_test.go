@@ -236,7 +236,7 @@ func testRoundTrip(t *testing.T, brokers []string, co consumerTestOpts) {
 		defer mu.Unlock()
 		return len(got) == n
 	})
-	err, took := stop()
+	took, err := stop()
 	if err != nil {
 		t.Fatalf("Run returned %v after cancel, want nil", err)
 	}
@@ -335,7 +335,7 @@ func testDeadLetter(t *testing.T, brokers []string, co consumerTestOpts) {
 	stop := runConsumer(t, c)
 
 	dead := readPartition(t, brokers, dlqTopic, 0, len(bad))
-	if err, _ := stop(); err != nil {
+	if _, err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	if !maps.Equal(processed, goodIDs) {
@@ -439,7 +439,7 @@ func testTransientRetry(t *testing.T, brokers []string, co consumerTestOpts) {
 		defer mu.Unlock()
 		return calls["k2"] == 3
 	})
-	if err, _ := stop(); err != nil {
+	if _, err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if string(dead[0].Key) != "k4" {
@@ -515,7 +515,7 @@ func testAtLeastOnce(t *testing.T, brokers []string, co consumerTestOpts) {
 		t.Fatal("consumer A never reached the failing batch")
 	}
 	time.Sleep(150 * time.Millisecond) // let A retry a few times
-	err, took := stopA()
+	took, err := stopA()
 	if err != nil {
 		t.Fatalf("A.Run = %v, want nil on cancel", err)
 	}
@@ -552,7 +552,7 @@ func testAtLeastOnce(t *testing.T, brokers []string, co consumerTestOpts) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(500 * time.Millisecond) // give unexpected redeliveries a chance to show up
-	if err, _ := stopB(); err != nil {
+	if _, err := stopB(); err != nil {
 		t.Fatal(err)
 	}
 	for k := range failingA {
