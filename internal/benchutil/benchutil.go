@@ -133,7 +133,7 @@ func ReportRatio(b *testing.B, t Times, baseline, name, metric string) []float64
 	b.Logf("%s per round (%s time / %s time): %s", metric, baseline, name, formatRatios(ratios))
 	for i, r := range ratios {
 		if r > SuspectRatio {
-			b.Logf("SUSPECT: round %d %s = %.2f > %.2f: %s cannot really beat %s; a %s run was probably disturbed (a busy machine, an Elasticsearch merge); rerun on a quiet machine",
+			b.Logf("SUSPECT: round %d %s = %.3f > %.2f: %s cannot really beat %s; a %s run was probably disturbed (a busy machine, an Elasticsearch merge); rerun on a quiet machine",
 				i+1, metric, r, SuspectRatio, name, baseline, baseline)
 		}
 	}
