@@ -263,13 +263,14 @@ func moduleRoot() string {
 	}
 }
 
-// Chromium returns the path of Debian's chromium for browser tests, or skips t when it is
-// missing (testinfra/up.sh installs it; so does `apt-get install -y chromium`).
+// Chromium returns the path of Debian's chromium for browser tests, or skips t (fails it
+// under LANGNGHE_CI=1) when it is missing (testinfra/up.sh installs it; so does
+// `apt-get install -y chromium`).
 func Chromium(t testing.TB) string {
 	t.Helper()
 	const path = "/usr/bin/chromium"
 	if _, err := os.Stat(path); err != nil {
-		t.Skipf("skipping browser test: %s missing (testinfra/up.sh or apt-get install -y chromium installs it)", path)
+		Missing(t, "browser test: "+path+" missing", "testinfra/up.sh or apt-get install -y chromium installs it")
 	}
 	return path
 }

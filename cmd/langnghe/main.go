@@ -249,4 +249,3 @@ func checkSources(env *cliEnv, path string) error {
 	fmt.Fprintf(env.stdout, "%s: hợp lệ / valid (%d nguồn / sources)\n", path, len(f.Sources))
 	return nil
 }
-
