@@ -4,8 +4,10 @@ GO       ?= go
 PKGS     ?= ./...
 INFRA    ?= kafka elasticsearch mailpit prometheus
 FUZZTIME ?= 20s
+# staticcheck 2026.2.2, the first release line that supports Go 1.26; bump deliberately.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build test test-unit infra-up infra-down bench fuzz vet
+.PHONY: run build test test-unit check infra-up infra-down bench fuzz vet
 
 run:
 	$(GO) run ./cmd/langnghe run --demo
@@ -20,13 +22,21 @@ vet:
 test-unit:
 	$(GO) test -count=1 $(PKGS)
 
-# Everything: starts the real components, runs unit and integration tests, always stops them.
-test:
+# Static checks, no components: go.mod tidy, gofmt, go vet, staticcheck (pinned above).
+check:
+	$(GO) mod tidy -diff
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt -l: not gofmt'ed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
+
+# Everything: the checks, then starts the real components, runs unit and integration tests,
+# always stops them. testsummary prints failed tests' output and ends with the pass, fail and
+# skip counts and why tests were skipped; the exit status is go test's.
+test: check
 	@set -e; trap 'testinfra/down.sh' EXIT; \
 	testinfra/up.sh $(INFRA); \
 	. .testinfra/env; \
-	$(GO) vet $(PKGS); \
-	$(GO) test -count=1 -timeout 40m $(PKGS)
+	$(GO) run ./testinfra/cmd/testsummary -- $(GO) test -json -count=1 -timeout 40m $(PKGS)
 
 infra-up:
 	testinfra/up.sh $(INFRA)

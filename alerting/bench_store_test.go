@@ -12,6 +12,7 @@ import (
 
 	"github.com/langnghe/langnghe/alerting"
 	"github.com/langnghe/langnghe/alerting/outbox"
+	"github.com/langnghe/langnghe/internal/clocktest"
 	"github.com/langnghe/langnghe/store"
 	blevestore "github.com/langnghe/langnghe/store/bleve"
 	esstore "github.com/langnghe/langnghe/store/elasticsearch"
@@ -93,7 +94,7 @@ func benchStoreRules(b *testing.B, st store.Store) {
 			if len(errs) > 0 {
 				b.Fatal(errs)
 			}
-			clk := &clock{t: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)}
+			clk := clocktest.New(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
 			e, err := alerting.NewEngine(rs, filepath.Join(b.TempDir(), "state.json"), outbox.New(b.TempDir(), ""), alerting.WithStore(st), alerting.WithClock(clk.Now))
 			if err != nil {
 				b.Fatal(err)

@@ -1,5 +1,6 @@
 // Package alerting evaluates alert rules and emails the people who must react, once, on
-// time, with the evidence. See DESIGN.md ("alerting") and issue 5.
+// time, with the evidence. See ../shared/DESIGN.md ("Flow") and
+// DESIGN.md ("Alert state" under "Decisions").
 //
 // # Rules
 //

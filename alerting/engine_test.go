@@ -16,6 +16,7 @@ import (
 	"github.com/langnghe/langnghe/alerting/email"
 	"github.com/langnghe/langnghe/alerting/notifiertest"
 	"github.com/langnghe/langnghe/alerting/outbox"
+	"github.com/langnghe/langnghe/internal/clocktest"
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/store"
 	blevestore "github.com/langnghe/langnghe/store/bleve"
@@ -111,18 +112,6 @@ func (s *sink) emails(t *testing.T, rcpt string) []notifiertest.Email {
 	return out
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 func uniqueRcpt(name string) string {
 	return fmt.Sprintf("%s-%d@engine.test", strings.ToLower(name), time.Now().UnixNano())
 }
@@ -146,14 +135,14 @@ type fixture struct {
 	sink      *sink
 	rules     *alerting.RuleSet
 	statePath string
-	clk       *clock
+	clk       *clocktest.Clock
 	opts      []alerting.Option
 	e         *alerting.Engine
 }
 
 func newFixture(t *testing.T, rules *alerting.RuleSet, opts ...alerting.Option) *fixture {
 	f := &fixture{t: t, sink: newSink(t), rules: rules, statePath: filepath.Join(t.TempDir(), "alerts", "state.json"),
-		clk: &clock{t: time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)}, opts: opts}
+		clk: clocktest.New(time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)), opts: opts}
 	f.restart()
 	return f
 }
@@ -449,7 +438,7 @@ func storeRulesCase(t *testing.T, st store.Store) {
 	// Clock: 2026-11-20 02:00 UTC = 09:00 in Vietnam; digest at 07:00 already passed
 	// today, more than... within 12h, so a digest is due at once. Set the clock to 06:00
 	// Vietnam time (23:00 UTC the day before) to test its schedule separately.
-	f.clk.t = time.Date(2026, 11, 19, 23, 0, 0, 0, time.UTC)
+	f.clk.Set(time.Date(2026, 11, 19, 23, 0, 0, 0, time.UTC))
 	now := f.clk.Now()
 	var posts []*post.Post
 	// Disaster: 4 posts in the last hour (below 5), 10 older ones.
@@ -506,7 +495,7 @@ func storeRulesCase(t *testing.T, st store.Store) {
 		t.Fatalf("after the scam burst: %v", subjects(got))
 	}
 	// Digest: at 07:00 Vietnam time (00:00 UTC), once, grouped by narrative.
-	f.clk.t = time.Date(2026, 11, 19, 23, 59, 0, 0, time.UTC)
+	f.clk.Set(time.Date(2026, 11, 19, 23, 59, 0, 0, time.UTC))
 	f.step(0)
 	if n := len(f.sink.emails(t, rcpt)); n != 2 {
 		t.Fatalf("digest before 07:00: %d emails", n)
@@ -631,7 +620,7 @@ rules:
 	}
 	rcpt := uniqueRcpt(t.Name())
 	f := newFixture(t, rules(rcpt), alerting.WithStore(st))
-	f.clk.t = now
+	f.clk.Set(now)
 	f.step(0)
 	if n := len(f.sink.emails(t, rcpt)); n != 1 {
 		t.Errorf("adjacent-hours baseline: %d emails, want 1 (the daily rush looks like a spike)", n)
@@ -653,7 +642,7 @@ rules:
 		t.Fatal(err)
 	}
 	st.Refresh(ctx)
-	f.clk.t = now.Add(24 * time.Hour)
+	f.clk.Set(now.Add(24 * time.Hour))
 	f.step(0)
 	got := f.sink.emails(t, "same-hour-"+rcpt)
 	if len(got) != 1 || !strings.Contains(got[0].Text, "60 bài trong 1h0m0s gần nhất") {

@@ -16,8 +16,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/langnghe/langnghe/store/query"
 	"gopkg.in/yaml.v3"
+
+	"github.com/langnghe/langnghe/internal/duration"
+	"github.com/langnghe/langnghe/store/query"
 )
 
 // ErrBadRule marks a rule file that cannot be used. Every *RuleError wraps it.
@@ -48,41 +50,9 @@ var Severities = []string{"info", "warning", "high", "critical"}
 // GroupBy values: the per-key field of match rules.
 var GroupBys = []string{"", "narrative", "platform", "source", "sentiment", "toxicity"}
 
-// Duration is a time.Duration written in YAML as "90s", "5m", "4h" or "14d".
-type Duration time.Duration
-
-// D returns the time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-// UnmarshalYAML parses Go durations plus days ("14d").
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := ParseDuration(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalText writes the Go form.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
-
-// ParseDuration parses "90s", "5m", "4h" and "14d".
-func ParseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		days, err := strconv.ParseFloat(n, 64)
-		if err != nil || days < 0 {
-			return 0, fmt.Errorf("khoảng thời gian không hợp lệ / invalid duration %q (e.g. 14d, 4h, 5m)", s)
-		}
-		return time.Duration(days * float64(24*time.Hour)), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("khoảng thời gian không hợp lệ / invalid duration %q (e.g. 14d, 4h, 5m)", s)
-	}
-	return d, nil
-}
+// Duration is a time.Duration written in YAML as "90s", "5m", "4h" or "14d": the module's
+// one duration type and parser (internal/duration), shared with the config file and queries.
+type Duration = duration.Duration
 
 // Rule is one alert rule. Zero fields take the defaults of applyDefaults.
 type Rule struct {

@@ -5,12 +5,12 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/langnghe/langnghe/testinfra"
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/compress"
 )
@@ -56,13 +56,9 @@ func BenchmarkProduceConsume(b *testing.B) {
 	benchProduceConsume(b, e.Brokers())
 }
 
-// BenchmarkProduceConsumeRealKafka is the same against LANGNGHE_TEST_KAFKA.
+// BenchmarkProduceConsumeRealKafka is the same against the testinfra Kafka broker.
 func BenchmarkProduceConsumeRealKafka(b *testing.B) {
-	env := os.Getenv("LANGNGHE_TEST_KAFKA")
-	if env == "" {
-		b.Skip("set LANGNGHE_TEST_KAFKA=127.0.0.1:19092 (testinfra/kafka.sh) to benchmark real Kafka")
-	}
-	benchProduceConsume(b, strings.Split(env, ","))
+	benchProduceConsume(b, testinfra.KafkaBrokers(b))
 }
 
 func benchProduceConsume(b *testing.B, brokers []string) {

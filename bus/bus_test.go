@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/testinfra"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
@@ -32,17 +32,13 @@ func TestBusEmbedded(t *testing.T) {
 }
 
 // TestBusRealKafka runs the same suite against a real broker, e.g. the Kafka 4 broker
-// started by testinfra/kafka.sh: LANGNGHE_TEST_KAFKA=127.0.0.1:19092 go test ./bus.
+// started by testinfra/kafka.sh (found through testinfra.KafkaBrokers).
 func TestBusRealKafka(t *testing.T) {
-	env := os.Getenv("LANGNGHE_TEST_KAFKA")
-	if env == "" {
-		t.Skip("real Kafka not configured: start one with testinfra/kafka.sh and set LANGNGHE_TEST_KAFKA=127.0.0.1:19092")
-	}
-	brokers := strings.Split(env, ",")
+	brokers := testinfra.KafkaBrokers(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	if err := Ping(ctx, brokers); err != nil {
-		t.Fatalf("LANGNGHE_TEST_KAFKA=%s is set but no broker answers: %v", env, err)
+		t.Fatalf("Kafka at %v does not answer: %v", brokers, err)
 	}
 	testBus(t, brokers)
 }
@@ -240,7 +236,7 @@ func testRoundTrip(t *testing.T, brokers []string, co consumerTestOpts) {
 		defer mu.Unlock()
 		return len(got) == n
 	})
-	err, took := stop()
+	took, err := stop()
 	if err != nil {
 		t.Fatalf("Run returned %v after cancel, want nil", err)
 	}
@@ -339,7 +335,7 @@ func testDeadLetter(t *testing.T, brokers []string, co consumerTestOpts) {
 	stop := runConsumer(t, c)
 
 	dead := readPartition(t, brokers, dlqTopic, 0, len(bad))
-	if err, _ := stop(); err != nil {
+	if _, err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	if !maps.Equal(processed, goodIDs) {
@@ -443,7 +439,7 @@ func testTransientRetry(t *testing.T, brokers []string, co consumerTestOpts) {
 		defer mu.Unlock()
 		return calls["k2"] == 3
 	})
-	if err, _ := stop(); err != nil {
+	if _, err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if string(dead[0].Key) != "k4" {
@@ -519,7 +515,7 @@ func testAtLeastOnce(t *testing.T, brokers []string, co consumerTestOpts) {
 		t.Fatal("consumer A never reached the failing batch")
 	}
 	time.Sleep(150 * time.Millisecond) // let A retry a few times
-	err, took := stopA()
+	took, err := stopA()
 	if err != nil {
 		t.Fatalf("A.Run = %v, want nil on cancel", err)
 	}
@@ -556,7 +552,7 @@ func testAtLeastOnce(t *testing.T, brokers []string, co consumerTestOpts) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(500 * time.Millisecond) // give unexpected redeliveries a chance to show up
-	if err, _ := stopB(); err != nil {
+	if _, err := stopB(); err != nil {
 		t.Fatal(err)
 	}
 	for k := range failingA {

@@ -62,16 +62,16 @@ func newTopic(t testing.TB, brokers []string, partitions int) string {
 	return name
 }
 
-// runConsumer starts c.Run and returns a stop function that cancels it and returns Run's
-// error and how long shutdown took.
-func runConsumer(t testing.TB, c *Consumer) (stop func() (error, time.Duration)) {
+// runConsumer starts c.Run and returns a stop function that cancels it and returns how long
+// shutdown took and Run's error.
+func runConsumer(t testing.TB, c *Consumer) (stop func() (time.Duration, error)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
 	var once sync.Once
 	var err error
 	var took time.Duration
-	stop = func() (error, time.Duration) {
+	stop = func() (time.Duration, error) {
 		once.Do(func() {
 			start := time.Now()
 			cancel()
@@ -82,7 +82,7 @@ func runConsumer(t testing.TB, c *Consumer) (stop func() (error, time.Duration))
 			}
 			took = time.Since(start)
 		})
-		return err, took
+		return took, err
 	}
 	t.Cleanup(func() { stop() })
 	return stop

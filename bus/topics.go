@@ -10,7 +10,7 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// Topic names of the pipeline. See DESIGN.md, "Flow".
+// Topic names of the pipeline. See ../shared/DESIGN.md, "Flow", and DESIGN.md, "Decisions".
 const (
 	TopicRaw        = "posts.raw"
 	TopicClassified = "posts.classified"

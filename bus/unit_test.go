@@ -279,7 +279,7 @@ func TestEmbeddedDataDirResumes(t *testing.T) {
 			return len(keys) >= want
 		})
 		time.Sleep(300 * time.Millisecond) // room for unexpected extra deliveries
-		if err, _ := stop(); err != nil {
+		if _, err := stop(); err != nil {
 			t.Fatal(err)
 		}
 		mu.Lock()

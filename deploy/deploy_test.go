@@ -4,12 +4,14 @@ package deploy
 import (
 	"os/exec"
 	"testing"
+
+	"github.com/langnghe/langnghe/testinfra"
 )
 
 func TestPrometheusConfig(t *testing.T) {
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
-		t.Skip("promtool not installed (testinfra/prometheus.sh installs Debian's prometheus package)")
+		testinfra.Missing(t, "promtool not installed", "testinfra/prometheus.sh install installs Debian's prometheus package")
 	}
 	out, err := exec.Command(promtool, "check", "config", "prometheus/prometheus.yml").CombinedOutput()
 	if err != nil {

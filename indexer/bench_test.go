@@ -18,6 +18,7 @@ import (
 
 	"github.com/langnghe/langnghe/bus"
 	"github.com/langnghe/langnghe/indexer"
+	"github.com/langnghe/langnghe/internal/benchutil"
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/store"
 	esstore "github.com/langnghe/langnghe/store/elasticsearch"
@@ -32,7 +33,8 @@ const benchDocs = 20000
 // derive the fields and encode, _bulk to the real Elasticsearch, classify item results)
 // against a plain loader that posts the same documents, prepared in advance as _bulk
 // bodies, in the same run, both in batches of 500 on one goroutine, each into its own
-// fresh indices with the same template. Reports docs/s of each and their ratio (aim 0.9),
+// fresh indices with the same template. Reports docs/s of each and their ratio (aim 0.9;
+// the median over rounds, with -min and -max, see benchutil; above 1.05 is logged as suspect),
 // and the same for go-elasticsearch's esutil.BulkIndexer doing the indexer's work (see
 // biRun), so the choice of writer is measured too. Elasticsearch shares the machine's
 // cores, so each writer's CPU time per document (this process only) is reported as well:
@@ -48,54 +50,39 @@ func BenchmarkIndexerVsBulk(b *testing.B) {
 		}
 		msgs[i] = bus.Message{Topic: "posts.classified", Offset: int64(i), Key: []byte(p.ID), Value: v}
 	}
-	var ixTime, biTime, bulkTime time.Duration
 	var ixCPU, biCPU, bulkCPU time.Duration // this process's CPU time (ES runs apart)
 	var ixES, biES, bulkES time.Duration    // Elasticsearch's CPU time meanwhile
-	// An untimed load first: a cold Elasticsearch (JIT, caches) would slow whichever
-	// writer happened to run first.
-	bulkRun(b, es, posts, func() {})
-	runs := 0
-	// The timer runs through each iteration (setup included): one iteration takes seconds,
-	// so b.Loop stops after the first instead of ramping up as it would if the timer were
-	// stopped. ns/op means nothing here; the reported metrics do.
-	for b.Loop() {
-		// Each writer runs in both orders, so neither gains from going after the other
-		// (segment merges of the previous run, a warmer JVM).
-		writers := []func(){
-			func() {
-				t, c := measure(&bulkES, func(start func()) time.Duration { return bulkRun(b, es, posts, start) })
-				bulkTime += t
-				bulkCPU += c
-			},
-			func() {
-				t, c := measure(&ixES, func(start func()) time.Duration { return ixRun(b, es, posts, msgs, start) })
-				ixTime += t
-				ixCPU += c
-			},
-			func() {
-				t, c := measure(&biES, func(start func()) time.Duration { return biRun(b, es, posts, msgs, start) })
-				biTime += t
-				biCPU += c
-			},
-		}
-		// Elasticsearch's background merges land at random in runs this short (about a
-		// second each), so each writer runs benchRounds times in each order.
-		for range benchRounds {
-			for _, w := range writers {
-				w()
-			}
-			for i := len(writers) - 1; i >= 0; i-- {
-				writers[i]()
-			}
-			runs += 2
-		}
+	writer := func(name string, cpu, esCPU *time.Duration, run func(start func()) time.Duration) benchutil.Contestant {
+		return benchutil.Contestant{Name: name, Run: func() time.Duration {
+			t, c := measure(esCPU, run)
+			*cpu += c
+			return t
+		}}
 	}
-	n := float64(benchDocs * runs)
-	b.ReportMetric(n/ixTime.Seconds(), "indexer-docs/s")
-	b.ReportMetric(n/biTime.Seconds(), "bulkindexer-docs/s")
-	b.ReportMetric(n/bulkTime.Seconds(), "bulk-docs/s")
-	b.ReportMetric(bulkTime.Seconds()/ixTime.Seconds(), "ratio-to-bulk")
-	b.ReportMetric(bulkTime.Seconds()/biTime.Seconds(), "bulkindexer-ratio-to-bulk")
+	writers := []benchutil.Contestant{
+		writer("bulk", &bulkCPU, &bulkES, func(start func()) time.Duration { return bulkRun(b, es, posts, start) }),
+		writer("indexer", &ixCPU, &ixES, func(start func()) time.Duration { return ixRun(b, es, posts, msgs, start) }),
+		writer("bulkindexer", &biCPU, &biES, func(start func()) time.Duration { return biRun(b, es, posts, msgs, start) }),
+	}
+	// The timer runs through each iteration (setup included): one iteration takes minutes,
+	// so b.Loop stops after the first. ns/op means nothing here; the reported metrics do.
+	var times benchutil.Times
+	for b.Loop() {
+		// Each writer runs once untimed first (a cold Elasticsearch, JIT and caches, would
+		// slow whichever ran first), then in both orders per round, so none gains from going
+		// after another (segment merges of the previous run, a warmer JVM). Elasticsearch's
+		// background merges land at random in runs this short (about a second each), hence
+		// several rounds and the spread of their ratios.
+		times = benchutil.Alternate(b, benchutil.Rounds(benchRounds), writers, benchutil.AfterWarmUp(func() {
+			ixCPU, biCPU, bulkCPU, ixES, biES, bulkES = 0, 0, 0, 0, 0, 0
+		}))
+	}
+	n := float64(benchDocs * times.Runs("bulk"))
+	b.ReportMetric(n/times.Total("indexer").Seconds(), "indexer-docs/s")
+	b.ReportMetric(n/times.Total("bulkindexer").Seconds(), "bulkindexer-docs/s")
+	b.ReportMetric(n/times.Total("bulk").Seconds(), "bulk-docs/s")
+	benchutil.ReportRatio(b, times, "bulk", "indexer", "ratio-to-bulk")
+	benchutil.ReportRatio(b, times, "bulk", "bulkindexer", "bulkindexer-ratio-to-bulk")
 	b.ReportMetric(float64(ixCPU.Microseconds())/n, "indexer-cpu-µs/doc")
 	b.ReportMetric(float64(biCPU.Microseconds())/n, "bulkindexer-cpu-µs/doc")
 	b.ReportMetric(float64(bulkCPU.Microseconds())/n, "bulk-cpu-µs/doc")
@@ -305,5 +292,6 @@ func bulkBodies(b *testing.B, st *esstore.Store, posts []*post.Post) [][]byte {
 // charged to whoever runs next.
 const benchSettle = 3 * time.Second
 
-// benchRounds is how many times each writer runs in each order per iteration.
-const benchRounds = 2
+// benchRounds is how many rounds (each writer in order, then in reverse) a run makes;
+// LANGNGHE_BENCH_ROUNDS overrides it.
+const benchRounds = 3

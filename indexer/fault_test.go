@@ -54,12 +54,11 @@ func newFaultProxy(t *testing.T, target string) *faultProxy {
 		t.Fatal(err)
 	}
 	fp := &faultProxy{}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	director := rp.Director
-	rp.Director = func(r *http.Request) {
-		director(r)
-		r.Header.Del("Accept-Encoding") // plain JSON back, so item faults can be written in
-	}
+	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(u)
+		pr.Out.Host = pr.In.Host             // as NewSingleHostReverseProxy did
+		pr.Out.Header.Del("Accept-Encoding") // plain JSON back, so item faults can be written in
+	}}
 	rp.ModifyResponse = func(res *http.Response) error {
 		if fp.mode.Load() != modeItem429 || res.Request.URL.Path != "/_bulk" || res.StatusCode != 200 {
 			return nil

@@ -13,7 +13,7 @@ import (
 	"github.com/langnghe/langnghe/store"
 )
 
-// DefaultRetention is how long posts are kept (DESIGN.md: 90 days).
+// DefaultRetention is how long posts are kept (../shared/DESIGN.md, "Responsible scope": 90 days).
 const DefaultRetention = 90 * 24 * time.Hour
 
 // DefaultRetentionEvery is how often the index role applies retention.

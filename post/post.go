@@ -1,6 +1,6 @@
 // Package post defines the Post contract shared by every stage: the JSON that travels on
 // Kafka (keyed by Post.ID) and the document stored in the search store (document id
-// Post.ID). See DESIGN.md, "The Post contract".
+// Post.ID). See ../shared/DESIGN.md, "The Post contract".
 package post
 
 import (

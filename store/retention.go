@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// Retainer is implemented by stores that can delete old posts (DESIGN.md: data past the
-// retention period, default 90 days, is deleted). Callers type-assert a Store to it.
+// Retainer is implemented by stores that can delete old posts (../shared/DESIGN.md,
+// "Responsible scope": data past the retention period, default 90 days, is deleted).
+// Callers type-assert a Store to it.
 //
 // DeleteBefore deletes posts published before t and returns how many it deleted. A
 // backend may work at a coarser grain and keep some posts older than t: Elasticsearch

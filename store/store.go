@@ -165,8 +165,9 @@ const MaxIDs = 1000
 const (
 	DefaultTopN = 10
 	MaxTopN     = 100
-	// TermSample is how many matching posts (the newest) top terms are counted over.
-	TermSample = 200
+	// MaxTermsSample is how many matching posts (the newest) top terms are counted over
+	// at most; Aggs.TermsSample says how many they were.
+	MaxTermsSample = 200
 	// AuthorPrecision: unique authors are exact up to this many on both backends
 	// (Elasticsearch's cardinality precision_threshold); above it Elasticsearch
 	// estimates (HyperLogLog++, within a few percent) while bleve stays exact.
@@ -181,7 +182,7 @@ type Aggs struct {
 	Toxicities []TermCount `json:"toxicities"`
 	Sources    []TermCount `json:"sources"`
 	// Terms are the most frequent folded words (stop words and query words left out)
-	// in the TermsSample newest matching posts, counted once per post.
+	// in the TermsSample newest matching posts (at most MaxTermsSample), counted once per post.
 	Terms       []TermCount `json:"terms"`
 	TermsSample int         `json:"terms_sample"`
 	// Authors is the number of distinct pseudonymous author ids among the matches.

@@ -6,8 +6,9 @@
 // Each accessor reads its LANGNGHE_TEST_* variable. When the variable is unset it falls back
 // to <module root>/.testinfra/env (written by up.sh), but only if the address found there
 // answers, so a stale file skips instead of failing. When neither gives an address the test is
-// skipped with a message saying how to start the component. A variable that is set but does
-// not answer fails the test: CI set it, so the component is meant to be there.
+// skipped with a message saying how to start the component, or fails under LANGNGHE_CI=1 (see
+// Missing). A variable that is set but does not answer fails the test: someone set it, so the
+// component is meant to be there. NeedShared does the same for files under ../shared.
 package testinfra
 
 import (
@@ -119,8 +120,8 @@ func lookup(t testing.TB, key, component string) string {
 	if v := fromEnvFile()[key]; v != "" && reachable(v) == nil {
 		return v
 	}
-	t.Skipf("testinfra: %s not running (%s unset): start it with `make infra-up` or testinfra/up.sh %s, then `. .testinfra/env`",
-		component, key, component)
+	Missing(t, fmt.Sprintf("%s not running (%s unset)", component, key),
+		fmt.Sprintf("start it with `make infra-up` or testinfra/up.sh %s, then `. .testinfra/env`", component))
 	return ""
 }
 
@@ -262,13 +263,14 @@ func moduleRoot() string {
 	}
 }
 
-// Chromium returns the path of Debian's chromium for browser tests, or skips t when it is
-// missing (testinfra/up.sh installs it; so does `apt-get install -y chromium`).
+// Chromium returns the path of Debian's chromium for browser tests, or skips t (fails it
+// under LANGNGHE_CI=1) when it is missing (testinfra/up.sh installs it; so does
+// `apt-get install -y chromium`).
 func Chromium(t testing.TB) string {
 	t.Helper()
 	const path = "/usr/bin/chromium"
 	if _, err := os.Stat(path); err != nil {
-		t.Skipf("skipping browser test: %s missing (testinfra/up.sh or apt-get install -y chromium installs it)", path)
+		Missing(t, "browser test: "+path+" missing", "testinfra/up.sh or apt-get install -y chromium installs it")
 	}
 	return path
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/langnghe/langnghe/internal/duration"
 	"github.com/langnghe/langnghe/store"
 	"github.com/langnghe/langnghe/store/query"
 )
@@ -288,7 +289,7 @@ func ParseQuery(v url.Values, now time.Time) (store.Query, error) {
 	case "none":
 		q.Interval = -1
 	default:
-		d, perr := parseDuration(iv)
+		d, perr := duration.Parse(iv)
 		if perr != nil || d < time.Minute {
 			return q, paramError("interval", iv, "khoảng ≥ 1m như 1h, 1d / a duration of at least 1m such as 1h, 1d")
 		}
@@ -326,8 +327,6 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 	}
 	return at, nil
 }
-
-func parseDuration(s string) (time.Duration, error) { return query.ParseDuration(s) }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -67,7 +67,7 @@ func privateMailpit(t *testing.T, flags ...string) (int, string) {
 	}
 	bin := filepath.Join(cache, "mailpit", "v1.27.11", "mailpit")
 	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("Mailpit binary not built at %s (testinfra/mailpit.sh install)", bin)
+		testinfra.Missing(t, "Mailpit binary not built at "+bin, "run testinfra/mailpit.sh install")
 	}
 	smtpPort, httpPort := freePort(t), freePort(t)
 	dir := t.TempDir()

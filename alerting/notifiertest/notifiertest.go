@@ -16,11 +16,11 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/langnghe/langnghe/alerting"
+	"github.com/langnghe/langnghe/internal/clocktest"
 	"github.com/langnghe/langnghe/post"
 )
 
@@ -99,19 +99,6 @@ func Parse(t testing.TB, raw []byte) Email {
 	return e
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // HostilePost is a classified post whose text tries HTML injection and remote images.
 func HostilePost(id, source, rcptTag string) *post.Post {
 	text := `Cảnh báo lừa đảo chuyển khoản <script>alert("x")</script> <img src="http://evil.example/t.png"> ` + rcptTag + ` "quote" & more`
@@ -179,7 +166,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 		if err := e.Observe([]*post.Post{HostilePost("1", "site-a", "tag1")}); err != nil {
 			t.Fatal(err)
 		}
-		clk.add(11 * time.Second)
+		clk.Add(11 * time.Second)
 		if err := e.Tick(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -232,7 +219,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 				t.Fatal(err)
 			}
 		}
-		clk.add(11 * time.Second)
+		clk.Add(11 * time.Second)
 		if err := e.Tick(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -311,10 +298,10 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 	})
 }
 
-func newEngine(t *testing.T, h *Harness, rcpt string, opts ...alerting.Option) (*alerting.Engine, *clock) {
+func newEngine(t *testing.T, h *Harness, rcpt string, opts ...alerting.Option) (*alerting.Engine, *clocktest.Clock) {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
-	opts = append([]alerting.Option{alerting.WithClock(clk.now), alerting.WithLinks(alerting.Links{WebURL: "http://ui.test", KibanaURL: "http://kibana.test", KibanaIndex: "langnghe-posts"})}, opts...)
+	clk := clocktest.New(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))
+	opts = append([]alerting.Option{alerting.WithClock(clk.Now), alerting.WithLinks(alerting.Links{WebURL: "http://ui.test", KibanaURL: "http://kibana.test", KibanaIndex: "langnghe-posts"})}, opts...)
 	e, err := alerting.NewEngine(ruleFile(t, rcpt), filepath.Join(t.TempDir(), "state.json"), h.Notifier, opts...)
 	if err != nil {
 		t.Fatal(err)

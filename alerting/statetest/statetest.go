@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/langnghe/langnghe/alerting"
+	"github.com/langnghe/langnghe/internal/clocktest"
 	"github.com/langnghe/langnghe/post"
 )
 
@@ -147,19 +148,7 @@ func (s *sink) all() []*alerting.Notification {
 	return append([]*alerting.Notification(nil), s.sent...)
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func engine(t *testing.T, ss alerting.StateStore, n alerting.Notifier, clk *clock) *alerting.Engine {
+func engine(t *testing.T, ss alerting.StateStore, n alerting.Notifier, clk *clocktest.Clock) *alerting.Engine {
 	t.Helper()
 	e, err := alerting.NewEngine(loadRules(t), "", n, alerting.WithStateStore(ss), alerting.WithClock(clk.Now),
 		alerting.WithRetryBackoff(50*time.Millisecond, 200*time.Millisecond))
@@ -184,7 +173,7 @@ func observe(t *testing.T, e *alerting.Engine, posts ...*post.Post) {
 
 // tickDeliver advances the clock, ticks and delivers the queue (for at most 2 s: Deliver
 // returns when the queue is empty, or at the timeout while the sink fails).
-func tickDeliver(t *testing.T, e *alerting.Engine, clk *clock, d time.Duration) {
+func tickDeliver(t *testing.T, e *alerting.Engine, clk *clocktest.Clock, d time.Duration) {
 	t.Helper()
 	clk.Add(d)
 	if err := e.Tick(ctx(t)); err != nil {
@@ -196,7 +185,7 @@ func tickDeliver(t *testing.T, e *alerting.Engine, clk *clock, d time.Duration) 
 }
 
 func restart(t *testing.T, open Opener) {
-	clk := &clock{t: time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC))
 	s := &sink{}
 	p1, p2, p3 := mkPost(1, clk.Now()), mkPost(2, clk.Now()), mkPost(3, clk.Now())
 
@@ -283,7 +272,7 @@ func concurrent(t *testing.T, open Opener) {
 
 	// Two engines started on the same state count posts in turn: each save after the
 	// other's conflicts, the engine reloads and applies its batch again, nothing is lost.
-	clk := &clock{t: time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC))
 	fresh := []byte(`{"seq":0}`)
 	if err := b.Save(ctx(t), fresh); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/langnghe/langnghe/bus"
 	"github.com/langnghe/langnghe/classifier"
+	"github.com/langnghe/langnghe/internal/benchutil"
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/store"
 	esstore "github.com/langnghe/langnghe/store/elasticsearch"
@@ -120,17 +121,21 @@ func BenchmarkPipelineEmbedded(b *testing.B) {
 
 // BenchmarkPipelineRealKafkaES: posts/s through real Kafka and Elasticsearch (classify and
 // index in this process), and the ratio to a plain _bulk load of the same classified
-// documents into the same Elasticsearch, measured in the same run.
+// documents into the same Elasticsearch, measured in the same run: both warmed up untimed,
+// then alternated over rounds (benchutil.Alternate); ratio-to-bulk is the median round with
+// -min and -max beside it, and a round above 1.05 is logged as suspect.
 func BenchmarkPipelineRealKafkaES(b *testing.B) {
 	brokers := testinfra.KafkaBrokers(b)
 	esURL := testinfra.ElasticsearchURL(b)
 	posts := e2ePosts(benchPosts)
 	msgs := rawMessages(b, posts)
-	var pipe, bulk time.Duration
-	for i := 0; i < b.N; i++ {
+	bulk := benchutil.Contestant{Name: "bulk", Run: func() time.Duration {
+		prefix := fmt.Sprintf("bulk%d", time.Now().UnixNano())
+		defer deleteIndices(b, esURL, prefix)
+		return plainBulkLoad(b, esURL, prefix, posts)
+	}}
+	pipeline := benchutil.Contestant{Name: "pipeline", Run: func() time.Duration {
 		prefix := fmt.Sprintf("bench%d", time.Now().UnixNano())
-		bulkPrefix := fmt.Sprintf("bulk%d", time.Now().UnixNano())
-		bulk += plainBulkLoad(b, esURL, bulkPrefix, posts)
 		cfg := defaultConfig()
 		cfg.DataDir = b.TempDir()
 		cfg.Kafka.Brokers = brokers
@@ -145,14 +150,18 @@ func BenchmarkPipelineRealKafkaES(b *testing.B) {
 		if err := a.openStore(context.Background()); err != nil {
 			b.Fatal(err)
 		}
-		pipe += runPipeline(b, a, msgs)
-		a.close()
-		deleteIndices(b, esURL, prefix)
-		deleteIndices(b, esURL, bulkPrefix)
+		defer deleteIndices(b, esURL, prefix)
+		defer a.close()
+		return runPipeline(b, a, msgs)
+	}}
+	var times benchutil.Times
+	for b.Loop() { // one iteration takes minutes: b.Loop stops after it
+		times = benchutil.Alternate(b, benchutil.Rounds(3), []benchutil.Contestant{bulk, pipeline})
 	}
-	b.ReportMetric(float64(benchPosts*b.N)/pipe.Seconds(), "posts/s")
-	b.ReportMetric(float64(benchPosts*b.N)/bulk.Seconds(), "bulk-docs/s")
-	b.ReportMetric(bulk.Seconds()/pipe.Seconds(), "ratio-to-bulk")
+	n := float64(benchPosts * times.Runs("pipeline"))
+	b.ReportMetric(n/times.Total("pipeline").Seconds(), "posts/s")
+	b.ReportMetric(n/times.Total("bulk").Seconds(), "bulk-docs/s")
+	benchutil.ReportRatio(b, times, "bulk", "pipeline", "ratio-to-bulk")
 }
 
 // plainBulkLoad posts the documents the indexer would write (classified post plus derived

@@ -15,7 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/langnghe/langnghe/alerting"
+	"github.com/langnghe/langnghe/internal/duration"
 )
 
 // Config is the whole configuration. Every key can be set in the YAML file, overridden by
@@ -91,11 +91,9 @@ func (s Secret) String() string {
 // GoString keeps %#v from leaking the value too.
 func (s Secret) GoString() string { return s.String() }
 
-// Duration is a time.Duration that also accepts days ("90d").
-type Duration time.Duration
-
-// parseDuration is the one day-aware parser the alert rules use too ("90d", "12h").
-func parseDuration(s string) (time.Duration, error) { return alerting.ParseDuration(s) }
+// Duration is a time.Duration that also accepts days ("90d"), parsed by the module's one
+// duration parser (internal/duration), which the alert rules and queries use too.
+type Duration = duration.Duration
 
 func defaultConfig() Config {
 	return Config{
@@ -347,7 +345,7 @@ func setPath(cfg *Config, path, val string) error {
 	}
 	switch {
 	case v.Type() == reflect.TypeOf(Duration(0)):
-		d, err := parseDuration(val)
+		d, err := duration.Parse(val)
 		if err != nil {
 			return err
 		}
@@ -383,16 +381,6 @@ func setPath(cfg *Config, path, val string) error {
 	default:
 		return fmt.Errorf("unsupported type %s", v.Type())
 	}
-	return nil
-}
-
-// UnmarshalYAML lets the file say "90d".
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := parseDuration(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
-	}
-	*d = Duration(v)
 	return nil
 }
 

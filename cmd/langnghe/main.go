@@ -1,5 +1,5 @@
 // Command langnghe is the one binary of Lắng Nghe. Each role is a subcommand; `run` starts
-// all of them in one process. See DESIGN.md, "One binary, several roles".
+// all of them in one process. See ../shared/DESIGN.md, "One binary, several roles".
 package main
 
 import (
@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 
@@ -27,7 +26,6 @@ type command struct {
 	name    string
 	summary string // Vietnamese / English
 	run     func(ctx context.Context, env *cliEnv, args []string) error
-	pending string // non-empty: not built yet, names the issue that builds it
 }
 
 // cliEnv carries the process environment into commands, so tests can run them in-process.
@@ -84,10 +82,6 @@ func runCLI(ctx context.Context, args []string, env *cliEnv) int {
 		if c.name != args[0] {
 			continue
 		}
-		if c.pending != "" {
-			fmt.Fprintf(env.stderr, "langnghe %s: chưa có trong bản này, xem %s / not built yet, see %s\n", c.name, c.pending, c.pending)
-			return 2
-		}
 		err := c.run(ctx, env, args[1:])
 		switch {
 		case err == nil:
@@ -121,11 +115,7 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "\nCách dùng / usage: langnghe <lệnh / command> [cờ / flags]")
 	fmt.Fprintln(w, "\nLệnh / commands:")
 	for _, c := range commands() {
-		s := c.summary
-		if c.pending != "" {
-			s += " [chưa có / not yet: " + c.pending + "]"
-		}
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, s)
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nMọi khóa cấu hình có thể đặt trong tệp --config, biến môi trường LANGNGHE_<KHÓA> hoặc cờ --<khóa>.")
 	fmt.Fprintln(w, "Every config key can be set in the --config file, env LANGNGHE_<KEY>, or flag --<key>.")
@@ -298,14 +288,4 @@ func checkSources(env *cliEnv, path string) error {
 	}
 	fmt.Fprintf(env.stdout, "%s: hợp lệ / valid (%d nguồn / sources)\n", path, len(f.Sources))
 	return nil
-}
-
-// sortedKeys is used by help output and tests.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

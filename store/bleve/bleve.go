@@ -467,9 +467,9 @@ func (s *Store) Search(ctx context.Context, q store.Query) (*store.Result, error
 
 // aggs fills out.Aggs: term facets for the top lists, an author_id facet wide enough to
 // count distinct authors exactly up to store.AuthorPrecision, and top terms over the
-// store.TermSample newest matches.
+// store.MaxTermsSample newest matches.
 func (s *Store) aggs(ctx context.Context, bq query.Query, q store.Query, out *store.Result) error {
-	req := bleve.NewSearchRequestOptions(bq, store.TermSample, 0, false)
+	req := bleve.NewSearchRequestOptions(bq, store.MaxTermsSample, 0, false)
 	req.Fields = []string{fieldPost}
 	req.SortBy(sortOrder(store.SortNewest))
 	for name, field := range map[string]string{"narratives": store.FieldNarrativeIDs, "sentiments": store.FieldSentiment, "toxicities": store.FieldToxicity, "sources": store.FieldSource} {

@@ -18,6 +18,7 @@ import (
 	zapv16 "github.com/blevesearch/zapx/v16"
 	zapv17 "github.com/blevesearch/zapx/v17"
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // OpenError is an index that cannot be opened. When a file of it is damaged, File names it
@@ -128,7 +129,7 @@ func checkBolt(path string) (err error) {
 		}
 	}()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return fmt.Errorf("locked by another process (is langnghe already running on this data dir?): %w", err)
 	}
 	if err != nil {

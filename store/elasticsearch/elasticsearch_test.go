@@ -4,23 +4,20 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/langnghe/langnghe/store"
 	"github.com/langnghe/langnghe/store/storetest"
+	"github.com/langnghe/langnghe/testinfra"
 )
 
-// esURL returns the test cluster from LANGNGHE_TEST_ES or skips: these are integration
-// tests against a real Elasticsearch (testinfra/elasticsearch.sh starts one).
+// esURL returns the test cluster (testinfra.ElasticsearchURL: skips, or fails in CI, when
+// absent): these are integration tests against a real Elasticsearch.
 func esURL(t testing.TB) string {
-	u := os.Getenv("LANGNGHE_TEST_ES")
-	if u == "" {
-		t.Skip("LANGNGHE_TEST_ES not set: skipping Elasticsearch tests (start one with testinfra/elasticsearch.sh and set LANGNGHE_TEST_ES=http://127.0.0.1:19200)")
-	}
-	return u
+	t.Helper()
+	return testinfra.ElasticsearchURL(t)
 }
 
 func uniquePrefix(t testing.TB) string {

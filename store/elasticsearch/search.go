@@ -201,7 +201,7 @@ func statsAggs(q store.Query) map[string]any {
 }
 
 // aggs reads the aggregations of the main search and counts top terms over the
-// store.TermSample newest matches (one more search, returning only title and text).
+// store.MaxTermsSample newest matches (one more search, returning only title and text).
 func (s *Store) aggs(ctx context.Context, query map[string]any, q store.Query, res *searchResponse) (*store.Aggs, error) {
 	ra := res.Aggregations
 	a := &store.Aggs{
@@ -213,7 +213,7 @@ func (s *Store) aggs(ctx context.Context, query map[string]any, q store.Query, r
 	}
 	var sample searchResponse
 	body := map[string]any{
-		"query": query, "size": store.TermSample, "sort": sortOrder(store.SortNewest),
+		"query": query, "size": store.MaxTermsSample, "sort": sortOrder(store.SortNewest),
 		"_source": []string{"title", "text"}, "track_total_hits": false,
 	}
 	if err := s.search(ctx, body, &sample); err != nil {

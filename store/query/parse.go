@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/langnghe/langnghe/internal/duration"
 )
 
 // MaxLength caps the query text; longer queries are a SyntaxError, not a slow search.
@@ -376,20 +378,8 @@ func ParseTime(s string) (at time.Time, ago time.Duration, err error) {
 	if t, err := time.Parse("2006-01-02", s); err == nil {
 		return t, 0, nil
 	}
-	if d, err := ParseDuration(s); err == nil && d > 0 {
+	if d, err := duration.Parse(s); err == nil && d > 0 {
 		return time.Time{}, d, nil
 	}
 	return time.Time{}, 0, ErrBadTime
-}
-
-// ParseDuration is time.ParseDuration plus whole days ("7d").
-func ParseDuration(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		days, err := strconv.Atoi(n)
-		if err != nil || days < 0 || days > 100000 {
-			return 0, ErrBadTime
-		}
-		return time.Duration(days) * 24 * time.Hour, nil
-	}
-	return time.ParseDuration(s)
 }

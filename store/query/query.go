@@ -2,7 +2,7 @@
 // store backends and the alerting stream evaluator, so a query means the same thing
 // wherever it runs.
 //
-// Syntax (DESIGN.md, issue 4):
+// Syntax (issue 4; words are folded as ../shared/DESIGN.md, "Vietnamese text", says):
 //
 //	lũ lụt                    every word must occur (AND), in the text or the title
 //	"lũ lụt"                  a phrase: the words consecutively

@@ -178,7 +178,7 @@ func refAggs(posts []*post.Post, q store.Query) *store.Aggs {
 	}
 	var sample []*post.Post
 	for _, id := range newest {
-		if len(sample) < store.TermSample {
+		if len(sample) < store.MaxTermsSample {
 			sample = append(sample, byID[id])
 		}
 	}

@@ -61,13 +61,13 @@ func check(parent context.Context, addr string, probe bool) error {
 	}
 	md, err := c.Metadata(ctx, &kafka.MetadataRequest{})
 	if err != nil {
-		return fmt.Errorf("Metadata: %w", err)
+		return fmt.Errorf("metadata request: %w", err)
 	}
 	if len(md.Brokers) == 0 {
-		return errors.New("Metadata: no brokers yet")
+		return errors.New("metadata lists no brokers yet")
 	}
 	if md.Controller.ID < 0 {
-		return errors.New("Metadata: no controller yet")
+		return errors.New("metadata names no controller yet")
 	}
 	if !probe {
 		return nil
