@@ -1,7 +1,7 @@
 // Package crawler fetches public posts from configured sources (RSS/Atom feeds, HTML pages
 // by CSS selectors with a XenForo preset, the Mastodon and Bluesky public APIs, generic
 // JSON APIs) politely and incrementally, and hands them to a sink (Kafka posts.raw, or a
-// JSON Lines file for `crawl --once`). See DESIGN.md, "Flow".
+// JSON Lines file for `crawl --once`). See ../shared/DESIGN.md, "Flow".
 //
 // The pieces:
 //   - Source (one folder per kind under crawler/) turns HTTP responses into posts.

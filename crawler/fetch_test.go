@@ -17,6 +17,8 @@ import (
 
 	"github.com/temoto/robotstxt"
 	xhtml "golang.org/x/net/html"
+
+	"github.com/langnghe/langnghe/testinfra"
 )
 
 func testFetcher(opts FetchOptions, polOpts ...PolitenessOption) *Fetcher {
@@ -287,10 +289,9 @@ func TestRealRobotsFiles(t *testing.T) {
 		{"robots_www.reddit.com.txt", "/r/VietNam/", true},
 		{"robots_www.vietcombank.com.vn.txt", "/vi/Personal", true},
 	} {
-		p := "../../shared/fixtures/robots/" + tc.file
-		b, err := os.ReadFile(p)
+		b, err := os.ReadFile(testinfra.NeedShared(t, "fixtures/robots/"+tc.file))
 		if err != nil {
-			t.Skipf("shared fixture %s absent: %v", p, err)
+			t.Fatal(err)
 		}
 		rd, err := robotstxt.FromBytes(b)
 		if err != nil {

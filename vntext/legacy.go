@@ -160,8 +160,6 @@ func isToned(w string) bool {
 	return isSyllableShape(f) && f != Normalize(w)
 }
 
-func isASCIILetterRune(r rune) bool { return r < utf8.RuneSelf && isASCIILetter(byte(r)) }
-
 // isViqrSyllable reports whether the word w (outer punctuation trimmed) is VIQR for one
 // toned Vietnamese syllable: it has a VIQR mark after a vowel or starts with "dd", is no
 // link, handle, number or English contraction, and decodes to a word whose letters

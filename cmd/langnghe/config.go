@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -191,7 +193,7 @@ func layerConfig(file string, env []string, overrides map[string]string) (Config
 			errs = append(errs, ConfigError{Path: name, Msg: err.Error()})
 		}
 	}
-	for _, k := range sortedKeys(overrides) {
+	for _, k := range slices.Sorted(maps.Keys(overrides)) {
 		if err := setPath(&cfg, k, overrides[k]); err != nil {
 			errs = append(errs, ConfigError{Path: "--" + k, Msg: err.Error()})
 		}

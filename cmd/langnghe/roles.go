@@ -201,7 +201,9 @@ func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	g := newTaskGroup()
 	defer g.cancel()
-	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.guard(a.server(a.sharedViews()...).Handler())) })
+	g.Go("serve", func(ctx context.Context) error {
+		return serveHTTP(ctx, ln, a.guard(a.server(a.sharedViews()...).Handler()))
+	})
 	fmt.Fprintf(env.stdout, "API: http://%s/api/search\n", ln.Addr())
 	return g.waitAndStop(ctx, a.log)
 }

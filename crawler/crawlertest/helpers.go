@@ -2,11 +2,7 @@ package crawlertest
 
 import (
 	"bufio"
-	"fmt"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +11,7 @@ import (
 	"github.com/langnghe/langnghe/crawler/demosite"
 	"github.com/langnghe/langnghe/models"
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/testinfra"
 )
 
 // Env is a test environment: no rate limit, a fixed author key.
@@ -70,14 +67,8 @@ func NewDemoPost(platform, native string) *post.Post {
 }
 
 // SharedFixture returns the path of a file under ../shared/fixtures (from the repo root)
-// or skips the test when the shared folder is absent.
+// or skips the test when the shared folder is absent (fails it under LANGNGHE_CI=1).
 func SharedFixture(t testing.TB, rel string) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..") // repo root
-	p := filepath.Join(root, "..", "shared", "fixtures", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skip(fmt.Sprintf("shared fixture %s absent (../shared/fixtures from the repo root): %v", rel, err))
-	}
-	return p
+	return testinfra.NeedShared(t, "fixtures/"+rel)
 }
