@@ -37,6 +37,7 @@ type app struct {
 	producer *bus.Producer
 	st       store.Store
 	ix       *indexer.Indexer // set by indexConsumer; its backpressure shows in /readyz
+	lag      *bus.LagMonitor  // consumer lag of this process's groups (ops.go)
 }
 
 func newApp(cfg Config, stderr io.Writer) *app {
@@ -44,6 +45,7 @@ func newApp(cfg Config, stderr io.Writer) *app {
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerBuildInfo(reg) // ops.go
 	return &app{
 		cfg:  cfg,
 		log:  slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
@@ -163,6 +165,8 @@ func (a *app) consumer(stage, topic string, p bus.Processor, extra ...bus.Consum
 		bus.WithConsumerLogger(a.log),
 		bus.WithConsumerMetrics(a.busM),
 	}
+	a.watchLag(a.group(stage), topic) // ops.go
+	a.busM.InitStage(stage)
 	return bus.NewConsumer(a.brokers, a.group(stage), topic, stage, p, append(opts, extra...)...)
 }
 

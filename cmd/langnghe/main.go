@@ -15,7 +15,7 @@ import (
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..." (see ops.go).
 var version = "dev"
 
 // command is one subcommand.
@@ -51,10 +51,9 @@ func commands() []command {
 		{name: "eval", summary: "đo chất lượng mô hình trên dữ liệu có nhãn / measure a model", run: cmdEval},
 		{name: "model", summary: "huấn luyện và xem mô hình từ khóa / train and show keyword models", run: cmdModel},
 		{name: "config", summary: "config check FILE: kiểm tra cấu hình / validate a config file", run: cmdConfig},
-		{name: "version", summary: "in phiên bản / print the version", run: func(_ context.Context, e *cliEnv, _ []string) error {
-			fmt.Fprintln(e.stdout, "langnghe", version)
-			return nil
-		}},
+		{name: "status", summary: "tóm tắt đường ống từ /metrics của các vai / the pipeline at a glance from the roles' /metrics", run: cmdStatus},
+		{name: "healthcheck", summary: "kiểm tra /readyz (HEALTHCHECK của container) / probe /readyz (container HEALTHCHECK)", run: cmdHealthcheck},
+		{name: "version", summary: "in phiên bản / print the version", run: cmdVersion},
 	}
 }
 
