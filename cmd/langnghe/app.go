@@ -48,7 +48,7 @@ func newApp(cfg Config, stderr io.Writer) *app {
 	registerBuildInfo(reg) // ops.go
 	return &app{
 		cfg:  cfg,
-		log:  slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		log:  slog.New(logHandler(cfg.LogFormat, stderr, level)), // ops.go
 		reg:  reg,
 		busM: bus.NewMetrics(reg),
 	}

@@ -51,6 +51,7 @@ func commands() []command {
 		{name: "eval", summary: "đo chất lượng mô hình trên dữ liệu có nhãn / measure a model", run: cmdEval},
 		{name: "model", summary: "huấn luyện và xem mô hình từ khóa / train and show keyword models", run: cmdModel},
 		{name: "config", summary: "config check FILE: kiểm tra cấu hình / validate a config file", run: cmdConfig},
+		{name: "setup", summary: "một lần khi triển khai: topic, index template, đối tượng Kibana / one-shot: topics, index template, Kibana objects", run: cmdSetup},
 		{name: "status", summary: "tóm tắt đường ống từ /metrics của các vai / the pipeline at a glance from the roles' /metrics", run: cmdStatus},
 		{name: "healthcheck", summary: "kiểm tra /readyz (HEALTHCHECK của container) / probe /readyz (container HEALTHCHECK)", run: cmdHealthcheck},
 		{name: "version", summary: "in phiên bản / print the version", run: cmdVersion},

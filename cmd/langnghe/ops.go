@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"runtime"
 	"runtime/debug"
@@ -152,4 +153,22 @@ func (a *app) lagTask(ctx context.Context) error {
 		return nil
 	}
 	return a.lag.Run(ctx)
+}
+
+// logHandler is the slog handler for log_format: "json" (one object per line, for log
+// shippers in containers) or "text" (the default, for terminals).
+func logHandler(format string, w io.Writer, level slog.Level) slog.Handler {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.NewJSONHandler(w, opts)
+	}
+	return slog.NewTextHandler(w, opts)
+}
+
+func validateLogFormat(c *Config) ConfigErrors {
+	switch c.LogFormat {
+	case "", "text", "json":
+		return nil
+	}
+	return ConfigErrors{{Path: "log_format", Msg: fmt.Sprintf("phải là text hoặc json / must be text or json, got %q", c.LogFormat)}}
 }

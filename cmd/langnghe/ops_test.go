@@ -86,6 +86,7 @@ func TestHealthcheck(t *testing.T) {
 type opsRun struct {
 	base    string
 	metrics string
+	prom    *promServer // nil when Prometheus is not installed
 }
 
 // startOpsRun starts `run --demo` and waits until every stage processed posts, the lag
@@ -94,9 +95,13 @@ func startOpsRun(t *testing.T) *opsRun {
 	t.Helper()
 	addr := freePort(t)
 	dir := t.TempDir()
+	r := &opsRun{base: "http://" + addr}
+	if _, err := exec.LookPath("prometheus"); err == nil {
+		// Scraping from the start, so rates cover the demo's burst of posts.
+		r.prom = startPrometheus(t, addr)
+	}
 	env := []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "LANGNGHE_DATA_DIR=" + dir + "/data", "LANGNGHE_HTTP_LISTEN=" + addr}
 	startRole(t, env, dir, "run", "--demo")
-	r := &opsRun{base: "http://" + addr}
 	want := []string{
 		`langnghe_bus_processed_total{stage="index"}`,
 		`langnghe_bus_processed_total{stage="classify"}`,
@@ -136,7 +141,8 @@ func metricValue(text, series string) float64 {
 
 // TestOperations runs one `langnghe run --demo` and checks what operators rely on: the
 // metrics' names and help pass promtool, no label carries a post id, URL or author, series
-// counts stay bounded, and `langnghe status` summarizes the running pipeline.
+// counts stay bounded, `langnghe status` summarizes the running pipeline, and (promql_test.go)
+// every Grafana panel query returns series from a real Prometheus scraping it.
 func TestOperations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test; skipped with -short")
