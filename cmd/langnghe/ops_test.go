@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -249,5 +250,29 @@ func testStatus(t *testing.T, r *opsRun) {
 	}
 	if n, _ := strconv.Atoi(m[1]); n < 50 {
 		t.Errorf("status says index processed %d, want at least 50", n)
+	}
+}
+
+// TestLogFormat: log_format json gives one JSON object per line; text stays the default;
+// anything else is a config error naming the key.
+func TestLogFormat(t *testing.T) {
+	cfg, err := loadConfig("", []string{"LANGNGHE_LOG_FORMAT=json"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	newApp(cfg, &buf).log.Info("xin chào", "posts", 3)
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil || rec["msg"] != "xin chào" || rec["posts"] != float64(3) {
+		t.Errorf("log_format json wrote %q (%v)", buf.String(), err)
+	}
+	cfg, _ = loadConfig("", nil, nil)
+	buf.Reset()
+	newApp(cfg, &buf).log.Info("xin chào")
+	if !strings.HasPrefix(buf.String(), "time=") {
+		t.Errorf("default format is not text: %q", buf.String())
+	}
+	if _, err := loadConfig("", []string{"LANGNGHE_LOG_FORMAT=xml"}, nil); err == nil || !strings.Contains(err.Error(), "log_format") {
+		t.Errorf("log_format xml: got %v, want a config error naming log_format", err)
 	}
 }
