@@ -116,8 +116,7 @@ func (m *LagMonitor) Run(ctx context.Context) error {
 	}
 }
 
-// Poll reads end and committed offsets once and updates the gauges. It returns the lag it
-// set, keyed "group/topic/partition", for callers that want the numbers (status, tests).
+// Poll reads end and committed offsets once and updates the gauges.
 func (m *LagMonitor) Poll(ctx context.Context) error {
 	_, err := m.poll(ctx)
 	return err
