@@ -27,7 +27,16 @@ type renderInput struct {
 	reason   string
 	digest   *digestData
 	query    *QuerySpec // the query of this key, when it narrows the rule's
+	// ids are every post the notification reports (match rules): its links then select
+	// exactly those posts. Without ids (store rules) the links select the rule's query
+	// over [from, to) on published_at, which is what the rule counted.
+	ids []string
 }
+
+// LinkMaxIDs is the most post ids a notification's links name; a match notification
+// over more posts links to its first LinkMaxIDs and says so. It keeps a link under about
+// 12 KB, which every mail client and browser passes.
+const LinkMaxIDs = 200
 
 // segment is a run of post text, emphasised when Mark.
 type segment struct {
@@ -58,6 +67,7 @@ type emailView struct {
 	Posts                             []postView
 	Groups                            []groupView
 	WebURL, KibanaURL                 string
+	LinkNote                          string // when the links name only the first posts
 	Query                             string
 }
 
@@ -155,14 +165,21 @@ func (e *Engine) postView(p *post.Post, queryText string) postView {
 	return v
 }
 
-// WebSearchURL is the web UI search for q over [from, to): the query string itself as q.
-func (l Links) WebSearchURL(q QuerySpec, from, to time.Time) string {
+// WebSearchURL is the web UI search for q over [from, to) on published_at: the query
+// string itself as q. With ids it selects exactly those posts instead (ids=a,b,...; q is
+// kept so the matched words are highlighted) and the window is left out: reported posts
+// were published before the alert fired, at any time.
+func (l Links) WebSearchURL(q QuerySpec, from, to time.Time, ids ...string) string {
 	if l.WebURL == "" {
 		return ""
 	}
 	v := url.Values{}
 	if !q.IsZero() {
 		v.Set("q", q.Text)
+	}
+	if len(ids) > 0 {
+		v.Set("ids", strings.Join(ids, ","))
+		return strings.TrimRight(l.WebURL, "/") + "/?" + v.Encode()
 	}
 	if !from.IsZero() {
 		v.Set("from", from.UTC().Format(time.RFC3339))
@@ -255,13 +272,28 @@ func rison(s string) string {
 	return "'" + strings.NewReplacer("!", "!!", "'", "!'").Replace(s) + "'"
 }
 
-// KibanaDiscoverURL opens Discover on the posts data view with q over [from, to).
-func (l Links) KibanaDiscoverURL(q QuerySpec, from, to time.Time) string {
+// KibanaDiscoverURL opens Discover on the posts data view with q over [from, to) on
+// published_at, or, with ids, on exactly those posts (KQL id:(...), over all time).
+func (l Links) KibanaDiscoverURL(q QuerySpec, from, to time.Time, ids ...string) string {
 	if l.KibanaURL == "" {
 		return ""
 	}
 	g := fmt.Sprintf("(time:(from:%s,to:%s))", rison(from.UTC().Format(time.RFC3339)), rison(to.UTC().Format(time.RFC3339)))
-	a := fmt.Sprintf("(index:%s,query:(language:kuery,query:%s))", rison(l.KibanaIndex), rison(KQL(q)))
+	kq := KQL(q)
+	if len(ids) > 0 {
+		g = "(time:(from:'1970-01-01T00:00:00Z',to:now))"
+		quoted := make([]string, len(ids))
+		for i, id := range ids {
+			quoted[i] = kqlQuote(id)
+		}
+		idq := store.FieldID + ":(" + strings.Join(quoted, " or ") + ")"
+		if kq == "" {
+			kq = idq
+		} else {
+			kq = "(" + kq + ") and " + idq
+		}
+	}
+	a := fmt.Sprintf("(index:%s,query:(language:kuery,query:%s))", rison(l.KibanaIndex), rison(kq))
 	return strings.TrimRight(l.KibanaURL, "/") + "/app/discover#/?_g=" + url.QueryEscape(g) + "&_a=" + url.QueryEscape(a)
 }
 
@@ -279,20 +311,28 @@ func (e *Engine) render(r *Rule, in renderInput) *Notification {
 		Rule: r.Name, RuleID: r.ID, Kind: string(r.Kind), Severity: r.Severity, Key: in.key,
 		Reason: in.reason, Count: in.count,
 		Window: in.from.In(Zone).Format("15:04 02/01/2006") + " – " + in.to.In(Zone).Format("15:04 02/01/2006") + " (giờ Việt Nam / Vietnam time)",
-		WebURL: e.links.WebSearchURL(q, in.from, in.to), KibanaURL: e.links.KibanaDiscoverURL(q, in.from, in.to),
+		WebURL: e.links.WebSearchURL(q, in.from, in.to, in.ids...), KibanaURL: e.links.KibanaDiscoverURL(q, in.from, in.to, in.ids...),
 		Query: q.Text,
 	}
-	var ids []string
+	if len(in.ids) > 0 && in.count > len(in.ids) {
+		v.LinkNote = fmt.Sprintf("Liên kết mở %d bài đầu tiên trong %d / the links open the first %d of %d posts", len(in.ids), in.count, len(in.ids), in.count)
+	}
+	ids := in.ids
+	shown := func(id string) {
+		if len(in.ids) == 0 {
+			ids = append(ids, id)
+		}
+	}
 	for _, p := range in.posts {
 		v.Posts = append(v.Posts, e.postView(p, r.Query.Text))
-		ids = append(ids, p.ID)
+		shown(p.ID)
 	}
 	if in.digest != nil {
 		for _, g := range in.digest.groups {
 			gv := groupView{Narrative: g.Narrative, Count: g.Count, Trend: trend(g.Count, g.Previous)}
 			for _, p := range g.Posts {
 				gv.Posts = append(gv.Posts, e.postView(p, r.Query.Text))
-				ids = append(ids, p.ID)
+				shown(p.ID)
 			}
 			v.Groups = append(v.Groups, gv)
 		}
@@ -311,7 +351,7 @@ func (e *Engine) render(r *Rule, in renderInput) *Notification {
 	return &Notification{
 		ID: in.id, RuleID: r.ID, RuleName: r.Name, Kind: r.Kind, Severity: r.Severity, Key: in.key,
 		Count: in.count, Reason: in.reason, From: in.from, To: in.to, PostIDs: ids, CreatedAt: in.now,
-		SearchPath: Links{WebURL: "/"}.WebSearchURL(q, in.from, in.to),
+		SearchPath: Links{WebURL: "/"}.WebSearchURL(q, in.from, in.to, in.ids...),
 		Recipients: e.rules.Addresses(r), Subject: oneLine(subject), Text: tb.String(), HTML: hb.String(),
 	}
 }
@@ -351,6 +391,7 @@ Khoảng thời gian / window: {{.Window}}
 Truy vấn / query: {{.Query}}
 {{if .WebURL}}Xem trong Lắng Nghe / open in the web UI: {{.WebURL}}
 {{end}}{{if .KibanaURL}}Xem trong Kibana / open in Kibana: {{.KibanaURL}}
+{{end}}{{if .LinkNote}}{{.LinkNote}}
 {{end}}{{range .Groups}}
 == Chủ đề / narrative {{.Narrative}}: {{.Count}} bài / posts ({{.Trend}})
 {{range .Posts}}  - [{{.Platform}} {{.Source}} {{.Published}}] {{range .Segments}}{{if .Mark}}[[{{.Text}}]]{{else}}{{.Text}}{{end}}{{end}}
@@ -374,7 +415,7 @@ var htmlTmpl = htmltemplate.Must(htmltemplate.New("html").Funcs(funcs).Parse(`<!
 <h2 style="margin:0 0 8px">{{.Rule}} <small style="color:#666">({{sevVI .Severity}} / {{.Severity}})</small></h2>
 <p><b>Lý do</b> / why: {{.Reason}}</p>
 <p><b>Khoảng thời gian</b> / window: {{.Window}}<br><b>Luật</b> / rule: {{.RuleID}} ({{kindVI .Kind}} / {{.Kind}}){{if .Key}}<br><b>Nhóm</b> / key: {{.Key}}{{end}}<br><b>Truy vấn</b> / query: <code>{{.Query}}</code></p>
-<p>{{if .WebURL}}<a href="{{.WebURL}}">Xem trong Lắng Nghe / open in the web UI</a>{{end}}{{if .KibanaURL}} · <a href="{{.KibanaURL}}">Xem trong Kibana / open in Kibana</a>{{end}}</p>
+<p>{{if .WebURL}}<a href="{{.WebURL}}">Xem trong Lắng Nghe / open in the web UI</a>{{end}}{{if .KibanaURL}} · <a href="{{.KibanaURL}}">Xem trong Kibana / open in Kibana</a>{{end}}{{if .LinkNote}}<br><small>{{.LinkNote}}</small>{{end}}</p>
 {{range .Groups}}<h3>Chủ đề / narrative {{.Narrative}}: {{.Count}} bài / posts <small>({{.Trend}})</small></h3>
 {{range .Posts}}{{template "post" .}}{{end}}{{end}}
 {{if .Posts}}<h3>Bài tiêu biểu / top posts</h3>{{range .Posts}}{{template "post" .}}{{end}}{{end}}

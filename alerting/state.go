@@ -33,6 +33,9 @@ type group struct {
 	LastSent time.Time    `json:"last_sent"` // last flush of this key, zero if never
 	Count    int          `json:"count"`     // pending posts
 	Top      []*post.Post `json:"top"`       // the most relevant pending posts
+	// IDs are the pending posts' ids (the first LinkMaxIDs), so the notification's links
+	// open exactly the posts it reports.
+	IDs []string `json:"ids,omitempty"`
 }
 
 // state is everything alerting must not lose or repeat across restarts. It is saved as

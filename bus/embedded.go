@@ -2,8 +2,10 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -24,6 +26,7 @@ type embeddedConfig struct {
 	port       int
 	partitions int
 	dataDir    string
+	noSync     bool
 	log        *slog.Logger
 	topics     []TopicSpec
 }
@@ -38,10 +41,20 @@ func WithEmbeddedPartitions(n int) EmbeddedOption {
 	return func(c *embeddedConfig) { c.partitions = n }
 }
 
-// WithEmbeddedDataDir persists topics and committed offsets under dir, so a restarted
-// single-machine `langnghe run` resumes where it stopped (default: memory only).
+// WithEmbeddedDataDir persists topics, records and committed offsets under dir, so a
+// restarted single-machine `langnghe run` resumes where it stopped (default: memory only).
+// Every produced batch and every offset commit is written to dir and fsynced before the
+// broker answers (kfake's SyncWrites), so whatever a producer saw acknowledged survives a
+// crash of the process or of the machine; see WithEmbeddedNoSync.
 func WithEmbeddedDataDir(dir string) EmbeddedOption {
 	return func(c *embeddedConfig) { c.dataDir = dir }
+}
+
+// WithEmbeddedNoSync leaves the data dir's writes in the page cache (synced on segment roll
+// and Close, like Kafka's default). An acknowledged record then survives the process being
+// killed but not a power cut. For benchmarks and tests that measure the fsync's cost.
+func WithEmbeddedNoSync() EmbeddedOption {
+	return func(c *embeddedConfig) { c.noSync = true }
 }
 
 // WithEmbeddedLogger sets the logger for the broker's own messages (logged at Debug).
@@ -76,6 +89,9 @@ func StartEmbedded(ctx context.Context, opts ...EmbeddedOption) (*Embedded, erro
 	}
 	if cfg.dataDir != "" {
 		kopts = append(kopts, kfake.DataDir(cfg.dataDir))
+		if !cfg.noSync {
+			kopts = append(kopts, kfake.SyncWrites())
+		}
 	}
 	cluster, err := kfake.NewCluster(kopts...)
 	if err != nil {
@@ -113,5 +129,72 @@ func (k kfakeLogger) Logf(level kfake.LogLevel, format string, args ...any) {
 	}
 	if k.l.Enabled(context.Background(), lvl) {
 		k.l.Log(context.Background(), lvl, fmt.Sprintf(format, args...), "component", "kfake")
+	}
+}
+
+// TrimConsumed deletes, in every partition of topic, the records below the lowest offset
+// committed by all of groups: records every reader of the topic has finished with. A
+// partition where one of the groups has no commit is left alone (that group still has
+// everything to read), so nothing is deleted that a stage has not processed or
+// dead-lettered. It returns how many records were deleted. Groups must name every group
+// that reads topic.
+func (e *Embedded) TrimConsumed(topic string, groups ...string) (int64, error) {
+	if len(groups) == 0 {
+		return 0, nil
+	}
+	commits := make([]map[int32]kfake.GroupCommit, 0, len(groups))
+	for _, g := range groups {
+		gi := e.cluster.GroupInfo(g)
+		if gi == nil || gi.Commits[topic] == nil {
+			return 0, nil
+		}
+		commits = append(commits, gi.Commits[topic])
+	}
+	var deleted int64
+	var errs []error
+	for _, p := range e.cluster.PartitionInfos(topic) {
+		upTo := int64(-1)
+		for _, c := range commits {
+			gc, ok := c[p.Partition]
+			if !ok {
+				upTo = -1
+				break
+			}
+			if upTo < 0 || gc.Offset < upTo {
+				upTo = gc.Offset
+			}
+		}
+		if upTo <= p.LogStartOffset || upTo > p.HighWatermark {
+			continue
+		}
+		if err := e.cluster.DeleteRecords(topic, p.Partition, upTo); err != nil {
+			errs = append(errs, fmt.Errorf("bus: trim %s/%d to %d: %w", topic, p.Partition, upTo, err))
+			continue
+		}
+		deleted += upTo - p.LogStartOffset
+	}
+	return deleted, errors.Join(errs...)
+}
+
+// RunTrimmer calls TrimConsumed for each topic of readers (topic -> the groups reading it)
+// every interval until ctx ends, so the data dir holds only records some stage has still
+// to finish. Errors are logged, not returned: a missed trim only keeps records longer.
+func (e *Embedded) RunTrimmer(ctx context.Context, interval time.Duration, readers map[string][]string, log *slog.Logger) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		for topic, groups := range readers {
+			n, err := e.TrimConsumed(topic, groups...)
+			if err != nil {
+				log.Warn("embedded broker: trimming consumed records failed", "topic", topic, "err", err)
+			} else if n > 0 {
+				log.Debug("embedded broker: trimmed consumed records", "topic", topic, "records", n)
+			}
+		}
 	}
 }

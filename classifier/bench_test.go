@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/coregx/ahocorasick"
+	"github.com/langnghe/langnghe/vntext"
 )
 
 // vihsdTexts returns the ViHSD comments (train and dev) from ../shared, or skips.
@@ -29,7 +30,7 @@ func vihsdTexts(b *testing.B) []string {
 		sc := bufio.NewScanner(f)
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
-			var r evalRow
+			var r struct{ Text string }
 			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 				b.Fatal(err)
 			}
@@ -57,6 +58,10 @@ func lexiconTerms(m *lexModel) []string {
 
 // analyzeAll classifies every text with m once per b.Loop iteration and reports posts/s,
 // allocs/post and B/post; it returns posts/s.
+// evalDir holds the research datasets (see ../shared/data/README.md), used only to
+// measure locally; nothing derived from them is committed.
+const evalDir = "../../shared/data"
+
 func analyzeAll(b *testing.B, m Model, texts []string) float64 {
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
@@ -143,12 +148,12 @@ func BenchmarkMatcher(b *testing.B) {
 	for i, t := range texts {
 		var d doc
 		d.norm, d.fold = []byte{' '}, []byte{' '}
-		for j, tok := range Tokenize(t) {
+		for j, tok := range vntext.Tokenize(t) {
 			for _, n := range strings.Fields(tok.Norm) {
 				d.syls = append(d.syls, syllable{tok: int32(j)})
-				d.forms = append(d.forms, [2]string{n, Fold(n)})
+				d.forms = append(d.forms, [2]string{n, vntext.Fold(n)})
 				d.norm = append(append(d.norm, n...), ' ')
-				d.fold = append(append(d.fold, Fold(n)...), ' ')
+				d.fold = append(append(d.fold, vntext.Fold(n)...), ' ')
 			}
 		}
 		size += int64(len(d.norm) + len(d.fold))
@@ -178,7 +183,7 @@ func BenchmarkMatcher(b *testing.B) {
 		seen := map[string]bool{}
 		for _, t := range lexiconTerms(m) {
 			normPats = append(normPats, " "+t+" ")
-			if f := Fold(t); strings.Contains(t, " ") && !seen[f] {
+			if f := vntext.Fold(t); strings.Contains(t, " ") && !seen[f] {
 				seen[f] = true
 				foldPats = append(foldPats, " "+f+" ")
 			}

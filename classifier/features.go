@@ -1,11 +1,13 @@
 package classifier
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/vntext"
 )
 
 // FeatureConfig says which features a learned model uses. Every feature is a readable
@@ -53,7 +55,7 @@ const (
 // features returns the distinct features of text with their counts (word and char
 // blocks) or values (lexicon block).
 func (x *extractor) features(text string) []featOcc {
-	toks := Tokenize(text)
+	toks := vntext.Tokenize(text)
 	type syl struct {
 		norm, fold string
 		start, end int
@@ -161,4 +163,59 @@ func lexFeatures(a post.Analysis, text string, nsyl int, fn func(key string, v f
 	if utf8.RuneCountInString(text) > 0 {
 		lex("x:log_len", math.Log1p(float64(nsyl))/5)
 	}
+}
+
+// Feature is one feature of a text as a learned model sees it: its key (see
+// FeatureConfig), its block (0 words, 1 characters, 2 lexicon), its raw count (word and
+// character blocks) or value (lexicon block), and for word n-grams the byte span of its
+// first occurrence. Training (package learn) works on Features; Analyze uses the same
+// extraction and Vectorize, so a model scores at run time what it was trained on.
+type Feature struct {
+	Key        string
+	Block      uint8
+	Value      float64
+	Start, End int
+}
+
+// FeatureExtractor computes the Features of texts for one FeatureConfig. It is safe for
+// concurrent use.
+type FeatureExtractor struct{ x extractor }
+
+// NewFeatureExtractor returns the extractor for cfg. base supplies the lexicon features
+// when cfg.Lexicon is set and must then be a lexicon model from this package
+// (LoadDefault or Load of a directory).
+func NewFeatureExtractor(cfg FeatureConfig, base Model) (*FeatureExtractor, error) {
+	fx := &FeatureExtractor{x: extractor{cfg: cfg}}
+	if cfg.Lexicon {
+		lm, ok := base.(*lexModel)
+		if !ok {
+			name := "nil"
+			if base != nil {
+				name = base.Name()
+			}
+			return nil, fmt.Errorf("lexicon features need a lexicon model, got %s", name)
+		}
+		fx.x.base = lm
+	}
+	return fx, nil
+}
+
+// Features returns the distinct features of text.
+func (fx *FeatureExtractor) Features(text string) []Feature {
+	occ := fx.x.features(text)
+	out := make([]Feature, len(occ))
+	for i, f := range occ {
+		out[i] = Feature{Key: f.key, Block: f.block, Value: f.val, Start: f.start, End: f.end}
+	}
+	return out
+}
+
+// Vectorize returns the value of each feature as a learned model weighs it: sublinear
+// tf times idf, L2-normalised per block, 0 for a feature idf does not know.
+func Vectorize(feats []Feature, idf func(key string) (float64, bool)) []float64 {
+	occ := make([]featOcc, len(feats))
+	for i, f := range feats {
+		occ[i] = featOcc{key: f.Key, block: f.Block, val: f.Value, start: f.Start, end: f.End}
+	}
+	return vectorize(occ, idf)
 }

@@ -353,3 +353,26 @@ func softmax(s []float64, dst []float64) []float64 {
 	}
 	return p
 }
+
+// ErrScorerMismatch means a learned model's compiled scorer disagreed with the reference
+// computation (feature extraction as in training, Vectorize, string-keyed weights).
+var ErrScorerMismatch = errors.New("compiled scorer differs from the reference scores")
+
+// CheckLearned scores every text of texts with a learned model both through the compiled
+// scorer Analyze uses and through the reference computation, and returns an error wrapping
+// ErrScorerMismatch that names the first text where they differ. It is how training (and
+// its tests) make sure a model scores at run time exactly what it was trained to score.
+// A model that is not a learned model is an error.
+func CheckLearned(m Model, texts []string) error {
+	lm, ok := m.(*learnedModel)
+	if !ok {
+		return fmt.Errorf("%s is not a learned model", m.Name())
+	}
+	for i, text := range texts {
+		want, _, _ := lm.scores(text)
+		if got := lm.fastScores(text); !slices.Equal(got, want) {
+			return fmt.Errorf("%w: text %d %q: compiled %v, reference %v", ErrScorerMismatch, i, text, got, want)
+		}
+	}
+	return nil
+}

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/vntext"
 )
 
 // compiledLearned is a learned model turned into arrays for fast scoring. It computes
@@ -311,7 +312,7 @@ func compileLearned(lf *LearnedFile) *compiledLearned {
 	// Character n-grams and folded forms of every dictionary syllable.
 	for i, s := range names {
 		r := &c.syls[i]
-		r.foldStr, r.fold = Fold(s), -1
+		r.foldStr, r.fold = vntext.Fold(s), -1
 		if f, ok := c.syl[r.foldStr]; ok {
 			r.fold, r.foldStr = f, names[f]
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/langnghe/langnghe/models"
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/vntext"
 )
 
 // Model classifies the text of one post. The classify stage calls Analyze once per post,
@@ -195,7 +196,7 @@ type narrativeDef struct {
 type lexModel struct {
 	name       string
 	terms      []lexTerm
-	syms       symTable // every syllable of a term (normalized or folded) -> id from 1
+	syms       vntext.SymbolTable // every syllable of a term (normalized or folded) -> id from 1
 	nsyms      int32
 	norm       trie // every term, by normalized syllables
 	folded     trie // terms of two or more syllables, by folded syllables
@@ -244,22 +245,22 @@ func (m *lexModel) sylIDs(norm, folded string) (int32, int32) {
 	if strings.IndexByte(norm, ' ') >= 0 {
 		return -1, -1
 	}
-	nid := m.syms.getString(norm)
+	nid := m.syms.GetString(norm)
 	if folded == norm {
 		return nid, nid
 	}
-	return nid, m.syms.getString(folded)
+	return nid, m.syms.GetString(folded)
 }
 
 // symIDs returns the ids of syllables, interning new ones.
 func (m *lexModel) symIDs(syls []string) []int32 {
 	ids := make([]int32, len(syls))
 	for i, s := range syls {
-		id := m.syms.getString(s)
+		id := m.syms.GetString(s)
 		if id == 0 {
 			m.nsyms++
 			id = m.nsyms
-			m.syms.put(s, id)
+			m.syms.Put(s, id)
 		}
 		ids[i] = id
 	}
@@ -267,7 +268,7 @@ func (m *lexModel) symIDs(syls []string) []int32 {
 }
 
 func termSyllables(s string) (norm, folded []string) {
-	for _, t := range Tokenize(s) {
+	for _, t := range vntext.Tokenize(s) {
 		norm = append(norm, strings.Fields(t.Norm)...)
 		folded = append(folded, strings.Fields(t.Folded)...)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/langnghe/langnghe/models"
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/vntext"
 )
 
 func defaultModel(t testing.TB) Model {
@@ -415,7 +416,7 @@ func TestDemoPosts(t *testing.T) {
 		if a.Toxicity.Label != "clean" {
 			counts["toxic"]++
 		}
-		if strings.Contains(" "+FoldedText(p.Text)+" ", " lu lut ") {
+		if strings.Contains(" "+vntext.FoldedText(p.Text)+" ", " lu lut ") {
 			luLut++
 		}
 	}
@@ -569,8 +570,8 @@ func TestScratchSharedByModels(t *testing.T) {
 	sc := new(scratch)
 	for range 3 {
 		for _, m := range []*lexModel{def, other.(*lexModel)} {
-			sc.tokenizeIDs(text, m)
-			for i, tok := range sc.toks {
+			toks := sc.tokenizeIDs(text, m)
+			for i, tok := range toks {
 				nid, fid := m.sylIDs(tok.Norm, tok.Folded)
 				if id := sc.ids[i]; id[0] >= 0 && (id[0] != nid || id[1] != fid) {
 					t.Fatalf("token %q: ids %v from the cache, want %d %d", tok.Norm, id, nid, fid)

@@ -12,14 +12,23 @@ import (
 	"github.com/langnghe/langnghe/post"
 )
 
-// Stage is the classify role's processor: it decodes posts from posts.raw, analyzes their
-// text and publishes them to posts.classified. bus.Consumer calls Process with one batch
-// at a time; text in a legacy encoding is converted to Unicode (FixLegacy); a post that cannot be decoded is returned as a permanent error (dead-lettered),
-// a failed publish as a transient one (the batch is retried, so delivery is at-least-once
-// and posts.classified may see a post twice, which the store's upsert absorbs).
+// Publisher is what the stage publishes classified posts through: *bus.Producer in the
+// roles, a recorder in tests. Publish is called once per batch with the batch's posts
+// keyed by post id; it returns nil only when every message was accepted durably, and any
+// error makes the stage report the batch as failed so the consumer redelivers it.
+type Publisher interface {
+	Publish(ctx context.Context, topic string, msgs ...bus.Message) error
+}
+
+// Stage is the classify role's processor: it decodes posts from posts.raw, classifies
+// them with Classify and publishes them to posts.classified. bus.Consumer calls Process
+// with one batch at a time; a post that cannot be decoded is returned as a permanent error
+// (dead-lettered), a failed publish as a transient one (the batch is retried, so delivery
+// is at-least-once and posts.classified may see a post twice, which the store's upsert
+// absorbs).
 type Stage struct {
 	model    atomic.Pointer[modelBox]
-	producer *bus.Producer
+	producer Publisher
 	topic    string
 	posts    *prometheus.CounterVec
 	reloader *Reloader
@@ -46,7 +55,7 @@ func WithStageMetrics(reg prometheus.Registerer) StageOption {
 func WithReloader(r *Reloader) StageOption { return func(s *Stage) { s.reloader = r } }
 
 // NewStage returns a Stage publishing to topic through producer.
-func NewStage(m Model, producer *bus.Producer, topic string, opts ...StageOption) *Stage {
+func NewStage(m Model, producer Publisher, topic string, opts ...StageOption) *Stage {
 	s := &Stage{producer: producer, topic: topic}
 	s.model.Store(&modelBox{m})
 	for _, o := range opts {
@@ -76,12 +85,8 @@ func (s *Stage) Process(ctx context.Context, msgs []bus.Message) []error {
 			errs[i] = bus.Permanent(err)
 			continue
 		}
-		// Text that reveals a legacy encoding (TCVN3, VNI, VIQR) is converted before it is
-		// analyzed and stored, so evidence offsets point into the stored Unicode text.
-		p.Text, _ = FixLegacy(p.Text)
-		p.Title, _ = FixLegacy(p.Title)
-		a := model.Analyze(p.Text)
-		p.Analysis = &a
+		Classify(model, p)
+		a := *p.Analysis
 		b, err := post.Encode(p)
 		if err != nil {
 			errs[i] = bus.Permanent(fmt.Errorf("encoding classified post: %w", err))

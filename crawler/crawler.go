@@ -58,6 +58,8 @@ func ErrorKind(err error) string {
 		return ""
 	case errors.As(err, &se):
 		return "sink"
+	case errors.Is(err, ErrCursorCorrupt):
+		return "cursor"
 	case errors.Is(err, ErrRobots):
 		return "robots"
 	case errors.Is(err, ErrPrivateAddress):
@@ -178,7 +180,11 @@ func NewTracker(cur Cursor, lookback time.Duration) *Tracker {
 		lookback = DefaultLookback
 	}
 	t := &Tracker{prev: cur, next: cur.Clone(), seen: make(map[string]struct{}, len(cur.Seen)), lookback: lookback}
-	for _, id := range cur.Seen {
+	for i, id := range t.next.Seen {
+		// A cursor saved before post ids were hashed holds clear-text ids: map them onto
+		// the current ids, so the posts they name are not emitted again after an upgrade.
+		id = post.UpgradeID(id)
+		t.next.Seen[i] = id
 		t.seen[id] = struct{}{}
 	}
 	return t

@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,25 @@ type CursorStore interface {
 	Load(ctx context.Context, source string) (Cursor, error)
 	Save(ctx context.Context, source string, c Cursor) error
 }
+
+// ErrCursorCorrupt marks a saved cursor that cannot be read back (empty, truncated, not
+// JSON): the source fails every pass until an operator removes it (see CursorError).
+var ErrCursorCorrupt = errors.New("saved cursor is damaged")
+
+// CursorError is a damaged cursor: which source, which file, why. Its message says what to
+// do, because nothing but deleting the file brings the source back.
+type CursorError struct {
+	Source string
+	Path   string
+	Err    error
+}
+
+func (e *CursorError) Error() string {
+	return fmt.Sprintf("crawler cursor %s: %s is damaged (%v): delete it to crawl this source from scratch (posts already stored are overwritten, not duplicated)", e.Source, e.Path, e.Err)
+}
+
+// Unwrap lets errors.Is find ErrCursorCorrupt and the cause.
+func (e *CursorError) Unwrap() []error { return []error{ErrCursorCorrupt, e.Err} }
 
 // FileCursors keeps each cursor as dir/<source>.json, written atomically (temp file,
 // fsync, rename), for the embedded mode.
@@ -53,9 +73,12 @@ func (s *FileCursors) Load(_ context.Context, source string) (Cursor, error) {
 	if err != nil {
 		return Cursor{}, fmt.Errorf("crawler cursor %s: %w", source, err)
 	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return Cursor{}, &CursorError{Source: source, Path: s.path(source), Err: errors.New("empty file")}
+	}
 	var c Cursor
 	if err := json.Unmarshal(b, &c); err != nil {
-		return Cursor{}, fmt.Errorf("crawler cursor %s: %s: %w", source, s.path(source), err)
+		return Cursor{}, &CursorError{Source: source, Path: s.path(source), Err: err}
 	}
 	return c, nil
 }

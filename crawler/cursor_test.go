@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/langnghe/langnghe/bus"
+	"github.com/langnghe/langnghe/post"
 )
 
 // cursorStoreContract: a saved cursor survives reopening the store, and sources are
@@ -128,5 +129,30 @@ func TestKafkaCursorsRefresh(t *testing.T) {
 	}
 	if c, _ := a.Load(ctx, "voz"); c.Since != "99" {
 		t.Errorf("after Refresh a has %+v, want since 99", c)
+	}
+}
+
+// A cursor saved before post ids were hashed remembers clear-text ids; the posts it names
+// must not be emitted again after the upgrade (they would be indexed a second time under
+// their new id), and the next cursor holds only current ids.
+func TestTrackerUpgradesOldIDs(t *testing.T) {
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	old := Cursor{Newest: at, Seen: []string{"bluesky:bsky.app:did:plc:abc/3k7q", "forum:voz.vn:900001"}}
+	tr := NewTracker(old, time.Hour)
+	for _, native := range []struct{ platform, site, id string }{{"bluesky", "bsky.app", "did:plc:abc/3k7q"}, {"forum", "voz.vn", "900001"}} {
+		if tr.New(post.MakeID(native.platform, native.site, native.id), at) {
+			t.Errorf("%s:%s:%s seen before the upgrade counts as new", native.platform, native.site, native.id)
+		}
+	}
+	if !tr.New(post.MakeID("forum", "voz.vn", "900002"), at) {
+		t.Error("an unseen post counts as seen")
+	}
+	for _, id := range tr.Cursor().Seen {
+		if !post.IsHashedID(id) {
+			t.Errorf("next cursor keeps old id %q", id)
+		}
+	}
+	if old.Seen[0] != "bluesky:bsky.app:did:plc:abc/3k7q" {
+		t.Error("NewTracker modified the stored cursor")
 	}
 }

@@ -22,29 +22,29 @@ type Env struct {
 
 // Common is the part of every source's configuration that the crawler itself reads.
 type Common struct {
-	Name     string        `yaml:"name"`
-	Kind     string        `yaml:"kind"`
-	Interval time.Duration `yaml:"interval"`
-	// Site overrides the host in post ids ("rss:<site>:<id>"), so ids stay stable when a
+	Name     string        `yaml:"name" required:"true" help:"tên nguồn, duy nhất trong tệp (trường source của bài, nhãn số đo) / source name, unique in the file (the post's source field, a metric label)"`
+	Kind     string        `yaml:"kind" required:"true" help:"loại nguồn / source kind"`
+	Interval time.Duration `yaml:"interval" default:"15m" help:"khoảng cách giữa hai lượt / time between two passes"`
+	// Site overrides the host in post ids ("rss:<site>:h1<hash>"), so ids stay stable when a
 	// source moves host or port (the demo site). Default: the URL's host without "www.".
-	Site string `yaml:"site"`
+	Site string `yaml:"site" help:"tên trang trong mã bài; mặc định: máy chủ của URL bỏ www. / site name in post ids; default: the URL's host without www."`
 	// AllowPrivate permits private/loopback/link-local targets (tests, the demo site).
-	AllowPrivate bool `yaml:"allow_private"`
+	AllowPrivate bool `yaml:"allow_private" default:"false" help:"cho phép địa chỉ riêng/loopback (thử nghiệm, demo) / allow private and loopback targets (tests, the demo)"`
 	// MaxPages bounds the pages fetched in one pass (default 10).
-	MaxPages int `yaml:"max_pages"`
+	MaxPages int `yaml:"max_pages" default:"10" help:"số trang tối đa mỗi lượt / most pages fetched in one pass"`
 	// MaxBody caps one response body in bytes (default 10 MiB).
-	MaxBody int64 `yaml:"max_body"`
+	MaxBody int64 `yaml:"max_body" default:"10485760" help:"kích thước tối đa một phản hồi sau giải nén, byte / largest response body after decompression, bytes"`
 	// Timeout bounds one request (default 30s).
-	Timeout time.Duration `yaml:"timeout"`
+	Timeout time.Duration `yaml:"timeout" default:"30s" help:"thời gian tối đa một yêu cầu / time limit of one request"`
 	// Lookback: an unseen post older than the newest seen minus this is skipped (default 48h).
-	Lookback time.Duration `yaml:"lookback"`
+	Lookback time.Duration `yaml:"lookback" default:"48h" help:"bỏ bài chưa thấy cũ hơn bài mới nhất trừ khoảng này / skip unseen posts older than the newest minus this"`
 	// Lang is the post language when the source does not say (default "vi").
-	Lang string `yaml:"lang"`
+	Lang string `yaml:"lang" default:"vi" help:"ngôn ngữ bài khi nguồn không ghi / post language when the source does not say"`
 	// Encoding overrides what the server declares, for sites that mislabel their pages:
 	// any WHATWG label (windows-1258), or a legacy Vietnamese encoding that classifier
 	// converts: "tcvn3"/"abc" (.VnTime pages), "vni"/"vni-windows", "viqr" (see
-	// legacy.go). Empty: posts are still checked for legacy text (classifier.FixLegacy).
-	Encoding string `yaml:"encoding"`
+	// legacy.go). Empty: posts are still checked for legacy text (vntext.FixLegacy).
+	Encoding string `yaml:"encoding" help:"bảng mã thay cho khai báo của máy chủ: nhãn WHATWG (windows-1258) hoặc tcvn3, abc, vni, vni-windows, viqr / encoding overriding the server's: a WHATWG label (windows-1258) or tcvn3, abc, vni, vni-windows, viqr"`
 }
 
 // Validate checks the common fields; url is the source's main URL.
@@ -68,7 +68,7 @@ func (c *Common) Validate(mainURL string) error {
 		c.Lang = "vi"
 	}
 	if c.Interval <= 0 {
-		c.Interval = 15 * time.Minute
+		c.Interval = DefaultInterval
 	}
 	return nil
 }

@@ -51,7 +51,7 @@ type FetchOptions struct {
 	// owns; never set by default.
 	IgnoreRobots bool
 	// Encoding, when set, decodes every response body from it to UTF-8 (see legacy.go:
-	// TCVN3/VNI through classifier.DecodeLegacy, WHATWG labels through x/text; VIQR is
+	// TCVN3/VNI through vntext.DecodeLegacy, WHATWG labels through x/text; VIQR is
 	// left to the Runner) and says charset=utf-8 in Content-Type, whatever the server
 	// declared.
 	Encoding string

@@ -387,7 +387,7 @@ func TestHostConcurrency(t *testing.T) {
 }
 
 // decodeBody known answers: TCVN3 bytes from a .VnTime document ("B¶o Th¾ng" is "Bảo
-// Thắng") and VNI-Windows bytes ("Xin chaøo") go through classifier.DecodeLegacy; VIQR
+// Thắng") and VNI-Windows bytes ("Xin chaøo") go through vntext.DecodeLegacy; VIQR
 // bodies stay as they are (converted later, on extracted text); WHATWG labels through
 // x/text; a name nobody knows is a config error.
 func TestDecodeBody(t *testing.T) {

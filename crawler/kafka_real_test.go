@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"github.com/langnghe/langnghe/bus"
 	"github.com/langnghe/langnghe/testinfra"
 )
@@ -20,8 +18,7 @@ func TestKafkaCursorsRealKafka(t *testing.T) {
 	ctx := context.Background()
 	topic := fmt.Sprintf("langnghe-test-crawler-cursors-%d-%d", os.Getpid(), time.Now().UnixNano()%1e9)
 	t.Cleanup(func() {
-		c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second}
-		_, _ = c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{topic}})
+		_ = bus.DeleteTopics(context.Background(), brokers, topic)
 	})
 	p := bus.NewProducer(brokers)
 	defer p.Close()

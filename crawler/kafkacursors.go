@@ -6,9 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
-
-	"github.com/segmentio/kafka-go"
 
 	"github.com/langnghe/langnghe/bus"
 )
@@ -59,44 +56,18 @@ func (k *KafkaCursors) Refresh(ctx context.Context) error {
 }
 
 func (k *KafkaCursors) load(ctx context.Context, cache map[string]Cursor) error {
-	brokers := k.brokers
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	conn, err := kafka.DialLeader(ctx, "tcp", brokers[0], k.topic, 0)
-	if err != nil {
-		return err
-	}
-	first, last, err := conn.ReadOffsets()
-	conn.Close()
-	if err != nil {
-		return err
-	}
-	if last <= first {
-		return nil
-	}
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: k.topic, Partition: 0, MaxWait: 500 * time.Millisecond, MaxBytes: 16 << 20})
-	defer r.Close()
-	if err := r.SetOffset(first); err != nil {
-		return err
-	}
-	for {
-		m, err := r.ReadMessage(ctx)
-		if err != nil {
-			return fmt.Errorf("reading at offset %d of %d: %w", first, last, err)
-		}
+	return bus.ReadPartition(ctx, k.brokers, k.topic, 0, func(m bus.Message) error {
 		if len(m.Value) == 0 {
 			delete(cache, string(m.Key)) // tombstone
-		} else {
-			var c Cursor
-			if err := json.Unmarshal(m.Value, &c); err != nil {
-				return fmt.Errorf("offset %d (source %q): %w", m.Offset, m.Key, err)
-			}
-			cache[string(m.Key)] = c
-		}
-		if m.Offset >= last-1 {
 			return nil
 		}
-	}
+		var c Cursor
+		if err := json.Unmarshal(m.Value, &c); err != nil {
+			return fmt.Errorf("offset %d (source %q): %w", m.Offset, m.Key, err)
+		}
+		cache[string(m.Key)] = c
+		return nil
+	})
 }
 
 // Load implements CursorStore.

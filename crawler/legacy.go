@@ -10,31 +10,31 @@ import (
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding/charmap"
 
-	"github.com/langnghe/langnghe/classifier"
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/vntext"
 )
 
 // A source's `encoding:` is either a legacy Vietnamese encoding that classifier converts
-// (classifier.ParseEncoding: "tcvn3"/"abc"/"tcvn", "vni"/"vni-windows", "viqr") or any
+// (vntext.ParseEncoding: "tcvn3"/"abc"/"tcvn", "vni"/"vni-windows", "viqr") or any
 // WHATWG label (windows-1258, windows-1252, …) that x/text decodes. The conversion tables
 // live only in classifier (legacy.go): the crawler never maps legacy letters itself.
 //
 // Where each conversion happens:
 //   - TCVN3 and VNI are font tricks on single bytes: the Fetcher decodes the whole body
-//     as Windows-1252 (what classifier.DecodeLegacy expects: the text such a page shows in
-//     a browser) and converts it with classifier.DecodeLegacy, before HTML/XML parsing.
+//     as Windows-1252 (what vntext.DecodeLegacy expects: the text such a page shows in
+//     a browser) and converts it with vntext.DecodeLegacy, before HTML/XML parsing.
 //     Both only touch non-ASCII characters, so markup and URLs are left as they are.
 //   - VIQR is plain ASCII ("Vie^.t"); converting markup would garble URLs
 //     ("google.com" reads as "googlẹcom"), so it is converted on extracted text, by the
 //     Runner (FixPostText).
 //   - WHATWG labels are decoded by the Fetcher with x/text while the body is read.
-//   - No encoding declared: the Runner runs classifier.DetectLegacy (what FixLegacy
+//   - No encoding declared: the Runner runs vntext.DetectLegacy (what FixLegacy
 //     uses) on each post's title and text, so a TCVN3/VNI/VIQR page served as
 //     windows-1252 or UTF-8 is detected and converted.
 
 // legacyEncoding returns the classifier encoding enc names, if it names one.
-func legacyEncoding(enc string) (classifier.Encoding, bool) {
-	e, err := classifier.ParseEncoding(enc)
+func legacyEncoding(enc string) (vntext.Encoding, bool) {
+	e, err := vntext.ParseEncoding(enc)
 	return e, err == nil
 }
 
@@ -60,7 +60,7 @@ func isUTF8(enc string) bool {
 }
 
 // decodeBody converts a whole response body from enc to UTF-8 the way the Fetcher does:
-// TCVN3 and VNI through classifier.DecodeLegacy on the body read as Windows-1252, WHATWG
+// TCVN3 and VNI through vntext.DecodeLegacy on the body read as Windows-1252, WHATWG
 // labels through x/text; UTF-8, empty and VIQR bodies (converted later, on text) are
 // returned unchanged. An unknown enc is an ErrConfig.
 func decodeBody(body []byte, enc string) ([]byte, error) {
@@ -68,10 +68,10 @@ func decodeBody(body []byte, enc string) ([]byte, error) {
 		return body, nil
 	}
 	if le, ok := legacyEncoding(enc); ok {
-		if le == classifier.VIQR {
+		if le == vntext.VIQR {
 			return body, nil
 		}
-		s, err := classifier.DecodeLegacy(readWindows1252(body), le)
+		s, err := vntext.DecodeLegacy(readWindows1252(body), le)
 		if err != nil {
 			return nil, fmt.Errorf("%w: encoding %q: %w", ErrConfig, enc, err)
 		}
@@ -87,7 +87,7 @@ func decodeBody(body []byte, enc string) ([]byte, error) {
 // readWindows1252 reads body as Windows-1252 the way browsers do (WHATWG): the five
 // bytes Windows-1252 leaves undefined (0x81 0x8D 0x8F 0x90 0x9D) become the C1 controls
 // of the same number, not U+FFFD as x/text's decoder makes them, because TCVN3 uses them
-// for the capitals Ả Ì Ĩ Í Ù, which classifier.DecodeLegacy maps back from there.
+// for the capitals Ả Ì Ĩ Í Ù, which vntext.DecodeLegacy maps back from there.
 func readWindows1252(body []byte) string {
 	var b strings.Builder
 	b.Grow(len(body) + len(body)/2)
@@ -110,7 +110,7 @@ func legacyReader(r io.Reader, enc string) io.Reader {
 		return nil
 	}
 	if le, ok := legacyEncoding(enc); ok {
-		if le == classifier.VIQR {
+		if le == vntext.VIQR {
 			return nil
 		}
 		return &wholeReader{r: r, enc: enc}
@@ -161,25 +161,25 @@ type Encoded interface {
 }
 
 // FixPostText converts legacy Vietnamese in a post's title and text, after extraction, by
-// what its source declared (enc). Nothing declared: classifier.DetectLegacy looks at the
+// what its source declared (enc). Nothing declared: vntext.DetectLegacy looks at the
 // title and text together (a short title alone rarely shows enough evidence; both come
 // from the same page) and, on clear evidence of TCVN3/VNI/VIQR, both are converted with
-// classifier.DecodeLegacy. "viqr" declared: both are converted. Any other declared
+// vntext.DecodeLegacy. "viqr" declared: both are converted. Any other declared
 // encoding was already decoded from the body by the Fetcher, so the text is left alone.
 // It returns the encoding it converted from, or "".
-func FixPostText(p *post.Post, enc string) classifier.Encoding {
-	var from classifier.Encoding
+func FixPostText(p *post.Post, enc string) vntext.Encoding {
+	var from vntext.Encoding
 	switch le, ok := legacyEncoding(enc); {
 	case strings.TrimSpace(enc) == "":
-		from = classifier.DetectLegacy(p.Title + "\n\n" + p.Text)
-	case ok && le == classifier.VIQR:
+		from = vntext.DetectLegacy(p.Title + "\n\n" + p.Text)
+	case ok && le == vntext.VIQR:
 		from = le
 	}
 	if from == "" {
 		return ""
 	}
 	for _, f := range []*string{&p.Text, &p.Title} {
-		if out, err := classifier.DecodeLegacy(*f, from); err == nil {
+		if out, err := vntext.DecodeLegacy(*f, from); err == nil {
 			*f = CleanText(out)
 		}
 	}

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/langnghe/langnghe/classifier"
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/vntext"
 )
 
 // FixPostText by declared encoding: nothing declared means detection over title and text
@@ -16,11 +16,11 @@ func TestFixPostText(t *testing.T) {
 		name, enc           string
 		title, text         string
 		wantTitle, wantText string
-		from                classifier.Encoding
+		from                vntext.Encoding
 	}{
-		{"tcvn3 detected", "", "b¶n tin cò", "Th«ng b¸o: B¶o Th¾ng mÊt ®iÖn", "bản tin cũ", "Thông báo: Bảo Thắng mất điện", classifier.TCVN3},
-		{"vni detected", "", "", "Xin chaøo caùc baïn, hoâm nay trôøi ñeïp", "", "Xin chào các bạn, hôm nay trời đẹp", classifier.VNI},
-		{"viqr declared", "viqr", "Tin mo+'i", "Vie^.t Nam", "Tin mới", "Việt Nam", classifier.VIQR},
+		{"tcvn3 detected", "", "b¶n tin cò", "Th«ng b¸o: B¶o Th¾ng mÊt ®iÖn", "bản tin cũ", "Thông báo: Bảo Thắng mất điện", vntext.TCVN3},
+		{"vni detected", "", "", "Xin chaøo caùc baïn, hoâm nay trôøi ñeïp", "", "Xin chào các bạn, hôm nay trời đẹp", vntext.VNI},
+		{"viqr declared", "viqr", "Tin mo+'i", "Vie^.t Nam", "Tin mới", "Việt Nam", vntext.VIQR},
 		{"unicode left alone", "", "Tin mới", "Tiếng Việt có dấu", "Tin mới", "Tiếng Việt có dấu", ""},
 		{"french left alone", "", "", "« Bonjour » à tous, ça va?", "", "« Bonjour » à tous, ça va?", ""},
 		{"decoded by the fetcher", "tcvn3", "", "Th«ng b¸o", "", "Th«ng b¸o", ""},

@@ -13,6 +13,7 @@ type Metrics struct {
 	passes      *prometheus.CounterVec
 	lastSuccess *prometheus.GaugeVec
 	lag         *prometheus.GaugeVec
+	degraded    *prometheus.GaugeVec
 	passSeconds *prometheus.HistogramVec
 }
 
@@ -22,7 +23,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "langnghe_crawler_requests_total",
 			Help: "HTTP requests made per source, by status code (\"error\" when none came back)."}, []string{"source", "code"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "langnghe_crawler_errors_total",
-			Help: "Failed crawl passes per source, by error kind (robots, private, too_large, throttled, http_status, parse, timeout, network, sink, other)."}, []string{"source", "kind"}),
+			Help: "Failed crawl passes per source, by error kind (robots, private, too_large, throttled, http_status, parse, timeout, network, sink, cursor, other)."}, []string{"source", "kind"}),
 		posts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "langnghe_crawler_posts_emitted_total",
 			Help: "Posts emitted to the sink per source."}, []string{"source"}),
 		passes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "langnghe_crawler_passes_total",
@@ -31,11 +32,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Unix time of the last successful pass per source."}, []string{"source"}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "langnghe_crawler_cursor_lag_seconds",
 			Help: "Seconds between now and the newest post the source's cursor has seen, at the end of the last successful pass."}, []string{"source"}),
+		degraded: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "langnghe_crawler_source_degraded",
+			Help: "1 while the source's last pass failed (why: langnghe_crawler_errors_total and /api/sources), 0 after a pass succeeds."}, []string{"source"}),
 		passSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "langnghe_crawler_pass_seconds",
 			Help: "Duration of crawl passes per source.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 14)}, []string{"source"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.errors, m.posts, m.passes, m.lastSuccess, m.lag, m.passSeconds)
+		reg.MustRegister(m.requests, m.errors, m.posts, m.passes, m.lastSuccess, m.lag, m.degraded, m.passSeconds)
 	}
 	return m
 }

@@ -2,12 +2,16 @@ package crawler
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/sourcestatus"
 )
 
 // Sink receives the posts of a pass in batches. Write returns nil only once the posts are
@@ -31,26 +35,9 @@ type Scheduled struct {
 	Interval time.Duration
 }
 
-// SourceStatus is the health line of one source, as /api/sources shows it.
-type SourceStatus struct {
-	Name          string     `json:"name"`
-	Kind          string     `json:"kind"`
-	State         string     `json:"state"` // "ok", "error", "pending", "elsewhere" (another replica runs it)
-	Interval      string     `json:"interval"`
-	LastRun       *time.Time `json:"last_run,omitempty"`
-	LastSuccess   *time.Time `json:"last_success,omitempty"`
-	LastError     string     `json:"last_error,omitempty"`
-	LastErrorKind string     `json:"last_error_kind,omitempty"`
-	// Problem explains LastErrorKind for analysts, Vietnamese first ("vi / en").
-	Problem       string     `json:"problem,omitempty"`
-	LastErrorAt   *time.Time `json:"last_error_at,omitempty"`
-	PostsLastPass int        `json:"posts_last_pass"`
-	PostsTotal    int64      `json:"posts_total"`
-	Newest        *time.Time `json:"newest_post,omitempty"`
-	LagSeconds    float64    `json:"cursor_lag_seconds,omitempty"`
-	Passes        int64      `json:"passes"`
-	Failures      int64      `json:"failures"`
-}
+// SourceStatus is the health line of one source, as /api/sources shows it. It is defined
+// in package sourcestatus so the web server can serve it without linking the crawler.
+type SourceStatus = sourcestatus.Status
 
 // Runner runs sources on their schedule, writes their posts to a Sink and saves cursors
 // after the sink accepted them (at-least-once). One failing source never stops others.
@@ -253,8 +240,16 @@ func (r *Runner) record(s Scheduled, start time.Time, emitted int, next Cursor, 
 		if r.metrics != nil {
 			r.metrics.errors.WithLabelValues(name, kind).Inc()
 			r.metrics.passes.WithLabelValues(name, "error").Inc()
+			if kind != "canceled" {
+				r.metrics.degraded.WithLabelValues(name).Set(1)
+			}
 		}
-		if kind != "canceled" {
+		var ce *CursorError
+		if errors.As(err, &ce) {
+			// Every pass fails the same way until someone acts: say which file and what to do.
+			r.log.Error("tệp con trỏ hỏng, xóa tệp để thu thập lại từ đầu / cursor file is damaged: delete it to crawl this source from scratch",
+				"source", name, "file", ce.Path, "cause", oneLine(ce.Err.Error(), 200))
+		} else if kind != "canceled" {
 			r.log.Warn("nguồn lỗi / source pass failed", "source", name, "kind", kind, "err", oneLine(err.Error(), 300), "posts", emitted)
 		}
 		return
@@ -267,6 +262,7 @@ func (r *Runner) record(s Scheduled, start time.Time, emitted int, next Cursor, 
 	}
 	if r.metrics != nil {
 		r.metrics.passes.WithLabelValues(name, "ok").Inc()
+		r.metrics.degraded.WithLabelValues(name).Set(0)
 		r.metrics.lastSuccess.WithLabelValues(name).Set(float64(now.Unix()))
 		if !next.Newest.IsZero() {
 			r.metrics.lag.WithLabelValues(name).Set(now.Sub(next.Newest).Seconds())
@@ -279,6 +275,22 @@ func (r *Runner) record(s Scheduled, start time.Time, emitted int, next Cursor, 
 		level = slog.LevelDebug
 	}
 	r.log.Log(context.Background(), level, "nguồn xong / source pass done", "source", name, "posts", emitted, "seconds", now.Sub(start).Seconds())
+}
+
+// Check reports the sources whose last pass failed (one "name (kind)" each), or nil when
+// none did. It backs a soft /readyz check: the pipeline is still up for the other sources,
+// so a broken source degrades the process without making it unready.
+func (r *Runner) Check(context.Context) error {
+	var bad []string
+	for _, st := range r.Status() {
+		if st.State == "error" && st.LastErrorKind != "canceled" {
+			bad = append(bad, st.Name+" ("+st.LastErrorKind+"): "+st.LastError)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d nguồn lỗi / sources failing: %s", len(bad), strings.Join(bad, "; "))
 }
 
 // Status returns the health line of every source, sorted by name.
@@ -327,6 +339,7 @@ var problems = map[string]string{
 	"timeout":     "hết thời gian chờ / timed out",
 	"network":     "lỗi mạng / network error",
 	"sink":        "không ghi được vào Kafka hoặc tệp / could not write to Kafka or the file",
+	"cursor":      "tệp con trỏ đã lưu bị hỏng; xóa tệp để thu thập lại từ đầu / the saved cursor file is damaged; delete it to crawl this source from scratch",
 	"canceled":    "đã dừng / stopped",
 	"other":       "lỗi khác / other error",
 }

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"github.com/langnghe/langnghe/bus"
 )
 
@@ -76,17 +74,14 @@ func (r *Runner) RunSharded(ctx context.Context, brokers []string, group, topic 
 	if err := bus.EnsureTopics(ctx, brokers, bus.TopicSpec{Name: topic, Partitions: o.Partitions, ReplicationFactor: max(o.Replication, 1)}); err != nil {
 		return err
 	}
-	cg, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
-		ID: group, Brokers: brokers, Topics: []string{topic},
-		HeartbeatInterval: o.HeartbeatInterval, SessionTimeout: o.SessionTimeout, RebalanceTimeout: o.SessionTimeout,
-		JoinGroupBackoff: time.Second,
-	})
+	m, err := bus.JoinGroup(bus.GroupConfig{Brokers: brokers, Group: group, Topic: topic,
+		HeartbeatInterval: o.HeartbeatInterval, SessionTimeout: o.SessionTimeout})
 	if err != nil {
 		return err
 	}
-	defer cg.Close()
+	defer m.Close()
 	for {
-		gen, err := cg.Next(ctx)
+		gen, err := m.Next(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -100,8 +95,8 @@ func (r *Runner) RunSharded(ctx context.Context, brokers []string, group, topic 
 			continue
 		}
 		owned := map[int]bool{}
-		for _, pa := range gen.Assignments[topic] {
-			owned[pa.ID] = true
+		for _, p := range gen.Partitions {
+			owned[p] = true
 		}
 		var mine []Scheduled
 		var names []string
@@ -118,7 +113,7 @@ func (r *Runner) RunSharded(ctx context.Context, brokers []string, group, topic 
 				r.log.Warn("không đọc lại được con trỏ / cannot refresh cursors", "err", err)
 			}
 		}
-		r.log.Info("nhận nguồn / sources assigned", "generation", gen.ID, "partitions", len(owned), "sources", strings.Join(names, ","))
+		r.log.Info("nhận nguồn / sources assigned", "generation", gen.Generation, "partitions", len(owned), "sources", strings.Join(names, ","))
 		gen.Start(func(gctx context.Context) {
 			runCtx, cancel := context.WithCancel(ctx)
 			defer cancel()

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"github.com/langnghe/langnghe/bus"
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/testinfra"
@@ -58,8 +56,7 @@ func TestRunShardedRealKafka(t *testing.T) {
 	suffix := fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano()%1e9)
 	topic := "langnghe-test-crawler-tasks-" + suffix
 	t.Cleanup(func() {
-		c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second}
-		_, _ = c.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{topic}})
+		_ = bus.DeleteTopics(context.Background(), brokers, topic)
 	})
 	testSharded(t, brokers, "langnghe-test-crawl-"+suffix, topic)
 }
@@ -182,8 +179,53 @@ func testSharded(t *testing.T, brokers []string, group, topic string) {
 	})
 }
 
-func TestShardPartitionStable(t *testing.T) {
-	if ShardPartition("voz.vn", 6) != ShardPartition("voz.vn", 6) || ShardPartition("x", 1) != 0 {
-		t.Fatal("unstable")
+// ShardPartition is what lets replicas agree on who crawls a host without talking to each
+// other, so it must be the same function in every replica and every version: FNV-1a of the
+// host modulo n (checked against an FNV-1a written out here from its definition), always
+// in [0, n), spread over all partitions, and keyed case-insensitively through HostOf.
+func TestShardPartition(t *testing.T) {
+	fnv1a := func(s string) uint32 {
+		h := uint32(2166136261)
+		for i := 0; i < len(s); i++ {
+			h ^= uint32(s[i])
+			h *= 16777619
+		}
+		return h
+	}
+	const n = 12
+	counts := make([]int, n)
+	for i := 0; i < 1200; i++ {
+		host := fmt.Sprintf("host-%d.example.vn", i)
+		got := ShardPartition(host, n)
+		if want := int(fnv1a(host) % n); got != want {
+			t.Fatalf("ShardPartition(%q, %d) = %d, want FNV-1a mod n = %d", host, n, got, want)
+		}
+		if got < 0 || got >= n {
+			t.Fatalf("ShardPartition(%q, %d) = %d, out of range", host, n, got)
+		}
+		counts[got]++
+	}
+	for p, c := range counts {
+		if c < 100/2 || c > 100*2 { // 1200 hosts over 12 partitions: about 100 each
+			t.Errorf("partition %d got %d of 1200 hosts: %v", p, c, counts)
+		}
+	}
+	for _, k := range []int{-1, 0, 1} {
+		if got := ShardPartition("voz.vn", k); got != 0 {
+			t.Errorf("ShardPartition(voz.vn, %d) = %d, want 0", k, got)
+		}
+	}
+	a := &hostSource{name: "a", host: "VOZ.vn"}
+	b := &hostSource{name: "b", host: "voz.VN"}
+	if HostOf(a) != HostOf(b) || ShardPartition(HostOf(a), n) != ShardPartition(HostOf(b), n) {
+		t.Errorf("one host in two spellings maps to %q and %q", HostOf(a), HostOf(b))
+	}
+	if HostOf(&noHost{name: "x"}) != "source:x" {
+		t.Errorf("a source without a host is keyed %q, want source:x", HostOf(&noHost{name: "x"}))
 	}
 }
+
+type noHost struct{ name string }
+
+func (s *noHost) Name() string                                        { return s.name }
+func (s *noHost) Fetch(context.Context, Cursor, Emit) (Cursor, error) { return Cursor{}, nil }

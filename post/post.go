@@ -6,6 +6,7 @@ package post
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -96,10 +97,68 @@ var (
 	ToxicityLabels  = []string{"clean", "offensive", "hate"}
 )
 
-// MakeID builds the stable post id "platform:site:nativeID". The same public post always
-// gets the same id however often it is crawled, so redelivery overwrites.
+// MakeID builds the stable post id "platform:site:h1<hash>", the hash being the first 130
+// bits of SHA-256 over platform, site and the platform's own post id or URI, in lowercase
+// base32 (26 characters). The same public post always gets the same id however often and
+// wherever it is crawled, so redelivery overwrites. The native id is hashed because it can
+// name the account (a Bluesky at:// URI carries the author's DID, a feed GUID or a forum
+// link can carry a user name): an id never identifies the author. The public link stays in
+// Post.URL. "h1" names the scheme so it can change; UpgradeID maps ids of the older,
+// unhashed scheme onto this one.
 func MakeID(platform, site, nativeID string) string {
-	return strings.ToLower(platform) + ":" + strings.ToLower(site) + ":" + nativeID
+	platform, site = strings.ToLower(platform), strings.ToLower(site)
+	return platform + ":" + site + ":" + hashNative(platform, site, nativeID)
+}
+
+const idScheme = "h1"
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+func hashNative(platform, site, nativeID string) string {
+	h := sha256.New()
+	h.Write([]byte(platform))
+	h.Write([]byte{0})
+	h.Write([]byte(site))
+	h.Write([]byte{0})
+	h.Write([]byte(nativeID))
+	return idScheme + strings.ToLower(idEncoding.EncodeToString(h.Sum(nil)[:17])[:26])
+}
+
+// IsHashedID reports whether id has the current form "platform:site:h1<26 base32>".
+func IsHashedID(id string) bool {
+	_, rest, ok := strings.Cut(id, ":")
+	if !ok {
+		return false
+	}
+	_, native, ok := strings.Cut(rest, ":")
+	if !ok || len(native) != len(idScheme)+26 || !strings.HasPrefix(native, idScheme) {
+		return false
+	}
+	for _, c := range native[len(idScheme):] {
+		if (c < 'a' || c > 'z') && (c < '2' || c > '7') {
+			return false
+		}
+	}
+	return true
+}
+
+// UpgradeID maps an id of the older scheme "platform:site:nativeID" (the native id in
+// clear, as saved in crawler cursors before ids were hashed) onto MakeID's; a current id,
+// or a string that is no id, is returned unchanged. The crawler applies it to the ids a
+// stored cursor remembers, so posts seen before the upgrade are not emitted again.
+func UpgradeID(id string) string {
+	if IsHashedID(id) {
+		return id
+	}
+	platform, rest, ok := strings.Cut(id, ":")
+	if !ok {
+		return id
+	}
+	site, native, ok := strings.Cut(rest, ":")
+	if !ok || platform == "" || native == "" {
+		return id
+	}
+	return MakeID(platform, site, native)
 }
 
 // PseudonymizeAuthor returns the keyed hash stored as author.id: HMAC-SHA256 over platform

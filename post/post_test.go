@@ -74,8 +74,8 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 20, 8, 15, 0, 0, time.UTC)
 	p := &Post{Schema: 1, ID: MakeID("RSS", "VnExpress.net", "Ab1"), Platform: "rss", Source: "vnexpress", Text: "Nước ngập", PublishedAt: at, FetchedAt: at,
 		Analysis: &Analysis{Model: "m@1", Sentiment: Label{"negative", -0.4}, Toxicity: Label{"clean", 0}, Evidence: []Evidence{{For: "disaster", Term: "ngập", Start: 5, End: 12}}}}
-	if p.ID != "rss:vnexpress.net:Ab1" {
-		t.Errorf("MakeID lowercases platform and site but keeps the native id: %q", p.ID)
+	if !strings.HasPrefix(p.ID, "rss:vnexpress.net:h1") || strings.Contains(p.ID, "Ab1") || p.ID != MakeID("rss", "vnexpress.net", "Ab1") {
+		t.Errorf("MakeID lowercases platform and site and hashes the native id: %q", p.ID)
 	}
 	b, err := Encode(p)
 	if err != nil {
@@ -123,6 +123,55 @@ func BenchmarkDecode(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if _, err := Decode(data); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Post ids never carry the native id, which can name the account (a Bluesky URI holds the
+// author's DID); they stay stable, distinct per post, in the documented form, and ids of
+// the older clear-text scheme upgrade to exactly the id MakeID gives the same post.
+func TestMakeIDHidesNativeID(t *testing.T) {
+	natives := []string{
+		"did:plc:z72i7hdynmk6r22z27h6tvur/3lkeq4ca2jaka",
+		"https://mastodon.social/users/Gargron/statuses/109294719267373593",
+		"109294719267373593",
+		"post-900001",
+		"https://blog.example/~nguyenvana/bai-1",
+		"",
+	}
+	seen := map[string]string{}
+	for _, n := range natives {
+		id := MakeID("Bluesky", "BSKY.app", n)
+		if !IsHashedID(id) || !strings.HasPrefix(id, "bluesky:bsky.app:h1") {
+			t.Errorf("MakeID(%q) = %q, not platform:site:h1<26 base32>", n, id)
+		}
+		for _, part := range strings.FieldsFunc(n, func(r rune) bool { return r == '/' || r == ':' || r == '~' || r == '.' }) {
+			if len(part) >= 4 && strings.Contains(id, part) {
+				t.Errorf("MakeID(%q) = %q contains %q", n, id, part)
+			}
+		}
+		if MakeID("bluesky", "bsky.app", n) != id {
+			t.Errorf("MakeID(%q) is not stable / case-insensitive in platform and site", n)
+		}
+		if prev, dup := seen[id]; dup {
+			t.Errorf("%q and %q share id %s", prev, n, id)
+		}
+		seen[id] = n
+		if n != "" {
+			if got := UpgradeID("bluesky:bsky.app:" + n); got != id {
+				t.Errorf("UpgradeID(old id of %q) = %q, want %q", n, got, id)
+			}
+		}
+		if UpgradeID(id) != id {
+			t.Errorf("UpgradeID changed a current id %q", id)
+		}
+	}
+	if MakeID("rss", "a", "1") == MakeID("rss", "b", "1") || MakeID("rss", "a", "1") == MakeID("forum", "a", "1") {
+		t.Error("the same native id on two sites or platforms gives one id")
+	}
+	for _, notID := range []string{"", "plain", "rss:only-two"} {
+		if UpgradeID(notID) != notID {
+			t.Errorf("UpgradeID(%q) = %q, want it unchanged", notID, UpgradeID(notID))
 		}
 	}
 }

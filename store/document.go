@@ -11,6 +11,7 @@ import (
 // Names of the derived fields both backends index next to the post itself. The web API,
 // Kibana saved objects and alert rules may refer to them.
 const (
+	FieldID           = "id" // the post id (keyword); bleve keeps it as the document id
 	FieldTextFolded   = "text_folded"
 	FieldTitleFolded  = "title_folded"
 	FieldTextExact    = "text_exact" // words with diacritics, for +exact query terms

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/langnghe/langnghe/classifier"
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/store/query"
+	"github.com/langnghe/langnghe/vntext"
 )
 
 // Highlight kinds.
@@ -44,7 +44,7 @@ func Highlights(p *post.Post, queryText string) []Highlight {
 		for _, t := range terms {
 			want[t] = true
 		}
-		for _, tok := range classifier.Tokenize(p.Text) {
+		for _, tok := range vntext.Tokenize(p.Text) {
 			for _, w := range query.FoldedWords(tok.Folded) {
 				if want[w] {
 					out = append(out, Highlight{Start: tok.Start, End: tok.End, Kind: KindQuery})
@@ -107,7 +107,7 @@ func highlightTerms(text string) []string {
 func QueryTerms(text string) []string {
 	var terms []string
 	seen := map[string]bool{}
-	for _, tok := range classifier.Tokenize(text) {
+	for _, tok := range vntext.Tokenize(text) {
 		// A folded token may itself hold spaces if the normalizer expands an abbreviation
 		// into several syllables; each syllable is a term of its own in text_folded.
 		for _, w := range strings.Fields(tok.Folded) {

@@ -2,7 +2,7 @@
 // implement it and pass one conformance suite (store/storetest): store/elasticsearch for
 // production and store/bleve for the embedded mode.
 //
-// Vietnamese folding happens in Go (classifier.Fold) before text reaches a backend, so the
+// Vietnamese folding happens in Go (vntext.Fold) before text reaches a backend, so the
 // backends only need a plain lowercase word analyzer on text_folded and compare folded
 // query terms against it.
 package store
@@ -109,11 +109,14 @@ type Query struct {
 	Sentiments []string
 	Toxicities []string
 	Narratives []string // any of these narrative ids
-	Flagged    *bool
-	From, To   time.Time // published_at range, From inclusive, To exclusive; zero = open
-	Sort       Sort
-	Offset     int
-	Limit      int // 0 means DefaultLimit; capped at MaxLimit
+	// IDs restricts the matches to these post ids (at most MaxIDs): how an alert links to
+	// exactly the posts it reported.
+	IDs      []string
+	Flagged  *bool
+	From, To time.Time // published_at range, From inclusive, To exclusive; zero = open
+	Sort     Sort
+	Offset   int
+	Limit    int // 0 means DefaultLimit; capped at MaxLimit
 	// Interval is the width of the time buckets counted over the matching posts; 0 picks
 	// one from the From/To span (AutoInterval). Negative disables buckets.
 	Interval time.Duration
@@ -136,7 +139,7 @@ func (q Query) TermFilters() []TermFilter {
 	var out []TermFilter
 	for _, f := range []TermFilter{
 		{FieldPlatform, q.Platforms}, {FieldSource, q.Sources}, {FieldSentiment, q.Sentiments},
-		{FieldToxicity, q.Toxicities}, {FieldNarrativeIDs, q.Narratives},
+		{FieldToxicity, q.Toxicities}, {FieldNarrativeIDs, q.Narratives}, {FieldID, q.IDs},
 	} {
 		if len(f.Values) > 0 {
 			out = append(out, f)
@@ -154,6 +157,9 @@ func (q Query) Expr() (*query.Expr, error) {
 	}
 	return e, nil
 }
+
+// MaxIDs is the most post ids one Query may name (Query.IDs).
+const MaxIDs = 1000
 
 // Aggregation sizes.
 const (
@@ -235,6 +241,9 @@ type Bucket struct {
 func (q Query) Normalized() (Query, error) {
 	if q.Limit == 0 {
 		q.Limit = DefaultLimit
+	}
+	if len(q.IDs) > MaxIDs {
+		return q, fmt.Errorf("%w: %d ids, at most %d", ErrBadQuery, len(q.IDs), MaxIDs)
 	}
 	if q.Limit < 0 || q.Offset < 0 {
 		return q, fmt.Errorf("%w: limit and offset must not be negative", ErrBadQuery)

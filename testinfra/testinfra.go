@@ -261,3 +261,14 @@ func moduleRoot() string {
 		dir = parent
 	}
 }
+
+// Chromium returns the path of Debian's chromium for browser tests, or skips t when it is
+// missing (testinfra/up.sh installs it; so does `apt-get install -y chromium`).
+func Chromium(t testing.TB) string {
+	t.Helper()
+	const path = "/usr/bin/chromium"
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("skipping browser test: %s missing (testinfra/up.sh or apt-get install -y chromium installs it)", path)
+	}
+	return path
+}

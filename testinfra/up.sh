@@ -51,5 +51,6 @@ for c in "${want[@]}"; do
 done
 trap - INT TERM
 
+"$TI_DIR/chromium.sh" # the web UI's browser tests (not a service: nothing to stop)
 "$TI_DIR/env.sh"
 ti_log "all up in $(($(ti_now) - t0))s; now run: . $TI_STATE/env"

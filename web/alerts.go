@@ -3,6 +3,7 @@ package web
 import (
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ func (s *Server) alertPage(w http.ResponseWriter, r *http.Request) {
 	if len(list) > 200 {
 		list = list[:200]
 	}
+	list = redactRecipients(list, roleOf(r))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := alertPageTmpl.Execute(w, list); err != nil {
 		s.log.Error("alerts page", "err", err)
@@ -38,19 +40,21 @@ func (s *Server) alertPage(w http.ResponseWriter, r *http.Request) {
 }
 
 var alertPageTmpl = template.Must(template.New("alerts").Funcs(template.FuncMap{
-	"vn": func(t time.Time) string { return t.In(alerting.Zone).Format("15:04 02/01/2006") + " (giờ VN)" },
+	"vn":       func(t time.Time) string { return t.In(alerting.Zone).Format("15:04 02/01/2006") + " (giờ VN)" },
+	"postPath": func(id string) string { return "/posts/" + url.PathEscape(id) },
 }).Parse(`<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Lắng Nghe: cảnh báo / alerts</title><link rel="stylesheet" href="style.css"></head>
-<body><header><h1>Lắng Nghe <small>cảnh báo đã gửi / alert history</small></h1><p><a href="/">← tìm kiếm / search</a> · <a href="/api/alerts">JSON</a></p></header>
+<body><header><h1>Lắng Nghe <small>cảnh báo đã gửi / alert history</small></h1><nav><a href="/">Tìm kiếm / search</a> · <a href="/sources">Nguồn / sources</a> · <a href="/api/alerts">JSON</a></nav></header>
 <main>{{if not .}}<p>Chưa có cảnh báo nào / no alerts yet.</p>{{end}}
 {{range .}}<article class="alert">
 <h2>[{{.Severity}}] {{.Subject}}</h2>
 <p>{{.Reason}}</p>
 <p><small>luật / rule <b>{{.RuleID}}</b> ({{.Kind}}){{if .Key}} · nhóm / key {{.Key}}{{end}} · {{vn .CreatedAt}} ·
 trạng thái / status <b>{{.Status}}</b>{{if .Via}} qua / via {{.Via}}{{end}} · lần thử / attempts {{.Attempts}}{{if .LastError}} · lỗi / error: {{.LastError}}{{end}}
-· gửi tới / to {{range $i, $r := .Recipients}}{{if $i}}, {{end}}{{$r}}{{end}}</small></p>
-{{if .SearchPath}}<p><a href="{{.SearchPath}}">Xem các bài / see the posts</a></p>{{end}}
+{{if .Recipients}}· gửi tới / to {{range $i, $r := .Recipients}}{{if $i}}, {{end}}{{$r}}{{end}}{{end}}</small></p>
+{{if .PostIDs}}<p>Bài đã cảnh báo / alerted posts: {{range $i, $id := .PostIDs}}{{if $i}} · {{end}}<a class="post-link" href="{{postPath $id}}">{{$id}}</a>{{end}}</p>{{end}}
+{{if .SearchPath}}<p><a href="{{.SearchPath}}">Xem tìm kiếm của luật / open the rule's search</a></p>{{end}}
 </article>{{end}}</main></body></html>`))
 
 // alertList answers GET /api/alerts?rule=&status=&severity=&q=&limit=&offset=: the alert
@@ -90,5 +94,22 @@ func (s *Server) alertList(w http.ResponseWriter, r *http.Request) {
 			out.Alerts = append(out.Alerts, n)
 		}
 	}
+	out.Alerts = redactRecipients(out.Alerts, roleOf(r))
 	writeJSON(w, http.StatusOK, out)
+}
+
+// redactRecipients hides the alert recipients' addresses from everyone but admins (they
+// are personal data and part of the rules admins manage). The history is shared with
+// alerting, so redacted entries are copies.
+func redactRecipients(list []*alerting.Notification, role Role) []*alerting.Notification {
+	if role >= RoleAdmin {
+		return list
+	}
+	out := make([]*alerting.Notification, len(list))
+	for i, n := range list {
+		c := *n
+		c.Recipients = []string{}
+		out[i] = &c
+	}
+	return out
 }

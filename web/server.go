@@ -27,10 +27,13 @@ import (
 //go:embed ui
 var uiFiles embed.FS
 
-// Check is one readiness check; Fn returns nil when the dependency is usable.
+// Check is one readiness check; Fn returns nil when the dependency is usable. A Soft
+// check's failure is listed (degraded) but leaves the process ready: the part it covers is
+// broken while the rest still works (one crawl source among many).
 type Check struct {
 	Name string
 	Fn   func(ctx context.Context) error
+	Soft bool
 }
 
 // Server is the HTTP front of a process.
@@ -43,6 +46,7 @@ type Server struct {
 	now      func() time.Time
 	alerts   AlertSource  // nil: no /api/alerts (see alerts.go)
 	sources  SourceLister // nil: no /api/sources (see sources.go)
+	wb       workbench    // posts.go: post page, facets, labels
 }
 
 // Option configures a Server.
@@ -96,6 +100,7 @@ func (s *Server) Handler() http.Handler {
 	if s.st != nil {
 		mux.HandleFunc("GET /api/search", s.instrument("search", s.search))
 		mux.HandleFunc("GET /api/stats", s.instrument("stats", s.stats))
+		s.workbenchRoutes(mux) // posts.go
 		sub, _ := fs.Sub(uiFiles, "ui")
 		mux.Handle("GET /", http.FileServerFS(sub))
 	}
@@ -133,18 +138,25 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	type result struct {
-		Name  string `json:"name"`
-		OK    bool   `json:"ok"`
-		Error string `json:"error,omitempty"`
+		Name     string `json:"name"`
+		OK       bool   `json:"ok"`
+		Degraded bool   `json:"degraded,omitempty"`
+		Error    string `json:"error,omitempty"`
 	}
 	out := struct {
-		Ready  bool     `json:"ready"`
-		Checks []result `json:"checks"`
+		Ready    bool     `json:"ready"`
+		Degraded bool     `json:"degraded,omitempty"`
+		Checks   []result `json:"checks"`
 	}{Ready: true}
 	for _, c := range s.checks {
 		res := result{Name: c.Name, OK: true}
 		if err := c.Fn(ctx); err != nil {
-			res.OK, res.Error, out.Ready = false, err.Error(), false
+			res.OK, res.Error = false, err.Error()
+			if c.Soft {
+				res.Degraded, out.Degraded = true, true
+			} else {
+				out.Ready = false
+			}
 		}
 		out.Checks = append(out.Checks, res)
 	}
@@ -236,6 +248,7 @@ func ParseQuery(v url.Values, now time.Time) (store.Query, error) {
 		Sentiments: list(v, "sentiment"),
 		Toxicities: list(v, "toxicity"),
 		Narratives: list(v, "narrative"),
+		IDs:        list(v, "ids"),
 		Sort:       store.Sort(v.Get("sort")),
 		Now:        now,
 	}

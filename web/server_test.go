@@ -150,11 +150,33 @@ func TestReadiness(t *testing.T) {
 			t.Errorf("readyz must say which check failed: %s", body)
 		}
 	}
-	srv := newTestServer(t)
+	// A failing soft check (one broken crawl source) is listed as degraded; still ready.
+	soft := Check{Name: "sources", Fn: func(context.Context) error { return errors.New("feed-0 (cursor): damaged") }, Soft: true}
+	srv := newTestServer(t, ok, soft)
+	resp, err := http.Get(srv.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Ready    bool `json:"ready"`
+		Degraded bool `json:"degraded"`
+		Checks   []struct {
+			Name     string `json:"name"`
+			Degraded bool   `json:"degraded"`
+			Error    string `json:"error"`
+		} `json:"checks"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || !got.Ready || !got.Degraded || len(got.Checks) != 2 ||
+		!got.Checks[1].Degraded || !strings.Contains(got.Checks[1].Error, "feed-0") {
+		t.Errorf("readyz with a failing soft check = %d %+v (%v), want 200, ready, degraded, naming feed-0", resp.StatusCode, got, err)
+	}
+	srv = newTestServer(t)
 	if resp, err := http.Get(srv.URL + "/readyz"); err == nil {
 		resp.Body.Close()
 	}
-	resp, err := http.Get(srv.URL + "/metrics")
+	resp, err = http.Get(srv.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

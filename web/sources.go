@@ -3,14 +3,14 @@ package web
 import (
 	"net/http"
 
-	"github.com/langnghe/langnghe/crawler"
+	"github.com/langnghe/langnghe/sourcestatus"
 )
 
 // SourceLister reports the health line of every crawl source (the crawler's Runner
 // implements it). GET /api/sources calls Status once per request, concurrently with
 // crawling; it must be fast and safe for concurrent use.
 type SourceLister interface {
-	Status() []crawler.SourceStatus
+	Status() []sourcestatus.Status
 }
 
 // WithSources serves the crawl sources' health on GET /api/sources.
@@ -21,9 +21,9 @@ func WithSources(l SourceLister) Option { return func(s *Server) { s.sources = l
 // a remote server, so clients must escape it), posts and cursor lag, plus a count of
 // broken sources so an analyst sees at once that something is wrong.
 type sourcesResponse struct {
-	Total   int                    `json:"total"`
-	Broken  int                    `json:"broken"`
-	Sources []crawler.SourceStatus `json:"sources"`
+	Total   int                   `json:"total"`
+	Broken  int                   `json:"broken"`
+	Sources []sourcestatus.Status `json:"sources"`
 }
 
 // SourcesHandler answers GET /api/sources from l; exported so a process can mount it in
@@ -33,7 +33,7 @@ func SourcesHandler(l SourceLister) http.HandlerFunc {
 		list := l.Status()
 		out := sourcesResponse{Total: len(list), Sources: list}
 		if out.Sources == nil {
-			out.Sources = []crawler.SourceStatus{}
+			out.Sources = []sourcestatus.Status{}
 		}
 		for _, s := range list {
 			if s.State == "error" {

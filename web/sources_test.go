@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/langnghe/langnghe/crawler"
+	"github.com/langnghe/langnghe/sourcestatus"
 )
 
-type fakeSources []crawler.SourceStatus
+type fakeSources []sourcestatus.Status
 
-func (f fakeSources) Status() []crawler.SourceStatus { return f }
+func (f fakeSources) Status() []sourcestatus.Status { return f }
 
 func TestAPISources(t *testing.T) {
 	now := time.Now()

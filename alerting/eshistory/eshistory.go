@@ -6,18 +6,12 @@
 package eshistory
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
-	"sync"
-
-	es "github.com/elastic/go-elasticsearch/v8"
 
 	"github.com/langnghe/langnghe/alerting"
 	esstore "github.com/langnghe/langnghe/store/elasticsearch"
@@ -35,92 +29,50 @@ func IndexName(postsPrefix string) string {
 
 // Recorder writes alert history documents. It is safe for concurrent use.
 type Recorder struct {
-	client  *es.Client
-	index   string
-	once    sync.Mutex
-	created bool
+	client *esstore.Client
+	index  *esstore.LazyIndex
 }
 
 // New returns a recorder on an existing client (the posts store's, so there is one set of
 // connection settings); the index is created on the first Record.
-func New(c *es.Client, index string) (*Recorder, error) {
+func New(c *esstore.Client, index string) (*Recorder, error) {
 	if index == "" {
 		return nil, errors.New("eshistory: index name required")
 	}
-	return &Recorder{client: c, index: index}, nil
+	return &Recorder{client: c, index: c.LazyIndex(index, mapping)}, nil
 }
 
 // Index is the index name.
-func (r *Recorder) Index() string { return r.index }
+func (r *Recorder) Index() string { return r.index.Name() }
 
-var mapping = `{"settings":{"number_of_shards":1,"auto_expand_replicas":"0-1"},"mappings":{"dynamic":false,"properties":{
+var mapping = json.RawMessage(`{"settings":{"number_of_shards":1,"auto_expand_replicas":"0-1"},"mappings":{"dynamic":false,"properties":{
 "id":{"type":"keyword"},"rule_id":{"type":"keyword"},"rule_name":{"type":"text","fields":{"raw":{"type":"keyword"}}},
 "kind":{"type":"keyword"},"severity":{"type":"keyword"},"key":{"type":"keyword"},"count":{"type":"integer"},
 "reason":{"type":"text"},"subject":{"type":"text"},"from":{"type":"date"},"to":{"type":"date"},
 "post_ids":{"type":"keyword"},"created_at":{"type":"date"},"recipients":{"type":"keyword"},
-"status":{"type":"keyword"},"attempts":{"type":"integer"},"last_error":{"type":"text"},"sent_at":{"type":"date"},"via":{"type":"keyword"}}}}`
-
-func (r *Recorder) ensure(ctx context.Context) error {
-	r.once.Lock()
-	defer r.once.Unlock()
-	if r.created {
-		return nil
-	}
-	res, err := r.client.Indices.Create(r.index, r.client.Indices.Create.WithBody(strings.NewReader(mapping)), r.client.Indices.Create.WithContext(ctx))
-	if err != nil {
-		return fmt.Errorf("%w: creating %s: %w", ErrUnavailable, r.index, err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	if res.IsError() && !bytes.Contains(body, []byte("resource_already_exists_exception")) {
-		return fmt.Errorf("%w: creating %s: %s", ErrUnavailable, r.index, res.Status())
-	}
-	r.created = true
-	return nil
-}
+"status":{"type":"keyword"},"attempts":{"type":"integer"},"last_error":{"type":"text"},"sent_at":{"type":"date"},"via":{"type":"keyword"}}}}`)
 
 // Record writes n (without its bodies) as document n.ID.
 func (r *Recorder) Record(ctx context.Context, n *alerting.Notification) error {
-	if err := r.ensure(ctx); err != nil {
-		return err
+	if err := r.index.Ensure(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	c := *n
 	c.Text, c.HTML = "", ""
-	b, err := json.Marshal(&c)
-	if err != nil {
-		return err
-	}
-	res, err := r.client.Index(r.index, bytes.NewReader(b), r.client.Index.WithDocumentID(url.PathEscape(n.ID)), r.client.Index.WithContext(ctx))
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	defer res.Body.Close()
-	if res.IsError() {
-		body, _ := io.ReadAll(io.LimitReader(res.Body, 512))
-		return fmt.Errorf("%w: indexing alert %s: %s: %s", ErrUnavailable, n.ID, res.Status(), body)
+	if err := r.client.Do(ctx, http.MethodPut, "/"+r.index.Name()+"/_doc/"+url.PathEscape(n.ID), nil, &c, nil); err != nil {
+		return fmt.Errorf("%w: indexing alert %s: %w", ErrUnavailable, n.ID, err)
 	}
 	return nil
 }
 
-// Refresh makes recorded documents searchable at once (tests).
+// Refresh makes recorded documents searchable at once. Only tests call it
+// (eshistory_test.go); the alert role leaves refreshing to Elasticsearch.
 func (r *Recorder) Refresh(ctx context.Context) error {
-	res, err := r.client.Indices.Refresh(r.client.Indices.Refresh.WithIndex(r.index), r.client.Indices.Refresh.WithContext(ctx))
-	if err != nil {
-		return err
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("refresh %s: %s", r.index, res.Status())
-	}
-	return nil
+	return r.client.Do(ctx, http.MethodPost, "/"+r.index.Name()+"/_refresh", nil, nil, nil)
 }
 
-// Delete removes the index (tests).
+// Delete removes the index. Only tests call it (eshistory_test.go cleans up its index);
+// the alert role never deletes history.
 func (r *Recorder) Delete(ctx context.Context) error {
-	res, err := r.client.Indices.Delete([]string{r.index}, r.client.Indices.Delete.WithContext(ctx))
-	if err != nil {
-		return err
-	}
-	res.Body.Close()
-	return nil
+	return r.index.Delete(ctx)
 }

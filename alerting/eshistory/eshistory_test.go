@@ -12,12 +12,11 @@ import (
 	"testing"
 	"time"
 
-	es "github.com/elastic/go-elasticsearch/v8"
-
 	"github.com/langnghe/langnghe/alerting"
 	"github.com/langnghe/langnghe/alerting/eshistory"
 	"github.com/langnghe/langnghe/alerting/outbox"
 	"github.com/langnghe/langnghe/post"
+	esstore "github.com/langnghe/langnghe/store/elasticsearch"
 	"github.com/langnghe/langnghe/testinfra"
 )
 
@@ -35,7 +34,7 @@ func TestEngineMirrorsHistory(t *testing.T) {
 	esURL := testinfra.ElasticsearchURL(t)
 	ctx := context.Background()
 	index := fmt.Sprintf("lntest-%d_alerts", time.Now().UnixNano())
-	client, err := es.NewClient(es.Config{Addresses: []string{esURL}})
+	client, err := esstore.NewClient(esstore.Config{URLs: []string{esURL}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,14 +15,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
+	"net/url"
+	"strconv"
 	"sync"
 	"time"
-
-	es "github.com/elastic/go-elasticsearch/v8"
-	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/langnghe/langnghe/alerting"
 	esstore "github.com/langnghe/langnghe/store/elasticsearch"
@@ -46,11 +43,10 @@ func IndexName(postsPrefix string) string {
 // writer: give each engine (replica) its own. It is safe for concurrent use, though the
 // engine calls it one call at a time.
 type Store struct {
-	client *es.Client
-	index  string
+	client *esstore.Client
+	index  *esstore.LazyIndex
 
-	mu      sync.Mutex
-	created bool
+	mu sync.Mutex // one call at a time: each reads and updates seqNo/primaryTerm
 	// seqNo/primaryTerm of the version this handle last read or wrote; seqNo < 0: the
 	// document did not exist then.
 	seqNo, primaryTerm int64
@@ -61,56 +57,38 @@ var _ alerting.StateStore = (*Store)(nil)
 // New returns a store on an existing client (the posts store's, so there is one set of
 // connection settings), in index (IndexName of the posts prefix); the index is created on
 // first use.
-func New(c *es.Client, index string) *Store {
-	return &Store{client: c, index: index, seqNo: -1}
+func New(c *esstore.Client, index string) *Store {
+	return &Store{client: c, index: c.LazyIndex(index, mapping), seqNo: -1}
 }
 
 // Index is the index name.
-func (s *Store) Index() string { return s.index }
+func (s *Store) Index() string { return s.index.Name() }
 
 // String names the document in errors.
-func (s *Store) String() string { return "elasticsearch " + s.index + "/_doc/" + DocID }
+func (s *Store) String() string { return "elasticsearch " + s.index.Name() + "/_doc/" + DocID }
 
 // The snapshot is kept in _source only (dynamic: false, the state object disabled).
-const mapping = `{"settings":{"number_of_shards":1,"auto_expand_replicas":"0-1"},"mappings":{"dynamic":false,"properties":{
-"updated_at":{"type":"date"},"state":{"type":"object","enabled":false}}}}`
+var mapping = json.RawMessage(`{"settings":{"number_of_shards":1,"auto_expand_replicas":"0-1"},"mappings":{"dynamic":false,"properties":{
+"updated_at":{"type":"date"},"state":{"type":"object","enabled":false}}}}`)
 
-func (s *Store) ensure(ctx context.Context) error {
-	if s.created {
-		return nil
-	}
-	res, err := s.client.Indices.Create(s.index, s.client.Indices.Create.WithBody(strings.NewReader(mapping)), s.client.Indices.Create.WithContext(ctx))
-	if err != nil {
-		return fmt.Errorf("%w: creating %s: %w", ErrUnavailable, s.index, err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
-	if res.IsError() && !bytes.Contains(body, []byte("resource_already_exists_exception")) {
-		return fmt.Errorf("%w: creating %s: %s: %s", ErrUnavailable, s.index, res.Status(), body)
-	}
-	s.created = true
-	return nil
-}
+// docPath is the state document's path.
+func (s *Store) docPath() string { return "/" + s.index.Name() + "/_doc/" + DocID }
 
 // Load reads the state document by id; (nil, nil) when it does not exist yet.
 func (s *Store) Load(ctx context.Context) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.ensure(ctx); err != nil {
-		return nil, err
+	if err := s.index.Ensure(ctx); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	res, err := s.client.Get(s.index, DocID, s.client.Get.WithContext(ctx), s.client.Get.WithRealtime(true))
-	if err != nil {
-		return nil, fmt.Errorf("%w: reading %s: %w", ErrUnavailable, s, err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode == http.StatusNotFound {
+	var body []byte
+	err := s.client.Do(ctx, http.MethodGet, s.docPath(), url.Values{"realtime": {"true"}}, nil, &body)
+	if esstore.IsStatus(err, http.StatusNotFound) {
 		s.seqNo, s.primaryTerm = -1, 0
 		return nil, nil
 	}
-	if res.IsError() {
-		body, _ := io.ReadAll(io.LimitReader(res.Body, 512))
-		return nil, fmt.Errorf("%w: reading %s: %s: %s", ErrUnavailable, s, res.Status(), body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading %s: %w", ErrUnavailable, s, err)
 	}
 	var doc struct {
 		SeqNo       *int64 `json:"_seq_no"`
@@ -120,7 +98,7 @@ func (s *Store) Load(ctx context.Context) ([]byte, error) {
 			State json.RawMessage `json:"state"`
 		} `json:"_source"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&doc); err != nil {
+	if err := json.Unmarshal(body, &doc); err != nil {
 		return nil, fmt.Errorf("decoding %s: %w", s, err)
 	}
 	if !doc.Found {
@@ -145,8 +123,8 @@ func (s *Store) Save(ctx context.Context, snapshot []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.ensure(ctx); err != nil {
-		return err
+	if err := s.index.Ensure(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	var b bytes.Buffer
 	b.Grow(len(snapshot) + 64)
@@ -155,46 +133,34 @@ func (s *Store) Save(ctx context.Context, snapshot []byte) error {
 	b.WriteString(`","state":`)
 	b.Write(snapshot)
 	b.WriteString(`}`)
-	opts := []func(*esapi.IndexRequest){s.client.Index.WithDocumentID(DocID), s.client.Index.WithContext(ctx)}
-	if s.seqNo < 0 {
-		opts = append(opts, s.client.Index.WithOpType("create"))
-	} else {
-		opts = append(opts, s.client.Index.WithIfSeqNo(int(s.seqNo)), s.client.Index.WithIfPrimaryTerm(int(s.primaryTerm)))
-	}
-	res, err := s.client.Index(s.index, &b, opts...)
-	if err != nil {
-		return fmt.Errorf("%w: writing %s: %w", ErrUnavailable, s, err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode == http.StatusConflict {
-		return fmt.Errorf("%s (expected _seq_no %d): %w", s, s.seqNo, alerting.ErrStateConflict)
-	}
-	if res.IsError() {
-		body, _ := io.ReadAll(io.LimitReader(res.Body, 512))
-		return fmt.Errorf("%w: writing %s: %s: %s", ErrUnavailable, s, res.Status(), body)
+	// A document that did not exist is created (op_type=create), an existing one only
+	// replaced at the version this handle knows, so a concurrent writer gets a 409.
+	q := url.Values{"op_type": {"create"}}
+	if s.seqNo >= 0 {
+		q = url.Values{"if_seq_no": {strconv.FormatInt(s.seqNo, 10)}, "if_primary_term": {strconv.FormatInt(s.primaryTerm, 10)}}
 	}
 	var ack struct {
 		SeqNo       *int64 `json:"_seq_no"`
 		PrimaryTerm int64  `json:"_primary_term"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&ack); err != nil || ack.SeqNo == nil {
+	err := s.client.Do(ctx, http.MethodPut, s.docPath(), q, json.RawMessage(b.Bytes()), &ack)
+	if esstore.IsStatus(err, http.StatusConflict) {
+		return fmt.Errorf("%s (expected _seq_no %d): %w", s, s.seqNo, alerting.ErrStateConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: writing %s: %w", ErrUnavailable, s, err)
+	}
+	if ack.SeqNo == nil {
 		// Written, but the new version is unknown: the next Save will conflict and the
 		// engine reloads, which is safe.
-		return fmt.Errorf("%w: %s: unreadable index response: %v", ErrUnavailable, s, err)
+		return fmt.Errorf("%w: %s: index response without _seq_no", ErrUnavailable, s)
 	}
 	s.seqNo, s.primaryTerm = *ack.SeqNo, ack.PrimaryTerm
 	return nil
 }
 
-// Delete removes the index (tests).
+// Delete removes the index. Only tests and benchmarks call it (esstate_test.go and
+// bench_test.go clean up their indices); the alert role never deletes its state.
 func (s *Store) Delete(ctx context.Context) error {
-	res, err := s.client.Indices.Delete([]string{s.index}, s.client.Indices.Delete.WithContext(ctx))
-	if err != nil {
-		return err
-	}
-	res.Body.Close()
-	s.mu.Lock()
-	s.created = false
-	s.mu.Unlock()
-	return nil
+	return s.index.Delete(ctx)
 }

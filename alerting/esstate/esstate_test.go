@@ -10,11 +10,10 @@ import (
 	"testing"
 	"time"
 
-	es "github.com/elastic/go-elasticsearch/v8"
-
 	"github.com/langnghe/langnghe/alerting"
 	"github.com/langnghe/langnghe/alerting/esstate"
 	"github.com/langnghe/langnghe/alerting/statetest"
+	esstore "github.com/langnghe/langnghe/store/elasticsearch"
 	"github.com/langnghe/langnghe/testinfra"
 )
 
@@ -119,7 +118,7 @@ func TestSeedFromStateFile(t *testing.T) {
 // newStore builds a state store on a plain client for url, as the alert role does on the
 // posts store's client.
 func newStore(url, index string) (*esstate.Store, error) {
-	c, err := es.NewClient(es.Config{Addresses: []string{url}})
+	c, err := esstore.NewClient(esstore.Config{URLs: []string{url}})
 	if err != nil {
 		return nil, err
 	}

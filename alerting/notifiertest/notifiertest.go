@@ -210,7 +210,8 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 			{"Kibana link", strings.Contains(m.HTML, `href="http://kibana.test/app/discover#/?_g=`)},
 			{"query string shown", strings.Contains(m.Text, "Truy vấn / query: "+RuleQuery) && strings.Contains(m.HTML, html.EscapeString(RuleQuery))},
 			{"web UI link carries the query string", strings.Contains(m.Text, "http://ui.test/?") && strings.Contains(m.Text, "q="+url.QueryEscape(RuleQuery))},
-			{"Kibana link carries the query as KQL", strings.Contains(kibanaState(m.Text), "query:(language:kuery,query:'"+alerting.KQL(alerting.QuerySpec{Text: RuleQuery})+"')")},
+			// A match alert's links select exactly its posts: the query AND their ids.
+			{"Kibana link carries the query as KQL and the alerted post", strings.Contains(kibanaState(m.Text), "query:(language:kuery,query:'("+alerting.KQL(alerting.QuerySpec{Text: RuleQuery})+") and id:(")},
 		}
 		for _, c := range checks {
 			if !c.ok {

@@ -155,8 +155,8 @@ func (a *app) alerting() (*alerting.Engine, *bus.Consumer, error) {
 }
 
 // alertServer is a.server with GET /api/alerts.
-func (a *app) alertServer(eng *alerting.Engine) *web.Server {
-	return web.New(a.st, web.WithRegistry(a.reg), web.WithChecks(a.readiness()...), web.WithLogger(a.log), web.WithAlerts(eng))
+func (a *app) alertServer(eng *alerting.Engine, extra ...web.Check) *web.Server {
+	return web.New(a.st, web.WithRegistry(a.reg), web.WithChecks(append(a.readiness(), extra...)...), web.WithLogger(a.log), web.WithAlerts(eng), web.WithNarratives(a.narrativeLabels()))
 }
 
 // cmdAlert runs the alert role: match rules on posts.classified, store rules on a
@@ -169,7 +169,7 @@ func cmdAlert(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	a := newApp(cfg, env.stderr)
 	defer a.close()
-	ln, err := a.open(ctx, needs{bus: true, store: true})
+	ln, err := a.open(ctx, needs{bus: true, store: true, ui: true})
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func cmdAlert(ctx context.Context, env *cliEnv, args []string) error {
 	g.Go("alert", eng.Run)
 	g.Go("alert-consume", consumer.Run)
 	g.Go("lag", a.lagTask)
-	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.alertServer(eng).Handler()) })
+	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.guard(a.alertServer(eng).Handler())) })
 	a.log.Info("vai trò đang chạy / role running", "role", "alert", "http", ln.Addr().String(), "brokers", strings.Join(a.brokers, ","))
 	return g.waitAndStop(ctx, a.log)
 }

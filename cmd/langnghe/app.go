@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -37,7 +38,11 @@ type app struct {
 	producer *bus.Producer
 	st       store.Store
 	ix       *indexer.Indexer // set by indexConsumer; its backpressure shows in /readyz
-	lag      *bus.LagMonitor  // consumer lag of this process's groups (ops.go)
+	// embeddedExtra is applied after the defaults when the embedded broker starts
+	// (benchmarks compare the durable log with the memory-only broker this way).
+	embeddedExtra []bus.EmbeddedOption
+	auth          *web.Auth       // webauth.go: login guard of the UI and API
+	lag           *bus.LagMonitor // consumer lag of this process's groups (ops.go)
 }
 
 func newApp(cfg Config, stderr io.Writer) *app {
@@ -61,27 +66,54 @@ func (a *app) group(role string) string { return a.cfg.Kafka.GroupPrefix + "-" +
 // are configured and the role allows it (only `run`). Topics are created if missing.
 func (a *app) startBus(ctx context.Context, embeddedOK bool) error {
 	a.brokers = a.cfg.Kafka.Brokers
-	if len(a.brokers) == 0 {
-		if !embeddedOK {
-			return usageError{"cần kafka.brokers (LANGNGHE_KAFKA_BROKERS) cho vai trò này; broker nhúng chỉ có trong `run` / kafka.brokers is required for this role; the embedded broker exists only in `run`"}
-		}
-		emb, err := bus.StartEmbedded(ctx, bus.WithEmbeddedLogger(a.log), bus.WithEmbeddedPartitions(a.cfg.Kafka.Partitions))
-		if err != nil {
-			return fmt.Errorf("starting embedded broker: %w", err)
-		}
-		a.embedded, a.brokers = emb, emb.Brokers()
-		a.log.Info("broker Kafka nhúng / embedded Kafka broker", "brokers", strings.Join(a.brokers, ","))
-	}
 	var topics []bus.TopicSpec
 	for _, t := range bus.DefaultTopics(a.cfg.Kafka.Partitions, a.cfg.Kafka.Replication) {
 		t.Name = a.topic(t.Name)
 		topics = append(topics, t)
+	}
+	if len(a.brokers) == 0 {
+		if !embeddedOK {
+			return usageError{"cần kafka.brokers (LANGNGHE_KAFKA_BROKERS) cho vai trò này; broker nhúng chỉ có trong `run` / kafka.brokers is required for this role; the embedded broker exists only in `run`"}
+		}
+		// Pipeline records are never deleted by age here: the trimmer (trimEmbedded)
+		// deletes them once every stage reading them has committed past them.
+		for i, t := range topics {
+			if t.Name != a.topic(bus.TopicDLQ) {
+				t.Configs = maps.Clone(t.Configs)
+				t.Configs["retention.ms"] = "-1"
+				topics[i] = t
+			}
+		}
+		// The broker's log lives in the data dir, fsynced before each produce and commit is
+		// acknowledged: the crawler saves a cursor once its posts are acknowledged, so
+		// those posts must survive a crash or Ctrl-C until the stages downstream commit.
+		opts := []bus.EmbeddedOption{bus.WithEmbeddedLogger(a.log), bus.WithEmbeddedPartitions(a.cfg.Kafka.Partitions),
+			bus.WithEmbeddedDataDir(filepath.Join(a.cfg.DataDir, "kafka")), bus.WithEmbeddedTopics(topics...)}
+		emb, err := bus.StartEmbedded(ctx, append(opts, a.embeddedExtra...)...)
+		if err != nil {
+			return fmt.Errorf("starting embedded broker: %w", err)
+		}
+		a.embedded, a.brokers = emb, emb.Brokers()
+		a.log.Info("broker Kafka nhúng / embedded Kafka broker", "brokers", strings.Join(a.brokers, ","), "data_dir", filepath.Join(a.cfg.DataDir, "kafka"))
 	}
 	if err := bus.EnsureTopics(ctx, a.brokers, topics...); err != nil {
 		return fmt.Errorf("creating topics on %s: %w", strings.Join(a.brokers, ","), err)
 	}
 	a.producer = bus.NewProducer(a.brokers, bus.WithProducerLogger(a.log), bus.WithProducerMetrics(a.busM))
 	return nil
+}
+
+// trimEmbedded deletes, every minute, the embedded broker's records that every stage
+// reading them has committed (posts.raw: classify; posts.classified: index and alert), so
+// the data dir holds only work still to do. Dead letters keep their time retention.
+func (a *app) trimEmbedded(ctx context.Context) error {
+	if a.embedded == nil {
+		return nil
+	}
+	return a.embedded.RunTrimmer(ctx, time.Minute, map[string][]string{
+		a.topic(bus.TopicRaw):        {a.group("classify")},
+		a.topic(bus.TopicClassified): {a.group("index"), a.group("alert")},
+	}, a.log)
 }
 
 // openStore opens Elasticsearch when es.url is set, else the embedded bleve index.
@@ -191,7 +223,8 @@ func (a *app) server(extra ...web.Check) *web.Server {
 	return web.New(a.st,
 		web.WithRegistry(a.reg),
 		web.WithChecks(append(a.readiness(), extra...)...),
-		web.WithLogger(a.log))
+		web.WithLogger(a.log),
+		web.WithNarratives(a.narrativeLabels()))
 }
 
 // needs says what a role opens at start-up.
@@ -199,6 +232,7 @@ type needs struct {
 	bus      bool // Kafka (brokers from config)
 	embedded bool // with bus: start the embedded broker when none is configured (run only)
 	store    bool // the search store
+	ui       bool // serves the UI or an API beyond health: refuse a network listener without logins
 }
 
 // open brings up what a role needs, in a fixed order: the HTTP listener first, so a port
@@ -208,6 +242,12 @@ func (a *app) open(ctx context.Context, n needs) (net.Listener, error) {
 	ln, err := a.listen()
 	if err != nil {
 		return nil, usageError{err.Error()}
+	}
+	if n.ui {
+		if err := a.checkExposure(ln); err != nil {
+			ln.Close()
+			return nil, usageError{err.Error()}
+		}
 	}
 	if err := a.openNeeds(ctx, n); err != nil {
 		ln.Close()

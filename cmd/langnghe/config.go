@@ -66,6 +66,12 @@ type ESConfig struct {
 // HTTPConfig is where the API, UI and /metrics listen.
 type HTTPConfig struct {
 	Listen string `yaml:"listen" help:"địa chỉ lắng nghe HTTP / HTTP listen address"`
+	// Users are "name:role:bcrypt-hash" lines from `langnghe user add`; with users (or a
+	// proxy header) every page and API needs a login. See cmd/langnghe/webauth.go.
+	Users       []string `yaml:"users" help:"người dùng tên:vai-trò:bcrypt (langnghe user add) / users name:role:bcrypt-hash"`
+	ProxyHeader string   `yaml:"proxy_header" help:"tiêu đề mang tên người dùng từ reverse proxy tin cậy / header naming the user, set by a trusted reverse proxy"`
+	ProxyFrom   []string `yaml:"proxy_from" help:"IP/CIDR của proxy tin cậy / addresses of the trusted proxy"`
+	ProxyRole   string   `yaml:"proxy_role" help:"vai trò mặc định qua proxy (viewer) / default role of proxy users"`
 }
 
 // ModelConfig points at a model directory; empty uses the shipped default.
@@ -390,6 +396,7 @@ func validateConfig(c *Config) ConfigErrors {
 		add("http.listen", fmt.Sprintf("%q không phải host:port / is not host:port", c.HTTP.Listen))
 	}
 	errs = append(errs, validateAlertConfig(c)...)
+	errs = append(errs, validateAuthConfig(c)...)
 	errs = append(errs, validateLogFormat(c)...) // ops.go
 	for _, f := range []struct{ path, file string }{{"author_key_file", c.AuthorKeyFile}, {"es.password_file", c.ES.PasswordFile}, {"es.api_key_file", c.ES.APIKeyFile}, {"es.ca_file", c.ES.CAFile}} {
 		if f.file == "" {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/langnghe/langnghe/bus"
 	"github.com/langnghe/langnghe/crawler"
+	_ "github.com/langnghe/langnghe/crawler/all" // every source kind, for sources files
 	"github.com/langnghe/langnghe/crawler/bluesky"
 	"github.com/langnghe/langnghe/crawler/demosite"
 	"github.com/langnghe/langnghe/crawler/html"
@@ -37,7 +38,8 @@ import (
 // data dir).
 func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 	rf := newRoleFlags("crawl", env)
-	srcPath := rf.fs.String("sources", "", "tệp nguồn YAML (mẫu: crawler/*/sample.yaml) / sources file (env LANGNGHE_CRAWL_SOURCES)")
+	srcPath := rf.fs.String("sources", "", "tệp nguồn YAML (mẫu: crawler/*/sample.yaml; loại / kinds: "+strings.Join(crawler.Kinds(), ", ")+
+		"; các trường / fields: langnghe config sources KIND) / sources file (env LANGNGHE_CRAWL_SOURCES)")
 	once := rf.fs.Bool("once", false, "một lượt rồi dừng, ghi ra --out, không cần Kafka / one pass to --out, no Kafka")
 	out := rf.fs.String("out", "", "tệp JSON Lines cho --once ('-' = stdout) / JSON Lines output of --once")
 	fresh := rf.fs.Bool("fresh", false, "bỏ qua con trỏ đã lưu (chỉ với --once) / ignore saved cursors (--once only)")
@@ -81,7 +83,7 @@ func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 		return a.crawlOnce(ctx, scheduled, file.Parallel, *out, *fresh, metrics, env)
 	}
 
-	ln, err := a.open(ctx, needs{bus: true})
+	ln, err := a.open(ctx, needs{bus: true, ui: true})
 	if err != nil {
 		return err
 	}
@@ -97,8 +99,8 @@ func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 		return runner.RunSharded(ctx, a.brokers, a.group("crawl"), a.topic(crawler.DefaultTaskTopic),
 			crawler.ShardOptions{Partitions: max(cfg.Kafka.Partitions, 12), Replication: cfg.Kafka.Replication})
 	})
-	srv := web.New(nil, web.WithRegistry(a.reg), web.WithChecks(a.readiness()...), web.WithLogger(a.log), web.WithSources(runner))
-	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, srv.Handler()) })
+	srv := web.New(nil, web.WithRegistry(a.reg), web.WithChecks(append(a.readiness(), sourcesCheck(runner))...), web.WithLogger(a.log), web.WithSources(runner))
+	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.guard(srv.Handler())) })
 	a.log.Info("vai trò đang chạy / role running", "role", "crawl", "sources", len(scheduled), "http", ln.Addr().String(), "brokers", strings.Join(a.brokers, ","))
 	return g.waitAndStop(ctx, a.log)
 }

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/langnghe/langnghe/classifier"
 	"github.com/langnghe/langnghe/store"
+	"github.com/langnghe/langnghe/vntext"
 )
 
 func freePort(t *testing.T) string {
@@ -95,7 +95,7 @@ func TestRunDemo(t *testing.T) {
 		return nil
 	})
 	for _, h := range res.Hits {
-		folded := " " + classifier.FoldedText(h.Post.Text) + " "
+		folded := " " + vntext.FoldedText(h.Post.Text) + " "
 		if !strings.Contains(folded, " lu ") || !strings.Contains(folded, " lut ") {
 			t.Errorf("hit %s is not about floods: %q", h.Post.ID, h.Post.Text)
 		}

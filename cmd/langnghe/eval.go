@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/langnghe/langnghe/classifier"
+	"github.com/langnghe/langnghe/classifier/learn"
 )
 
 // cmdEval measures a model on labelled JSON Lines: langnghe eval --task T --data F
@@ -65,13 +66,13 @@ func loadModelPath(path string) (classifier.Model, error) {
 	return m, nil
 }
 
-func readExamplesFile(path string) ([]classifier.Example, error) {
+func readExamplesFile(path string) ([]learn.Example, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
 	defer f.Close()
-	ex, err := classifier.ReadExamples(f, path)
+	ex, err := learn.ReadExamples(f, path)
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
@@ -83,29 +84,29 @@ func readExamplesFile(path string) ([]classifier.Example, error) {
 
 // evaluate classifies every example and scores the predictions; toxic/non_toxic gold labels
 // are compared with the prediction collapsed to not-clean/clean.
-func evaluate(ctx context.Context, m classifier.Model, task string, ex []classifier.Example) (classifier.Report, error) {
-	binary := task == "toxicity" && classifier.IsBinaryToxicity(ex)
+func evaluate(ctx context.Context, m classifier.Model, task string, ex []learn.Example) (learn.Report, error) {
+	binary := task == "toxicity" && learn.IsBinaryToxicity(ex)
 	gold, pred := make([]string, len(ex)), make([]string, len(ex))
 	start := time.Now()
 	for i, e := range ex {
 		if i%1024 == 0 && ctx.Err() != nil {
-			return classifier.Report{}, ctx.Err()
+			return learn.Report{}, ctx.Err()
 		}
-		p, err := classifier.Prediction(m, task, e.Text, binary)
+		p, err := learn.Prediction(m, task, e.Text, binary)
 		if err != nil {
-			return classifier.Report{}, usageError{err.Error()}
+			return learn.Report{}, usageError{err.Error()}
 		}
 		gold[i], pred[i] = e.Label, p
 	}
 	el := time.Since(start)
-	rep := classifier.Score(gold, pred)
+	rep := learn.Score(gold, pred)
 	if el > 0 {
 		rep.PostsPerSecond = float64(len(ex)) / el.Seconds()
 	}
 	return rep, nil
 }
 
-func printReport(w io.Writer, model, task, data string, r classifier.Report) {
+func printReport(w io.Writer, model, task, data string, r learn.Report) {
 	fmt.Fprintf(w, "mô hình / model %s, %s, %s: %d dòng / rows\n", model, task, data, r.N)
 	fmt.Fprintf(w, "accuracy %.4f  macro-F1 %.4f  weighted-F1 %.4f  %.0f bài/giây / posts/s\n\n", r.Accuracy, r.MacroF1, r.WeightedF1, r.PostsPerSecond)
 	fmt.Fprintf(w, "%-16s %9s %9s %9s %9s\n", "nhãn / label", "precision", "recall", "F1", "support")

@@ -8,9 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/langnghe/langnghe/classifier"
+	"github.com/langnghe/langnghe/post"
 )
 
-const learnData = "../../classifier/testdata/learn/"
+const learnData = "../../classifier/learn/testdata/"
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
@@ -142,5 +145,51 @@ func TestClassifyOfflineWithLearnedModel(t *testing.T) {
 		if got.Text != want.Text || got.Label != want.Label || got.Analysis.Model != "tiny@2" || got.Analysis.Sentiment.Label == "" {
 			t.Errorf("line %d: %s", i+1, l)
 		}
+	}
+}
+
+// TestClassifyOfflineConvertsLegacyLikeTheRole: offline classification goes through the
+// same function as the classify role (classifier.Classify), so a post typed in VIQR gets
+// the analysis of its Unicode text and is written back converted, exactly as the role
+// would store it. Before, the offline path analysed the raw VIQR and found nothing.
+func TestClassifyOfflineConvertsLegacyLikeTheRole(t *testing.T) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.jsonl"), filepath.Join(dir, "out.jsonl")
+	const viqr = "Lu~ lu.t o+? Qua?ng Bi`nh, nu+o+'c nga^.p to+'i ma'i nha`, ca^`n cu+'u tro+. gha^'p"
+	line, _ := json.Marshal(map[string]string{"id": "x", "text": viqr})
+	if err := os.WriteFile(in, append(line, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCmd(t, "classify", "--in", in, "--out", out); code != 0 {
+		t.Fatalf("classify exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Text     string        `json:"text"`
+		Analysis post.Analysis `json:"analysis"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	m, err := classifier.LoadDefault()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := post.Post{Text: viqr}
+	classifier.Classify(m, &p) // what the classify role does to the same post
+	// A word-final "?" stays punctuation (VIQR's own ambiguity), so "o+?" is "ơ?".
+	if got.Text != p.Text || !strings.HasPrefix(got.Text, "Lũ lụt ơ? Quảng Bình") {
+		t.Errorf("offline text %q, role text %q; want the Unicode conversion", got.Text, p.Text)
+	}
+	gotJSON, _ := json.Marshal(got.Analysis)
+	wantJSON, _ := json.Marshal(p.Analysis)
+	if string(gotJSON) != string(wantJSON) {
+		t.Errorf("offline analysis\n%s\nrole analysis\n%s", gotJSON, wantJSON)
+	}
+	if !got.Analysis.Flagged || len(got.Analysis.Narratives) == 0 {
+		t.Errorf("a flood report typed in VIQR is not flagged offline: %s", gotJSON)
 	}
 }

@@ -13,6 +13,10 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/langnghe/langnghe/crawler/sources"
 )
 
 // version is set at build time with -ldflags "-X main.version=..." (see ops.go).
@@ -50,7 +54,8 @@ func commands() []command {
 		{name: "replay", summary: "đẩy bài từ tệp JSON Lines vào posts.raw / publish posts from JSON Lines", run: cmdReplay},
 		{name: "eval", summary: "đo chất lượng mô hình trên dữ liệu có nhãn / measure a model", run: cmdEval},
 		{name: "model", summary: "huấn luyện và xem mô hình từ khóa / train and show keyword models", run: cmdModel},
-		{name: "config", summary: "config check FILE: kiểm tra cấu hình / validate a config file", run: cmdConfig},
+		{name: "user", summary: "user add TÊN --role R: in dòng cấu hình đăng nhập (mật khẩu bcrypt) / print a login config line", run: cmdUser},
+		{name: "config", summary: "config check FILE: kiểm tra cấu hình hoặc tệp nguồn; config sources [KIND]: các loại nguồn / validate a config or sources file; list source kinds and fields", run: cmdConfig},
 		{name: "setup", summary: "một lần khi triển khai: topic, index template, đối tượng Kibana / one-shot: topics, index template, Kibana objects", run: cmdSetup},
 		{name: "status", summary: "tóm tắt đường ống từ /metrics của các vai / the pipeline at a glance from the roles' /metrics", run: cmdStatus},
 		{name: "healthcheck", summary: "kiểm tra /readyz (HEALTHCHECK của container) / probe /readyz (container HEALTHCHECK)", run: cmdHealthcheck},
@@ -190,8 +195,21 @@ func lookupEnv(environ []string, name string) string {
 }
 
 func cmdConfig(_ context.Context, env *cliEnv, args []string) error {
+	if len(args) >= 1 && len(args) <= 2 && args[0] == "sources" {
+		kind := ""
+		if len(args) == 2 {
+			kind = args[1]
+		}
+		if err := sources.Help(env.stdout, kind); err != nil {
+			return usageError{err.Error()}
+		}
+		return nil
+	}
 	if len(args) != 2 || args[0] != "check" {
-		return usageError{"cách dùng / usage: langnghe config check FILE"}
+		return usageError{"cách dùng / usage: langnghe config check FILE | langnghe config sources [KIND]"}
+	}
+	if isSourcesFile(args[1]) {
+		return checkSources(env, args[1])
 	}
 	_, err := loadConfig(args[1], nil, nil)
 	var ce ConfigErrors
@@ -205,6 +223,40 @@ func cmdConfig(_ context.Context, env *cliEnv, args []string) error {
 		return usageError{err.Error()}
 	}
 	fmt.Fprintf(env.stdout, "%s: hợp lệ / valid\n", args[1])
+	return nil
+}
+
+// isSourcesFile reports whether path is a crawler sources file (a top-level "sources"
+// list) rather than the main configuration.
+func isSourcesFile(path string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var top map[string]yaml.Node
+	if yaml.Unmarshal(b, &top) != nil {
+		return false
+	}
+	_, ok := top["sources"]
+	return ok
+}
+
+// checkSources validates a sources file against the registered source kinds' specs and
+// constructors, printing every error as file:line: field.path: message.
+func checkSources(env *cliEnv, path string) error {
+	f, err := sources.Load(path)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if err := f.Check(); err != nil {
+		n := 1
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			n = len(j.Unwrap())
+		}
+		fmt.Fprintln(env.stderr, err.Error())
+		return usageError{fmt.Sprintf("%d lỗi cấu hình nguồn / source config errors in %s", n, path)}
+	}
+	fmt.Fprintf(env.stdout, "%s: hợp lệ / valid (%d nguồn / sources)\n", path, len(f.Sources))
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/langnghe/langnghe/classifier"
+	"github.com/langnghe/langnghe/classifier/learn"
 )
 
 // cmdModel: langnghe model train ... | langnghe model show FILE [--top N].
@@ -90,31 +91,31 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	default:
 		return usageError{"--folded phải là auto, true hoặc false / --folded must be auto, true or false"}
 	}
-	// Feature variants are tuned on dev like C: the one with the best dev score before
-	// offsets is kept.
-	var res *classifier.TrainResult
-	for _, f := range variants {
-		bar := &progressBar{w: env.stderr}
-		r, err := classifier.Train(ctx, train, devEx, base, classifier.TrainOptions{
-			Task: *task, Name: *name, Version: *ver, MinDF: *minDF, Cs: cvals,
-			ClassWeights: strings.Split(*cw, ","), Metric: *metric, TuneOffsets: *offsets, MaxIter: *maxIter,
-			Features: classifier.FeatureConfig{WordMax: *wordMax, CharMin: *charMin, CharMax: *charMax, Lexicon: *lexicon, Folded: f},
-			Progress: bar.update,
-		})
-		bar.done()
-		if err != nil {
-			return err
-		}
-		score := func(r *classifier.TrainResult) float64 {
-			if r.File.Training["metric"] == "weighted_f1" {
-				return r.DevRaw.WeightedF1
+	// The folded feature is tuned on dev like C: the variant with the best dev score
+	// before offsets is kept.
+	var bar *progressBar
+	res, err := learn.TrainFolded(ctx, train, devEx, base, learn.TrainOptions{
+		Task: *task, Name: *name, Version: *ver, MinDF: *minDF, Cs: cvals,
+		ClassWeights: strings.Split(*cw, ","), Metric: *metric, TuneOffsets: *offsets, MaxIter: *maxIter,
+		Features: classifier.FeatureConfig{WordMax: *wordMax, CharMin: *charMin, CharMax: *charMax, Lexicon: *lexicon},
+		Progress: func(stage string, done, total int) {
+			if bar == nil {
+				bar = &progressBar{w: env.stderr}
 			}
-			return r.DevRaw.MacroF1
+			bar.update(stage, done, total)
+		},
+	}, variants, func(f bool, r *learn.TrainResult) {
+		if bar != nil {
+			bar.done()
+			bar = nil
 		}
-		fmt.Fprintf(env.stdout, "folded=%v: dev %s %.4f (before offsets)\n", f, r.File.Training["metric"], score(r))
-		if res == nil || score(r) > score(res) {
-			res = r
-		}
+		fmt.Fprintf(env.stdout, "folded=%v: dev %s %.4f (before offsets)\n", f, r.File.Training["metric"], r.DevScore())
+	})
+	if bar != nil {
+		bar.done()
+	}
+	if err != nil {
+		return err
 	}
 	f, err := os.Create(*out)
 	if err != nil {

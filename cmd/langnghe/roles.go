@@ -7,11 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/langnghe/langnghe/bus"
+	"github.com/langnghe/langnghe/classifier"
+	"github.com/langnghe/langnghe/crawler"
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/web"
 )
@@ -29,7 +32,7 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	a := newApp(cfg, env.stderr)
 	defer a.close()
-	ln, err := a.open(ctx, needs{bus: true, embedded: true, store: true})
+	ln, err := a.open(ctx, needs{bus: true, embedded: true, store: true, ui: true})
 	if err != nil {
 		return err
 	}
@@ -51,29 +54,39 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	g.Go("alert", alertEng.Run)
 	g.Go("alert-consume", alertConsumer.Run)
 	g.Go("lag", a.lagTask)
-	handler := a.alertServer(alertEng).Handler()
+	g.Go("trim", a.trimEmbedded)
+	var runner *crawler.Runner
 	if *demo { // crawl an in-process demo site with the real crawler (see crawl.go)
 		d, err := a.newDemoCrawl()
 		if err != nil {
 			return err
 		}
-		handler = web.MountSources(handler, d.runner)
+		runner = d.runner
 		g.Go("demo-site", d.serveSite)
 		g.Go("crawl", d.run)
 	} else if p := cmp.Or(*srcPath, lookupEnv(env.environ, "LANGNGHE_CRAWL_SOURCES")); p != "" {
-		r, err := a.newFileCrawl(p)
-		if err != nil {
+		if runner, err = a.newFileCrawl(p); err != nil {
 			return err
 		}
-		handler = web.MountSources(handler, r)
-		g.Go("crawl", r.Run)
+		g.Go("crawl", runner.Run)
 	}
-	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, handler) })
+	var handler http.Handler
+	if runner != nil {
+		handler = web.MountSources(a.alertServer(alertEng, sourcesCheck(runner)).Handler(), runner)
+	} else {
+		handler = a.alertServer(alertEng).Handler()
+	}
+	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.guard(handler)) })
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(env.stdout, "Lắng Nghe đang chạy / is running\n  giao diện / UI:   %s/\n  tìm kiếm / API:   %s/api/search?q=lu+lut\n  chỉ số / metrics: %s/metrics\n  sẵn sàng / ready: %s/readyz\n  Kafka: %s\nNhấn Ctrl-C để dừng / press Ctrl-C to stop.\n",
 		base, base, base, base, strings.Join(a.brokers, ","))
 
 	return g.waitAndStop(ctx, a.log)
+}
+
+// sourcesCheck lists failing crawl sources in /readyz without making the process unready.
+func sourcesCheck(r *crawler.Runner) web.Check {
+	return web.Check{Name: "sources", Fn: r.Check, Soft: true}
 }
 
 // readPosts decodes JSON Lines of posts; the first bad line fails with file:line.
@@ -171,7 +184,7 @@ func (a *app) runConsumerRole(ctx context.Context, role string, needStore bool) 
 	if needStore { // the index role deletes posts past the retention period (hourly)
 		g.Go("retention", a.retention().Run)
 	}
-	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.server().Handler()) })
+	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.guard(a.server().Handler())) })
 	a.log.Info("vai trò đang chạy / role running", "role", role, "http", ln.Addr().String(), "brokers", strings.Join(a.brokers, ","))
 	return g.waitAndStop(ctx, a.log)
 }
@@ -184,13 +197,13 @@ func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	a := newApp(cfg, env.stderr)
 	defer a.close()
-	ln, err := a.open(ctx, needs{store: true})
+	ln, err := a.open(ctx, needs{store: true, ui: true})
 	if err != nil {
 		return err
 	}
 	g := newTaskGroup()
 	defer g.cancel()
-	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.server().Handler()) })
+	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.guard(a.server().Handler())) })
 	fmt.Fprintf(env.stdout, "API: http://%s/api/search\n", ln.Addr())
 	return g.waitAndStop(ctx, a.log)
 }
@@ -294,14 +307,23 @@ func (a *app) classifyFile(in, out string, stdout io.Writer) error {
 		if err := json.Unmarshal(b, &obj); err != nil {
 			return fmt.Errorf("%s:%d: %w", in, line, err)
 		}
-		var text string
-		if raw, ok := obj["text"]; ok {
-			if err := json.Unmarshal(raw, &text); err != nil {
-				return fmt.Errorf("%s:%d: text: must be a string", in, line)
+		var p post.Post
+		for field, dst := range map[string]*string{"text": &p.Text, "title": &p.Title} {
+			if raw, ok := obj[field]; ok {
+				if err := json.Unmarshal(raw, dst); err != nil {
+					return fmt.Errorf("%s:%d: %s: must be a string", in, line, field)
+				}
 			}
 		}
-		analysis := model.Analyze(text)
-		enc, err := json.Marshal(analysis)
+		// The same function as the classify role, so text in a legacy encoding is
+		// converted (and stored converted) here too.
+		classifier.Classify(model, &p)
+		for field, v := range map[string]string{"text": p.Text, "title": p.Title} {
+			if _, ok := obj[field]; ok {
+				obj[field], _ = json.Marshal(v)
+			}
+		}
+		enc, err := json.Marshal(p.Analysis)
 		if err != nil {
 			return err
 		}

@@ -28,18 +28,18 @@ const DefaultAppView = "https://public.api.bsky.app"
 type Config struct {
 	crawler.Common `yaml:",inline"`
 	// AppView is the API base URL (default https://public.api.bsky.app).
-	AppView string `yaml:"appview"`
+	AppView string `yaml:"appview" default:"https://public.api.bsky.app" help:"URL gốc của AppView công khai / base URL of the public AppView"`
 	// Mode is "search" (default), "author" or "thread".
-	Mode string `yaml:"mode"`
+	Mode string `yaml:"mode" default:"search" enum:"search,author,thread" help:"search (tìm), author (bài của một tài khoản tổ chức) hoặc thread / search, author (an organisation's account) or thread"`
 	// Query is the searchPosts query; SearchLang optionally filters by language ("vi").
-	Query      string `yaml:"query"`
-	SearchLang string `yaml:"search_lang"`
+	Query      string `yaml:"query" help:"chuỗi tìm cho mode search / search query for mode search"`
+	SearchLang string `yaml:"search_lang" help:"lọc theo ngôn ngữ khi tìm, vd. vi / language filter of the search, e.g. vi"`
 	// Actor is the handle or DID for getAuthorFeed (public accounts of organisations).
-	Actor string `yaml:"actor"`
+	Actor string `yaml:"actor" help:"handle hoặc DID của tài khoản công khai, cho mode author / handle or DID of a public account, for mode author"`
 	// URI is the at:// URI of the post whose thread getPostThread reads.
-	URI string `yaml:"uri"`
+	URI string `yaml:"uri" help:"URI at:// của bài có chuỗi cần đọc, cho mode thread / at:// URI of the post whose thread is read, for mode thread"`
 	// Limit is the page size (default 50, at most 100).
-	Limit int `yaml:"limit"`
+	Limit int `yaml:"limit" default:"50" help:"số bài mỗi trang (tối đa 100) / page size (at most 100)"`
 }
 
 // Source is a configured Bluesky query. Its cursor uses Seen and Newest.

@@ -54,7 +54,7 @@ func TestRealCassettes(t *testing.T) {
 				t.Fatalf("got %d posts, want %d", len(posts), tc.want)
 			}
 			for _, p := range posts {
-				if !strings.HasPrefix(p.ID, "bluesky:bsky.app:did:") || !strings.HasPrefix(p.URL, "https://bsky.app/profile/did:") {
+				if !strings.HasPrefix(p.ID, "bluesky:bsky.app:h1") || strings.Contains(p.ID, "did:") || !strings.HasPrefix(p.URL, "https://bsky.app/profile/did:") {
 					t.Errorf("id %q url %q", p.ID, p.URL)
 				}
 				if p.PublishedAt.Before(time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)) {

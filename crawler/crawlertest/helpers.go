@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,10 +59,12 @@ func DemoSite(t testing.TB, posts []*post.Post) (*demosite.Site, string) {
 	return site, srv.URL
 }
 
-// NewDemoPost makes a fresh post of platform with a unique native id, published now.
+// NewDemoPost makes a fresh post of platform with a unique native id, published now, for
+// the demo site to serve. Its id is in the demo data's form "platform:demo:native" (the
+// site reads the native id from it, see demosite.Native); crawling it yields a hashed id.
 func NewDemoPost(platform, native string) *post.Post {
 	now := time.Now().UTC().Truncate(time.Second)
-	return &post.Post{Schema: 1, ID: post.MakeID(platform, "demo", native), Platform: platform, Source: "demo",
+	return &post.Post{Schema: 1, ID: strings.ToLower(platform) + ":demo:" + native, Platform: platform, Source: "demo",
 		Author: post.Author{ID: "a1:newauthor"}, Text: "Bài mới về lũ lụt ở miền Trung, nước lên nhanh " + native + ".",
 		Lang: "vi", PublishedAt: now, FetchedAt: now}
 }

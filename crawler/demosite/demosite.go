@@ -93,7 +93,8 @@ func (s *Site) add(p *post.Post) {
 // ServeHTTP implements http.Handler.
 func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// Native returns the platform's own id of a post id "platform:site:native".
+// Native returns the platform's own id from a demo post's id "platform:site:native" (the
+// form of the demo data the site serves; crawled post ids are hashed, see post.MakeID).
 func Native(id string) string {
 	parts := strings.SplitN(id, ":", 3)
 	if len(parts) < 3 {

@@ -39,29 +39,29 @@ const (
 // first non-empty wins) or, with no Attr, its text. TrimPrefix is cut from the value.
 // Exclude removes matching elements before text is read (quotes, signatures).
 type Field struct {
-	Selector   string `yaml:"selector"`
-	Attr       string `yaml:"attr"`
-	TrimPrefix string `yaml:"trim_prefix"`
-	Exclude    string `yaml:"exclude"`
+	Selector   string `yaml:"selector" help:"bộ chọn CSS trong khối bài; trống = chính khối / CSS selector inside the post block; empty = the block itself"`
+	Attr       string `yaml:"attr" help:"thuộc tính cần đọc (nhiều cái cách bằng dấu phẩy); trống = văn bản / attribute to read (comma-separated alternatives); empty = the text"`
+	TrimPrefix string `yaml:"trim_prefix" help:"tiền tố bị cắt khỏi giá trị / prefix cut from the value"`
+	Exclude    string `yaml:"exclude" help:"bộ chọn CSS của phần bỏ đi trước khi đọc (trích dẫn, chữ ký) / CSS selector of elements removed before reading (quotes, signatures)"`
 }
 
 // Rules are the selectors of a site.
 type Rules struct {
 	// Links selects <a> elements on list pages whose href leads to pages with posts.
-	Links string `yaml:"links"`
+	Links string `yaml:"links" help:"bộ chọn <a> trên trang danh sách dẫn tới trang có bài / selector of <a> on list pages leading to pages with posts"`
 	// LinkTrim is a regexp removed from followed links (e.g. XenForo's "unread/$").
-	LinkTrim string `yaml:"link_trim"`
+	LinkTrim string `yaml:"link_trim" help:"biểu thức chính quy cắt khỏi liên kết theo (vd. unread$) / regexp removed from followed links (e.g. unread$)"`
 	// Post selects one block per post.
-	Post   string `yaml:"post"`
-	ID     Field  `yaml:"id"`
-	Author Field  `yaml:"author"`
-	Time   Field  `yaml:"time"`
-	Text   Field  `yaml:"text"`
-	URL    Field  `yaml:"url"`
+	Post   string `yaml:"post" help:"bộ chọn một khối cho mỗi bài / selector of one block per post"`
+	ID     Field  `yaml:"id" help:"cách đọc mã bài trên nền tảng / how to read the post's platform id"`
+	Author Field  `yaml:"author" help:"cách đọc tác giả (sẽ được ẩn danh) / how to read the author (pseudonymized)"`
+	Time   Field  `yaml:"time" help:"cách đọc thời điểm đăng / how to read the publication time"`
+	Text   Field  `yaml:"text" help:"cách đọc nội dung bài / how to read the post text"`
+	URL    Field  `yaml:"url" help:"cách đọc liên kết tới bài / how to read the post's link"`
 	// Title selects the page (thread) title, stored as the post title.
-	Title string `yaml:"title"`
+	Title string `yaml:"title" help:"bộ chọn tiêu đề trang (chủ đề) / selector of the page (thread) title"`
 	// Next selects the next-page link (<a> or <link> with href).
-	Next string `yaml:"next"`
+	Next string `yaml:"next" help:"bộ chọn liên kết trang sau / selector of the next-page link"`
 }
 
 // XenForo is the preset for XenForo 2 forums (voz.vn style), logged out.
@@ -82,20 +82,20 @@ var XenForo = Rules{
 type Config struct {
 	crawler.Common `yaml:",inline"`
 	// URLs are the start pages (thread lists or threads).
-	URLs []string `yaml:"urls"`
+	URLs []string `yaml:"urls" required:"true" help:"các trang bắt đầu (danh sách chủ đề hoặc chủ đề) / start pages (thread lists or threads)"`
 	// Preset "xenforo" fills Rules; fields set in Rules override it.
-	Preset string `yaml:"preset"`
-	Rules  Rules  `yaml:"rules"`
+	Preset string `yaml:"preset" enum:"xenforo,news_comments" help:"bộ quy tắc có sẵn; trường trong rules ghi đè / ready-made rules; fields in rules override it"`
+	Rules  Rules  `yaml:"rules" help:"các bộ chọn CSS của trang / the site's CSS selectors"`
 	// Platform of the posts (default "forum" for xenforo, else "web").
-	Platform string `yaml:"platform"`
+	Platform string `yaml:"platform" help:"nền tảng của bài; mặc định forum với xenforo, ngoài ra web / platform of the posts; default forum for xenforo, else web"`
 	// MaxLinks bounds the links followed from list pages per pass (default 50).
-	MaxLinks int `yaml:"max_links"`
+	MaxLinks int `yaml:"max_links" default:"50" help:"số liên kết tối đa theo từ trang danh sách mỗi lượt / most links followed from list pages per pass"`
 	// Comments reads reader comments that a news page loads from a JSON endpoint.
-	Comments *Comments `yaml:"comments"`
+	Comments *Comments `yaml:"comments" help:"đọc bình luận độc giả từ điểm cuối JSON của trang tin / read reader comments from a news page's JSON endpoint"`
 	// ThreadValidators bounds how many pages other than the start pages keep their
 	// ETag/Last-Modified in the cursor for conditional requests: the most recently
 	// fetched ones (default DefaultThreadValidators). Start pages always keep theirs.
-	ThreadValidators int `yaml:"thread_validators"`
+	ThreadValidators int `yaml:"thread_validators" default:"100" help:"số trang (ngoài trang bắt đầu) giữ ETag/Last-Modified / pages besides the start pages keeping ETag/Last-Modified"`
 }
 
 // DefaultThreadValidators is the default Config.ThreadValidators.
@@ -105,15 +105,15 @@ const DefaultThreadValidators = 100
 // (ID, e.g. a <meta> content), the endpoint URL template with {id}, and the jsonapi-style
 // mapping of the response. Each comment becomes a post with thread_url = the page.
 type Comments struct {
-	ID         Field          `yaml:"id"`
-	URL        string         `yaml:"url"`
-	Items      string         `yaml:"items"`
-	Children   string         `yaml:"children"`
-	Fields     jsonapi.Fields `yaml:"fields"`
-	TextHTML   bool           `yaml:"text_html"`
-	TimeFormat string         `yaml:"time_format"`
+	ID         Field          `yaml:"id" help:"cách đọc mã bài báo trên trang (vd. thẻ meta) / how to read the article id on the page (e.g. a meta tag)"`
+	URL        string         `yaml:"url" required:"true" help:"mẫu URL điểm cuối bình luận, có {id} / comment endpoint URL template with {id}"`
+	Items      string         `yaml:"items" help:"đường dẫn tới mảng bình luận trong phản hồi / path to the array of comments in the response"`
+	Children   string         `yaml:"children" help:"đường dẫn tới mảng trả lời trong một mục / path to the array of replies inside an item"`
+	Fields     jsonapi.Fields `yaml:"fields" help:"trường JSON của mỗi bình luận / JSON fields of each comment"`
+	TextHTML   bool           `yaml:"text_html" default:"false" help:"trường văn bản chứa HTML / the text field holds HTML"`
+	TimeFormat string         `yaml:"time_format" help:"unix, unix_ms, rfc3339 hoặc mẫu Go; trống = đoán / unix, unix_ms, rfc3339 or a Go layout; empty = guessed"`
 	// Platform of the comment posts (default "comments").
-	Platform string `yaml:"platform"`
+	Platform string `yaml:"platform" default:"comments" help:"nền tảng của bài bình luận / platform of the comment posts"`
 }
 
 // KindVnExpress is the preset for news pages whose reader comments come from a JSON

@@ -76,10 +76,10 @@ func TestXenForoThread(t *testing.T) {
 		id, text, notText string
 		unix              int64
 	}{
-		{"forum:127.0.0.1:900001", "yêu cầu chuyển khoản trước phí nhận quà không?\nMình thấy nghi lắm :confused:", "", 1763601300},
-		{"forum:127.0.0.1:900002", "Lừa đảo đấy bác, đừng chuyển đồng nào. Báo ngay cho ngân hàng & công an phường.", "said:", 1763602800},
-		{"forum:127.0.0.1:900003", "giả danh nhân viên ngân hàng tuần trước.", "document.write", 1763604300},
-		{"forum:127.0.0.1:900010", "đã báo ngân hàng khóa thẻ", "", 1763694000},
+		{post.MakeID("forum", "127.0.0.1", "900001"), "yêu cầu chuyển khoản trước phí nhận quà không?\nMình thấy nghi lắm :confused:", "", 1763601300},
+		{post.MakeID("forum", "127.0.0.1", "900002"), "Lừa đảo đấy bác, đừng chuyển đồng nào. Báo ngay cho ngân hàng & công an phường.", "said:", 1763602800},
+		{post.MakeID("forum", "127.0.0.1", "900003"), "giả danh nhân viên ngân hàng tuần trước.", "document.write", 1763604300},
+		{post.MakeID("forum", "127.0.0.1", "900010"), "đã báo ngân hàng khóa thẻ", "", 1763694000},
 	}
 	for i, w := range want {
 		p := posts[i]
@@ -95,7 +95,7 @@ func TestXenForoThread(t *testing.T) {
 		if p.PublishedAt.Unix() != w.unix {
 			t.Errorf("post %s published %s, want unix %d", p.ID, p.PublishedAt, w.unix)
 		}
-		if !strings.HasSuffix(p.URL, "/post-"+strings.TrimPrefix(w.id, "forum:127.0.0.1:")) {
+		if !strings.HasSuffix(p.URL, fmt.Sprintf("/post-%d", 900001+[]int{0, 1, 2, 9}[i])) {
 			t.Errorf("post %s url %q", p.ID, p.URL)
 		}
 		if p.Title != "Hỏi về lừa đảo chuyển khoản qua mạng" {
@@ -346,7 +346,7 @@ func TestLegacyEncodings(t *testing.T) {
 
 // Detection: the same .VnTime page with no `encoding:` configured. Colly reads it as the
 // windows-1252 it claims to be ("n\u00adíc l\u00f2"); the Runner's FixPostText
-// (classifier.DetectLegacy) recognises TCVN3 in the extracted title and text and converts
+// (vntext.DetectLegacy) recognises TCVN3 in the extracted title and text and converts
 // them before the posts reach the sink. A Unicode page in the same pass is left alone.
 func TestLegacyDetected(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -27,37 +27,37 @@ const Kind = "jsonapi"
 
 // Fields maps post fields to paths inside one item.
 type Fields struct {
-	ID        string `yaml:"id"`
-	Text      string `yaml:"text"`
-	Title     string `yaml:"title"`
-	Author    string `yaml:"author"`
-	Published string `yaml:"published_at"`
-	URL       string `yaml:"url"`
-	Likes     string `yaml:"likes"`
-	Shares    string `yaml:"shares"`
-	Replies   string `yaml:"replies"`
+	ID        string `yaml:"id" required:"true" help:"đường dẫn tới mã bài / path to the post id"`
+	Text      string `yaml:"text" required:"true" help:"đường dẫn tới nội dung / path to the text"`
+	Title     string `yaml:"title" help:"đường dẫn tới tiêu đề / path to the title"`
+	Author    string `yaml:"author" help:"đường dẫn tới mã tác giả (sẽ được ẩn danh) / path to the author id (pseudonymized)"`
+	Published string `yaml:"published_at" help:"đường dẫn tới thời điểm đăng / path to the publication time"`
+	URL       string `yaml:"url" help:"đường dẫn tới liên kết của bài / path to the post's link"`
+	Likes     string `yaml:"likes" help:"đường dẫn tới số lượt thích / path to the like count"`
+	Shares    string `yaml:"shares" help:"đường dẫn tới số lượt chia sẻ / path to the share count"`
+	Replies   string `yaml:"replies" help:"đường dẫn tới số trả lời / path to the reply count"`
 }
 
 // Config is one JSON API source.
 type Config struct {
 	crawler.Common `yaml:",inline"`
 	// URL is the request URL; {page} and {cursor} are replaced (query-escaped).
-	URL string `yaml:"url"`
+	URL string `yaml:"url" required:"true" help:"URL yêu cầu; {page} và {cursor} được thay / request URL; {page} and {cursor} are replaced"`
 	// Items is the path to the array of items in a response ("" = the response is the array).
-	Items string `yaml:"items"`
+	Items string `yaml:"items" help:"đường dẫn tới mảng mục trong phản hồi; trống = phản hồi là mảng / path to the array of items; empty = the response is the array"`
 	// Children is the path, inside an item, to an array of reply items (optional).
-	Children string `yaml:"children"`
-	Fields   Fields `yaml:"fields"`
+	Children string `yaml:"children" help:"đường dẫn tới mảng trả lời trong một mục / path to the array of replies inside an item"`
+	Fields   Fields `yaml:"fields" required:"true" help:"trường JSON của mỗi mục / JSON fields of each item"`
 	// TextHTML says the text field holds HTML.
-	TextHTML bool `yaml:"text_html"`
+	TextHTML bool `yaml:"text_html" default:"false" help:"trường văn bản chứa HTML / the text field holds HTML"`
 	// TimeFormat is "unix", "unix_ms", "rfc3339" (default: any of them, guessed) or a Go layout.
-	TimeFormat string `yaml:"time_format"`
+	TimeFormat string `yaml:"time_format" help:"unix, unix_ms, rfc3339 hoặc mẫu Go; trống = đoán / unix, unix_ms, rfc3339 or a Go layout; empty = guessed"`
 	// NextCursor is the path to the next cursor in a response (with {cursor} in URL).
-	NextCursor string `yaml:"next_cursor"`
+	NextCursor string `yaml:"next_cursor" help:"đường dẫn tới con trỏ trang sau (khi URL có {cursor}) / path to the next cursor (with {cursor} in the URL)"`
 	// PageStart is the first page number (default 1).
-	PageStart int `yaml:"page_start"`
+	PageStart int `yaml:"page_start" default:"1" help:"số trang đầu tiên / first page number"`
 	// Platform of the posts (default "web").
-	Platform string `yaml:"platform"`
+	Platform string `yaml:"platform" default:"web" help:"nền tảng của bài / platform of the posts"`
 }
 
 // Source is a configured JSON API. Its cursor uses Seen and Newest.

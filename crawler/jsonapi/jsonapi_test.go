@@ -104,7 +104,7 @@ func TestVnExpressCommentsShape(t *testing.T) {
 	if posts[0].Text != "Mong các cơ quan chức năng sớm kiểm tra đường dây lừa đảo này.\nNhà tôi cũng từng nhận cuộc gọi giả danh công an." {
 		t.Errorf("text %q", posts[0].Text)
 	}
-	if posts[1].ID != "comments:127.0.0.1:38190015" || !strings.HasPrefix(posts[1].Text, "Nguyễn Văn A Đúng vậy") {
+	if posts[1].ID != post.MakeID("comments", "127.0.0.1", "38190015") || !strings.HasPrefix(posts[1].Text, "Nguyễn Văn A Đúng vậy") {
 		t.Errorf("reply: %s %q", posts[1].ID, posts[1].Text)
 	}
 	if posts[0].Metrics.Likes != 12 || posts[0].PublishedAt.Unix() != 1610433000 {

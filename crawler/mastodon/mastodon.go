@@ -28,17 +28,17 @@ const Kind = "mastodon"
 type Config struct {
 	crawler.Common `yaml:",inline"`
 	// Instance is the server's base URL, e.g. https://mastodon.social.
-	Instance string `yaml:"instance"`
+	Instance string `yaml:"instance" required:"true" help:"URL gốc của máy chủ, vd. https://mastodon.social / the server's base URL, e.g. https://mastodon.social"`
 	// Timeline is "tag" (default), "public" or "context".
-	Timeline string `yaml:"timeline"`
+	Timeline string `yaml:"timeline" default:"tag" enum:"tag,public,context" help:"dòng thời gian: tag, public hoặc context (trả lời của một bài) / timeline: tag, public or context (replies to one status)"`
 	// Tag is the hashtag without # for the tag timeline.
-	Tag string `yaml:"tag"`
+	Tag string `yaml:"tag" help:"hashtag không có #, cho timeline tag / hashtag without #, for the tag timeline"`
 	// Local limits public/tag timelines to the instance's own posts.
-	Local bool `yaml:"local"`
+	Local bool `yaml:"local" default:"false" help:"chỉ bài của chính máy chủ / only the instance's own posts"`
 	// StatusID is the status whose replies the context timeline reads.
-	StatusID string `yaml:"status_id"`
+	StatusID string `yaml:"status_id" help:"mã bài có các trả lời cần đọc, cho timeline context / status whose replies are read, for the context timeline"`
 	// Limit is the page size (default 40, Mastodon's maximum).
-	Limit int `yaml:"limit"`
+	Limit int `yaml:"limit" default:"40" help:"số bài mỗi trang (tối đa 40) / page size (at most 40)"`
 }
 
 // Source is a configured timeline. Its cursor uses Since (the newest status id) and Seen.

@@ -29,14 +29,14 @@ const Kind = "rss"
 type Config struct {
 	crawler.Common `yaml:",inline"`
 	// URL is the feed URL.
-	URL string `yaml:"url"`
+	URL string `yaml:"url" required:"true" help:"URL của feed RSS/Atom / feed URL (RSS or Atom)"`
 	// FollowLinks fetches each new item's link and uses the article text (the element
 	// matched by ArticleSelector) instead of the feed's description. Robots.txt and the
 	// per-host rate limit apply to the article pages too.
-	FollowLinks bool `yaml:"follow_links"`
+	FollowLinks bool `yaml:"follow_links" default:"false" help:"tải trang bài của mỗi mục mới để lấy toàn văn / fetch each new item's page for the full article text"`
 	// ArticleSelector is the CSS selector of the article body (default: common news
 	// layouts, e.g. VnExpress's .fck_detail, then article, then main).
-	ArticleSelector string `yaml:"article_selector"`
+	ArticleSelector string `yaml:"article_selector" help:"bộ chọn CSS của thân bài khi follow_links; mặc định: các bố cục báo phổ biến / CSS selector of the article body with follow_links; default: common news layouts"`
 }
 
 // DefaultArticleSelector finds the body of most Vietnamese news articles.

@@ -9,24 +9,26 @@
 //	    url: https://vnexpress.net/rss/tin-moi-nhat.rss
 //	    interval: 10m
 //
-// Each kind's fields are in its package's Config and in the sample.yaml beside it.
+// The kinds are whatever crawler.Register made known (import crawler/all for all of
+// them). Each source entry is first checked against its kind's spec (unknown or
+// misspelled keys, wrong types, values outside an enum, missing required keys: each
+// reported as file:line: sources[i].field.path) and then built by the kind's constructor.
+// `langnghe config sources [KIND]` prints the kinds and their fields (Help); each source
+// folder's sample.yaml shows them in use.
 package sources
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/langnghe/langnghe/crawler"
-	"github.com/langnghe/langnghe/crawler/bluesky"
-	"github.com/langnghe/langnghe/crawler/html"
-	"github.com/langnghe/langnghe/crawler/jsonapi"
-	"github.com/langnghe/langnghe/crawler/mastodon"
-	"github.com/langnghe/langnghe/crawler/rss"
 )
 
 // File is a parsed sources file.
@@ -43,9 +45,6 @@ type File struct {
 
 	name string
 }
-
-// Kinds lists the known source kinds.
-var Kinds = []string{rss.Kind, html.Kind, html.KindXenForo, html.KindVnExpress, mastodon.Kind, bluesky.Kind, jsonapi.Kind}
 
 // Load reads and parses path; per-source errors come from Build.
 func Load(path string) (*File, error) {
@@ -82,92 +81,109 @@ func (f *File) Politeness() *crawler.Politeness {
 	return crawler.NewPoliteness(crawler.WithHostDelay(d), crawler.WithHostRules(f.Hosts))
 }
 
-// Build constructs every source. Errors name the file, line and source; all are reported.
+// Build constructs every source. Errors name the file, line and field path; all are
+// reported, and all wrap crawler.ErrConfig.
 func (f *File) Build(env crawler.Env) ([]crawler.Scheduled, error) {
 	var out []crawler.Scheduled
 	var errs []error
 	names := map[string]int{}
 	for i := range f.Sources {
 		n := &f.Sources[i]
-		s, kind, interval, err := build(n, env)
+		path := fmt.Sprintf("sources[%d]", i)
+		k, ferrs := f.kindOf(n, path)
+		if k == nil || len(ferrs) > 0 {
+			errs = append(errs, ferrs...)
+			continue
+		}
+		s, err := k.Build(n, env)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s:%d: sources[%d]: %w", f.name, n.Line, i, err))
+			errs = append(errs, fmt.Errorf("%s:%d: %s: %w", f.name, n.Line, path, err))
 			continue
 		}
-		if prev, dup := names[s.Name()]; dup {
-			errs = append(errs, fmt.Errorf("%s:%d: sources[%d]: %w: name %q already used at line %d", f.name, n.Line, i, crawler.ErrConfig, s.Name(), prev))
+		if prev, dup := names[s.Source.Name()]; dup {
+			errs = append(errs, fmt.Errorf("%s:%d: %s: %w: name %q already used at line %d", f.name, n.Line, path, crawler.ErrConfig, s.Source.Name(), prev))
 			continue
 		}
-		names[s.Name()] = n.Line
-		out = append(out, crawler.Scheduled{Source: s, Kind: kind, Interval: interval})
+		names[s.Source.Name()] = n.Line
+		out = append(out, s)
 	}
 	return out, errors.Join(errs...)
 }
 
-// strictDecode decodes node into v, rejecting unknown keys.
-func strictDecode(n *yaml.Node, v any) error {
-	b, err := yaml.Marshal(n)
-	if err != nil {
-		return err
+// Check builds every source with a throwaway environment (no network traffic: sources
+// only fetch when run) and returns all configuration errors, for `langnghe config check`.
+func (f *File) Check() error {
+	_, err := f.Build(crawler.Env{Politeness: crawler.NewPoliteness(), UserAgent: crawler.UserAgent("check", f.Contact)})
+	return err
+}
+
+// kindOf finds the kind of source entry n and checks n against its spec. A nil kind means
+// the entry cannot be built at all.
+func (f *File) kindOf(n *yaml.Node, path string) (*crawler.Kind, []error) {
+	at := func(line int, p, msg string) error {
+		return fmt.Errorf("%s:%d: %w", f.name, line, &crawler.FieldError{Line: line, Path: p, Msg: msg})
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: %v", crawler.ErrConfig, err)
+	if n.Kind != yaml.MappingNode {
+		return nil, []error{at(n.Line, path, "cần một bảng khóa: giá trị / want a mapping (key: value)")}
 	}
+	var kindNode *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "kind" {
+			kindNode = n.Content[i+1]
+		}
+	}
+	known := strings.Join(crawler.Kinds(), ", ")
+	if kindNode == nil {
+		return nil, []error{at(n.Line, path+".kind", "thiếu loại nguồn / source kind missing (có / known: "+known+")")}
+	}
+	k, ok := crawler.Lookup(kindNode.Value)
+	if !ok {
+		return nil, []error{at(kindNode.Line, path+".kind", fmt.Sprintf("loại nguồn không có / unknown source kind %q (có / known: %s)", kindNode.Value, known))}
+	}
+	var errs []error
+	for _, fe := range k.Check(n, path) {
+		errs = append(errs, fmt.Errorf("%s:%d: %w", f.name, fe.Line, fe))
+	}
+	return &k, errs
+}
+
+// Help writes the known source kinds with their summaries, or with kind set, the fields
+// of that kind (type, required, default, allowed values, help), Vietnamese first.
+func Help(w io.Writer, kind string) error {
+	if kind == "" {
+		fmt.Fprintln(w, "Loại nguồn / source kinds (langnghe config sources KIND: các trường / its fields):")
+		for _, name := range crawler.Kinds() {
+			k, _ := crawler.Lookup(name)
+			fmt.Fprintf(w, "  %-14s %s\n", name, k.Spec.Summary)
+		}
+		return nil
+	}
+	k, ok := crawler.Lookup(kind)
+	if !ok {
+		return fmt.Errorf("%w: loại nguồn không có / unknown source kind %q (có / known: %s)", crawler.ErrConfig, kind, strings.Join(crawler.Kinds(), ", "))
+	}
+	fmt.Fprintf(w, "%s: %s\n", kind, k.Spec.Summary)
+	writeFields(w, k.Spec.Fields, "  ")
 	return nil
 }
 
-func build(n *yaml.Node, env crawler.Env) (crawler.Source, string, time.Duration, error) {
-	var probe struct {
-		Kind string `yaml:"kind"`
+func writeFields(w io.Writer, fields []crawler.Field, indent string) {
+	for _, f := range fields {
+		var notes []string
+		if f.Required {
+			notes = append(notes, "bắt buộc / required")
+		}
+		if f.Default != "" {
+			notes = append(notes, "mặc định / default "+f.Default)
+		}
+		if len(f.Enum) > 0 {
+			notes = append(notes, "một trong / one of "+strings.Join(f.Enum, ", "))
+		}
+		note := ""
+		if len(notes) > 0 {
+			note = " [" + strings.Join(notes, "; ") + "]"
+		}
+		fmt.Fprintf(w, "%s%s (%s)%s: %s\n", indent, f.Name, crawler.TypeHelp(f.Type), note, f.Help)
+		writeFields(w, f.Fields, indent+"  ")
 	}
-	if err := n.Decode(&probe); err != nil {
-		return nil, "", 0, fmt.Errorf("%w: %v", crawler.ErrConfig, err)
-	}
-	switch probe.Kind {
-	case rss.Kind:
-		var c rss.Config
-		if err := strictDecode(n, &c); err != nil {
-			return nil, "", 0, err
-		}
-		s, err := rss.New(c, env)
-		return s, c.Kind, interval(c.Common), err
-	case html.Kind, html.KindXenForo, html.KindVnExpress:
-		var c html.Config
-		if err := strictDecode(n, &c); err != nil {
-			return nil, "", 0, err
-		}
-		s, err := html.New(c, env)
-		return s, c.Kind, interval(c.Common), err
-	case mastodon.Kind:
-		var c mastodon.Config
-		if err := strictDecode(n, &c); err != nil {
-			return nil, "", 0, err
-		}
-		s, err := mastodon.New(c, env)
-		return s, c.Kind, interval(c.Common), err
-	case bluesky.Kind:
-		var c bluesky.Config
-		if err := strictDecode(n, &c); err != nil {
-			return nil, "", 0, err
-		}
-		s, err := bluesky.New(c, env)
-		return s, c.Kind, interval(c.Common), err
-	case jsonapi.Kind:
-		var c jsonapi.Config
-		if err := strictDecode(n, &c); err != nil {
-			return nil, "", 0, err
-		}
-		s, err := jsonapi.New(c, env)
-		return s, c.Kind, interval(c.Common), err
-	}
-	return nil, "", 0, fmt.Errorf("%w: kind %q (known: %v)", crawler.ErrConfig, probe.Kind, Kinds)
-}
-
-func interval(c crawler.Common) time.Duration {
-	if c.Interval <= 0 {
-		return 15 * time.Minute
-	}
-	return c.Interval
 }

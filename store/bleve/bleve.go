@@ -71,13 +71,15 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	}
 	var idx bleve.Index
 	if _, err := os.Stat(filepath.Join(dir, "index_meta.json")); err == nil {
-		idx, err = bleve.Open(dir)
-		if err != nil {
-			return nil, fmt.Errorf("bleve: open %s: %w", dir, err)
+		if err := openIndex(dir, func() (err error) { idx, err = bleve.Open(dir); return err }); err != nil {
+			return nil, err
 		}
 		v, err := idx.GetInternal([]byte(metaKey))
 		if err != nil || string(v) != mappingVersion {
 			_ = idx.Close()
+			if file, cause := damagedFile(dir); file != "" {
+				return nil, &OpenError{Dir: dir, File: file, Cause: cause, Err: fmt.Errorf("mapping version %q", v)}
+			}
 			return nil, fmt.Errorf("bleve: index %s has mapping version %q, this build writes %q; move it away to rebuild", dir, v, mappingVersion)
 		}
 	} else {
@@ -293,6 +295,10 @@ func buildQuery(q store.Query) (query.Query, error) {
 		must = append(must, exprQuery(e, q.Now))
 	}
 	for _, f := range q.TermFilters() {
+		if f.Field == store.FieldID {
+			must = append(must, bleve.NewDocIDQuery(f.Values))
+			continue
+		}
 		var qs []query.Query
 		for _, v := range f.Values {
 			tq := bleve.NewTermQuery(v)

@@ -179,7 +179,7 @@ func TestTemplateAliasAndPartitions(t *testing.T) {
 			} `json:"index_template"`
 		} `json:"index_templates"`
 	}
-	if err := s.do(ctx, http.MethodGet, "/_index_template/"+s.prefix, nil, nil, &tmpl); err != nil {
+	if err := s.client.Do(ctx, http.MethodGet, "/_index_template/"+s.prefix, nil, nil, &tmpl); err != nil {
 		t.Fatal(err)
 	}
 	if len(tmpl.IndexTemplates) != 1 || tmpl.IndexTemplates[0].IndexTemplate.Version != templateVersion {
@@ -204,7 +204,7 @@ func TestTemplateAliasAndPartitions(t *testing.T) {
 			Properties map[string]any `json:"properties"`
 		} `json:"mappings"`
 	}
-	if err := s.do(ctx, http.MethodGet, "/"+want[0]+"/_mapping", nil, nil, &mapping); err != nil {
+	if err := s.client.Do(ctx, http.MethodGet, "/"+want[0]+"/_mapping", nil, nil, &mapping); err != nil {
 		t.Fatal(err)
 	}
 	m := mapping[want[0]].Mappings

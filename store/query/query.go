@@ -15,7 +15,7 @@
 //	flagged:true              field filters (values may be "quoted")
 //	from:24h from:7d from:2026-11-01 to:2026-11-20T12:00:00Z   published_at range
 //
-// Words are compared after the shared normalizer (classifier.Tokenize): without
+// Words are compared after the shared normalizer (vntext.Tokenize): without
 // diacritics by default, so "lu lut" finds "lũ lụt"; with them under +. Words are the runs
 // of letters and digits of each normalized syllable; a term with none (emoji, emoticons,
 // a lone "-") is ignored, as are the groups that become empty that way.

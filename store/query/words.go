@@ -5,11 +5,11 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/langnghe/langnghe/classifier"
+	"github.com/langnghe/langnghe/vntext"
 )
 
 // FoldedWords returns the words of s as the store indexes them in text_folded: every
-// syllable of classifier.Tokenize, folded (no diacritics, đ→d, lowercase, teencode
+// syllable of vntext.Tokenize, folded (no diacritics, đ→d, lowercase, teencode
 // expanded), cut into runs of letters, digits and marks. Emoji and punctuation are not
 // words. Joined by single spaces, the result tokenizes identically under Lucene's standard
 // analyzer, bleve's unicode tokenizer and strings.Fields, which is what lets the two
@@ -31,7 +31,7 @@ func Texts(s string) (folded, exact string) {
 	var fb, eb strings.Builder
 	fb.Grow(len(s))
 	eb.Grow(len(s) + len(s)/8)
-	classifier.EachToken(s, func(tok classifier.Token) {
+	vntext.EachToken(s, func(tok vntext.Token) {
 		appendText(&fb, tok.Folded) // copies: tok's strings are only valid during the call
 		appendText(&eb, tok.Norm)
 	})
@@ -60,7 +60,7 @@ func appendText(b *strings.Builder, w string) {
 
 func words(s string, folded bool) []string {
 	var out []string
-	for _, tok := range classifier.Tokenize(s) {
+	for _, tok := range vntext.Tokenize(s) {
 		f := tok.Norm
 		if folded {
 			f = tok.Folded
@@ -104,5 +104,5 @@ func notWordRune(r rune) bool {
 
 // foldWord folds one exact (normalized) word the way FoldedWords folds text.
 func foldWord(w string) string {
-	return strings.Join(strings.FieldsFunc(classifier.Fold(w), notWordRune), " ")
+	return strings.Join(strings.FieldsFunc(vntext.Fold(w), notWordRune), " ")
 }

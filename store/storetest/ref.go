@@ -45,6 +45,7 @@ func refMatch(p *post.Post, q store.Query) bool {
 		!anyOf(q.Sentiments, f.Sentiment),
 		!anyOf(q.Toxicities, f.Toxicity),
 		!anyOf(q.Narratives, f.NarrativeIDs...),
+		!anyOf(q.IDs, p.ID),
 		q.Flagged != nil && *q.Flagged != f.Flagged,
 		!q.From.IsZero() && p.PublishedAt.Before(q.From),
 		!q.To.IsZero() && !p.PublishedAt.Before(q.To):

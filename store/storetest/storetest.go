@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/langnghe/langnghe/classifier"
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/store"
+	"github.com/langnghe/langnghe/vntext"
 )
 
 // Run runs the conformance suite. open must return a fresh, empty store for each subtest
@@ -360,6 +360,9 @@ func testFilters(t *testing.T, s store.Store) {
 		{Text: "ngập", Flagged: bp(true)},
 		{Text: "lũ", Platforms: []string{"rss"}, Narratives: []string{"flood"}},
 		{Platforms: []string{"twitter"}},
+		{IDs: []string{"mastodon:mastodon.social:2004", "rss:vnexpress.net:1003"}},
+		{IDs: []string{"xenforo:voz.vn:3006", "no-such-id"}, Text: "lũ OR ngập OR cướp"},
+		{IDs: []string{"no-such-id"}},
 	} {
 		got := checkSet(t, s, posts, q)
 		if len(got) == len(posts) {
@@ -369,6 +372,17 @@ func testFilters(t *testing.T, s store.Store) {
 	// Hand-pinned: any-of narratives, and flagged true/false partition the store.
 	if got := checkSet(t, s, posts, store.Query{Narratives: []string{"public_safety", "harassment"}}); !slices.Equal(got, []string{"mastodon:mastodon.social:2004", "rss:vnexpress.net:1003", "xenforo:voz.vn:3006"}) {
 		t.Errorf("narratives any-of: %v", got)
+	}
+	// Ids select exactly the named posts, whatever their count (alert links rely on it).
+	var all []string
+	for _, p := range posts {
+		all = append(all, p.ID)
+	}
+	if got := checkSet(t, s, posts, store.Query{IDs: all}); len(got) != len(posts) {
+		t.Errorf("all %d ids selected %d posts", len(posts), len(got))
+	}
+	if _, err := s.Search(ctx(t), store.Query{IDs: make([]string, store.MaxIDs+1)}); !errors.Is(err, store.ErrBadQuery) {
+		t.Errorf("%d ids: %v, want ErrBadQuery", store.MaxIDs+1, err)
 	}
 	yes := search(t, s, store.Query{Flagged: bp(true)}).Total
 	no := search(t, s, store.Query{Flagged: bp(false)}).Total
@@ -542,7 +556,7 @@ func testHighlights(t *testing.T, s store.Store) {
 			switch hl.Kind {
 			case store.KindQuery:
 				query++
-				if !slices.Contains(terms, classifier.Fold(frag)) {
+				if !slices.Contains(terms, vntext.Fold(frag)) {
 					t.Errorf("%s: query highlight %q is not a query word %v", h.Post.ID, frag, terms)
 				}
 			case store.KindEvidence:
@@ -555,7 +569,7 @@ func testHighlights(t *testing.T, s store.Store) {
 			}
 		}
 		p := byID[h.Post.ID]
-		if strings.Contains(classifier.FoldedText(p.Text), "lut") && query == 0 {
+		if strings.Contains(vntext.FoldedText(p.Text), "lut") && query == 0 {
 			t.Errorf("%s: no query highlight", h.Post.ID)
 		}
 		if p.Analysis != nil && evidence != len(p.Analysis.Evidence) {

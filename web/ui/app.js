@@ -1,90 +1,191 @@
 // Lắng Nghe search page. Crawled text is only ever inserted with textContent.
 "use strict";
+const { t, el } = LN;
 const form = document.getElementById("search");
+const qEl = document.getElementById("q");
 const statusEl = document.getElementById("status");
+const qerrEl = document.getElementById("qerror");
 const hitsEl = document.getElementById("hits");
 const chartEl = document.getElementById("chart");
-const enc = new TextEncoder(), dec = new TextDecoder();
+const facetsEl = document.getElementById("facets");
+const pagerEl = document.getElementById("pager");
+const filtersEl = document.getElementById("filters");
+const PAGE = 20;
+const FACETS = [["narrative", "narratives", "Chủ đề", "Narrative"], ["sentiment", "sentiments", "Cảm xúc", "Sentiment"],
+  ["toxicity", "toxicities", "Độc hại", "Toxicity"], ["platform", "platforms", "Nền tảng", "Platform"], ["source", "sources", "Nguồn", "Source"]];
 
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+// state: the form plus facet filters and the page offset, mirrored in the URL.
+let filters = {}, offset = 0;
 
-// Highlights carry byte offsets into the UTF-8 text; slice bytes, not UTF-16 units.
-function renderText(text, highlights) {
-  const frag = document.createDocumentFragment();
-  const bytes = enc.encode(text);
-  let pos = 0;
-  for (const h of (highlights || [])) {
-    if (h.start < pos || h.end > bytes.length || h.end <= h.start) continue;
-    frag.append(dec.decode(bytes.slice(pos, h.start)));
-    const m = el("mark", h.kind === "evidence" ? "evidence" : "query", dec.decode(bytes.slice(h.start, h.end)));
-    if (h.for) m.title = h.for;
-    frag.append(m);
-    pos = h.end;
-  }
-  frag.append(dec.decode(bytes.slice(pos)));
-  return frag;
+function params() {
+  const p = new URLSearchParams();
+  for (const [k, v] of new FormData(form)) if (v) p.append(k, v);
+  for (const [k, vs] of Object.entries(filters)) for (const v of vs) p.append(k, v);
+  return p;
 }
 
 function renderHit(hit) {
   const p = hit.post, li = el("li");
   const meta = el("div", "meta");
-  meta.append(el("span", "", new Date(p.published_at).toLocaleString("vi-VN") + " · " + p.platform + " · " + p.source + " "));
+  meta.append(el("span", "", LN.time(p.published_at) + " · " + LN.label("platform", p.platform) + " · " + p.source + " "));
   const a = p.analysis;
   if (a) {
-    meta.append(el("span", "tag " + a.sentiment.label, a.sentiment.label));
-    if (a.toxicity.label !== "clean") meta.append(el("span", "tag flag", a.toxicity.label));
-    for (const n of (a.narratives || [])) meta.append(el("span", "tag", n.id));
-    if (a.flagged) meta.append(el("span", "tag flag", "⚑"));
+    meta.append(el("span", "tag " + a.sentiment.label, LN.label("sentiment", a.sentiment.label)));
+    if (a.toxicity.label !== "clean") meta.append(el("span", "tag flag", LN.label("toxicity", a.toxicity.label)));
+    for (const n of (a.narratives || [])) meta.append(el("span", "tag narrative", LN.label("narrative", n.id)));
+    if (a.flagged) meta.append(el("span", "tag flag", t("⚑ gắn cờ", "⚑ flagged")));
   }
   li.append(meta);
-  if (p.title) li.append(el("strong", "", p.title));
-  const body = el("div");
-  body.append(renderText(p.text, hit.highlights));
+  const title = LN.link(LN.postPath(p.id), p.title || t("Xem bài", "Open post"));
+  title.className = "open-post";
+  li.append(title);
+  const body = el("div", "text");
+  body.append(LN.renderText(p.text, hit.highlights, h => h.kind === "query" ? t("từ tìm", "query term") : LN.label("narrative", h.for)));
   li.append(body);
-  if (p.url && /^https?:\/\//.test(p.url)) {
-    const link = el("a", "", "bài gốc / original");
-    link.href = p.url; link.rel = "noopener noreferrer nofollow"; link.target = "_blank";
-    li.append(link);
-  }
+  const u = LN.safeURL(p.url);
+  if (u) li.append(LN.link(u, t("bài gốc ↗", "original ↗"), true));
   return li;
 }
 
-function renderChart(buckets) {
+function renderChart(buckets, interval) {
   chartEl.replaceChildren();
+  if (!buckets.length) return;
   const max = Math.max(1, ...buckets.map(b => b.count));
+  const bars = el("div", "bars");
   for (const b of buckets) {
     const s = el("span");
-    s.style.height = Math.round(60 * b.count / max) + "px";
-    s.title = new Date(b.start).toLocaleString("vi-VN") + ": " + b.count;
-    chartEl.append(s);
+    s.style.height = Math.round(80 * b.count / max) + "px";
+    s.title = LN.time(b.start) + ": " + b.count;
+    bars.append(s);
+  }
+  const y = el("div", "yaxis");
+  y.append(el("span", "", String(max)), el("span", "", "0"));
+  const x = el("div", "xaxis");
+  x.append(el("span", "", LN.time(buckets[0].start)), el("span", "", t("mỗi cột ", "bar = ") + interval), el("span", "", LN.time(buckets[buckets.length - 1].start)));
+  chartEl.append(y, bars, x);
+}
+
+function renderFacets(f) {
+  facetsEl.replaceChildren();
+  for (const [key, field, vi, en] of FACETS) {
+    const box = el("div", "facet");
+    box.dataset.facet = key;
+    box.append(el("h3", "", t(vi, en)));
+    const ul = el("ul");
+    for (const tc of (f[field] || [])) {
+      const on = (filters[key] || []).includes(tc.term);
+      const b = el("button", on ? "on" : "", (key === "source" ? tc.term : LN.label(key, tc.term)) + " ");
+      b.type = "button"; b.dataset.value = tc.term;
+      b.append(el("span", "count", tc.count));
+      b.addEventListener("click", () => {
+        const cur = filters[key] || [];
+        filters[key] = on ? cur.filter(v => v !== tc.term) : cur.concat(tc.term);
+        if (!filters[key].length) delete filters[key];
+        offset = 0; search();
+      });
+      const li = el("li"); li.append(b); ul.append(li);
+    }
+    box.append(ul);
+    facetsEl.append(box);
   }
 }
 
+function renderFilters() {
+  filtersEl.replaceChildren();
+  for (const [k, vs] of Object.entries(filters)) for (const v of vs) {
+    const b = el("button", "chip", (k === "source" ? v : LN.label(k, v)) + " ✕");
+    b.type = "button";
+    b.addEventListener("click", () => { filters[k] = filters[k].filter(x => x !== v); if (!filters[k].length) delete filters[k]; offset = 0; search(); });
+    filtersEl.append(b);
+  }
+}
+
+function renderPager(total) {
+  pagerEl.replaceChildren();
+  if (total <= PAGE) return;
+  const prev = el("button", "", t("← Trang trước", "← Previous")); prev.type = "button"; prev.id = "prev";
+  const next = el("button", "", t("Trang sau →", "Next →")); next.type = "button"; next.id = "next";
+  prev.disabled = offset === 0;
+  next.disabled = offset + PAGE >= Math.min(total, 10000);
+  prev.addEventListener("click", () => { offset = Math.max(0, offset - PAGE); search(); });
+  next.addEventListener("click", () => { offset += PAGE; search(); });
+  const page = el("span", "page", t("Trang ", "Page ") + (offset / PAGE + 1) + " / " + Math.ceil(Math.min(total, 10000) / PAGE));
+  pagerEl.append(prev, page, next);
+}
+
+function clearResults() {
+  hitsEl.replaceChildren(); chartEl.replaceChildren(); facetsEl.replaceChildren(); pagerEl.replaceChildren();
+}
+
+// showQueryError marks the syntax error's position: the box selects the offending
+// character and a copy of the query below points at it.
+function showQueryError(body) {
+  qEl.classList.add("invalid");
+  qEl.setAttribute("aria-invalid", "true");
+  const q = qEl.value;
+  const i = LN.byteToIndex(q, body.position);
+  qEl.focus();
+  qEl.setSelectionRange(i, Math.min(q.length, i + 1) || i);
+  qerrEl.hidden = false;
+  qerrEl.replaceChildren(el("span", "", q.slice(0, i)), el("span", "at", q.slice(i, i + 1) || " "), el("span", "", q.slice(i + 1)),
+    document.createTextNode("\n" + " ".repeat(i) + "^ " + (body.message || body.error)));
+}
+
+let seq = 0;
 async function search() {
-  const params = new URLSearchParams();
-  for (const [k, v] of new FormData(form)) if (v) params.append(k, v);
-  history.replaceState(null, "", "?" + params);
-  statusEl.textContent = "Đang tìm… / searching…";
+  const p = params();
+  const url = new URLSearchParams(p);
+  if (offset) url.set("offset", offset);
+  history.replaceState(null, "", "?" + url);
+  const my = ++seq;
+  statusEl.textContent = t("Đang tìm…", "Searching…");
+  qEl.classList.remove("invalid"); qEl.removeAttribute("aria-invalid"); qerrEl.hidden = true;
+  renderFilters();
   try {
-    const res = await fetch("/api/search?" + params);
-    const body = await res.json();
-    if (!res.ok) { statusEl.textContent = "Lỗi / error: " + body.error; return; }
-    statusEl.textContent = body.total + " bài / posts";
-    hitsEl.replaceChildren(...body.hits.map(renderHit));
-    renderChart(body.buckets || []);
+    const sp = new URLSearchParams(p); sp.set("offset", offset); sp.set("limit", PAGE);
+    const [res, fac] = await Promise.all([LN.getJSON("/api/search?" + sp), LN.getJSON("/api/facets?" + p)]);
+    if (my !== seq) return;
+    if (!res.ok) {
+      clearResults();
+      statusEl.textContent = t("Lỗi: ", "Error: ") + (res.body.error || res.status);
+      if (res.body.position !== undefined) showQueryError(res.body);
+      return;
+    }
+    const from = res.body.total ? offset + 1 : 0, to = offset + res.body.hits.length;
+    statusEl.textContent = t(`${res.body.total} bài, hiển thị ${from}–${to}`, `${res.body.total} posts, showing ${from}–${to}`);
+    hitsEl.replaceChildren(...res.body.hits.map(renderHit));
+    renderChart(res.body.buckets || [], res.body.interval || "");
+    if (fac.ok) renderFacets(fac.body);
+    renderPager(res.body.total);
   } catch (e) {
-    statusEl.textContent = "Không kết nối được / cannot reach the server: " + e;
+    if (my !== seq) return;
+    clearResults();
+    statusEl.textContent = t("Không kết nối được máy chủ: ", "Cannot reach the server: ") + e;
   }
 }
 
-form.addEventListener("submit", ev => { ev.preventDefault(); search(); });
+form.addEventListener("submit", ev => { ev.preventDefault(); offset = 0; search(); });
+form.addEventListener("change", ev => { if (ev.target !== qEl) { offset = 0; search(); } });
+// Links from alerts carry an absolute from/to window or the alerted posts' ids: keep
+// them (a select gains an option for a value it lacks) instead of silently widening the
+// search to all time.
 for (const [k, v] of new URLSearchParams(location.search)) {
   const f = form.elements[k];
-  if (f && f.type === "checkbox") f.checked = v === "true"; else if (f) f.value = v;
+  if (k === "offset") { offset = Math.max(0, parseInt(v, 10) || 0); continue; }
+  if (!f) { if (FACETS.some(x => x[0] === k)) (filters[k] = filters[k] || []).push(v); continue; }
+  if (f.type === "checkbox") { f.checked = v === "true"; continue; }
+  if (f.tagName === "SELECT" && ![...f.options].some(o => o.value === v)) {
+    f.append(new Option(k === "from" ? t("từ ", "from ") + LN.time(v) : v, v));
+  }
+  f.value = v;
 }
-search();
+if (form.elements.ids.value) {
+  const n = form.elements.ids.value.split(",").length;
+  const note = el("p", "alert-posts", t(n + " bài của một cảnh báo ", n + " posts of one alert "));
+  const clear = el("button", "", t("bỏ lọc", "clear"));
+  clear.type = "button";
+  clear.addEventListener("click", () => { form.elements.ids.value = ""; note.remove(); offset = 0; search(); });
+  note.append(clear);
+  form.after(note);
+}
+LN.init("/").then(search);

@@ -1,4 +1,4 @@
-package classifier
+package vntext
 
 import (
 	"fmt"
@@ -135,7 +135,7 @@ func TestFoldedText(t *testing.T) {
 	}
 }
 
-// TestTeencodeFileParses keeps a broken models/teencode.tsv from shipping: the normalizer
+// TestTeencodeFileParses keeps a broken teencode.tsv from shipping: the normalizer
 // would otherwise silently run without expansions.
 func TestTeencodeFileParses(t *testing.T) {
 	d, err := loadTeencode()
@@ -175,12 +175,12 @@ func FuzzTokenize(f *testing.F) {
 		f.Add(s)
 	}
 	var mu sync.Mutex
-	sc := new(scratch) // shared across inputs, so its word cache carries state between them
+	var z Tokenizer // shared across inputs, so its word cache carries state between them
 	f.Fuzz(func(t *testing.T, s string) {
 		toks := Tokenize(s)
 		checkTokens(t, s, toks)
 		mu.Lock()
-		cached := slices.Clone(sc.tokenize(s))
+		cached := slices.Clone(z.Tokenize(s))
 		mu.Unlock()
 		if !slices.Equal(cached, toks) {
 			t.Fatalf("the word-cache path tokenizes %q as %+v, Tokenize as %+v", s, cached, toks)
@@ -218,11 +218,11 @@ func BenchmarkFoldedText(b *testing.B) {
 	}
 }
 
-// TestWordCacheGivesTokenizeForms: the Analyze path tokenizes through a per-scratch cache
-// of word forms (and hands out the cache's strings instead of copying them). Whether a
+// TestWordCacheGivesTokenizeForms: hot paths tokenize through a Tokenizer's cache of word
+// forms (and hands out the cache's strings instead of copying them). Whether a
 // word is a miss, a hit, or too long to cache (> symInline bytes, such as NFD syllables
 // and long words), the tokens must be exactly Tokenize's, including when a word evicts
-// another from its slot and when the same scratch tokenizes several texts in a row.
+// another from its slot and when the same Tokenizer tokenizes several texts in a row.
 func TestWordCacheGivesTokenizeForms(t *testing.T) {
 	texts := []string{
 		"Mn ơi, ko đi dc đâu :(( Hoà bình và thuỷ lợi, khoẻ không?",
@@ -231,13 +231,13 @@ func TestWordCacheGivesTokenizeForms(t *testing.T) {
 		"👍🏽❤️ 🇻🇳 =)) <333 ^^ a\xffb \u0301 Κόσμος мир 世界",
 		"", "ko", "mn", "mn mn mn",
 	}
-	sc := new(scratch)
+	var z Tokenizer
 	for round := range 3 {
 		for _, s := range texts {
-			got := sc.tokenize(s)
+			got := z.Tokenize(s)
 			want := Tokenize(s)
 			if !slices.Equal(got, want) {
-				t.Fatalf("round %d: scratch tokenize(%q) =\n%+v\nTokenize =\n%+v", round, s, got, want)
+				t.Fatalf("round %d: Tokenizer.Tokenize(%q) =\n%+v\nTokenize =\n%+v", round, s, got, want)
 			}
 			var each []Token
 			EachToken(s, func(t Token) {
@@ -259,34 +259,34 @@ func TestWordCacheGivesTokenizeForms(t *testing.T) {
 	}
 	big := sb.String()
 	for range 2 {
-		if got, want := sc.tokenize(big), Tokenize(big); !slices.Equal(got, want) {
-			t.Fatal("scratch tokenize differs from Tokenize after evictions")
+		if got, want := z.Tokenize(big), Tokenize(big); !slices.Equal(got, want) {
+			t.Fatal("Tokenizer.Tokenize differs from Tokenize after evictions")
 		}
 	}
 }
 
-// TestSymTable: packing keeps the length, so strings that differ only by trailing NUL
+// TestSymbolTable: packing keeps the length, so strings that differ only by trailing NUL
 // bytes or across the 8-byte and 15-byte boundaries are distinct keys; longer strings
 // fall back to a map.
-func TestSymTable(t *testing.T) {
+func TestSymbolTable(t *testing.T) {
 	keys := []string{"", "a", "a\x00", "a\x00\x00", "ab", "abc", "abcd", "abcdefg", "abcdefgh",
 		"abcdefgh\x00", "abcdefghi", "abcdefghijklmn", "abcdefghijklmno", "abcdefghijklmnop",
 		"abcdefghijklmnopq", "người", "nguời", "trường", "nghiêng", "khong", "không"}
-	var st symTable
+	var st SymbolTable
 	for i, k := range keys {
-		st.put(k, int32(i+1))
+		st.Put(k, int32(i+1))
 	}
 	for i, k := range keys {
-		if got := st.getString(k); got != int32(i+1) {
-			t.Errorf("getString(%q) = %d, want %d", k, got, i+1)
+		if got := st.GetString(k); got != int32(i+1) {
+			t.Errorf("GetString(%q) = %d, want %d", k, got, i+1)
 		}
-		if got := st.get([]byte(k)); got != int32(i+1) {
-			t.Errorf("get(%q) = %d, want %d", k, got, i+1)
+		if got := st.Get([]byte(k)); got != int32(i+1) {
+			t.Errorf("Get(%q) = %d, want %d", k, got, i+1)
 		}
 	}
 	for _, k := range []string{"b", "abcdefgi", "abcdefghijklmnoq", "ngươi"} {
-		if got := st.getString(k); got != 0 {
-			t.Errorf("getString(%q) = %d, want 0 (absent)", k, got)
+		if got := st.GetString(k); got != 0 {
+			t.Errorf("GetString(%q) = %d, want 0 (absent)", k, got)
 		}
 	}
 }
@@ -311,5 +311,47 @@ func TestDecodeRune(t *testing.T) {
 		if r != wr || w != ww {
 			t.Errorf("decodeRune(%q) = %U,%d; utf8 gives %U,%d", s, r, w, wr, ww)
 		}
+	}
+}
+
+// TestSlotData: a caller keeps data about a cached word in its SlotData. The data of a
+// repeated word is shared while its slot holds it, uncached words have none, and a slot
+// refilled with another word starts empty, so data is never reused for the wrong word.
+func TestSlotData(t *testing.T) {
+	var z Tokenizer
+	toks := z.Tokenize("lũ lụt lũ abcdefghijklmnopqrstuvwxyz")
+	d0, d1, d2, d3 := z.SlotData(0), z.SlotData(1), z.SlotData(2), z.SlotData(3)
+	if d0 == nil || d0 != d2 {
+		t.Errorf("repeated word lũ has slot data %p and %p, want one", d0, d2)
+	}
+	if d0 == d1 {
+		t.Errorf("lũ and lụt share slot data")
+	}
+	if d3 != nil {
+		t.Errorf("a word too long to cache (%q) has slot data", toks[3].Norm)
+	}
+	// Tag every word with its own text's length; after many evictions, a word whose
+	// tag is set must carry its own value.
+	var sb strings.Builder
+	for i := range 3 << wordCacheBits {
+		fmt.Fprintf(&sb, "từ%d ", i)
+	}
+	for range 2 {
+		toks := z.Tokenize(sb.String())
+		for i, tk := range toks {
+			d := z.SlotData(i)
+			if d == nil {
+				continue // evicted by a later word of the same text
+			}
+			if d.Tag != 0 && int(d.A) != len(tk.Norm) {
+				t.Fatalf("%q carries the slot data of another word (%+v)", tk.Norm, *d)
+			}
+			*d = SlotData{Tag: 1, A: int32(len(tk.Norm))}
+		}
+	}
+	z.ClearSlotData()
+	z.Tokenize("lũ")
+	if d := z.SlotData(0); *d != (SlotData{}) {
+		t.Errorf("after ClearSlotData: %+v", *d)
 	}
 }

@@ -1,4 +1,4 @@
-package classifier
+package learn
 
 import (
 	"context"
@@ -7,20 +7,22 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/langnghe/langnghe/classifier"
 )
 
 // TrainOptions configure Train. Zero values take the defaults noted per field.
 type TrainOptions struct {
-	Task         string        // sentiment or toxicity (required)
-	Name         string        // model name; default "learned-" + Task
-	Version      string        // default: today's date, "2006.01.02"
-	Features     FeatureConfig // default DefaultFeatures
-	MinDF        int           // features seen in fewer training texts are dropped; default 2
-	Cs           []float64     // inverse regularisation strengths tried; default 0.5..32
-	ClassWeights []string      // "none" and/or "balanced"; default both
-	Metric       string        // macro_f1 or weighted_f1, tuned on dev; default macro_f1 for toxicity, weighted_f1 for sentiment
-	TuneOffsets  bool          // also tune per-label decision offsets on dev
-	MaxIter      int           // L-BFGS iterations per fit; default 150
+	Task         string                   // sentiment or toxicity (required)
+	Name         string                   // model name; default "learned-" + Task
+	Version      string                   // default: today's date, "2006.01.02"
+	Features     classifier.FeatureConfig // default classifier.DefaultFeatures
+	MinDF        int                      // features seen in fewer training texts are dropped; default 2
+	Cs           []float64                // inverse regularisation strengths tried; default 0.5..32
+	ClassWeights []string                 // "none" and/or "balanced"; default both
+	Metric       string                   // macro_f1 or weighted_f1, tuned on dev; default macro_f1 for toxicity, weighted_f1 for sentiment
+	TuneOffsets  bool                     // also tune per-label decision offsets on dev
+	MaxIter      int                      // L-BFGS iterations per fit; default 150
 	// Progress, if set, is called as work advances: stage is "features", "fit" or "offsets".
 	Progress func(stage string, done, total int)
 }
@@ -34,7 +36,7 @@ type GridPoint struct {
 
 // TrainResult is a trained model and how it was chosen.
 type TrainResult struct {
-	File        *LearnedFile
+	File        *classifier.LearnedFile
 	Grid        []GridPoint
 	DevRaw      Report // best setting, offsets at 0
 	Dev         Report // best setting with the tuned offsets (equal to DevRaw without TuneOffsets)
@@ -56,7 +58,7 @@ type sparse struct {
 // train, picks C and class weights by opts.Metric on dev, and returns an interpretable
 // keyword model. base is the lexicon model used for lexicon features (LoadDefault()).
 // It honours ctx between fits and feature passes.
-func Train(ctx context.Context, train, dev []Example, base Model, opts TrainOptions) (*TrainResult, error) {
+func Train(ctx context.Context, train, dev []Example, base classifier.Model, opts TrainOptions) (*TrainResult, error) {
 	t0 := time.Now()
 	if opts.Task != "sentiment" && opts.Task != "toxicity" {
 		return nil, fmt.Errorf("task %q must be sentiment or toxicity", opts.Task)
@@ -70,8 +72,8 @@ func Train(ctx context.Context, train, dev []Example, base Model, opts TrainOpti
 	if opts.Version == "" {
 		opts.Version = time.Now().UTC().Format("2006.01.02")
 	}
-	if opts.Features == (FeatureConfig{}) {
-		opts.Features = DefaultFeatures
+	if opts.Features == (classifier.FeatureConfig{}) {
+		opts.Features = classifier.DefaultFeatures
 	}
 	if opts.MinDF == 0 {
 		opts.MinDF = 2
@@ -98,13 +100,9 @@ func Train(ctx context.Context, train, dev []Example, base Model, opts TrainOpti
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
-	ex := extractor{cfg: opts.Features}
-	if opts.Features.Lexicon {
-		lm, ok := base.(*lexModel)
-		if !ok {
-			return nil, fmt.Errorf("lexicon features need a lexicon model, got %s", base.Name())
-		}
-		ex.base = lm
+	ex, err := classifier.NewFeatureExtractor(opts.Features, base)
+	if err != nil {
+		return nil, err
 	}
 
 	// Labels, in sorted order.
@@ -122,12 +120,12 @@ func Train(ctx context.Context, train, dev []Example, base Model, opts TrainOpti
 
 	// Features and document frequencies.
 	total := len(train) + len(dev)
-	trainFeats := make([][]featOcc, len(train))
+	trainFeats := make([][]classifier.Feature, len(train))
 	df := map[string]int{}
 	for i, e := range train {
-		trainFeats[i] = ex.features(e.Text)
+		trainFeats[i] = ex.Features(e.Text)
 		for _, f := range trainFeats[i] {
-			df[f.key]++
+			df[f.Key]++
 		}
 		if i%500 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -163,12 +161,12 @@ func Train(ctx context.Context, train, dev []Example, base Model, opts TrainOpti
 		}
 		return idf[i], true
 	}
-	toSparse := func(feats []featOcc, label string) sparse {
-		vals := vectorize(feats, lookup)
+	toSparse := func(feats []classifier.Feature, label string) sparse {
+		vals := classifier.Vectorize(feats, lookup)
 		s := sparse{y: slices.Index(labels, label)}
 		for i, f := range feats {
 			if vals[i] != 0 {
-				s.idx = append(s.idx, vocab[f.key])
+				s.idx = append(s.idx, vocab[f.Key])
 				s.val = append(s.val, float32(vals[i]))
 			}
 		}
@@ -182,7 +180,7 @@ func Train(ctx context.Context, train, dev []Example, base Model, opts TrainOpti
 	D := make([]sparse, len(dev))
 	devGold := make([]string, len(dev))
 	for i, e := range dev {
-		D[i] = toSparse(ex.features(e.Text), e.Label) // y is -1 for a label unseen in train
+		D[i] = toSparse(ex.Features(e.Text), e.Label) // y is -1 for a label unseen in train
 		devGold[i] = e.Label
 		if i%500 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -293,10 +291,10 @@ func Train(ctx context.Context, train, dev []Example, base Model, opts TrainOpti
 	}
 	res.Dev = Score(devGold, predict(scores, off))
 
-	lf := &LearnedFile{
-		Format: LearnedFormat, Name: opts.Name, Version: opts.Version, Task: opts.Task,
+	lf := &classifier.LearnedFile{
+		Format: classifier.LearnedFormat, Name: opts.Name, Version: opts.Version, Task: opts.Task,
 		Labels: labels, Features: opts.Features, Bias: roundAll(bestW[F*K:]), Offset: off,
-		Terms: make(map[string]LearnedTerm, F),
+		Terms: make(map[string]classifier.LearnedTerm, F),
 		Training: map[string]any{
 			"train_examples": len(train), "dev_examples": len(dev), "c": bestC, "class_weight": bestCW,
 			"metric": opts.Metric, "dev_" + opts.Metric: round4(metric(res.Dev)),
@@ -312,7 +310,7 @@ func Train(ctx context.Context, train, dev []Example, base Model, opts TrainOpti
 			}
 		}
 		if keep {
-			lf.Terms[k] = LearnedTerm{IDF: round5(idf[i]), W: roundAll(w)}
+			lf.Terms[k] = classifier.LearnedTerm{IDF: round5(idf[i]), W: roundAll(w)}
 		}
 	}
 	res.File = lf
@@ -465,4 +463,39 @@ func axpy(a float64, x, y []float64) {
 	for i := range x {
 		y[i] += a * x[i]
 	}
+}
+func round3(x float64) float64 { return math.Round(x*1e3) / 1e3 }
+
+// DevScore is r's dev score before offsets by the metric it was tuned on.
+func (r *TrainResult) DevScore() float64 {
+	if r.File.Training["metric"] == "weighted_f1" {
+		return r.DevRaw.WeightedF1
+	}
+	return r.DevRaw.MacroF1
+}
+
+// TrainFolded searches over the folded-n-gram feature as Train searches over C: it runs
+// Train once per value of folded (opts.Features.Folded is overridden) and keeps the result
+// with the best DevScore, the first on a tie. seen, if set, is called with each result as
+// it is fitted (`model train` prints them).
+func TrainFolded(ctx context.Context, train, dev []Example, base classifier.Model, opts TrainOptions, folded []bool, seen func(folded bool, r *TrainResult)) (*TrainResult, error) {
+	if len(folded) == 0 {
+		folded = []bool{opts.Features.Folded}
+	}
+	var best *TrainResult
+	for _, f := range folded {
+		o := opts
+		o.Features.Folded = f
+		r, err := Train(ctx, train, dev, base, o)
+		if err != nil {
+			return nil, err
+		}
+		if seen != nil {
+			seen(f, r)
+		}
+		if best == nil || r.DevScore() > best.DevScore() {
+			best = r
+		}
+	}
+	return best, nil
 }

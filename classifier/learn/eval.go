@@ -1,4 +1,4 @@
-package classifier
+package learn
 
 import (
 	"bufio"
@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"slices"
+
+	"github.com/langnghe/langnghe/classifier"
 )
 
 // ErrDataFile marks a labelled JSON Lines file that cannot be used (bad JSON, missing
@@ -139,11 +141,12 @@ func Score(gold, pred []string) Report {
 	return r
 }
 
-// Prediction returns the label m gives text for task ("sentiment" or "toxicity"). When the
+// Prediction returns the label m gives text for task ("sentiment" or "toxicity"),
+// classified as the pipeline classifies it (classifier.ClassifyText). When the
 // gold labels of a data set are toxic/non_toxic (binary sets such as ViCTSD), pass
 // binary=true: the toxicity label is collapsed to non_toxic (clean) or toxic (anything else).
-func Prediction(m Model, task, text string, binary bool) (string, error) {
-	a := m.Analyze(text)
+func Prediction(m classifier.Model, task, text string, binary bool) (string, error) {
+	_, a := classifier.ClassifyText(m, text)
 	switch task {
 	case "sentiment":
 		return a.Sentiment.Label, nil

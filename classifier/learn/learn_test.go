@@ -1,4 +1,4 @@
-package classifier
+package learn
 
 import (
 	"bytes"
@@ -10,12 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/langnghe/langnghe/classifier"
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/vntext"
 )
 
 func TestScore(t *testing.T) {
@@ -69,7 +70,7 @@ func TestCollapseToxicity(t *testing.T) {
 
 func readLearn(t *testing.T, name string) []Example {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "learn", name))
+	f, err := os.Open(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func readLearn(t *testing.T, name string) []Example {
 }
 
 func TestReadExamplesErrorsNameLine(t *testing.T) {
-	f, err := os.Open("testdata/learn/bad.jsonl")
+	f, err := os.Open("testdata/bad.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestReadExamplesErrorsNameLine(t *testing.T) {
 
 // TestTrainLearnedModel trains on a hand-written set and checks the model classifies the
 // dev texts, explains labels with word n-grams at the right offsets, and survives a JSON
-// round trip through Load.
+// round trip through classifier.Load.
 func TestTrainLearnedModel(t *testing.T) {
 	base := defaultModel(t)
 	train, dev := readLearn(t, "train.jsonl"), readLearn(t, "dev.jsonl")
@@ -132,7 +133,7 @@ func TestTrainLearnedModel(t *testing.T) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Load(path)
+	m, err := classifier.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +151,7 @@ func TestTrainLearnedModel(t *testing.T) {
 			continue
 		}
 		found++
-		if e.Start < 0 || e.End > len(text) || Normalize(text[e.Start:e.End]) != e.Term {
+		if e.Start < 0 || e.End > len(text) || vntext.Normalize(text[e.Start:e.End]) != e.Term {
 			t.Errorf("evidence %+v does not point at its term in %q", e, text)
 		}
 	}
@@ -166,35 +167,13 @@ func TestTrainLearnedModel(t *testing.T) {
 	}
 }
 
-func TestLoadLearnedRejectsBadFiles(t *testing.T) {
-	base := defaultModel(t)
-	for _, c := range []struct{ name, body, want string }{
-		{"not json", "{", "unexpected EOF"},
-		{"format", `{"format":"x"}`, "format"},
-		{"task", `{"format":"langnghe-keyword-lr/1","task":"emotion","labels":["a","b"],"bias":[0,0]}`, "task"},
-		{"bias", `{"format":"langnghe-keyword-lr/1","task":"sentiment","labels":["a","b"],"bias":[0]}`, "bias has 1"},
-		{"weights", `{"format":"langnghe-keyword-lr/1","task":"sentiment","labels":["a","b"],"bias":[0,0],"terms":{"w:x":{"idf":1,"w":[1]}}}`, `term "w:x"`},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "m.json")
-			if err := os.WriteFile(path, []byte(c.body), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			_, err := LoadLearned(path, base)
-			if !errors.Is(err, ErrLearnedModel) || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) {
-				t.Fatalf("got %v, want ErrLearnedModel naming %s and %q", err, path, c.want)
-			}
-		})
-	}
-}
-
 // TestLearnedFastPathMatchesReference: the compiled scorer (syllable dictionary, n-gram
 // trie, per-call count table) gives exactly the scores of the straightforward feature
 // extraction used in training, on texts with teencode, folded text, repeats, emoji and
 // invalid UTF-8, and with each feature family switched off.
 func TestLearnedFastPathMatchesReference(t *testing.T) {
 	base := defaultModel(t)
-	for _, feats := range []FeatureConfig{
+	for _, feats := range []classifier.FeatureConfig{
 		{WordMax: 3, CharMin: 2, CharMax: 5, Lexicon: true, Folded: true},
 		{WordMax: 2, CharMin: 1, CharMax: 3},
 		{WordMax: 5, Lexicon: true},
@@ -205,11 +184,10 @@ func TestLearnedFastPathMatchesReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mm, err := NewLearned(res.File, base)
+		mm, err := classifier.NewLearned(res.File, base)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := mm.(*learnedModel)
 		// A long text: every training text, then made-up words (syllables outside the
 		// dictionary), so the per-call count table grows and the other-syllable cache fills.
 		var long strings.Builder
@@ -223,9 +201,8 @@ func TestLearnedFastPathMatchesReference(t *testing.T) {
 			"mn ơi tệ quá tệ quá tệ quá 😡", "\xff ổn ổn", "Hàng lỗi Hàng lỗi, giao chậm chậm chậm :((", "ko dc j đâu, bt thôi",
 			long.String()} {
 			for range 2 { // the second time through pooled buffers
-				want, _, _ := m.scores(text)
-				if got := m.fastScores(text); !slices.Equal(got, want) {
-					t.Fatalf("%+v %q: fast %v, reference %v", feats, text, got, want)
+				if err := classifier.CheckLearned(mm, []string{text}); err != nil {
+					t.Fatalf("%+v: %v", feats, err)
 				}
 			}
 		}
@@ -239,12 +216,12 @@ func TestLearnedConcurrentAnalyze(t *testing.T) {
 	base := defaultModel(t)
 	res, err := Train(context.Background(), readLearn(t, "train.jsonl"), readLearn(t, "dev.jsonl"), base, TrainOptions{
 		Task: "sentiment", MinDF: 1, Cs: []float64{4}, ClassWeights: []string{"none"},
-		Features: FeatureConfig{WordMax: 3, CharMin: 2, CharMax: 5, Lexicon: true, Folded: true},
+		Features: classifier.FeatureConfig{WordMax: 3, CharMin: 2, CharMax: 5, Lexicon: true, Folded: true},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := NewLearned(res.File, base)
+	m, err := classifier.NewLearned(res.File, base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,31 +256,11 @@ func TestLearnedConcurrentAnalyze(t *testing.T) {
 	}
 }
 
-// TestLearnedEvidenceTies: n-grams that always occur together get equal weights, so their
-// contributions tie; the evidence then shows the longer one, and of a word n-gram and its
-// folded twin with the same span, the word (accented) one.
-func TestLearnedEvidenceTies(t *testing.T) {
-	base := defaultModel(t)
-	term := LearnedTerm{IDF: 1, W: []float64{-1, 1}}
-	lf := &LearnedFile{
-		Format: LearnedFormat, Name: "ties", Version: "1", Task: "toxicity", Labels: []string{"clean", "offensive"},
-		Features: FeatureConfig{WordMax: 3, Folded: true}, Bias: []float64{0.5, 0}, Offset: []float64{0, 0},
-		Terms: map[string]LearnedTerm{"w:tập lớn": term, "w:bài tập lớn": term, "f:ly thanh": term, "w:lý thành": term},
-	}
-	m, err := NewLearned(lf, base)
+func defaultModel(t testing.TB) classifier.Model {
+	t.Helper()
+	m, err := classifier.LoadDefault()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for text, want := range map[string]string{"Bài tập lớn": "bài tập lớn", "Lý Thành": "lý thành"} {
-		a := m.Analyze(text)
-		var got []string
-		for _, e := range a.Evidence {
-			if e.For == "toxicity" {
-				got = append(got, e.Term)
-			}
-		}
-		if a.Toxicity.Label != "offensive" || len(got) != 1 || got[0] != want {
-			t.Errorf("%q: toxicity %+v, evidence %v; want offensive with only %q", text, a.Toxicity, got, want)
-		}
-	}
+	return m
 }

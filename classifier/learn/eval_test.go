@@ -1,4 +1,4 @@
-package classifier
+package learn
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 
 // evalDir holds the research datasets (see /work/shared/data/README.md). They are used
 // only to measure the model locally; nothing derived from them is committed.
-const evalDir = "../../shared/data"
+const evalDir = "../../../shared/data"
 
 type evalRow struct {
 	Text  string `json:"text"`

@@ -1,21 +1,25 @@
-package classifier
+package learn
 
 import (
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/langnghe/langnghe/classifier"
 )
 
 // vihsdLearned is a learned toxicity model trained once per test binary on part of the
 // ViHSD training split (../shared), shared by the benchmark and the equality test.
 var vihsdLearned struct {
 	once   sync.Once
-	m      *learnedModel
+	m      classifier.Model
+	base   classifier.Model
+	terms  int
 	dev    []string
 	took   time.Duration
 	nTrain int
@@ -31,7 +35,7 @@ const (
 	learnedBenchMaxIter = 40
 )
 
-func learnedViHSD(tb testing.TB) (*learnedModel, []string) {
+func learnedViHSD(tb testing.TB) (classifier.Model, []string) {
 	tb.Helper()
 	v := &vihsdLearned
 	v.once.Do(func() {
@@ -45,7 +49,7 @@ func learnedViHSD(tb testing.TB) (*learnedModel, []string) {
 			v.err = err
 			return
 		}
-		base, err := LoadDefault()
+		base, err := classifier.LoadDefault()
 		if err != nil {
 			v.err = err
 			return
@@ -53,7 +57,7 @@ func learnedViHSD(tb testing.TB) (*learnedModel, []string) {
 		t0 := time.Now()
 		res, err := Train(context.Background(), train[:min(len(train), learnedBenchTrain)], dev[:min(len(dev), learnedBenchDev)], base, TrainOptions{
 			Task: "toxicity", Cs: []float64{8}, ClassWeights: []string{"balanced"}, MaxIter: learnedBenchMaxIter,
-			Features: FeatureConfig{WordMax: 3, CharMin: 2, CharMax: 5, Lexicon: true, Folded: true},
+			Features: classifier.FeatureConfig{WordMax: 3, CharMin: 2, CharMax: 5, Lexicon: true, Folded: true},
 		})
 		if err != nil {
 			v.err = fmt.Errorf("training on ViHSD: %w", err)
@@ -61,12 +65,12 @@ func learnedViHSD(tb testing.TB) (*learnedModel, []string) {
 		}
 		v.took = time.Since(t0)
 		v.nTrain = min(len(train), learnedBenchTrain)
-		m, err := NewLearned(res.File, base)
+		m, err := classifier.NewLearned(res.File, base)
 		if err != nil {
 			v.err = err
 			return
 		}
-		v.m = m.(*learnedModel)
+		v.m, v.base, v.terms = m, base, len(res.File.Terms)
 		for _, e := range dev {
 			v.dev = append(v.dev, e.Text)
 		}
@@ -84,12 +88,12 @@ func learnedViHSD(tb testing.TB) (*learnedModel, []string) {
 // Each sub-benchmark classifies the dev set once before timing, so caches are warm.
 func BenchmarkLearnedViHSD(b *testing.B) {
 	m, dev := learnedViHSD(b)
-	b.Logf("learned model: %d terms, trained on %d posts in %v", len(m.file.Terms), m.nTrainPosts(), vihsdLearned.took.Round(time.Millisecond))
+	b.Logf("learned model: %d terms, trained on %d posts in %v", vihsdLearned.terms, vihsdLearned.nTrain, vihsdLearned.took.Round(time.Millisecond))
 	var size int64
 	for _, t := range dev {
 		size += int64(len(t))
 	}
-	run := func(b *testing.B, mod Model) float64 {
+	run := func(b *testing.B, mod classifier.Model) float64 {
 		for _, t := range dev { // warm caches before timing
 			mod.Analyze(t)
 		}
@@ -97,7 +101,7 @@ func BenchmarkLearnedViHSD(b *testing.B) {
 		return analyzeAll(b, mod, dev)
 	}
 	var basePPS float64
-	b.Run("default", func(b *testing.B) { basePPS = run(b, m.base) })
+	b.Run("default", func(b *testing.B) { basePPS = run(b, vihsdLearned.base) })
 	b.Run("learned", func(b *testing.B) {
 		pps := run(b, m)
 		if basePPS > 0 {
@@ -106,18 +110,13 @@ func BenchmarkLearnedViHSD(b *testing.B) {
 	})
 }
 
-func (m *learnedModel) nTrainPosts() int { return vihsdLearned.nTrain }
-
 // TestLearnedFastPathMatchesReferenceViHSD: on every ViHSD dev comment, the scores Analyze
 // computes through the compiled scorer equal those of the reference path (feature
 // extraction as in training, vectorize, string-keyed weights), and so do the labels.
 func TestLearnedFastPathMatchesReferenceViHSD(t *testing.T) {
 	m, dev := learnedViHSD(t)
-	for _, text := range dev {
-		want, _, _ := m.scores(text)
-		if got := m.fastScores(text); !slices.Equal(got, want) {
-			t.Fatalf("%q: fast %v, reference %v", text, got, want)
-		}
+	if err := classifier.CheckLearned(m, dev); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -128,4 +127,23 @@ func readExamplesPath(path string) ([]Example, error) {
 	}
 	defer f.Close()
 	return ReadExamples(f, path)
+}
+
+// analyzeAll classifies texts b.N times and reports posts/s, allocs/post and B/post, as
+// the classifier package's benchmarks do.
+func analyzeAll(b *testing.B, m classifier.Model, texts []string) float64 {
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	for b.Loop() {
+		for _, t := range texts {
+			m.Analyze(t)
+		}
+	}
+	runtime.ReadMemStats(&ms1)
+	posts := float64(b.N) * float64(len(texts))
+	pps := posts / b.Elapsed().Seconds()
+	b.ReportMetric(pps, "posts/s")
+	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/posts, "allocs/post")
+	b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/posts, "B/post")
+	return pps
 }

@@ -1,4 +1,4 @@
-package classifier
+package vntext
 
 import (
 	"errors"
@@ -66,42 +66,159 @@ func FixLegacy(s string) (string, Encoding) {
 	return s, ""
 }
 
-// DetectLegacy returns the legacy encoding s reveals, or "".
+// DetectLegacy returns the legacy encoding s reveals, or "". It runs on every crawled post
+// with no declared encoding, so it must never fire on English, German, URLs, handles or
+// accentless Vietnamese: VNI needs two characters that only VNI puts after a vowel, and
+// TCVN3 and VIQR need whole words that decode to toned Vietnamese syllables
+// (tcvn3Evidence, viqrEvidence).
 func DetectLegacy(s string) Encoding {
-	var tcvn, vni, viqr, vietnamese int
-	prevVowel, prevLetter := false, false
-	for i, r := range s {
+	var tcvn, vni, vietnamese int
+	prevVowel, prevLetter, nonASCIILetter := false, false, false
+	for _, r := range s {
 		switch {
 		case isVietnameseOnly(r):
 			vietnamese++ // ă, đ, ĩ, ũ, ơ, ư, precomposed toned letters, combining tones
 		case r >= 0xA1 && r <= 0xBF && prevLetter && tcvn3[r] != "":
 			tcvn++ // "B¶o": a TCVN3 letter in ¡..¿, symbols that never sit inside a word
 		}
+		if r >= utf8.RuneSelf && unicode.IsLetter(r) {
+			nonASCIILetter = true
+		}
 		prevLetter = r < utf8.RuneSelf && isASCIILetter(byte(r)) || tcvn3[r] != ""
 		if prevVowel {
 			if _, ok := vniMarks[unicode.ToLower(r)]; ok && !isVietnameseLetter(r) {
 				vni++ // "aø", "eä": a vowel followed by a VNI mark that is no Vietnamese letter
 			}
-			if strings.ContainsRune("^(+", r) || strings.ContainsRune("'`~.?", r) && i+1 < len(s) && isASCIILetter(s[i+1]) {
-				viqr++
-			}
 		}
 		prevVowel = strings.ContainsRune("aeiouyAEIOUY", r) || r == 'ô' || r == 'ö' || r == 'Ô' || r == 'Ö'
-	}
-	if strings.Contains(s, "dd") || strings.Contains(s, "DD") {
-		viqr++
 	}
 	switch {
 	case vietnamese > 0:
 		return "" // real Unicode Vietnamese (or already fixed)
-	case tcvn >= 2:
+	case tcvn >= 2 && tcvn3Evidence(s):
 		return TCVN3
 	case vni >= 2:
 		return VNI
-	case viqr >= 3:
-		return VIQR
+	case !nonASCIILetter && viqrEvidence(s):
+		return VIQR // VIQR is pure ASCII: a text with other letters is not VIQR
 	}
 	return ""
+}
+
+// viqrEvidence reports whether s reads as VIQR: enough of its words are VIQR syllables
+// (legacyWords), and at least one of them carries a mark that only VIQR uses inside a
+// word: "^", "(" or "+" after a vowel, or a leading "dd". Tone marks alone ("bo` cho'")
+// are how some people type casually, and converting such text could only guess.
+func viqrEvidence(s string) bool {
+	strong := false
+	ok := legacyWords(s, func(w string) bool {
+		if !isViqrSyllable(w) {
+			return false
+		}
+		lw := strings.ToLower(w)
+		if strings.HasPrefix(lw, "dd") || strings.ContainsAny(w, "^(+") {
+			strong = true
+		}
+		return true
+	})
+	return ok && strong
+}
+
+// tcvn3Evidence reports whether enough words of s decode from TCVN3 to toned Vietnamese
+// syllables. Soft hyphens, middle dots and guillemets inside German or English words
+// ("Mit\u00adar\u00adbei\u00adter", "an·thro·po·cene", "»erstreben«") are TCVN3 bytes too,
+// but the words they sit in do not decode to syllables.
+func tcvn3Evidence(s string) bool {
+	return legacyWords(s, func(w string) bool {
+		dec := strings.TrimRight(decodeTCVN3(w), ".?")
+		return dec != w && isToned(dec)
+	})
+}
+
+// legacyWords splits s into words (outer punctuation trimmed) and reports whether at
+// least three of them, and at least two in five of the words with a letter, satisfy
+// isEvidence.
+func legacyWords(s string, isEvidence func(w string) bool) bool {
+	words, evidence := 0, 0
+	for _, w := range strings.Fields(s) {
+		core := strings.TrimLeft(w, "\"\u201c\u2018\u00ab([{<*_-")
+		core = strings.TrimRight(core, "\"\u201d\u2019\u00bb)]}>,;:!*_")
+		if core == "" || strings.IndexFunc(core, unicode.IsLetter) < 0 {
+			continue
+		}
+		words++
+		if isEvidence(core) {
+			evidence++
+		}
+	}
+	return evidence >= 3 && 5*evidence >= 2*words
+}
+
+// isToned reports whether w is one Vietnamese syllable carrying a diacritic.
+func isToned(w string) bool {
+	f := Fold(w)
+	return isSyllableShape(f) && f != Normalize(w)
+}
+
+func isASCIILetterRune(r rune) bool { return r < utf8.RuneSelf && isASCIILetter(byte(r)) }
+
+// isViqrSyllable reports whether the word w (outer punctuation trimmed) is VIQR for one
+// toned Vietnamese syllable: it has a VIQR mark after a vowel or starts with "dd", is no
+// link, handle, number or English contraction, and decodes to a word whose letters
+// form a Vietnamese syllable and carry a diacritic.
+func isViqrSyllable(w string) bool {
+	if strings.ContainsAny(w, "@/#:=&%0123456789") || englishContraction(w) {
+		return false
+	}
+	dec := strings.TrimRight(decodeVIQR(w), ".?")
+	if dec == w || strings.ContainsAny(dec, ".?'`~^(+\\") {
+		return false // no mark decoded, or marks left over: not one syllable
+	}
+	return isToned(dec)
+}
+
+// englishContraction matches "I'm", "it's", "don't", "we'll", "you're", "I've", "I'd".
+func englishContraction(w string) bool {
+	i := strings.LastIndexByte(w, '\'')
+	if i <= 0 {
+		return false
+	}
+	switch strings.ToLower(w[i+1:]) {
+	case "m", "s", "t", "d", "ll", "re", "ve":
+		return true
+	}
+	return false
+}
+
+// isSyllableShape reports whether the folded, lowercase word f has the shape of one
+// Vietnamese syllable: an optional onset, one to three vowels, an optional final
+// consonant. English words rarely do ("examplẹorg" folds to "examplẹorg", which does not).
+func isSyllableShape(f string) bool {
+	for _, onset := range syllableOnsets {
+		if rest, ok := strings.CutPrefix(f, onset); ok && isRhyme(rest) {
+			return true
+		}
+	}
+	return false
+}
+
+// syllableOnsets are the initial consonants, longest first, and "" for none.
+var syllableOnsets = []string{"ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "qu", "th", "tr",
+	"b", "c", "d", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", ""}
+
+func isRhyme(r string) bool {
+	n := 0
+	for n < len(r) && strings.IndexByte("aeiouy", r[n]) >= 0 {
+		n++
+	}
+	if n == 0 || n > 3 {
+		return false
+	}
+	switch r[n:] {
+	case "", "c", "ch", "m", "n", "ng", "nh", "p", "t":
+		return true
+	}
+	return false
 }
 
 // isVietnameseOnly reports letters and marks that Unicode Vietnamese has and that no

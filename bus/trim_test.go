@@ -1,0 +1,88 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// TestTrimConsumed: the embedded broker deletes only records every reading group has
+// committed past, and nothing in a partition some group has not committed on.
+func TestTrimConsumed(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	e, err := StartEmbedded(ctx, WithEmbeddedDataDir(t.TempDir()), WithEmbeddedLogger(testLogger(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	topic := newTopic(t, e.Brokers(), 2)
+	p := NewProducer(e.Brokers(), WithProducerLogger(testLogger(t)), WithBatchSize(1, 1<<20))
+	defer p.Close()
+	for i := range 10 {
+		// one message per produce to partition 0 (balancer by key); find keys for p0 below
+		if err := p.Publish(ctx, topic, Message{Key: fmt.Appendf(nil, "k%d", i), Value: []byte("v")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hw := map[int32]int64{}
+	for _, pi := range e.cluster.PartitionInfos(topic) {
+		hw[pi.Partition] = pi.HighWatermark
+	}
+	if hw[0] < 3 || hw[1] < 3 {
+		t.Fatalf("keys spread %v over the two partitions; want at least 3 in each", hw)
+	}
+	commit := func(group string, offsets map[int32]int64) {
+		t.Helper()
+		var parts []kafka.OffsetCommit
+		for p, o := range offsets {
+			parts = append(parts, kafka.OffsetCommit{Partition: int(p), Offset: o})
+		}
+		cl := &kafka.Client{Addr: kafka.TCP(e.Brokers()...)}
+		resp, err := cl.OffsetCommit(ctx, &kafka.OffsetCommitRequest{GroupID: group, GenerationID: -1, Topics: map[string][]kafka.OffsetCommit{topic: parts}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ps := range resp.Topics {
+			for _, p := range ps {
+				if p.Error != nil {
+					t.Fatalf("commit %s: %v", group, p.Error)
+				}
+			}
+		}
+	}
+	start := func() map[int32]int64 {
+		m := map[int32]int64{}
+		for _, pi := range e.cluster.PartitionInfos(topic) {
+			m[pi.Partition] = pi.LogStartOffset
+		}
+		return m
+	}
+
+	commit("a", map[int32]int64{0: hw[0], 1: hw[1]})
+	if n, err := e.TrimConsumed(topic, "a", "b"); err != nil || n != 0 {
+		t.Fatalf("trim with group b never committed = %d, %v; want 0, nil", n, err)
+	}
+	commit("b", map[int32]int64{0: 2})
+	n, err := e.TrimConsumed(topic, "a", "b")
+	if err != nil || n != 2 {
+		t.Fatalf("trim = %d, %v; want 2 (partition 0 below b's commit; partition 1 has no commit of b)", n, err)
+	}
+	if s := start(); s[0] != 2 || s[1] != 0 {
+		t.Fatalf("log start offsets %v, want partition 0 at 2 and partition 1 untouched", s)
+	}
+	commit("b", map[int32]int64{0: hw[0], 1: 1})
+	if n, err := e.TrimConsumed(topic, "a", "b"); err != nil || n != hw[0]-2+1 {
+		t.Fatalf("second trim = %d, %v; want %d", n, err, hw[0]-2+1)
+	}
+	// What is left is still readable from the new start.
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: e.Brokers(), Topic: topic, Partition: 1, MaxWait: 100 * time.Millisecond})
+	defer r.Close()
+	m, err := r.ReadMessage(ctx)
+	if err != nil || m.Offset != 1 {
+		t.Fatalf("first record of partition 1 after the trim: offset %d, %v; want 1", m.Offset, err)
+	}
+}

@@ -1,0 +1,147 @@
+package vntext
+
+import (
+	"sync"
+	"unsafe"
+)
+
+// wordCache memoizes word normalization (tone placement, folding, teencode) for hot
+// paths such as classification and indexing: posts repeat a few thousand syllables, and
+// a hit costs one hash of the word as written instead of parsing and composing it. It is
+// direct-mapped (a new word evicts the one in its slot) and belongs to one Tokenizer, so
+// one goroutine uses it at a time. The cached forms are exactly what word() computes, so
+// the cache changes speed only; words longer than symInline bytes are not cached.
+type wordCache struct {
+	slots [1 << wordCacheBits]wordSlot
+	arena []byte // backing store of the slots' strings, allocated a block at a time
+}
+
+// intern returns b as a string stored in the cache's arena. Arena bytes are never
+// written twice, so the strings stay immutable (and valid after their slot is reused).
+func (c *wordCache) intern(b []byte) string {
+	if len(b) > cap(c.arena)-len(c.arena) {
+		c.arena = make([]byte, 0, max(4096, len(b)))
+	}
+	i := len(c.arena)
+	c.arena = append(c.arena, b...)
+	return unsafe.String(&c.arena[i], len(b))
+}
+
+const wordCacheBits = 13
+
+type wordSlot struct {
+	k0, k1     uint64 // the packed word as written; k1 is never 0 for a used slot
+	norm, fold string // what word() gives, after teencode expansion
+	data       SlotData
+}
+
+// SlotData is room for a caller's own data about a cached word, kept in the word's cache
+// slot so that a hot loop finds it next to the word's forms: the classifier keeps a
+// model's syllable ids of the word here. A slot refilled with another word starts with
+// the zero SlotData, so a caller marks the data it wrote with a nonzero Tag of its
+// choosing and trusts A and B only while the Tag is its own.
+type SlotData struct {
+	Tag  uint32
+	A, B int32
+}
+
+// Tokenizer is Tokenize with reusable buffers and a word cache: a repeated word costs a
+// lookup instead of a normalization, and tokenizing allocates nothing per token once the
+// buffers have grown. It gives exactly the tokens Tokenize gives. A Tokenizer is not safe
+// for concurrent use; the zero value is ready to use.
+type Tokenizer struct {
+	toks             []Token
+	slots            []*wordSlot // per token: its cache slot, or nil
+	normBuf, foldBuf []byte
+	pend             []tokPend
+	wordBufs         [2][]byte // the tokenScanner's per-word buffers
+	words            *wordCache
+}
+
+// tokPend is a token whose forms are in the Tokenizer's buffers, filled in once they
+// stop growing.
+type tokPend struct{ tok, n0, n1, f0, f1 int32 }
+
+// Tokenize returns the tokens of s, as the package function Tokenize does. The tokens
+// and their Norm and Folded strings alias z's buffers: they are valid until the next
+// call on z.
+func (z *Tokenizer) Tokenize(s string) []Token {
+	var ts tokenScanner
+	if z.wordBufs[0] != nil {
+		ts.norm, ts.fold = z.wordBufs[0][:0], z.wordBufs[1][:0]
+	}
+	ts.init(s)
+	if z.words == nil {
+		z.words = new(wordCache)
+	}
+	ts.cache = z.words
+	defer func() { z.wordBufs = [2][]byte{ts.norm, ts.fold} }()
+	toks, slots, normBuf, foldBuf, pend := z.toks[:0], z.slots[:0], z.normBuf[:0], z.foldBuf[:0], z.pend[:0]
+	for ts.next() {
+		if sl := ts.slot; sl != nil {
+			// A cached word: its forms are the cache's immutable strings.
+			toks = append(toks, Token{Start: ts.start, End: ts.end, Norm: sl.norm, Folded: sl.fold})
+			slots = append(slots, sl)
+			continue
+		}
+		p := tokPend{tok: int32(len(toks)), n0: int32(len(normBuf)), f0: int32(len(foldBuf))}
+		toks = append(toks, Token{Start: ts.start, End: ts.end})
+		slots = append(slots, nil)
+		normBuf = append(normBuf, ts.norm...)
+		foldBuf = append(foldBuf, ts.fold...)
+		p.n1, p.f1 = int32(len(normBuf)), int32(len(foldBuf))
+		pend = append(pend, p)
+	}
+	ns := unsafe.String(unsafe.SliceData(normBuf), len(normBuf))
+	fs := unsafe.String(unsafe.SliceData(foldBuf), len(foldBuf))
+	for _, p := range pend {
+		toks[p.tok].Norm, toks[p.tok].Folded = ns[p.n0:p.n1], fs[p.f0:p.f1]
+	}
+	z.toks, z.slots, z.normBuf, z.foldBuf, z.pend = toks, slots, normBuf, foldBuf, pend
+	return toks
+}
+
+// SlotData returns the caller's data of the cached word token i of the last Tokenize call
+// came from, or nil when that word is not in the cache (too long to cache, or evicted by
+// a later word of the same text). It is valid until the next Tokenize call on z.
+func (z *Tokenizer) SlotData(i int) *SlotData {
+	sl := z.slots[i]
+	// Arena strings are never reused, so the slot still holds this token's word exactly
+	// when it hands out the same string.
+	if sl == nil || unsafe.StringData(sl.norm) != unsafe.StringData(z.toks[i].Norm) {
+		return nil
+	}
+	return &sl.data
+}
+
+// ClearSlotData resets every cached word's SlotData, for a caller whose Tag values are
+// about to repeat.
+func (z *Tokenizer) ClearSlotData() {
+	if z.words != nil {
+		for i := range z.words.slots {
+			z.words.slots[i].data = SlotData{}
+		}
+	}
+}
+
+// Oversized reports whether z's buffers grew past what is worth keeping in a pool (a
+// megabyte post should not pin megabytes).
+func (z *Tokenizer) Oversized() bool { return cap(z.normBuf) > maxPooledBuffer }
+
+const maxPooledBuffer = 256 << 10
+
+var tokenizerPool = sync.Pool{New: func() any { return new(Tokenizer) }}
+
+// EachToken calls fn with the tokens of s in order, exactly as Tokenize returns them, but
+// through a pooled Tokenizer: nothing is allocated per token. The indexer derives the
+// stored word fields of every post this way. The Token's strings are valid only during
+// the call to fn.
+func EachToken(s string, fn func(Token)) {
+	z := tokenizerPool.Get().(*Tokenizer)
+	for _, t := range z.Tokenize(s) {
+		fn(t)
+	}
+	if !z.Oversized() {
+		tokenizerPool.Put(z)
+	}
+}

@@ -1,0 +1,258 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/langnghe/langnghe/post"
+	blevestore "github.com/langnghe/langnghe/store/bleve"
+	"github.com/langnghe/langnghe/store/storetest"
+	"github.com/langnghe/langnghe/testinfra"
+)
+
+// xssPosts are crawled posts carrying the classic payloads in every field a page shows.
+func xssPosts() []*post.Post {
+	at := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	mk := func(id, title, text, link string) *post.Post {
+		start := strings.Index(text, "lừa đảo")
+		return &post.Post{Schema: 1, ID: id, Platform: "forum", Source: "<b>nguon</b>", URL: link, ThreadURL: link, Title: title, Text: text,
+			PublishedAt: at, FetchedAt: at, Analysis: &post.Analysis{Model: "default@test", Sentiment: post.Label{Label: "negative", Score: -0.6},
+				Toxicity: post.Label{Label: "clean"}, Narratives: []post.Narrative{{ID: "scam", Score: 2.5}}, Flagged: true,
+				Evidence: []post.Evidence{{For: "scam", Term: "lừa đảo", Start: start, End: start + len("lừa đảo")}}}}
+	}
+	return []*post.Post{
+		mk("forum:xss:1", `<script>window.__xss=1</script>`, `xsstest lừa đảo <script>window.__xss=1</script> chuyển khoản`, "https://example.test/1"),
+		mk("forum:xss:2", `<img src=x onerror="window.__xss=2">`, `xsstest lừa đảo <img src=x onerror="window.__xss=2"> <svg onload="window.__xss=2">`, "javascript:window.__xss=3"),
+		mk("forum:xss:3", "tiêu đề", `xsstest lừa đảo "><iframe src="javascript:window.__xss=4"></iframe>`, "data:text/html,<script>window.__xss=5</script>"),
+	}
+}
+
+// TestBrowser drives the UI in headless Chromium: log in, search, page, filter by facet,
+// open a post, hostile posts that never execute, a syntax error, CSRF refused, log out.
+func TestBrowser(t *testing.T) {
+	chromium := testinfra.Chromium(t)
+	if testing.Short() {
+		t.Skip("browser test in -short mode")
+	}
+	st, err := blevestore.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	if err := st.Index(ctx, append(storetest.Fixtures(), xssPosts()...)); err != nil {
+		t.Fatal(err)
+	}
+	st.Refresh(ctx)
+	line, _ := UserLine("lan", RoleAnalyst, []byte(testPassword), bcrypt.MinCost)
+	u, _ := ParseUser(line)
+	clock := func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) }
+	srv := httptest.NewServer(NewAuth(WithUsers(u)).Wrap(New(st, WithClock(clock),
+		WithNarratives([]NarrativeLabel{{ID: "scam", NameVI: "Lừa đảo", NameEN: "Scam"}, {ID: "disaster", NameVI: "Thiên tai", NameEN: "Disaster"}})).Handler()))
+	defer srv.Close()
+	// A page of another origin that posts to the UI, as a CSRF attack would.
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<form id=f method=post action="%s/logout"></form><script>document.getElementById('f').submit()</script>`, srv.URL)
+	}))
+	defer evil.Close()
+
+	outDir := os.Getenv("LANGNGHE_TEST_OUT")
+	if outDir == "" {
+		outDir = filepath.Join(os.TempDir(), "langnghe-browser")
+	}
+	os.MkdirAll(outDir, 0o755)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
+		chromedp.WindowSize(1280, 1000), chromedp.Flag("disable-gpu", true))
+	actx, cancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancel()
+	bctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	bctx, cancel = context.WithTimeout(bctx, 90*time.Second)
+	defer cancel()
+
+	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(bctx, actions...); err != nil {
+			sctx, c := context.WithTimeout(bctx, 5*time.Second)
+			shot, _ := chromedp.Run(sctx, chromedp.FullScreenshot(100))
+			c()
+			os.WriteFile(filepath.Join(outDir, "failed.png"), shot, 0o644)
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	text := func(step string, a chromedp.Action[string]) string {
+		t.Helper()
+		v, err := chromedp.Run(bctx, a)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		return v
+	}
+	eval := func(step, js string, out any) {
+		t.Helper()
+		v, err := chromedp.Run(bctx, chromedp.Evaluate[json.RawMessage](js, chromedp.EvalAwaitPromise))
+		if err == nil {
+			err = json.Unmarshal(v, out)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	shot := func(name string) {
+		b, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		os.WriteFile(filepath.Join(outDir, name+".png"), b, 0o644)
+	}
+	noXSS := func(step string) {
+		var v any
+		eval(step+": xss flag", `window.__xss === undefined ? null : window.__xss`, &v)
+		if v != nil {
+			t.Fatalf("%s: a payload executed (window.__xss = %v)", step, v)
+		}
+	}
+	C := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	poll := func(js string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(10*time.Second)))
+			return err
+		})
+	}
+	var loc string
+	location := func() string { return text("location", chromedp.Location()) }
+
+	// Not logged in: the page sends the browser to the login form.
+	run("login page", chromedp.Navigate(srv.URL+"/?q=lu+lut"), chromedp.WaitVisible(C(`#login`)))
+	if loc = location(); !strings.Contains(loc, "/login?next=") {
+		t.Fatalf("not redirected to login: %s", loc)
+	}
+	run("wrong password", chromedp.SendKeys(C(`input[name=user]`), "lan"), chromedp.SendKeys(C(`input[name=password]`), "sai-mat-khau"),
+		chromedp.Submit(C(`#login`)), chromedp.WaitVisible(C(`#login-error`)))
+	run("log in", chromedp.SendKeys(C(`input[name=user]`), "lan"), chromedp.SendKeys(C(`input[name=password]`), testPassword),
+		chromedp.Submit(C(`#login`)), chromedp.WaitVisible(C(`#hits li`)))
+	if loc = location(); !strings.Contains(loc, "q=lu+lut") {
+		t.Errorf("after login: %s, want back on the search", loc)
+	}
+
+	// First load of / with results, after login.
+	start := time.Now()
+	run("first page", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(C(`#hits li`)), chromedp.WaitVisible(C(`#facets .facet button`)))
+	t.Logf("first page load of / with results and facets: %v", time.Since(start))
+	shot("search")
+	if st := text("status", chromedp.Text(C(`#status`))); !strings.Contains(st, "1–20") {
+		t.Fatalf("status %q, want the first 20", st)
+	}
+	if dates := text("dates", chromedp.Text(C(`#hits li .meta`))); !strings.Contains(dates, "(giờ VN)") {
+		t.Errorf("hit date %q not labelled as Vietnam time", dates)
+	}
+
+	// Paging.
+	run("next page", chromedp.Click(C(`#next`)), chromedp.WaitVisible(C(`#prev:not([disabled])`)))
+	if st, loc := text("status", chromedp.Text(C(`#status`))), location(); !strings.Contains(st, "21–") || !strings.Contains(loc, "offset=20") {
+		t.Fatalf("page 2: status %q url %s", st, loc)
+	}
+
+	// Facet filter: the narrative facet shows Vietnamese names; clicking filters to its count.
+	sel := `#facets [data-facet=narrative] button[data-value=scam]`
+	label, count := text("facet", chromedp.Text(C(sel))), text("facet count", chromedp.Text(C(sel+` .count`)))
+	if !strings.HasPrefix(label, "Lừa đảo") {
+		t.Errorf("facet label %q, want the Vietnamese name", label)
+	}
+	run("facet click", chromedp.Click(C(sel)), chromedp.WaitVisible(C(`#filters .chip`)),
+		poll(`document.getElementById('status').textContent.startsWith('`+count+` ')`))
+	if loc = location(); !strings.Contains(loc, "narrative=scam") {
+		t.Fatalf("facet click: url %s", loc)
+	}
+	var tags []string
+	eval("tags", `[...document.querySelectorAll('#hits li')].map(li => li.querySelector('.meta').textContent)`, &tags)
+	for _, tg := range tags {
+		if !strings.Contains(tg, "Lừa đảo") {
+			t.Errorf("hit without the filtered narrative: %q", tg)
+		}
+	}
+
+	// Hostile posts in the results: shown as text, nothing runs, no javascript: links.
+	run("xss search", chromedp.Navigate(srv.URL+"/?q=xsstest"), chromedp.WaitVisible(C(`#hits li`)),
+		poll(`document.querySelectorAll('#hits li').length === 3`))
+	time.Sleep(300 * time.Millisecond) // give an onerror handler the chance to fire
+	noXSS("search results")
+	var bad int
+	eval("xss dom", `document.querySelectorAll('#hits script, #hits img, #hits svg, #hits iframe, a[href^="javascript:"], a[href^="data:"]').length`, &bad)
+	if bad != 0 {
+		t.Fatalf("%d hostile elements or links rendered", bad)
+	}
+	if hits := text("xss text", chromedp.Text(C(`#hits`))); !strings.Contains(hits, `<script>window.__xss=1</script>`) {
+		t.Errorf("the payload is not shown as text: %q", hits)
+	}
+	shot("xss")
+
+	// Open a post from the results.
+	run("open post", chromedp.Click(C(`#hits li a.open-post`)), chromedp.WaitVisible(C(`#evidence tbody tr`)))
+	if loc = location(); !strings.Contains(loc, "/posts/forum%3Axss%3A") {
+		t.Fatalf("post url %s", loc)
+	}
+	var marks []string
+	eval("post marks", `[...document.querySelectorAll('#text mark.evidence')].map(m => m.textContent + '|' + m.title)`, &marks)
+	if len(marks) != 1 || !strings.HasPrefix(marks[0], "lừa đảo|Lừa đảo (narrative)") || !strings.Contains(marks[0], "default@test") {
+		t.Errorf("evidence marks %q, want the term explained with narrative name and model", marks)
+	}
+	time.Sleep(300 * time.Millisecond)
+	noXSS("post page")
+	eval("post links", `[...document.querySelectorAll('a')].filter(a => !/^https?:/.test(a.href)).length`, &bad)
+	if bad != 0 {
+		t.Errorf("%d non-http(s) links on the post page", bad)
+	}
+	shot("post")
+	run("post 404", chromedp.Navigate(srv.URL+"/posts/"+url.PathEscape("no:such:post")),
+		poll(`document.getElementById('status').textContent.length > 0`))
+	if st := text("404", chromedp.Text(C(`#status`))); !strings.Contains(st, "không có bài này") {
+		t.Errorf("missing post: %q", st)
+	}
+
+	// A syntax error: its position is marked and the old results are gone.
+	run("syntax error", chromedp.Navigate(srv.URL+"/?q=lu+lut"), chromedp.WaitVisible(C(`#hits li`)),
+		chromedp.SetValue(C(`#q`), `lu (lut`), chromedp.Submit(C(`#search`)), chromedp.WaitVisible(C(`#qerror`)))
+	var nHits int
+	eval("syntax error hits", `document.querySelectorAll('#hits li').length`, &nHits)
+	if qe := text("qerror", chromedp.Text(C(`#qerror`))); nHits != 0 || !strings.Contains(qe, "^") || !strings.Contains(qe, "lu (lut") {
+		t.Errorf("after a syntax error: %d hits left, marker %q", nHits, qe)
+	}
+	shot("syntax-error")
+
+	// CSRF: a page of another origin posts the logout form; the server refuses it and the
+	// session survives. A same-origin POST without the token is refused too.
+	run("csrf cross-origin", chromedp.Navigate(evil.URL), poll(`location.pathname === '/logout' && document.readyState === 'complete'`))
+	if page := text("csrf page", chromedp.Text(C(`body`))); !strings.Contains(page, "cross-origin request refused") {
+		t.Errorf("cross-origin logout form: page says %q, want refused", page)
+	}
+	var status int
+	run("sources page", chromedp.Navigate(srv.URL+"/sources"), chromedp.WaitVisible(C(`#logout`)))
+	eval("csrf no token", `fetch('/logout', {method: 'POST'}).then(r => r.status)`, &status)
+	if status != http.StatusForbidden {
+		t.Errorf("POST /logout without token: %d, want 403", status)
+	}
+	run("still logged in", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(C(`#logout`)))
+
+	// Log out.
+	run("logout", chromedp.Click(C(`#logout`)), chromedp.WaitVisible(C(`#login`)))
+	run("after logout", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(C(`#login`)))
+	if loc = location(); !strings.Contains(loc, "/login") {
+		t.Fatalf("after logout: %s", loc)
+	}
+	t.Logf("screenshots in %s", outDir)
+}
