@@ -268,7 +268,13 @@ func (r *Runner) record(s Scheduled, start time.Time, emitted int, next Cursor, 
 			r.metrics.lag.WithLabelValues(name).Set(now.Sub(next.Newest).Seconds())
 		}
 	}
-	r.log.Info("nguồn xong / source pass done", "source", name, "posts", emitted, "seconds", now.Sub(start).Seconds())
+	// An idle pass is the normal state of a quiet source: at INFO it would log every source
+	// every interval forever. Passes that found posts stay at INFO; metrics count all.
+	level := slog.LevelInfo
+	if emitted == 0 {
+		level = slog.LevelDebug
+	}
+	r.log.Log(context.Background(), level, "nguồn xong / source pass done", "source", name, "posts", emitted, "seconds", now.Sub(start).Seconds())
 }
 
 // Check reports the sources whose last pass failed (one "name (kind)" each), or nil when

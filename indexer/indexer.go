@@ -29,6 +29,7 @@ type Indexer struct {
 	docs    *prometheus.CounterVec
 	latency prometheus.Histogram
 	backoff prometheus.Gauge
+	fresh   *prometheus.HistogramVec // freshness.go
 	grace   time.Duration
 	now     func() time.Time
 
@@ -89,6 +90,7 @@ func WithMetrics(reg prometheus.Registerer) Option {
 			Help: "1 while the store refuses or throttles writes: the indexer retries with backoff and fetches nothing new from Kafka.",
 		})
 		reg.MustRegister(ix.docs, ix.latency, ix.backoff)
+		ix.fresh = newFreshness(reg)
 	}
 }
 
@@ -162,9 +164,12 @@ func (ix *Indexer) Process(ctx context.Context, msgs []bus.Message) []error {
 	switch {
 	case err == nil:
 		ix.count("indexed", len(posts))
+		ix.observeFreshness(posts, nil, ix.now())
 	case errors.As(err, &be):
 		failed := 0
+		notWritten := make(map[string]bool, len(be.Items))
 		for _, item := range be.Items {
+			notWritten[item.ID] = true
 			for _, i := range byID[item.ID] {
 				if item.Permanent {
 					errs[i] = bus.Permanent(fmt.Errorf("store rejected %s: %s", item.ID, item.Reason))
@@ -177,6 +182,7 @@ func (ix *Indexer) Process(ctx context.Context, msgs []bus.Message) []error {
 			failed++
 		}
 		ix.count("indexed", len(posts)-failed)
+		ix.observeFreshness(posts, notWritten, ix.now())
 	default:
 		ix.log.Warn("ghi kho thất bại, sẽ thử lại / store write failed, will retry", "posts", len(posts), "err", err)
 		for _, idx := range byID {

@@ -181,6 +181,7 @@ func cmdAlert(ctx context.Context, env *cliEnv, args []string) error {
 	defer g.cancel()
 	g.Go("alert", eng.Run)
 	g.Go("alert-consume", consumer.Run)
+	g.Go("lag", a.lagTask)
 	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.guard(a.alertServer(eng).Handler())) })
 	a.log.Info("vai trò đang chạy / role running", "role", "alert", "http", ln.Addr().String(), "brokers", strings.Join(a.brokers, ","))
 	return g.waitAndStop(ctx, a.log)

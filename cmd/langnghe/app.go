@@ -41,7 +41,8 @@ type app struct {
 	// embeddedExtra is applied after the defaults when the embedded broker starts
 	// (benchmarks compare the durable log with the memory-only broker this way).
 	embeddedExtra []bus.EmbeddedOption
-	auth          *web.Auth // webauth.go: login guard of the UI and API
+	auth          *web.Auth       // webauth.go: login guard of the UI and API
+	lag           *bus.LagMonitor // consumer lag of this process's groups (ops.go)
 }
 
 func newApp(cfg Config, stderr io.Writer) *app {
@@ -49,9 +50,10 @@ func newApp(cfg Config, stderr io.Writer) *app {
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerBuildInfo(reg) // ops.go
 	return &app{
 		cfg:  cfg,
-		log:  slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		log:  slog.New(logHandler(cfg.LogFormat, stderr, level)), // ops.go
 		reg:  reg,
 		busM: bus.NewMetrics(reg),
 	}
@@ -195,6 +197,8 @@ func (a *app) consumer(stage, topic string, p bus.Processor, extra ...bus.Consum
 		bus.WithConsumerLogger(a.log),
 		bus.WithConsumerMetrics(a.busM),
 	}
+	a.watchLag(a.group(stage), topic) // ops.go
+	a.busM.InitStage(stage)
 	return bus.NewConsumer(a.brokers, a.group(stage), topic, stage, p, append(opts, extra...)...)
 }
 

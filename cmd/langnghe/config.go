@@ -25,8 +25,9 @@ import (
 // LANGNGHE_ES_URL) and then by a flag --<path> (e.g. --es.url). Lists in env and flags are
 // comma-separated; durations accept Go syntax plus "d" for days ("90d").
 type Config struct {
-	DataDir  string `yaml:"data_dir" help:"thư mục dữ liệu (bleve, outbox, trạng thái) / data directory"`
-	LogLevel string `yaml:"log_level" help:"debug, info, warn, error"`
+	DataDir   string `yaml:"data_dir" help:"thư mục dữ liệu (bleve, outbox, trạng thái) / data directory"`
+	LogLevel  string `yaml:"log_level" help:"debug, info, warn, error"`
+	LogFormat string `yaml:"log_format" help:"text hoặc json (một dòng JSON mỗi sự kiện) / text or json (one JSON object per line)"`
 	// AuthorKeyFile holds the HMAC key that pseudonymizes author ids. The key itself may
 	// come from env LANGNGHE_AUTHOR_KEY; it never appears in logs.
 	AuthorKeyFile string       `yaml:"author_key_file" help:"tệp khóa HMAC ẩn danh tác giả / file with the author pseudonymization key"`
@@ -429,6 +430,7 @@ func validateConfig(c *Config) ConfigErrors {
 	errs = append(errs, validateAlertConfig(c)...)
 	errs = append(errs, validateAuthConfig(c)...)
 	errs = append(errs, validateCrawlConfig(c)...)
+	errs = append(errs, validateLogFormat(c)...) // ops.go
 	for _, f := range []struct{ path, file string }{{"author_key_file", c.AuthorKeyFile}, {"es.password_file", c.ES.PasswordFile}, {"es.api_key_file", c.ES.APIKeyFile}, {"es.ca_file", c.ES.CAFile}} {
 		if f.file == "" {
 			continue

@@ -18,7 +18,7 @@ import (
 	"github.com/langnghe/langnghe/crawler/sources"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..." (see ops.go).
 var version = "dev"
 
 // command is one subcommand.
@@ -54,10 +54,10 @@ func commands() []command {
 		{name: "model", summary: "huấn luyện và xem mô hình từ khóa / train and show keyword models", run: cmdModel},
 		{name: "user", summary: "user add TÊN --role R: in dòng cấu hình đăng nhập (mật khẩu bcrypt) / print a login config line", run: cmdUser},
 		{name: "config", summary: "config check FILE: kiểm tra cấu hình hoặc tệp nguồn; config sources [KIND]: các loại nguồn / validate a config or sources file; list source kinds and fields", run: cmdConfig},
-		{name: "version", summary: "in phiên bản / print the version", run: func(_ context.Context, e *cliEnv, _ []string) error {
-			fmt.Fprintln(e.stdout, "langnghe", version)
-			return nil
-		}},
+		{name: "setup", summary: "một lần khi triển khai: topic, index template, đối tượng Kibana / one-shot: topics, index template, Kibana objects", run: cmdSetup},
+		{name: "status", summary: "tóm tắt đường ống từ /metrics của các vai / the pipeline at a glance from the roles' /metrics", run: cmdStatus},
+		{name: "healthcheck", summary: "kiểm tra /readyz (HEALTHCHECK của container) / probe /readyz (container HEALTHCHECK)", run: cmdHealthcheck},
+		{name: "version", summary: "in phiên bản / print the version", run: cmdVersion},
 	}
 }
 

@@ -52,6 +52,7 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	g.Go("retention", a.retention().Run)
 	g.Go("alert", alertEng.Run)
 	g.Go("alert-consume", alertConsumer.Run)
+	g.Go("lag", a.lagTask)
 	g.Go("trim", a.trimEmbedded)
 	var runner *crawler.Runner
 	if *demo { // crawl an in-process demo site with the real crawler (see crawl.go)
@@ -178,6 +179,7 @@ func (a *app) runConsumerRole(ctx context.Context, role string, needStore bool) 
 	g := newTaskGroup()
 	defer g.cancel()
 	g.Go(role, c.Run)
+	g.Go("lag", a.lagTask)
 	if needStore { // the index role deletes posts past the retention period (hourly)
 		g.Go("retention", a.retention().Run)
 	}
