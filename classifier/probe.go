@@ -60,7 +60,7 @@ func ParseProbe(data, name string) ([]ProbeCase, error) {
 		if len(f) == 4 {
 			ids, ok := strings.CutPrefix(f[3], "may=")
 			if !ok || ids == "" {
-				return nil, fmt.Errorf("%s:%d: fourth column %q must be may=narrative,...", name, i+1, f[3])
+				return nil, fmt.Errorf("%s:%d: fourth column %q must be may=narrative[,narrative]", name, i+1, f[3])
 			}
 			may = strings.Split(ids, ",")
 		}

@@ -75,11 +75,9 @@ func (rf *roleFlags) printHelp(w io.Writer) {
 			if v, err := lookupPath(&defaults, f.path); err == nil {
 				def = formatValue(v)
 			}
-			notes := []string{envName(f.path)}
+			notes := []string{"bí mật, không in / secret, never printed", "env " + envName(f.path)}
 			if f.typ != reflect.TypeFor[Secret]() { // a secret's default is empty; never print one
-				notes = append([]string{defaultNote(def)}, "env "+envName(f.path))
-			} else {
-				notes = []string{"bí mật, không in / secret, never printed", "env " + envName(f.path)}
+				notes = []string{defaultNote(def), "env " + envName(f.path)}
 			}
 			printEntry(w, f.path, f.help, notes)
 		}

@@ -122,7 +122,7 @@ func (k kibanaClient) importObjects(ctx context.Context, file string) (int, erro
 	}
 	resp, err := k.http.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("Kibana import %s: %w", filepath.Base(file), err)
+		return 0, fmt.Errorf("importing into Kibana %s: %w", filepath.Base(file), err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -138,17 +138,17 @@ func (k kibanaClient) importObjects(ctx context.Context, file string) (int, erro
 		} `json:"errors"`
 	}
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("Kibana import %s: %s: %s", filepath.Base(file), resp.Status, oneLine(string(raw)))
+		return 0, fmt.Errorf("importing into Kibana %s: %s: %s", filepath.Base(file), resp.Status, oneLine(string(raw)))
 	}
 	if err := json.Unmarshal(raw, &res); err != nil {
-		return 0, fmt.Errorf("Kibana import %s: %w", filepath.Base(file), err)
+		return 0, fmt.Errorf("importing into Kibana %s: %w", filepath.Base(file), err)
 	}
 	if !res.Success {
 		var msgs []string
 		for _, e := range res.Errors {
 			msgs = append(msgs, e.Type+"/"+e.ID+": "+e.Error.Type)
 		}
-		return res.SuccessCount, fmt.Errorf("Kibana import %s: %s", filepath.Base(file), strings.Join(msgs, "; "))
+		return res.SuccessCount, fmt.Errorf("importing into Kibana %s: %s", filepath.Base(file), strings.Join(msgs, "; "))
 	}
 	return res.SuccessCount, nil
 }
