@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -125,8 +126,12 @@ func TestCLIExitStatuses(t *testing.T) {
 		if got != c.status {
 			t.Errorf("%v: status %d, want %d (stderr %q)", c.args, got, c.status, errb.String())
 		}
-		if !strings.Contains(errb.String(), c.stderr) {
-			t.Errorf("%v: stderr %q lacks %q", c.args, errb.String(), c.stderr)
+		where, text := "stderr", errb.String()
+		if slices.Contains(c.args, "--help") {
+			where, text = "stdout", out.String() // help goes to stdout
+		}
+		if !strings.Contains(text, c.stderr) {
+			t.Errorf("%v: %s %q lacks %q", c.args, where, text, c.stderr)
 		}
 		// The last line of stderr is the one-line reason.
 		if c.status == 2 && strings.Count(strings.TrimSpace(lastLine(errb.String())), "\n") != 0 {

@@ -38,6 +38,8 @@ import (
 func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 	rf := newRoleFlags("crawl", env)
 	rf.alias("sources", "crawl.sources")
+	rf.note("Nguồn / sources: loại / kinds: " + strings.Join(crawler.Kinds(), ", ") +
+		"; mẫu / samples: crawler/*/sample.yaml; các trường / fields: langnghe config sources KIND")
 	once := rf.fs.Bool("once", false, "một lượt rồi dừng, ghi ra --out, không cần Kafka / one pass to --out, no Kafka")
 	out := rf.fs.String("out", "", "tệp JSON Lines cho --once ('-' = stdout) / JSON Lines output of --once")
 	fresh := rf.fs.Bool("fresh", false, "bỏ qua con trỏ đã lưu (chỉ với --once) / ignore saved cursors (--once only)")

@@ -41,6 +41,9 @@ func commandSummary(name string) string {
 func (rf *roleFlags) printHelp(w io.Writer) {
 	fmt.Fprintf(w, "langnghe %s: %s\n\n", rf.name, commandSummary(rf.name))
 	fmt.Fprintf(w, "Cách dùng / usage: langnghe %s [--cờ giá-trị / --flag value]...\n", rf.name)
+	for _, n := range rf.notes {
+		fmt.Fprintln(w, n)
+	}
 
 	fmt.Fprintln(w, "\nCờ của lệnh / command flags:")
 	rf.fs.VisitAll(func(f *flag.Flag) {

@@ -132,8 +132,12 @@ type roleFlags struct {
 	overrides map[string]string
 	keys      map[string]bool   // flag names that are config keys
 	aliases   map[string]string // short flag → config key (--sources → crawl.sources)
+	notes     []string          // lines the help prints after the usage line
 	stdout    io.Writer
 }
+
+// note adds a line to the role's help, printed after the usage line.
+func (rf *roleFlags) note(line string) { rf.notes = append(rf.notes, line) }
 
 func newRoleFlags(name string, env *cliEnv) *roleFlags {
 	rf := &roleFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError), name: name, overrides: map[string]string{},
