@@ -51,7 +51,7 @@ type Engine struct {
 	tick        time.Duration
 	recorder    Recorder
 	health      *Degraded // which parts run without Elasticsearch; logs the outage once
-	dirty       bool // the last state save failed
+	dirty       bool      // the last state save failed
 	evalWorkers int
 	watchDir    string
 	watchEvery  time.Duration

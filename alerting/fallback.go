@@ -62,7 +62,9 @@ func NewFallbackStateStore(remote StateStore, localPath string, probe time.Durat
 }
 
 // String names both places in errors.
-func (f *FallbackStateStore) String() string { return fmt.Sprint(f.Remote) + " (local fallback " + f.Local.Path + ")" }
+func (f *FallbackStateStore) String() string {
+	return fmt.Sprint(f.Remote) + " (local fallback " + f.Local.Path + ")"
+}
 
 // Pending reports whether the local file holds changes Remote lacks.
 func (f *FallbackStateStore) Pending() bool {

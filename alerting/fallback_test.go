@@ -82,7 +82,7 @@ type logBuf struct {
 }
 
 func (l *logBuf) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *logBuf) String() string               { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+func (l *logBuf) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 const outageRules = `
 rules:
@@ -275,7 +275,7 @@ func TestFallbackRestartDuringOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.opts = []alerting.Option{mk()}
-	f.restart() // remote still down: the local file
+	f.restart()                                          // remote still down: the local file
 	if err := f.e.Observe([]*post.Post{p}); err != nil { // Kafka redelivers it
 		t.Fatal(err)
 	}
