@@ -49,7 +49,7 @@ func WithSpoolLogger(l *slog.Logger) SpoolOption { return func(s *HistorySpool) 
 // WithSpoolDegraded reports the history index's outages to d.
 func WithSpoolDegraded(d *Degraded) SpoolOption { return func(s *HistorySpool) { s.health = d } }
 
-// WithSpoolBackoff sets the retry backoff bounds (default 500ms..30s).
+// WithSpoolBackoff sets the retry backoff bounds (default 500ms..5s: alerts are rare, and the cap bounds how long after Elasticsearch returns the backlog starts draining).
 func WithSpoolBackoff(min, max time.Duration) SpoolOption {
 	return func(s *HistorySpool) { s.backoff = [2]time.Duration{min, max} }
 }
@@ -66,7 +66,7 @@ func WithSpoolMetrics(reg prometheus.Registerer) SpoolOption {
 // last line (a crash during an append) is cut off.
 func OpenHistorySpool(path string, inner Recorder, opts ...SpoolOption) (*HistorySpool, error) {
 	s := &HistorySpool{path: path, offPath: path + ".offset", inner: inner, log: slog.New(slog.DiscardHandler),
-		backoff: [2]time.Duration{500 * time.Millisecond, 30 * time.Second}, wake: make(chan struct{}, 1)}
+		backoff: [2]time.Duration{500 * time.Millisecond, 5 * time.Second}, wake: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(s)
 	}
