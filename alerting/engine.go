@@ -50,7 +50,8 @@ type Engine struct {
 	backoff     [2]time.Duration
 	tick        time.Duration
 	recorder    Recorder
-	dirty       bool // the last state save failed
+	health      *Degraded // which parts run without Elasticsearch; logs the outage once
+	dirty       bool      // the last state save failed
 	evalWorkers int
 	watchDir    string
 	watchEvery  time.Duration
@@ -113,6 +114,10 @@ func WithEvalConcurrency(n int) Option { return func(e *Engine) { e.evalWorkers 
 // WithStateStore keeps the alert state in ss instead of the file at NewEngine's
 // statePath (Elasticsearch when configured, see alerting/esstate).
 func WithStateStore(ss StateStore) Option { return func(e *Engine) { e.stateStore = ss } }
+
+// WithDegraded reports the parts running without Elasticsearch (store rules paused) to d,
+// which logs an outage once; share d with the state store and the history spool.
+func WithDegraded(d *Degraded) Option { return func(e *Engine) { e.health = d } }
 
 // WithMetrics registers the alerting metrics on reg.
 func WithMetrics(reg prometheus.Registerer) Option { return func(e *Engine) { e.reg = reg } }
@@ -195,18 +200,30 @@ const conflictRetries = 5
 // state; it must be safe to repeat on a reloaded state (ids make it idempotent).
 func (e *Engine) commitLocked(ctx context.Context, apply func() bool) error {
 	for attempt := 0; ; attempt++ {
-		if !apply() && !e.dirty {
+		if !apply() && !e.dirty && !e.syncPending() {
 			return nil
 		}
 		err := e.saveLocked(ctx)
 		if !errors.Is(err, ErrStateConflict) || attempt >= conflictRetries {
 			return err
 		}
-		e.log.Warn("trạng thái cảnh báo do bản sao khác ghi, tải lại / alert state changed by another replica, reloading", "attempt", attempt+1)
+		if errors.Is(err, ErrStateMerged) {
+			e.log.Info("trạng thái cảnh báo đã hợp nhất sau sự cố, tải lại / alert state merged after the outage, reloading")
+		} else {
+			e.log.Warn("trạng thái cảnh báo do bản sao khác ghi, tải lại / alert state changed by another replica, reloading", "attempt", attempt+1)
+		}
 		if rerr := e.reloadLocked(ctx); rerr != nil {
 			return errors.Join(err, rerr)
 		}
 	}
+}
+
+// syncPending reports whether the state store holds changes locally that its main store
+// lacks (FallbackStateStore during an Elasticsearch outage): Tick then saves even with
+// nothing new, so the state reaches Elasticsearch soon after it answers again.
+func (e *Engine) syncPending() bool {
+	p, ok := e.stateStore.(interface{ Pending() bool })
+	return ok && p.Pending()
 }
 
 // reloadLocked replaces the in-memory state with the stored one.
@@ -311,7 +328,26 @@ func (e *Engine) Tick(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	// A store that cannot be reached pauses the store rules: the outage is logged once
+	// (Degraded), not every tick; the rules run again on the next tick after it answers.
+	var other []error
+	unavailable := error(nil)
+	for _, err := range errs {
+		if errors.Is(err, store.ErrUnavailable) {
+			unavailable = err
+		} else {
+			other = append(other, err)
+		}
+	}
+	if unavailable != nil && e.health != nil {
+		e.health.Fail(PartStoreRules, unavailable)
+	} else {
+		if unavailable != nil {
+			other = append(other, unavailable)
+		}
+		e.health.OK(PartStoreRules)
+	}
+	return errors.Join(other...)
 }
 
 func (e *Engine) kick() {
@@ -337,6 +373,15 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}
 	}()
+	if r, ok := e.recorder.(interface{ Run(context.Context) error }); ok { // a HistorySpool's drain
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r.Run(ctx); err != nil {
+				e.log.Error("ghi lịch sử cảnh báo / alert history", "err", err)
+			}
+		}()
+	}
 	if e.watchDir != "" {
 		wg.Add(1)
 		go func() { defer wg.Done(); WatchDir(ctx, e.watchDir, e.watchEvery, e, e.log) }()

@@ -31,7 +31,10 @@ type Stage struct {
 	producer Publisher
 	topic    string
 	posts    *prometheus.CounterVec
-	reloader *Reloader
+	// narratives counts posts by narrative id. The label values are the model's narrative
+	// ids (its files), never text from a post, so the series stay few.
+	narratives *prometheus.CounterVec
+	reloader   *Reloader
 }
 
 // modelBox lets a reload swap the model while batches are in flight.
@@ -47,7 +50,48 @@ func WithStageMetrics(reg prometheus.Registerer) StageOption {
 			Name: "langnghe_classifier_posts_total",
 			Help: "Posts classified, by sentiment and toxicity label.",
 		}, []string{"sentiment", "toxicity"})
-		reg.MustRegister(s.posts)
+		s.narratives = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "langnghe_classifier_narratives_total",
+			Help: "Posts classified into a narrative, by narrative id (a post with several narratives counts in each).",
+		}, []string{"narrative"})
+		reg.MustRegister(s.posts, s.narratives)
+	}
+}
+
+// knownNarratives is the set of m's narrative ids, or nil when m does not list them.
+func knownNarratives(m Model) map[string]bool {
+	infos := Narratives(m)
+	if infos == nil {
+		return nil
+	}
+	known := make(map[string]bool, len(infos))
+	for _, n := range infos {
+		known[n.ID] = true
+	}
+	return known
+}
+
+// initNarratives makes every narrative of m appear in /metrics at 0 before its first post.
+func (s *Stage) initNarratives(m Model) {
+	if s.narratives == nil {
+		return
+	}
+	for id := range knownNarratives(m) {
+		s.narratives.WithLabelValues(id)
+	}
+}
+
+// countNarratives adds one per narrative of each published post. An id the model does
+// not list (a Model from elsewhere) counts as "other", so the label set stays bounded.
+func (s *Stage) countNarratives(model Model, narratives [][]string) {
+	known := knownNarratives(model)
+	for _, ids := range narratives {
+		for _, id := range ids {
+			if known != nil && !known[id] {
+				id = "other"
+			}
+			s.narratives.WithLabelValues(id).Inc()
+		}
 	}
 }
 
@@ -61,11 +105,15 @@ func NewStage(m Model, producer Publisher, topic string, opts ...StageOption) *S
 	for _, o := range opts {
 		o(s)
 	}
+	s.initNarratives(m)
 	return s
 }
 
 // SetModel replaces the model for the following batches.
-func (s *Stage) SetModel(m Model) { s.model.Store(&modelBox{m}) }
+func (s *Stage) SetModel(m Model) {
+	s.model.Store(&modelBox{m})
+	s.initNarratives(m)
+}
 
 // Process implements bus.Processor.
 func (s *Stage) Process(ctx context.Context, msgs []bus.Message) []error {
@@ -79,6 +127,7 @@ func (s *Stage) Process(ctx context.Context, msgs []bus.Message) []error {
 	out := make([]bus.Message, 0, len(msgs))
 	published := make([]int, 0, len(msgs))
 	labels := make([][2]string, 0, len(msgs))
+	var narratives [][]string
 	for i, m := range msgs {
 		p, err := post.Decode(m.Value)
 		if err != nil {
@@ -93,6 +142,13 @@ func (s *Stage) Process(ctx context.Context, msgs []bus.Message) []error {
 			continue
 		}
 		labels = append(labels, [2]string{a.Sentiment.Label, a.Toxicity.Label})
+		if s.narratives != nil && len(a.Narratives) > 0 {
+			ids := make([]string, len(a.Narratives))
+			for j, n := range a.Narratives {
+				ids[j] = n.ID
+			}
+			narratives = append(narratives, ids)
+		}
 		out = append(out, bus.Message{Key: []byte(p.ID), Value: b})
 		published = append(published, i)
 	}
@@ -109,6 +165,7 @@ func (s *Stage) Process(ctx context.Context, msgs []bus.Message) []error {
 		for _, l := range labels {
 			s.posts.WithLabelValues(l[0], l[1]).Inc()
 		}
+		s.countNarratives(model, narratives)
 	}
 	return errs
 }

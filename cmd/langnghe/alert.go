@@ -137,14 +137,26 @@ func (a *app) alerting() (*alerting.Engine, *bus.Consumer, error) {
 		// With Elasticsearch, alert history goes to an index for Kibana and the alert state
 		// to one versioned document (alerting/esstate), so no replica holds it alone; both
 		// use the posts store's client, so the connection settings live in one place.
+		// Neither may stop alerting while Elasticsearch is away: history records go
+		// through a spool under the data dir (drained in order when it answers), and the
+		// state falls back to a local file that is merged back afterwards. deg logs the
+		// outage once and the recovery once.
 		client := esSt.Client()
+		deg := alerting.NewDegraded(a.log, a.reg)
 		rec, err := eshistory.New(client, eshistory.IndexName(a.cfg.ES.IndexPrefix))
 		if err != nil {
 			return nil, nil, err
 		}
-		opts = append(opts, alerting.WithRecorder(rec))
-		opts = append(opts, alerting.WithStateStore(esstate.New(client, esstate.IndexName(a.cfg.ES.IndexPrefix)))) // alert state in ES (the file only seeds it)
-		a.log.Info("lịch sử cảnh báo trong Elasticsearch / alert history in Elasticsearch", "index", rec.Index())
+		spool, err := alerting.OpenHistorySpool(filepath.Join(a.cfg.DataDir, "alerts", "history.spool"), rec,
+			alerting.WithSpoolLogger(a.log), alerting.WithSpoolDegraded(deg), alerting.WithSpoolMetrics(a.reg))
+		if err != nil {
+			return nil, nil, err
+		}
+		remote := esstate.New(client, esstate.IndexName(a.cfg.ES.IndexPrefix)) // the file at statePath only seeds it
+		local := filepath.Join(a.cfg.DataDir, "alerts", "state.pending.json")
+		opts = append(opts, alerting.WithRecorder(spool), alerting.WithDegraded(deg),
+			alerting.WithStateStore(alerting.NewFallbackStateStore(remote, local, 2*time.Second, deg)))
+		a.log.Info("lịch sử cảnh báo trong Elasticsearch / alert history in Elasticsearch", "index", rec.Index(), "spool", filepath.Join(a.cfg.DataDir, "alerts", "history.spool"))
 	}
 	statePath := filepath.Join(a.cfg.DataDir, "alerts", "state.json")
 	eng, err := alerting.NewEngine(a.loadAlertRules(), statePath, n, opts...)

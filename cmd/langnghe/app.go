@@ -38,6 +38,8 @@ type app struct {
 	producer *bus.Producer
 	st       store.Store
 	ix       *indexer.Indexer // set by indexConsumer; its backpressure shows in /readyz
+	front    *frontListener   // the HTTP listener open returned, served from the start
+	waiting  waitStatus       // what the role waits for at start-up (/readyz says it)
 	// embeddedExtra is applied after the defaults when the embedded broker starts
 	// (benchmarks compare the durable log with the memory-only broker this way).
 	embeddedExtra []bus.EmbeddedOption
@@ -96,8 +98,18 @@ func (a *app) startBus(ctx context.Context, embeddedOK bool) error {
 		a.embedded, a.brokers = emb, emb.Brokers()
 		a.log.Info("broker Kafka nhúng / embedded Kafka broker", "brokers", strings.Join(a.brokers, ","), "data_dir", filepath.Join(a.cfg.DataDir, "kafka"))
 	}
-	if err := bus.EnsureTopics(ctx, a.brokers, topics...); err != nil {
-		return fmt.Errorf("creating topics on %s: %w", strings.Join(a.brokers, ","), err)
+	ensure := func(ctx context.Context) error {
+		if err := bus.EnsureTopics(ctx, a.brokers, topics...); err != nil {
+			return fmt.Errorf("creating topics on %s: %w", strings.Join(a.brokers, ","), err)
+		}
+		return nil
+	}
+	if a.embedded != nil {
+		if err := ensure(ctx); err != nil {
+			return err
+		}
+	} else if err := a.waitFor(ctx, "kafka", ensure); err != nil { // Kafka may come up after us
+		return err
 	}
 	a.producer = bus.NewProducer(a.brokers, bus.WithProducerLogger(a.log), bus.WithProducerMetrics(a.busM))
 	return nil
@@ -132,11 +144,19 @@ func (a *app) openStore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := esstore.New(ctx, ecfg, esstore.WithLogger(a.log))
+	// Elasticsearch may come up after us: wait for it (only configuration errors end the
+	// wait). New reads and installs the index template, so success means it is usable.
+	err = a.waitFor(ctx, "elasticsearch", func(ctx context.Context) error {
+		st, err := esstore.New(ctx, ecfg, esstore.WithLogger(a.log), esstore.WithShards(a.cfg.ES.Shards), esstore.WithReplicas(a.cfg.ES.Replicas))
+		if err != nil {
+			return fmt.Errorf("connecting to Elasticsearch %s: %w", strings.Join(a.cfg.ES.URL, ","), err)
+		}
+		a.st = st
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("connecting to Elasticsearch %s: %w", strings.Join(a.cfg.ES.URL, ","), err)
+		return err
 	}
-	a.st = st
 	a.log.Info("Elasticsearch", "urls", strings.Join(a.cfg.ES.URL, ","), "index_prefix", a.cfg.ES.IndexPrefix)
 	return nil
 }
@@ -243,8 +263,10 @@ type needs struct {
 }
 
 // open brings up what a role needs, in a fixed order: the HTTP listener first, so a port
-// clash fails start-up at once, then the bus, then the store. The listener is closed when
-// a later step fails.
+// clash fails start-up at once, then the bus, then the store. While it waits for Kafka or
+// Elasticsearch the listener already answers /healthz (200) and /readyz (503, naming the
+// dependency); serveHTTP on the returned listener swaps the role's handler in. The
+// listener is closed when a later step fails.
 func (a *app) open(ctx context.Context, n needs) (net.Listener, error) {
 	ln, err := a.listen()
 	if err != nil {
@@ -256,11 +278,12 @@ func (a *app) open(ctx context.Context, n needs) (net.Listener, error) {
 			return nil, usageError{err.Error()}
 		}
 	}
+	a.front = a.startFront(ln)
 	if err := a.openNeeds(ctx, n); err != nil {
-		ln.Close()
+		a.front.stop()
 		return nil, err
 	}
-	return ln, nil
+	return a.front, nil
 }
 
 func (a *app) openNeeds(ctx context.Context, n needs) error {
@@ -284,8 +307,12 @@ func (a *app) listen() (net.Listener, error) {
 	return ln, nil
 }
 
-// serve runs the HTTP server until ctx ends, then shuts it down within 2 s.
+// serve runs the HTTP server until ctx ends, then shuts it down within 2 s. On the
+// listener open returned, the server already runs: h replaces the start-up handler.
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
+	if f, ok := ln.(*frontListener); ok {
+		return f.serve(ctx, h)
+	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -302,6 +329,9 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
 
 // close releases everything, in reverse order of opening.
 func (a *app) close() {
+	if a.front != nil {
+		a.front.stop()
+	}
 	if a.producer != nil {
 		if err := a.producer.Close(); err != nil {
 			a.log.Warn("closing producer", "err", err)

@@ -63,6 +63,11 @@ type ESConfig struct {
 	CAFile       string   `yaml:"ca_file" help:"chứng chỉ CA (PEM) / CA certificate file"`
 	Fingerprint  string   `yaml:"fingerprint" help:"SHA-256 fingerprint của chứng chỉ / certificate fingerprint"`
 	IndexPrefix  string   `yaml:"index_prefix" help:"tiền tố chỉ mục / index prefix"`
+	// Shards and Replicas go into the posts index template, so they apply to monthly
+	// indices created from then on. 0 replicas keeps a single node green; a cluster of
+	// two or more data nodes should use 1 (each shard on two machines).
+	Shards   int `yaml:"shards" help:"số shard chính mỗi chỉ mục tháng / primary shards per monthly index"`
+	Replicas int `yaml:"replicas" help:"số bản sao mỗi shard: 0 cho một nút, 1 cho cụm ≥2 nút / replicas per shard: 0 for one node, 1 for a cluster of 2+ data nodes"`
 }
 
 // HTTPConfig is where the API, UI and /metrics listen.
@@ -109,7 +114,7 @@ func defaultConfig() Config {
 			Replication: 1,
 			BatchSize:   500,
 		},
-		ES:   ESConfig{IndexPrefix: "langnghe-posts"},
+		ES:   ESConfig{IndexPrefix: "langnghe-posts", Shards: 1, Replicas: 0},
 		HTTP: HTTPConfig{Listen: "127.0.0.1:8080"},
 	}
 }
@@ -423,6 +428,12 @@ func validateConfig(c *Config) ConfigErrors {
 	}
 	if c.ES.IndexPrefix == "" || strings.ToLower(c.ES.IndexPrefix) != c.ES.IndexPrefix {
 		add("es.index_prefix", "phải khác rỗng và viết thường / must be non-empty lowercase")
+	}
+	if c.ES.Shards < 1 || c.ES.Shards > 1024 {
+		add("es.shards", "phải từ 1 đến 1024 / must be 1..1024")
+	}
+	if c.ES.Replicas < 0 || c.ES.Replicas > 16 {
+		add("es.replicas", "phải từ 0 đến 16 / must be 0..16")
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		add("http.listen", fmt.Sprintf("%q không phải host:port / is not host:port", c.HTTP.Listen))

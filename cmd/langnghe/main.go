@@ -88,6 +88,8 @@ func runCLI(ctx context.Context, args []string, env *cliEnv) int {
 			return 0
 		case errors.Is(err, flag.ErrHelp):
 			return 0
+		case ctx.Err() != nil && errors.Is(err, context.Canceled):
+			return 0 // Ctrl-C while waiting for a dependency: a normal stop
 		case isUsage(err):
 			fmt.Fprintf(env.stderr, "langnghe %s: %s\n", c.name, oneLine(err.Error()))
 			return 2

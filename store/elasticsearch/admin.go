@@ -38,14 +38,23 @@ func (s *Store) ensureTemplate(ctx context.Context) error {
 			Name          string `json:"name"`
 			IndexTemplate struct {
 				Version int `json:"version"`
+				Meta    struct {
+					Shards   *int `json:"shards"`
+					Replicas *int `json:"replicas"`
+				} `json:"_meta"`
 			} `json:"index_template"`
 		} `json:"index_templates"`
 	}
 	err := s.client.Do(ctx, http.MethodGet, "/_index_template/"+s.prefix, nil, nil, &got)
 	installed := 0
+	sameSettings, replicasChanged := false, false
 	switch {
 	case err == nil && len(got.IndexTemplates) > 0:
-		installed = got.IndexTemplates[0].IndexTemplate.Version
+		it := got.IndexTemplates[0].IndexTemplate
+		installed = it.Version
+		m := it.Meta
+		sameSettings = m.Shards != nil && *m.Shards == s.shards && m.Replicas != nil && *m.Replicas == s.replicas
+		replicasChanged = m.Replicas == nil || *m.Replicas != s.replicas
 	case err == nil || IsStatus(err, http.StatusNotFound):
 	default:
 		return fmt.Errorf("elasticsearch: read index template: %w", err)
@@ -54,14 +63,23 @@ func (s *Store) ensureTemplate(ctx context.Context) error {
 		s.log.Warn("index template is newer than this build; leaving it", "template", s.prefix, "installed", installed, "ours", templateVersion)
 		return nil
 	}
-	if installed == templateVersion {
+	if installed == templateVersion && sameSettings {
 		return nil
 	}
 	if err := s.client.Do(ctx, http.MethodPut, "/_index_template/"+s.prefix, nil, s.templateBody(), nil); err != nil {
 		return fmt.Errorf("elasticsearch: install index template: %w", err)
 	}
-	s.log.Info("installed index template", "template", s.prefix, "version", templateVersion, "previous", installed)
-	if installed > 0 {
+	s.log.Info("installed index template", "template", s.prefix, "version", templateVersion, "previous", installed, "shards", s.shards, "replicas", s.replicas)
+	if installed > 0 && replicasChanged {
+		// Replicas are a dynamic setting: existing months follow at once (a single node
+		// turns green). Shards cannot change on an existing index; new months get them.
+		err := s.client.Do(ctx, http.MethodPut, "/"+s.prefix+"-*/_settings", url.Values{"allow_no_indices": {"true"}, "expand_wildcards": {"open"}},
+			map[string]any{"index": map[string]any{"number_of_replicas": s.replicas}}, nil)
+		if err != nil && !IsStatus(err, http.StatusNotFound) {
+			return fmt.Errorf("elasticsearch: set %d replicas on existing indices: %w", s.replicas, err)
+		}
+	}
+	if installed > 0 && installed < templateVersion {
 		m := mappings()
 		delete(m, "dynamic")
 		err := s.client.Do(ctx, http.MethodPut, "/"+s.prefix+"/_mapping", url.Values{"ignore_unavailable": {"true"}, "allow_no_indices": {"true"}}, m, nil)

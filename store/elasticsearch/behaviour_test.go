@@ -26,7 +26,7 @@ func fakeES(t *testing.T, handle func(w http.ResponseWriter, r *http.Request, bo
 		w.Header().Set("Content-Type", "application/json")
 		body, _ := io.ReadAll(r.Body)
 		if strings.HasPrefix(r.URL.Path, "/_index_template/") && r.Method == http.MethodGet {
-			fmt.Fprintf(w, `{"index_templates":[{"name":"x","index_template":{"version":%d}}]}`, templateVersion)
+			fmt.Fprintf(w, `{"index_templates":[{"name":"x","index_template":{"version":%d,"_meta":{"shards":1,"replicas":0}}}]}`, templateVersion)
 			return
 		}
 		handle(w, r, string(body))

@@ -41,7 +41,7 @@ type Store struct {
 	log         *slog.Logger
 	transport   http.RoundTripper
 	shards      int
-	replicas    int // -1: cluster default
+	replicas    int
 	bulkBytes   int
 	bulkDocs    int
 	concurrency int
@@ -73,7 +73,8 @@ func WithTransport(rt http.RoundTripper) Option { return func(s *Store) { s.tran
 
 // WithShards sets the primary shard count of new monthly indices (default 1: a month of
 // posts is small, and one shard keeps relevance scores exact).
-func WithShards(n int) Option { return func(s *Store) { s.shards = n } }
+// It goes into the index template, so it applies to indices created after a change.
+func WithShards(n int) Option { return func(s *Store) { s.shards = max(n, 1) } }
 
 // DefaultBulkBytes is the target size of one _bulk request body (Elastic's guidance: a
 // few MB to tens of MB; small enough that a retry costs little).
@@ -119,14 +120,20 @@ func WithConcurrency(n int) Option {
 	}
 }
 
-// WithReplicas sets the replica count of new monthly indices (default: the cluster's
-// default, 1). Single-node development clusters use 0 to stay green.
-func WithReplicas(n int) Option { return func(s *Store) { s.replicas = n } }
+// DefaultReplicas is the replica count of monthly indices: 0, so a single node is green
+// (Elasticsearch's own default, 1, leaves one node yellow forever). A cluster of two or
+// more data nodes should use 1 (es.replicas).
+const DefaultReplicas = 0
+
+// WithReplicas sets the replica count of monthly indices (default DefaultReplicas). It
+// goes into the index template; when it differs from the installed template's, New
+// reinstalls the template and sets it on the existing indices too (a dynamic setting).
+func WithReplicas(n int) Option { return func(s *Store) { s.replicas = max(n, 0) } }
 
 // New connects, checks the cluster answers, and installs the index template (idempotent,
 // versioned). Errors wrap store.ErrUnavailable when the cluster cannot be reached.
 func New(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
-	s := &Store{bodies: sync.Pool{New: func() any { return new(bytes.Buffer) }}, prefix: cfg.IndexPrefix, log: slog.Default(), shards: 1, replicas: -1, bulkBytes: DefaultBulkBytes, bulkDocs: DefaultBulkDocs, concurrency: DefaultConcurrency}
+	s := &Store{bodies: sync.Pool{New: func() any { return new(bytes.Buffer) }}, prefix: cfg.IndexPrefix, log: slog.Default(), shards: 1, replicas: DefaultReplicas, bulkBytes: DefaultBulkBytes, bulkDocs: DefaultBulkDocs, concurrency: DefaultConcurrency}
 	if s.prefix == "" {
 		s.prefix = DefaultIndexPrefix
 	}

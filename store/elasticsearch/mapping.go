@@ -5,7 +5,7 @@ import "github.com/langnghe/langnghe/store"
 // templateVersion versions the index template and mapping. Bump it with any change to
 // templateBody; New then replaces an older template and adds the new fields to existing
 // indices. A cluster already holding a newer version is left alone (a newer build owns it).
-const templateVersion = 2 // 2: text_exact, title_exact (+exact query terms)
+const templateVersion = 3 // 2: text_exact, title_exact (+exact query terms); 3: shards and replicas in _meta
 
 // mappings is the document mapping. dynamic:false keeps unknown or future post fields in
 // _source without indexing them, so a newer crawler cannot break an older index with a
@@ -61,22 +61,23 @@ func mappings() map[string]any {
 	}
 }
 
-// templateBody is the composable index template for <prefix>-*: settings and mapping.
-// The alias <prefix> is deliberately not in the template: an alias from a template is on
-// the index from the moment it is created, before its primary shard has started, and a
-// search on the alias in that window fails with no_shard_available. Store.ensureIndex adds
-// the alias once the index is usable instead.
+// templateBody is the composable index template for <prefix>-*: settings (shards and
+// replicas from WithShards/WithReplicas, recorded in _meta so a changed setting
+// reinstalls the template) and mapping. The alias <prefix> is deliberately not in the
+// template: an alias from a template is on the index from the moment it is created,
+// before its primary shard has started, and a search on the alias in that window fails
+// with no_shard_available (measured: with the alias in the template, the conformance
+// suite's Concurrent case fails with "503 all shards failed (no_shard_available_action_
+// exception)" on a new store). Store.ensureIndex adds the alias once the index is usable.
 func (s *Store) templateBody() map[string]any {
-	settings := map[string]any{"index.number_of_shards": s.shards}
-	if s.replicas >= 0 {
-		settings["index.number_of_replicas"] = s.replicas
-	}
+	settings := map[string]any{"index.number_of_shards": s.shards, "index.number_of_replicas": s.replicas}
+	meta := map[string]any{"version": templateVersion, "managed_by": "langnghe", "shards": s.shards, "replicas": s.replicas}
 	return map[string]any{
 		"index_patterns": []string{s.prefix + "-*"},
 		// Above the 100 of Elastic's built-in stack templates, so ours wins on a full cluster.
 		"priority": 200,
 		"version":  templateVersion,
-		"_meta":    map[string]any{"version": templateVersion, "managed_by": "langnghe"},
+		"_meta":    meta,
 		"template": map[string]any{
 			"settings": settings,
 			"mappings": mappings(),
