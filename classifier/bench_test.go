@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/coregx/ahocorasick"
+	"github.com/langnghe/langnghe/testinfra"
 	"github.com/langnghe/langnghe/vntext"
 )
 
@@ -23,9 +24,9 @@ func vihsdTexts(b *testing.B) []string {
 	b.Helper()
 	var texts []string
 	for _, split := range []string{"train", "dev"} {
-		f, err := os.Open(filepath.Join(evalDir, "vihsd", split+".jsonl"))
+		f, err := os.Open(testinfra.NeedShared(b, "data/vihsd/"+split+".jsonl"))
 		if err != nil {
-			b.Skipf("ViHSD absent (%v)", err)
+			b.Fatal(err)
 		}
 		sc := bufio.NewScanner(f)
 		sc.Buffer(nil, 1<<20)
@@ -58,10 +59,6 @@ func lexiconTerms(m *lexModel) []string {
 
 // analyzeAll classifies every text with m once per b.Loop iteration and reports posts/s,
 // allocs/post and B/post; it returns posts/s.
-// evalDir holds the research datasets (see ../shared/data/README.md), used only to
-// measure locally; nothing derived from them is committed.
-const evalDir = "../../shared/data"
-
 func analyzeAll(b *testing.B, m Model, texts []string) float64 {
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/langnghe/langnghe/testinfra"
 )
 
 // TestDetectLegacyLeavesOrdinaryTextAlone runs testdata/legacy/negatives.txt (English,
@@ -39,13 +41,8 @@ func TestDetectLegacyFindsLegacyText(t *testing.T) {
 // the detection rate over positives.txt.
 func TestDetectLegacyOnSharedCorpora(t *testing.T) {
 	var texts []string
-	for _, dir := range []string{"../../shared/data", "../../shared/fixtures"} {
-		if _, err := os.Stat(dir); err != nil {
-			if os.Getenv("LANGNGHE_CI") != "" {
-				t.Fatalf("%s is missing (CI needs ../shared beside the clone): %v", dir, err)
-			}
-			t.Skipf("%s absent (%v); put the shared material beside the repository to run this", dir, err)
-		}
+	for _, rel := range []string{"data", "fixtures"} {
+		dir := testinfra.NeedShared(t, rel)
 		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err

@@ -4,6 +4,8 @@ import (
 	"encoding/csv"
 	"os"
 	"testing"
+
+	"github.com/langnghe/langnghe/testinfra"
 )
 
 func TestEditDistance(t *testing.T) {
@@ -36,10 +38,10 @@ func TestMeasureNormalizer(t *testing.T) {
 // ViLexNorm dev (research data, read from ../shared; skipped when absent). Run with -v to
 // see the numbers. It fails if the normalizer stops beating "leave as is" clearly.
 func TestNormalizerERRViLexNorm(t *testing.T) {
-	const path = "../../shared/fixtures/corpus/vilexnorm_dev.csv"
+	path := testinfra.NeedShared(t, "fixtures/corpus/vilexnorm_dev.csv")
 	f, err := os.Open(path)
 	if err != nil {
-		t.Skipf("ViLexNorm dev absent (%v)", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/langnghe/langnghe/classifier"
+	"github.com/langnghe/langnghe/testinfra"
 )
 
 // vihsdLearned is a learned toxicity model trained once per test binary on part of the
@@ -37,6 +38,8 @@ const (
 
 func learnedViHSD(tb testing.TB) (classifier.Model, []string) {
 	tb.Helper()
+	testinfra.NeedShared(tb, "data/vihsd/train.jsonl")
+	testinfra.NeedShared(tb, "data/vihsd/dev.jsonl")
 	v := &vihsdLearned
 	v.once.Do(func() {
 		train, err := readExamplesPath(filepath.Join(evalDir, "vihsd", "train.jsonl"))
@@ -76,7 +79,7 @@ func learnedViHSD(tb testing.TB) (classifier.Model, []string) {
 		}
 	})
 	if v.err != nil {
-		tb.Skipf("ViHSD absent or unusable, no learned-model measurement (%v)", v.err)
+		tb.Fatalf("training the ViHSD model for the learned-model measurement: %v", v.err)
 	}
 	return v.m, v.dev
 }

@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/langnghe/langnghe/testinfra"
 )
 
 // evalDir holds the research datasets (see /work/shared/data/README.md). They are used
@@ -21,9 +22,9 @@ type evalRow struct {
 
 func readEval(t *testing.T, rel string) []evalRow {
 	t.Helper()
-	f, err := os.Open(filepath.Join(evalDir, rel))
+	f, err := os.Open(testinfra.NeedShared(t, "data/"+rel))
 	if err != nil {
-		t.Skipf("evaluation data absent (%v)", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	var rows []evalRow
