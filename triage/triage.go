@@ -201,3 +201,6 @@ func (s *File) All(ctx context.Context, fn func(Record) error) error {
 
 // Close closes the file.
 func (s *File) Close() error { return s.f.Close() }
+
+// Path is the log file's path.
+func (s *File) Path() string { return s.path }
