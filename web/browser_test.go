@@ -20,6 +20,7 @@ import (
 	blevestore "github.com/langnghe/langnghe/store/bleve"
 	"github.com/langnghe/langnghe/store/storetest"
 	"github.com/langnghe/langnghe/testinfra"
+	"github.com/langnghe/langnghe/triage"
 )
 
 // xssPosts are crawled posts carrying the classic payloads in every field a page shows.
@@ -52,14 +53,19 @@ func TestBrowser(t *testing.T) {
 	}
 	defer st.Close()
 	ctx := context.Background()
-	if err := st.Index(ctx, append(storetest.Fixtures(), xssPosts()...)); err != nil {
+	if err := st.Index(ctx, append(append(storetest.Fixtures(), xssPosts()...), campaign()...)); err != nil {
 		t.Fatal(err)
 	}
 	st.Refresh(ctx)
 	line, _ := UserLine("lan", RoleAnalyst, []byte(testPassword), bcrypt.MinCost)
 	u, _ := ParseUser(line)
 	clock := func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) }
-	srv := httptest.NewServer(NewAuth(WithUsers(u)).Wrap(New(st, WithClock(clock),
+	ts, err := triage.OpenFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Close()
+	srv := httptest.NewServer(NewAuth(WithUsers(u)).Wrap(New(st, WithClock(clock), WithTriage(ts),
 		WithNarratives([]NarrativeLabel{{ID: "scam", NameVI: "Lừa đảo", NameEN: "Scam"}, {ID: "disaster", NameVI: "Thiên tai", NameEN: "Disaster"}})).Handler()))
 	defer srv.Close()
 	// A page of another origin that posts to the UI, as a CSRF attack would.
@@ -222,6 +228,41 @@ func TestBrowser(t *testing.T) {
 		poll(`document.getElementById('status').textContent.length > 0`))
 	if st := text("404", chromedp.Text(C(`#status`))); !strings.Contains(st, "không có bài này") {
 		t.Errorf("missing post: %q", st)
+	}
+
+	// Export: the CSV button streams every match (not a page), counting rows.
+	run("export", chromedp.Navigate(srv.URL+"/?q=narrative:scam"), chromedp.WaitVisible(C(`#hits li`)), chromedp.WaitVisible(C(`#export button[data-format=csv]`)),
+		chromedp.Click(C(`#export button[data-format=csv]`)), poll(`document.getElementById('export').dataset.done !== undefined`))
+	var exported struct {
+		Done   string
+		Status string
+		Total  int
+	}
+	eval("export result", `(async () => { const r = await fetch('/api/search?q=narrative:scam&limit=1'); const b = await r.json();
+		return {Done: document.getElementById('export').dataset.done, Status: document.getElementById('export-status').textContent, Total: b.total}; })()`, &exported)
+	if exported.Done != fmt.Sprint(exported.Total) || exported.Total <= 3 || !strings.Contains(exported.Status, ".csv") {
+		t.Errorf("export: %+v, want every scam match saved to a .csv", exported)
+	}
+	shot("export")
+
+	// Queue: the copy-paste campaign (emoji added, accents dropped) is one item of three.
+	run("queue", chromedp.Navigate(srv.URL+"/queue"), chromedp.WaitVisible(C(`#items li.cluster`)))
+	var first struct{ ID, Count string }
+	eval("queue first", `({ID: document.querySelector('#items li.cluster').dataset.id, Count: document.querySelector('#items li.cluster').dataset.count})`, &first)
+	if first.ID != "forum:camp:a" || first.Count != "3" {
+		t.Errorf("first queue item %+v, want the campaign grouped as 3", first)
+	}
+	// Triage it: escalate, shown at once, stored, and on the post page with the audit trail.
+	run("triage", chromedp.Click(C(`#items li.cluster .triage-escalate`)), poll(`document.querySelector('#items li.cluster .triage.escalate') !== null`))
+	noXSS("queue") // the hostile posts are flagged: they are in the queue as text
+	shot("queue")
+	run("triage stored", chromedp.Navigate(srv.URL+"/queue"), chromedp.WaitVisible(C(`#items li.cluster .triage.escalate`)))
+	run("post triage", chromedp.Navigate(srv.URL+"/posts/forum%3Acamp%3Ab"), chromedp.WaitVisible(C(`#triage-history li`)))
+	if h := text("post triage history", chromedp.Text(C(`#triage-history`))); !strings.Contains(h, "Chuyển cấp") || !strings.Contains(h, "lan (analyst)") {
+		t.Errorf("post page triage history %q", h)
+	}
+	if h, _ := ts.History(ctx, "forum:camp:c"); len(h) != 1 || h[0].Action != "escalate" || h[0].User != "lan" {
+		t.Errorf("stored triage of a group member: %+v", h)
 	}
 
 	// A syntax error: its position is marked and the old results are gone.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/store"
+	"github.com/langnghe/langnghe/triage"
 )
 
 // NarrativeLabel names a narrative for the UI (from classifier.Narratives).
@@ -34,13 +35,17 @@ func WithNarratives(n []NarrativeLabel) Option {
 // workbench is the state of the routes in this file.
 type workbench struct {
 	narratives []NarrativeLabel
-	platformOf sync.Map // source name -> platform; a source crawls one platform
+	platformOf sync.Map     // source name -> platform; a source crawls one platform
+	exportMax  int          // export.go; 0: DefaultExportMax
+	triage     triage.Store // queue.go; nil: no triage
 }
 
 func (s *Server) workbenchRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/posts/{id}", s.instrument("post", s.postAPI))
 	mux.HandleFunc("GET /api/facets", s.instrument("facets", s.facets))
 	mux.HandleFunc("GET /api/labels", s.instrument("labels", s.labels))
+	mux.HandleFunc("GET /api/export", s.instrumentStream("export", s.export))
+	s.queueRoutes(mux) // queue.go
 	mux.HandleFunc("GET /posts/{id}", s.instrument("post_page", servePage("post.html")))
 	mux.HandleFunc("GET /sources", s.instrument("sources_page", servePage("sources.html")))
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/langnghe/langnghe/store"
 	blevestore "github.com/langnghe/langnghe/store/bleve"
 	esstore "github.com/langnghe/langnghe/store/elasticsearch"
+	"github.com/langnghe/langnghe/triage"
 	"github.com/langnghe/langnghe/web"
 )
 
@@ -245,13 +246,31 @@ func (a *app) server(opts ...web.Option) *web.Server {
 		web.WithRegistry(a.reg),
 		web.WithChecks(a.readiness()...),
 		web.WithLogger(a.log),
-		web.WithNarratives(a.narrativeLabels())}, opts...)...)
+		web.WithNarratives(a.narrativeLabels()),
+		web.WithExportMax(a.cfg.HTTP.ExportMax),
+		web.WithTriage(a.triageStore())}, opts...)...)
 }
 
 // healthServer serves only /healthz, /readyz (over everything the process uses) and
 // /metrics: the listener of a pipeline role (classify, index).
 func (a *app) healthServer() *web.Server {
 	return web.New(nil, web.WithRegistry(a.reg), web.WithChecks(a.readiness()...), web.WithLogger(a.log))
+}
+
+// triageStore opens the analysts' triage log, data_dir/triage/triage.jsonl (appended and
+// fsynced per decision). Without a store there is nothing to triage; a log that cannot
+// be opened leaves triage off with an error logged. With Elasticsearch it is still this
+// file (an Elasticsearch index is not written yet), so one replica should serve triage.
+func (a *app) triageStore() triage.Store {
+	if a.st == nil {
+		return nil
+	}
+	f, err := triage.OpenFile(filepath.Join(a.cfg.DataDir, "triage"))
+	if err != nil {
+		a.log.Error("triage unavailable", "err", err)
+		return nil
+	}
+	return f
 }
 
 // needs says what a role opens at start-up.

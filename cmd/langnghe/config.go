@@ -79,6 +79,8 @@ type HTTPConfig struct {
 	ProxyHeader string   `yaml:"proxy_header" help:"tiêu đề mang tên người dùng từ reverse proxy tin cậy / header naming the user, set by a trusted reverse proxy"`
 	ProxyFrom   []string `yaml:"proxy_from" help:"IP/CIDR của proxy tin cậy / addresses of the trusted proxy"`
 	ProxyRole   string   `yaml:"proxy_role" help:"vai trò mặc định qua proxy (viewer) / default role of proxy users"`
+	// ExportMax caps the rows of one /api/export (0: web.DefaultExportMax, 100,000).
+	ExportMax int `yaml:"export_max" help:"số dòng tối đa của một lần xuất (0 = 100000) / most rows one export returns (0 = 100000)"`
 }
 
 // ModelConfig points at a model directory; empty uses the shipped default.

@@ -188,4 +188,46 @@ if (form.elements.ids.value) {
   note.append(clear);
   form.after(note);
 }
-LN.init("/").then(search);
+// Export streams the whole result set; the rows are counted as they arrive against the
+// total the server announces, then saved as one file.
+const exportEl = document.getElementById("export");
+const exportBar = document.getElementById("export-progress");
+const exportStatus = document.getElementById("export-status");
+async function runExport(format) {
+  const p = params(); p.set("format", format);
+  for (const b of exportEl.querySelectorAll("button")) b.disabled = true;
+  exportStatus.textContent = t("Đang xuất…", "Exporting…");
+  try {
+    const res = await fetch("/api/export?" + p, { credentials: "same-origin" });
+    if (!res.ok) { const b = await res.json().catch(() => ({})); exportStatus.textContent = t("Lỗi: ", "Error: ") + (b.error || res.status); return; }
+    const total = parseInt(res.headers.get("X-Export-Total"), 10) || 0;
+    const max = parseInt(res.headers.get("X-Export-Max"), 10) || total;
+    const want = Math.min(total, max);
+    exportBar.max = Math.max(1, want); exportBar.value = 0; exportBar.hidden = false;
+    const reader = res.body.getReader(), chunks = [];
+    let lines = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      for (const c of value) if (c === 10) lines++;
+      // CSV has a header line and may hold newlines inside quoted text: the count is an estimate there.
+      const rows = Math.min(want, format === "csv" ? Math.max(0, lines - 1) : lines);
+      exportBar.value = rows;
+      exportStatus.textContent = t(`${rows} / ${want} dòng`, `${rows} / ${want} rows`);
+    }
+    const name = (/filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "") || [])[1] || "langnghe." + format;
+    const a = el("a"); a.href = URL.createObjectURL(new Blob(chunks, { type: res.headers.get("Content-Type") || "" })); a.download = name;
+    document.body.append(a); a.click(); a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+    exportStatus.textContent = t(`Đã xuất ${want} dòng vào ${name}`, `Exported ${want} rows to ${name}`) +
+      (res.headers.get("X-Export-Truncated") === "true" ? t(` (cắt ở ${max} trên ${total} bài khớp)`, ` (cut at ${max} of ${total} matching posts)`) : "");
+    exportEl.dataset.done = String(want);
+  } catch (e) {
+    exportStatus.textContent = t("Xuất thất bại: ", "Export failed: ") + e;
+  } finally {
+    for (const b of exportEl.querySelectorAll("button")) b.disabled = false;
+  }
+}
+for (const b of exportEl.querySelectorAll("button")) b.addEventListener("click", () => runExport(b.dataset.format));
+LN.init("/").then(() => { exportEl.hidden = !LN.can("analyst"); search(); });

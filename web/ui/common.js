@@ -83,7 +83,7 @@ const LN = (() => {
     const n = document.getElementById("nav");
     if (!n) return;
     n.replaceChildren();
-    for (const [href, vi, en] of [["/", "Tìm kiếm", "Search"], ["/alerts", "Cảnh báo", "Alerts"], ["/sources", "Nguồn", "Sources"]]) {
+    for (const [href, vi, en] of [["/", "Tìm kiếm", "Search"], ["/queue", "Hàng đợi", "Queue"], ["/alerts", "Cảnh báo", "Alerts"], ["/sources", "Nguồn", "Sources"]]) {
       const a = link(href, t(vi, en));
       if (href === current) a.className = "current";
       n.append(a);
@@ -114,5 +114,20 @@ const LN = (() => {
     nav(current);
   }
 
-  return { t, el, time, label, safeURL, link, postPath, renderText, byteToIndex, getJSON, init, get lang() { return lang; } };
+  // can reports whether the logged-in user has at least role (viewer < analyst < admin).
+  function can(role) {
+    const rank = { viewer: 1, analyst: 2, admin: 3 };
+    return !!me && (rank[me.role] || 0) >= rank[role];
+  }
+
+  // post sends a state-changing JSON request with the session's CSRF token.
+  async function post(url, body) {
+    const res = await fetch(url, { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": me ? me.csrf : "" }, body: JSON.stringify(body) });
+    let data = {};
+    try { data = await res.json(); } catch (e) { /* empty body */ }
+    return { ok: res.ok, status: res.status, body: data };
+  }
+
+  return { t, el, time, label, safeURL, link, postPath, renderText, byteToIndex, getJSON, post, init, can, get lang() { return lang; } };
 })();

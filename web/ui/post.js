@@ -41,4 +41,19 @@
     tbody.append(tr);
   }
   document.title = "Lắng Nghe: " + (p.title || p.id);
+
+  // Triage: the current state, the audit trail and (for analysts) the actions.
+  const hist = await LN.getJSON("/api/triage/" + encodeURIComponent(p.id)).catch(() => null);
+  if (hist && hist.ok) {
+    const box = document.getElementById("triage"), stEl = document.getElementById("triage-state"), list = document.getElementById("triage-history");
+    box.hidden = false;
+    const show = recs => {
+      stEl.replaceChildren(Triage.state(recs[recs.length - 1]));
+      list.replaceChildren(...recs.slice().reverse().map(r => el("li", "", Triage.name(r.action) + " · " + r.user + " (" + r.role + ") · " + LN.time(r.at) +
+        (r.previous ? t(" · trước: ", " · was: ") + Triage.name(r.previous) : ""))));
+    };
+    let recs = hist.body.records;
+    show(recs);
+    document.getElementById("triage-actions").append(Triage.buttons([p.id], n => { recs = recs.concat(n); show(recs); }));
+  }
 })();
