@@ -156,7 +156,7 @@ func (a *app) alerting() (*alerting.Engine, *bus.Consumer, error) {
 
 // alertServer is a.server with GET /api/alerts.
 func (a *app) alertServer(eng *alerting.Engine) *web.Server {
-	return web.New(a.st, web.WithRegistry(a.reg), web.WithChecks(a.readiness()...), web.WithLogger(a.log), web.WithAlerts(eng))
+	return web.New(a.st, append(a.webOptions(), web.WithChecks(a.readiness()...), web.WithAlerts(eng))...)
 }
 
 // cmdAlert runs the alert role: match rules on posts.classified, store rules on a
@@ -181,7 +181,7 @@ func cmdAlert(ctx context.Context, env *cliEnv, args []string) error {
 	defer g.cancel()
 	g.Go("alert", eng.Run)
 	g.Go("alert-consume", consumer.Run)
-	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.alertServer(eng).Handler()) })
+	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.alertServer(eng).Handler(), a.cfg.HTTP) })
 	a.log.Info("vai trò đang chạy / role running", "role", "alert", "http", ln.Addr().String(), "brokers", strings.Join(a.brokers, ","))
 	return g.waitAndStop(ctx, a.log)
 }

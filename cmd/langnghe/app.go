@@ -184,10 +184,17 @@ func (a *app) readiness() []web.Check {
 
 // server builds the HTTP server: API and UI when a store is open, always /metrics and health.
 func (a *app) server(extra ...web.Check) *web.Server {
-	return web.New(a.st,
-		web.WithRegistry(a.reg),
-		web.WithChecks(append(a.readiness(), extra...)...),
-		web.WithLogger(a.log))
+	return web.New(a.st, append(a.webOptions(), web.WithChecks(append(a.readiness(), extra...)...))...)
+}
+
+// webOptions are the options every web.Server of this process shares: metrics, logs,
+// the search deadline and the bound on concurrent expensive requests.
+func (a *app) webOptions() []web.Option {
+	return []web.Option{
+		web.WithRegistry(a.reg), web.WithLogger(a.log),
+		web.WithSearchTimeout(time.Duration(a.cfg.HTTP.SearchTimeout)),
+		web.WithMaxExpensive(a.cfg.HTTP.MaxSearches),
+	}
 }
 
 // needs says what a role opens at start-up.
@@ -233,9 +240,25 @@ func (a *app) listen() (net.Listener, error) {
 	return ln, nil
 }
 
-// serve runs the HTTP server until ctx ends, then shuts it down within 2 s.
-func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+// newHTTPServer is the one constructor of every http.Server the binary runs (API, role
+// health, demo site; TestEveryListenerUsesNewHTTPServer keeps it so): slow or idle clients
+// are cut off by c's timeouts and oversized headers get 431. A streaming handler (an
+// export) that needs longer than write_timeout extends its own deadline with
+// http.NewResponseController(w).SetWriteDeadline.
+func newHTTPServer(h http.Handler, c HTTPConfig) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: time.Duration(c.ReadHeaderTimeout),
+		ReadTimeout:       time.Duration(c.ReadTimeout),
+		WriteTimeout:      time.Duration(c.WriteTimeout),
+		IdleTimeout:       time.Duration(c.IdleTimeout),
+		MaxHeaderBytes:    c.MaxHeaderBytes,
+	}
+}
+
+// serveHTTP runs the HTTP server until ctx ends, then shuts it down within 2 s.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, c HTTPConfig) error {
+	srv := newHTTPServer(h, c)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -97,8 +97,8 @@ func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 		return runner.RunSharded(ctx, a.brokers, a.group("crawl"), a.topic(crawler.DefaultTaskTopic),
 			crawler.ShardOptions{Partitions: max(cfg.Kafka.Partitions, 12), Replication: cfg.Kafka.Replication})
 	})
-	srv := web.New(nil, web.WithRegistry(a.reg), web.WithChecks(a.readiness()...), web.WithLogger(a.log), web.WithSources(runner))
-	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, srv.Handler()) })
+	srv := web.New(nil, append(a.webOptions(), web.WithChecks(a.readiness()...), web.WithSources(runner))...)
+	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, srv.Handler(), a.cfg.HTTP) })
 	a.log.Info("vai trò đang chạy / role running", "role", "crawl", "sources", len(scheduled), "http", ln.Addr().String(), "brokers", strings.Join(a.brokers, ","))
 	return g.waitAndStop(ctx, a.log)
 }
@@ -242,6 +242,7 @@ type demoCrawl struct {
 	ln     net.Listener
 	site   http.Handler
 	base   string
+	http   HTTPConfig // timeouts of the demo site's listener, as of every other
 }
 
 // newDemoCrawl starts nothing yet: it binds the demo site on a loopback port and builds
@@ -263,7 +264,7 @@ func (a *app) newDemoCrawl() (*demoCrawl, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo site: %w", err)
 	}
-	d := &demoCrawl{ln: ln, site: demosite.New(posts), base: "http://" + ln.Addr().String()}
+	d := &demoCrawl{ln: ln, site: demosite.New(posts), base: "http://" + ln.Addr().String(), http: a.cfg.HTTP}
 	key, err := a.authorKey(true)
 	if err != nil {
 		ln.Close()
@@ -305,7 +306,7 @@ func (a *app) newDemoCrawl() (*demoCrawl, error) {
 }
 
 // serveSite serves the demo site until ctx ends.
-func (d *demoCrawl) serveSite(ctx context.Context) error { return serveHTTP(ctx, d.ln, d.site) }
+func (d *demoCrawl) serveSite(ctx context.Context) error { return serveHTTP(ctx, d.ln, d.site, d.http) }
 
 // run crawls the demo site every minute until ctx ends.
 func (d *demoCrawl) run(ctx context.Context) error { return d.runner.Run(ctx) }

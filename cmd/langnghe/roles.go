@@ -67,7 +67,7 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 		handler = web.MountSources(handler, r)
 		g.Go("crawl", r.Run)
 	}
-	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, handler) })
+	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, handler, a.cfg.HTTP) })
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(env.stdout, "Lắng Nghe đang chạy / is running\n  giao diện / UI:   %s/\n  tìm kiếm / API:   %s/api/search?q=lu+lut\n  chỉ số / metrics: %s/metrics\n  sẵn sàng / ready: %s/readyz\n  Kafka: %s\nNhấn Ctrl-C để dừng / press Ctrl-C to stop.\n",
 		base, base, base, base, strings.Join(a.brokers, ","))
@@ -169,7 +169,7 @@ func (a *app) runConsumerRole(ctx context.Context, role string, needStore bool) 
 	if needStore { // the index role deletes posts past the retention period (hourly)
 		g.Go("retention", a.retention().Run)
 	}
-	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.server().Handler()) })
+	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.server().Handler(), a.cfg.HTTP) })
 	a.log.Info("vai trò đang chạy / role running", "role", role, "http", ln.Addr().String(), "brokers", strings.Join(a.brokers, ","))
 	return g.waitAndStop(ctx, a.log)
 }
@@ -188,7 +188,7 @@ func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	g := newTaskGroup()
 	defer g.cancel()
-	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.server().Handler()) })
+	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.server().Handler(), a.cfg.HTTP) })
 	fmt.Fprintf(env.stdout, "API: http://%s/api/search\n", ln.Addr())
 	return g.waitAndStop(ctx, a.log)
 }
