@@ -188,23 +188,35 @@ func (a *app) kafkaSink() crawler.Sink {
 	})
 }
 
+// MinAuthorKeyBytes is the shortest author key accepted: an empty or short key makes the
+// pseudonyms guessable (an empty data_dir/author.key used to empty every author).
+const MinAuthorKeyBytes = 32
+
 // authorKey returns the author pseudonymization key from author_key / author_key_file.
-// With none configured and generate set, it uses (creating on first use) a random key in
-// data_dir/author.key, mode 0600. The key is never logged.
+// With none configured and generate set, it uses data_dir/author.key, creating it (32
+// random bytes, hex, mode 0600) only when the file is absent: an empty or short file is
+// refused, never overwritten, since the key it was meant to hold may be recoverable. A key
+// shorter than MinAuthorKeyBytes is a config error naming where it came from; the key
+// itself is never printed or logged.
 func (a *app) authorKey(generate bool) ([]byte, error) {
 	k, err := readSecret(a.cfg.AuthorKey, a.cfg.AuthorKeyFile)
 	if err != nil {
 		return nil, usageError{"author_key_file: " + err.Error()}
 	}
-	if k != "" {
-		return []byte(k), nil
+	switch {
+	case a.cfg.AuthorKeyFile != "":
+		return checkAuthorKey([]byte(k), "author_key_file "+a.cfg.AuthorKeyFile)
+	case k != "":
+		return checkAuthorKey([]byte(k), "author_key (LANGNGHE_AUTHOR_KEY, --author_key)")
 	}
 	if !generate {
 		return nil, usageError{"cần author_key_file (hoặc LANGNGHE_AUTHOR_KEY) chung cho mọi bản crawl / author_key_file (or LANGNGHE_AUTHOR_KEY) is required, shared by every crawl replica"}
 	}
 	path := filepath.Join(a.cfg.DataDir, "author.key")
-	if b, err := os.ReadFile(path); err == nil && len(bytes.TrimSpace(b)) > 0 {
-		return bytes.TrimSpace(b), nil
+	if b, err := os.ReadFile(path); err == nil {
+		return checkAuthorKey(bytes.TrimSpace(b), path)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -220,12 +232,15 @@ func (a *app) authorKey(generate bool) ([]byte, error) {
 		if rerr != nil {
 			return nil, rerr
 		}
-		return bytes.TrimSpace(b), nil
+		return checkAuthorKey(bytes.TrimSpace(b), path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("creating %s: %w", path, err)
 	}
 	_, err = f.Write(append(key, '\n'))
+	if serr := f.Sync(); err == nil {
+		err = serr
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -234,6 +249,16 @@ func (a *app) authorKey(generate bool) ([]byte, error) {
 	}
 	a.log.Info("đã tạo khóa ẩn danh tác giả / generated the author pseudonymization key", "file", path)
 	return key, nil
+}
+
+// checkAuthorKey refuses a key shorter than MinAuthorKeyBytes with a one-line config
+// error (exit 2) naming source, never the key.
+func checkAuthorKey(k []byte, source string) ([]byte, error) {
+	if len(k) < MinAuthorKeyBytes {
+		return nil, usageError{fmt.Sprintf("khóa ẩn danh tác giả từ %s chỉ có %d byte, cần ít nhất %d; tạo bằng `openssl rand -hex 32` / the author key from %s has %d bytes, at least %d are required; make one with `openssl rand -hex 32`",
+			source, len(k), MinAuthorKeyBytes, source, len(k), MinAuthorKeyBytes)}
+	}
+	return k, nil
 }
 
 // demoCrawl is the in-process demo site and the crawler that reads it for `run --demo`.
