@@ -169,6 +169,9 @@ func cmdAlert(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	a := newApp(cfg, env.stderr)
 	defer a.close()
+	if err := a.lockDataDir(); err != nil { // alert state and outbox
+		return err
+	}
 	ln, err := a.open(ctx, needs{bus: true, store: true})
 	if err != nil {
 		return err

@@ -37,6 +37,21 @@ type app struct {
 	producer *bus.Producer
 	st       store.Store
 	ix       *indexer.Indexer // set by indexConsumer; its backpressure shows in /readyz
+	lock     *dataDirLock     // held while this process uses data_dir (lockDataDir)
+}
+
+// lockDataDir takes data_dir for this process (see lock.go); every command that writes
+// under it (bleve, alert state, cursors, outbox) calls it first. Idempotent.
+func (a *app) lockDataDir() error {
+	if a.lock != nil {
+		return nil
+	}
+	l, err := lockDataDir(a.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	a.lock = l
+	return nil
 }
 
 func newApp(cfg Config, stderr io.Writer) *app {
@@ -85,8 +100,11 @@ func (a *app) startBus(ctx context.Context, embeddedOK bool) error {
 // openStore opens Elasticsearch when es.url is set, else the embedded bleve index.
 func (a *app) openStore(ctx context.Context) error {
 	if len(a.cfg.ES.URL) == 0 {
+		if err := a.lockDataDir(); err != nil {
+			return err
+		}
 		dir := filepath.Join(a.cfg.DataDir, "bleve")
-		st, err := blevestore.Open(dir, blevestore.WithLogger(a.log))
+		st, err := openBleve(ctx, dir, a.log)
 		if err != nil {
 			return fmt.Errorf("opening bleve index %s: %w", dir, err)
 		}
@@ -105,6 +123,32 @@ func (a *app) openStore(ctx context.Context) error {
 	a.st = st
 	a.log.Info("Elasticsearch", "urls", strings.Join(a.cfg.ES.URL, ","), "index_prefix", a.cfg.ES.IndexPrefix)
 	return nil
+}
+
+// openBleve opens the index but gives up when ctx ends (Ctrl-C, SIGTERM): opening a large
+// index, or waiting on another process's lock, must not make the command deaf to signals.
+// An index opened after ctx ended is closed again.
+func openBleve(ctx context.Context, dir string, log *slog.Logger) (*blevestore.Store, error) {
+	type opened struct {
+		st  *blevestore.Store
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		st, err := blevestore.Open(dir, blevestore.WithLogger(log))
+		ch <- opened{st, err}
+	}()
+	select {
+	case o := <-ch:
+		return o.st, o.err
+	case <-ctx.Done():
+		go func() {
+			if o := <-ch; o.st != nil {
+				_ = o.st.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
 }
 
 func (a *app) esConfig() (esstore.Config, error) {
@@ -287,6 +331,7 @@ func (a *app) close() {
 	if a.embedded != nil {
 		_ = a.embedded.Close()
 	}
+	a.lock.release()
 }
 
 // taskGroup runs tasks until the first fails or ctx ends; Wait returns the first real error.

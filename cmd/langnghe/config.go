@@ -109,7 +109,7 @@ func defaultConfig() Config {
 			Replication: 1,
 			BatchSize:   500,
 		},
-		ES:   ESConfig{IndexPrefix: "langnghe-posts"},
+		ES: ESConfig{IndexPrefix: "langnghe-posts"},
 		HTTP: HTTPConfig{
 			Listen:            "127.0.0.1:8080",
 			ReadHeaderTimeout: Duration(5 * time.Second),

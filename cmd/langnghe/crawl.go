@@ -109,6 +109,9 @@ func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 func (a *app) crawlOnce(ctx context.Context, scheduled []crawler.Scheduled, parallel int, out string, fresh bool, m *crawler.Metrics, env *cliEnv) error {
 	var cursors crawler.CursorStore = crawler.NewMemCursors()
 	if !fresh {
+		if err := a.lockDataDir(); err != nil { // the cursors are shared with `run`
+			return err
+		}
 		fc, err := crawler.NewFileCursors(filepath.Join(a.cfg.DataDir, "crawler", "cursors"))
 		if err != nil {
 			return err

@@ -29,6 +29,9 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	a := newApp(cfg, env.stderr)
 	defer a.close()
+	if err := a.lockDataDir(); err != nil { // cursors, alert state, outbox, bleve
+		return err
+	}
 	ln, err := a.open(ctx, needs{bus: true, embedded: true, store: true})
 	if err != nil {
 		return err

@@ -42,6 +42,9 @@ const (
 	metaKey        = "langnghe_mapping_version"
 )
 
+// boltTimeout bounds the wait for another process's lock on an existing index.
+const boltTimeout = 3 * time.Second
+
 // Store is the bleve-backed store.Store. It is safe for concurrent use.
 type Store struct {
 	idx bleve.Index
@@ -71,7 +74,9 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	}
 	var idx bleve.Index
 	if _, err := os.Stat(filepath.Join(dir, "index_meta.json")); err == nil {
-		idx, err = bleve.Open(dir)
+		// bolt waits for its file lock forever by default; another process holding the
+		// index must fail the open instead of hanging it.
+		idx, err = bleve.OpenUsing(dir, map[string]any{"bolt_timeout": boltTimeout.String()})
 		if err != nil {
 			return nil, fmt.Errorf("bleve: open %s: %w", dir, err)
 		}
