@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -194,7 +195,11 @@ func cmdAlerts(_ context.Context, env *cliEnv, args []string) error {
 	if len(args) < 2 || args[0] != "check" {
 		return usageError{"cách dùng / usage: langnghe alerts check FILE..."}
 	}
-	rs, errs := alerting.LoadFiles(args[1:]...)
+	files := yamlFiles(args[1:], env.stderr)
+	if len(files) == 0 {
+		return usageError{"không có tệp .yaml/.yml nào để kiểm tra / no .yaml or .yml file to check"}
+	}
+	rs, errs := alerting.LoadFiles(files...)
 	for _, e := range errs {
 		fmt.Fprintln(env.stderr, e.Error())
 	}
@@ -211,6 +216,22 @@ func cmdAlerts(_ context.Context, env *cliEnv, args []string) error {
 			parts = append(parts, fmt.Sprintf("%d %s", kinds[k], k))
 		}
 	}
-	fmt.Fprintf(env.stdout, "%s: hợp lệ / valid: %d luật / rules (%s)\n", strings.Join(args[1:], ", "), len(rs.Rules), strings.Join(parts, ", "))
+	fmt.Fprintf(env.stdout, "%s: hợp lệ / valid: %d luật / rules (%s)\n", strings.Join(files, ", "), len(rs.Rules), strings.Join(parts, ", "))
 	return nil
+}
+
+// yamlFiles keeps the .yaml and .yml files of args, so `alerts check rules/*` works on a
+// directory that also holds other files; each one skipped gets a notice on stderr.
+func yamlFiles(args []string, stderr io.Writer) []string {
+	var out []string
+	for _, f := range args {
+		ext := strings.ToLower(filepath.Ext(f))
+		st, err := os.Stat(f)
+		if (ext == ".yaml" || ext == ".yml") && (err != nil || !st.IsDir()) {
+			out = append(out, f) // a missing file is reported by the loader
+			continue
+		}
+		fmt.Fprintf(stderr, "%s: bỏ qua, không phải tệp .yaml/.yml / skipped, not a .yaml or .yml file\n", f)
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -279,21 +280,29 @@ func (a *app) classifyFile(in, out string, stdout io.Writer) error {
 		return usageError{err.Error()}
 	}
 	defer r.Close()
+	// The output goes to a temporary file beside out, renamed over it only on success: a
+	// failed run leaves neither an empty nor a half-written file.
 	var w io.Writer = stdout
+	var tmp *os.File
 	if out != "-" {
-		f, err := os.Create(out)
+		tmp, err = os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
 		if err != nil {
 			return usageError{err.Error()}
 		}
-		defer f.Close()
-		w = f
+		defer func() {
+			if tmp != nil { // not renamed: failed
+				tmp.Close()
+				os.Remove(tmp.Name())
+			}
+		}()
+		w = tmp
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	n := 0
 	err = eachLine(r, func(line int, b []byte) error {
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(b, &obj); err != nil {
-			return fmt.Errorf("%s:%d: %w", in, line, err)
+			return fmt.Errorf("%s:%d: không phải một đối tượng JSON; cần JSON Lines, mỗi dòng một bài hoặc {\"text\": \"...\"} / not a JSON object: want JSON Lines, one post or {\"text\": \"...\"} per line (%v)", in, line, err)
 		}
 		var text string
 		if raw, ok := obj["text"]; ok {
@@ -321,6 +330,31 @@ func (a *app) classifyFile(in, out string, stdout io.Writer) error {
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing %s: %w", out, err)
 	}
+	if tmp != nil {
+		if err := commitTemp(tmp, out); err != nil {
+			return err
+		}
+		tmp = nil
+	}
 	a.log.Info("đã phân loại / classified", "lines", n, "out", out)
+	return nil
+}
+
+// commitTemp syncs, closes and renames tmp to path (mode 0644, as os.Create would give).
+func commitTemp(tmp *os.File, path string) error {
+	err := tmp.Chmod(0o644)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
 	return nil
 }
