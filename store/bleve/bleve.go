@@ -451,12 +451,20 @@ func (s *Store) Search(ctx context.Context, q store.Query) (*store.Result, error
 		}
 		out.Hits = append(out.Hits, hit)
 	}
+	// Each later step is another pass over the matches: stop between them once the
+	// caller has gone (bleve itself checks ctx every 1,024 hits within a pass).
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if q.Interval >= 0 && res.Total > 0 {
 		if err := s.buckets(ctx, bq, q, out); err != nil {
 			return nil, err
 		}
 	}
 	if q.Aggs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if err := s.aggs(ctx, bq, q, out); err != nil {
 			return nil, err
 		}
