@@ -42,6 +42,9 @@ const (
 	metaKey        = "langnghe_mapping_version"
 )
 
+// boltTimeout bounds the wait for another process's lock on an existing index.
+const boltTimeout = 3 * time.Second
+
 // Store is the bleve-backed store.Store. It is safe for concurrent use.
 type Store struct {
 	idx bleve.Index
@@ -71,7 +74,12 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	}
 	var idx bleve.Index
 	if _, err := os.Stat(filepath.Join(dir, "index_meta.json")); err == nil {
-		if err := openIndex(dir, func() (err error) { idx, err = bleve.Open(dir); return err }); err != nil {
+		// bolt waits for its file lock forever by default; another process holding the
+		// index must fail the open instead of hanging it.
+		if err := openIndex(dir, func() (err error) {
+			idx, err = bleve.OpenUsing(dir, map[string]any{"bolt_timeout": boltTimeout.String()})
+			return err
+		}); err != nil {
 			return nil, err
 		}
 		v, err := idx.GetInternal([]byte(metaKey))
@@ -452,12 +460,20 @@ func (s *Store) Search(ctx context.Context, q store.Query) (*store.Result, error
 		}
 		out.Hits = append(out.Hits, hit)
 	}
+	// Each later step is another pass over the matches: stop between them once the
+	// caller has gone (bleve itself checks ctx every 1,024 hits within a pass).
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if q.Interval >= 0 && res.Total > 0 {
 		if err := s.buckets(ctx, bq, q, out); err != nil {
 			return nil, err
 		}
 	}
 	if q.Aggs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if err := s.aggs(ctx, bq, q, out); err != nil {
 			return nil, err
 		}
