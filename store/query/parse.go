@@ -411,7 +411,7 @@ var (
 )
 
 // ErrTimeRange is returned by ParseTime for a well-formed time outside MinTime..MaxTime.
-var ErrTimeRange = errors.New("ngoài khoảng 1677-09-22 đến 2262-04-11 / outside 1677-09-22 to 2262-04-11")
+var ErrTimeRange = errors.New("thời điểm phải trong khoảng 1677-09-22 đến 2262-04-11 / the time must be within 1677-09-22 to 2262-04-11")
 
 // InRange reports whether t lies within MinTime..MaxTime.
 func InRange(t time.Time) bool { return !t.Before(MinTime) && !t.After(MaxTime) }
