@@ -7,7 +7,7 @@ import (
 	"github.com/langnghe/langnghe/triage/triagetest"
 )
 
-func TestFileConformance(t *testing.T) {
+func TestTriageFileConformance(t *testing.T) {
 	triagetest.Run(t, func(t *testing.T) (triage.Store, func(t *testing.T) triage.Store) {
 		dir := t.TempDir()
 		f, err := triage.OpenFile(dir)

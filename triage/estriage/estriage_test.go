@@ -21,7 +21,7 @@ func TestIndexName(t *testing.T) {
 
 // The triage conformance suite on the real Elasticsearch, writers spread over three
 // handles as three serve replicas would be.
-func TestConformance(t *testing.T) {
+func TestTriageConformance(t *testing.T) {
 	esURL := testinfra.ElasticsearchURL(t)
 	triagetest.Run(t, func(t *testing.T) (triage.Store, func(t *testing.T) triage.Store) {
 		name := fmt.Sprintf("lntest-%d_triage", time.Now().UnixNano())
