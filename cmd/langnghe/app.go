@@ -25,6 +25,7 @@ import (
 	blevestore "github.com/langnghe/langnghe/store/bleve"
 	esstore "github.com/langnghe/langnghe/store/elasticsearch"
 	"github.com/langnghe/langnghe/triage"
+	"github.com/langnghe/langnghe/triage/estriage"
 	"github.com/langnghe/langnghe/web"
 )
 
@@ -309,13 +310,19 @@ func (a *app) healthServer() *web.Server {
 	return web.New(nil, append(a.webOptions(), web.WithChecks(a.readiness()...))...)
 }
 
-// triageStore opens the analysts' triage log, data_dir/triage/triage.jsonl (appended and
-// fsynced per decision). Without a store there is nothing to triage; a log that cannot
-// be opened leaves triage off with an error logged. With Elasticsearch it is still this
-// file (an Elasticsearch index is not written yet), so one replica should serve triage.
+// triageStore is where the analysts' triage decisions are kept. With Elasticsearch, the
+// index <base>-triage on the posts store's client (triage/estriage), shared by every
+// serve replica; embedded, data_dir/triage/triage.jsonl (appended and fsynced per
+// decision; one process owns a data dir). Without a store there is nothing to triage; a
+// log that cannot be opened leaves triage off with an error logged.
 func (a *app) triageStore() triage.Store {
 	if a.st == nil {
 		return nil
+	}
+	if es, ok := a.st.(*esstore.Store); ok {
+		x := estriage.New(es.Client(), estriage.IndexName(a.cfg.ES.IndexPrefix))
+		a.log.Info("triage trong Elasticsearch / triage in Elasticsearch", "index", x.Name())
+		return x
 	}
 	f, err := triage.OpenFile(filepath.Join(a.cfg.DataDir, "triage"))
 	if err != nil {
