@@ -204,6 +204,9 @@ type lexModel struct {
 	// Terms of rule atoms share the tries but are collected apart: every occurrence
 	// counts (not only the leftmost-longest), since a rule may ask for "a" NEAR/2 "a b".
 	atoms int // number of rule atoms over all narratives
+	// neutral holds the authority and political terms (neutral_terms.tsv); nil when the
+	// model directory has none, and then strongly toxic posts are never promoted to hate.
+	neutral *neutralSet
 }
 
 func (m *lexModel) Name() string { return m.name }
@@ -304,7 +307,15 @@ const (
 	sentimentScale    = 2.0 // score = tanh(sum / scale)
 	sentimentCut      = 0.2 // |score| at which a post stops being neutral
 	toxicityCut       = 0.5 // noisy-or score at which a post stops being clean
-	targetWindow      = 4   // offensive term and protected group this close: hate
+	// hateCut: a post this toxic is hate even without a group term or target, since
+	// piled-up slurs and abuse are what hate-speech data sets call hate. Never applied to
+	// a post naming an authority (neutral_terms.tsv): very profane criticism of
+	// officials stays offensive (models/README.md, "Responsible scope").
+	hateCut = 0.85
+	// hateMinTerms: the promotion needs a pile of abuse, not one or two strong words
+	// ("Đm thằng ad óc chó" is an insult at a person: offensive).
+	hateMinTerms = 3
+	targetWindow = 4 // offensive term and protected group this close: hate
 )
 
 // Analyze implements Model. It never panics on any input.
@@ -399,6 +410,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	var sum float64
 	negNext, intNext := 0, 0
 	var tox, hate float64 = 1, 1 // products of (1 - weight), for the noisy-or
+	toxTerms := 0                // toxicity term occurrences, for hateMinTerms
 	var toxEvidence []post.Evidence
 	narrRaw := slices.Grow(sc.narrRaw[:0], len(m.narratives))[:len(m.narratives)]
 	clear(narrRaw)
@@ -449,6 +461,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			a.Evidence = append(a.Evidence, post.Evidence{For: "sentiment", Term: t.text, Start: start, End: end})
 		case t.group == groupToxicity:
 			tox *= 1 - t.weight
+			toxTerms++
 			if t.kind == kindHate {
 				hate *= 1 - t.weight
 			} else if tg, ok := nearTarget(targets, mt); ok {
@@ -491,7 +504,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	a.Toxicity.Score = round3(1 - tox)
 	if a.Toxicity.Score >= toxicityCut {
 		a.Toxicity.Label = "offensive"
-		if 1-hate >= toxicityCut {
+		if 1-hate >= toxicityCut || (a.Toxicity.Score >= hateCut && toxTerms >= hateMinTerms && m.neutral != nil && !m.neutral.occursIn(toks)) {
 			a.Toxicity.Label = "hate"
 		}
 		a.Evidence = append(a.Evidence, toxEvidence...)
@@ -688,6 +701,9 @@ func loadFS(fsys fs.FS) (Model, error) {
 		return nil, err
 	}
 	if err := m.loadTargets(fsys, "lexicon/targets.tsv"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := m.loadNeutral(fsys, "neutral_terms.tsv"); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	files, err := fs.Glob(fsys, "narratives/*.yaml")

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strings"
 
 	"github.com/langnghe/langnghe/models"
+	"github.com/langnghe/langnghe/vntext"
 )
 
 // NeutralTerm is one authority, institution or political term a learned model must not
@@ -141,4 +143,31 @@ func (ns *neutralSet) mask(norm []string, masked []bool) {
 			}
 		}
 	}
+}
+
+// occursIn reports whether a neutral term occurs in the tokens' syllables (matched as in
+// mask). Called only for strongly toxic posts, so it may allocate.
+func (ns *neutralSet) occursIn(toks []vntext.Token) bool {
+	var norm []string
+	for _, t := range toks {
+		norm = append(norm, strings.Fields(t.Norm)...)
+	}
+	masked := make([]bool, len(norm))
+	ns.mask(norm, masked)
+	return slices.Contains(masked, true)
+}
+
+// loadNeutral reads the model directory's neutral terms, which guard the hate promotion
+// of strongly toxic posts (hateCut).
+func (m *lexModel) loadNeutral(fsys fs.FS, name string) error {
+	terms, err := ReadNeutralTerms(fsys, name)
+	if err != nil {
+		return err
+	}
+	ns, err := newNeutralSet(terms)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	m.neutral = ns
+	return nil
 }
