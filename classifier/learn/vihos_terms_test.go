@@ -22,13 +22,12 @@ import (
 // inside a span, kept when it is inside a span in at least minSpan comments and when
 // at least minPrec of the comments containing it have it inside a span. ViHOS comments
 // equal to a ViHSD dev text (NFC, lower case, spaces folded) are left out, so the ViHSD
-// dev evaluation stays held out. Set VIHOS_TERMS_OUT=file to write the candidates
-// (term, span comments, comments, precision); they are reviewed by hand before use.
+// dev evaluation stays held out. It checks the provenance the lexicon claims: every term
+// listed under "derived from ViHOS spans, third block" in models/lexicon/toxicity.tsv is
+// such a candidate. Set VIHOS_TERMS_OUT=file to also write the candidates (term, span
+// comments, comments, precision), which are reviewed by hand before use.
 func TestViHOSSpanTerms(t *testing.T) {
 	out := os.Getenv("VIHOS_TERMS_OUT")
-	if out == "" {
-		t.Skip("set VIHOS_TERMS_OUT=file to derive the ViHOS candidate terms")
-	}
 	const minSpan, minPrec = 4, 0.6
 	held := map[string]bool{}
 	for _, r := range readSpanRows(t, "vihsd/dev.jsonl") {
@@ -89,8 +88,21 @@ func TestViHOSSpanTerms(t *testing.T) {
 		kept++
 		fmt.Fprintf(&sb, "%s\t%d\t%d\t%.2f\n", c.term, c.span, c.n, c.prec)
 	}
-	if err := os.WriteFile(out, []byte(sb.String()), 0o644); err != nil {
-		t.Fatal(err)
+	isCand := map[string]bool{}
+	for _, c := range cands {
+		isCand[c.term] = true
+	}
+	derived := derivedViHOSTerms(t)
+	t.Logf("%d terms of toxicity.tsv are listed as derived from ViHOS spans; each must be a candidate", len(derived))
+	for _, term := range derived {
+		if !isCand[term] {
+			t.Errorf("toxicity.tsv lists %q as derived from ViHOS spans, but it is not a candidate (span in >= %d comments, precision >= %.2f)", term, minSpan, minPrec)
+		}
+	}
+	if out != "" {
+		if err := os.WriteFile(out, []byte(sb.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Logf("%d candidates (span in >= %d comments, precision >= %.2f): %d kept, %d touch a neutral term, %d contain a listed term; %d ViHOS comments equal to a ViHSD dev text skipped", len(cands), minSpan, minPrec, kept, dropNeutral, dropListed, skipped)
 }
@@ -223,4 +235,37 @@ func subseq(hay, needle []string) bool {
 		}
 	}
 	return false
+}
+
+// derivedViHOSTerms returns the terms of the blocks of models/lexicon/toxicity.tsv headed
+// "# derived from ViHOS spans, third block", normalized as the candidates are.
+func derivedViHOSTerms(t *testing.T) []string {
+	t.Helper()
+	b, err := fs.ReadFile(models.FS(), "lexicon/toxicity.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var terms []string
+	in, started := false, false // in a block; its terms have begun (its header may span lines)
+	for _, line := range strings.Split(string(b), "\n") {
+		switch {
+		case strings.HasPrefix(line, "# derived from ViHOS spans, third block"):
+			in, started = true, false
+		case strings.HasPrefix(line, "#") && in && !started:
+		case strings.HasPrefix(line, "#") || strings.TrimSpace(line) == "":
+			in = false
+		case in:
+			started = true
+			term, _, _ := strings.Cut(line, "\t")
+			var syls []string
+			for _, tk := range vntext.Tokenize(term) {
+				syls = append(syls, tk.Norm)
+			}
+			terms = append(terms, strings.Join(syls, " "))
+		}
+	}
+	if len(terms) == 0 {
+		t.Fatal("toxicity.tsv has no block derived from ViHOS spans")
+	}
+	return terms
 }
