@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/langnghe/langnghe/alerting"
 	"io"
 	"log/slog"
 	"maps"
@@ -45,9 +46,10 @@ type app struct {
 	// embeddedExtra is applied after the defaults when the embedded broker starts
 	// (benchmarks compare the durable log with the memory-only broker this way).
 	embeddedExtra []bus.EmbeddedOption
-	auth          *web.Auth       // webauth.go: login guard of the UI and API
-	lag           *bus.LagMonitor // consumer lag of this process's groups (ops.go)
-	lock          *dataDirLock    // held while this process uses data_dir (lockDataDir)
+	auth          *web.Auth             // webauth.go: login guard of the UI and API
+	lag           *bus.LagMonitor       // consumer lag of this process's groups (ops.go)
+	lock          *dataDirLock          // held while this process uses data_dir (lockDataDir)
+	silences      *alerting.SilenceFile // run-time alert silences (alert.go), nil until the engine is built
 }
 
 // lockDataDir takes data_dir for this process (see lock.go); every command that writes
