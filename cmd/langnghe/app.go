@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/langnghe/langnghe/alerting"
 	"io"
 	"log/slog"
 	"maps"
@@ -19,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/langnghe/langnghe/alerting"
 	"github.com/langnghe/langnghe/bus"
 	"github.com/langnghe/langnghe/classifier"
 	"github.com/langnghe/langnghe/indexer"
