@@ -36,6 +36,7 @@ func mustZone(name string) *time.Location {
 type Engine struct {
 	mu          sync.Mutex
 	rules       *RuleSet
+	silences    SilenceSource // run-time silences, beside rules.Silences; may be nil
 	st          store.Store
 	notifier    Notifier
 	state       *state
@@ -82,6 +83,10 @@ type Links struct {
 
 // Option configures an Engine.
 type Option func(*Engine)
+
+// WithSilences adds the run-time silences of src (a SilenceFile the web UI writes) to
+// the rule files' silences.
+func WithSilences(src SilenceSource) Option { return func(e *Engine) { e.silences = src } }
 
 // WithStore sets the store threshold, spike and digest rules query.
 func WithStore(st store.Store) Option { return func(e *Engine) { e.st = st } }

@@ -3,6 +3,7 @@ package alerting
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -155,7 +156,12 @@ func addTop(top []*post.Post, p *post.Post, n int) []*post.Post {
 // silenced reports whether a silence covers r now; d is the post (nil for store rules,
 // which only rule silences mute).
 func (e *Engine) silenced(r *Rule, d *query.Doc, now time.Time) bool {
-	for _, s := range e.rules.Silences {
+	list := e.rules.Silences
+	if e.silences != nil {
+		// Run-time silences (the /alerts page) are merged with the rule files' own.
+		list = append(slices.Clip(list), e.silences.Active(now)...)
+	}
+	for _, s := range list {
 		if !now.Before(s.Until) {
 			continue
 		}

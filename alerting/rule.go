@@ -103,7 +103,12 @@ type Silence struct {
 	Comment string     `yaml:"comment" json:"comment,omitempty"`
 	File    string     `yaml:"-" json:"file"`
 	Line    int        `yaml:"-" json:"line"`
-	matcher *Matcher
+	// ID, CreatedBy and CreatedAt are set on silences created at run time (SilenceFile);
+	// rule-file silences are named by File and Line instead.
+	ID        string    `yaml:"-" json:"id,omitempty"`
+	CreatedBy string    `yaml:"-" json:"created_by,omitempty"`
+	CreatedAt time.Time `yaml:"-" json:"created_at,omitzero"`
+	matcher   *Matcher
 }
 
 // ruleFile is the YAML layout of one file.

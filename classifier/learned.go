@@ -332,7 +332,7 @@ func (m *learnedModel) evidence(dst []post.Evidence, k int, sc *learnScratch) []
 		if overlap {
 			continue
 		}
-		dst = append(dst, post.Evidence{For: m.file.Task, Term: m.fast.keys[f.id][2:], Start: f.start, End: f.end})
+		dst = append(dst, post.Evidence{For: m.file.Task, Term: m.fast.keys[f.id][2:], Start: f.start, End: f.end, Weight: keepSmall(c.c)})
 		if len(dst)-n0 == maxLearnedEvidence {
 			break
 		}
@@ -392,4 +392,13 @@ func CheckLearned(m Model, texts []string) error {
 		}
 	}
 	return nil
+}
+
+// keepSmall rounds a contribution to three decimals unless that would erase it: an
+// evidence weight of 0 reads as "not recorded".
+func keepSmall(x float64) float64 {
+	if r := round3(x); r != 0 {
+		return r
+	}
+	return x
 }

@@ -58,3 +58,28 @@ func TestLearnedEvidenceTies(t *testing.T) {
 		}
 	}
 }
+
+// TestLearnedEvidenceWeights: the learned model records each n-gram's contribution to
+// the label over the others, so a heavier term carries a larger weight.
+func TestLearnedEvidenceWeights(t *testing.T) {
+	base := defaultModel(t)
+	lf := &LearnedFile{
+		Format: LearnedFormat, Name: "weights", Version: "1", Task: "toxicity", Labels: []string{"clean", "offensive"},
+		Features: FeatureConfig{WordMax: 1}, Bias: []float64{0.5, 0}, Offset: []float64{0, 0},
+		Terms: map[string]LearnedTerm{"w:xấu": {IDF: 1, W: []float64{-1, 1}}, "w:tệ": {IDF: 1, W: []float64{-3, 3}}},
+	}
+	m, err := NewLearned(lf, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := m.Analyze("xấu tệ")
+	w := map[string]float64{}
+	for _, e := range a.Evidence {
+		if e.For == "toxicity" {
+			w[e.Term] = e.Weight
+		}
+	}
+	if a.Toxicity.Label != "offensive" || w["xấu"] <= 0 || w["tệ"] <= w["xấu"] {
+		t.Errorf("toxicity %+v, evidence weights %v; want offensive, both positive, tệ heavier than xấu", a.Toxicity, w)
+	}
+}

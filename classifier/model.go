@@ -458,7 +458,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 				w *= contrastFactor
 			}
 			sum += w
-			a.Evidence = append(a.Evidence, post.Evidence{For: "sentiment", Term: t.text, Start: start, End: end})
+			a.Evidence = append(a.Evidence, post.Evidence{For: "sentiment", Term: t.text, Start: start, End: end, Weight: round3(w)})
 		case t.group == groupToxicity:
 			tox *= 1 - t.weight
 			toxTerms++
@@ -471,9 +471,9 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 				tox *= 1 - t.weight
 				hate *= (1 - t.weight) * (1 - t.weight)
 				ts, te := span(tg)
-				toxEvidence = append(toxEvidence, post.Evidence{For: "toxicity", Term: m.terms[tg.term].text, Start: ts, End: te})
+				toxEvidence = append(toxEvidence, post.Evidence{For: "toxicity", Term: m.terms[tg.term].text, Start: ts, End: te, Weight: round3(t.weight)})
 			}
-			toxEvidence = append(toxEvidence, post.Evidence{For: "toxicity", Term: t.text, Start: start, End: end})
+			toxEvidence = append(toxEvidence, post.Evidence{For: "toxicity", Term: t.text, Start: start, End: end, Weight: round3(t.weight)})
 		case t.group == groupTarget:
 			continue
 		default:
@@ -486,7 +486,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 				narrRaw[i] += t.weight
 			}
 			if t.weight > 0 {
-				narrEvidence[i] = append(narrEvidence[i], post.Evidence{For: m.narratives[i].ID, Term: t.text, Start: start, End: end})
+				narrEvidence[i] = append(narrEvidence[i], post.Evidence{For: m.narratives[i].ID, Term: t.text, Start: start, End: end, Weight: round3(t.weight)})
 			}
 		}
 	}

@@ -620,3 +620,30 @@ func TestToxicityGroups(t *testing.T) {
 		t.Errorf("only %d cases read", n)
 	}
 }
+
+// TestLexiconEvidenceWeights: every term the lexicon model reports carries the weight it
+// contributed: signed for sentiment after negators and intensifiers, positive for
+// toxicity and narratives.
+func TestLexiconEvidenceWeights(t *testing.T) {
+	m := defaultModel(t)
+	weight := func(text, label, term string) float64 {
+		t.Helper()
+		for _, e := range m.Analyze(text).Evidence {
+			if e.For == label && e.Term == term {
+				return e.Weight
+			}
+		}
+		t.Fatalf("Analyze(%q): no %s evidence %q", text, label, term)
+		return 0
+	}
+	plain, strong, negated := weight("Đồ ăn ngon", "sentiment", "ngon"), weight("Đồ ăn rất ngon", "sentiment", "ngon"), weight("Đồ ăn không ngon", "sentiment", "ngon")
+	if plain <= 0 || strong <= plain || negated >= 0 {
+		t.Errorf("sentiment weights of ngon: plain %v, rất %v, không %v; want 0 < plain < rất and không < 0", plain, strong, negated)
+	}
+	if w := weight("Thằng ngu này nói gì vậy", "toxicity", "thằng ngu"); w <= 0 || w > 1 {
+		t.Errorf("toxicity weight %v, want in (0, 1]", w)
+	}
+	if w := weight("Cảnh báo: họ bắt chuyển khoản trước rồi chặn số", "scam", "chuyển khoản trước"); w <= 0 {
+		t.Errorf("narrative weight %v, want > 0", w)
+	}
+}

@@ -89,6 +89,12 @@ type Evidence struct {
 	Term  string `json:"term"`
 	Start int    `json:"start"`
 	End   int    `json:"end"`
+	// Weight is what the term contributed to the label, in the model's own unit: the
+	// lexicon term's weight after negators and intensifiers (sentiment, signed), its
+	// noisy-or weight (toxicity) or its narrative weight; for the learned model the
+	// n-gram's contribution for the label over the others. 0 (omitted) when the model
+	// did not record it, as in posts classified before weights were kept.
+	Weight float64 `json:"weight,omitempty"`
 }
 
 // Sentiment, toxicity and platform values accepted by Validate.

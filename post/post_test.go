@@ -73,7 +73,7 @@ func TestErrorKindsForDeadLettering(t *testing.T) {
 func TestEncodeDecodeRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 20, 8, 15, 0, 0, time.UTC)
 	p := &Post{Schema: 1, ID: MakeID("RSS", "VnExpress.net", "Ab1"), Platform: "rss", Source: "vnexpress", Text: "Nước ngập", PublishedAt: at, FetchedAt: at,
-		Analysis: &Analysis{Model: "m@1", Sentiment: Label{"negative", -0.4}, Toxicity: Label{"clean", 0}, Evidence: []Evidence{{For: "disaster", Term: "ngập", Start: 5, End: 12}}}}
+		Analysis: &Analysis{Model: "m@1", Sentiment: Label{"negative", -0.4}, Toxicity: Label{"clean", 0}, Evidence: []Evidence{{For: "disaster", Term: "ngập", Start: 5, End: 12, Weight: 0.8}}}}
 	if !strings.HasPrefix(p.ID, "rss:vnexpress.net:h1") || strings.Contains(p.ID, "Ab1") || p.ID != MakeID("rss", "vnexpress.net", "Ab1") {
 		t.Errorf("MakeID lowercases platform and site and hashes the native id: %q", p.ID)
 	}
@@ -173,5 +173,38 @@ func TestMakeIDHidesNativeID(t *testing.T) {
 		if UpgradeID(notID) != notID {
 			t.Errorf("UpgradeID(%q) = %q, want it unchanged", notID, UpgradeID(notID))
 		}
+	}
+}
+
+// TestEvidenceWeightOptional: posts written before evidence carried a weight still
+// decode (weight 0), a recorded weight survives the round trip, and an unrecorded one
+// is not written, so older readers see the same JSON as before.
+func TestEvidenceWeightOptional(t *testing.T) {
+	old := `{"schema":1,"id":"rss:a:1","platform":"rss","source":"a","text":"Nước ngập","published_at":"2026-11-20T08:15:00Z","fetched_at":"2026-11-20T08:15:00Z",` +
+		`"analysis":{"model":"m@1","sentiment":{"label":"negative","score":-0.4},"toxicity":{"label":"clean","score":0},"narratives":[],"evidence":[{"for":"disaster","term":"ngập","start":5,"end":12}],"flagged":false}}`
+	p, err := Decode([]byte(old))
+	if err != nil {
+		t.Fatalf("a post without evidence weights no longer decodes: %v", err)
+	}
+	if w := p.Analysis.Evidence[0].Weight; w != 0 {
+		t.Errorf("weight of an old post = %v, want 0", w)
+	}
+	b, err := Encode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), `"weight"`) {
+		t.Errorf("an unrecorded weight is written: %s", b)
+	}
+	p.Analysis.Evidence[0].Weight = -0.75
+	if b, err = Encode(p); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"weight":-0.75`) {
+		t.Errorf("weight not encoded: %s", b)
+	}
+	q, err := Decode(b)
+	if err != nil || q.Analysis.Evidence[0].Weight != -0.75 {
+		t.Errorf("weight lost in the round trip: %v %+v", err, q)
 	}
 }

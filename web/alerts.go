@@ -58,37 +58,96 @@ func (s *Server) historyUnavailable(w http.ResponseWriter, err error) {
 }
 
 func (s *Server) alertRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/alerts", s.instrument("alerts", s.alertList))
+	if s.alerts != nil {
+		mux.HandleFunc("GET /api/alerts", s.instrument("alerts", s.alertList))
+	}
 	mux.HandleFunc("GET /alerts", s.instrument("alerts_page", s.alertPage))
 }
 
-// alertPage is the alert history as a page rendered on the server (no script, so the
-// UI's Content-Security-Policy holds): the emails of the outbox mode appear here.
+// alertPage is the alert history and the silences as a page rendered on the server (no
+// script, so the UI's Content-Security-Policy holds): the emails of the outbox mode
+// appear here, and admins create and remove silences with plain forms carrying the
+// CSRF token.
 func (s *Server) alertPage(w http.ResponseWriter, r *http.Request) {
-	list, err := s.alertHistory(r.Context())
-	if err != nil {
-		s.historyUnavailable(w, err)
-		return
+	s.renderAlertPage(w, r, http.StatusOK, "")
+}
+
+// alertPageData is what the alerts page shows.
+type alertPageData struct {
+	Alerts       []*alerting.Notification
+	HasSilences  bool
+	Silences     []*alerting.Silence
+	Admin        bool
+	CSRF         string
+	Rules        []string
+	Error        string
+	SilenceError string
+}
+
+// renderAlertPage renders /alerts with code; errMsg (a refused silence form) is shown
+// above the silence form.
+func (s *Server) renderAlertPage(w http.ResponseWriter, r *http.Request, code int, errMsg string) {
+	d := alertPageData{Admin: roleOf(r) >= RoleAdmin, CSRF: csrfFrom(r.Context()), SilenceError: errMsg, HasSilences: s.silences != nil}
+	if s.alerts != nil {
+		list, err := s.alertHistory(r.Context())
+		if err != nil {
+			s.historyUnavailable(w, err)
+			return
+		}
+		if len(list) > 200 {
+			list = list[:200]
+		}
+		d.Alerts = redactRecipients(list, roleOf(r))
 	}
-	if len(list) > 200 {
-		list = list[:200]
+	if s.silences != nil {
+		list, err := s.silences.List(r.Context())
+		if err != nil {
+			s.log.Warn("silences", "err", err)
+			d.Error = "không đọc lại được danh sách lệnh tắt; đang hiện bản cuối / the silences could not be re-read; showing the last good list"
+		}
+		d.Silences = list
+		if s.ruleIDs != nil {
+			d.Rules = s.ruleIDs()
+		}
 	}
-	list = redactRecipients(list, roleOf(r))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := alertPageTmpl.Execute(w, list); err != nil {
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	if err := alertPageTmpl.Execute(w, d); err != nil {
 		s.log.Error("alerts page", "err", err)
 	}
 }
 
 var alertPageTmpl = template.Must(template.New("alerts").Funcs(template.FuncMap{
-	"vn":       func(t time.Time) string { return t.In(alerting.Zone).Format("15:04 02/01/2006") + " (giờ VN)" },
-	"postPath": func(id string) string { return "/posts/" + url.PathEscape(id) },
+	"vn":          func(t time.Time) string { return t.In(alerting.Zone).Format("15:04 02/01/2006") + " (giờ VN)" },
+	"postPath":    func(id string) string { return "/posts/" + url.PathEscape(id) },
+	"silencePath": func(id string) string { return "/api/silences/" + url.PathEscape(id) + "/delete" },
 }).Parse(`<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Lắng Nghe: cảnh báo / alerts</title><link rel="stylesheet" href="style.css"></head>
-<body><header><h1>Lắng Nghe <small>cảnh báo đã gửi / alert history</small></h1><nav><a href="/">Tìm kiếm / search</a> · <a href="/sources">Nguồn / sources</a> · <a href="/api/alerts">JSON</a></nav></header>
-<main>{{if not .}}<p>Chưa có cảnh báo nào / no alerts yet.</p>{{end}}
-{{range .}}<article class="alert">
+<body><header><h1>Lắng Nghe <small>cảnh báo / alerts</small></h1><nav><a href="/">Tìm kiếm / search</a> · <a href="/sources">Nguồn / sources</a> · <a href="/api/alerts">JSON</a></nav></header>
+<main>
+{{if .HasSilences}}<section id="silences"><h2>Lệnh tắt cảnh báo / silences</h2>
+{{if .Error}}<p class="error">{{.Error}}</p>{{end}}
+{{if .Silences}}<table class="silences"><thead><tr><th>Luật / rule</th><th>Truy vấn / query</th><th>Hết hạn / until (giờ VN, Asia/Ho_Chi_Minh)</th><th>Ghi chú / comment</th><th>Tạo bởi / by</th>{{if .Admin}}<th></th>{{end}}</tr></thead><tbody>
+{{range .Silences}}<tr class="silence" data-id="{{.ID}}{{if not .ID}}{{.File}}:{{.Line}}{{end}}"><td>{{if .Rule}}{{.Rule}}{{else}}mọi luật / every rule{{end}}</td><td>{{if .Query}}<code>{{.Query.Text}}</code>{{end}}</td>
+<td class="until">{{vn .Until}}</td><td>{{.Comment}}</td><td>{{.CreatedBy}}{{if not .CreatedAt.IsZero}} · {{vn .CreatedAt}}{{end}}</td>
+{{if $.Admin}}<td>{{if .ID}}<form method="post" action="{{silencePath .ID}}"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button type="submit" class="remove-silence">Bỏ / remove</button></form>{{end}}</td>{{end}}</tr>
+{{end}}</tbody></table>{{else}}<p class="no-silences">Không có lệnh tắt nào đang hiệu lực / no silence in force.</p>{{end}}
+{{if .Admin}}<form method="post" action="/api/silences" class="silence-form" id="silence-form">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
+<label>Luật / rule <input name="rule" list="rule-ids" size="16"></label>
+<datalist id="rule-ids">{{range .Rules}}<option value="{{.}}">{{end}}</datalist>
+<label>hoặc/và truy vấn / and/or query <input name="query" size="24" placeholder="source:x.vn narrative:scam"></label>
+<label>trong / for <input name="for" size="6" placeholder="2h, 1d"></label>
+<label>hoặc đến / or until (giờ VN, Asia/Ho_Chi_Minh) <input type="datetime-local" name="until"></label>
+<label>Ghi chú / comment <input name="comment" size="20"></label>
+<button type="submit">Tắt cảnh báo / silence</button></form>
+{{if .SilenceError}}<p class="error" id="silence-error">{{.SilenceError}}</p>{{end}}{{end}}
+</section>{{end}}
+<h2>Cảnh báo đã gửi / alert history</h2>
+{{if not .Alerts}}<p>Chưa có cảnh báo nào / no alerts yet.</p>{{end}}
+{{range .Alerts}}<article class="alert">
 <h2>[{{.Severity}}] {{.Subject}}</h2>
 <p>{{.Reason}}</p>
 <p><small>luật / rule <b>{{.RuleID}}</b> ({{.Kind}}){{if .Key}} · nhóm / key {{.Key}}{{end}} · {{vn .CreatedAt}} ·

@@ -136,6 +136,15 @@ type Principal struct {
 
 type principalKey struct{}
 
+type csrfKey struct{}
+
+// csrfFrom is the request's CSRF token (set by Auth.Wrap), for the forms of pages the
+// server renders; "" without Auth, where no token is checked either.
+func csrfFrom(ctx context.Context) string {
+	t, _ := ctx.Value(csrfKey{}).(string)
+	return t
+}
+
 // PrincipalFrom returns the request's principal, set by Auth.Wrap.
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(Principal)
@@ -257,7 +266,8 @@ func (a *Auth) Wrap(h http.Handler) http.Handler {
 			return
 		}
 		if ok {
-			r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+			ctx := context.WithValue(r.Context(), principalKey{}, p)
+			r = r.WithContext(context.WithValue(ctx, csrfKey{}, a.csrfToken(r, p)))
 		}
 		if unsafeMethod(r.Method) && r.URL.Path != "/login" && !a.validToken(r, p, ok) {
 			a.log.Warn("CSRF token missing or wrong", "method", r.Method, "path", r.URL.Path, "user", p.Name)

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/langnghe/langnghe/alerting"
 	"github.com/langnghe/langnghe/post"
 	blevestore "github.com/langnghe/langnghe/store/bleve"
 	"github.com/langnghe/langnghe/store/storetest"
@@ -31,7 +32,7 @@ func xssPosts() []*post.Post {
 		return &post.Post{Schema: 1, ID: id, Platform: "forum", Source: "<b>nguon</b>", URL: link, ThreadURL: link, Title: title, Text: text,
 			PublishedAt: at, FetchedAt: at, Analysis: &post.Analysis{Model: "default@test", Sentiment: post.Label{Label: "negative", Score: -0.6},
 				Toxicity: post.Label{Label: "clean"}, Narratives: []post.Narrative{{ID: "scam", Score: 2.5}}, Flagged: true,
-				Evidence: []post.Evidence{{For: "scam", Term: "lừa đảo", Start: start, End: start + len("lừa đảo")}}}}
+				Evidence: []post.Evidence{{For: "scam", Term: "lừa đảo", Start: start, End: start + len("lừa đảo"), Weight: 1.5}}}}
 	}
 	return []*post.Post{
 		mk("forum:xss:1", `<script>window.__xss=1</script>`, `xsstest lừa đảo <script>window.__xss=1</script> chuyển khoản`, "https://example.test/1"),
@@ -74,13 +75,22 @@ func TestBrowser(t *testing.T) {
 	st.Refresh(ctx)
 	line, _ := UserLine("lan", RoleAnalyst, []byte(testPassword), bcrypt.MinCost)
 	u, _ := ParseUser(line)
+	adminLine, _ := UserLine("minh", RoleAdmin, []byte(testPassword), bcrypt.MinCost)
+	admin, _ := ParseUser(adminLine)
 	clock := func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) }
 	ts, err := triage.OpenFile(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ts.Close()
-	srv := httptest.NewServer(NewAuth(WithUsers(u)).Wrap(New(st, WithClock(clock), WithTriage(ts),
+	silences, err := alerting.OpenSilenceFile(filepath.Join(t.TempDir(), "silences.json"), alerting.WithSilenceClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	history := fakeHistory{{ID: "lua-dao/1", RuleID: "lua-dao", Kind: alerting.KindMatch, Severity: "high", Status: alerting.StatusSent,
+		Subject: "Lừa đảo chuyển khoản: 3 bài", CreatedAt: clock().Add(-time.Hour), PostIDs: []string{"forum:xss:1"}}}
+	srv := httptest.NewServer(NewAuth(WithUsers(u, admin)).Wrap(New(st, WithClock(clock), WithTriage(ts),
+		WithAlerts(history), WithSilences(silences, func() []string { return []string{"lua-dao"} }),
 		WithNarratives([]NarrativeLabel{{ID: "scam", NameVI: "Lừa đảo", NameEN: "Scam"}, {ID: "disaster", NameVI: "Thiên tai", NameEN: "Disaster"}})).Handler()))
 	defer srv.Close()
 	// A page of another origin that posts to the UI, as a CSRF attack would.
@@ -182,6 +192,70 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("hit date %q not labelled as Vietnam time", dates)
 	}
 
+	// Drag-zoom: dragging across the chart selects the buckets under the pointer; their
+	// span becomes from/to (shown in the Vietnam-time pickers) and the count is theirs.
+	var ch struct {
+		Left, Width, Top, Height float64
+		Counts                   []int
+		Starts                   []string
+		Total                    int
+	}
+	eval("chart geometry", `(async () => { const b = document.querySelector('#chart .bars').getBoundingClientRect(); const bars = [...document.querySelectorAll('#chart .bars span')];
+		const r = await (await fetch('/api/search?limit=1')).json();
+		return {Left: b.left, Width: b.width, Top: b.top, Height: b.height, Counts: bars.map(s => +s.dataset.count), Starts: bars.map(s => s.dataset.start), Total: r.total}; })()`, &ch)
+	zi, zj, want := -1, -1, 0
+	for i := 0; i < len(ch.Counts) && zi < 0; i++ {
+		sum := 0
+		for j := i; j < len(ch.Counts); j++ {
+			sum += ch.Counts[j]
+			if j > i && sum > 0 && sum < ch.Total {
+				zi, zj, want = i, j, sum
+				break
+			}
+		}
+	}
+	if zi < 0 || zj+1 >= len(ch.Starts) {
+		t.Fatalf("chart %+v: no bucket span to zoom into", ch)
+	}
+	bx := func(k int) float64 { return ch.Left + (float64(k)+0.5)*ch.Width/float64(len(ch.Counts)) }
+	by := ch.Top + ch.Height/2
+	run("drag zoom", chromedp.MouseEvent(chromedp.MousePressed, bx(zi), by, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+		chromedp.MouseEvent(chromedp.MouseMoved, (bx(zi)+bx(zj))/2, by, chromedp.ButtonLeft),
+		chromedp.MouseEvent(chromedp.MouseMoved, bx(zj), by, chromedp.ButtonLeft),
+		chromedp.MouseEvent(chromedp.MouseReleased, bx(zj), by, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+		poll(fmt.Sprintf(`document.getElementById('status').textContent.startsWith('%d ')`, want)))
+	var zoom struct{ From, To, Preset, FromAt, ToAt, URL string }
+	eval("zoom state", `({From: document.getElementById('from').value, To: document.querySelector('input[name=to]').value, Preset: document.getElementById('preset').value,
+		FromAt: document.getElementById('from-at').value, ToAt: document.getElementById('to-at').value, URL: location.search})`, &zoom)
+	zFrom, _ := time.Parse(time.RFC3339, ch.Starts[zi])
+	zTo, _ := time.Parse(time.RFC3339, ch.Starts[zj+1])
+	hanoi := time.FixedZone("ICT", 7*3600)
+	if got, _ := time.Parse(time.RFC3339, zoom.From); !got.Equal(zFrom) || zoom.Preset != "custom" ||
+		zoom.FromAt != zFrom.In(hanoi).Format("2006-01-02T15:04") || zoom.ToAt != zTo.In(hanoi).Format("2006-01-02T15:04") ||
+		!strings.Contains(zoom.URL, "from=") || !strings.Contains(zoom.URL, "to=") {
+		t.Errorf("after zooming into buckets %d..%d (%s..%s): %+v", zi, zj, zFrom, zTo, zoom)
+	}
+	if got, _ := time.Parse(time.RFC3339, zoom.To); !got.Equal(zTo) {
+		t.Errorf("zoom to %q, want the end of bucket %d (%s)", zoom.To, zj, zTo)
+	}
+	shot("zoom")
+	run("zoom reset", chromedp.Click(C(`#zoom-reset`)), poll(fmt.Sprintf(`document.getElementById('status').textContent.startsWith('%d ')`, ch.Total)))
+	if v := text("from after reset", chromedp.Value(C(`#from`))); v != "" {
+		t.Errorf("from after reset: %q, want empty (all time)", v)
+	}
+	// The absolute pickers: the same span typed in Vietnam time gives the same count.
+	run("absolute range", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { for (const [id, v] of [['from-at', %q], ['to-at', %q]]) {
+		const e = document.getElementById(id); e.value = v; e.dispatchEvent(new Event('change', {bubbles: true})); } })()`,
+		zFrom.In(hanoi).Format("2006-01-02T15:04"), zTo.In(hanoi).Format("2006-01-02T15:04"))),
+		poll(fmt.Sprintf(`document.getElementById('status').textContent.startsWith('%d ')`, want)))
+	if loc = location(); !strings.Contains(loc, "from="+url.QueryEscape(zFrom.UTC().Format(time.RFC3339))) {
+		t.Errorf("absolute from %s (Vietnam time) not sent as %s: %s", zFrom.In(hanoi), zFrom.UTC().Format(time.RFC3339), loc)
+	}
+	if z := text("zone label", chromedp.Text(C(`.range .zone`))); !strings.Contains(z, "Asia/Ho_Chi_Minh") {
+		t.Errorf("pickers not labelled with the zone: %q", z)
+	}
+	run("back to all", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(C(`#hits li`)))
+
 	// Paging.
 	run("next page", chromedp.Click(C(`#next`)), chromedp.WaitVisible(C(`#prev:not([disabled])`)))
 	if st, loc := text("status", chromedp.Text(C(`#status`))), location(); !strings.Contains(st, "21–") || !strings.Contains(loc, "offset=20") {
@@ -229,8 +303,11 @@ func TestBrowser(t *testing.T) {
 	}
 	var marks []string
 	eval("post marks", `[...document.querySelectorAll('#text mark.evidence')].map(m => m.textContent + '|' + m.title)`, &marks)
-	if len(marks) != 1 || !strings.HasPrefix(marks[0], "lừa đảo|Lừa đảo (narrative)") || !strings.Contains(marks[0], "default@test") {
-		t.Errorf("evidence marks %q, want the term explained with narrative name and model", marks)
+	if len(marks) != 1 || !strings.HasPrefix(marks[0], "lừa đảo|Lừa đảo (narrative)") || !strings.Contains(marks[0], "default@test") || !strings.Contains(marks[0], "trọng số 1.500") {
+		t.Errorf("evidence marks %q, want the term explained with narrative name, weight and model", marks)
+	}
+	if w := text("evidence weight", chromedp.Text(C(`#evidence tbody td.weight`))); w != "1.500" {
+		t.Errorf("evidence table weight %q, want 1.500", w)
 	}
 	time.Sleep(300 * time.Millisecond)
 	noXSS("post page")
@@ -329,6 +406,25 @@ func TestBrowser(t *testing.T) {
 	run("after logout", chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(C(`#login`)))
 	if loc = location(); !strings.Contains(loc, "/login") {
 		t.Fatalf("after logout: %s", loc)
+	}
+	// Silence an alert: an admin creates a silence on /alerts (a plain form with the CSRF
+	// token), sees it with its expiry in Vietnam time, and removes it.
+	run("admin login", chromedp.SendKeys(C(`input[name=user]`), "minh"), chromedp.SendKeys(C(`input[name=password]`), testPassword),
+		chromedp.Submit(C(`#login`)), chromedp.WaitVisible(C(`#hits li`)))
+	run("alerts page", chromedp.Navigate(srv.URL+"/alerts"), chromedp.WaitVisible(C(`#silence-form`)), chromedp.WaitVisible(C(`.no-silences`)))
+	run("silence", chromedp.SendKeys(C(`#silence-form input[name=rule]`), "lua-dao"), chromedp.SendKeys(C(`#silence-form input[name=for]`), "2h"),
+		chromedp.SendKeys(C(`#silence-form input[name=comment]`), "<b>đang xử lý</b>"),
+		chromedp.Submit(C(`#silence-form`)), chromedp.WaitVisible(C(`tr.silence`)))
+	if row := text("silence row", chromedp.Text(C(`tr.silence`))); !strings.Contains(row, "lua-dao") || !strings.Contains(row, "09:00 01/12/2026 (giờ VN)") || !strings.Contains(row, "<b>đang xử lý</b>") {
+		t.Errorf("silence row %q, want rule lua-dao until 09:00 Vietnam time and the comment as text", row)
+	}
+	if l, _ := silences.List(ctx); len(l) != 1 || l[0].Rule != "lua-dao" || l[0].CreatedBy != "minh" {
+		t.Errorf("stored silences %+v", l)
+	}
+	shot("silence")
+	run("unsilence", chromedp.Click(C(`tr.silence .remove-silence`)), chromedp.WaitVisible(C(`.no-silences`)))
+	if l, _ := silences.List(ctx); len(l) != 0 {
+		t.Errorf("silence not removed: %+v", l)
 	}
 	t.Logf("screenshots in %s", outDir)
 }

@@ -79,7 +79,10 @@ type EvidenceExplained struct {
 	// Score is the score of the label or narrative the term supports in this post (the
 	// classifier records no per-term weight in the post).
 	Score float64 `json:"score"`
-	Model string  `json:"model"`
+	// Weight is what this term contributed (post.Evidence.Weight); absent for posts
+	// classified before the models recorded it.
+	Weight float64 `json:"weight,omitempty"`
+	Model  string  `json:"model"`
 }
 
 type postResponse struct {
@@ -126,7 +129,7 @@ func (s *Server) explain(p *post.Post) []EvidenceExplained {
 		if e.Start < 0 || e.End > len(p.Text) || e.End <= e.Start {
 			continue
 		}
-		x := EvidenceExplained{Start: e.Start, End: e.End, Term: p.Text[e.Start:e.End], For: e.For, Model: a.Model}
+		x := EvidenceExplained{Start: e.Start, End: e.End, Term: p.Text[e.Start:e.End], For: e.For, Weight: e.Weight, Model: a.Model}
 		if e.Term != "" {
 			x.Term = e.Term
 		}

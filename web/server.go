@@ -47,9 +47,11 @@ type Server struct {
 	log      *slog.Logger
 	requests *prometheus.CounterVec
 	now      func() time.Time
-	alerts   AlertSource  // nil: no /api/alerts (see alerts.go)
-	sources  SourceLister // nil: no /api/sources (see sources.go)
-	wb       workbench    // posts.go: post page, facets, labels
+	alerts   AlertSource     // nil: no /api/alerts (see alerts.go)
+	sources  SourceLister    // nil: no /api/sources (see sources.go)
+	silences SilenceManager  // nil: no silences (silences.go)
+	ruleIDs  func() []string // the alert rules a silence may name; nil: any
+	wb       workbench       // posts.go: post page, facets, labels
 
 	// Expensive requests (search, stats) hold one of slots; a full pool answers 503 at
 	// once instead of queueing work the clients may have given up on.
@@ -139,8 +141,11 @@ func (s *Server) Handler() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", s.instrument("readyz", s.readyz))
-	if s.alerts != nil {
+	if s.alerts != nil || s.silences != nil {
 		s.alertRoutes(mux) // alerts.go: GET /api/alerts and the /alerts page
+	}
+	if s.silences != nil {
+		s.silenceRoutes(mux) // silences.go
 	}
 	if s.sources != nil {
 		mux.HandleFunc("GET /api/sources", s.instrument("sources", s.sourceList))

@@ -159,6 +159,14 @@ func (a *app) alerting() (*alerting.Engine, *bus.Consumer, error) {
 			alerting.WithStateStore(alerting.NewFallbackStateStore(remote, local, 2*time.Second, deg)))
 		a.log.Info("lịch sử cảnh báo trong Elasticsearch / alert history in Elasticsearch", "index", rec.Index(), "spool", filepath.Join(a.cfg.DataDir, "alerts", "history.spool"))
 	}
+	// Silences created on the /alerts page of this process: a file beside the state,
+	// merged by the engine with the rule files' silences and kept across restarts.
+	sf, err := alerting.OpenSilenceFile(filepath.Join(a.cfg.DataDir, "alerts", "silences.json"))
+	if err != nil {
+		return nil, nil, err
+	}
+	a.silences = sf
+	opts = append(opts, alerting.WithSilences(sf))
 	statePath := filepath.Join(a.cfg.DataDir, "alerts", "state.json")
 	eng, err := alerting.NewEngine(a.loadAlertRules(), statePath, n, opts...)
 	if err != nil {
@@ -168,8 +176,19 @@ func (a *app) alerting() (*alerting.Engine, *bus.Consumer, error) {
 }
 
 // alertServer is a.server with GET /api/alerts.
+// With the engine's silence file, admins create and remove silences on /alerts.
 func (a *app) alertServer(eng *alerting.Engine, extra ...web.Check) *web.Server {
-	return web.New(a.st, append(a.webOptions(), web.WithChecks(append(a.readiness(), extra...)...), web.WithAlerts(eng), web.WithNarratives(a.narrativeLabels()))...)
+	opts := append(a.webOptions(), web.WithChecks(append(a.readiness(), extra...)...), web.WithAlerts(eng), web.WithNarratives(a.narrativeLabels()))
+	if a.silences != nil {
+		opts = append(opts, web.WithSilences(a.silences, func() []string {
+			var ids []string
+			for _, r := range eng.Rules().Rules {
+				ids = append(ids, r.ID)
+			}
+			return ids
+		}))
+	}
+	return web.New(a.st, opts...)
 }
 
 // cmdAlert runs the alert role: match rules on posts.classified, store rules on a

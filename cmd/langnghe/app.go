@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/langnghe/langnghe/alerting"
 	"github.com/langnghe/langnghe/bus"
 	"github.com/langnghe/langnghe/classifier"
 	"github.com/langnghe/langnghe/indexer"
@@ -45,9 +46,10 @@ type app struct {
 	// embeddedExtra is applied after the defaults when the embedded broker starts
 	// (benchmarks compare the durable log with the memory-only broker this way).
 	embeddedExtra []bus.EmbeddedOption
-	auth          *web.Auth       // webauth.go: login guard of the UI and API
-	lag           *bus.LagMonitor // consumer lag of this process's groups (ops.go)
-	lock          *dataDirLock    // held while this process uses data_dir (lockDataDir)
+	auth          *web.Auth             // webauth.go: login guard of the UI and API
+	lag           *bus.LagMonitor       // consumer lag of this process's groups (ops.go)
+	lock          *dataDirLock          // held while this process uses data_dir (lockDataDir)
+	silences      *alerting.SilenceFile // run-time alert silences (alert.go), nil until the engine is built
 }
 
 // lockDataDir takes data_dir for this process (see lock.go); every command that writes

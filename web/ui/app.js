@@ -47,15 +47,98 @@ function renderHit(hit) {
   return li;
 }
 
+// Time range: the preset select and the two datetime-local fields (read in
+// Asia/Ho_Chi_Minh, which has had no daylight saving since 1975: a fixed +07:00) fill
+// the hidden from/to fields the search sends.
+const presetEl = document.getElementById("preset");
+const fromAt = document.getElementById("from-at"), toAt = document.getElementById("to-at");
+const zoomReset = document.getElementById("zoom-reset");
+const VN = 7 * 3600e3;
+function toVNLocal(v) {
+  const d = new Date(v);
+  return v && !isNaN(d) ? new Date(d.getTime() + VN).toISOString().slice(0, 16) : "";
+}
+function fromVNLocal(v) {
+  if (!v) return "";
+  const d = new Date((v.length === 16 ? v + ":00" : v) + "Z");
+  return isNaN(d) ? "" : new Date(d.getTime() - VN).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+// syncRange shows the hidden from/to in the visible controls.
+function syncRange() {
+  const from = form.elements.from.value, to = form.elements.to.value;
+  const preset = !to && [...presetEl.options].some(o => o.value === from && o.value !== "custom");
+  if (!preset && /^\d+[a-z]+$/.test(from) && !to) { presetEl.append(new Option(from, from)); }
+  presetEl.value = preset || (/^\d+[a-z]+$/.test(from) && !to) ? from : "custom";
+  fromAt.value = presetEl.value === "custom" ? toVNLocal(from) : "";
+  toAt.value = presetEl.value === "custom" ? toVNLocal(to) : "";
+}
+presetEl.addEventListener("change", () => {
+  if (presetEl.value === "custom") { fromAt.focus(); return; }
+  form.elements.from.value = presetEl.value; form.elements.to.value = "";
+  fromAt.value = toAt.value = "";
+});
+for (const f of [fromAt, toAt]) f.addEventListener("change", () => {
+  presetEl.value = "custom";
+  form.elements.from.value = fromVNLocal(fromAt.value); form.elements.to.value = fromVNLocal(toAt.value);
+});
+
+// Zoom: the range before the first zoom, restored by the reset button.
+let zoomedFrom = null;
+function zoomTo(from, to) {
+  if (!zoomedFrom) zoomedFrom = { from: form.elements.from.value, to: form.elements.to.value };
+  form.elements.from.value = from; form.elements.to.value = to;
+  syncRange(); zoomReset.hidden = false; offset = 0; search();
+}
+zoomReset.addEventListener("click", () => {
+  if (!zoomedFrom) return;
+  form.elements.from.value = zoomedFrom.from; form.elements.to.value = zoomedFrom.to;
+  zoomedFrom = null; zoomReset.hidden = true; syncRange(); offset = 0; search();
+});
+
+// dragZoom lets a mouse (or finger) drag across the bars select the buckets it covers;
+// their span becomes from/to. A plain click (under 4 px) does nothing.
+function dragZoom(bars, buckets) {
+  if (buckets.length < 2) return;
+  const starts = buckets.map(b => new Date(b.start).getTime());
+  const step = starts[1] - starts[0];
+  let x0 = null, sel = null;
+  const index = x => { const r = bars.getBoundingClientRect(); return Math.max(0, Math.min(buckets.length - 1, Math.floor((x - r.left) / r.width * buckets.length))); };
+  bars.addEventListener("pointerdown", ev => {
+    if (ev.button !== 0) return;
+    x0 = ev.clientX; bars.setPointerCapture(ev.pointerId);
+    sel = el("div", "sel"); bars.append(sel); ev.preventDefault();
+  });
+  bars.addEventListener("pointermove", ev => {
+    if (x0 === null) return;
+    const r = bars.getBoundingClientRect();
+    const a = Math.max(r.left, Math.min(x0, ev.clientX)), b = Math.min(r.right, Math.max(x0, ev.clientX));
+    sel.style.left = (a - r.left) + "px"; sel.style.width = (b - a) + "px";
+  });
+  const end = ev => {
+    if (x0 === null) return;
+    const x1 = ev.clientX, start = x0;
+    x0 = null; sel.remove();
+    if (ev.type !== "pointerup" || Math.abs(x1 - start) < 4) return;
+    const i = index(Math.min(start, x1)), j = index(Math.max(start, x1));
+    const iso = ms => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+    // to is exclusive in the API: the end of the last bucket selected.
+    zoomTo(iso(starts[i]), iso(j + 1 < starts.length ? starts[j + 1] : starts[j] + step));
+  };
+  bars.addEventListener("pointerup", end);
+  bars.addEventListener("pointercancel", end);
+}
+
 function renderChart(buckets, interval) {
   chartEl.replaceChildren();
   if (!buckets.length) return;
   const max = Math.max(1, ...buckets.map(b => b.count));
   const bars = el("div", "bars");
+  bars.title = t("Kéo để phóng to", "Drag to zoom");
   for (const b of buckets) {
     const s = el("span");
     s.style.height = Math.round(80 * b.count / max) + "px";
     s.title = LN.time(b.start) + ": " + b.count;
+    s.dataset.start = b.start; s.dataset.count = b.count;
     bars.append(s);
   }
   const y = el("div", "yaxis");
@@ -63,6 +146,7 @@ function renderChart(buckets, interval) {
   const x = el("div", "xaxis");
   x.append(el("span", "", LN.time(buckets[0].start)), el("span", "", t("mỗi cột ", "bar = ") + interval), el("span", "", LN.time(buckets[buckets.length - 1].start)));
   chartEl.append(y, bars, x);
+  dragZoom(bars, buckets);
 }
 
 function renderFacets(f) {
@@ -165,7 +249,11 @@ async function search() {
 }
 
 form.addEventListener("submit", ev => { ev.preventDefault(); offset = 0; search(); });
-form.addEventListener("change", ev => { if (ev.target !== qEl) { offset = 0; search(); } });
+form.addEventListener("change", ev => {
+  if (ev.target === qEl || (ev.target === presetEl && presetEl.value === "custom")) return;
+  if (ev.target === presetEl || ev.target === fromAt || ev.target === toAt) { zoomedFrom = null; zoomReset.hidden = true; }
+  offset = 0; search();
+});
 // Links from alerts carry an absolute from/to window or the alerted posts' ids: keep
 // them (a select gains an option for a value it lacks) instead of silently widening the
 // search to all time.
@@ -174,11 +262,10 @@ for (const [k, v] of new URLSearchParams(location.search)) {
   if (k === "offset") { offset = Math.max(0, parseInt(v, 10) || 0); continue; }
   if (!f) { if (FACETS.some(x => x[0] === k)) (filters[k] = filters[k] || []).push(v); continue; }
   if (f.type === "checkbox") { f.checked = v === "true"; continue; }
-  if (f.tagName === "SELECT" && ![...f.options].some(o => o.value === v)) {
-    f.append(new Option(k === "from" ? t("từ ", "from ") + LN.time(v) : v, v));
-  }
+  if (f.tagName === "SELECT" && ![...f.options].some(o => o.value === v)) f.append(new Option(v, v));
   f.value = v;
 }
+syncRange();
 if (form.elements.ids.value) {
   const n = form.elements.ids.value.split(",").length;
   const note = el("p", "alert-posts", t(n + " bài của một cảnh báo ", n + " posts of one alert "));

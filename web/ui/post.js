@@ -20,10 +20,12 @@
     if (a.flagged) meta.append(el("span", "tag flag", t("⚑ gắn cờ", "⚑ flagged")));
   }
   document.getElementById("title").textContent = p.title || "";
+  // Posts classified before weights were recorded have none: say so instead of 0.
+  const weight = e => e.weight === undefined ? "—" : (e.weight > 0 && e.kind === "sentiment" ? "+" : "") + e.weight.toFixed(3);
   const name = e => (LN.lang === "en" ? e.name_en : e.name_vi) || e.for;
   const explain = h => {
     const e = evidence.find(x => x.start === h.start && x.end === h.end);
-    return e ? `${name(e)} (${e.kind}) · ${t("điểm", "score")} ${e.score.toFixed(2)} · ${e.model}` : h.for;
+    return e ? `${name(e)} (${e.kind}) · ${t("trọng số", "weight")} ${weight(e)} · ${t("điểm", "score")} ${e.score.toFixed(2)} · ${e.model}` : h.for;
   };
   document.getElementById("text").append(LN.renderText(p.text, evidence.map(e => ({ start: e.start, end: e.end, for: e.for, kind: "evidence" })), explain));
   const links = document.getElementById("links");
@@ -37,7 +39,7 @@
   if (!evidence.length) { const tr = el("tr"); tr.append(el("td", "", t("Không có bằng chứng nào", "No evidence"))); tbody.append(tr); }
   for (const e of evidence) {
     const tr = el("tr");
-    tr.append(el("td", "term", e.term), el("td", "", name(e)), el("td", "", e.kind), el("td", "", e.score.toFixed(2)), el("td", "", e.model));
+    tr.append(el("td", "term", e.term), el("td", "", name(e)), el("td", "", e.kind), el("td", "weight", weight(e)), el("td", "", e.score.toFixed(2)), el("td", "", e.model));
     tbody.append(tr);
   }
   document.title = "Lắng Nghe: " + (p.title || p.id);
