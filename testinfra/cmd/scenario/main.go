@@ -828,7 +828,7 @@ func (s *scenario) measure(ctx context.Context, expected int) error {
 			Distinct struct {
 				Buckets []struct{} `json:"buckets"`
 			}
-			Dups     struct {
+			Dups struct {
 				Buckets []struct {
 					Key      string
 					DocCount int `json:"doc_count"`
