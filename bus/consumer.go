@@ -118,7 +118,8 @@ func WithConsumerMetrics(m *Metrics) ConsumerOption {
 }
 
 // WithRetryBackoff sets the first and the largest delay between retries of transiently
-// failed messages and failed commits (default 100ms and 30s). Each delay doubles, capped at
+// failed messages and failed commits (default 100ms and 5s, so a stage resumes within about
+// 5 s of a dependency such as Elasticsearch coming back). Each delay doubles, capped at
 // max, and is jittered to between half and all of it so replicas do not retry in lockstep.
 func WithRetryBackoff(min, max time.Duration) ConsumerOption {
 	return func(c *consumerConfig) {
@@ -170,7 +171,7 @@ func NewConsumer(brokers []string, group, topic, stage string, process Processor
 		maxWait:        50 * time.Millisecond,
 		dlqTopic:       TopicDLQ,
 		backoffMin:     100 * time.Millisecond,
-		backoffMax:     30 * time.Second,
+		backoffMax:     5 * time.Second, // a stage resumes within 5 s of its dependency coming back
 		clientID:       "langnghe-" + stage,
 		sessionTimeout: 10 * time.Second,
 		// See WithFetchMaxWait for why 1.5s and not kafka-go's 10s.
