@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -37,9 +36,18 @@ const (
 	fieldPost      = "post" // stored full post JSON, not indexed
 	// mappingVersion is written to the index's internal storage; a later mapping change
 	// bumps it so Open can refuse (or migrate) an index built with an older mapping.
-	mappingVersion = "2" // 2: text_exact/title_exact, term vectors (phrases), author_id
+	//
+	// 2: text_exact/title_exact, term vectors (phrases), author_id.
+	// 3: published_at without doc values; the sort keys pub_asc/pub_desc (see sortKey).
+	mappingVersion = "3"
 	fieldAuthorID  = "author_id"
-	metaKey        = "langnghe_mapping_version"
+	// fieldPubAsc and fieldPubDesc hold one keyword per post that sorts like
+	// (published_at, id) ascending and (published_at descending, id ascending): sorting
+	// and bucketing read one short doc value per match instead of the 16 prefix-coded
+	// terms of a datetime field, and the id tie-break needs no stored-id lookup per match.
+	fieldPubAsc  = "pub_asc"
+	fieldPubDesc = "pub_desc"
+	metaKey      = "langnghe_mapping_version"
 )
 
 // Store is the bleve-backed store.Store. It is safe for concurrent use.
@@ -80,7 +88,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 			if file, cause := damagedFile(dir); file != "" {
 				return nil, &OpenError{Dir: dir, File: file, Cause: cause, Err: fmt.Errorf("mapping version %q", v)}
 			}
-			return nil, fmt.Errorf("bleve: index %s has mapping version %q, this build writes %q; move it away to rebuild", dir, v, mappingVersion)
+			return nil, fmt.Errorf("bleve: index %s has mapping version %q, this build reads only %q (a different field layout, it would answer wrongly); move it away and re-index to rebuild it", dir, v, mappingVersion)
 		}
 	} else {
 		if err := os.MkdirAll(filepath.Dir(filepath.Clean(dir)), 0o755); err != nil {
@@ -155,7 +163,13 @@ func indexMapping() (*mapping.IndexMappingImpl, error) {
 	published := bleve.NewDateTimeFieldMapping()
 	published.Store = false
 	published.IncludeInAll = false
-	doc.AddFieldMappingsAt(store.FieldPublishedAt, published) // DocValues on: sort and facets
+	published.DocValues = false // range queries only; sorting and buckets use the keys below
+	doc.AddFieldMappingsAt(store.FieldPublishedAt, published)
+	for _, name := range []string{fieldPubAsc, fieldPubDesc} {
+		k := kw()
+		k.DocValues = true
+		doc.AddFieldMappingsAt(name, k)
+	}
 	raw := bleve.NewTextFieldMapping()
 	raw.Index = false
 	raw.Store = true
@@ -181,6 +195,8 @@ type document struct {
 	NarrativeIDs []string  `json:"narrative_ids"`
 	Flagged      bool      `json:"flagged"`
 	PublishedAt  time.Time `json:"published_at"`
+	PubAsc       string    `json:"pub_asc"`
+	PubDesc      string    `json:"pub_desc"`
 	Post         string    `json:"post"`
 }
 
@@ -196,6 +212,7 @@ func toDocument(p *post.Post) (*document, error) {
 		Platform: p.Platform, Source: p.Source,
 		Sentiment: f.Sentiment, Toxicity: f.Toxicity, NarrativeIDs: f.NarrativeIDs,
 		Flagged: f.Flagged, PublishedAt: p.PublishedAt.UTC(), Post: string(raw),
+		PubAsc: sortKey(p.PublishedAt, p.ID, false), PubDesc: sortKey(p.PublishedAt, p.ID, true),
 	}, nil
 }
 
@@ -413,11 +430,11 @@ var fieldOf = map[string]string{
 func sortOrder(s store.Sort) []string {
 	switch s {
 	case store.SortOldest:
-		return []string{store.FieldPublishedAt, "_id"}
+		return []string{fieldPubAsc}
 	case store.SortRelevance:
-		return []string{"-_score", "-" + store.FieldPublishedAt, "_id"}
+		return []string{"-_score", fieldPubDesc}
 	default:
-		return []string{"-" + store.FieldPublishedAt, "_id"}
+		return []string{fieldPubDesc}
 	}
 }
 
@@ -534,87 +551,30 @@ func decodeHit(fields map[string]any) (*post.Post, error) {
 	return &p, nil
 }
 
-// edge returns the published_at of the first (oldest) or last matching post.
-func (s *Store) edge(ctx context.Context, bq query.Query, oldest bool) (time.Time, error) {
-	req := bleve.NewSearchRequestOptions(bq, 1, 0, false)
-	req.Fields = []string{fieldPost}
-	if oldest {
-		req.SortBy([]string{store.FieldPublishedAt})
-	} else {
-		req.SortBy([]string{"-" + store.FieldPublishedAt})
-	}
-	res, err := s.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return time.Time{}, s.searchErr(ctx, err)
-	}
-	if len(res.Hits) == 0 {
-		return time.Time{}, errors.New("bleve: matches vanished while counting buckets")
-	}
-	p, err := decodeHit(res.Hits[0].Fields)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return p.PublishedAt, nil
-}
-
-// buckets fills out.Buckets: bleve has no date histogram, so it finds the first and last
-// match, lays out one date-range facet per interval between them (store.BucketInterval
-// keeps that at most store.MaxBuckets) and counts in one more search.
+// buckets fills out.Buckets: bleve has no date histogram, so one unscored pass over the
+// matches (matchTimes) reads every match's published_at, and the buckets
+// (store.BucketInterval wide, at most store.MaxBuckets) are counted in Go.
 func (s *Store) buckets(ctx context.Context, bq query.Query, q store.Query, out *store.Result) error {
-	// The page of hits already holds an edge when it is the first page of a date sort (the
-	// UI's usual query), and both when it holds every match; each edge search saved is a
-	// pass over the matches' doc values.
-	var first, last time.Time
-	if q.Offset == 0 && len(out.Hits) > 0 && q.Sort != store.SortRelevance {
-		top, bottom := out.Hits[0].Post.PublishedAt, out.Hits[len(out.Hits)-1].Post.PublishedAt
-		if q.Sort == store.SortOldest {
-			first = top
-			if len(out.Hits) == out.Total {
-				last = bottom
-			}
-		} else {
-			last = top
-			if len(out.Hits) == out.Total {
-				first = bottom
-			}
-		}
+	times, err := s.matchTimes(ctx, bq)
+	if err != nil {
+		return err
 	}
-	var err error
-	if first.IsZero() {
-		if first, err = s.edge(ctx, bq, true); err != nil {
-			return err
-		}
+	lo, hi := times[0], times[0]
+	for _, t := range times {
+		lo, hi = min(lo, t), max(hi, t)
 	}
-	if last.IsZero() {
-		if last, err = s.edge(ctx, bq, false); err != nil {
-			return err
-		}
-	}
+	first, last := time.Unix(0, lo).UTC(), time.Unix(0, hi).UTC()
 	d := store.BucketInterval(q, first, last)
 	start := store.BucketStart(first, d)
 	n := int(store.BucketStart(last, d).Sub(start)/d) + 1
-	facet := bleve.NewFacetRequest(store.FieldPublishedAt, n)
-	for i := 0; i < n; i++ {
-		b := start.Add(time.Duration(i) * d)
-		facet.AddDateTimeRange(strconv.Itoa(i), b, b.Add(d))
-	}
-	req := bleve.NewSearchRequestOptions(bq, 0, 0, false)
-	req.AddFacet("buckets", facet)
-	res, err := s.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return s.searchErr(ctx, err)
-	}
 	out.Buckets = make([]store.Bucket, n)
 	for i := range out.Buckets {
 		out.Buckets[i].Start = start.Add(time.Duration(i) * d)
 	}
-	if fr := res.Facets["buckets"]; fr != nil {
-		for _, r := range fr.DateRanges {
-			i, err := strconv.Atoi(r.Name)
-			if err != nil || i < 0 || i >= n {
-				continue
-			}
-			out.Buckets[i].Count = r.Count
+	base := start.UnixNano()
+	for _, t := range times {
+		if i := int((t - base) / int64(d)); i >= 0 && i < n {
+			out.Buckets[i].Count++
 		}
 	}
 	out.Interval = d.String()
