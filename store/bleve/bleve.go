@@ -3,8 +3,15 @@
 // suite (store/storetest) as store/elasticsearch.
 //
 // Documents hold the Go-folded text (store.FoldedFields) under a plain unicode-word,
-// lowercase analyzer, keyword fields for the filters, published_at as a datetime, and the
-// whole post as stored, unindexed JSON so Search and Get return complete posts.
+// lowercase analyzer, keyword fields for the filters, published_at as a datetime (for
+// range queries), two keyword sort keys with doc values (pub_asc, pub_desc: time then id)
+// and the whole post as stored, unindexed JSON so Search and Get return complete posts.
+//
+// Search does not use bleve's collector for date-sorted hits, buckets or facets: one
+// unscored pass over the matches (pass.go) reads the sort key and the facet fields' doc
+// values once per match, keeps the page and the newest sample in small heaps and counts
+// in Go; only the page's stored posts are then loaded. Relevance-sorted hits still come
+// from bleve's scored search.
 package bleve
 
 import (
@@ -439,8 +446,9 @@ func sortOrder(s store.Sort) []string {
 }
 
 // Search runs q. Hits are sorted by q.Sort with ties broken by id; highlights come from
-// store.Highlights; buckets are date-range facets over store.BucketInterval-wide ranges
-// from the first to the last matching post.
+// store.Highlights. Relevance-sorted hits come from a scored bleve search; everything
+// else (date-sorted hits, total, buckets, aggregations) from one unscored pass over the
+// matches (see pass), and the page's stored posts are then fetched by id.
 func (s *Store) Search(ctx context.Context, q store.Query) (*store.Result, error) {
 	q, err := q.Normalized()
 	if err != nil {
@@ -450,84 +458,93 @@ func (s *Store) Search(ctx context.Context, q store.Query) (*store.Result, error
 	if err != nil {
 		return nil, err
 	}
-	req := bleve.NewSearchRequestOptions(bq, q.Limit, q.Offset, false)
-	req.Fields = []string{fieldPost}
-	req.SortBy(sortOrder(q.Sort))
-	res, err := s.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, s.searchErr(ctx, err)
-	}
-	out := &store.Result{Total: int(res.Total), Hits: make([]store.Hit, 0, len(res.Hits))}
-	for _, h := range res.Hits {
-		p, err := decodeHit(h.Fields)
-		if err != nil {
-			return nil, fmt.Errorf("bleve: hit %s: %w", h.ID, err)
-		}
-		hit := store.Hit{Post: p, Highlights: store.Highlights(p, q.Text)}
-		if q.Sort == store.SortRelevance {
-			hit.Score = h.Score
-		}
-		out.Hits = append(out.Hits, hit)
-	}
-	if q.Interval >= 0 && res.Total > 0 {
-		if err := s.buckets(ctx, bq, q, out); err != nil {
+	out := &store.Result{Hits: []store.Hit{}}
+	p := &pass{times: q.Interval >= 0}
+	var page, sample *top
+	if q.Sort == store.SortRelevance {
+		if err := s.scoredHits(ctx, bq, q, out); err != nil {
 			return nil, err
 		}
+	} else {
+		page = &top{k: q.Offset + q.Limit, desc: q.Sort != store.SortOldest}
+		p.tops = append(p.tops, page)
 	}
 	if q.Aggs {
-		if err := s.aggs(ctx, bq, q, out); err != nil {
+		sample = &top{k: store.MaxTermsSample, desc: true}
+		p.tops = append(p.tops, sample)
+		p.facets = []string{store.FieldNarrativeIDs, store.FieldSentiment, store.FieldToxicity, store.FieldSource, fieldAuthorID}
+	}
+	if page == nil && !p.times && !q.Aggs {
+		return out, nil
+	}
+	if err := s.run(ctx, bq, p); err != nil {
+		return nil, err
+	}
+	if page != nil {
+		out.Total = p.total
+		ids := page.ids()
+		ids = ids[min(q.Offset, len(ids)):]
+		posts, err := s.posts(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, hp := range posts {
+			out.Hits = append(out.Hits, store.Hit{Post: hp, Highlights: store.Highlights(hp, q.Text)})
+		}
+	}
+	if len(p.ts) > 0 {
+		fillBuckets(q, p.ts, out)
+	}
+	if q.Aggs {
+		if err := s.fillAggs(ctx, q, p, sample, out); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// aggs fills out.Aggs: term facets for the top lists, an author_id facet wide enough to
-// count distinct authors exactly up to store.AuthorPrecision, and top terms over the
-// store.MaxTermsSample newest matches.
-func (s *Store) aggs(ctx context.Context, bq query.Query, q store.Query, out *store.Result) error {
-	req := bleve.NewSearchRequestOptions(bq, store.MaxTermsSample, 0, false)
+// scoredHits fills out.Total and out.Hits from bleve's scored search (relevance sort).
+func (s *Store) scoredHits(ctx context.Context, bq query.Query, q store.Query, out *store.Result) error {
+	req := bleve.NewSearchRequestOptions(bq, q.Limit, q.Offset, false)
 	req.Fields = []string{fieldPost}
-	req.SortBy(sortOrder(store.SortNewest))
-	for name, field := range map[string]string{"narratives": store.FieldNarrativeIDs, "sentiments": store.FieldSentiment, "toxicities": store.FieldToxicity, "sources": store.FieldSource} {
-		req.AddFacet(name, bleve.NewFacetRequest(field, q.TopN+1)) // +1: room for a dropped ""
-	}
-	req.AddFacet("authors", bleve.NewFacetRequest(fieldAuthorID, store.AuthorPrecision+1))
+	req.SortBy(sortOrder(q.Sort))
 	res, err := s.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return s.searchErr(ctx, err)
 	}
-	a := &store.Aggs{}
-	top := func(name string) []store.TermCount {
-		out := []store.TermCount{}
-		if fr := res.Facets[name]; fr != nil && fr.Terms != nil {
-			for _, t := range fr.Terms.Terms() {
-				if t.Term != "" && len(out) < q.TopN {
-					out = append(out, store.TermCount{Term: t.Term, Count: t.Count})
-				}
-			}
-		}
-		store.SortTermCounts(out)
-		return out
-	}
-	a.Narratives, a.Sentiments, a.Toxicities, a.Sources = top("narratives"), top("sentiments"), top("toxicities"), top("sources")
-	if fr := res.Facets["authors"]; fr != nil && fr.Terms != nil {
-		for _, t := range fr.Terms.Terms() {
-			if t.Term != "" {
-				a.Authors++
-			}
-		}
-	}
-	sample := make([]*post.Post, 0, len(res.Hits))
+	out.Total = int(res.Total)
 	for _, h := range res.Hits {
 		p, err := decodeHit(h.Fields)
 		if err != nil {
 			return fmt.Errorf("bleve: hit %s: %w", h.ID, err)
 		}
-		sample = append(sample, p)
+		out.Hits = append(out.Hits, store.Hit{Post: p, Highlights: store.Highlights(p, q.Text), Score: h.Score})
 	}
-	a.Terms = store.TopTerms(sample, q.TopN, store.AggTerms(q.Text))
-	a.TermsSample = len(sample)
+	return nil
+}
+
+// fillAggs fills out.Aggs from a pass: exact term counts for the top lists, the exact
+// number of distinct authors, and top terms over the store.MaxTermsSample newest matches.
+func (s *Store) fillAggs(ctx context.Context, q store.Query, p *pass, sample *top, out *store.Result) error {
+	top := func(field string) []store.TermCount {
+		all := make([]store.TermCount, 0, len(p.counts[field]))
+		for term, n := range p.counts[field] {
+			all = append(all, store.TermCount{Term: term, Count: *n})
+		}
+		store.SortTermCounts(all)
+		return all[:min(len(all), q.TopN)]
+	}
+	a := &store.Aggs{
+		Narratives: top(store.FieldNarrativeIDs), Sentiments: top(store.FieldSentiment),
+		Toxicities: top(store.FieldToxicity), Sources: top(store.FieldSource),
+		Authors: len(p.counts[fieldAuthorID]),
+	}
+	posts, err := s.posts(ctx, sample.ids())
+	if err != nil {
+		return err
+	}
+	a.Terms = store.TopTerms(posts, q.TopN, store.AggTerms(q.Text))
+	a.TermsSample = len(posts)
 	out.Aggs = a
 	return nil
 }
@@ -551,14 +568,10 @@ func decodeHit(fields map[string]any) (*post.Post, error) {
 	return &p, nil
 }
 
-// buckets fills out.Buckets: bleve has no date histogram, so one unscored pass over the
-// matches (matchTimes) reads every match's published_at, and the buckets
-// (store.BucketInterval wide, at most store.MaxBuckets) are counted in Go.
-func (s *Store) buckets(ctx context.Context, bq query.Query, q store.Query, out *store.Result) error {
-	times, err := s.matchTimes(ctx, bq)
-	if err != nil {
-		return err
-	}
+// fillBuckets fills out.Buckets from the published_at of every match: bleve has no date
+// histogram, so the buckets (store.BucketInterval wide, at most store.MaxBuckets) are
+// counted in Go.
+func fillBuckets(q store.Query, times []int64, out *store.Result) {
 	lo, hi := times[0], times[0]
 	for _, t := range times {
 		lo, hi = min(lo, t), max(hi, t)
@@ -578,7 +591,6 @@ func (s *Store) buckets(ctx context.Context, bq query.Query, q store.Query, out 
 		}
 	}
 	out.Interval = d.String()
-	return nil
 }
 
 // Get returns the post with id, or an error wrapping store.ErrNotFound.
