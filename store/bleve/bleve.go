@@ -22,13 +22,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/shingle"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -40,12 +40,20 @@ import (
 
 const (
 	foldedAnalyzer = "langnghe_folded"
-	fieldPost      = "post" // stored full post JSON, not indexed
+	// pairAnalyzer indexes every two adjacent words of a text field as one term ("ngap
+	// nuoc") at the first word's position, in a *_pairs field beside the word field: a
+	// two-word phrase is then one term lookup, and a longer one a phrase over its pairs,
+	// instead of intersecting two common words' postings and checking positions.
+	pairAnalyzer = "langnghe_folded_pairs"
+	pairFilter   = "langnghe_pairs"
+	pairSuffix   = "_pairs"
+	fieldPost    = "post" // stored full post JSON, not indexed
 	// mappingVersion is written to the index's internal storage; a later mapping change
 	// bumps it so Open can refuse (or migrate) an index built with an older mapping.
 	//
 	// 2: text_exact/title_exact, term vectors (phrases), author_id.
-	// 3: published_at without doc values; the sort keys pub_asc/pub_desc (see sortKey).
+	// 3: published_at without doc values; the sort keys pub_asc/pub_desc (see sortKey);
+	//    word pairs in *_pairs fields (see pairAnalyzer), no term vectors on word fields.
 	mappingVersion = "3"
 	fieldAuthorID  = "author_id"
 	// fieldPubAsc and fieldPubDesc hold one keyword per post that sorts like
@@ -134,6 +142,18 @@ func indexMapping() (*mapping.IndexMappingImpl, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("bleve: analyzer: %w", err)
 	}
+	if err := im.AddCustomTokenFilter(pairFilter, map[string]any{
+		"type": shingle.Name, "min": 2.0, "max": 2.0, "output_original": false, "separator": " ",
+	}); err != nil {
+		return nil, fmt.Errorf("bleve: pair filter: %w", err)
+	}
+	if err := im.AddCustomAnalyzer(pairAnalyzer, map[string]any{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []string{lowercase.Name, pairFilter},
+	}); err != nil {
+		return nil, fmt.Errorf("bleve: pair analyzer: %w", err)
+	}
 	im.DefaultAnalyzer = keyword.Name
 	im.IndexDynamic = false
 	im.StoreDynamic = false
@@ -144,7 +164,17 @@ func indexMapping() (*mapping.IndexMappingImpl, error) {
 		f.Analyzer = foldedAnalyzer
 		f.Store = false
 		f.IncludeInAll = false
-		f.IncludeTermVectors = true // positions, for phrase queries
+		f.IncludeTermVectors = false // words are term queries; phrases go to the pairs
+		f.DocValues = false
+		return f
+	}
+	pairs := func(name string) *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Name = name + pairSuffix
+		f.Analyzer = pairAnalyzer
+		f.Store = false
+		f.IncludeInAll = false
+		f.IncludeTermVectors = true // positions, for phrases of three words or more
 		f.DocValues = false
 		return f
 	}
@@ -156,10 +186,9 @@ func indexMapping() (*mapping.IndexMappingImpl, error) {
 		return f
 	}
 	doc := bleve.NewDocumentStaticMapping()
-	doc.AddFieldMappingsAt(store.FieldTextFolded, text())
-	doc.AddFieldMappingsAt(store.FieldTitleFolded, text())
-	doc.AddFieldMappingsAt(store.FieldTextExact, text())
-	doc.AddFieldMappingsAt(store.FieldTitleExact, text())
+	for _, name := range []string{store.FieldTextFolded, store.FieldTitleFolded, store.FieldTextExact, store.FieldTitleExact} {
+		doc.AddFieldMappingsAt(name, text(), pairs(name))
+	}
 	for _, name := range []string{store.FieldPlatform, store.FieldSource, store.FieldSentiment, store.FieldToxicity, store.FieldNarrativeIDs, fieldAuthorID} {
 		doc.AddFieldMappingsAt(name, kw())
 	}
@@ -385,21 +414,13 @@ func exprQuery(e *lq.Expr, now time.Time) query.Query {
 		if e.Exact {
 			fields = []string{store.FieldTextExact, store.FieldTitleExact}
 		}
-		phrase := strings.Join(e.Words, " ")
+		words := analyzeWords(e.Words)
+		if len(words) == 0 {
+			return bleve.NewMatchNoneQuery()
+		}
 		either := make([]query.Query, len(fields))
 		for i, f := range fields {
-			if len(e.Words) == 1 {
-				// A query word is already one analyzed term (a lowercase letter/digit run),
-				// so a term query is exact and skips the phrase position checks.
-				tq := bleve.NewTermQuery(e.Words[0])
-				tq.SetField(f)
-				either[i] = tq
-				continue
-			}
-			m := bleve.NewMatchPhraseQuery(phrase)
-			m.SetField(f)
-			m.Analyzer = foldedAnalyzer
-			either[i] = m
+			either[i] = phraseQuery(f, words)
 		}
 		return bleve.NewDisjunctionQuery(either...)
 	case lq.OpField:

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
 
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -270,4 +272,55 @@ func (s *Store) posts(ctx context.Context, ids []string) ([]*post.Post, error) {
 		}
 	}
 	return out, nil
+}
+
+// wordAnalyzer is the index's word analyzer, for cutting query words exactly as the
+// indexed text was cut.
+var wordAnalyzer = sync.OnceValues(func() (analysis.Analyzer, error) {
+	m, err := indexMapping()
+	if err != nil {
+		return nil, err
+	}
+	a := m.AnalyzerNamed(foldedAnalyzer)
+	if a == nil {
+		return nil, fmt.Errorf("bleve: analyzer %s missing", foldedAnalyzer)
+	}
+	return a, nil
+})
+
+// analyzeWords returns the index terms of an analyst phrase's words, in order. A query
+// word is normally one term already (a lowercase letter/digit run); analyzing the phrase
+// as indexed text keeps the pairs right if one is not.
+func analyzeWords(words []string) []string {
+	a, err := wordAnalyzer()
+	if err != nil {
+		return words // unreachable: the mapping is built at Open too
+	}
+	var out []string
+	for _, t := range a.Analyze([]byte(strings.Join(words, " "))) {
+		out = append(out, string(t.Term))
+	}
+	return out
+}
+
+// phraseQuery matches the words (index terms, at least one) as a phrase in field: one
+// word is a term query on the word field, two are one term of the pairs field, more are
+// a phrase of consecutive pairs (pair i sits at word i's position, so consecutive pairs
+// are exactly consecutive words).
+func phraseQuery(field string, words []string) query.Query {
+	if len(words) == 1 {
+		tq := bleve.NewTermQuery(words[0])
+		tq.SetField(field)
+		return tq
+	}
+	pairs := make([]string, len(words)-1)
+	for i := range pairs {
+		pairs[i] = words[i] + " " + words[i+1]
+	}
+	if len(pairs) == 1 {
+		tq := bleve.NewTermQuery(pairs[0])
+		tq.SetField(field + pairSuffix)
+		return tq
+	}
+	return bleve.NewPhraseQuery(pairs, field+pairSuffix)
 }
