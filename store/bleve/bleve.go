@@ -4,7 +4,7 @@
 //
 // Documents hold the Go-folded text (store.FoldedFields) under a plain unicode-word,
 // lowercase analyzer, keyword fields for the filters, published_at as a datetime (for
-// range queries), two keyword sort keys with doc values (pub_asc, pub_desc: time then id)
+// range queries) and once more as a short sortable keyword with doc values (pub),
 // and the whole post as stored, unindexed JSON so Search and Get return complete posts.
 //
 // Search does not use bleve's collector for date-sorted hits, buckets or facets: one
@@ -52,17 +52,15 @@ const (
 	// bumps it so Open can refuse (or migrate) an index built with an older mapping.
 	//
 	// 2: text_exact/title_exact, term vectors (phrases), author_id.
-	// 3: published_at without doc values; the sort keys pub_asc/pub_desc (see sortKey);
+	// 3: published_at without doc values; pub (see pubKey) for sorting and buckets;
 	//    word pairs in *_pairs fields (see pairAnalyzer), no term vectors on word fields.
 	mappingVersion = "3"
 	fieldAuthorID  = "author_id"
-	// fieldPubAsc and fieldPubDesc hold one keyword per post that sorts like
-	// (published_at, id) ascending and (published_at descending, id ascending): sorting
-	// and bucketing read one short doc value per match instead of the 16 prefix-coded
-	// terms of a datetime field, and the id tie-break needs no stored-id lookup per match.
-	fieldPubAsc  = "pub_asc"
-	fieldPubDesc = "pub_desc"
-	metaKey      = "langnghe_mapping_version"
+	// fieldPub holds published_at once more as one short sortable keyword with doc values
+	// (pubKey): sorting and buckets read it instead of the 16 prefix-coded terms a bleve
+	// datetime field keeps per post.
+	fieldPub = "pub"
+	metaKey  = "langnghe_mapping_version"
 )
 
 // Store is the bleve-backed store.Store. It is safe for concurrent use.
@@ -201,11 +199,9 @@ func indexMapping() (*mapping.IndexMappingImpl, error) {
 	published.IncludeInAll = false
 	published.DocValues = false // range queries only; sorting and buckets use the keys below
 	doc.AddFieldMappingsAt(store.FieldPublishedAt, published)
-	for _, name := range []string{fieldPubAsc, fieldPubDesc} {
-		k := kw()
-		k.DocValues = true
-		doc.AddFieldMappingsAt(name, k)
-	}
+	pub := kw()
+	pub.DocValues = true
+	doc.AddFieldMappingsAt(fieldPub, pub)
 	raw := bleve.NewTextFieldMapping()
 	raw.Index = false
 	raw.Store = true
@@ -231,8 +227,7 @@ type document struct {
 	NarrativeIDs []string  `json:"narrative_ids"`
 	Flagged      bool      `json:"flagged"`
 	PublishedAt  time.Time `json:"published_at"`
-	PubAsc       string    `json:"pub_asc"`
-	PubDesc      string    `json:"pub_desc"`
+	Pub          string    `json:"pub"`
 	Post         string    `json:"post"`
 }
 
@@ -248,7 +243,7 @@ func toDocument(p *post.Post) (*document, error) {
 		Platform: p.Platform, Source: p.Source,
 		Sentiment: f.Sentiment, Toxicity: f.Toxicity, NarrativeIDs: f.NarrativeIDs,
 		Flagged: f.Flagged, PublishedAt: p.PublishedAt.UTC(), Post: string(raw),
-		PubAsc: sortKey(p.PublishedAt, p.ID, false), PubDesc: sortKey(p.PublishedAt, p.ID, true),
+		Pub: pubKey(p.PublishedAt),
 	}, nil
 }
 
@@ -458,11 +453,11 @@ var fieldOf = map[string]string{
 func sortOrder(s store.Sort) []string {
 	switch s {
 	case store.SortOldest:
-		return []string{fieldPubAsc}
+		return []string{fieldPub, "_id"}
 	case store.SortRelevance:
-		return []string{"-_score", fieldPubDesc}
+		return []string{"-_score", "-" + fieldPub, "_id"}
 	default:
-		return []string{fieldPubDesc}
+		return []string{"-" + fieldPub, "_id"}
 	}
 }
 
@@ -503,7 +498,7 @@ func (s *Store) Search(ctx context.Context, q store.Query) (*store.Result, error
 	}
 	if page != nil {
 		out.Total = p.total
-		ids := page.ids()
+		ids := page.order
 		ids = ids[min(q.Offset, len(ids)):]
 		posts, err := s.posts(ctx, ids)
 		if err != nil {
@@ -560,7 +555,7 @@ func (s *Store) fillAggs(ctx context.Context, q store.Query, p *pass, sample *to
 		Toxicities: top(store.FieldToxicity), Sources: top(store.FieldSource),
 		Authors: len(p.counts[fieldAuthorID]),
 	}
-	posts, err := s.posts(ctx, sample.ids())
+	posts, err := s.posts(ctx, sample.order)
 	if err != nil {
 		return err
 	}

@@ -33,56 +33,30 @@ func TestOpenRefusesOtherMappingVersion(t *testing.T) {
 	}
 }
 
-// The sort keys order posts exactly as the store's sort orders do: by time (to the
-// nanosecond, before and after 1970) and then by id ascending, in both directions.
-func TestSortKeyOrder(t *testing.T) {
-	type p struct {
-		at time.Time
-		id string
-	}
+// pub keys sort byte-wise in time order, to the nanosecond, before and after 1970, and
+// decode back to the same instant.
+func TestPubKeyOrder(t *testing.T) {
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	posts := []p{
-		{base, "b"}, {base, "a"}, {base, "a:x"}, {base.Add(time.Nanosecond), "a"},
-		{base.Add(-time.Hour), "z"}, {time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC), "old"},
-		{time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), "future"},
+	times := []time.Time{
+		base, base.Add(time.Nanosecond), base.Add(-time.Hour), time.Unix(0, 0).UTC(),
+		time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
 	}
-	want := func(desc bool) []string {
-		s := slices.Clone(posts)
-		slices.SortFunc(s, func(x, y p) int {
-			if c := x.at.Compare(y.at); c != 0 {
-				if desc {
-					return -c
-				}
-				return c
-			}
-			return strings.Compare(x.id, y.id)
-		})
-		var ids []string
-		for _, q := range s {
-			ids = append(ids, q.at.String()+" "+q.id)
+	byKey := map[string]time.Time{}
+	var keys []string
+	for _, at := range times {
+		k := pubKey(at)
+		byKey[k] = at
+		keys = append(keys, k)
+		if ts, ok := pubTime([]byte(k)); !ok || ts != at.UnixNano() {
+			t.Errorf("pubTime(%q) = %d, %v; want %d", k, ts, ok, at.UnixNano())
 		}
-		return ids
 	}
-	for _, desc := range []bool{false, true} {
-		byKey := map[string]string{}
-		var keys []string
-		for _, q := range posts {
-			k := sortKey(q.at, q.id, desc)
-			byKey[k] = q.at.String() + " " + q.id
-			keys = append(keys, k)
-			if !desc {
-				if ts, ok := keyTime([]byte(k)); !ok || ts != q.at.UnixNano() {
-					t.Errorf("keyTime(%q) = %d, %v; want %d", k, ts, ok, q.at.UnixNano())
-				}
-			}
-		}
-		slices.Sort(keys)
-		var got []string
-		for _, k := range keys {
-			got = append(got, byKey[k])
-		}
-		if w := want(desc); !slices.Equal(got, w) {
-			t.Errorf("desc=%v: key order\n%q\nwant\n%q", desc, got, w)
+	slices.Sort(keys)
+	want := slices.Clone(times)
+	slices.SortFunc(want, time.Time.Compare)
+	for i, k := range keys {
+		if !byKey[k].Equal(want[i]) {
+			t.Fatalf("key order puts %s at %d, want %s", byKey[k], i, want[i])
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package bleve
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"fmt"
@@ -20,33 +19,25 @@ import (
 	"github.com/langnghe/langnghe/post"
 )
 
-// keyTimeLen is the length of the time prefix of a sort key: 16 hex digits.
-const keyTimeLen = 16
-
-// sortKey is the pub_asc (desc false) or pub_desc (desc true) keyword of a post: the
-// published_at nanoseconds as 16 hex digits, order-preserving (sign bit flipped; all bits
-// inverted for desc), then the id, so one byte-wise comparison orders posts by time and
-// breaks ties by id ascending in both directions, as the stores' sort orders require.
-func sortKey(t time.Time, id string, desc bool) string {
+// pubKey is the pub keyword of a post: its published_at in Unix nanoseconds as 16 hex
+// digits, order-preserving (sign bit flipped), so byte order is time order.
+func pubKey(t time.Time) string {
 	u := uint64(t.UnixNano()) ^ (1 << 63)
-	if desc {
-		u = ^u
-	}
 	var b [8]byte
 	for i := 7; i >= 0; i-- {
 		b[i] = byte(u)
 		u >>= 8
 	}
-	return hex.EncodeToString(b[:]) + id
+	return hex.EncodeToString(b[:])
 }
 
-// keyTime decodes the time prefix of a pub_asc key.
-func keyTime(key []byte) (int64, bool) {
-	if len(key) < keyTimeLen {
+// pubTime decodes a pub keyword.
+func pubTime(key []byte) (int64, bool) {
+	var b [8]byte
+	if len(key) != 2*len(b) {
 		return 0, false
 	}
-	var b [8]byte
-	if _, err := hex.Decode(b[:], key[:keyTimeLen]); err != nil {
+	if _, err := hex.Decode(b[:], key); err != nil {
 		return 0, false
 	}
 	var u uint64
@@ -56,54 +47,61 @@ func keyTime(key []byte) (int64, bool) {
 	return int64(u ^ (1 << 63)), true
 }
 
-// top keeps the k best pub_asc keys seen, in a heap with the worst kept key at the root.
+// cand is a match kept by a top: its time, its doc number in the pass's reader and,
+// once needed (a tie on time, or the final page), its id.
+type cand struct {
+	ts  int64
+	doc index.IndexInternalID
+	id  string
+}
+
+// top keeps the k first matches in date order (newest or oldest first, ties by id
+// ascending), in a heap whose root is the last kept one. Ids are read from the index
+// only for ties and for the kept matches at the end, not for every match.
 type top struct {
-	k    int
-	desc bool     // newest first (ties still by id ascending)
-	keys []string // heap
+	k     int
+	desc  bool
+	r     index.IndexReader
+	items []cand
+	err   error
+	order []string // the kept ids in order, once the pass is over (finish)
 }
 
-// less reports whether key a comes before key b in the top's order.
-func (t *top) less(a, b string) bool {
-	if t.desc {
-		if c := strings.Compare(a[:keyTimeLen], b[:keyTimeLen]); c != 0 {
-			return c > 0
-		}
-		return a[keyTimeLen:] < b[keyTimeLen:]
+func (t *top) idOf(c *cand) string {
+	if c.id == "" && t.err == nil {
+		c.id, t.err = t.r.ExternalID(c.doc)
 	}
-	return a < b
+	return c.id
 }
 
-// lessBytes is less for a candidate still in the doc value buffer, so a rejected
-// candidate costs no allocation.
-func (t *top) lessBytes(a []byte, b string) bool {
-	if t.desc {
-		if c := bytes.Compare(a[:keyTimeLen], []byte(b[:keyTimeLen])); c != 0 {
-			return c > 0
-		}
-		return string(a[keyTimeLen:]) < b[keyTimeLen:]
+// before reports whether a comes before b in the top's order.
+func (t *top) before(a, b *cand) bool {
+	if a.ts != b.ts {
+		return (a.ts > b.ts) == t.desc
 	}
-	return string(a) < b
+	return t.idOf(a) < t.idOf(b)
 }
 
-func (t *top) offer(key []byte) {
+func (t *top) offer(ts int64, doc index.IndexInternalID) {
 	if t.k <= 0 {
 		return
 	}
-	if len(t.keys) < t.k {
-		t.keys = append(t.keys, string(key))
-		t.up(len(t.keys) - 1)
+	if len(t.items) < t.k {
+		t.items = append(t.items, cand{ts: ts, doc: slices.Clone(doc)})
+		t.up(len(t.items) - 1)
 		return
 	}
-	if !t.lessBytes(key, t.keys[0]) {
+	c := cand{ts: ts, doc: doc}
+	if !t.before(&c, &t.items[0]) {
 		return
 	}
-	t.keys[0] = string(key)
+	c.doc = slices.Clone(doc)
+	t.items[0] = c
 	t.down(0)
 }
 
-// worse orders the heap: the root is the key that comes last.
-func (t *top) worse(i, j int) bool { return t.less(t.keys[j], t.keys[i]) }
+// worse orders the heap: the root is the kept match that comes last.
+func (t *top) worse(i, j int) bool { return t.before(&t.items[j], &t.items[i]) }
 
 func (t *top) up(i int) {
 	for i > 0 {
@@ -111,7 +109,7 @@ func (t *top) up(i int) {
 		if !t.worse(i, p) {
 			return
 		}
-		t.keys[i], t.keys[p] = t.keys[p], t.keys[i]
+		t.items[i], t.items[p] = t.items[p], t.items[i]
 		i = p
 	}
 }
@@ -119,37 +117,43 @@ func (t *top) up(i int) {
 func (t *top) down(i int) {
 	for {
 		w, l, r := i, 2*i+1, 2*i+2
-		if l < len(t.keys) && t.worse(l, w) {
+		if l < len(t.items) && t.worse(l, w) {
 			w = l
 		}
-		if r < len(t.keys) && t.worse(r, w) {
+		if r < len(t.items) && t.worse(r, w) {
 			w = r
 		}
 		if w == i {
 			return
 		}
-		t.keys[i], t.keys[w] = t.keys[w], t.keys[i]
+		t.items[i], t.items[w] = t.items[w], t.items[i]
 		i = w
 	}
 }
 
-// ids returns the ids of the kept keys in order.
-func (t *top) ids() []string {
-	keys := slices.Clone(t.keys)
-	slices.SortFunc(keys, func(a, b string) int {
-		if t.less(a, b) {
+// finish sets t.order, the ids of the kept matches in order; it must run while the
+// pass's reader is open.
+func (t *top) finish() error {
+	for i := range t.items {
+		t.idOf(&t.items[i])
+	}
+	if t.err != nil {
+		return t.err
+	}
+	slices.SortFunc(t.items, func(a, b cand) int {
+		if t.before(&a, &b) {
 			return -1
 		}
-		if t.less(b, a) {
+		if t.before(&b, &a) {
 			return 1
 		}
 		return 0
 	})
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = k[keyTimeLen:]
+	t.order = make([]string, len(t.items))
+	for i, c := range t.items {
+		t.order[i] = c.id
 	}
-	return out
+	return nil
 }
 
 // pass is one unscored walk over every match of a query that gathers what Search needs
@@ -182,7 +186,10 @@ func (s *Store) run(ctx context.Context, bq query.Query, p *pass) error {
 		return s.searchErr(ctx, err)
 	}
 	defer sr.Close()
-	fields := []string{fieldPubAsc}
+	for _, t := range p.tops {
+		t.r = r
+	}
+	fields := []string{fieldPub}
 	p.counts = map[string]map[string]*int{}
 	for _, f := range p.facets {
 		fields = append(fields, f)
@@ -194,8 +201,9 @@ func (s *Store) run(ctx context.Context, bq query.Query, p *pass) error {
 	}
 	sctx := &search.SearchContext{DocumentMatchPool: search.NewDocumentMatchPool(sr.DocumentMatchPoolSize(), 0)}
 	var bad error
+	var cur index.IndexInternalID // the match being visited
 	visit := func(field string, term []byte) {
-		if field != fieldPubAsc {
+		if field != fieldPub {
 			if len(term) > 0 {
 				// A counter per term, so counting a seen term is a lookup (no allocation:
 				// the compiler does not copy the bytes for a map index).
@@ -209,10 +217,10 @@ func (s *Store) run(ctx context.Context, bq query.Query, p *pass) error {
 			}
 			return
 		}
-		ts, ok := keyTime(term)
+		ts, ok := pubTime(term)
 		if !ok {
 			if bad == nil {
-				bad = fmt.Errorf("bleve: malformed sort key %q", term)
+				bad = fmt.Errorf("bleve: malformed %s %q", fieldPub, term)
 			}
 			return
 		}
@@ -220,7 +228,7 @@ func (s *Store) run(ctx context.Context, bq query.Query, p *pass) error {
 			p.ts = append(p.ts, ts)
 		}
 		for _, t := range p.tops {
-			t.offer(term)
+			t.offer(ts, cur)
 		}
 	}
 	for n := 0; ; n++ {
@@ -237,12 +245,21 @@ func (s *Store) run(ctx context.Context, bq query.Query, p *pass) error {
 			break
 		}
 		p.total++
+		cur = dm.IndexInternalID
 		if err := dvr.VisitDocValues(dm.IndexInternalID, index.DocValueVisitor(visit)); err != nil {
 			return s.searchErr(ctx, err)
 		}
 		sctx.DocumentMatchPool.Put(dm)
 	}
-	return bad
+	if bad != nil {
+		return bad
+	}
+	for _, t := range p.tops {
+		if err := t.finish(); err != nil {
+			return s.searchErr(ctx, err)
+		}
+	}
+	return nil
 }
 
 // posts fetches the stored posts with ids, in that order.

@@ -26,9 +26,13 @@ func TestPassAgreesWithMatchAt(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	posts := storetest.Generate(3000, 99)
-	// Same instant for a few posts: ties must be broken by id in both orders.
-	for _, p := range posts[:40] {
-		p.PublishedAt = posts[0].PublishedAt
+	// 40 posts share the newest instant, so the first pages newest first are cut inside
+	// a tie and must be ordered by id; as many share the oldest, for oldest first.
+	for i, p := range posts[:80] {
+		p.PublishedAt = time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC)
+		if i >= 40 {
+			p.PublishedAt = time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+		}
 	}
 	// Three-word phrases are too rare in random text: some posts hold them, others the
 	// same words apart or in another order, others typed without accents.
@@ -53,6 +57,8 @@ func TestPassAgreesWithMatchAt(t *testing.T) {
 		{Text: `(lũ OR ngập) -"cà phê" narrative:flood`, Aggs: true},
 		{Text: "sentiment:negative flagged:true", Aggs: true, Sort: store.SortOldest, Limit: 50},
 		{Text: "", Aggs: true, Offset: 980, Limit: 40},
+		{Text: "", Limit: 25},
+		{Text: "", Offset: 10, Limit: 25, Sort: store.SortOldest},
 	}
 	for _, q := range queries {
 		q.Now = now
