@@ -199,6 +199,8 @@ type TermCount struct {
 const (
 	DefaultLimit = 20
 	MaxLimit     = 500
+	// MaxWindow caps offset+limit, as Elasticsearch's index.max_result_window does.
+	MaxWindow = 10000
 )
 
 // Result is a page of hits, the total number of matches and per-bucket counts.
@@ -252,8 +254,9 @@ func (q Query) Normalized() (Query, error) {
 	if q.Limit > MaxLimit {
 		q.Limit = MaxLimit
 	}
-	if q.Offset+q.Limit > 10000 {
-		return q, fmt.Errorf("%w: offset+limit above 10000; narrow the query instead", ErrBadQuery)
+	// Offset alone first: offset+limit would overflow for an offset near MaxInt.
+	if q.Offset > MaxWindow || q.Offset+q.Limit > MaxWindow {
+		return q, fmt.Errorf("%w: offset+limit above %d; narrow the query instead", ErrBadQuery, MaxWindow)
 	}
 	switch q.Sort {
 	case "":

@@ -40,6 +40,21 @@ func xssPosts() []*post.Post {
 	}
 }
 
+// todayPosts are published on the browser test clock's Hanoi day (it began at
+// 2026-11-30T17:00Z), unflagged so the queue is unchanged; one source name is hostile.
+func todayPosts() []*post.Post {
+	var out []*post.Post
+	for i, src := range []string{`<img src=x onerror="window.__xss=6">`, `<img src=x onerror="window.__xss=6">`, "tuoitre-rss"} {
+		p := storetest.Fixtures()[0]
+		p.ID, p.Source, p.Title, p.Text = fmt.Sprintf("rss:today:%d", i), src, "", "mưa lớn ngập đường sáng nay"
+		p.PublishedAt = time.Date(2026, 11, 30, 18+i, 0, 0, 0, time.UTC)
+		p.Analysis = &post.Analysis{Model: "test", Sentiment: post.Label{Label: "negative"}, Toxicity: post.Label{Label: "clean"},
+			Narratives: []post.Narrative{{ID: "disaster", Score: 1}}}
+		out = append(out, p)
+	}
+	return out
+}
+
 // TestBrowser drives the UI in headless Chromium: log in, search, page, filter by facet,
 // open a post, hostile posts that never execute, a syntax error, CSRF refused, log out.
 func TestBrowser(t *testing.T) {
@@ -53,7 +68,7 @@ func TestBrowser(t *testing.T) {
 	}
 	defer st.Close()
 	ctx := context.Background()
-	if err := st.Index(ctx, append(append(storetest.Fixtures(), xssPosts()...), campaign()...)); err != nil {
+	if err := st.Index(ctx, append(append(append(storetest.Fixtures(), xssPosts()...), campaign()...), todayPosts()...)); err != nil {
 		t.Fatal(err)
 	}
 	st.Refresh(ctx)
@@ -264,6 +279,26 @@ func TestBrowser(t *testing.T) {
 	if h, _ := ts.History(ctx, "forum:camp:c"); len(h) != 1 || h[0].Action != "escalate" || h[0].User != "lan" {
 		t.Errorf("stored triage of a group member: %+v", h)
 	}
+
+	// Overview: today (the Hanoi day of the clock) counts the three posts published since
+	// its midnight, with the narrative's Vietnamese name, a hostile source name as text, an
+	// English switch, and a link to exactly those posts on the search page.
+	run("overview", chromedp.Navigate(srv.URL+"/overview"), chromedp.WaitVisible(C(`#narratives tbody tr[data-term=disaster]`)))
+	var ov struct{ Count, Narrative, Sources, Status string }
+	eval("overview numbers", `({Count: document.getElementById('volume-count').textContent, Narrative: document.querySelector('#narratives tr[data-term=disaster]').textContent,
+		Sources: document.getElementById('sources').textContent, Status: document.getElementById('status').textContent})`, &ov)
+	if ov.Count != "3" || !strings.HasPrefix(ov.Narrative, "Thiên tai3") || !strings.Contains(ov.Sources, `<img src=x onerror="window.__xss=6">2`) || !strings.Contains(ov.Status, "2026-12-01 (giờ VN)") {
+		t.Errorf("overview %+v, want 3 posts today, Thiên tai 3, the hostile source as text with 2", ov)
+	}
+	time.Sleep(300 * time.Millisecond)
+	noXSS("overview")
+	shot("overview")
+	run("overview english", chromedp.Click(C(`#lang`)), chromedp.WaitVisible(C(`html[lang=en] #narratives tr[data-term=disaster]`)))
+	if n := text("overview english", chromedp.Text(C(`#narratives tr[data-term=disaster] td`))); n != "Disaster" {
+		t.Errorf("English narrative name %q", n)
+	}
+	run("overview vietnamese", chromedp.Click(C(`#lang`)), chromedp.WaitVisible(C(`html[lang=vi] #narratives tr[data-term=disaster]`)))
+	run("overview to search", chromedp.Click(C(`#volume-count a`)), chromedp.WaitVisible(C(`#hits li`)), poll(`document.getElementById('status').textContent.startsWith('3 ')`))
 
 	// A syntax error: its position is marked and the old results are gone.
 	run("syntax error", chromedp.Navigate(srv.URL+"/?q=lu+lut"), chromedp.WaitVisible(C(`#hits li`)),

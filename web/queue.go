@@ -29,7 +29,7 @@ const (
 )
 
 func (s *Server) queueRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/clusters", s.instrument("clusters", s.clusters))
+	mux.HandleFunc("GET /api/clusters", s.instrument("clusters", s.expensive("clusters", s.clusters)))
 	mux.HandleFunc("GET /queue", s.instrument("queue_page", servePage("queue.html")))
 	if s.wb.triage != nil {
 		mux.HandleFunc("POST /api/triage", s.instrument("triage", s.triageAction))
@@ -73,17 +73,17 @@ type clustersResponse struct {
 // newest group first, paged by offset and limit (default 50).
 func (s *Server) clusters(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
-	scan, err := intParam(v.Get("scan"), DefaultQueueScan, 1, MaxQueueScan)
+	scan, err := parseIntParam(v.Get("scan"), DefaultQueueScan, 1, MaxQueueScan)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, paramError("scan", v.Get("scan"), "1.."+strconv.Itoa(MaxQueueScan)))
 		return
 	}
-	limit, err := intParam(v.Get("limit"), 50, 1, 500)
+	limit, err := parseIntParam(v.Get("limit"), 50, 1, 500)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, paramError("limit", v.Get("limit"), "1..500"))
 		return
 	}
-	offset, err := intParam(v.Get("offset"), 0, 0, MaxQueueScan)
+	offset, err := parseIntParam(v.Get("offset"), 0, 0, MaxQueueScan)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, paramError("offset", v.Get("offset"), "0.."+strconv.Itoa(MaxQueueScan)))
 		return
@@ -198,7 +198,7 @@ func (s *Server) attachTriage(ctx context.Context, items []Cluster) error {
 	return nil
 }
 
-func intParam(s string, def, lo, hi int) (int, error) {
+func parseIntParam(s string, def, lo, hi int) (int, error) {
 	if s == "" {
 		return def, nil
 	}

@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +50,21 @@ type Server struct {
 	alerts   AlertSource  // nil: no /api/alerts (see alerts.go)
 	sources  SourceLister // nil: no /api/sources (see sources.go)
 	wb       workbench    // posts.go: post page, facets, labels
+
+	// Expensive requests (search, stats) hold one of slots; a full pool answers 503 at
+	// once instead of queueing work the clients may have given up on.
+	slots         chan struct{}
+	searchTimeout time.Duration
+	rejected      *prometheus.CounterVec
+	panics        *prometheus.CounterVec
 }
+
+// DefaultSearchTimeout bounds one search on the server side (WithSearchTimeout).
+const DefaultSearchTimeout = 10 * time.Second
+
+// DefaultMaxExpensive is the default number of concurrent expensive requests: twice the
+// usable CPUs, at least 4.
+func DefaultMaxExpensive() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 // Option configures a Server.
 type Option func(*Server)
@@ -65,21 +81,52 @@ func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 // WithClock sets the clock used for relative time ranges (tests).
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
+// WithSearchTimeout bounds each search and stats request on the server side; past it the
+// store's work is cancelled and the client gets 504. 0 keeps DefaultSearchTimeout.
+func WithSearchTimeout(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.searchTimeout = d
+		}
+	}
+}
+
+// WithMaxExpensive sets how many expensive requests (/api/search, /api/stats, and any
+// export) run at once; more are answered 503 with Retry-After. 0 keeps DefaultMaxExpensive.
+func WithMaxExpensive(n int) Option {
+	return func(s *Server) {
+		if n > 0 {
+			s.slots = make(chan struct{}, n)
+		}
+	}
+}
+
 // New returns a server over st; st may be nil for roles without a store (then only
 // /metrics and health are served).
 func New(st store.Store, opts ...Option) *Server {
-	s := &Server{st: st, log: slog.New(slog.DiscardHandler), now: time.Now}
+	s := &Server{st: st, log: slog.New(slog.DiscardHandler), now: time.Now, searchTimeout: DefaultSearchTimeout}
 	for _, o := range opts {
 		o(s)
 	}
 	if s.reg == nil {
 		s.reg = prometheus.NewRegistry()
 	}
+	if s.slots == nil {
+		s.slots = make(chan struct{}, DefaultMaxExpensive())
+	}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "langnghe_http_requests_total",
-		Help: "HTTP requests by handler and status code.",
+		Help: "HTTP requests by handler and status code (499: the client went away first).",
 	}, []string{"handler", "code"})
-	s.reg.MustRegister(s.requests)
+	s.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "langnghe_http_rejected_total",
+		Help: "Expensive requests answered 503 at once because every slot was busy.",
+	}, []string{"handler"})
+	s.panics = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "langnghe_http_panics_total",
+		Help: "Handler panics recovered into a 500.",
+	}, []string{"handler"})
+	s.reg.MustRegister(s.requests, s.rejected, s.panics)
 	return s
 }
 
@@ -99,13 +146,58 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /api/sources", s.instrument("sources", s.sourceList))
 	}
 	if s.st != nil {
-		mux.HandleFunc("GET /api/search", s.instrument("search", s.search))
-		mux.HandleFunc("GET /api/stats", s.instrument("stats", s.stats))
+		mux.HandleFunc("GET /api/search", s.instrument("search", s.expensive("search", s.search)))
+		mux.HandleFunc("GET /api/stats", s.instrument("stats", s.expensive("stats", s.stats)))
 		s.workbenchRoutes(mux) // posts.go
 		sub, _ := fs.Sub(uiFiles, "ui")
 		mux.Handle("GET /", http.FileServerFS(sub))
 	}
-	return secureHeaders(mux)
+	return secureHeaders(s.recoverer("other", mux))
+}
+
+// expensive runs h in one of the server's slots, or answers 503 with Retry-After at once
+// when all are taken: a queue would keep the work of clients that already gave up.
+func (s *Server) expensive(name string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.slots <- struct{}{}:
+			defer func() { <-s.slots }()
+			h(w, r)
+		default:
+			s.rejected.WithLabelValues(name).Inc()
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{
+				"error": "máy chủ đang bận, thử lại sau giây lát / server busy: too many searches at once, retry shortly"})
+		}
+	}
+}
+
+// recoverer turns a panic in h into a logged, counted 500, so one bad request neither
+// drops the connection silently nor escapes the metrics. http.ErrAbortHandler keeps its
+// meaning (abort the response).
+func (s *Server) recoverer(name string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			rec := recover()
+			if rec == nil {
+				return
+			}
+			if rec == http.ErrAbortHandler {
+				panic(rec)
+			}
+			s.panics.WithLabelValues(name).Inc()
+			// Values go through slog, which quotes them: a hostile path or panic message
+			// cannot forge log lines.
+			s.log.Error("handler panic / lỗi nghiêm trọng trong xử lý", "handler", name, "method", r.Method,
+				"path", r.URL.Path, "panic", fmt.Sprint(rec), "stack", string(debug.Stack()))
+			if rw, ok := w.(*statusRecorder); !ok || !rw.wrote {
+				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "lỗi máy chủ / internal server error"})
+			} else {
+				rw.code = http.StatusInternalServerError
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
 }
 
 func secureHeaders(h http.Handler) http.Handler {
@@ -119,19 +211,33 @@ func secureHeaders(h http.Handler) http.Handler {
 
 type statusRecorder struct {
 	http.ResponseWriter
-	code int
+	code  int
+	wrote bool
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
-	r.code = code
+	if !r.wrote {
+		r.code, r.wrote = code, true
+	}
 	r.ResponseWriter.WriteHeader(code)
 }
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (per-request deadlines).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// statusClientGone is recorded (never sent) when the client left before the answer.
+const statusClientGone = 499
 
 func (s *Server) instrument(name string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-		h(rec, r)
-		s.requests.WithLabelValues(name, strconv.Itoa(rec.code)).Inc()
+		defer func() { s.requests.WithLabelValues(name, strconv.Itoa(rec.code)).Inc() }()
+		s.recoverer(name, h).ServeHTTP(rec, r)
 	}
 }
 
@@ -182,12 +288,34 @@ func (s *Server) runSearch(w http.ResponseWriter, r *http.Request, v url.Values)
 		writeQueryError(w, err)
 		return nil, false
 	}
-	res, err := s.st.Search(r.Context(), q)
+	// The request's context ends when the client goes away; the deadline bounds a search
+	// nobody waits for too. Both stores stop their work when ctx ends.
+	ctx, cancel := context.WithTimeout(r.Context(), s.searchTimeout)
+	defer cancel()
+	res, err := s.st.Search(ctx, q)
 	if err != nil {
-		s.storeError(w, err)
+		s.searchError(w, r, ctx, err)
 		return nil, false
 	}
 	return res, true
+}
+
+// searchError answers a failed search: the client gone (nothing sent, recorded as 499),
+// the server-side deadline passed (504), or the store's error.
+func (s *Server) searchError(w http.ResponseWriter, r *http.Request, ctx context.Context, err error) {
+	switch {
+	case r.Context().Err() != nil:
+		if rec, ok := w.(*statusRecorder); ok {
+			rec.code = statusClientGone
+		}
+		s.log.Debug("search abandoned by the client", "err", err)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		s.log.Warn("search passed its deadline", "timeout", s.searchTimeout.String(), "q", r.URL.Query().Get("q"))
+		writeJSON(w, http.StatusGatewayTimeout, map[string]string{
+			"error": "tìm kiếm quá " + s.searchTimeout.String() + ", hãy thu hẹp truy vấn / search took longer than " + s.searchTimeout.String() + "; narrow the query"})
+	default:
+		s.storeError(w, err)
+	}
 }
 
 // stats answers GET /api/stats: the same parameters as /api/search, and the aggregations
@@ -272,14 +400,11 @@ func ParseQuery(v url.Values, now time.Time) (store.Query, error) {
 	if q.To, err = parseTime(v.Get("to"), now); err != nil {
 		return q, paramError("to", v.Get("to"), err.Error())
 	}
-	for _, p := range []struct {
-		name string
-		dst  *int
-	}{{"offset", &q.Offset}, {"limit", &q.Limit}, {"top", &q.TopN}} {
+	for _, p := range intParams(&q) {
 		if s := v.Get(p.name); s != "" {
 			n, perr := strconv.Atoi(s)
-			if perr != nil || n < 0 {
-				return q, paramError(p.name, s, "số nguyên không âm / a non-negative integer")
+			if perr != nil || n < 0 || n > p.max {
+				return q, paramError(p.name, s, fmt.Sprintf("số nguyên 0..%d / an integer 0..%d", p.max, p.max))
 			}
 			*p.dst = n
 		}
@@ -296,6 +421,31 @@ func ParseQuery(v url.Values, now time.Time) (store.Query, error) {
 		q.Interval = d
 	}
 	return q.Normalized()
+}
+
+// intParam is a numeric URL parameter and its accepted range; values outside (negative,
+// too large, past int64) are a 400 naming the parameter before any arithmetic on them.
+type intParam struct {
+	name string
+	dst  *int
+	max  int
+}
+
+// IntParams names the numeric parameters of /api/search and /api/stats (tests iterate them).
+func IntParams() []string {
+	var out []string
+	for _, p := range intParams(&store.Query{}) {
+		out = append(out, p.name)
+	}
+	return out
+}
+
+func intParams(q *store.Query) []intParam {
+	return []intParam{
+		{"offset", &q.Offset, store.MaxWindow},
+		{"limit", &q.Limit, store.MaxWindow}, // the store caps it at store.MaxLimit
+		{"top", &q.TopN, store.MaxTopN},
+	}
 }
 
 func paramError(name, val, want string) error {
@@ -323,7 +473,10 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 		return time.Time{}, err
 	}
 	if ago > 0 {
-		return now.Add(-ago), nil
+		at = now.Add(-ago)
+		if !query.InRange(at) {
+			return time.Time{}, query.ErrTimeRange
+		}
 	}
 	return at, nil
 }

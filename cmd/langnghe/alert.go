@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,7 +169,7 @@ func (a *app) alerting() (*alerting.Engine, *bus.Consumer, error) {
 
 // alertServer is a.server with GET /api/alerts.
 func (a *app) alertServer(eng *alerting.Engine, extra ...web.Check) *web.Server {
-	return web.New(a.st, web.WithRegistry(a.reg), web.WithChecks(append(a.readiness(), extra...)...), web.WithLogger(a.log), web.WithAlerts(eng), web.WithNarratives(a.narrativeLabels()))
+	return web.New(a.st, append(a.webOptions(), web.WithChecks(append(a.readiness(), extra...)...), web.WithAlerts(eng), web.WithNarratives(a.narrativeLabels()))...)
 }
 
 // cmdAlert runs the alert role: match rules on posts.classified, store rules on a
@@ -181,6 +182,9 @@ func cmdAlert(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	a := newApp(cfg, env.stderr)
 	defer a.close()
+	if err := a.lockDataDir(); err != nil { // alert state and outbox
+		return err
+	}
 	ln, err := a.open(ctx, needs{bus: true, store: true, ui: true})
 	if err != nil {
 		return err
@@ -194,7 +198,9 @@ func cmdAlert(ctx context.Context, env *cliEnv, args []string) error {
 	g.Go("alert", eng.Run)
 	g.Go("alert-consume", consumer.Run)
 	g.Go("lag", a.lagTask)
-	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.guard(a.alertServer(eng).Handler())) })
+	g.Go("http", func(ctx context.Context) error {
+		return serveHTTP(ctx, ln, a.guard(a.alertServer(eng).Handler()), a.cfg.HTTP)
+	})
 	a.log.Info("vai trò đang chạy / role running", "role", "alert", "http", ln.Addr().String(), "brokers", strings.Join(a.brokers, ","))
 	return g.waitAndStop(ctx, a.log)
 }
@@ -204,7 +210,11 @@ func cmdAlerts(_ context.Context, env *cliEnv, args []string) error {
 	if len(args) < 2 || args[0] != "check" {
 		return usageError{"cách dùng / usage: langnghe alerts check FILE..."}
 	}
-	rs, errs := alerting.LoadFiles(args[1:]...)
+	files := yamlFiles(args[1:], env.stderr)
+	if len(files) == 0 {
+		return usageError{"không có tệp .yaml/.yml nào để kiểm tra / no .yaml or .yml file to check"}
+	}
+	rs, errs := alerting.LoadFiles(files...)
 	for _, e := range errs {
 		fmt.Fprintln(env.stderr, e.Error())
 	}
@@ -221,6 +231,22 @@ func cmdAlerts(_ context.Context, env *cliEnv, args []string) error {
 			parts = append(parts, fmt.Sprintf("%d %s", kinds[k], k))
 		}
 	}
-	fmt.Fprintf(env.stdout, "%s: hợp lệ / valid: %d luật / rules (%s)\n", strings.Join(args[1:], ", "), len(rs.Rules), strings.Join(parts, ", "))
+	fmt.Fprintf(env.stdout, "%s: hợp lệ / valid: %d luật / rules (%s)\n", strings.Join(files, ", "), len(rs.Rules), strings.Join(parts, ", "))
 	return nil
+}
+
+// yamlFiles keeps the .yaml and .yml files of args, so `alerts check rules/*` works on a
+// directory that also holds other files; each one skipped gets a notice on stderr.
+func yamlFiles(args []string, stderr io.Writer) []string {
+	var out []string
+	for _, f := range args {
+		ext := strings.ToLower(filepath.Ext(f))
+		st, err := os.Stat(f)
+		if (ext == ".yaml" || ext == ".yml") && (err != nil || !st.IsDir()) {
+			out = append(out, f) // a missing file is reported by the loader
+			continue
+		}
+		fmt.Fprintf(stderr, "%s: bỏ qua, không phải tệp .yaml/.yml / skipped, not a .yaml or .yml file\n", f)
+	}
+	return out
 }

@@ -25,6 +25,7 @@ import (
 	blevestore "github.com/langnghe/langnghe/store/bleve"
 	esstore "github.com/langnghe/langnghe/store/elasticsearch"
 	"github.com/langnghe/langnghe/triage"
+	"github.com/langnghe/langnghe/triage/estriage"
 	"github.com/langnghe/langnghe/web"
 )
 
@@ -46,6 +47,21 @@ type app struct {
 	embeddedExtra []bus.EmbeddedOption
 	auth          *web.Auth       // webauth.go: login guard of the UI and API
 	lag           *bus.LagMonitor // consumer lag of this process's groups (ops.go)
+	lock          *dataDirLock    // held while this process uses data_dir (lockDataDir)
+}
+
+// lockDataDir takes data_dir for this process (see lock.go); every command that writes
+// under it (bleve, alert state, cursors, outbox) calls it first. Idempotent.
+func (a *app) lockDataDir() error {
+	if a.lock != nil {
+		return nil
+	}
+	l, err := lockDataDir(a.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	a.lock = l
+	return nil
 }
 
 func newApp(cfg Config, stderr io.Writer) *app {
@@ -132,8 +148,11 @@ func (a *app) trimEmbedded(ctx context.Context) error {
 // openStore opens Elasticsearch when es.url is set, else the embedded bleve index.
 func (a *app) openStore(ctx context.Context) error {
 	if len(a.cfg.ES.URL) == 0 {
+		if err := a.lockDataDir(); err != nil {
+			return err
+		}
 		dir := filepath.Join(a.cfg.DataDir, "bleve")
-		st, err := blevestore.Open(dir, blevestore.WithLogger(a.log))
+		st, err := openBleve(ctx, dir, a.log)
 		if err != nil {
 			return fmt.Errorf("opening bleve index %s: %w", dir, err)
 		}
@@ -160,6 +179,32 @@ func (a *app) openStore(ctx context.Context) error {
 	}
 	a.log.Info("Elasticsearch", "urls", strings.Join(a.cfg.ES.URL, ","), "index_prefix", a.cfg.ES.IndexPrefix)
 	return nil
+}
+
+// openBleve opens the index but gives up when ctx ends (Ctrl-C, SIGTERM): opening a large
+// index, or waiting on another process's lock, must not make the command deaf to signals.
+// An index opened after ctx ended is closed again.
+func openBleve(ctx context.Context, dir string, log *slog.Logger) (*blevestore.Store, error) {
+	type opened struct {
+		st  *blevestore.Store
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		st, err := blevestore.Open(dir, blevestore.WithLogger(log))
+		ch <- opened{st, err}
+	}()
+	select {
+	case o := <-ch:
+		return o.st, o.err
+	case <-ctx.Done():
+		go func() {
+			if o := <-ch; o.st != nil {
+				_ = o.st.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
 }
 
 func (a *app) esConfig() (esstore.Config, error) {
@@ -242,28 +287,42 @@ func (a *app) readiness() []web.Check {
 // server builds the HTTP server: API and UI when a store is open, always /metrics and
 // health; opts add routes (sharedViews).
 func (a *app) server(opts ...web.Option) *web.Server {
-	return web.New(a.st, append([]web.Option{
-		web.WithRegistry(a.reg),
+	return web.New(a.st, append(append(a.webOptions(),
 		web.WithChecks(a.readiness()...),
-		web.WithLogger(a.log),
 		web.WithNarratives(a.narrativeLabels()),
 		web.WithExportMax(a.cfg.HTTP.ExportMax),
-		web.WithTriage(a.triageStore())}, opts...)...)
+		web.WithTriage(a.triageStore())), opts...)...)
+}
+
+// webOptions are the options every web.Server of this process shares: metrics, logs,
+// the search deadline and the bound on concurrent expensive requests.
+func (a *app) webOptions() []web.Option {
+	return []web.Option{
+		web.WithRegistry(a.reg), web.WithLogger(a.log),
+		web.WithSearchTimeout(time.Duration(a.cfg.HTTP.SearchTimeout)),
+		web.WithMaxExpensive(a.cfg.HTTP.MaxSearches),
+	}
 }
 
 // healthServer serves only /healthz, /readyz (over everything the process uses) and
 // /metrics: the listener of a pipeline role (classify, index).
 func (a *app) healthServer() *web.Server {
-	return web.New(nil, web.WithRegistry(a.reg), web.WithChecks(a.readiness()...), web.WithLogger(a.log))
+	return web.New(nil, append(a.webOptions(), web.WithChecks(a.readiness()...))...)
 }
 
-// triageStore opens the analysts' triage log, data_dir/triage/triage.jsonl (appended and
-// fsynced per decision). Without a store there is nothing to triage; a log that cannot
-// be opened leaves triage off with an error logged. With Elasticsearch it is still this
-// file (an Elasticsearch index is not written yet), so one replica should serve triage.
+// triageStore is where the analysts' triage decisions are kept. With Elasticsearch, the
+// index <base>-triage on the posts store's client (triage/estriage), shared by every
+// serve replica; embedded, data_dir/triage/triage.jsonl (appended and fsynced per
+// decision; one process owns a data dir). Without a store there is nothing to triage; a
+// log that cannot be opened leaves triage off with an error logged.
 func (a *app) triageStore() triage.Store {
 	if a.st == nil {
 		return nil
+	}
+	if es, ok := a.st.(*esstore.Store); ok {
+		x := estriage.New(es.Client(), estriage.IndexName(a.cfg.ES.IndexPrefix))
+		a.log.Info("triage trong Elasticsearch / triage in Elasticsearch", "index", x.Name())
+		return x
 	}
 	f, err := triage.OpenFile(filepath.Join(a.cfg.DataDir, "triage"))
 	if err != nil {
@@ -326,13 +385,29 @@ func (a *app) listen() (net.Listener, error) {
 	return ln, nil
 }
 
-// serve runs the HTTP server until ctx ends, then shuts it down within 2 s. On the
+// newHTTPServer is the one constructor of every http.Server the binary runs (API, role
+// health, the start-up listener, demo site; TestEveryListenerUsesNewHTTPServer keeps it
+// so): slow or idle clients are cut off by c's timeouts and oversized headers get 431. A
+// streaming handler (an export) that needs longer than write_timeout extends its own
+// deadline with http.NewResponseController(w).SetWriteDeadline.
+func newHTTPServer(h http.Handler, c HTTPConfig) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: time.Duration(c.ReadHeaderTimeout),
+		ReadTimeout:       time.Duration(c.ReadTimeout),
+		WriteTimeout:      time.Duration(c.WriteTimeout),
+		IdleTimeout:       time.Duration(c.IdleTimeout),
+		MaxHeaderBytes:    c.MaxHeaderBytes,
+	}
+}
+
+// serveHTTP runs the HTTP server until ctx ends, then shuts it down within 2 s. On the
 // listener open returned, the server already runs: h replaces the start-up handler.
-func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, c HTTPConfig) error {
 	if f, ok := ln.(*frontListener); ok {
 		return f.serve(ctx, h)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	srv := newHTTPServer(h, c)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -364,6 +439,7 @@ func (a *app) close() {
 	if a.embedded != nil {
 		_ = a.embedded.Close()
 	}
+	a.lock.release()
 }
 
 // taskGroup runs tasks until the first fails or ctx ends; Wait returns the first real error.

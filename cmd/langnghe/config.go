@@ -72,7 +72,14 @@ type ESConfig struct {
 
 // HTTPConfig is where the API, UI and /metrics listen.
 type HTTPConfig struct {
-	Listen string `yaml:"listen" help:"địa chỉ lắng nghe HTTP / HTTP listen address"`
+	Listen            string   `yaml:"listen" help:"địa chỉ lắng nghe HTTP / HTTP listen address"`
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout" help:"thời hạn đọc tiêu đề yêu cầu / time to read request headers"`
+	ReadTimeout       Duration `yaml:"read_timeout" help:"thời hạn đọc cả yêu cầu / time to read a whole request"`
+	WriteTimeout      Duration `yaml:"write_timeout" help:"thời hạn ghi câu trả lời (> search_timeout) / time to write a response (> search_timeout)"`
+	IdleTimeout       Duration `yaml:"idle_timeout" help:"đóng kết nối keep-alive rảnh sau / close idle keep-alive connections after"`
+	MaxHeaderBytes    int      `yaml:"max_header_bytes" help:"kích thước tối đa tiêu đề yêu cầu (byte) / max request header bytes"`
+	SearchTimeout     Duration `yaml:"search_timeout" help:"thời hạn một lần tìm kiếm phía máy chủ / server-side deadline of one search"`
+	MaxSearches       int      `yaml:"max_searches" help:"số tìm kiếm/thống kê đồng thời tối đa, quá thì 503; 0 = 2×CPU, ít nhất 4 / concurrent searches and stats, more get 503; 0 = 2×CPUs, at least 4"`
 	// Users are "name:role:bcrypt-hash" lines from `langnghe user add`; with users (or a
 	// proxy header) every page and API needs a login. See cmd/langnghe/webauth.go.
 	Users       []string `yaml:"users" help:"người dùng tên:vai-trò:bcrypt (langnghe user add) / users name:role:bcrypt-hash"`
@@ -116,8 +123,16 @@ func defaultConfig() Config {
 			Replication: 1,
 			BatchSize:   500,
 		},
-		ES:   ESConfig{IndexPrefix: "langnghe-posts", Shards: 1, Replicas: 0},
-		HTTP: HTTPConfig{Listen: "127.0.0.1:8080"},
+		ES: ESConfig{IndexPrefix: "langnghe-posts", Shards: 1, Replicas: 0},
+		HTTP: HTTPConfig{
+			Listen:            "127.0.0.1:8080",
+			ReadHeaderTimeout: Duration(5 * time.Second),
+			ReadTimeout:       Duration(30 * time.Second),
+			WriteTimeout:      Duration(60 * time.Second),
+			IdleTimeout:       Duration(60 * time.Second),
+			MaxHeaderBytes:    64 << 10,
+			SearchTimeout:     Duration(10 * time.Second),
+		},
 	}
 }
 
@@ -440,6 +455,7 @@ func validateConfig(c *Config) ConfigErrors {
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		add("http.listen", fmt.Sprintf("%q không phải host:port / is not host:port", c.HTTP.Listen))
 	}
+	errs = append(errs, validateHTTPConfig(c.HTTP)...)
 	errs = append(errs, validateAlertConfig(c)...)
 	errs = append(errs, validateAuthConfig(c)...)
 	errs = append(errs, validateCrawlConfig(c)...)
@@ -451,6 +467,29 @@ func validateConfig(c *Config) ConfigErrors {
 		if _, err := os.Stat(f.file); err != nil {
 			add(f.path, fmt.Sprintf("không đọc được tệp / cannot read file %q", f.file))
 		}
+	}
+	return errs
+}
+
+func validateHTTPConfig(h HTTPConfig) ConfigErrors {
+	var errs ConfigErrors
+	add := func(path, msg string) { errs = append(errs, ConfigError{Path: "http." + path, Msg: msg}) }
+	for _, d := range []struct {
+		path string
+		v    Duration
+	}{{"read_header_timeout", h.ReadHeaderTimeout}, {"read_timeout", h.ReadTimeout}, {"write_timeout", h.WriteTimeout}, {"idle_timeout", h.IdleTimeout}, {"search_timeout", h.SearchTimeout}} {
+		if d.v < Duration(100*time.Millisecond) {
+			add(d.path, "tối thiểu 100ms / must be at least 100ms")
+		}
+	}
+	if h.WriteTimeout <= h.SearchTimeout {
+		add("write_timeout", "phải lớn hơn http.search_timeout / must exceed http.search_timeout, or answers to slow searches are cut off")
+	}
+	if h.MaxHeaderBytes < 4096 || h.MaxHeaderBytes > 1<<20 {
+		add("max_header_bytes", "phải từ 4096 đến 1048576 / must be 4096..1048576")
+	}
+	if h.MaxSearches < 0 {
+		add("max_searches", "phải ≥ 0 / must be at least 0")
 	}
 	return errs
 }

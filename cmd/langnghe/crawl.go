@@ -97,8 +97,8 @@ func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 			crawler.ShardOptions{Partitions: max(cfg.Kafka.Partitions, 12), Replication: cfg.Kafka.Replication})
 	})
 	g.Go("sources-status", func(ctx context.Context) error { return a.publishSources(ctx, runner) })
-	srv := web.New(nil, web.WithRegistry(a.reg), web.WithChecks(append(a.readiness(), sourcesCheck(runner))...), web.WithLogger(a.log), web.WithSources(runner))
-	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.guard(srv.Handler())) })
+	srv := web.New(nil, append(a.webOptions(), web.WithChecks(append(a.readiness(), sourcesCheck(runner))...), web.WithSources(runner))...)
+	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.guard(srv.Handler()), a.cfg.HTTP) })
 	a.log.Info("vai trò đang chạy / role running", "role", "crawl", "sources", len(scheduled), "http", ln.Addr().String(), "brokers", strings.Join(a.brokers, ","))
 	return g.waitAndStop(ctx, a.log)
 }
@@ -109,6 +109,9 @@ func cmdCrawl(ctx context.Context, env *cliEnv, args []string) error {
 func (a *app) crawlOnce(ctx context.Context, scheduled []crawler.Scheduled, parallel int, out string, fresh bool, m *crawler.Metrics, env *cliEnv) error {
 	var cursors crawler.CursorStore = crawler.NewMemCursors()
 	if !fresh {
+		if err := a.lockDataDir(); err != nil { // the cursors are shared with `run`
+			return err
+		}
 		fc, err := crawler.NewFileCursors(filepath.Join(a.cfg.DataDir, "crawler", "cursors"))
 		if err != nil {
 			return err
@@ -188,23 +191,35 @@ func (a *app) kafkaSink() crawler.Sink {
 	})
 }
 
+// MinAuthorKeyBytes is the shortest author key accepted: an empty or short key makes the
+// pseudonyms guessable (an empty data_dir/author.key used to empty every author).
+const MinAuthorKeyBytes = 32
+
 // authorKey returns the author pseudonymization key from author_key / author_key_file.
-// With none configured and generate set, it uses (creating on first use) a random key in
-// data_dir/author.key, mode 0600. The key is never logged.
+// With none configured and generate set, it uses data_dir/author.key, creating it (32
+// random bytes, hex, mode 0600) only when the file is absent: an empty or short file is
+// refused, never overwritten, since the key it was meant to hold may be recoverable. A key
+// shorter than MinAuthorKeyBytes is a config error naming where it came from; the key
+// itself is never printed or logged.
 func (a *app) authorKey(generate bool) ([]byte, error) {
 	k, err := readSecret(a.cfg.AuthorKey, a.cfg.AuthorKeyFile)
 	if err != nil {
 		return nil, usageError{"author_key_file: " + err.Error()}
 	}
-	if k != "" {
-		return []byte(k), nil
+	switch {
+	case a.cfg.AuthorKeyFile != "":
+		return checkAuthorKey([]byte(k), "author_key_file "+a.cfg.AuthorKeyFile)
+	case k != "":
+		return checkAuthorKey([]byte(k), "author_key (LANGNGHE_AUTHOR_KEY, --author_key)")
 	}
 	if !generate {
 		return nil, usageError{"cần author_key_file (hoặc LANGNGHE_AUTHOR_KEY) chung cho mọi bản crawl / author_key_file (or LANGNGHE_AUTHOR_KEY) is required, shared by every crawl replica"}
 	}
 	path := filepath.Join(a.cfg.DataDir, "author.key")
-	if b, err := os.ReadFile(path); err == nil && len(bytes.TrimSpace(b)) > 0 {
-		return bytes.TrimSpace(b), nil
+	if b, err := os.ReadFile(path); err == nil {
+		return checkAuthorKey(bytes.TrimSpace(b), path)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -220,12 +235,15 @@ func (a *app) authorKey(generate bool) ([]byte, error) {
 		if rerr != nil {
 			return nil, rerr
 		}
-		return bytes.TrimSpace(b), nil
+		return checkAuthorKey(bytes.TrimSpace(b), path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("creating %s: %w", path, err)
 	}
 	_, err = f.Write(append(key, '\n'))
+	if serr := f.Sync(); err == nil {
+		err = serr
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -236,12 +254,23 @@ func (a *app) authorKey(generate bool) ([]byte, error) {
 	return key, nil
 }
 
+// checkAuthorKey refuses a key shorter than MinAuthorKeyBytes with a one-line config
+// error (exit 2) naming source, never the key.
+func checkAuthorKey(k []byte, source string) ([]byte, error) {
+	if len(k) < MinAuthorKeyBytes {
+		return nil, usageError{fmt.Sprintf("khóa ẩn danh tác giả từ %s chỉ có %d byte, cần ít nhất %d; tạo bằng `openssl rand -hex 32` / the author key from %s has %d bytes, at least %d are required; make one with `openssl rand -hex 32`",
+			source, len(k), MinAuthorKeyBytes, source, len(k), MinAuthorKeyBytes)}
+	}
+	return k, nil
+}
+
 // demoCrawl is the in-process demo site and the crawler that reads it for `run --demo`.
 type demoCrawl struct {
 	runner *crawler.Runner
 	ln     net.Listener
 	site   http.Handler
 	base   string
+	http   HTTPConfig // timeouts of the demo site's listener, as of every other
 }
 
 // newDemoCrawl starts nothing yet: it binds the demo site on a loopback port and builds
@@ -263,7 +292,7 @@ func (a *app) newDemoCrawl() (*demoCrawl, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo site: %w", err)
 	}
-	d := &demoCrawl{ln: ln, site: demosite.New(posts), base: "http://" + ln.Addr().String()}
+	d := &demoCrawl{ln: ln, site: demosite.New(posts), base: "http://" + ln.Addr().String(), http: a.cfg.HTTP}
 	key, err := a.authorKey(true)
 	if err != nil {
 		ln.Close()
@@ -305,7 +334,7 @@ func (a *app) newDemoCrawl() (*demoCrawl, error) {
 }
 
 // serveSite serves the demo site until ctx ends.
-func (d *demoCrawl) serveSite(ctx context.Context) error { return serveHTTP(ctx, d.ln, d.site) }
+func (d *demoCrawl) serveSite(ctx context.Context) error { return serveHTTP(ctx, d.ln, d.site, d.http) }
 
 // run crawls the demo site every minute until ctx ends.
 func (d *demoCrawl) run(ctx context.Context) error { return d.runner.Run(ctx) }

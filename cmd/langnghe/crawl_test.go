@@ -169,7 +169,7 @@ sources:
 	if code := runCLI(ctx, []string{"crawl"}, &cliEnv{stdout: io.Discard, stderr: &stderr, environ: env}); code != 2 || !strings.Contains(stderr.String(), "author_key") {
 		t.Errorf("crawl without an author key: exit %d, %s; want 2 naming author_key", code, stderr.String())
 	}
-	env = append(env, "LANGNGHE_AUTHOR_KEY=shared-test-key")
+	env = append(env, "LANGNGHE_AUTHOR_KEY=shared-test-key-0123456789abcdef0123456789")
 	r := startRole(t, env, dir, "crawl")
 	want := int64(35 + 53)
 	eventually(t, 60*time.Second, "posts.raw holds the crawled posts", func() error {

@@ -19,16 +19,16 @@ import (
 func cmdEval(ctx context.Context, env *cliEnv, args []string) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(env.stdout) // --help; errors go to stderr through runCLI
-	task := fs.String("task", "", "sentiment hoặc toxicity / sentiment or toxicity")
-	data := fs.String("data", "", "tệp JSON Lines có \"text\" và \"label\" / labelled JSON Lines")
+	task := fs.String("task", "", "sentiment, toxicity hoặc narrative / sentiment, toxicity or narrative")
+	data := fs.String("data", "", "tệp JSON Lines có \"text\" và \"label\" (narrative: \"narratives\": [id]) / labelled JSON Lines (narrative: a \"narratives\" list)")
 	modelPath := fs.String("model", "", "thư mục mô hình hoặc tệp mô hình học (.json); trống = mặc định / model dir or learned model file; empty = shipped default")
 	format := fs.String("format", "text", "text hoặc json / text or json")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	switch {
-	case *task != "sentiment" && *task != "toxicity":
-		return usageError{"--task phải là sentiment hoặc toxicity / --task must be sentiment or toxicity"}
+	case *task != "sentiment" && *task != "toxicity" && *task != "narrative":
+		return usageError{"--task phải là sentiment, toxicity hoặc narrative / --task must be sentiment, toxicity or narrative"}
 	case *data == "":
 		return usageError{"thiếu --data / --data is required"}
 	case *format != "text" && *format != "json":
@@ -37,6 +37,9 @@ func cmdEval(ctx context.Context, env *cliEnv, args []string) error {
 	model, err := loadModelPath(*modelPath)
 	if err != nil {
 		return err
+	}
+	if *task == "narrative" {
+		return evalNarratives(env, model, *data, *format)
 	}
 	ex, err := readExamplesFile(*data)
 	if err != nil {
@@ -131,4 +134,46 @@ func printReport(w io.Writer, model, task, data string, r learn.Report) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// evalNarratives scores the model's narratives on a set labelled with "narratives" lists:
+// per narrative precision, recall, F1 and support, then the posts it got wrong.
+func evalNarratives(env *cliEnv, m classifier.Model, path, format string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	defer f.Close()
+	ex, err := learn.ReadNarrativeExamples(f, path)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if len(ex) == 0 {
+		return usageError{path + ": không có dòng nào / no examples"}
+	}
+	start := time.Now()
+	rep := learn.ScoreNarratives(m, ex)
+	if el := time.Since(start); el > 0 {
+		rep.PostsPerSecond = float64(len(ex)) / el.Seconds()
+	}
+	if format == "json" {
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	w := env.stdout
+	fmt.Fprintf(w, "mô hình / model %s, narrative, %s: %d bài / posts (%d không thuộc chủ đề nào / labelled none, %d trong số đó không khớp gì / of them matched nothing)\n", m.Name(), path, rep.N, rep.None, rep.NoneClean)
+	fmt.Fprintf(w, "macro precision %.4f  recall %.4f  F1 %.4f  khớp đúng cả bài / exact match %.4f\n\n", rep.MacroPrecision, rep.MacroRecall, rep.MacroF1, rep.ExactMatch)
+	fmt.Fprintf(w, "%-26s %9s %9s %9s %9s\n", "chủ đề / narrative", "precision", "recall", "F1", "support")
+	for _, id := range rep.Narratives {
+		c := rep.PerNarrative[id]
+		fmt.Fprintf(w, "%-26s %9.4f %9.4f %9.4f %9d\n", id, c.Precision, c.Recall, c.F1, c.Support)
+	}
+	if len(rep.Errors) > 0 {
+		fmt.Fprintf(w, "\nlỗi / errors (%d)\n", len(rep.Errors))
+		for _, e := range rep.Errors {
+			fmt.Fprintf(w, "%-26s %-15s %q\n", e.Narrative, e.Kind, e.Text)
+		}
+	}
+	return nil
 }

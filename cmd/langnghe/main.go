@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -64,7 +65,24 @@ func commands() []command {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go forceExitAfterSignal(ctx, stop, os.Stderr)
 	os.Exit(runCLI(ctx, os.Args[1:], &cliEnv{stdout: os.Stdout, stderr: os.Stderr, environ: os.Environ()}))
+}
+
+// forceExitAfter bounds how long any command may take to stop after SIGINT/SIGTERM: the
+// roles' own shutdown (shutdownGrace) plus a margin. It is the backstop for a command
+// blocked somewhere that does not watch its context.
+const forceExitAfter = shutdownGrace + 2*time.Second
+
+// forceExitAfterSignal waits for the first signal, restores the default handling (so a
+// second Ctrl-C kills at once) and exits with status 1 if the command has not returned by
+// forceExitAfter.
+func forceExitAfterSignal(ctx context.Context, stop context.CancelFunc, stderr io.Writer) {
+	<-ctx.Done()
+	stop()
+	time.Sleep(forceExitAfter)
+	fmt.Fprintf(stderr, "langnghe: không dừng trong %s sau tín hiệu, buộc thoát / did not stop within %s of the signal, exiting\n", forceExitAfter, forceExitAfter)
+	os.Exit(1)
 }
 
 // runCLI dispatches to a command and maps errors to exit statuses: 0 ok, 1 runtime

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -31,6 +32,9 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	a := newApp(cfg, env.stderr)
 	defer a.close()
+	if err := a.lockDataDir(); err != nil { // cursors, alert state, outbox, bleve
+		return err
+	}
 	ln, err := a.open(ctx, needs{bus: true, embedded: true, store: true, ui: true})
 	if err != nil {
 		return err
@@ -75,7 +79,7 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	} else {
 		handler = a.alertServer(alertEng).Handler()
 	}
-	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.guard(handler)) })
+	g.Go("serve", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.guard(handler), a.cfg.HTTP) })
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(env.stdout, "Lắng Nghe đang chạy / is running\n  giao diện / UI:   %s/\n  tìm kiếm / API:   %s/api/search?q=lu+lut\n  chỉ số / metrics: %s/metrics\n  sẵn sàng / ready: %s/readyz\n  Kafka: %s\nNhấn Ctrl-C để dừng / press Ctrl-C to stop.\n",
 		base, base, base, base, strings.Join(a.brokers, ","))
@@ -184,7 +188,7 @@ func (a *app) runConsumerRole(ctx context.Context, role string, needStore bool) 
 		g.Go("retention", a.retention().Run)
 	}
 	// Health and metrics only: search, alerts and sources are served by `serve`.
-	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.healthServer().Handler()) })
+	g.Go("http", func(ctx context.Context) error { return serveHTTP(ctx, ln, a.healthServer().Handler(), a.cfg.HTTP) })
 	a.log.Info("vai trò đang chạy / role running", "role", role, "http", ln.Addr().String(), "brokers", strings.Join(a.brokers, ","))
 	return g.waitAndStop(ctx, a.log)
 }
@@ -204,7 +208,7 @@ func cmdServe(ctx context.Context, env *cliEnv, args []string) error {
 	g := newTaskGroup()
 	defer g.cancel()
 	g.Go("serve", func(ctx context.Context) error {
-		return serveHTTP(ctx, ln, a.guard(a.server(a.sharedViews()...).Handler()))
+		return serveHTTP(ctx, ln, a.guard(a.server(a.sharedViews()...).Handler()), a.cfg.HTTP)
 	})
 	fmt.Fprintf(env.stdout, "API: http://%s/api/search\n", ln.Addr())
 	return g.waitAndStop(ctx, a.log)
@@ -293,21 +297,29 @@ func (a *app) classifyFile(in, out string, stdout io.Writer) error {
 		return usageError{err.Error()}
 	}
 	defer r.Close()
+	// The output goes to a temporary file beside out, renamed over it only on success: a
+	// failed run leaves neither an empty nor a half-written file.
 	var w io.Writer = stdout
+	var tmp *os.File
 	if out != "-" {
-		f, err := os.Create(out)
+		tmp, err = os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
 		if err != nil {
 			return usageError{err.Error()}
 		}
-		defer f.Close()
-		w = f
+		defer func() {
+			if tmp != nil { // not renamed: failed
+				tmp.Close()
+				os.Remove(tmp.Name())
+			}
+		}()
+		w = tmp
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	n := 0
 	err = eachLine(r, func(line int, b []byte) error {
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(b, &obj); err != nil {
-			return fmt.Errorf("%s:%d: %w", in, line, err)
+			return fmt.Errorf("%s:%d: không phải một đối tượng JSON; cần JSON Lines, mỗi dòng một bài hoặc {\"text\": \"...\"} / not a JSON object: want JSON Lines, one post or {\"text\": \"...\"} per line (%v)", in, line, err)
 		}
 		var p post.Post
 		for field, dst := range map[string]*string{"text": &p.Text, "title": &p.Title} {
@@ -344,6 +356,31 @@ func (a *app) classifyFile(in, out string, stdout io.Writer) error {
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing %s: %w", out, err)
 	}
+	if tmp != nil {
+		if err := commitTemp(tmp, out); err != nil {
+			return err
+		}
+		tmp = nil
+	}
 	a.log.Info("đã phân loại / classified", "lines", n, "out", out)
+	return nil
+}
+
+// commitTemp syncs, closes and renames tmp to path (mode 0644, as os.Create would give).
+func commitTemp(tmp *os.File, path string) error {
+	err := tmp.Chmod(0o644)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
 	return nil
 }

@@ -158,9 +158,9 @@ func (a *app) startFront(ln net.Listener) *frontListener {
 	f := &frontListener{Listener: ln, done: make(chan error, 1)}
 	var h http.Handler = a.waitingHandler()
 	f.handler.Store(&h)
-	f.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.srv = newHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		(*f.handler.Load()).ServeHTTP(w, r)
-	}), ReadHeaderTimeout: 5 * time.Second}
+	}), a.cfg.HTTP)
 	go func() { f.done <- f.srv.Serve(ln) }()
 	return f
 }

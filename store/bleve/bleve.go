@@ -63,6 +63,9 @@ const (
 	metaKey  = "langnghe_mapping_version"
 )
 
+// boltTimeout bounds the wait for another process's lock on an existing index.
+const boltTimeout = 3 * time.Second
+
 // Store is the bleve-backed store.Store. It is safe for concurrent use.
 type Store struct {
 	idx bleve.Index
@@ -92,7 +95,12 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	}
 	var idx bleve.Index
 	if _, err := os.Stat(filepath.Join(dir, "index_meta.json")); err == nil {
-		if err := openIndex(dir, func() (err error) { idx, err = bleve.Open(dir); return err }); err != nil {
+		// bolt waits for its file lock forever by default; another process holding the
+		// index must fail the open instead of hanging it.
+		if err := openIndex(dir, func() (err error) {
+			idx, err = bleve.OpenUsing(dir, map[string]any{"bolt_timeout": boltTimeout.String()})
+			return err
+		}); err != nil {
 			return nil, err
 		}
 		v, err := idx.GetInternal([]byte(metaKey))
@@ -492,6 +500,11 @@ func (s *Store) Search(ctx context.Context, q store.Query) (*store.Result, error
 	}
 	if page == nil && !p.times && !q.Aggs {
 		return out, nil
+	}
+	// After a scored search the pass is another walk over the matches: skip it once the
+	// caller has gone (the pass itself checks ctx every 4,096 matches).
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	if err := s.run(ctx, bq, p); err != nil {
 		return nil, err

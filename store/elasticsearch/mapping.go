@@ -5,7 +5,7 @@ import "github.com/langnghe/langnghe/store"
 // templateVersion versions the index template and mapping. Bump it with any change to
 // templateBody; New then replaces an older template and adds the new fields to existing
 // indices. A cluster already holding a newer version is left alone (a newer build owns it).
-const templateVersion = 3 // 2: text_exact, title_exact (+exact query terms); 3: shards and replicas in _meta
+const templateVersion = 4 // 2: text_exact, title_exact (+exact query terms); 3: shards and replicas in _meta; 4: the alias
 
 // mappings is the document mapping. dynamic:false keeps unknown or future post fields in
 // _source without indexing them, so a newer crawler cannot break an older index with a
@@ -63,12 +63,13 @@ func mappings() map[string]any {
 
 // templateBody is the composable index template for <prefix>-*: settings (shards and
 // replicas from WithShards/WithReplicas, recorded in _meta so a changed setting
-// reinstalls the template) and mapping. The alias <prefix> is deliberately not in the
-// template: an alias from a template is on the index from the moment it is created,
-// before its primary shard has started, and a search on the alias in that window fails
-// with no_shard_available (measured: with the alias in the template, the conformance
-// suite's Concurrent case fails with "503 all shards failed (no_shard_available_action_
-// exception)" on a new store). Store.ensureIndex adds the alias once the index is usable.
+// reinstalls the template), mapping and the alias <prefix>, so every monthly index is
+// searchable through the alias however it was created (by the indexer, a restore, a
+// reindex). An alias from a template is on the index from the moment it is created,
+// before its primary shard has started; a search on the alias in that window fails with
+// no_shard_available when the new index is the only one, so Store.search retries that
+// answer briefly (searchRetryFor). Store.ensureIndex still puts the alias on explicitly:
+// idempotent, and it covers indices made by an older template.
 func (s *Store) templateBody() map[string]any {
 	settings := map[string]any{"index.number_of_shards": s.shards, "index.number_of_replicas": s.replicas}
 	meta := map[string]any{"version": templateVersion, "managed_by": "langnghe", "shards": s.shards, "replicas": s.replicas}
@@ -81,6 +82,7 @@ func (s *Store) templateBody() map[string]any {
 		"template": map[string]any{
 			"settings": settings,
 			"mappings": mappings(),
+			"aliases":  map[string]any{s.prefix: map[string]any{}},
 		},
 	}
 }

@@ -336,13 +336,37 @@ func (s *Store) Search(ctx context.Context, q store.Query) (*store.Result, error
 	return out, nil
 }
 
+// searchRetryFor bounds how long a search waits for a just-created monthly index, whose
+// alias (from the template) exists before its primary shard has started.
+const searchRetryFor = 3 * time.Second
+
 func (s *Store) search(ctx context.Context, body map[string]any, out *searchResponse) error {
-	err := s.client.Do(ctx, http.MethodPost, "/"+s.prefix+"/_search", readParams(), body, out)
-	var se *StatusError
-	if errors.As(err, &se) && se.Status == http.StatusBadRequest {
-		se.badQuery = true
+	deadline := time.Now().Add(searchRetryFor)
+	for wait := 25 * time.Millisecond; ; wait = min(2*wait, 400*time.Millisecond) {
+		err := s.client.Do(ctx, http.MethodPost, "/"+s.prefix+"/_search", readParams(), body, out)
+		var se *StatusError
+		if errors.As(err, &se) && se.Status == http.StatusBadRequest {
+			se.badQuery = true
+		}
+		if !shardStarting(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
 	}
-	return err
+}
+
+// shardStarting reports the answer of a search that met only shards that have not
+// started yet (a monthly index created a moment ago): worth a brief retry.
+func shardStarting(err error) bool {
+	var se *StatusError
+	if !errors.As(err, &se) || se.Status != http.StatusServiceUnavailable {
+		return false
+	}
+	return strings.Contains(se.Type+" "+se.Reason, "no_shard_available") || se.Reason == "all shards failed"
 }
 
 // Get returns the post with id from whichever monthly index holds it, or an error

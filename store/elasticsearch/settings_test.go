@@ -11,8 +11,8 @@ import (
 )
 
 // TestIndexSettingsFromTemplate: monthly indices get es.shards and es.replicas (default
-// 1 and 0, so one node is green) from the index template, also an index the store did not
-// create itself; a changed replica count reinstalls the template and applies to the
+// 1 and 0, so one node is green) and the alias from the index template, also an index the
+// store did not create itself; a changed replica count reinstalls the template and applies to the
 // existing indices.
 func TestIndexSettingsFromTemplate(t *testing.T) {
 	s := openTest(t)
@@ -55,8 +55,15 @@ func TestIndexSettingsFromTemplate(t *testing.T) {
 			t.Errorf("%s: shards/replicas %v, want 1/0", name, sr)
 		}
 	}
-	if err := s.client.Do(ctx, http.MethodPut, "/"+other+"/_alias/"+s.prefix, nil, nil, nil); err != nil { // so Drop finds it
+	// The template puts the alias on it too, so it is searchable (and Drop finds it).
+	var aliases map[string]struct {
+		Aliases map[string]any `json:"aliases"`
+	}
+	if err := s.client.Do(ctx, http.MethodGet, "/"+other+"/_alias", nil, nil, &aliases); err != nil {
 		t.Fatal(err)
+	}
+	if _, ok := aliases[other].Aliases[s.prefix]; !ok {
+		t.Errorf("%s made outside the store has aliases %v, want %s from the template", other, aliases[other].Aliases, s.prefix)
 	}
 	var health struct {
 		Status string `json:"status"`

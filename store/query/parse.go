@@ -2,6 +2,7 @@ package query
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,8 +16,14 @@ import (
 // MaxLength caps the query text; longer queries are a SyntaxError, not a slow search.
 const MaxLength = 4096
 
-// maxDepth caps parenthesis nesting so a hostile query cannot exhaust the stack.
-const maxDepth = 32
+// MaxDepth caps nesting: every parenthesis and every unary operator (-, NOT) counts one
+// level, so neither "((((x))))" nor "- - - -x" nor "NOT NOT x" can grow a deep tree. A
+// 4,094-deep NOT chain cost bleve 8-13 CPU-seconds per request over 6,000 posts (issue 11).
+const MaxDepth = 32
+
+// MaxTerms caps the searchable terms of one query: the words of every text term and
+// phrase plus every field filter. Each costs the store a term lookup per request.
+const MaxTerms = 256
 
 type tokKind int
 
@@ -208,8 +215,26 @@ func quoted(s string, i int) (string, int, error) {
 }
 
 type parser struct {
-	toks []token
-	i    int
+	toks  []token
+	i     int
+	terms int // searchable terms so far (MaxTerms)
+}
+
+// count adds n terms of the node at pos and fails past MaxTerms.
+func (p *parser) count(n, pos int) error {
+	p.terms += n
+	if p.terms > MaxTerms {
+		return &SyntaxError{Pos: pos, Msg: "quá nhiều điều kiện, tối đa " + strconv.Itoa(MaxTerms) + " / too many terms, at most " + strconv.Itoa(MaxTerms)}
+	}
+	return nil
+}
+
+// deeper fails when one more level of nesting at pos would pass MaxDepth.
+func deeper(depth, pos int) error {
+	if depth >= MaxDepth {
+		return &SyntaxError{Pos: pos, Msg: "lồng quá sâu (ngoặc và phủ định), tối đa " + strconv.Itoa(MaxDepth) + " / nested too deep (parentheses and negations), at most " + strconv.Itoa(MaxDepth)}
+	}
+	return nil
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -284,7 +309,10 @@ func (p *parser) unary(depth int) (*Expr, error) {
 		case tEOF, tRParen, tOr, tAnd:
 			return nil, &SyntaxError{Pos: t.pos, Msg: "thiếu điều kiện sau dấu loại trừ / nothing to exclude"}
 		}
-		e, err := p.unary(depth)
+		if err := deeper(depth, t.pos); err != nil {
+			return nil, err
+		}
+		e, err := p.unary(depth + 1)
 		if err != nil || e == nil {
 			return nil, err
 		}
@@ -294,14 +322,17 @@ func (p *parser) unary(depth int) (*Expr, error) {
 		if w.kind != tWord && w.kind != tPhrase {
 			return nil, &SyntaxError{Pos: t.pos, Msg: "+ phải đứng ngay trước một từ hoặc cụm \"...\" / + must precede a word or a \"phrase\""}
 		}
-		return textNode(ExactWords(w.text), true, t.pos), nil
+		return p.textNode(ExactWords(w.text), true, t.pos)
 	case tWord, tPhrase:
-		return textNode(FoldedWords(t.text), false, t.pos), nil
+		return p.textNode(FoldedWords(t.text), false, t.pos)
 	case tField:
+		if err := p.count(1, t.pos); err != nil {
+			return nil, err
+		}
 		return fieldNode(t)
 	case tLParen:
-		if depth >= maxDepth {
-			return nil, &SyntaxError{Pos: t.pos, Msg: "lồng ngoặc quá sâu / parentheses nested too deep"}
+		if err := deeper(depth, t.pos); err != nil {
+			return nil, err
 		}
 		e, err := p.or(depth + 1)
 		if err != nil {
@@ -317,11 +348,14 @@ func (p *parser) unary(depth int) (*Expr, error) {
 	return nil, &SyntaxError{Pos: t.pos, Msg: "không mong đợi ở đây / unexpected token"}
 }
 
-func textNode(words []string, exact bool, pos int) *Expr {
+func (p *parser) textNode(words []string, exact bool, pos int) (*Expr, error) {
 	if len(words) == 0 {
-		return nil // nothing searchable: ignored
+		return nil, nil // nothing searchable: ignored
 	}
-	return &Expr{Op: OpText, Words: words, Exact: exact, Pos: pos}
+	if err := p.count(len(words), pos); err != nil {
+		return nil, err
+	}
+	return &Expr{Op: OpText, Words: words, Exact: exact, Pos: pos}, nil
 }
 
 // combine drops ignored (nil) arguments and collapses single-argument groups.
@@ -368,15 +402,31 @@ func fieldNode(t token) (*Expr, error) {
 // ErrBadTime is returned by ParseTime for a value that is no time.
 var ErrBadTime = errors.New("cần RFC 3339, ngày 2006-01-02 hoặc khoảng lùi như 24h, 7d / want RFC 3339, a date 2006-01-02, or a duration back from now such as 24h, 7d")
 
+// MinTime and MaxTime bound the absolute times a query may name: the range of int64
+// nanoseconds around 1970 (1677-09-21 to 2262-04-11), which both stores represent. A time
+// outside is bad input (400), not a store failure (issue 11).
+var (
+	MinTime = time.Unix(0, math.MinInt64).UTC()
+	MaxTime = time.Unix(0, math.MaxInt64).UTC()
+)
+
+// ErrTimeRange is returned by ParseTime for a well-formed time outside MinTime..MaxTime.
+var ErrTimeRange = errors.New("thời điểm phải trong khoảng 1677-09-22 đến 2262-04-11 / the time must be within 1677-09-22 to 2262-04-11")
+
+// InRange reports whether t lies within MinTime..MaxTime.
+func InRange(t time.Time) bool { return !t.Before(MinTime) && !t.After(MaxTime) }
+
 // ParseTime reads an absolute time (RFC 3339, or a date 2006-01-02 meaning its UTC
 // midnight) or a positive duration back from now ("90m", "24h", "7d"): exactly one of
 // at and ago is set.
 func ParseTime(s string) (at time.Time, ago time.Duration, err error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, 0, nil
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, 0, nil
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			if !InRange(t) {
+				return time.Time{}, 0, ErrTimeRange
+			}
+			return t, 0, nil
+		}
 	}
 	if d, err := duration.Parse(s); err == nil && d > 0 {
 		return time.Time{}, d, nil

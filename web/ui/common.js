@@ -83,7 +83,7 @@ const LN = (() => {
     const n = document.getElementById("nav");
     if (!n) return;
     n.replaceChildren();
-    for (const [href, vi, en] of [["/", "Tìm kiếm", "Search"], ["/queue", "Hàng đợi", "Queue"], ["/alerts", "Cảnh báo", "Alerts"], ["/sources", "Nguồn", "Sources"]]) {
+    for (const [href, vi, en] of [["/", "Tìm kiếm", "Search"], ["/overview", "Tổng quan", "Overview"], ["/queue", "Hàng đợi", "Queue"], ["/alerts", "Cảnh báo", "Alerts"], ["/sources", "Nguồn", "Sources"]]) {
       const a = link(href, t(vi, en));
       if (href === current) a.className = "current";
       n.append(a);

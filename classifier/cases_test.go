@@ -1,0 +1,66 @@
+package classifier_test
+
+import (
+	"bufio"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/langnghe/langnghe/classifier"
+)
+
+// TestDefaultModelIssueCases runs testdata/default_cases.tsv: misses of the shipped default
+// reported in issue 13 (insults read as neutral, a miracle-cure ad read as positive, a
+// power-cut complaint in teencode, the "Mẹ ơi chuyển gấp" scam, vaccine-infertility and
+// garlic/steam-cures-Covid claims).
+func TestDefaultModelIssueCases(t *testing.T) {
+	m, err := classifier.LoadDefault()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open("testdata/default_cases.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	n := 0
+	for line := 1; sc.Scan(); line++ {
+		l := sc.Text()
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		check, text, ok := strings.Cut(l, "\t")
+		if !ok {
+			t.Fatalf("default_cases.tsv:%d: want check<TAB>text", line)
+		}
+		n++
+		_, a := classifier.ClassifyText(m, text)
+		var ids []string
+		for _, nr := range a.Narratives {
+			ids = append(ids, nr.ID)
+		}
+		var bad bool
+		switch k, v, _ := strings.Cut(strings.Replace(check, "!=", "=!", 1), "="); k {
+		case "sentiment":
+			if not, ok := strings.CutPrefix(v, "!"); ok {
+				bad = a.Sentiment.Label == not
+			} else {
+				bad = a.Sentiment.Label != v
+			}
+		case "toxicity":
+			bad = a.Toxicity.Label == strings.TrimPrefix(v, "!")
+		case "narrative":
+			bad = !slices.Contains(ids, v)
+		default:
+			t.Fatalf("default_cases.tsv:%d: unknown check %q", line, check)
+		}
+		if bad {
+			t.Errorf("default_cases.tsv:%d %s %q: sentiment %s (%.2f), toxicity %s, narratives %v", line, check, text, a.Sentiment.Label, a.Sentiment.Score, a.Toxicity.Label, ids)
+		}
+	}
+	if n < 6 {
+		t.Fatalf("only %d cases", n)
+	}
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestAlertsCheckSkipsNonYAML: `alerts check DIR/*` over the shipped rules directory,
+// which holds Go files beside the rules, checks the rules and names every other file
+// (and subdirectory) as skipped; with no YAML file at all it is a usage error.
+func TestAlertsCheckSkipsNonYAML(t *testing.T) {
+	dir := t.TempDir()
+	shipped, _ := filepath.Glob("../../models/alerts/*.yaml")
+	if len(shipped) == 0 {
+		t.Fatal("no shipped rules")
+	}
+	for _, f := range shipped {
+		b, _ := os.ReadFile(f)
+		os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o600)
+	}
+	others := []string{"rules.go", "rules_test.go", "README.md", "notes.txt"}
+	for _, f := range others {
+		os.WriteFile(filepath.Join(dir, f), []byte("package alerts\n"), 0o600)
+	}
+	os.Mkdir(filepath.Join(dir, "old.yaml.d"), 0o700)
+	others = append(others, "old.yaml.d")
+	all, _ := filepath.Glob(filepath.Join(dir, "*"))
+	var out, stderr bytes.Buffer
+	code := runCLI(context.Background(), append([]string{"alerts", "check"}, all...), &cliEnv{stdout: &out, stderr: &stderr})
+	if code != 0 || !strings.Contains(out.String(), "valid") {
+		t.Fatalf("alerts check DIR/*: exit %d\nstdout: %s\nstderr: %s", code, out.String(), stderr.String())
+	}
+	for _, f := range others {
+		if !strings.Contains(stderr.String(), filepath.Join(dir, f)+": bỏ qua") {
+			t.Errorf("no skip notice for %s in:\n%s", f, stderr.String())
+		}
+	}
+	for _, f := range shipped {
+		if strings.Contains(stderr.String(), filepath.Base(f)+": bỏ qua") {
+			t.Errorf("%s was skipped", f)
+		}
+	}
+	stderr.Reset()
+	code = runCLI(context.Background(), []string{"alerts", "check", filepath.Join(dir, "rules.go")}, &cliEnv{stdout: io.Discard, stderr: &stderr})
+	if code != 2 || !strings.Contains(stderr.String(), "no .yaml or .yml file") {
+		t.Errorf("alerts check with only a Go file: exit %d, %s; want 2", code, stderr.String())
+	}
+}
+
+// TestClassifyPlainTextInput: `classify --in` on lines that are not JSON objects (plain
+// text, a JSON array, a number) names the file and line and the expected format, and
+// leaves the --out path as it was: absent stays absent, an earlier output is kept whole.
+func TestClassifyPlainTextInput(t *testing.T) {
+	for name, body := range map[string]string{
+		"text":   "Lũ lụt ở Quảng Bình\nđường ngập sâu\n",
+		"array":  `{"text": "ok"}` + "\n" + `["lũ"]` + "\n",
+		"number": `{"text": "ok"}` + "\n\n" + "42\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			in := filepath.Join(dir, "in.txt")
+			os.WriteFile(in, []byte(body), 0o600)
+			wantLine := map[string]string{"text": ":1:", "array": ":2:", "number": ":3:"}[name]
+			for _, previous := range []string{"", `{"text":"earlier run"}` + "\n"} {
+				out := filepath.Join(dir, "out.jsonl")
+				os.Remove(out)
+				if previous != "" {
+					os.WriteFile(out, []byte(previous), 0o644)
+				}
+				var stderr bytes.Buffer
+				code := runCLI(context.Background(), []string{"classify", "--in", in, "--out", out, "--data_dir", dir}, &cliEnv{stdout: io.Discard, stderr: &stderr})
+				msg := stderr.String()
+				if code == 0 || !strings.Contains(msg, in+wantLine) || !strings.Contains(msg, "JSON Lines") || !strings.Contains(msg, `{"text": "..."}`) {
+					t.Errorf("exit %d, stderr %q; want a failure naming %s%s and the expected format", code, msg, in, wantLine)
+				}
+				b, err := os.ReadFile(out)
+				switch {
+				case previous == "" && err == nil:
+					t.Errorf("left %s behind (%d bytes)", out, len(b))
+				case previous != "" && string(b) != previous:
+					t.Errorf("the earlier output became %q", b)
+				}
+				if tmps, _ := filepath.Glob(filepath.Join(dir, ".out.jsonl*")); len(tmps) > 0 {
+					t.Errorf("temporary files left: %v", tmps)
+				}
+			}
+		})
+	}
+}
