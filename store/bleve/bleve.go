@@ -86,12 +86,16 @@ type Option func(*Store)
 func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
 
 // Open opens the index under dir, creating dir and a new index if there is none yet.
-// An index written with a different mapping version is refused rather than silently
-// queried with the wrong field layout.
+// An index written with an older mapping version that keeps whole posts (migratable) is
+// rewritten into the current layout first; any other version is refused rather than
+// silently queried with the wrong field layout.
 func Open(dir string, opts ...Option) (*Store, error) {
 	s := &Store{dir: dir, log: slog.Default()}
 	for _, o := range opts {
 		o(s)
+	}
+	if err := finishMigration(dir); err != nil {
+		return nil, err
 	}
 	var idx bleve.Index
 	if _, err := os.Stat(filepath.Join(dir, "index_meta.json")); err == nil {
@@ -105,6 +109,13 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		}
 		v, err := idx.GetInternal([]byte(metaKey))
 		if err != nil || string(v) != mappingVersion {
+			if err == nil && migratable[string(v)] {
+				s.log.Warn("bleve index has an older mapping; rewriting it (the old one is kept until the copy is complete)", "dir", dir, "from", string(v), "to", mappingVersion)
+				if err := migrate(idx, dir, s.log); err != nil {
+					return nil, err
+				}
+				return Open(dir, opts...)
+			}
 			_ = idx.Close()
 			if file, cause := damagedFile(dir); file != "" {
 				return nil, &OpenError{Dir: dir, File: file, Cause: cause, Err: fmt.Errorf("mapping version %q", v)}
