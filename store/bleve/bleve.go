@@ -3,8 +3,15 @@
 // suite (store/storetest) as store/elasticsearch.
 //
 // Documents hold the Go-folded text (store.FoldedFields) under a plain unicode-word,
-// lowercase analyzer, keyword fields for the filters, published_at as a datetime, and the
-// whole post as stored, unindexed JSON so Search and Get return complete posts.
+// lowercase analyzer, keyword fields for the filters, published_at as a datetime (for
+// range queries) and once more as a short sortable keyword with doc values (pub),
+// and the whole post as stored, unindexed JSON so Search and Get return complete posts.
+//
+// Search does not use bleve's collector for date-sorted hits, buckets or facets: one
+// unscored pass over the matches (pass.go) reads the sort key and the facet fields' doc
+// values once per match, keeps the page and the newest sample in small heaps and counts
+// in Go; only the page's stored posts are then loaded. Relevance-sorted hits still come
+// from bleve's scored search.
 package bleve
 
 import (
@@ -15,14 +22,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/shingle"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -34,12 +40,27 @@ import (
 
 const (
 	foldedAnalyzer = "langnghe_folded"
-	fieldPost      = "post" // stored full post JSON, not indexed
+	// pairAnalyzer indexes every two adjacent words of a text field as one term ("ngap
+	// nuoc") at the first word's position, in a *_pairs field beside the word field: a
+	// two-word phrase is then one term lookup, and a longer one a phrase over its pairs,
+	// instead of intersecting two common words' postings and checking positions.
+	pairAnalyzer = "langnghe_folded_pairs"
+	pairFilter   = "langnghe_pairs"
+	pairSuffix   = "_pairs"
+	fieldPost    = "post" // stored full post JSON, not indexed
 	// mappingVersion is written to the index's internal storage; a later mapping change
 	// bumps it so Open can refuse (or migrate) an index built with an older mapping.
-	mappingVersion = "2" // 2: text_exact/title_exact, term vectors (phrases), author_id
+	//
+	// 2: text_exact/title_exact, term vectors (phrases), author_id.
+	// 3: published_at without doc values; pub (see pubKey) for sorting and buckets;
+	//    word pairs in *_pairs fields (see pairAnalyzer), no term vectors on word fields.
+	mappingVersion = "3"
 	fieldAuthorID  = "author_id"
-	metaKey        = "langnghe_mapping_version"
+	// fieldPub holds published_at once more as one short sortable keyword with doc values
+	// (pubKey): sorting and buckets read it instead of the 16 prefix-coded terms a bleve
+	// datetime field keeps per post.
+	fieldPub = "pub"
+	metaKey  = "langnghe_mapping_version"
 )
 
 // boltTimeout bounds the wait for another process's lock on an existing index.
@@ -65,12 +86,16 @@ type Option func(*Store)
 func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
 
 // Open opens the index under dir, creating dir and a new index if there is none yet.
-// An index written with a different mapping version is refused rather than silently
-// queried with the wrong field layout.
+// An index written with an older mapping version that keeps whole posts (migratable) is
+// rewritten into the current layout first; any other version is refused rather than
+// silently queried with the wrong field layout.
 func Open(dir string, opts ...Option) (*Store, error) {
 	s := &Store{dir: dir, log: slog.Default()}
 	for _, o := range opts {
 		o(s)
+	}
+	if err := finishMigration(dir); err != nil {
+		return nil, err
 	}
 	var idx bleve.Index
 	if _, err := os.Stat(filepath.Join(dir, "index_meta.json")); err == nil {
@@ -84,11 +109,18 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		}
 		v, err := idx.GetInternal([]byte(metaKey))
 		if err != nil || string(v) != mappingVersion {
+			if err == nil && migratable[string(v)] {
+				s.log.Warn("bleve index has an older mapping; rewriting it (the old one is kept until the copy is complete)", "dir", dir, "from", string(v), "to", mappingVersion)
+				if err := migrate(idx, dir, s.log); err != nil {
+					return nil, err
+				}
+				return Open(dir, opts...)
+			}
 			_ = idx.Close()
 			if file, cause := damagedFile(dir); file != "" {
 				return nil, &OpenError{Dir: dir, File: file, Cause: cause, Err: fmt.Errorf("mapping version %q", v)}
 			}
-			return nil, fmt.Errorf("bleve: index %s has mapping version %q, this build writes %q; move it away to rebuild", dir, v, mappingVersion)
+			return nil, fmt.Errorf("bleve: index %s has mapping version %q, this build reads only %q (a different field layout, it would answer wrongly); move it away and re-index to rebuild it", dir, v, mappingVersion)
 		}
 	} else {
 		if err := os.MkdirAll(filepath.Dir(filepath.Clean(dir)), 0o755); err != nil {
@@ -127,6 +159,18 @@ func indexMapping() (*mapping.IndexMappingImpl, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("bleve: analyzer: %w", err)
 	}
+	if err := im.AddCustomTokenFilter(pairFilter, map[string]any{
+		"type": shingle.Name, "min": 2.0, "max": 2.0, "output_original": false, "separator": " ",
+	}); err != nil {
+		return nil, fmt.Errorf("bleve: pair filter: %w", err)
+	}
+	if err := im.AddCustomAnalyzer(pairAnalyzer, map[string]any{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []string{lowercase.Name, pairFilter},
+	}); err != nil {
+		return nil, fmt.Errorf("bleve: pair analyzer: %w", err)
+	}
 	im.DefaultAnalyzer = keyword.Name
 	im.IndexDynamic = false
 	im.StoreDynamic = false
@@ -137,7 +181,17 @@ func indexMapping() (*mapping.IndexMappingImpl, error) {
 		f.Analyzer = foldedAnalyzer
 		f.Store = false
 		f.IncludeInAll = false
-		f.IncludeTermVectors = true // positions, for phrase queries
+		f.IncludeTermVectors = false // words are term queries; phrases go to the pairs
+		f.DocValues = false
+		return f
+	}
+	pairs := func(name string) *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Name = name + pairSuffix
+		f.Analyzer = pairAnalyzer
+		f.Store = false
+		f.IncludeInAll = false
+		f.IncludeTermVectors = true // positions, for phrases of three words or more
 		f.DocValues = false
 		return f
 	}
@@ -149,10 +203,9 @@ func indexMapping() (*mapping.IndexMappingImpl, error) {
 		return f
 	}
 	doc := bleve.NewDocumentStaticMapping()
-	doc.AddFieldMappingsAt(store.FieldTextFolded, text())
-	doc.AddFieldMappingsAt(store.FieldTitleFolded, text())
-	doc.AddFieldMappingsAt(store.FieldTextExact, text())
-	doc.AddFieldMappingsAt(store.FieldTitleExact, text())
+	for _, name := range []string{store.FieldTextFolded, store.FieldTitleFolded, store.FieldTextExact, store.FieldTitleExact} {
+		doc.AddFieldMappingsAt(name, text(), pairs(name))
+	}
 	for _, name := range []string{store.FieldPlatform, store.FieldSource, store.FieldSentiment, store.FieldToxicity, store.FieldNarrativeIDs, fieldAuthorID} {
 		doc.AddFieldMappingsAt(name, kw())
 	}
@@ -163,7 +216,11 @@ func indexMapping() (*mapping.IndexMappingImpl, error) {
 	published := bleve.NewDateTimeFieldMapping()
 	published.Store = false
 	published.IncludeInAll = false
-	doc.AddFieldMappingsAt(store.FieldPublishedAt, published) // DocValues on: sort and facets
+	published.DocValues = false // range queries only; sorting and buckets use the keys below
+	doc.AddFieldMappingsAt(store.FieldPublishedAt, published)
+	pub := kw()
+	pub.DocValues = true
+	doc.AddFieldMappingsAt(fieldPub, pub)
 	raw := bleve.NewTextFieldMapping()
 	raw.Index = false
 	raw.Store = true
@@ -189,6 +246,7 @@ type document struct {
 	NarrativeIDs []string  `json:"narrative_ids"`
 	Flagged      bool      `json:"flagged"`
 	PublishedAt  time.Time `json:"published_at"`
+	Pub          string    `json:"pub"`
 	Post         string    `json:"post"`
 }
 
@@ -204,6 +262,7 @@ func toDocument(p *post.Post) (*document, error) {
 		Platform: p.Platform, Source: p.Source,
 		Sentiment: f.Sentiment, Toxicity: f.Toxicity, NarrativeIDs: f.NarrativeIDs,
 		Flagged: f.Flagged, PublishedAt: p.PublishedAt.UTC(), Post: string(raw),
+		Pub: pubKey(p.PublishedAt),
 	}, nil
 }
 
@@ -369,21 +428,13 @@ func exprQuery(e *lq.Expr, now time.Time) query.Query {
 		if e.Exact {
 			fields = []string{store.FieldTextExact, store.FieldTitleExact}
 		}
-		phrase := strings.Join(e.Words, " ")
+		words := analyzeWords(e.Words)
+		if len(words) == 0 {
+			return bleve.NewMatchNoneQuery()
+		}
 		either := make([]query.Query, len(fields))
 		for i, f := range fields {
-			if len(e.Words) == 1 {
-				// A query word is already one analyzed term (a lowercase letter/digit run),
-				// so a term query is exact and skips the phrase position checks.
-				tq := bleve.NewTermQuery(e.Words[0])
-				tq.SetField(f)
-				either[i] = tq
-				continue
-			}
-			m := bleve.NewMatchPhraseQuery(phrase)
-			m.SetField(f)
-			m.Analyzer = foldedAnalyzer
-			either[i] = m
+			either[i] = phraseQuery(f, words)
 		}
 		return bleve.NewDisjunctionQuery(either...)
 	case lq.OpField:
@@ -421,17 +472,18 @@ var fieldOf = map[string]string{
 func sortOrder(s store.Sort) []string {
 	switch s {
 	case store.SortOldest:
-		return []string{store.FieldPublishedAt, "_id"}
+		return []string{fieldPub, "_id"}
 	case store.SortRelevance:
-		return []string{"-_score", "-" + store.FieldPublishedAt, "_id"}
+		return []string{"-_score", "-" + fieldPub, "_id"}
 	default:
-		return []string{"-" + store.FieldPublishedAt, "_id"}
+		return []string{"-" + fieldPub, "_id"}
 	}
 }
 
 // Search runs q. Hits are sorted by q.Sort with ties broken by id; highlights come from
-// store.Highlights; buckets are date-range facets over store.BucketInterval-wide ranges
-// from the first to the last matching post.
+// store.Highlights. Relevance-sorted hits come from a scored bleve search; everything
+// else (date-sorted hits, total, buckets, aggregations) from one unscored pass over the
+// matches (see pass), and the page's stored posts are then fetched by id.
 func (s *Store) Search(ctx context.Context, q store.Query) (*store.Result, error) {
 	q, err := q.Normalized()
 	if err != nil {
@@ -441,92 +493,98 @@ func (s *Store) Search(ctx context.Context, q store.Query) (*store.Result, error
 	if err != nil {
 		return nil, err
 	}
-	req := bleve.NewSearchRequestOptions(bq, q.Limit, q.Offset, false)
-	req.Fields = []string{fieldPost}
-	req.SortBy(sortOrder(q.Sort))
-	res, err := s.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, s.searchErr(ctx, err)
-	}
-	out := &store.Result{Total: int(res.Total), Hits: make([]store.Hit, 0, len(res.Hits))}
-	for _, h := range res.Hits {
-		p, err := decodeHit(h.Fields)
-		if err != nil {
-			return nil, fmt.Errorf("bleve: hit %s: %w", h.ID, err)
+	out := &store.Result{Hits: []store.Hit{}}
+	p := &pass{times: q.Interval >= 0}
+	var page, sample *top
+	if q.Sort == store.SortRelevance {
+		if err := s.scoredHits(ctx, bq, q, out); err != nil {
+			return nil, err
 		}
-		hit := store.Hit{Post: p, Highlights: store.Highlights(p, q.Text)}
-		if q.Sort == store.SortRelevance {
-			hit.Score = h.Score
-		}
-		out.Hits = append(out.Hits, hit)
+	} else {
+		page = &top{k: q.Offset + q.Limit, desc: q.Sort != store.SortOldest}
+		p.tops = append(p.tops, page)
 	}
-	// Each later step is another pass over the matches: stop between them once the
-	// caller has gone (bleve itself checks ctx every 1,024 hits within a pass).
+	if q.Aggs {
+		sample = &top{k: store.MaxTermsSample, desc: true}
+		p.tops = append(p.tops, sample)
+		p.facets = []string{store.FieldNarrativeIDs, store.FieldSentiment, store.FieldToxicity, store.FieldSource, fieldAuthorID}
+	}
+	if page == nil && !p.times && !q.Aggs {
+		return out, nil
+	}
+	// After a scored search the pass is another walk over the matches: skip it once the
+	// caller has gone (the pass itself checks ctx every 4,096 matches).
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if q.Interval >= 0 && res.Total > 0 {
-		if err := s.buckets(ctx, bq, q, out); err != nil {
+	if err := s.run(ctx, bq, p); err != nil {
+		return nil, err
+	}
+	if page != nil {
+		out.Total = p.total
+		ids := page.order
+		ids = ids[min(q.Offset, len(ids)):]
+		posts, err := s.posts(ctx, ids)
+		if err != nil {
 			return nil, err
+		}
+		for _, hp := range posts {
+			out.Hits = append(out.Hits, store.Hit{Post: hp, Highlights: store.Highlights(hp, q.Text)})
 		}
 	}
+	if len(p.ts) > 0 {
+		fillBuckets(q, p.ts, out)
+	}
 	if q.Aggs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if err := s.aggs(ctx, bq, q, out); err != nil {
+		if err := s.fillAggs(ctx, q, p, sample, out); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// aggs fills out.Aggs: term facets for the top lists, an author_id facet wide enough to
-// count distinct authors exactly up to store.AuthorPrecision, and top terms over the
-// store.MaxTermsSample newest matches.
-func (s *Store) aggs(ctx context.Context, bq query.Query, q store.Query, out *store.Result) error {
-	req := bleve.NewSearchRequestOptions(bq, store.MaxTermsSample, 0, false)
+// scoredHits fills out.Total and out.Hits from bleve's scored search (relevance sort).
+func (s *Store) scoredHits(ctx context.Context, bq query.Query, q store.Query, out *store.Result) error {
+	req := bleve.NewSearchRequestOptions(bq, q.Limit, q.Offset, false)
 	req.Fields = []string{fieldPost}
-	req.SortBy(sortOrder(store.SortNewest))
-	for name, field := range map[string]string{"narratives": store.FieldNarrativeIDs, "sentiments": store.FieldSentiment, "toxicities": store.FieldToxicity, "sources": store.FieldSource} {
-		req.AddFacet(name, bleve.NewFacetRequest(field, q.TopN+1)) // +1: room for a dropped ""
-	}
-	req.AddFacet("authors", bleve.NewFacetRequest(fieldAuthorID, store.AuthorPrecision+1))
+	req.SortBy(sortOrder(q.Sort))
 	res, err := s.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return s.searchErr(ctx, err)
 	}
-	a := &store.Aggs{}
-	top := func(name string) []store.TermCount {
-		out := []store.TermCount{}
-		if fr := res.Facets[name]; fr != nil && fr.Terms != nil {
-			for _, t := range fr.Terms.Terms() {
-				if t.Term != "" && len(out) < q.TopN {
-					out = append(out, store.TermCount{Term: t.Term, Count: t.Count})
-				}
-			}
-		}
-		store.SortTermCounts(out)
-		return out
-	}
-	a.Narratives, a.Sentiments, a.Toxicities, a.Sources = top("narratives"), top("sentiments"), top("toxicities"), top("sources")
-	if fr := res.Facets["authors"]; fr != nil && fr.Terms != nil {
-		for _, t := range fr.Terms.Terms() {
-			if t.Term != "" {
-				a.Authors++
-			}
-		}
-	}
-	sample := make([]*post.Post, 0, len(res.Hits))
+	out.Total = int(res.Total)
 	for _, h := range res.Hits {
 		p, err := decodeHit(h.Fields)
 		if err != nil {
 			return fmt.Errorf("bleve: hit %s: %w", h.ID, err)
 		}
-		sample = append(sample, p)
+		out.Hits = append(out.Hits, store.Hit{Post: p, Highlights: store.Highlights(p, q.Text), Score: h.Score})
 	}
-	a.Terms = store.TopTerms(sample, q.TopN, store.AggTerms(q.Text))
-	a.TermsSample = len(sample)
+	return nil
+}
+
+// fillAggs fills out.Aggs from a pass: exact term counts for the top lists, the exact
+// number of distinct authors, and top terms over the store.MaxTermsSample newest matches.
+func (s *Store) fillAggs(ctx context.Context, q store.Query, p *pass, sample *top, out *store.Result) error {
+	top := func(field string) []store.TermCount {
+		all := make([]store.TermCount, 0, len(p.counts[field]))
+		for term, n := range p.counts[field] {
+			all = append(all, store.TermCount{Term: term, Count: *n})
+		}
+		store.SortTermCounts(all)
+		return all[:min(len(all), q.TopN)]
+	}
+	a := &store.Aggs{
+		Narratives: top(store.FieldNarrativeIDs), Sentiments: top(store.FieldSentiment),
+		Toxicities: top(store.FieldToxicity), Sources: top(store.FieldSource),
+		Authors: len(p.counts[fieldAuthorID]),
+	}
+	posts, err := s.posts(ctx, sample.order)
+	if err != nil {
+		return err
+	}
+	a.Terms = store.TopTerms(posts, q.TopN, store.AggTerms(q.Text))
+	a.TermsSample = len(posts)
 	out.Aggs = a
 	return nil
 }
@@ -550,91 +608,29 @@ func decodeHit(fields map[string]any) (*post.Post, error) {
 	return &p, nil
 }
 
-// edge returns the published_at of the first (oldest) or last matching post.
-func (s *Store) edge(ctx context.Context, bq query.Query, oldest bool) (time.Time, error) {
-	req := bleve.NewSearchRequestOptions(bq, 1, 0, false)
-	req.Fields = []string{fieldPost}
-	if oldest {
-		req.SortBy([]string{store.FieldPublishedAt})
-	} else {
-		req.SortBy([]string{"-" + store.FieldPublishedAt})
+// fillBuckets fills out.Buckets from the published_at of every match: bleve has no date
+// histogram, so the buckets (store.BucketInterval wide, at most store.MaxBuckets) are
+// counted in Go.
+func fillBuckets(q store.Query, times []int64, out *store.Result) {
+	lo, hi := times[0], times[0]
+	for _, t := range times {
+		lo, hi = min(lo, t), max(hi, t)
 	}
-	res, err := s.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return time.Time{}, s.searchErr(ctx, err)
-	}
-	if len(res.Hits) == 0 {
-		return time.Time{}, errors.New("bleve: matches vanished while counting buckets")
-	}
-	p, err := decodeHit(res.Hits[0].Fields)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return p.PublishedAt, nil
-}
-
-// buckets fills out.Buckets: bleve has no date histogram, so it finds the first and last
-// match, lays out one date-range facet per interval between them (store.BucketInterval
-// keeps that at most store.MaxBuckets) and counts in one more search.
-func (s *Store) buckets(ctx context.Context, bq query.Query, q store.Query, out *store.Result) error {
-	// The page of hits already holds an edge when it is the first page of a date sort (the
-	// UI's usual query), and both when it holds every match; each edge search saved is a
-	// pass over the matches' doc values.
-	var first, last time.Time
-	if q.Offset == 0 && len(out.Hits) > 0 && q.Sort != store.SortRelevance {
-		top, bottom := out.Hits[0].Post.PublishedAt, out.Hits[len(out.Hits)-1].Post.PublishedAt
-		if q.Sort == store.SortOldest {
-			first = top
-			if len(out.Hits) == out.Total {
-				last = bottom
-			}
-		} else {
-			last = top
-			if len(out.Hits) == out.Total {
-				first = bottom
-			}
-		}
-	}
-	var err error
-	if first.IsZero() {
-		if first, err = s.edge(ctx, bq, true); err != nil {
-			return err
-		}
-	}
-	if last.IsZero() {
-		if last, err = s.edge(ctx, bq, false); err != nil {
-			return err
-		}
-	}
+	first, last := time.Unix(0, lo).UTC(), time.Unix(0, hi).UTC()
 	d := store.BucketInterval(q, first, last)
 	start := store.BucketStart(first, d)
 	n := int(store.BucketStart(last, d).Sub(start)/d) + 1
-	facet := bleve.NewFacetRequest(store.FieldPublishedAt, n)
-	for i := 0; i < n; i++ {
-		b := start.Add(time.Duration(i) * d)
-		facet.AddDateTimeRange(strconv.Itoa(i), b, b.Add(d))
-	}
-	req := bleve.NewSearchRequestOptions(bq, 0, 0, false)
-	req.AddFacet("buckets", facet)
-	res, err := s.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return s.searchErr(ctx, err)
-	}
 	out.Buckets = make([]store.Bucket, n)
 	for i := range out.Buckets {
 		out.Buckets[i].Start = start.Add(time.Duration(i) * d)
 	}
-	if fr := res.Facets["buckets"]; fr != nil {
-		for _, r := range fr.DateRanges {
-			i, err := strconv.Atoi(r.Name)
-			if err != nil || i < 0 || i >= n {
-				continue
-			}
-			out.Buckets[i].Count = r.Count
+	base := start.UnixNano()
+	for _, t := range times {
+		if i := int((t - base) / int64(d)); i >= 0 && i < n {
+			out.Buckets[i].Count++
 		}
 	}
 	out.Interval = d.String()
-	return nil
 }
 
 // Get returns the post with id, or an error wrapping store.ErrNotFound.
