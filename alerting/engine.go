@@ -45,6 +45,7 @@ type Engine struct {
 	now         func() time.Time
 	links       Links
 	nextEval    map[string]time.Time
+	lastEval    map[string]evalRecord // rulestatus.go
 	wake        chan struct{} // delivery has work
 	tickWake    chan struct{} // a group is due: tick now rather than at the next tick
 	lastPrune   time.Time
@@ -134,7 +135,7 @@ func NewEngine(rules *RuleSet, statePath string, n Notifier, opts ...Option) (*E
 	e := &Engine{
 		rules: rules, notifier: n,
 		log: slog.New(slog.DiscardHandler), now: time.Now,
-		nextEval: map[string]time.Time{}, wake: make(chan struct{}, 1), tickWake: make(chan struct{}, 1),
+		nextEval: map[string]time.Time{}, lastEval: map[string]evalRecord{}, wake: make(chan struct{}, 1), tickWake: make(chan struct{}, 1),
 		backoff: [2]time.Duration{time.Second, time.Minute}, tick: time.Second, evalWorkers: 4,
 	}
 	for _, o := range opts {

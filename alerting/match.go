@@ -48,6 +48,11 @@ func (e *Engine) observe(ctx context.Context, posts []*post.Post) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.now()
+	for _, r := range e.rules.Rules {
+		if r.Kind == KindMatch {
+			e.noteEval(r.ID, now, nil)
+		}
+	}
 	return e.commitLocked(ctx, func() bool { return e.observeLocked(posts, now) })
 }
 

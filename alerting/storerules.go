@@ -53,6 +53,7 @@ func (e *Engine) evalStoreRule(ctx context.Context, r *Rule, now time.Time) erro
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.noteEval(r.ID, now, errors.Join(errs...))
 	if r.Kind == KindDigest {
 		e.nextEval[r.ID] = now.Add(30 * time.Second)
 	} else {

@@ -19,6 +19,13 @@ type AlertSource interface {
 	History() []*alerting.Notification
 }
 
+// RuleStatuser is an AlertSource that also tells how its rules were last evaluated (the
+// alert engine of this process); the alerts page and GET /api/alerts/rules list them. A
+// history read from Elasticsearch (serve) has no rules to show.
+type RuleStatuser interface {
+	RuleStatus() []alerting.RuleStatus
+}
+
 // WithAlerts serves the alert history on GET /api/alerts.
 func WithAlerts(src AlertSource) Option { return func(s *Server) { s.alerts = src } }
 
@@ -61,6 +68,11 @@ func (s *Server) alertRoutes(mux *http.ServeMux) {
 	if s.alerts != nil {
 		mux.HandleFunc("GET /api/alerts", s.instrument("alerts", s.alertList))
 	}
+	if rs, ok := s.alerts.(RuleStatuser); ok {
+		mux.HandleFunc("GET /api/alerts/rules", s.instrument("alert_rules", func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]any{"rules": rs.RuleStatus()})
+		}))
+	}
 	mux.HandleFunc("GET /alerts", s.instrument("alerts_page", s.alertPage))
 }
 
@@ -80,6 +92,7 @@ type alertPageData struct {
 	Admin        bool
 	CSRF         string
 	Rules        []string
+	RuleStatus   []alerting.RuleStatus // with the alert engine of this process
 	Error        string
 	SilenceError string
 }
@@ -98,6 +111,9 @@ func (s *Server) renderAlertPage(w http.ResponseWriter, r *http.Request, code in
 			list = list[:200]
 		}
 		d.Alerts = redactRecipients(list, roleOf(r))
+		if rs, ok := s.alerts.(RuleStatuser); ok {
+			d.RuleStatus = rs.RuleStatus()
+		}
 	}
 	if s.silences != nil {
 		list, err := s.silences.List(r.Context())
@@ -145,6 +161,12 @@ var alertPageTmpl = template.Must(template.New("alerts").Funcs(template.FuncMap{
 <button type="submit">Tắt cảnh báo / silence</button></form>
 {{if .SilenceError}}<p class="error" id="silence-error">{{.SilenceError}}</p>{{end}}{{end}}
 </section>{{end}}
+{{if .RuleStatus}}<section id="rules"><h2>Luật cảnh báo / alert rules</h2>
+<table class="rules"><thead><tr><th>Luật / rule</th><th>Loại / kind</th><th>Mức / severity</th><th>Đánh giá lần cuối / last evaluated</th><th>Lỗi / error</th><th>Cảnh báo lần cuối / last fired</th></tr></thead><tbody>
+{{range .RuleStatus}}<tr class="rule" data-id="{{.ID}}"><td><b>{{.ID}}</b> {{.Name}}</td><td>{{.Kind}}</td><td>{{.Severity}}</td>
+<td>{{if .LastEvaluated.IsZero}}chưa, từ khi khởi động / not since start{{else}}{{vn .LastEvaluated}}{{end}}</td><td>{{.LastError}}</td>
+<td>{{if .LastFired.IsZero}}chưa / never{{else}}{{vn .LastFired}}{{end}}</td></tr>
+{{end}}</tbody></table></section>{{end}}
 <h2>Cảnh báo đã gửi / alert history</h2>
 {{if not .Alerts}}<p>Chưa có cảnh báo nào / no alerts yet.</p>{{end}}
 {{range .Alerts}}<article class="alert">
