@@ -46,8 +46,8 @@ type Engine struct {
 	links       Links
 	nextEval    map[string]time.Time
 	lastEval    map[string]evalRecord // rulestatus.go
-	wake        chan struct{} // delivery has work
-	tickWake    chan struct{} // a group is due: tick now rather than at the next tick
+	wake        chan struct{}         // delivery has work
+	tickWake    chan struct{}         // a group is due: tick now rather than at the next tick
 	lastPrune   time.Time
 	backoff     [2]time.Duration
 	tick        time.Duration
