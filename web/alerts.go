@@ -141,7 +141,7 @@ var alertPageTmpl = template.Must(template.New("alerts").Funcs(template.FuncMap{
 }).Parse(`<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Lắng Nghe: cảnh báo / alerts</title><link rel="stylesheet" href="style.css"></head>
-<body><header><h1>Lắng Nghe <small>cảnh báo / alerts</small></h1><nav><a href="/">Tìm kiếm / search</a> · <a href="/sources">Nguồn / sources</a> · <a href="/api/alerts">JSON</a></nav></header>
+<body><header><h1>Lắng Nghe <small>cảnh báo / alerts</small></h1><nav><a href="/">Tìm kiếm / search</a> · <a href="/overview">Tổng quan / overview</a> · <a href="/queue">Hàng đợi / queue</a> · <a href="/sources">Nguồn / sources</a> · <a href="/api/alerts">JSON</a></nav></header>
 <main>
 {{if .HasSilences}}<section id="silences"><h2>Lệnh tắt cảnh báo / silences</h2>
 {{if .Error}}<p class="error">{{.Error}}</p>{{end}}
