@@ -362,10 +362,14 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	}
 	var occ [][]ruleSpan
 	if m.atoms > 0 {
-		occ = slices.Grow(sc.occ[:0], m.atoms)[:m.atoms]
-		for i := range occ {
-			occ[i] = occ[i][:0]
+		// Only the atoms the last post hit hold occurrences (most posts hit none), so
+		// emptying those keeps every atom empty without a pass over all of them.
+		all := sc.occ[:cap(sc.occ)]
+		for _, a := range sc.occAtoms {
+			all[a] = all[a][:0]
 		}
+		sc.occAtoms = sc.occAtoms[:0]
+		occ = slices.Grow(sc.occ[:0], m.atoms)[:m.atoms]
 		sc.occ = occ
 	}
 	matches := m.findMatchesInto(sc, syls, occ)
@@ -516,8 +520,9 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		evidence = append(evidence, toxEvidence...)
 		a.Flagged = true
 	}
-	for i, n := range m.narratives {
-		if n.rule != nil && anyOccurrence(occ[n.atom0:n.atom0+len(n.rule.atoms)]) {
+	for i := range m.narratives {
+		n := &m.narratives[i] // not a copy: the loop runs for every post
+		if n.rule != nil && len(sc.occAtoms) > 0 && anyOccurrence(occ[n.atom0:n.atom0+len(n.rule.atoms)]) {
 			// A rule holds only if one of its atoms occurs (parseRule rejects rules of
 			// only NOT), so a narrative none of whose terms occur is skipped.
 			ok, hits := n.rule.root.eval(occ[n.atom0 : n.atom0+len(n.rule.atoms)])
@@ -588,7 +593,8 @@ func capEvidence(ev []post.Evidence) []post.Evidence {
 
 // findMatchesInto returns, for every group, the leftmost-longest non-overlapping matches
 // of its terms, looking both at the normalized and the folded syllables, in text order.
-// Occurrences of rule terms go to occ (indexed by atom; nil when the model has no rules).
+// Occurrences of rule terms go to occ (indexed by atom; nil when the model has no rules);
+// the atoms that were empty before and got one are appended to sc.occAtoms.
 // The result uses buffers from sc and is valid until sc is reused.
 func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpan) []match {
 	ngroups := groupNarrative0 + len(m.narratives)
@@ -630,6 +636,9 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 			for _, id := range m.norm.nodes[n].terms {
 				if t := &m.terms[id]; t.rule {
 					if a := t.atom; len(occ[a]) < 4*maxRuleHits {
+						if len(occ[a]) == 0 {
+							sc.occAtoms = append(sc.occAtoms, a)
+						}
 						occ[a] = append(occ[a], ruleSpan{from: i, to: j + 1, term: id})
 					}
 					continue
@@ -645,6 +654,9 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 			for _, id := range m.folded.nodes[n].terms {
 				if t := &m.terms[id]; t.rule {
 					if a := t.atom; len(occ[a]) < 4*maxRuleHits && !hasSpan(occ[a], i, j+1) {
+						if len(occ[a]) == 0 {
+							sc.occAtoms = append(sc.occAtoms, a)
+						}
 						occ[a] = append(occ[a], ruleSpan{from: i, to: j + 1, term: id})
 					}
 					continue

@@ -24,6 +24,7 @@ type scratch struct {
 	narrRaw       []float64
 	narrSeen      []int32
 	occ           [][]ruleSpan
+	occAtoms      []int32 // atoms with occurrences in occ (findMatchesInto appends them)
 	// Analyze's evidence, gathered here and copied out at its final length.
 	evidence, toxEvidence []post.Evidence
 	narrEvidence          [][]post.Evidence // per narrative
