@@ -167,6 +167,7 @@ func BenchmarkMatcher(b *testing.B) {
 				for i := range occ {
 					occ[i] = occ[i][:0]
 				}
+				sc.occAtoms = sc.occAtoms[:0]
 				for i, f := range d.forms {
 					d.syls[i].nid, d.syls[i].fid = m.sylIDs(f[0], f[1])
 				}

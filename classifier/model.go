@@ -362,10 +362,14 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	}
 	var occ [][]ruleSpan
 	if m.atoms > 0 {
-		occ = slices.Grow(sc.occ[:0], m.atoms)[:m.atoms]
-		for i := range occ {
-			occ[i] = occ[i][:0]
+		// Only the atoms the last post hit hold occurrences (most posts hit none), so
+		// emptying those keeps every atom empty without a pass over all of them.
+		all := sc.occ[:cap(sc.occ)]
+		for _, a := range sc.occAtoms {
+			all[a] = all[a][:0]
 		}
+		sc.occAtoms = sc.occAtoms[:0]
+		occ = slices.Grow(sc.occ[:0], m.atoms)[:m.atoms]
 		sc.occ = occ
 	}
 	matches := m.findMatchesInto(sc, syls, occ)
@@ -417,7 +421,16 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	sc.narrRaw = narrRaw
 	narrSeen := sc.narrSeen[:0] // narrative terms counted so far; a post has few
 	defer func() { sc.narrSeen = narrSeen[:0] }()
-	var narrEvidence [][]post.Evidence
+	// Evidence is gathered in the scratch's buffers and copied out once, at its final
+	// length: appending to the result term by term cost several allocations a post.
+	evidence, toxEvidence := sc.evidence[:0], sc.toxEvidence[:0]
+	narrEvidence := slices.Grow(sc.narrEvidence[:0], len(m.narratives))[:len(m.narratives)]
+	for i := range narrEvidence {
+		narrEvidence[i] = narrEvidence[i][:0]
+	}
+	defer func() {
+		sc.evidence, sc.toxEvidence, sc.narrEvidence = evidence[:0], toxEvidence[:0], narrEvidence
+	}()
 	for _, mt := range matches {
 		t := m.terms[mt.term]
 		start, end := span(mt)
@@ -458,7 +471,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 				w *= contrastFactor
 			}
 			sum += w
-			a.Evidence = append(a.Evidence, post.Evidence{For: "sentiment", Term: t.text, Start: start, End: end, Weight: round3(w)})
+			evidence = append(evidence, post.Evidence{For: "sentiment", Term: t.text, Start: start, End: end, Weight: round3(w)})
 		case t.group == groupToxicity:
 			tox *= 1 - t.weight
 			toxTerms++
@@ -478,9 +491,6 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			continue
 		default:
 			i := t.group - groupNarrative0
-			if narrEvidence == nil {
-				narrEvidence = make([][]post.Evidence, len(m.narratives))
-			}
 			if t.weight > 0 && !slices.Contains(narrSeen, mt.term) { // each distinct term counts once
 				narrSeen = append(narrSeen, mt.term)
 				narrRaw[i] += t.weight
@@ -504,14 +514,15 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	a.Toxicity.Score = round3(1 - tox)
 	if a.Toxicity.Score >= toxicityCut {
 		a.Toxicity.Label = "offensive"
-		if 1-hate >= toxicityCut || (a.Toxicity.Score >= hateCut && toxTerms >= hateMinTerms && m.neutral != nil && !m.neutral.occursIn(toks)) {
+		if 1-hate >= toxicityCut || (a.Toxicity.Score >= hateCut && toxTerms >= hateMinTerms && m.neutral != nil && !m.neutral.occursIn(toks, &sc.neutralSyls)) {
 			a.Toxicity.Label = "hate"
 		}
-		a.Evidence = append(a.Evidence, toxEvidence...)
+		evidence = append(evidence, toxEvidence...)
 		a.Flagged = true
 	}
-	for i, n := range m.narratives {
-		if n.rule != nil && anyOccurrence(occ[n.atom0:n.atom0+len(n.rule.atoms)]) {
+	for i := range m.narratives {
+		n := &m.narratives[i] // not a copy: the loop runs for every post
+		if n.rule != nil && len(sc.occAtoms) > 0 && anyOccurrence(occ[n.atom0:n.atom0+len(n.rule.atoms)]) {
 			// A rule holds only if one of its atoms occurs (parseRule rejects rules of
 			// only NOT), so a narrative none of whose terms occur is skipped.
 			ok, hits := n.rule.root.eval(occ[n.atom0 : n.atom0+len(n.rule.atoms)])
@@ -520,9 +531,6 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			}
 			seen := map[ruleSpan]bool{}
 			distinct := map[string]bool{}
-			if narrEvidence == nil {
-				narrEvidence = make([][]post.Evidence, len(m.narratives))
-			}
 			for _, h := range hits {
 				for _, l := range h.leaves {
 					if seen[l] {
@@ -544,21 +552,23 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		}
 		// 0.5 at the threshold, 0.75 at twice it, approaching 1.
 		a.Narratives = append(a.Narratives, post.Narrative{ID: n.ID, Score: round3(1 - math.Pow(0.5, narrRaw[i]/n.Threshold))})
-		a.Evidence = append(a.Evidence, narrEvidence[i]...)
+		evidence = append(evidence, narrEvidence[i]...)
 		if n.severity >= flagSeverity {
 			a.Flagged = true
 		}
 	}
 	slices.SortStableFunc(a.Narratives, func(x, y post.Narrative) int { return cmp.Compare(y.Score, x.Score) })
-	slices.SortStableFunc(a.Evidence, func(x, y post.Evidence) int {
+	slices.SortStableFunc(evidence, func(x, y post.Evidence) int {
 		if x.Start != y.Start {
 			return cmp.Compare(x.Start, y.Start)
 		}
 		return strings.Compare(x.For, y.For)
 	})
 	// A narrative with a rule and weighted terms may report one occurrence twice.
-	a.Evidence = slices.CompactFunc(a.Evidence, func(x, y post.Evidence) bool { return x == y })
-	a.Evidence = capEvidence(a.Evidence)
+	evidence = slices.CompactFunc(evidence, func(x, y post.Evidence) bool { return x == y })
+	if ev := capEvidence(evidence); len(ev) > 0 {
+		a.Evidence = slices.Clone(ev)
+	}
 	return a
 }
 
@@ -583,7 +593,8 @@ func capEvidence(ev []post.Evidence) []post.Evidence {
 
 // findMatchesInto returns, for every group, the leftmost-longest non-overlapping matches
 // of its terms, looking both at the normalized and the folded syllables, in text order.
-// Occurrences of rule terms go to occ (indexed by atom; nil when the model has no rules).
+// Occurrences of rule terms go to occ (indexed by atom; nil when the model has no rules);
+// the atoms that were empty before and got one are appended to sc.occAtoms.
 // The result uses buffers from sc and is valid until sc is reused.
 func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpan) []match {
 	ngroups := groupNarrative0 + len(m.narratives)
@@ -625,6 +636,9 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 			for _, id := range m.norm.nodes[n].terms {
 				if t := &m.terms[id]; t.rule {
 					if a := t.atom; len(occ[a]) < 4*maxRuleHits {
+						if len(occ[a]) == 0 {
+							sc.occAtoms = append(sc.occAtoms, a)
+						}
 						occ[a] = append(occ[a], ruleSpan{from: i, to: j + 1, term: id})
 					}
 					continue
@@ -640,6 +654,9 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 			for _, id := range m.folded.nodes[n].terms {
 				if t := &m.terms[id]; t.rule {
 					if a := t.atom; len(occ[a]) < 4*maxRuleHits && !hasSpan(occ[a], i, j+1) {
+						if len(occ[a]) == 0 {
+							sc.occAtoms = append(sc.occAtoms, a)
+						}
 						occ[a] = append(occ[a], ruleSpan{from: i, to: j + 1, term: id})
 					}
 					continue

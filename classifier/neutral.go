@@ -146,15 +146,25 @@ func (ns *neutralSet) mask(norm []string, masked []bool) {
 }
 
 // occursIn reports whether a neutral term occurs in the tokens' syllables (matched as in
-// mask). Called only for strongly toxic posts, so it may allocate.
-func (ns *neutralSet) occursIn(toks []vntext.Token) bool {
-	var norm []string
+// mask). buf is a reusable buffer for the syllables (the scratch's), so the check does
+// not allocate: strongly toxic posts, the only ones that reach it, are common in abusive
+// comment threads.
+func (ns *neutralSet) occursIn(toks []vntext.Token, buf *[]string) bool {
+	norm := (*buf)[:0]
 	for _, t := range toks {
-		norm = append(norm, strings.Fields(t.Norm)...)
+		for s := range strings.FieldsSeq(t.Norm) {
+			norm = append(norm, s)
+		}
 	}
-	masked := make([]bool, len(norm))
-	ns.mask(norm, masked)
-	return slices.Contains(masked, true)
+	defer func() { *buf = norm[:0] }()
+	for i, s := range norm {
+		for _, c := range ns.byFirst[s] {
+			if i+len(c) <= len(norm) && slices.Equal(norm[i+1:i+len(c)], c[1:]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // loadNeutral reads the model directory's neutral terms, which guard the hate promotion

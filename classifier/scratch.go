@@ -3,6 +3,7 @@ package classifier
 import (
 	"sync"
 
+	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/vntext"
 )
 
@@ -23,6 +24,11 @@ type scratch struct {
 	narrRaw       []float64
 	narrSeen      []int32
 	occ           [][]ruleSpan
+	occAtoms      []int32 // atoms with occurrences in occ (findMatchesInto appends them)
+	// Analyze's evidence, gathered here and copied out at its final length.
+	evidence, toxEvidence []post.Evidence
+	narrEvidence          [][]post.Evidence // per narrative
+	neutralSyls           []string          // neutralSet.occursIn's syllables
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
