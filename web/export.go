@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/langnghe/langnghe/alerting"
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/store"
 )
@@ -128,7 +129,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 		max = DefaultExportMax
 	}
 	truncated := res.Total > max
-	name := "langnghe-" + s.now().In(vnZone).Format("20060102-1504") + "." + format
+	name := "langnghe-" + s.now().In(alerting.Zone).Format("20060102-1504") + "." + format
 	h := w.Header()
 	if format == "csv" {
 		h.Set("Content-Type", "text/csv; charset=utf-8")
@@ -242,28 +243,3 @@ func (e *exportWriter) flush() {
 // exportStall is how long an export may go without flushing rows before the
 // listener's write deadline cuts it off.
 const exportStall = time.Minute
-
-// instrumentStream is instrument for a streaming handler: its recorder unwraps, so
-// http.ResponseController can flush and extend deadlines through it.
-func (s *Server) instrumentStream(name string, h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		rec := &streamRecorder{ResponseWriter: w, code: http.StatusOK}
-		h(rec, r)
-		s.requests.WithLabelValues(name, strconv.Itoa(rec.code)).Inc()
-	}
-}
-
-type streamRecorder struct {
-	http.ResponseWriter
-	code int
-}
-
-func (r *streamRecorder) WriteHeader(code int) {
-	r.code = code
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *streamRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-// vnZone is Vietnam's time zone (no daylight saving), for file names.
-var vnZone = time.FixedZone("ICT", 7*3600)

@@ -9,10 +9,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/langnghe/langnghe/alerting"
 	"github.com/langnghe/langnghe/store"
 )
 
-// Days are Asia/Ho_Chi_Minh days: vnZone (export.go), UTC+7. Vietnam has kept UTC+7
+// Days are Asia/Ho_Chi_Minh days (alerting.Zone), UTC+7. Vietnam has kept UTC+7
 // without daylight saving since 1975, so the fixed zone is exact and needs no tzdata.
 
 // BaselineDays is how many whole days before today the baseline averages.
@@ -75,8 +76,8 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		writeQueryError(w, err)
 		return
 	}
-	local := now.In(vnZone)
-	dayStart := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, vnZone)
+	local := now.In(alerting.Zone)
+	dayStart := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, alerting.Zone)
 	baseStart := dayStart.AddDate(0, 0, -BaselineDays)
 	// To is exclusive: one millisecond past now counts a post published at now, and the
 	// page's links carry this exact window.

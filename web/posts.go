@@ -44,7 +44,7 @@ func (s *Server) workbenchRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/posts/{id}", s.instrument("post", s.postAPI))
 	mux.HandleFunc("GET /api/facets", s.instrument("facets", s.facets))
 	mux.HandleFunc("GET /api/labels", s.instrument("labels", s.labels))
-	mux.HandleFunc("GET /api/export", s.instrumentStream("export", s.expensive("export", s.export)))
+	mux.HandleFunc("GET /api/export", s.instrument("export", s.expensive("export", s.export)))
 	s.queueRoutes(mux)    // queue.go
 	s.overviewRoutes(mux) // overview.go
 	mux.HandleFunc("GET /posts/{id}", s.instrument("post_page", servePage("post.html")))

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/langnghe/langnghe/alerting"
 	"github.com/langnghe/langnghe/dedup"
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/store"
@@ -306,7 +307,7 @@ func (s *Server) triageExport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="langnghe-triage-`+task+`-`+s.now().In(vnZone).Format("20060102-1504")+`.jsonl"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="langnghe-triage-`+task+`-`+s.now().In(alerting.Zone).Format("20060102-1504")+`.jsonl"`)
 	enc := json.NewEncoder(w)
 	for _, id := range order {
 		rec := latest[id]

@@ -70,15 +70,21 @@ type silenceRequest struct {
 	Comment string `json:"comment"`
 }
 
-func (s *Server) silenceAdd(w http.ResponseWriter, r *http.Request) {
-	form := fromForm(r)
-	fail := func(code int, err error) {
+// silenceFailure answers a refused silence request: the alerts page with the reason for
+// the page's plain forms, a JSON error for API clients.
+func (s *Server) silenceFailure(w http.ResponseWriter, r *http.Request, form bool) func(code int, err error) {
+	return func(code int, err error) {
 		if form {
 			s.renderAlertPage(w, r, code, err.Error())
 			return
 		}
 		writeError(w, code, err)
 	}
+}
+
+func (s *Server) silenceAdd(w http.ResponseWriter, r *http.Request) {
+	form := fromForm(r)
+	fail := s.silenceFailure(w, r, form)
 	if roleOf(r) < RoleAdmin {
 		fail(http.StatusForbidden, errors.New("chỉ quản trị viên được tắt cảnh báo / only admins may silence alerts"))
 		return
@@ -180,13 +186,7 @@ func parseLocalMinute(s string) (time.Time, error) {
 
 func (s *Server) silenceRemove(w http.ResponseWriter, r *http.Request) {
 	form := fromForm(r) || r.Method == http.MethodPost
-	fail := func(code int, err error) {
-		if form {
-			s.renderAlertPage(w, r, code, err.Error())
-			return
-		}
-		writeError(w, code, err)
-	}
+	fail := s.silenceFailure(w, r, form)
 	if roleOf(r) < RoleAdmin {
 		fail(http.StatusForbidden, errors.New("chỉ quản trị viên được bỏ lệnh tắt / only admins may remove silences"))
 		return

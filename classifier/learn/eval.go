@@ -27,6 +27,29 @@ type Example struct {
 // Blank lines are skipped; lines of up to 16 MB are accepted.
 func ReadExamples(r io.Reader, name string) ([]Example, error) {
 	var out []Example
+	err := readJSONLines(r, name, func(line int, b []byte) error {
+		var e struct {
+			Text  *string `json:"text"`
+			Label *string `json:"label"`
+		}
+		if err := json.Unmarshal(b, &e); err != nil {
+			return fmt.Errorf("%s:%d: %w: %v", name, line, ErrDataFile, err)
+		}
+		if e.Text == nil || e.Label == nil || *e.Label == "" {
+			return fmt.Errorf("%s:%d: %w: want string fields \"text\" and \"label\"", name, line, ErrDataFile)
+		}
+		out = append(out, Example{Text: *e.Text, Label: *e.Label})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// readJSONLines calls fn with each non-blank line of r and its 1-based number; lines of
+// up to 16 MB are accepted. A read error is named name:line.
+func readJSONLines(r io.Reader, name string, fn func(line int, b []byte) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	line := 0
@@ -36,22 +59,14 @@ func ReadExamples(r io.Reader, name string) ([]Example, error) {
 		if len(b) == 0 || allSpace(b) {
 			continue
 		}
-		var e struct {
-			Text  *string `json:"text"`
-			Label *string `json:"label"`
+		if err := fn(line, b); err != nil {
+			return err
 		}
-		if err := json.Unmarshal(b, &e); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w: %v", name, line, ErrDataFile, err)
-		}
-		if e.Text == nil || e.Label == nil || *e.Label == "" {
-			return nil, fmt.Errorf("%s:%d: %w: want string fields \"text\" and \"label\"", name, line, ErrDataFile)
-		}
-		out = append(out, Example{Text: *e.Text, Label: *e.Label})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s:%d: %w", name, line+1, err)
+		return fmt.Errorf("%s:%d: %w", name, line+1, err)
 	}
-	return out, nil
+	return nil
 }
 
 func allSpace(b []byte) bool {

@@ -1,7 +1,6 @@
 package learn
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,29 +20,22 @@ type NarrativeExample struct {
 // ("name:line: ..."). Every line needs "text" and a "narratives" list (possibly empty).
 func ReadNarrativeExamples(r io.Reader, name string) ([]NarrativeExample, error) {
 	var out []NarrativeExample
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		b := sc.Bytes()
-		if len(b) == 0 || allSpace(b) {
-			continue
-		}
+	err := readJSONLines(r, name, func(line int, b []byte) error {
 		var e struct {
 			Text       *string   `json:"text"`
 			Narratives *[]string `json:"narratives"`
 		}
 		if err := json.Unmarshal(b, &e); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w: %v", name, line, ErrDataFile, err)
+			return fmt.Errorf("%s:%d: %w: %v", name, line, ErrDataFile, err)
 		}
 		if e.Text == nil || e.Narratives == nil {
-			return nil, fmt.Errorf("%s:%d: %w: want \"text\" and a \"narratives\" list", name, line, ErrDataFile)
+			return fmt.Errorf("%s:%d: %w: want \"text\" and a \"narratives\" list", name, line, ErrDataFile)
 		}
 		out = append(out, NarrativeExample{Text: *e.Text, Narratives: *e.Narratives})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s:%d: %w", name, line+1, err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -175,10 +175,11 @@ func (a *app) alerting() (*alerting.Engine, *bus.Consumer, error) {
 	return eng, a.consumer("alert", a.topic(bus.TopicClassified), eng.Process), nil
 }
 
-// alertServer is a.server with GET /api/alerts.
-// With the engine's silence file, admins create and remove silences on /alerts.
+// alertServer is a.server (UI, search, export, triage) with the engine's alerts on
+// /alerts and GET /api/alerts, and extra readiness checks. With the engine's silence
+// file, admins create and remove silences on /alerts.
 func (a *app) alertServer(eng *alerting.Engine, extra ...web.Check) *web.Server {
-	opts := append(a.webOptions(), web.WithChecks(append(a.readiness(), extra...)...), web.WithAlerts(eng), web.WithNarratives(a.narrativeLabels()))
+	opts := []web.Option{web.WithChecks(append(a.readiness(), extra...)...), web.WithAlerts(eng)}
 	if a.silences != nil {
 		opts = append(opts, web.WithSilences(a.silences, func() []string {
 			var ids []string
@@ -188,7 +189,7 @@ func (a *app) alertServer(eng *alerting.Engine, extra ...web.Check) *web.Server 
 			return ids
 		}))
 	}
-	return web.New(a.st, opts...)
+	return a.server(opts...)
 }
 
 // cmdAlert runs the alert role: match rules on posts.classified, store rules on a

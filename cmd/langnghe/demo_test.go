@@ -107,6 +107,19 @@ func TestRunDemo(t *testing.T) {
 		t.Error("search returned no time buckets")
 	}
 
+	// The single-machine default serves the whole workbench, not only search and alerts.
+	for _, path := range []string{"/queue", "/overview", "/alerts", "/api/alerts", "/api/alerts/rules",
+		"/api/clusters", "/api/triage/export?task=toxicity", "/api/export?format=csv&q=lu+lut"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("run --demo: GET %s answered %d, want 200", path, resp.StatusCode)
+		}
+	}
+
 	metrics, err := getText(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)

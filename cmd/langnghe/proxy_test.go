@@ -1,101 +1,35 @@
 package main
 
 import (
-	"io"
-	"net"
-	"sync"
 	"testing"
+
+	"github.com/langnghe/langnghe/testinfra"
 )
 
-// tcpProxy forwards a loopback port to a real component and can be switched off and on,
-// so a test makes Elasticsearch or Kafka unreachable for one process without stopping
-// the shared component. While off, the port refuses connections and every forwarded
-// connection is cut.
+// tcpProxy is testinfra.Proxy for a test: failures end the test, and the proxy is
+// switched off when the test ends.
 type tcpProxy struct {
-	t      *testing.T
-	addr   string // 127.0.0.1:port, fixed for the proxy's life
-	target string
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]struct{}
+	t *testing.T
+	*testinfra.Proxy
+	addr string
 }
 
 // newTCPProxy reserves a port for target; the proxy starts off.
 func newTCPProxy(t *testing.T, target string) *tcpProxy {
-	p := &tcpProxy{t: t, addr: freePort(t), target: target, conns: map[net.Conn]struct{}{}}
-	t.Cleanup(p.off)
-	return p
+	p, err := testinfra.NewProxy(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Off)
+	return &tcpProxy{t: t, Proxy: p, addr: p.Addr()}
 }
 
 // on starts forwarding.
 func (p *tcpProxy) on() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		return
+	if err := p.On(); err != nil {
+		p.t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		p.t.Fatalf("proxy on %s: %v", p.addr, err)
-	}
-	p.ln = ln
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.forward(c)
-		}
-	}()
 }
 
 // off stops listening and cuts every open connection.
-func (p *tcpProxy) off() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		c.Close()
-	}
-	clear(p.conns)
-}
-
-func (p *tcpProxy) track(cs ...net.Conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln == nil {
-		return false
-	}
-	for _, c := range cs {
-		p.conns[c] = struct{}{}
-	}
-	return true
-}
-
-func (p *tcpProxy) forward(c net.Conn) {
-	up, err := net.Dial("tcp", p.target)
-	if err != nil {
-		c.Close()
-		return
-	}
-	if !p.track(c, up) {
-		c.Close()
-		up.Close()
-		return
-	}
-	done := make(chan struct{}, 2)
-	go func() { io.Copy(up, c); done <- struct{}{} }()
-	go func() { io.Copy(c, up); done <- struct{}{} }()
-	<-done
-	c.Close()
-	up.Close()
-	p.mu.Lock()
-	delete(p.conns, c)
-	delete(p.conns, up)
-	p.mu.Unlock()
-}
+func (p *tcpProxy) off() { p.Off() }

@@ -34,6 +34,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/langnghe/langnghe/testinfra"
 	"github.com/segmentio/kafka-go"
 )
 
@@ -70,7 +71,7 @@ type scenario struct {
 	kafkaAddr, esURL       string
 	smtp, mailpit          string
 	recipient              string
-	proxy                  *proxy
+	proxy                  *testinfra.Proxy
 	feed                   *feed
 	feedSrv                *http.Server
 	roles                  map[string]*role
@@ -139,7 +140,7 @@ func (s *scenario) run(ctx context.Context) error {
 		return err
 	}
 	esTarget, _ := url.Parse(s.esURL)
-	p, err := newProxy(esTarget.Host)
+	p, err := testinfra.NewProxy(esTarget.Host)
 	if err != nil {
 		return err
 	}
@@ -163,7 +164,7 @@ func (s *scenario) run(ctx context.Context) error {
 		s.row("waiting on ES after 10 s: "+n, "alive=%v, /healthz %d, /readyz %d", r.alive(), httpStatus(r.base+"/healthz"), httpStatus(r.base+"/readyz"))
 	}
 	tOpen := time.Now()
-	if err := s.proxy.open(); err != nil {
+	if err := s.proxy.On(); err != nil {
 		return err
 	}
 	s.logf("Elasticsearch proxy opened")
@@ -233,13 +234,13 @@ func (s *scenario) run(ctx context.Context) error {
 	}
 	atCut := s.esCount(ctx)
 	mailsAtCut := len(s.mails(ctx))
-	s.proxy.close()
+	s.proxy.Off()
 	tCut := time.Now()
 	s.logf("Elasticsearch proxy cut (%d posts indexed)", atCut)
 	if err := sleep(ctx, 20*time.Second); err != nil {
 		return err
 	}
-	if err := s.proxy.open(); err != nil {
+	if err := s.proxy.On(); err != nil {
 		return err
 	}
 	s.logf("Elasticsearch proxy reopened after %.1f s", time.Since(tCut).Seconds())
@@ -321,7 +322,7 @@ smtp:
 alerts:
   rules_dir: %[1]s/rules
   web_url: http://%[7]s
-`, s.dir, s.kafkaAddr, s.prefix, s.proxy.addr, smtpHost, smtpPort, "SERVE_ADDR")
+`, s.dir, s.kafkaAddr, s.prefix, s.proxy.Addr(), smtpHost, smtpPort, "SERVE_ADDR")
 	ports := map[string]string{}
 	for _, n := range []string{"serve", "crawl", "classify-1", "classify-2", "index", "alert"} {
 		port, err := freePort()
@@ -511,7 +512,7 @@ func (s *scenario) cleanup() {
 		}
 	}
 	if s.proxy != nil {
-		s.proxy.close()
+		s.proxy.Off()
 	}
 	if s.feedSrv != nil {
 		s.feedSrv.Close()
@@ -609,99 +610,6 @@ func (s *scenario) startFeed() error {
 	s.feedSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go s.feedSrv.Serve(ln)
 	return nil
-}
-
-// ---- the Elasticsearch proxy
-
-type proxy struct {
-	addr, target string
-	mu           sync.Mutex
-	ln           net.Listener
-	conns        map[net.Conn]struct{}
-}
-
-func newProxy(target string) (*proxy, error) {
-	addr, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	return &proxy{addr: addr, target: target, conns: map[net.Conn]struct{}{}}, nil
-}
-
-func (p *proxy) open() error {
-	var ln net.Listener
-	var err error
-	for range 50 { // the port may linger a moment after close
-		if ln, err = net.Listen("tcp", p.addr); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		return fmt.Errorf("proxy listen %s: %w", p.addr, err)
-	}
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.pipe(c)
-		}
-	}()
-	return nil
-}
-
-func (p *proxy) track(c net.Conn, add bool) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if add {
-		if p.ln == nil {
-			return false
-		}
-		p.conns[c] = struct{}{}
-	} else {
-		delete(p.conns, c)
-	}
-	return true
-}
-
-func (p *proxy) pipe(c net.Conn) {
-	up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
-	if err != nil {
-		c.Close()
-		return
-	}
-	if !p.track(c, true) || !p.track(up, true) {
-		c.Close()
-		up.Close()
-		return
-	}
-	done := make(chan struct{}, 2)
-	cp := func(dst, src net.Conn) { io.Copy(dst, src); dst.Close(); src.Close(); done <- struct{}{} }
-	go cp(up, c)
-	go cp(c, up)
-	<-done
-	<-done
-	p.track(c, false)
-	p.track(up, false)
-}
-
-// close refuses new connections and cuts the open ones, as a node going away would.
-func (p *proxy) close() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		c.Close()
-	}
-	clear(p.conns)
 }
 
 // ---- measurements
