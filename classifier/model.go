@@ -306,7 +306,9 @@ const (
 	intensifierAfter  = 1   // "ngon quá", "đẹp lắm"
 	sentimentScale    = 2.0 // score = tanh(sum / scale)
 	sentimentCut      = 0.2 // |score| at which a post stops being neutral
-	toxicityCut       = 0.5 // noisy-or score at which a post stops being clean
+	// danglingNegation: the weight of a negator that negates no sentiment term.
+	danglingNegation = -0.5
+	toxicityCut      = 0.5 // noisy-or score at which a post stops being clean
 	// hateCut: a post this toxic is hate even without a group term or target, since
 	// piled-up slurs and abuse are what hate-speech data sets call hate. Never applied to
 	// a post naming an authority (neutral_terms.tsv): very profane criticism of
@@ -413,6 +415,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	}
 	var sum float64
 	negNext, intNext := 0, 0
+	var negUsed uint64           // bit i: negAt[i] negated a sentiment term
 	var tox, hate float64 = 1, 1 // products of (1 - weight), for the noisy-or
 	toxTerms := 0                // toxicity term occurrences, for hateMinTerms
 	var toxEvidence []post.Evidence
@@ -444,12 +447,15 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			for negNext < len(negAt) && mt.from-negAt[negNext].to >= negatorWindow {
 				negNext++
 			}
-			for _, n := range negAt[negNext:] {
+			for j, n := range negAt[negNext:] {
 				if n.from >= mt.from {
 					break
 				}
 				if n.to <= mt.from && mt.from-n.to < negatorWindow {
 					w *= m.terms[n.term].weight
+					if k := negNext + j; k < 64 {
+						negUsed |= 1 << k
+					}
 					break
 				}
 			}
@@ -501,6 +507,21 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		}
 	}
 
+	// A negator that negates no sentiment term still reports something missing or not
+	// working ("máy không chạy", "gọi tổng đài không ai nghe"); the "không" that ends a
+	// question ("có ai biết không?", "được không ạ") counts nothing.
+	for j, n := range negAt {
+		if j < 64 && negUsed&(1<<j) != 0 || clauseEndsAt(text, toks, syls, n.to) {
+			continue
+		}
+		w := danglingNegation
+		if n.to <= contrastAt {
+			w *= contrastFactor
+		}
+		sum += w
+		start, end := span(n)
+		evidence = append(evidence, post.Evidence{For: "sentiment", Term: m.terms[n.term].text, Start: start, End: end, Weight: round3(w)})
+	}
 	if sum != 0 {
 		score := round3(math.Tanh(sum / sentimentScale))
 		a.Sentiment.Score = score
@@ -570,6 +591,25 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		a.Evidence = slices.Clone(ev)
 	}
 	return a
+}
+
+// questionParticles end a yes/no question after its "không" or "chưa" ("được không ạ").
+var questionParticles = map[string]bool{"ạ": true, "à": true, "hả": true, "hở": true, "nhỉ": true, "nhé": true, "vậy": true, "ta": true, "chứ": true, "ha": true, "hen": true, "hem": true}
+
+// clauseEndsAt reports whether a clause ends before syllable i: at the end of the text,
+// at punctuation between the syllables, or at a question particle.
+func clauseEndsAt(text string, toks []vntext.Token, syls []syllable, i int) bool {
+	if i >= len(syls) {
+		return true
+	}
+	prev, next := syls[i-1].tok, syls[i].tok
+	if prev == next { // inside one teencode expansion
+		return false
+	}
+	if strings.ContainsAny(text[toks[prev].End:toks[next].Start], "?.!,;:…\n") {
+		return true
+	}
+	return questionParticles[toks[next].Norm]
 }
 
 // maxEvidencePerLabel bounds the evidence of one label (sentiment, toxicity or a
