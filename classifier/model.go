@@ -301,11 +301,16 @@ type match struct {
 
 // Sentiment and scoring constants. Values are rounded to 3 decimals so output is stable.
 const (
-	negatorWindow     = 2   // a negator within this many syllables before a term flips it
+	negatorWindow     = 3   // a negator within this many syllables before a term flips it
 	intensifierBefore = 2   // "rất tốt", "rất là tốt"
 	intensifierAfter  = 1   // "ngon quá", "đẹp lắm"
 	sentimentScale    = 2.0 // score = tanh(sum / scale)
 	sentimentCut      = 0.2 // |score| at which a post stops being neutral
+	// negativityBias multiplies a term's weight once it is negative (after negation and
+	// intensity): a complaint in a post that also praises is what the post is about
+	// ("thầy nhiệt tình nhưng nói nhanh quá"). 1.5 is the factor of SO-CAL (Taboada et
+	// al., "Lexicon-Based Methods for Sentiment Analysis", 2011).
+	negativityBias = 1.5
 	// danglingNegation: the weight of a negator that negates no sentiment term.
 	danglingNegation = -0.5
 	toxicityCut      = 0.5 // noisy-or score at which a post stops being clean
@@ -475,6 +480,9 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			}
 			if mt.to <= contrastAt { // "ngon nhưng đắt": the later clause carries the opinion
 				w *= contrastFactor
+			}
+			if w < 0 {
+				w *= negativityBias
 			}
 			sum += w
 			evidence = append(evidence, post.Evidence{For: "sentiment", Term: t.text, Start: start, End: end, Weight: round3(w)})
