@@ -865,11 +865,14 @@ func (m *lexModel) loadSentiment(fsys fs.FS, name string) error {
 func (m *lexModel) loadModifiers(fsys fs.FS, name string) error {
 	dup := dupCheck{}
 	return tsvLines(fsys, name, func(f []string) error {
-		if len(f) != 3 {
-			return fmt.Errorf("want term<TAB>kind<TAB>factor, got %d fields", len(f))
+		if len(f) != 3 && len(f) != 4 {
+			return fmt.Errorf("want term<TAB>kind<TAB>factor[<TAB>fold], got %d fields", len(f))
 		}
-		t := lexTerm{group: groupModifier, text: f[0]}
-		var err error
+		fold, err := foldFlag(f, 3)
+		if err != nil {
+			return err
+		}
+		t := lexTerm{group: groupModifier, text: f[0], fold: fold}
 		switch f[1] {
 		case "negator":
 			t.kind = kindNegator
