@@ -2,11 +2,14 @@ package classifier_test
 
 import (
 	"bufio"
+	"io/fs"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/langnghe/langnghe/classifier"
+	"github.com/langnghe/langnghe/models"
+	"github.com/langnghe/langnghe/vntext"
 )
 
 // TestSentimentCasesDefaultModel runs testdata/sentiment_cases.tsv, hand-written posts
@@ -62,4 +65,40 @@ func TestSentimentCasesDefaultModel(t *testing.T) {
 		t.Fatalf("only %d cases", n)
 	}
 	t.Logf("%d cases, %d known misses", n, todo)
+}
+
+// TestSentimentTermsAreNotAuthorityWords: criticism of authorities may read as negative
+// sentiment through what it says ("vô cảm", "đùn đẩy"), but no sentiment term or modifier
+// names an authority, institution or political camp (models/neutral_terms.tsv): the
+// same complaint about a shop and about an office scores alike.
+func TestSentimentTermsAreNotAuthorityWords(t *testing.T) {
+	neutral, err := classifier.DefaultNeutralTerms()
+	if err != nil {
+		t.Fatal(err)
+	}
+	syls := func(s string) string {
+		var out []string
+		for _, tok := range vntext.Tokenize(s) {
+			out = append(out, tok.Norm)
+		}
+		return " " + strings.Join(out, " ") + " "
+	}
+	for _, file := range []string{"lexicon/sentiment.tsv", "lexicon/modifiers.tsv"} {
+		b, err := fs.ReadFile(models.FS(), file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range strings.Split(string(b), "\n") {
+			if l == "" || strings.HasPrefix(l, "#") {
+				continue
+			}
+			term, _, _ := strings.Cut(l, "\t")
+			st := syls(term)
+			for _, n := range neutral {
+				if strings.Contains(st, syls(n.Term)) {
+					t.Errorf("%s:%d: %q contains the neutral term %q", file, i+1, term, n.Term)
+				}
+			}
+		}
+	}
 }
