@@ -619,7 +619,7 @@ func clauseEndsAt(text string, toks []vntext.Token, syls []syllable, i int) bool
 	if prev == next { // inside one teencode expansion
 		return false
 	}
-	if strings.ContainsAny(text[toks[prev].End:toks[next].Start], "?.!,;:…\n") {
+	if a, b := toks[prev].End, toks[next].Start; a < b && b <= len(text) && strings.ContainsAny(text[a:b], "?.!,;:…\n") {
 		return true
 	}
 	return questionParticles[toks[next].Norm]
