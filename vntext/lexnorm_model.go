@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"sort"
 	"strings"
 	"sync"
@@ -56,7 +57,7 @@ type LexNormParams struct {
 // DefaultLexNormParams are the starting point of tuning.
 func DefaultLexNormParams() LexNormParams {
 	return LexNormParams{LMWeight: 1, Mu: 5, Beta: 1, Teencode: 0.5, FoldPlain: 0.1, FoldMarked: 0.001,
-		Edit: 0.001, MinVocab: 2, Beam: 12, MaxCands: 8}
+		Edit: 0.001, MinVocab: 2, Beam: 6, MaxCands: 8}
 }
 
 // LexNormModel is a learned lexical normalizer: a candidate table (the training
@@ -72,21 +73,22 @@ type LexNormModel struct {
 	logUni  []float32   // log unigram probability by id; [0] is the unknown word's
 	logCtx  []float32   // log(c(v as history) + Mu) by id
 	logMu   float32
-	bigram  map[uint64]float32 // log P(w|v) of seen bigrams, key v<<32|w
-	srcs    SymbolTable        // source syllable → 1 + index into cands
+	bigram  bigramTable // log P(w|v) of seen bigrams
+	srcs    SymbolTable // source syllable → 1 + index into cands
 	cands   [][]lnCand
 	channel map[string]map[string]int
 	fold    map[string][]int32 // folded word → known word ids (count ≥ MinVocab)
 	dels    map[string][]int32 // folded word with one letter deleted → known word ids
 	teen    *teenTable
 	scratch sync.Pool
+	unseen  lnCache // candidates of recent sources not in srcs
 }
 
 // lnCand is one normalization of a source syllable: out (one or more syllables, or the
 // source as written), the LM ids of its first and last syllable, and its channel score
 // plus the LM score inside a multi-syllable out.
 type lnCand struct {
-	out         string
+	out, fold   string
 	first, last int32
 	score       float32
 }
@@ -197,16 +199,16 @@ func (m *LexNormModel) buildLM(f *LexNormFile) {
 	for id := range words {
 		m.logCtx[id] = float32(math.Log(hist[id] + mu))
 	}
-	m.bigram = make(map[uint64]float32, len(bgs))
+	m.bigram.init(len(bgs))
 	for _, b := range bgs {
 		p := (b.c + mu*math.Exp(float64(m.logUni[b.w]))) / (hist[b.v] + mu)
-		m.bigram[uint64(b.v)<<32|uint64(b.w)] = float32(math.Log(p))
+		m.bigram.put(uint64(b.v)<<32|uint64(b.w), float32(math.Log(p)))
 	}
 }
 
 // lm is log P(w | v).
 func (m *LexNormModel) lm(v, w int32) float32 {
-	if p, ok := m.bigram[uint64(v)<<32|uint64(w)]; ok {
+	if p, ok := m.bigram.get(uint64(v)<<32 | uint64(w)); ok {
 		return p
 	}
 	return m.logMu + m.logUni[w] - m.logCtx[v]
@@ -266,45 +268,47 @@ func (m *LexNormModel) candidates(s string) []lnCand {
 	for _, c := range obs {
 		total += float64(c)
 	}
-	prior := map[string]float64{s: 1}
+	pr := lnPrior{{s, 1}}
 	if isLetters(s) {
 		if e := m.teen.lookup([]byte(s)); e != nil {
-			prior[e.norm] = max(prior[e.norm], m.p.Teencode)
+			pr.add(e.norm, m.p.Teencode)
 		}
 		f := string(appendFolded(nil, s))
 		w := m.p.FoldMarked
 		if f == s {
 			w = m.p.FoldPlain
 		}
-		m.share(prior, m.fold[f], s, w)
+		m.share(&pr, m.fold[f], w)
 		if m.vocab.GetString(s) == 0 && total == 0 && m.p.Edit > 0 {
 			ids := append([]int32(nil), m.dels[f]...)
 			for _, d := range deletions(f) {
 				ids = append(ids, m.fold[d]...)
 				ids = append(ids, m.dels[d]...)
 			}
-			m.share(prior, ids, s, m.p.Edit)
+			m.share(&pr, ids, m.p.Edit)
 		}
 	}
-	var cs []lnCand
-	for t := range union(obs, prior) {
-		num := float64(obs[t]) + m.p.Beta*prior[t]
+	for t := range obs {
+		pr.add(t, 0)
+	}
+	cs := make([]lnCand, 0, len(pr))
+	for _, x := range pr {
+		t := x.t
+		num := float64(obs[t]) + m.p.Beta*x.w
 		if num <= 0 {
 			continue
 		}
-		c := lnCand{out: t, score: float32(math.Log(num / (total + m.p.Beta)))}
-		ws := strings.Fields(t)
-		if len(ws) == 0 {
-			continue
+		c := lnCand{out: t, fold: string(appendFolded(nil, t)), score: float32(math.Log(num / (total + m.p.Beta)))}
+		first, rest, multi := strings.Cut(t, " ")
+		c.first = m.vocab.GetString(first)
+		c.last = c.first
+		for multi {
+			var w string
+			w, rest, multi = strings.Cut(rest, " ")
+			id := m.vocab.GetString(w)
+			c.score += float32(m.p.LMWeight) * m.lm(c.last, id)
+			c.last = id
 		}
-		ids := make([]int32, len(ws))
-		for i, w := range ws {
-			ids[i] = m.vocab.GetString(w)
-		}
-		for i := 1; i < len(ids); i++ {
-			c.score += float32(m.p.LMWeight) * m.lm(ids[i-1], ids[i])
-		}
-		c.first, c.last = ids[0], ids[len(ids)-1]
 		cs = append(cs, c)
 	}
 	sort.Slice(cs, func(i, j int) bool {
@@ -320,53 +324,70 @@ func (m *LexNormModel) candidates(s string) []lnCand {
 	return cs[:keep:keep]
 }
 
-// share adds weight w to prior, shared out among the distinct known words ids by frequency.
-func (m *LexNormModel) share(prior map[string]float64, ids []int32, self string, w float64) {
+// lnPrior is the prior weight of each candidate of a syllable: a handful, so a slice.
+type lnPrior []struct {
+	t string
+	w float64
+}
+
+// add raises t's weight to at least w.
+func (p *lnPrior) add(t string, w float64) {
+	for i := range *p {
+		if (*p)[i].t == t {
+			(*p)[i].w = max((*p)[i].w, w)
+			return
+		}
+	}
+	*p = append(*p, struct {
+		t string
+		w float64
+	}{t, w})
+}
+
+// share adds weight w to the prior, shared out by frequency among the distinct known
+// words ids; only the MaxCands most frequent are kept, as the rest would be pruned.
+func (m *LexNormModel) share(pr *lnPrior, ids []int32, w float64) {
 	if w <= 0 || len(ids) == 0 {
 		return
 	}
-	uniq := map[int32]bool{}
+	ids = append([]int32(nil), ids...)
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	uniq := ids[:0]
 	var sum float64
-	for _, id := range ids {
-		if !uniq[id] {
-			uniq[id] = true
+	for i, id := range ids {
+		if i == 0 || id != ids[i-1] {
+			uniq = append(uniq, id)
 			sum += m.count[id]
 		}
 	}
-	for id := range uniq {
-		t := m.word(id)
-		if t != self {
-			prior[t] = max(prior[t], w*m.count[id]/sum)
+	sort.Slice(uniq, func(i, j int) bool {
+		if ci, cj := m.count[uniq[i]], m.count[uniq[j]]; ci != cj {
+			return ci > cj
 		}
+		return uniq[i] < uniq[j]
+	})
+	for _, id := range uniq[:min(len(uniq), m.p.MaxCands)] {
+		pr.add(m.words[id], w*m.count[id]/sum)
 	}
-}
-
-func union(a map[string]int, b map[string]float64) map[string]bool {
-	u := make(map[string]bool, len(a)+len(b))
-	for k := range a {
-		u[k] = true
-	}
-	for k := range b {
-		u[k] = true
-	}
-	return u
 }
 
 // lnScratch is the per-call state of the decoder, pooled.
 type lnScratch struct {
-	toks  []lnTok
-	cands [][]lnCand
-	best  []float32 // Viterbi scores, cands of position i from off[i]
-	back  []int32
-	off   []int32
-	buf   []byte
-	one   [1]lnCand
-	extra []lnCand
+	toks       []lnTok
+	cands      [][]lnCand
+	best       []float32 // Viterbi scores, cands of position i from off[i]
+	back       []int32
+	off        []int32
+	buf        []byte
+	norm, fold []byte // the scanner's word buffers
+	extra      []lnCand
 }
 
 type lnTok struct {
 	start, end int
-	c          int // chosen candidate
+	c          int    // chosen candidate
+	word       bool   // a syllable, not an emoticon or emoji
+	norm, fold string // an emoticon's or emoji's canonical forms (Tokenize's)
 }
 
 // Normalize returns the normalized syllables of s joined by single spaces: each syllable
@@ -374,68 +395,76 @@ type lnTok struct {
 // dropped, as ViLexNorm's annotators would write it.
 func (m *LexNormModel) Normalize(s string) string {
 	sc := m.scratch.Get().(*lnScratch)
-	m.decode(s, sc)
-	out := make([]byte, 0, len(s)+len(s)/4)
+	m.decode(s, sc, false)
+	out := sc.buf[:0]
 	for i, t := range sc.toks {
 		if i > 0 {
 			out = append(out, ' ')
 		}
 		out = append(out, sc.cands[i][t.c].out...)
 	}
+	r := string(out)
+	sc.buf = out
 	m.scratch.Put(sc)
-	return string(out)
+	return r
 }
 
 // Tokenize is vntext.Tokenize with the learned normalization: the same tokens and offsets,
 // with Norm the learned form (possibly several syllables, as with teencode) and Folded
 // its accent-free form. Emoticons and emoji keep Tokenize's canonical forms.
 func (m *LexNormModel) Tokenize(s string) []Token {
-	toks := Tokenize(s)
 	sc := m.scratch.Get().(*lnScratch)
-	m.decode(s, sc)
+	m.decode(s, sc, true)
+	toks := make([]Token, len(sc.toks))
 	for i, t := range sc.toks {
-		if i < len(toks) && isWordStart(s, t.start) {
-			out := sc.cands[i][t.c].out
-			toks[i].Norm = out
-			toks[i].Folded = string(appendFolded(nil, out))
+		toks[i] = Token{Start: t.start, End: t.end, Norm: t.norm, Folded: t.fold}
+		if t.word {
+			c := &sc.cands[i][t.c]
+			toks[i].Norm, toks[i].Folded = c.out, c.fold
 		}
 	}
 	m.scratch.Put(sc)
 	return toks
 }
 
-func isWordStart(s string, i int) bool {
-	r, _ := utf8.DecodeRuneInString(s[i:])
-	return isWordRune(r)
-}
-
-// decode fills sc.toks and sc.cands for s and picks the best path.
-func (m *LexNormModel) decode(s string, sc *lnScratch) {
+// decode fills sc.toks and sc.cands for s and picks the best path. canon keeps the
+// canonical forms of emoticons and emoji for Tokenize.
+func (m *LexNormModel) decode(s string, sc *lnScratch, canon bool) {
 	var ts tokenScanner
+	ts.norm, ts.fold = sc.norm[:0], sc.fold[:0]
 	ts.init(s)
 	ts.teen = &noTeen
 	sc.toks, sc.cands, sc.extra = sc.toks[:0], sc.cands[:0], sc.extra[:0]
 	for ts.next() {
-		sc.toks = append(sc.toks, lnTok{start: ts.start, end: ts.end})
-		src := ts.norm
-		if !isWordStart(s, ts.start) {
-			src = appendSurface(sc.buf[:0], s[ts.start:ts.end])
-			sc.buf = src
-		}
-		if id := m.srcs.Get(src); id > 0 {
-			sc.cands = append(sc.cands, m.cands[id-1])
+		c := s[ts.start]
+		word := c < utf8.RuneSelf && asciiClass[c] == acWord || c >= utf8.RuneSelf && isWordStart(s, ts.start)
+		sc.toks = append(sc.toks, lnTok{start: ts.start, end: ts.end, word: word})
+		if word {
+			if id := m.srcs.Get(ts.norm); id > 0 {
+				sc.cands = append(sc.cands, m.cands[id-1])
+			} else {
+				sc.cands = append(sc.cands, m.unseen.get(ts.norm, m.candidates))
+			}
 			continue
 		}
-		if isWordStart(s, ts.start) {
-			sc.cands = append(sc.cands, m.candidates(string(src)))
-			continue
+		// An emoticon or emoji: itself, as written (the annotators' form).
+		if canon {
+			t := &sc.toks[len(sc.toks)-1]
+			t.norm, t.fold = string(ts.norm), string(ts.fold)
 		}
-		// An emoticon or emoji: itself.
-		sc.extra = append(sc.extra, lnCand{out: string(src), first: m.vocab.Get(src)})
-		sc.extra[len(sc.extra)-1].last = sc.extra[len(sc.extra)-1].first
+		src := appendSurface(sc.buf[:0], s[ts.start:ts.end])
+		sc.buf = src
+		id := m.vocab.Get(src)
+		sc.extra = append(sc.extra, lnCand{out: string(src), first: id, last: id})
 		sc.cands = append(sc.cands, sc.extra[len(sc.extra)-1:len(sc.extra)])
 	}
+	sc.norm, sc.fold = ts.norm, ts.fold
 	m.viterbi(sc)
+}
+
+func isWordStart(s string, i int) bool {
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return isWordRune(r)
 }
 
 // noTeen is an empty teencode table: the decoder sees syllables as written.
@@ -510,3 +539,78 @@ func grow[T any](s []T, n int) []T {
 	}
 	return s[:n]
 }
+
+// bigramTable maps a bigram key (v<<32 | w, never 0) to its log probability by linear
+// probing in a table kept at most half full: the decoder's inner loop, cheaper than a map.
+type bigramTable struct {
+	keys  []uint64
+	vals  []float32
+	shift uint
+}
+
+func (t *bigramTable) init(n int) {
+	size := 16
+	for size < 2*n {
+		size *= 2
+	}
+	t.keys, t.vals = make([]uint64, size), make([]float32, size)
+	t.shift = uint(64 - bits.TrailingZeros(uint(size)))
+}
+
+func (t *bigramTable) slot(k uint64) uint64 { return (k * 0x9E3779B97F4A7C15) >> t.shift }
+
+func (t *bigramTable) put(k uint64, v float32) {
+	mask := uint64(len(t.keys) - 1)
+	for i := t.slot(k); ; i = (i + 1) & mask {
+		if t.keys[i] == 0 || t.keys[i] == k {
+			t.keys[i], t.vals[i] = k, v
+			return
+		}
+	}
+}
+
+func (t *bigramTable) get(k uint64) (float32, bool) {
+	mask := uint64(len(t.keys) - 1)
+	for i := t.slot(k); ; i = (i + 1) & mask {
+		switch t.keys[i] {
+		case k:
+			return t.vals[i], true
+		case 0:
+			return 0, false
+		}
+	}
+}
+
+// lnCache keeps the candidates of recently seen source syllables that are not in the
+// model's table (names, typos), so a word repeated across posts is ranked once. It is
+// direct-mapped and bounded, like the Tokenizer's word cache, and safe for concurrent use.
+type lnCache struct {
+	mu    sync.Mutex
+	slots [1 << lnCacheBits]struct {
+		key   string
+		cands []lnCand
+	}
+}
+
+func (c *lnCache) get(src []byte, compute func(string) []lnCand) []lnCand {
+	var h uint64 = 14695981039346656037
+	for _, b := range src {
+		h = (h ^ uint64(b)) * 1099511628211
+	}
+	sl := &c.slots[h>>(64-lnCacheBits)]
+	c.mu.Lock()
+	if sl.cands != nil && sl.key == string(src) {
+		cs := sl.cands
+		c.mu.Unlock()
+		return cs
+	}
+	c.mu.Unlock()
+	key := string(src)
+	cs := compute(key)
+	c.mu.Lock()
+	sl.key, sl.cands = key, cs
+	c.mu.Unlock()
+	return cs
+}
+
+const lnCacheBits = 14
