@@ -57,7 +57,7 @@ type LexNormParams struct {
 // DefaultLexNormParams are the starting point of tuning.
 func DefaultLexNormParams() LexNormParams {
 	return LexNormParams{LMWeight: 1, Mu: 5, Beta: 1, Teencode: 0.5, FoldPlain: 0.1, FoldMarked: 0.001,
-		Edit: 0.001, MinVocab: 2, Beam: 6, MaxCands: 8}
+		Edit: 0.001, MinVocab: 2, Beam: 12, MaxCands: 8}
 }
 
 // LexNormModel is a learned lexical normalizer: a candidate table (the training

@@ -48,8 +48,6 @@ var lexNormGrid = []struct {
 	{"beta", []float64{0.1, 0.3, 1, 3}, func(p *LexNormParams, v float64) { p.Beta = v }},
 	{"lm_weight", []float64{0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5}, func(p *LexNormParams, v float64) { p.LMWeight = v }},
 	{"mu", []float64{1, 3, 10, 30, 100}, func(p *LexNormParams, v float64) { p.Mu = v }},
-	// A wider beam is kept only if it helps: it costs speed.
-	{"beam", []float64{4, 6, 9, 12}, func(p *LexNormParams, v float64) { p.Beam = v }},
 }
 
 // TrainLexNorm learns a normalizer from pairs: it aligns each original with its
