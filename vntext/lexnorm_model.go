@@ -540,8 +540,9 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// bigramTable maps a bigram key (v<<32 | w, never 0) to its log probability by linear
-// probing in a table kept at most half full: the decoder's inner loop, cheaper than a map.
+// bigramTable maps a bigram key (v<<32 | w) to its log probability by linear probing in
+// a table kept at most half full: the decoder's inner loop, cheaper than a map. Keys are
+// stored with the top bit set, so 0 marks an empty slot (the unknown word's id is 0).
 type bigramTable struct {
 	keys  []uint64
 	vals  []float32
@@ -559,7 +560,10 @@ func (t *bigramTable) init(n int) {
 
 func (t *bigramTable) slot(k uint64) uint64 { return (k * 0x9E3779B97F4A7C15) >> t.shift }
 
+const bigramUsed = 1 << 63
+
 func (t *bigramTable) put(k uint64, v float32) {
+	k |= bigramUsed
 	mask := uint64(len(t.keys) - 1)
 	for i := t.slot(k); ; i = (i + 1) & mask {
 		if t.keys[i] == 0 || t.keys[i] == k {
@@ -570,6 +574,7 @@ func (t *bigramTable) put(k uint64, v float32) {
 }
 
 func (t *bigramTable) get(k uint64) (float32, bool) {
+	k |= bigramUsed
 	mask := uint64(len(t.keys) - 1)
 	for i := t.slot(k); ; i = (i + 1) & mask {
 		switch t.keys[i] {
