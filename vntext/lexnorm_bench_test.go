@@ -93,6 +93,16 @@ func BenchmarkLexNorm(b *testing.B) {
 			}
 		}
 	})
+	// Cold: the cache of syllables outside the model's table emptied before every pass, as
+	// for texts never seen before.
+	b.Run("LearnedNormalizeCold", func(b *testing.B) {
+		for b.Loop() {
+			m.unseen.reset()
+			for _, s := range texts {
+				m.Normalize(s)
+			}
+		}
+	})
 	b.Run("LearnedTokenize", func(b *testing.B) {
 		for b.Loop() {
 			for _, s := range texts {
