@@ -12,7 +12,10 @@
 //     byte offsets into the original text, teencode expanded ("ko" → "không").
 //   - DetectLegacy, FixLegacy, DecodeLegacy: TCVN3, VNI and VIQR to Unicode.
 //   - SymbolTable: the fast syllable → id table the matchers key on.
-//   - MeasureNormalizer: the error rate of the normalizer against reference pairs.
+//   - MeasureNormalizer, MeasureNormalizerFunc, ReadNormPairs: the error reduction rate
+//     of a normalizer against reference pairs.
+//   - LexNormModel, TrainLexNorm: an opt-in normalizer learned from such pairs; it does
+//     not change what Tokenize returns.
 //
 // Conventions:
 //   - Unicode: NFC. Precomposed and decomposed input (NFD, or the combining tone marks

@@ -19,20 +19,23 @@ import (
 func cmdEval(ctx context.Context, env *cliEnv, args []string) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(env.stdout) // --help; errors go to stderr through runCLI
-	task := fs.String("task", "", "sentiment, toxicity hoặc narrative / sentiment, toxicity or narrative")
-	data := fs.String("data", "", "tệp JSON Lines có \"text\" và \"label\" (narrative: \"narratives\": [id]) / labelled JSON Lines (narrative: a \"narratives\" list)")
-	modelPath := fs.String("model", "", "thư mục mô hình hoặc tệp mô hình học (.json); trống = mặc định / model dir or learned model file; empty = shipped default")
+	task := fs.String("task", "", "sentiment, toxicity, narrative hoặc normalize / sentiment, toxicity, narrative or normalize")
+	data := fs.String("data", "", "tệp JSON Lines có \"text\" và \"label\" (narrative: \"narratives\": [id]; normalize: CSV original,normalized) / labelled JSON Lines (narrative: a \"narratives\" list; normalize: CSV pairs)")
+	modelPath := fs.String("model", "", "thư mục mô hình hoặc tệp mô hình học (.json; normalize: bộ chuẩn hóa học); trống = mặc định / model dir or learned model file (normalize: a learned normalizer); empty = shipped default")
 	format := fs.String("format", "text", "text hoặc json / text or json")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	switch {
-	case *task != "sentiment" && *task != "toxicity" && *task != "narrative":
-		return usageError{"--task phải là sentiment, toxicity hoặc narrative / --task must be sentiment, toxicity or narrative"}
+	case *task != "sentiment" && *task != "toxicity" && *task != "narrative" && *task != "normalize":
+		return usageError{"--task phải là sentiment, toxicity, narrative hoặc normalize / --task must be sentiment, toxicity, narrative or normalize"}
 	case *data == "":
 		return usageError{"thiếu --data / --data is required"}
 	case *format != "text" && *format != "json":
 		return usageError{"--format phải là text hoặc json / --format must be text or json"}
+	}
+	if *task == "normalize" {
+		return evalNormalizer(env, *modelPath, *data, *format)
 	}
 	model, err := loadModelPath(*modelPath)
 	if err != nil {

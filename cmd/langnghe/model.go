@@ -35,8 +35,8 @@ func cmdModel(ctx context.Context, env *cliEnv, args []string) error {
 func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	fs := flag.NewFlagSet("model train", flag.ContinueOnError)
 	fs.SetOutput(env.stdout) // --help; errors go to stderr through runCLI
-	task := fs.String("task", "", "sentiment hoặc toxicity / sentiment or toxicity")
-	data := fs.String("data", "", "dữ liệu huấn luyện JSON Lines {text,label} / training JSON Lines")
+	task := fs.String("task", "", "sentiment, toxicity hoặc normalize / sentiment, toxicity or normalize")
+	data := fs.String("data", "", "dữ liệu huấn luyện JSON Lines {text,label} (normalize: CSV original,normalized) / training JSON Lines (normalize: CSV pairs)")
 	dev := fs.String("dev", "", "dữ liệu dev để chọn C, trọng số lớp và ngưỡng / dev set for tuning")
 	out := fs.String("out", "", "tệp mô hình .json / output model file")
 	name := fs.String("name", "", "tên mô hình / model name (default learned-TASK)")
@@ -54,8 +54,15 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	metric := fs.String("metric", "", "macro_f1 hoặc weighted_f1 (mặc định theo task) / tuning metric")
 	neutralFile := fs.String("neutral-terms", "", "danh sách từ chỉ chính quyền/chính trị không được học (mặc định models/neutral_terms.tsv) / authority and political terms never learned (default: the shipped list)")
 	allowProbe := fs.Bool("allow-probe-failures", false, "vẫn ghi mô hình khi trượt bộ thử phạm vi / write the model even if it fails the scope probe")
+	holdOut := fs.Int("hold-out", 10, "normalize: giữ lại mỗi cặp thứ N để chọn trọng số / normalize: every Nth pair is held out to tune the weights")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *task == "normalize" {
+		if *data == "" || *out == "" {
+			return usageError{"cần --data và --out / --data and --out are required"}
+		}
+		return trainNormalizer(env, *data, *out, *holdOut)
 	}
 	switch {
 	case *task != "sentiment" && *task != "toxicity":
