@@ -137,7 +137,7 @@ func BenchmarkMatcher(b *testing.B) {
 	m := defaultModel(b).(*lexModel)
 	type doc struct {
 		syls       []syllable
-		forms      [][2]string // normalized and folded form of each syllable
+		forms      [][3]string // normalized, folded and written form of each syllable
 		norm, fold []byte      // " s1 s2 ... " streams for the automaton
 	}
 	docs := make([]doc, len(texts))
@@ -148,7 +148,7 @@ func BenchmarkMatcher(b *testing.B) {
 		for j, tok := range vntext.Tokenize(t) {
 			for _, n := range strings.Fields(tok.Norm) {
 				d.syls = append(d.syls, syllable{tok: int32(j)})
-				d.forms = append(d.forms, [2]string{n, vntext.Fold(n)})
+				d.forms = append(d.forms, [3]string{n, vntext.Fold(n), t[tok.Start:tok.End]})
 				d.norm = append(append(d.norm, n...), ' ')
 				d.fold = append(append(d.fold, vntext.Fold(n)...), ' ')
 			}
@@ -169,7 +169,7 @@ func BenchmarkMatcher(b *testing.B) {
 				}
 				sc.occAtoms = sc.occAtoms[:0]
 				for i, f := range d.forms {
-					d.syls[i].nid, d.syls[i].fid = m.sylIDs(f[0], f[1])
+					d.syls[i].nid, d.syls[i].fid = m.sylIDs(f[0], f[1], f[2])
 				}
 				n += len(m.findMatchesInto(sc, d.syls, occ))
 			}

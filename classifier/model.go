@@ -250,7 +250,11 @@ func (m *lexModel) addTermTo(t lexTerm, norm, fold *trie) error {
 // is never "con đĩ", "bố mẹ" never "bỏ mẹ"), while "con di" still matches "con đĩ". Over
 // the 63,687 texts of ../shared/data the old rule (match the folded form of every word)
 // made 2,906 such matches, nearly all false (TestNoFalseFoldedMatchesInSharedData).
-func (m *lexModel) sylIDs(norm, folded string) (int32, int32) {
+//
+// written is the word as typed. A teencode word typed in plain ASCII ("ko", "dc") expands
+// to a form with diacritics ("không"), yet it was written without any, like the words
+// around it: it gets its folded id too, so "ko can von" matches "không cần vốn".
+func (m *lexModel) sylIDs(norm, folded, written string) (int32, int32) {
 	if strings.IndexByte(norm, ' ') >= 0 {
 		return -1, -1
 	}
@@ -258,7 +262,20 @@ func (m *lexModel) sylIDs(norm, folded string) (int32, int32) {
 	if folded == norm {
 		return nid, nid
 	}
+	if isASCII(written) {
+		return nid, m.syms.GetString(folded)
+	}
 	return nid, 0
+}
+
+// isASCII reports whether s has no byte outside ASCII, so no diacritic and no đ.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // symIDs returns the ids of syllables, interning new ones.
@@ -353,7 +370,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			continue
 		}
 		if strings.IndexByte(t.Norm, ' ') < 0 {
-			nid, fid := m.sylIDs(t.Norm, t.Folded)
+			nid, fid := m.sylIDs(t.Norm, t.Folded, text[t.Start:t.End])
 			syls = append(syls, syllable{tok: int32(i), nid: nid, fid: fid})
 			continue
 		}
@@ -368,7 +385,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			if fs == "" {
 				fs = ns
 			}
-			nid, fid := m.sylIDs(ns, fs)
+			nid, fid := m.sylIDs(ns, fs, text[t.Start:t.End])
 			syls = append(syls, syllable{tok: int32(i), nid: nid, fid: fid})
 		}
 	}

@@ -572,7 +572,7 @@ func TestScratchSharedByModels(t *testing.T) {
 		for _, m := range []*lexModel{def, other.(*lexModel)} {
 			toks := sc.tokenizeIDs(text, m)
 			for i, tok := range toks {
-				nid, fid := m.sylIDs(tok.Norm, tok.Folded)
+				nid, fid := m.sylIDs(tok.Norm, tok.Folded, text[tok.Start:tok.End])
 				if id := sc.ids[i]; id[0] >= 0 && (id[0] != nid || id[1] != fid) {
 					t.Fatalf("token %q: ids %v from the cache, want %d %d", tok.Norm, id, nid, fid)
 				}

@@ -71,7 +71,7 @@ func (sc *scratch) tokenizeIDs(s string, m *lexModel) []vntext.Token {
 			continue
 		}
 		if d.Tag != sc.gen {
-			d.A, d.B = m.sylIDs(toks[i].Norm, toks[i].Folded)
+			d.A, d.B = m.sylIDs(toks[i].Norm, toks[i].Folded, s[toks[i].Start:toks[i].End])
 			d.Tag = sc.gen
 		}
 		ids = append(ids, [2]int32{d.A, d.B})
