@@ -29,6 +29,8 @@ type scratch struct {
 	evidence, toxEvidence []post.Evidence
 	narrEvidence          [][]post.Evidence // per narrative
 	neutralSyls           []string          // neutralSet.occursIn's syllables
+	toxHits               []toxHit          // the learned toxicity component's features
+	toxMask               []bool            // its neutral-term mask
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}

@@ -10,7 +10,7 @@ import (
 	"io/fs"
 )
 
-//go:embed model.yaml neutral_terms.tsv lexicon/*.tsv narratives/*.yaml demo/*.jsonl
+//go:embed model.yaml neutral_terms.tsv lexicon/*.tsv learned/*.tsv narratives/*.yaml demo/*.jsonl
 var files embed.FS
 
 // FS returns the embedded files, rooted at this folder: "model.yaml",
