@@ -529,7 +529,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	}
 	if a.Toxicity.Score >= toxicityCut {
 		a.Toxicity.Label = "offensive"
-		if 1-hate >= toxicityCut || learnedHate || (a.Toxicity.Score >= hateCut && toxTerms+strong >= hateMinTerms && m.neutral != nil && !m.neutral.occursIn(toks, &sc.neutralSyls)) {
+		if 1-hate >= toxicityCut || learnedHate || (a.Toxicity.Score >= hateCut && (toxTerms >= hateMinTerms || (toxTerms > 0 && toxTerms+strong > hateMinTerms)) && m.neutral != nil && !m.neutral.occursIn(toks, &sc.neutralSyls)) {
 			a.Toxicity.Label = "hate"
 		}
 		evidence = append(evidence, toxEvidence...)

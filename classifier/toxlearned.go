@@ -122,7 +122,8 @@ func toxKey(ids []int32) uint64 {
 }
 
 // logit returns the learned logit of a post's syllables (threshold folded in: toxic at
-// >= 0) and appends its weighted feature occurrences, each feature once, to hits.
+// >= 0), -Inf when no feature weighs towards toxic (the component flags only on positive
+// evidence), and appends its weighted feature occurrences, each feature once, to hits.
 func (lt *toxLearned) logit(syls []syllable, hits []toxHit, masked *[]bool) (float64, []toxHit) {
 	info := lt.info
 	var mask []bool
@@ -132,7 +133,7 @@ func (lt *toxLearned) logit(syls []syllable, hits []toxHit, masked *[]bool) (flo
 			break
 		}
 	}
-	z := lt.bias
+	z, pos := lt.bias, false
 	add := func(k uint64, w float32, from, to int) {
 		for _, h := range hits {
 			if h.key == k {
@@ -141,6 +142,7 @@ func (lt *toxLearned) logit(syls []syllable, hits []toxHit, masked *[]bool) (flo
 		}
 		hits = append(hits, toxHit{key: k, w: w, from: from, to: to})
 		z += float64(w)
+		pos = pos || w > 0
 	}
 	for i := range syls {
 		id := syls[i].nid
@@ -157,6 +159,9 @@ func (lt *toxLearned) logit(syls []syllable, hits []toxHit, masked *[]bool) (flo
 				add(k, w, i, i+2)
 			}
 		}
+	}
+	if !pos {
+		return math.Inf(-1), hits
 	}
 	return z, hits
 }
