@@ -24,7 +24,8 @@ type toxLearned struct {
 	// whether it begins a weighted bigram or a neutral term, so the common syllable costs
 	// one array read.
 	info []toxSyl
-	bi   map[uint64]float32 // bigram (first id << 32 | second id) -> weight
+	bi   bigramTable // bigram (first id << 32 | second id) -> its index in biW
+	biW  []float32
 	// neutral lists, by the id of their first syllable, the neutral terms' syllable id
 	// sequences (normalized, and folded for foldable terms), as neutralSet.mask matches.
 	neutral map[int32][][]int32
@@ -32,9 +33,55 @@ type toxLearned struct {
 }
 
 type toxSyl struct {
-	uni     float32
-	biFirst bool
-	neutral bool
+	uni   float32
+	flags uint8 // toxUni, toxBiFirst, toxBiSecond, toxNeutral; 0: the syllable plays no part
+}
+
+const (
+	toxUni      = 1 << iota // has a unigram weight
+	toxBiFirst              // begins a weighted bigram
+	toxBiSecond             // ends a weighted bigram
+	toxNeutral              // begins a neutral term
+)
+
+// bigramTable maps a bigram key to a small index by open addressing (a Go map costs
+// several times more per lookup, and a lookup is made for most syllables of a post).
+type bigramTable struct {
+	keys  []uint64 // 0: empty (syllable ids start at 1, so no key is 0)
+	idx   []int32
+	shift uint
+}
+
+func newBigramTable(n int) bigramTable {
+	size, bits := 4, uint(2)
+	for size < 4*n { // at most a quarter full: most lookups miss and stop at the first empty slot
+		size, bits = size*2, bits+1
+	}
+	return bigramTable{keys: make([]uint64, size), idx: make([]int32, size), shift: 64 - bits}
+}
+
+func (t *bigramTable) slot(k uint64) uint64 { return (k * 0x9E3779B97F4A7C15) >> t.shift }
+
+func (t *bigramTable) put(k uint64, i int32) {
+	mask := uint64(len(t.keys) - 1)
+	for s := t.slot(k); ; s = (s + 1) & mask {
+		if t.keys[s] == 0 || t.keys[s] == k {
+			t.keys[s], t.idx[s] = k, i
+			return
+		}
+	}
+}
+
+func (t *bigramTable) get(k uint64) (int32, bool) {
+	mask := uint64(len(t.keys) - 1)
+	for s := t.slot(k); ; s = (s + 1) & mask {
+		switch t.keys[s] {
+		case k:
+			return t.idx[s], true
+		case 0:
+			return 0, false
+		}
+	}
 }
 
 // toxHit is one weighted feature occurrence of a post, syllables [from, to).
@@ -52,7 +99,7 @@ const learnedToxBias = "<bias>"
 // after every lexicon is loaded, so the syllables it adds to the symbol table get ids
 // past the tries' roots.
 func (m *lexModel) loadLearnedToxicity(fsys fs.FS, name string) error {
-	lt := &toxLearned{bi: map[uint64]float32{}, neutral: map[int32][][]int32{}, names: map[uint64]string{}}
+	lt := &toxLearned{neutral: map[int32][][]int32{}, names: map[uint64]string{}}
 	type feat struct {
 		ids []int32
 		w   float64
@@ -99,16 +146,26 @@ func (m *lexModel) loadLearnedToxicity(fsys fs.FS, name string) error {
 		}
 	}
 	lt.info = make([]toxSyl, m.nsyms+1)
+	nbi := 0
+	for _, f := range feats {
+		if len(f.ids) == 2 {
+			nbi++
+		}
+	}
+	lt.bi = newBigramTable(nbi)
 	for _, f := range feats {
 		if len(f.ids) == 1 {
 			lt.info[f.ids[0]].uni = float32(f.w)
+			lt.info[f.ids[0]].flags |= toxUni
 		} else {
-			lt.info[f.ids[0]].biFirst = true
-			lt.bi[toxKey(f.ids)] = float32(f.w)
+			lt.info[f.ids[0]].flags |= toxBiFirst
+			lt.info[f.ids[1]].flags |= toxBiSecond
+			lt.bi.put(toxKey(f.ids), int32(len(lt.biW)))
+			lt.biW = append(lt.biW, float32(f.w))
 		}
 	}
 	for id := range lt.neutral {
-		lt.info[id].neutral = true
+		lt.info[id].flags |= toxNeutral
 	}
 	m.learnedTox = lt
 	return nil
@@ -121,74 +178,109 @@ func toxKey(ids []int32) uint64 {
 	return uint64(uint32(ids[0]))<<32 | uint64(uint32(ids[1]))
 }
 
+// toxSeen marks the features a post already counted (features are binary): a stamp
+// per feature, unigrams by syllable id, then bigrams by index, reused across posts.
+type toxSeen struct {
+	owner *toxLearned
+	gen   uint32
+	stamp []uint32
+}
+
 // logit returns the learned logit of a post's syllables (threshold folded in: toxic at
 // >= 0), -Inf when no feature weighs towards toxic (the component flags only on positive
 // evidence), and appends its weighted feature occurrences, each feature once, to hits.
-func (lt *toxLearned) logit(syls []syllable, hits []toxHit, masked *[]bool) (float64, []toxHit) {
+func (lt *toxLearned) logit(syls []syllable, hits []toxHit, masked *[]bool, seen *toxSeen) (float64, []toxHit) {
 	info := lt.info
-	var mask []bool
-	for i := range syls {
-		if id := syls[i].nid; uint(id) < uint(len(info)) && info[id].neutral {
-			mask = lt.mask(syls, masked)
-			break
-		}
+	if seen.owner != lt {
+		*seen = toxSeen{owner: lt, stamp: make([]uint32, len(info)+len(lt.biW))}
 	}
-	z, pos := lt.bias, false
-	add := func(k uint64, w float32, from, to int) {
-		for _, h := range hits {
-			if h.key == k {
-				return // features are binary: each counts once
-			}
-		}
-		hits = append(hits, toxHit{key: k, w: w, from: from, to: to})
-		z += float64(w)
-		pos = pos || w > 0
+	if seen.gen++; seen.gen == 0 { // wrapped: old stamps could repeat
+		clear(seen.stamp)
+		seen.gen = 1
 	}
+	gen, stamp, nuni := seen.gen, seen.stamp, len(info)
+	var mask []bool // from the first syllable that begins a neutral term on: none starts earlier
+	n0 := len(hits)
+	hits = slices.Grow(hits, 2*len(syls)) // at most a unigram and a bigram per syllable: no append grows
+	z := lt.bias
+	keys, idx, shift := lt.bi.keys, lt.bi.idx, lt.bi.shift
+	kmask := uint64(len(keys) - 1)
+	var prev int32 // the previous syllable's id if it begins a bigram, else 0
 	for i := range syls {
 		id := syls[i].nid
-		if uint(id) >= uint(len(info)) || id <= 0 || (mask != nil && mask[i]) {
+		if uint(id) >= uint(len(info)) || info[id].flags == 0 {
+			prev = 0
 			continue
 		}
-		s := info[id]
-		if s.uni != 0 {
-			add(uint64(uint32(id)), s.uni, i, i+1)
+		s := &info[id]
+		if s.flags&toxNeutral != 0 {
+			mask = lt.maskAt(syls, i, mask, masked)
 		}
-		if s.biFirst && i+1 < len(syls) && syls[i+1].nid > 0 && (mask == nil || !mask[i+1]) {
-			k := uint64(uint32(id))<<32 | uint64(uint32(syls[i+1].nid))
-			if w, ok := lt.bi[k]; ok {
-				add(k, w, i, i+2)
+		if mask != nil && mask[i] {
+			prev = 0
+			continue
+		}
+		if prev > 0 && s.flags&toxBiSecond != 0 {
+			k := uint64(uint32(prev))<<32 | uint64(uint32(id))
+			for sl := (k * 0x9E3779B97F4A7C15) >> shift; keys[sl] != 0; sl = (sl + 1) & kmask {
+				if keys[sl] != k {
+					continue
+				}
+				if bi := int(idx[sl]); stamp[nuni+bi] != gen {
+					stamp[nuni+bi] = gen
+					w := lt.biW[bi]
+					z += float64(w)
+					if w > 0 {
+						hits = append(hits, toxHit{key: k, w: w, from: i - 1, to: i + 1})
+					}
+				}
+				break
+			}
+		}
+		prev = 0
+		if s.flags&toxBiFirst != 0 {
+			prev = id
+		}
+		if s.flags&toxUni != 0 && stamp[id] != gen {
+			stamp[id] = gen
+			w := s.uni
+			z += float64(w)
+			if w > 0 {
+				hits = append(hits, toxHit{key: uint64(uint32(id)), w: w, from: i, to: i + 1})
 			}
 		}
 	}
-	if !pos {
+	if len(hits) == n0 {
 		return math.Inf(-1), hits
 	}
 	return z, hits
 }
 
-// mask marks the syllables inside an occurrence of a neutral term, as neutralSet.mask
-// does on strings.
-func (lt *toxLearned) mask(syls []syllable, buf *[]bool) []bool {
-	mask := slices.Grow((*buf)[:0], len(syls))[:len(syls)]
-	clear(mask)
-	*buf = mask
-	for i := range syls {
-		for _, c := range lt.neutral[syls[i].nid] {
-			if i+len(c) > len(syls) {
-				continue
+// maskAt marks the syllables of the neutral terms occurring at syllable i (matched as
+// neutralSet.mask matches strings) in mask, which it allocates from buf on first use
+// (all false). Called in text order, so a syllable is masked before it is scored.
+func (lt *toxLearned) maskAt(syls []syllable, i int, mask []bool, buf *[]bool) []bool {
+	for _, c := range lt.neutral[syls[i].nid] {
+		if i+len(c) > len(syls) {
+			continue
+		}
+		ok := true
+		for j := 1; j < len(c); j++ {
+			if syls[i+j].nid != c[j] {
+				ok = false
+				break
 			}
-			ok := true
-			for j := 1; j < len(c); j++ {
-				if syls[i+j].nid != c[j] {
-					ok = false
-					break
-				}
-			}
-			if ok {
-				for j := range c {
-					mask[i+j] = true
-				}
-			}
+		}
+		if !ok {
+			continue
+		}
+		if mask == nil {
+			mask = slices.Grow((*buf)[:0], len(syls))[:len(syls)]
+			clear(mask)
+			*buf = mask
+		}
+		for j := range c {
+			mask[i+j] = true
 		}
 	}
 	return mask
