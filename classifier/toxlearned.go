@@ -72,18 +72,6 @@ func (t *bigramTable) put(k uint64, i int32) {
 	}
 }
 
-func (t *bigramTable) get(k uint64) (int32, bool) {
-	mask := uint64(len(t.keys) - 1)
-	for s := t.slot(k); ; s = (s + 1) & mask {
-		switch t.keys[s] {
-		case k:
-			return t.idx[s], true
-		case 0:
-			return 0, false
-		}
-	}
-}
-
 // toxHit is one weighted feature occurrence of a post, syllables [from, to).
 type toxHit struct {
 	key      uint64
