@@ -20,8 +20,8 @@ import (
 
 // ViHOS toxicity component of the default model (models/learned/toxicity.tsv).
 const (
-	toxC              = 2.0 // inverse L2 strength: C in 0.1..2 scored within 0.003 toxic F1 on ViHOS dev; 2 needs the most evidence (lowest bias)
-	toxMinDF          = 3   // a feature must occur in this many training comments
+	toxCTie           = 0.003 // C grid points this close to the best ViHOS dev F1 count as ties
+	toxMinDF          = 3     // a feature must occur in this many training comments
 	toxMinAbs         = 0.05
 	toxMinSpan        = 2   // a positively weighted n-gram lies inside a ViHOS span in this many comments
 	toxMinSpanPrec    = 0.3 // ... and in this share of the comments holding it
@@ -29,6 +29,9 @@ const (
 	toxCleanW         = 4.0 // clean dev comments count x4: ViHOS dev is 45% toxic (about 17% after weighting), a feed far less
 	learnedToxBiasKey = "<bias>"
 )
+
+// toxCs are the inverse L2 strengths tried.
+var toxCs = []float64{0.1, 0.2, 0.5, 1, 2, 4}
 
 type labelRow struct {
 	Text  string `json:"text"`
@@ -86,11 +89,13 @@ func lexiconOnly(t *testing.T) classifier.Model {
 // toxNeverPositive are phrases no positive feature may contain or lie inside, reviewed by
 // hand against the heaviest learned features: political labels and criticism of
 // authorities (the engine is content-neutral; see models/README.md, "Responsible scope"),
-// and words of crime and disaster news, which name events rather than abuse anyone.
+// opinions ("tẩy chay", "lạc hậu"), words of crime and disaster news, which name events
+// rather than abuse anyone, and everyday words ("rau", "quan hệ", "tiêm chủng").
 var toxNeverPositive = seqsOf(`cộng|sản|đảng|búa liềm|dân đen|tay sai|bán nước|mị dân|mao|đô hộ|
 	nằm vùng|hại dân|bưng bô|tham quan|phản động|ba que|3 que|bò đỏ|dư luận viên|cờ vàng|việt tân|
 	thành tích|ngột ngạt|nô lệ|độc tài|tù|tử hình|giết người|khủng bố|bom|bắn|cướp|hàng giả|
-	mang dịch|đói|tang|chôn|tai nạn|xây nhà|lấy tiền|quỹ|trại`)
+	mang dịch|đói|tang|chôn|tai nạn|xây nhà|lấy tiền|quỹ|trại|giam|trộm|treo|tẩy chay|lạc hậu|
+	chủng|quan hệ|vải|rau|ống|chén`)
 
 func seqsOf(list string) [][]string {
 	var out [][]string
@@ -127,7 +132,10 @@ func init() {
 			toxAmbiguous[tok.Folded] = true // "me" is "mẹ" typed without diacritics
 		}
 	}
-	toxAmbiguous["con chó"] = true
+	// "con đi" and "con di" are also "con đĩ" mistyped, but first "the child goes".
+	for _, b := range []string{"con chó", "con đi", "con di"} {
+		toxAmbiguous[b] = true
+	}
 }
 
 type toxDoc struct {
@@ -216,10 +224,32 @@ func TestViHOSToxicityModel(t *testing.T) {
 		return spanSupport[k] >= toxMinSpan && float64(spanSupport[k]) >= prec*float64(spanAll[k]) && !toxAmbiguous[g] && !insideAny(strings.Fields(g), targets) && !containsAny(strings.Fields(g), toxNeverPositive)
 	}
 
-	w, bias, clipped := fitAllowed(train, toxC, allowedFn)
-	cut, f1 := tuneCut(dev, w, bias, toxCleanW)
+	// C: the F1s of the grid on ViHOS dev lie within a few thousandths of each other, so
+	// among those within toxCTie of the best the one needing the most evidence (the lowest
+	// bias, threshold folded in) is taken: fewer posts flagged on one weak word.
+	type fit struct {
+		c, f1, bias, cut float64
+		w                map[string]float64
+		clipped          int
+	}
+	var fits []fit
+	best := 0.0
+	for _, c := range toxCs {
+		w, bias, clipped := fitAllowed(train, c, allowedFn)
+		cut, f1 := tuneCut(dev, w, bias, toxCleanW)
+		fits = append(fits, fit{c, f1, bias, cut, w, clipped})
+		best = max(best, f1)
+		t.Logf("C=%g: ViHOS dev toxic F1 %.4f, bias with threshold %.3f", c, f1, bias-cut)
+	}
+	chosen := -1
+	for i, f := range fits {
+		if f.f1 >= best-toxCTie && (chosen < 0 || f.bias-f.cut < fits[chosen].bias-fits[chosen].cut) {
+			chosen = i
+		}
+	}
+	toxC, w, bias, cut, f1, clipped := fits[chosen].c, fits[chosen].w, fits[chosen].bias, fits[chosen].cut, fits[chosen].f1, fits[chosen].clipped
 	t.Logf("C=%g: %d features (%d positive ones outside spans dropped); ViHOS dev threshold %.2f, toxic F1 %.4f (clean weighted x%g)", toxC, len(w), clipped, cut, f1, toxCleanW)
-	got := renderToxicity(w, bias-cut, len(train), len(dev), skipTrain, skipDev)
+	got := renderToxicity(w, bias-cut, toxC, len(train), len(dev), skipTrain, skipDev)
 	if out != "" {
 		if err := os.WriteFile(out, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
@@ -253,7 +283,7 @@ func TestViHOSToxicityModel(t *testing.T) {
 	}
 }
 
-func renderToxicity(w map[string]float64, bias float64, ntrain, ndev, skipTrain, skipDev int) string {
+func renderToxicity(w map[string]float64, bias, toxC float64, ntrain, ndev, skipTrain, skipDev int) string {
 	keys := make([]string, 0, len(w))
 	for k := range w {
 		keys = append(keys, k)
@@ -274,7 +304,8 @@ func renderToxicity(w map[string]float64, bias float64, ntrain, ndev, skipTrain,
 # Data: ViHOS (github.com/phusroyal/ViHOS, MIT License, Copyright (c) 2023 Phu Hoang Gia),
 # %%d train + %%d dev comments; %%d train and %%d dev comments equal to a ViHSD or ViCTSD dev
 # text left out.
-# C=%%g, min document frequency %%d, |weight| >= %%g. Positive weights only for n-grams inside
+# C=%%g (of %%v: among the ViHOS dev ties within %%g, the lowest bias), min document
+# frequency %%d, |weight| >= %%g. Positive weights only for n-grams inside
 # a ViHOS span in >= %%d training comments and in >= %%g (unigrams %%g) of those holding them,
 # never for a hand-listed everyday word alone, a piece of a protected-group term
 # (lexicon/targets.tsv), or an n-gram touching a hand-listed political or news word
@@ -282,7 +313,7 @@ func renderToxicity(w map[string]float64, bias float64, ntrain, ndev, skipTrain,
 # for toxic F1 on ViHOS dev (lexicon OR learned), clean comments weighted x%%g.
 %s	%.3f
 `, learnedToxBiasKey, bias)
-	s := fmt.Sprintf(sb.String(), ntrain, ndev, skipTrain, skipDev, toxC, toxMinDF, toxMinAbs, toxMinSpan, toxMinSpanPrec, toxMinSpanPrecUni, toxCleanW)
+	s := fmt.Sprintf(sb.String(), ntrain, ndev, skipTrain, skipDev, toxC, toxCs, toxCTie, toxMinDF, toxMinAbs, toxMinSpan, toxMinSpanPrec, toxMinSpanPrecUni, toxCleanW)
 	sb.Reset()
 	sb.WriteString(s)
 	for _, k := range keys {
