@@ -524,7 +524,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		sc.toxHits = hits[:0]
 		if z >= 0 {
 			a.Toxicity.Score = max(lexTox, toxicityCut, round3(sigmoid(z)))
-			evidence, learnedHate, strong = m.learnedTox.evidence(evidence, hits, targets, toxEvidence, span)
+			evidence, learnedHate, strong = m.learnedTox.evidence(m, evidence, hits, targets, toxEvidence, span)
 		}
 	}
 	if a.Toxicity.Score >= toxicityCut {

@@ -287,8 +287,9 @@ const (
 
 // evidence appends the post's positive learned features (the heaviest first, at most
 // maxToxLearnedEvidence, leaving out spans the lexicon already reports) to dst, and reports
-// whether one of them at least learnedHateMin heavy lies near a protected-group mention.
-func (lt *toxLearned) evidence(dst []post.Evidence, hits []toxHit, targets []match, lexEv []post.Evidence, span func(match) (int, int)) ([]post.Evidence, bool, int) {
+// whether one of them at least learnedHateMin heavy lies near a protected-group mention
+// (then the mention is evidence too) and how many that heavy it found.
+func (lt *toxLearned) evidence(m *lexModel, dst []post.Evidence, hits []toxHit, targets []match, lexEv []post.Evidence, span func(match) (int, int)) ([]post.Evidence, bool, int) {
 	slices.SortStableFunc(hits, func(x, y toxHit) int { return cmp.Compare(y.w, x.w) })
 	hate, n, strong := false, 0, 0
 	for _, h := range hits {
@@ -296,9 +297,12 @@ func (lt *toxLearned) evidence(dst []post.Evidence, hits []toxHit, targets []mat
 			break
 		}
 		mt := match{from: h.from, to: h.to}
-		if h.w >= learnedHateMin && len(targets) > 0 {
-			if _, ok := nearTarget(targets, mt); ok {
+		if h.w >= learnedHateMin && len(targets) > 0 && !hate {
+			if tg, ok := nearTarget(targets, mt); ok {
+				// The group mention is evidence of the hate, as for lexicon terms.
 				hate = true
+				ts, te := span(tg)
+				dst = append(dst, post.Evidence{For: "toxicity", Term: m.terms[tg.term].text, Start: ts, End: te, Weight: round3(float64(h.w))})
 			}
 		}
 		start, end := span(mt)
