@@ -95,7 +95,16 @@ var toxNeverPositive = seqsOf(`cộng|sản|đảng|búa liềm|dân đen|tay sa
 	nằm vùng|hại dân|bưng bô|tham quan|phản động|ba que|3 que|bò đỏ|dư luận viên|cờ vàng|việt tân|
 	thành tích|ngột ngạt|nô lệ|độc tài|tù|tử hình|giết người|khủng bố|bom|bắn|cướp|hàng giả|
 	mang dịch|đói|tang|chôn|tai nạn|xây nhà|lấy tiền|quỹ|trại|giam|trộm|treo|tẩy chay|lạc hậu|
-	chủng|quan hệ|vải|rau|ống|chén`)
+	chủng|quan hệ|vải|rau|ống|chén|chính sách|ngân sách|ăn tiền|núp lùm|vơ vét|vét`)
+
+// foldSyllable is a normalized syllable without its diacritics.
+func foldSyllable(s string) string {
+	var b strings.Builder
+	for _, t := range vntext.Tokenize(s) {
+		b.WriteString(t.Folded)
+	}
+	return b.String()
+}
 
 func seqsOf(list string) [][]string {
 	var out [][]string
@@ -126,7 +135,7 @@ func init() {
 	for _, w := range strings.Fields(`mẹ má bố ba cha cụ ông bà anh chị em con cháu cô chú bác dì cậu
 		mợ thím vợ chồng tao mày nó hắn bọn lũ đám thằng con cái đồ chúng tụi họ người ai mình
 		chó mèo lợn heo bò gà vịt trâu khỉ ăn uống chết giết đánh nói chửi miệng mồm mặt óc não đầu
-		tay chân đít mông như mà bị cho có là đi cả này kia đó thì tổ chức đá bóng tục`) {
+		tay chân đít mông như mà bị cho có là đi cả này kia đó thì tổ chức đá bóng tục xấu núp lùm`) {
 		toxAmbiguous[w] = true
 		for _, tok := range vntext.Tokenize(w) {
 			toxAmbiguous[tok.Folded] = true // "me" is "mẹ" typed without diacritics
@@ -215,8 +224,25 @@ func TestViHOSToxicityModel(t *testing.T) {
 	// Nor may a feature lie inside a protected-group term of lexicon/targets.tsv:
 	// naming a group ("người khuyết tật", "đồng tính") is not abuse.
 	targets := lexiconSeqs(t, "lexicon/targets.tsv", true)
+	// A syllable typed without diacritics that is also an accented syllable of the corpus
+	// with its marks dropped ("cut": cút, cụt, cứt; "day": đây, dạy) says nothing alone; a
+	// positive feature needs one syllable that is not such ("vl", "đéo", "ngu"). Accentless
+	// multi-syllable insults are the lexicons' (their terms also match without diacritics).
+	foldAmbiguous := map[string]bool{}
+	for _, d := range train {
+		for _, f := range d.feats {
+			for _, syl := range strings.Fields(strings.TrimPrefix(f, "w:")) {
+				if folded := foldSyllable(syl); folded != syl {
+					foldAmbiguous[folded] = true
+				}
+			}
+		}
+	}
 	allowedFn := func(k string) bool {
 		g := strings.TrimPrefix(k, "w:")
+		if !slices.ContainsFunc(strings.Fields(g), func(s string) bool { return !foldAmbiguous[s] }) {
+			return false
+		}
 		prec := toxMinSpanPrec
 		if !strings.Contains(g, " ") {
 			prec = toxMinSpanPrecUni
