@@ -170,8 +170,8 @@ func toxKey(ids []int32) uint64 {
 // per feature, unigrams by syllable id, then bigrams by index, reused across posts.
 type toxSeen struct {
 	owner *toxLearned
-	gen   uint32
-	stamp []uint32
+	gen   uint8
+	stamp []uint8 // one byte each, so the array stays small in cache; cleared when gen wraps
 }
 
 // logit returns the learned logit of a post's syllables (threshold folded in: toxic at
@@ -180,7 +180,7 @@ type toxSeen struct {
 func (lt *toxLearned) logit(syls []syllable, hits []toxHit, masked *[]bool, seen *toxSeen) (float64, []toxHit) {
 	info := lt.info
 	if seen.owner != lt {
-		*seen = toxSeen{owner: lt, stamp: make([]uint32, len(info)+len(lt.biW))}
+		*seen = toxSeen{owner: lt, stamp: make([]uint8, len(info)+len(lt.biW))}
 	}
 	if seen.gen++; seen.gen == 0 { // wrapped: old stamps could repeat
 		clear(seen.stamp)
