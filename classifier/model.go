@@ -529,7 +529,10 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	}
 	if a.Toxicity.Score >= toxicityCut {
 		a.Toxicity.Label = "offensive"
-		if 1-hate >= toxicityCut || learnedHate || (a.Toxicity.Score >= hateCut && (toxTerms >= hateMinTerms || (toxTerms > 0 && toxTerms+strong > hateMinTerms)) && m.neutral != nil && !m.neutral.occursIn(toks, &sc.neutralSyls)) {
+		// A pile of abuse: hateMinTerms lexicon terms, or heavy learned features on top of
+		// at least one lexicon term, one more than that (learned words are less certain).
+		pile := toxTerms >= hateMinTerms || (toxTerms > 0 && toxTerms+strong > hateMinTerms)
+		if 1-hate >= toxicityCut || learnedHate || (a.Toxicity.Score >= hateCut && pile && m.neutral != nil && !m.neutral.occursIn(toks, &sc.neutralSyls)) {
 			a.Toxicity.Label = "hate"
 		}
 		evidence = append(evidence, toxEvidence...)
