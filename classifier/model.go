@@ -207,6 +207,9 @@ type lexModel struct {
 	// neutral holds the authority and political terms (neutral_terms.tsv); nil when the
 	// model directory has none, and then strongly toxic posts are never promoted to hate.
 	neutral *neutralSet
+	// learnedTox is the learned toxicity component (learned/toxicity.tsv); nil when the
+	// model directory has none.
+	learnedTox *toxLearned
 }
 
 func (m *lexModel) Name() string { return m.name }
@@ -562,10 +565,25 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			a.Sentiment.Label = "negative"
 		}
 	}
-	a.Toxicity.Score = round3(1 - tox)
+	lexTox := round3(1 - tox)
+	a.Toxicity.Score = lexTox
+	// The learned component (learned/toxicity.tsv) adds toxic posts the lexicons miss;
+	// hate stays decided by the lexicon rules and protected-group targets.
+	learnedHate, strong := false, 0
+	if m.learnedTox != nil {
+		z, hits := m.learnedTox.logit(syls, sc.toxHits[:0], &sc.toxMask, &sc.toxSeen)
+		sc.toxHits = hits[:0]
+		if z >= 0 {
+			a.Toxicity.Score = max(lexTox, toxicityCut, round3(sigmoid(z)))
+			evidence, learnedHate, strong = m.learnedTox.evidence(m, evidence, hits, targets, toxEvidence, span)
+		}
+	}
 	if a.Toxicity.Score >= toxicityCut {
 		a.Toxicity.Label = "offensive"
-		if 1-hate >= toxicityCut || (a.Toxicity.Score >= hateCut && toxTerms >= hateMinTerms && m.neutral != nil && !m.neutral.occursIn(toks, &sc.neutralSyls)) {
+		// A pile of abuse: hateMinTerms lexicon terms, or heavy learned features on top of
+		// at least one lexicon term, one more than that (learned words are less certain).
+		pile := toxTerms >= hateMinTerms || (toxTerms > 0 && toxTerms+strong > hateMinTerms)
+		if 1-hate >= toxicityCut || learnedHate || (a.Toxicity.Score >= hateCut && pile && m.neutral != nil && !m.neutral.occursIn(toks, &sc.neutralSyls)) {
 			a.Toxicity.Label = "hate"
 		}
 		evidence = append(evidence, toxEvidence...)
@@ -811,6 +829,9 @@ func loadFS(fsys fs.FS) (Model, error) {
 		if err := m.addNarrative(n, f); err != nil {
 			return nil, err
 		}
+	}
+	if err := m.loadLearnedToxicity(fsys, "learned/toxicity.tsv"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
 	return m, nil
 }

@@ -647,3 +647,74 @@ func TestLexiconEvidenceWeights(t *testing.T) {
 		t.Errorf("narrative weight %v, want > 0", w)
 	}
 }
+
+// TestToxicityLearned runs testdata/toxicity_learned.tsv on the default model, whose
+// learned toxicity component (models/learned/toxicity.tsv) adds toxic posts the lexicons
+// miss: everyday, news and English text stays clean, abuse is caught, and every toxic
+// post says why with evidence (terms and byte offsets into the text). The scope probe's
+// polite criticism and news about authorities stay clean too (not only "not hate").
+func TestToxicityLearned(t *testing.T) {
+	data, err := os.ReadFile("testdata/toxicity_learned.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := defaultModel(t)
+	n := 0
+	for i, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			t.Fatalf("toxicity_learned.tsv:%d: want want<TAB>text<TAB>why, got %d fields", i+1, len(f))
+		}
+		n++
+		a := m.Analyze(f[1])
+		got := a.Toxicity.Label
+		if f[0] == "toxic" && got != "clean" {
+			got = "toxic"
+		}
+		if got != f[0] {
+			t.Errorf("toxicity_learned.tsv:%d: %q is %s (score %.3f), want %s (%s); evidence %+v",
+				i+1, f[1], a.Toxicity.Label, a.Toxicity.Score, f[0], f[2], a.Evidence)
+		}
+		if a.Toxicity.Label == "clean" {
+			continue
+		}
+		ev := 0
+		for _, e := range a.Evidence {
+			if e.For == "toxicity" {
+				ev++
+				if e.Start < 0 || e.End > len(f[1]) || e.Start >= e.End || e.Term == "" {
+					t.Errorf("toxicity_learned.tsv:%d: bad evidence %+v", i+1, e)
+				}
+			}
+		}
+		if ev == 0 {
+			t.Errorf("toxicity_learned.tsv:%d: %q is %s without toxicity evidence", i+1, f[1], a.Toxicity.Label)
+		}
+	}
+	if n < 20 {
+		t.Errorf("only %d cases read", n)
+	}
+	// Polite criticism of authorities and neutral news about them (the scope probe's
+	// criticism_polite and news sentences) are not even offensive.
+	probe, err := os.ReadFile("testdata/scope_probe.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	polite := 0
+	for i, line := range strings.Split(string(probe), "\n") {
+		f := strings.Split(line, "\t")
+		if strings.HasPrefix(line, "#") || len(f) < 3 || (f[1] != "criticism_polite" && f[1] != "news") {
+			continue
+		}
+		polite++
+		if a := m.Analyze(f[2]); a.Toxicity.Label != "clean" {
+			t.Errorf("scope_probe.tsv:%d: %s %q is %s (score %.3f), want clean; evidence %+v", i+1, f[1], f[2], a.Toxicity.Label, a.Toxicity.Score, a.Evidence)
+		}
+	}
+	if polite < 20 {
+		t.Errorf("only %d polite criticism and news sentences read", polite)
+	}
+}

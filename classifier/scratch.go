@@ -29,6 +29,9 @@ type scratch struct {
 	evidence, toxEvidence []post.Evidence
 	narrEvidence          [][]post.Evidence // per narrative
 	neutralSyls           []string          // neutralSet.occursIn's syllables
+	toxHits               []toxHit          // the learned toxicity component's features
+	toxMask               []bool            // its neutral-term mask
+	toxSeen               toxSeen           // its per-post feature stamps
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}

@@ -1,0 +1,322 @@
+package classifier
+
+import (
+	"cmp"
+	"fmt"
+	"io/fs"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/langnghe/langnghe/post"
+)
+
+// toxLearned is the default model's learned toxicity component (learned/toxicity.tsv):
+// a binary logistic regression over the distinct word unigrams and bigrams of a post's
+// normalized syllables, trained on ViHOS (see models/README.md). Its decision threshold
+// is folded into the bias, so a post is toxic by it when the logit is at least 0.
+// Syllables inside an occurrence of a neutral term (neutral_terms.tsv) are masked exactly
+// as in training (FeatureExtractor with WithNeutralTerms), so the model never scores
+// officials, institutions or political labels.
+type toxLearned struct {
+	bias float64
+	// info holds, by syllable id of lexModel.syms, the syllable's unigram weight and
+	// whether it begins a weighted bigram or a neutral term, so the common syllable costs
+	// one array read.
+	info []toxSyl
+	bi   bigramTable // bigram (first id << 32 | second id) -> its index in biW
+	biW  []float32
+	// neutral lists, by the id of their first syllable, the neutral terms' syllable id
+	// sequences (normalized, and folded for foldable terms), as neutralSet.mask matches.
+	neutral map[int32][][]int32
+	names   map[uint64]string // feature -> its text, for evidence
+}
+
+type toxSyl struct {
+	uni   float32
+	flags uint8 // toxUni, toxBiFirst, toxBiSecond, toxNeutral; 0: the syllable plays no part
+}
+
+const (
+	toxUni      = 1 << iota // has a unigram weight
+	toxBiFirst              // begins a weighted bigram
+	toxBiSecond             // ends a weighted bigram
+	toxNeutral              // begins a neutral term
+)
+
+// bigramTable maps a bigram key to a small index by open addressing (a Go map costs
+// several times more per lookup, and a lookup is made for most syllables of a post).
+type bigramTable struct {
+	keys  []uint64 // 0: empty (syllable ids start at 1, so no key is 0)
+	idx   []int32
+	shift uint
+}
+
+func newBigramTable(n int) bigramTable {
+	size, bits := 4, uint(2)
+	for size < 4*n { // at most a quarter full: most lookups miss and stop at the first empty slot
+		size, bits = size*2, bits+1
+	}
+	return bigramTable{keys: make([]uint64, size), idx: make([]int32, size), shift: 64 - bits}
+}
+
+func (t *bigramTable) slot(k uint64) uint64 { return (k * 0x9E3779B97F4A7C15) >> t.shift }
+
+func (t *bigramTable) put(k uint64, i int32) {
+	mask := uint64(len(t.keys) - 1)
+	for s := t.slot(k); ; s = (s + 1) & mask {
+		if t.keys[s] == 0 || t.keys[s] == k {
+			t.keys[s], t.idx[s] = k, i
+			return
+		}
+	}
+}
+
+// toxHit is one weighted feature occurrence of a post, syllables [from, to).
+type toxHit struct {
+	key      uint64
+	w        float32
+	from, to int
+}
+
+// learnedToxBias is the file's key for the bias; no syllable contains "<".
+const learnedToxBias = "<bias>"
+
+// loadLearnedToxicity reads learned/toxicity.tsv: "<bias><TAB>b" and "feature<TAB>weight"
+// lines, a feature being one or two normalized syllables separated by a space. It runs
+// after every lexicon is loaded, so the syllables it adds to the symbol table get ids
+// past the tries' roots.
+func (m *lexModel) loadLearnedToxicity(fsys fs.FS, name string) error {
+	lt := &toxLearned{neutral: map[int32][][]int32{}, names: map[uint64]string{}}
+	type feat struct {
+		ids []int32
+		w   float64
+	}
+	var feats []feat
+	seenBias := false
+	err := tsvLines(fsys, name, func(f []string) error {
+		if len(f) != 2 {
+			return fmt.Errorf("want feature<TAB>weight, got %d fields", len(f))
+		}
+		w, err := parseWeight(f[1], -20, 20)
+		if err != nil {
+			return err
+		}
+		if f[0] == learnedToxBias {
+			lt.bias, seenBias = w, true
+			return nil
+		}
+		syls := strings.Split(f[0], " ")
+		if len(syls) > 2 || slices.Contains(syls, "") {
+			return fmt.Errorf("feature %q must be one or two syllables", f[0])
+		}
+		ids := m.symIDs(syls)
+		k := toxKey(ids)
+		if _, dup := lt.names[k]; dup {
+			return fmt.Errorf("feature %q listed twice", f[0])
+		}
+		lt.names[k] = f[0]
+		feats = append(feats, feat{ids, w})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !seenBias {
+		return fmt.Errorf("%s: %w: no %s line", name, ErrModelFile, learnedToxBias)
+	}
+	if m.neutral != nil {
+		for _, cands := range m.neutral.byFirst {
+			for _, c := range cands {
+				ids := m.symIDs(c)
+				lt.neutral[ids[0]] = append(lt.neutral[ids[0]], ids)
+			}
+		}
+	}
+	lt.info = make([]toxSyl, m.nsyms+1)
+	nbi := 0
+	for _, f := range feats {
+		if len(f.ids) == 2 {
+			nbi++
+		}
+	}
+	lt.bi = newBigramTable(nbi)
+	for _, f := range feats {
+		if len(f.ids) == 1 {
+			lt.info[f.ids[0]].uni = float32(f.w)
+			lt.info[f.ids[0]].flags |= toxUni
+		} else {
+			lt.info[f.ids[0]].flags |= toxBiFirst
+			lt.info[f.ids[1]].flags |= toxBiSecond
+			lt.bi.put(toxKey(f.ids), int32(len(lt.biW)))
+			lt.biW = append(lt.biW, float32(f.w))
+		}
+	}
+	for id := range lt.neutral {
+		lt.info[id].flags |= toxNeutral
+	}
+	m.learnedTox = lt
+	return nil
+}
+
+func toxKey(ids []int32) uint64 {
+	if len(ids) == 1 {
+		return uint64(uint32(ids[0]))
+	}
+	return uint64(uint32(ids[0]))<<32 | uint64(uint32(ids[1]))
+}
+
+// toxSeen marks the features a post already counted (features are binary): a stamp
+// per feature, unigrams by syllable id, then bigrams by index, reused across posts.
+type toxSeen struct {
+	owner *toxLearned
+	gen   uint8
+	stamp []uint8 // one byte each, so the array stays small in cache; cleared when gen wraps
+}
+
+// logit returns the learned logit of a post's syllables (threshold folded in: toxic at
+// >= 0), -Inf when no feature weighs towards toxic (the component flags only on positive
+// evidence), and appends its weighted feature occurrences, each feature once, to hits.
+func (lt *toxLearned) logit(syls []syllable, hits []toxHit, masked *[]bool, seen *toxSeen) (float64, []toxHit) {
+	info := lt.info
+	if seen.owner != lt {
+		*seen = toxSeen{owner: lt, stamp: make([]uint8, len(info)+len(lt.biW))}
+	}
+	if seen.gen++; seen.gen == 0 { // wrapped: old stamps could repeat
+		clear(seen.stamp)
+		seen.gen = 1
+	}
+	gen, stamp, nuni := seen.gen, seen.stamp, len(info)
+	var mask []bool // from the first syllable that begins a neutral term on: none starts earlier
+	n0 := len(hits)
+	hits = slices.Grow(hits, 2*len(syls)) // at most a unigram and a bigram per syllable: no append grows
+	z := lt.bias
+	keys, idx, shift := lt.bi.keys, lt.bi.idx, lt.bi.shift
+	kmask := uint64(len(keys) - 1)
+	var prev int32 // the previous syllable's id if it begins a bigram, else 0
+	for i := range syls {
+		id := syls[i].nid
+		if uint(id) >= uint(len(info)) || info[id].flags == 0 {
+			prev = 0
+			continue
+		}
+		s := &info[id]
+		if s.flags&toxNeutral != 0 {
+			mask = lt.maskAt(syls, i, mask, masked)
+		}
+		if mask != nil && mask[i] {
+			prev = 0
+			continue
+		}
+		if prev > 0 && s.flags&toxBiSecond != 0 {
+			k := uint64(uint32(prev))<<32 | uint64(uint32(id))
+			for sl := (k * 0x9E3779B97F4A7C15) >> shift; keys[sl] != 0; sl = (sl + 1) & kmask {
+				if keys[sl] != k {
+					continue
+				}
+				if bi := int(idx[sl]); stamp[nuni+bi] != gen {
+					stamp[nuni+bi] = gen
+					w := lt.biW[bi]
+					z += float64(w)
+					if w > 0 {
+						hits = append(hits, toxHit{key: k, w: w, from: i - 1, to: i + 1})
+					}
+				}
+				break
+			}
+		}
+		prev = 0
+		if s.flags&toxBiFirst != 0 {
+			prev = id
+		}
+		if s.flags&toxUni != 0 && stamp[id] != gen {
+			stamp[id] = gen
+			w := s.uni
+			z += float64(w)
+			if w > 0 {
+				hits = append(hits, toxHit{key: uint64(uint32(id)), w: w, from: i, to: i + 1})
+			}
+		}
+	}
+	if len(hits) == n0 {
+		return math.Inf(-1), hits
+	}
+	return z, hits
+}
+
+// maskAt marks the syllables of the neutral terms occurring at syllable i (matched as
+// neutralSet.mask matches strings) in mask, which it allocates from buf on first use
+// (all false). Called in text order, so a syllable is masked before it is scored.
+func (lt *toxLearned) maskAt(syls []syllable, i int, mask []bool, buf *[]bool) []bool {
+	for _, c := range lt.neutral[syls[i].nid] {
+		if i+len(c) > len(syls) {
+			continue
+		}
+		ok := true
+		for j := 1; j < len(c); j++ {
+			if syls[i+j].nid != c[j] {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		if mask == nil {
+			mask = slices.Grow((*buf)[:0], len(syls))[:len(syls)]
+			clear(mask)
+			*buf = mask
+		}
+		for j := range c {
+			mask[i+j] = true
+		}
+	}
+	return mask
+}
+
+// sigmoid maps the learned logit to a score, 0.5 at the threshold.
+func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
+
+const (
+	// maxToxLearnedEvidence bounds the learned features reported for one post: the heaviest.
+	maxToxLearnedEvidence = 8
+	// learnedHateMin: a learned feature this heavy within targetWindow syllables of a
+	// protected group makes the post hate, as an offensive lexicon term there does.
+	learnedHateMin = 1.0
+)
+
+// evidence appends the post's positive learned features (the heaviest first, at most
+// maxToxLearnedEvidence, leaving out spans the lexicon already reports) to dst, and reports
+// whether one of them at least learnedHateMin heavy lies near a protected-group mention
+// (then the mention is evidence too) and how many that heavy it found.
+func (lt *toxLearned) evidence(m *lexModel, dst []post.Evidence, hits []toxHit, targets []match, lexEv []post.Evidence, span func(match) (int, int)) ([]post.Evidence, bool, int) {
+	slices.SortStableFunc(hits, func(x, y toxHit) int { return cmp.Compare(y.w, x.w) })
+	hate, n, strong := false, 0, 0
+	for _, h := range hits {
+		if h.w <= 0 {
+			break
+		}
+		mt := match{from: h.from, to: h.to}
+		if h.w >= learnedHateMin && len(targets) > 0 && !hate {
+			if tg, ok := nearTarget(targets, mt); ok {
+				// The group mention is evidence of the hate, as for lexicon terms.
+				hate = true
+				ts, te := span(tg)
+				dst = append(dst, post.Evidence{For: "toxicity", Term: m.terms[tg.term].text, Start: ts, End: te, Weight: round3(float64(h.w))})
+			}
+		}
+		start, end := span(mt)
+		if slices.ContainsFunc(lexEv, func(e post.Evidence) bool { return e.Start < end && start < e.End }) {
+			continue
+		}
+		if h.w >= learnedHateMin {
+			strong++
+		}
+		if n == maxToxLearnedEvidence {
+			continue
+		}
+		dst = append(dst, post.Evidence{For: "toxicity", Term: lt.names[h.key], Start: start, End: end, Weight: round3(float64(h.w))})
+		n++
+	}
+	return dst, hate, strong
+}

@@ -1,0 +1,128 @@
+package classifier
+
+import (
+	"bufio"
+	"encoding/json"
+	"io/fs"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/langnghe/langnghe/models"
+)
+
+// TestLearnedToxicityMatchesTraining: the default model scores a post's learned toxicity
+// exactly as training saw it: the distinct word 1-2-grams that FeatureExtractor gives
+// with the neutral terms masked, weighted by models/learned/toxicity.tsv, toxic only with
+// a positive feature. Checked over every hand-written text of testdata and the demo posts,
+// plus texts naming authorities (where masking matters) with and without diacritics.
+func TestLearnedToxicityMatchesTraining(t *testing.T) {
+	m := defaultModel(t).(*lexModel)
+	if m.learnedTox == nil {
+		t.Fatal("the default model has no learned toxicity component")
+	}
+	data, err := fs.ReadFile(models.FS(), "learned/toxicity.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights, bias := map[string]float64{}, 0.0
+	for _, line := range strings.Split(string(data), "\n") {
+		feat, ws, ok := strings.Cut(line, "\t")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		w, err := strconv.ParseFloat(ws, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if feat == learnedToxBias {
+			bias = w
+			continue
+		}
+		weights["w:"+feat] = w
+	}
+	neutral, err := DefaultNeutralTerms()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx, err := NewFeatureExtractor(FeatureConfig{WordMax: 2}, nil, WithNeutralTerms(neutral))
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{
+		"Công an phường tổ chức giải bóng đá thiếu niên", "cong an phuong to chuc giai bong da",
+		"Cán bộ xã này ngu thật, cút hết đi", "can bo xa nay ngu that", "Thằng ngu này láo toét, đồ óc chó",
+		"ngu ngu ngu vl vl", "Chính phủ chính phủ", "", "!!!",
+	}
+	texts = append(texts, testdataTexts(t)...)
+	sc := new(scratch)
+	checked, toxic := 0, 0
+	for _, text := range texts {
+		want, pos := bias, false
+		for _, f := range fx.Features(text) {
+			if w, ok := weights[f.Key]; ok {
+				want += float32round(w)
+				pos = pos || w > 0
+			}
+		}
+		if !pos {
+			want = math.Inf(-1)
+		}
+		toks := sc.tokenizeIDs(text, m)
+		var syls []syllable
+		for _, tok := range toks {
+			for s := range strings.FieldsSeq(tok.Norm) {
+				nid, fid := m.sylIDs(s, s)
+				syls = append(syls, syllable{nid: nid, fid: fid})
+			}
+		}
+		got, _ := m.learnedTox.logit(syls, nil, &sc.toxMask, &sc.toxSeen)
+		if (math.IsInf(want, -1) != math.IsInf(got, -1)) || (!math.IsInf(want, -1) && math.Abs(got-want) > 1e-4) {
+			t.Errorf("%q: learned logit %v, training features give %v", text, got, want)
+		}
+		checked++
+		if got >= 0 {
+			toxic++
+		}
+	}
+	t.Logf("%d texts, %d toxic by the learned component", checked, toxic)
+}
+
+// float32round is w as the model stores it (float32).
+func float32round(w float64) float64 { return float64(float32(w)) }
+
+// testdataTexts returns the texts of the hand-written test files: the TSV tables' text
+// column and the JSON Lines "text" fields, and the demo posts.
+func testdataTexts(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, f := range []string{"testdata/toxicity_groups.tsv", "testdata/toxicity_learned.tsv", "testdata/scope_probe.tsv", "testdata/default_cases.tsv"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if fields := strings.Split(line, "\t"); len(fields) >= 2 && !strings.HasPrefix(line, "#") {
+				out = append(out, fields...)
+			}
+		}
+	}
+	for _, f := range []string{"testdata/narratives_dev.jsonl"} {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var r struct{ Text string }
+			if json.Unmarshal(sc.Bytes(), &r) == nil {
+				out = append(out, r.Text)
+			}
+		}
+		fh.Close()
+	}
+	return out
+}
