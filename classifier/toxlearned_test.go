@@ -74,7 +74,7 @@ func TestLearnedToxicityMatchesTraining(t *testing.T) {
 		var syls []syllable
 		for _, tok := range toks {
 			for s := range strings.FieldsSeq(tok.Norm) {
-				nid, fid := m.sylIDs(s, s)
+				nid, fid := m.sylIDs(s, s, s)
 				syls = append(syls, syllable{nid: nid, fid: fid})
 			}
 		}
