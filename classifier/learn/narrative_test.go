@@ -15,6 +15,7 @@ import (
 // and of the holdout set, so none of them is held out any more; models/README.md has the
 // numbers each set gave before it was used. The subtest holdout2, written after that tuning
 // and held out once, has since been tuned on too; it keeps a sanity floor (see holdout2).
+// The subtest holdout3 is the current held-out set: reported, with a sanity floor only.
 func TestNarrativeEvalDefault(t *testing.T) {
 	m := defaultModel(t)
 	for _, half := range []string{"dev", "test", "holdout"} {
@@ -55,6 +56,7 @@ func TestNarrativeEvalDefault(t *testing.T) {
 		})
 	}
 	t.Run("holdout2", holdout2)
+	t.Run("holdout3", holdout3)
 }
 
 // holdout2 reports the shipped narratives on
@@ -90,6 +92,42 @@ func holdout2(t *testing.T) {
 	// Held out once: macro precision 0.9310, recall 0.7078; after tuning on it: 1.000, 0.994.
 	if r.MacroPrecision < 0.95 || r.MacroRecall < 0.94 {
 		t.Errorf("macro precision %.3f recall %.3f fell below the sanity floor 0.95 / 0.94 (tuned on: 1.000 / 0.994)", r.MacroPrecision, r.MacroRecall)
+	}
+}
+
+// holdout3 reports the shipped narratives on ../testdata/narratives_holdout3.jsonl (313
+// posts), the current HELD-OUT set: written on 2026-12-07 after the latest tuning pass
+// (commit f132353), by an author who had read neither the YAML files nor the other labelled sets
+// (only the five narrative definitions), committed before it was scored, and measured once
+// (macro P 0.9282, R 0.7133, F1 0.7951, exact match 0.7764). Its figure is reported, not
+// a target: tuning the narratives on its posts or misses ends its use as a held-out set
+// (then say so here and in models/README.md, and write a new one). The test only logs the
+// table and holds a sanity floor 0.05 under the measured macro precision and recall, so
+// that a regression shows while improvements from other sets pass.
+func holdout3(t *testing.T) {
+	m := defaultModel(t)
+	path := "../testdata/narratives_holdout3.jsonl"
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ex, err := ReadNarrativeExamples(f, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex) < 250 {
+		t.Fatalf("%s: %d posts, want at least 250", path, len(ex))
+	}
+	r := ScoreNarratives(m, ex)
+	t.Logf("held out (2026-12-07), reported: macro P %.3f R %.3f F1 %.3f exact %.3f", r.MacroPrecision, r.MacroRecall, r.MacroF1, r.ExactMatch)
+	for _, id := range r.Narratives {
+		c := r.PerNarrative[id]
+		t.Logf("%-26s P %.3f R %.3f F1 %.3f n %d", id, c.Precision, c.Recall, c.F1, c.Support)
+	}
+	// Measured once, held out: macro precision 0.9282, recall 0.7133; floor = measured − 0.05.
+	if r.MacroPrecision < 0.878 || r.MacroRecall < 0.663 {
+		t.Errorf("macro precision %.3f recall %.3f fell below the sanity floor 0.878 / 0.663 (held out: 0.928 / 0.713)", r.MacroPrecision, r.MacroRecall)
 	}
 }
 
