@@ -13,7 +13,8 @@ import (
 // TestDefaultModelIssueCases runs testdata/default_cases.tsv: misses of the shipped default
 // reported in issue 13 (insults read as neutral, a miracle-cure ad read as positive, a
 // power-cut complaint in teencode, the "Mẹ ơi chuyển gấp" scam, vaccine-infertility and
-// garlic/steam-cures-Covid claims).
+// garlic/steam-cures-Covid claims), and everyday sentences typed without diacritics that
+// a folded insult must not catch ("me cho con di hoc" is "Mẹ cho con đi học").
 func TestDefaultModelIssueCases(t *testing.T) {
 	m, err := classifier.LoadDefault()
 	if err != nil {
@@ -44,13 +45,9 @@ func TestDefaultModelIssueCases(t *testing.T) {
 		var bad bool
 		switch k, v, _ := strings.Cut(strings.Replace(check, "!=", "=!", 1), "="); k {
 		case "sentiment":
-			if not, ok := strings.CutPrefix(v, "!"); ok {
-				bad = a.Sentiment.Label == not
-			} else {
-				bad = a.Sentiment.Label != v
-			}
+			bad = !labelHolds(a.Sentiment.Label, v)
 		case "toxicity":
-			bad = a.Toxicity.Label == strings.TrimPrefix(v, "!")
+			bad = !labelHolds(a.Toxicity.Label, v)
 		case "narrative":
 			bad = !slices.Contains(ids, v)
 		default:
@@ -63,4 +60,12 @@ func TestDefaultModelIssueCases(t *testing.T) {
 	if n < 6 {
 		t.Fatalf("only %d cases", n)
 	}
+}
+
+// labelHolds reports whether label satisfies want: "L" (equal) or "!L" (anything else).
+func labelHolds(label, want string) bool {
+	if not, ok := strings.CutPrefix(want, "!"); ok {
+		return label != not
+	}
+	return label == want
 }
