@@ -271,6 +271,31 @@ func (m *lexModel) sylIDs(norm, folded, written string) (int32, int32) {
 	return nid, 0
 }
 
+// appendSyllables appends the syllables of token i (not cached, or a multi-syllable
+// teencode expansion) of text to syls, looking their forms up in the symbol table.
+func (m *lexModel) appendSyllables(syls []syllable, text string, toks []vntext.Token, i int) []syllable {
+	t := toks[i]
+	if strings.IndexByte(t.Norm, ' ') < 0 {
+		nid, fid := m.sylIDs(t.Norm, t.Folded, text[t.Start:t.End])
+		return append(syls, syllable{tok: int32(i), nid: nid, fid: fid})
+	}
+	// A multi-syllable teencode expansion ("mn" → "mọi người"): its forms are
+	// single-spaced with as many syllables in each (parseTeencode), split here
+	// without allocating.
+	n, f := t.Norm, t.Folded
+	for n != "" {
+		var ns, fs string
+		ns, n, _ = strings.Cut(n, " ")
+		fs, f, _ = strings.Cut(f, " ")
+		if fs == "" {
+			fs = ns
+		}
+		nid, fid := m.sylIDs(ns, fs, text[t.Start:t.End])
+		syls = append(syls, syllable{tok: int32(i), nid: nid, fid: fid})
+	}
+	return syls
+}
+
 // isASCII reports whether s has no byte outside ASCII, so no diacritic and no đ.
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -361,37 +386,11 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	}
 	sc := getScratch()
 	defer putScratch(sc)
-	toks := sc.tokenizeIDs(text, m)
+	toks, syls := sc.syllables(text, m)
 	if len(toks) == 0 {
 		return a
 	}
-	syls := sc.syls[:0]
 	defer func() { sc.syls = syls[:0] }()
-	for i, t := range toks {
-		if id := sc.ids[i]; id[0] >= 0 {
-			syls = append(syls, syllable{tok: int32(i), nid: id[0], fid: id[1]})
-			continue
-		}
-		if strings.IndexByte(t.Norm, ' ') < 0 {
-			nid, fid := m.sylIDs(t.Norm, t.Folded, text[t.Start:t.End])
-			syls = append(syls, syllable{tok: int32(i), nid: nid, fid: fid})
-			continue
-		}
-		// A multi-syllable teencode expansion ("mn" → "mọi người"): its forms are
-		// single-spaced with as many syllables in each (parseTeencode), split here
-		// without allocating.
-		n, f := t.Norm, t.Folded
-		for n != "" {
-			var ns, fs string
-			ns, n, _ = strings.Cut(n, " ")
-			fs, f, _ = strings.Cut(f, " ")
-			if fs == "" {
-				fs = ns
-			}
-			nid, fid := m.sylIDs(ns, fs, text[t.Start:t.End])
-			syls = append(syls, syllable{tok: int32(i), nid: nid, fid: fid})
-		}
-	}
 	var occ [][]ruleSpan
 	if m.atoms > 0 {
 		// Only the atoms the last post hit hold occurrences (most posts hit none), so

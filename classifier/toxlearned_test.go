@@ -70,7 +70,7 @@ func TestLearnedToxicityMatchesTraining(t *testing.T) {
 		if !pos {
 			want = math.Inf(-1)
 		}
-		toks := sc.tokenizeIDs(text, m)
+		toks, _ := sc.syllables(text, m)
 		var syls []syllable
 		for _, tok := range toks {
 			for s := range strings.FieldsSeq(tok.Norm) {
