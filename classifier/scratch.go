@@ -13,8 +13,8 @@ import (
 // cache's immutable arena).
 type scratch struct {
 	tok           vntext.Tokenizer
-	owner         *lexModel  // the model the Tokenizer's SlotData tags belong to
-	gen           uint32     // the tag of owner's data in SlotData
+	owner         *lexModel // the model the Tokenizer's SlotData tags belong to
+	gen           uint32    // the tag of owner's data in SlotData
 	syls          []syllable
 	covered       []bool
 	nextFree      []int
