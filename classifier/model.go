@@ -570,7 +570,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	// hate stays decided by the lexicon rules and protected-group targets.
 	learnedHate, strong := false, 0
 	if m.learnedTox != nil {
-		z, hits := m.learnedTox.logit(syls, sc.toxHits[:0], &sc.toxMask, &sc.toxSeen)
+		z, hits := m.learnedTox.logit(syls, sc.toxHits[:0], &sc.toxSeen)
 		sc.toxHits = hits[:0]
 		if z >= 0 {
 			a.Toxicity.Score = max(lexTox, toxicityCut, round3(sigmoid(z)))

@@ -29,7 +29,6 @@ type scratch struct {
 	narrEvidence          [][]post.Evidence // per narrative
 	neutralSyls           []string          // neutralSet.occursIn's syllables
 	toxHits               []toxHit          // the learned toxicity component's features
-	toxMask               []bool            // its neutral-term mask
 	toxSeen               toxSeen           // its per-post feature stamps
 }
 

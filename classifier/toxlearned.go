@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -26,15 +27,17 @@ type toxLearned struct {
 	info []toxSyl
 	bi   bigramTable // bigram (first id << 32 | second id) -> its index in biW
 	biW  []float32
-	// neutral lists, by the id of their first syllable, the neutral terms' syllable id
-	// sequences (normalized, and folded for foldable terms), as neutralSet.mask matches.
-	neutral map[int32][][]int32
+	// neutral holds the neutral terms' syllable id sequences (normalized, and folded for
+	// foldable terms), as neutralSet.mask matches them, grouped by first syllable: the
+	// group of syllable id is neutral[info[id].neutral-1].
+	neutral [][][]int32
 	names   map[uint64]string // feature -> its text, for evidence
 }
 
 type toxSyl struct {
-	uni   float32
-	flags uint8 // toxUni, toxBiFirst, toxBiSecond, toxNeutral; 0: the syllable plays no part
+	uni     float32
+	flags   uint8  // toxUni, toxBiFirst, toxBiSecond, toxNeutral; 0: the syllable plays no part
+	neutral uint16 // with toxNeutral: 1 + the index of the terms it begins in toxLearned.neutral
 }
 
 const (
@@ -87,7 +90,7 @@ const learnedToxBias = "<bias>"
 // after every lexicon is loaded, so the syllables it adds to the symbol table get ids
 // past the tries' roots.
 func (m *lexModel) loadLearnedToxicity(fsys fs.FS, name string) error {
-	lt := &toxLearned{neutral: map[int32][][]int32{}, names: map[uint64]string{}}
+	lt := &toxLearned{names: map[uint64]string{}}
 	type feat struct {
 		ids []int32
 		w   float64
@@ -125,13 +128,17 @@ func (m *lexModel) loadLearnedToxicity(fsys fs.FS, name string) error {
 	if !seenBias {
 		return fmt.Errorf("%s: %w: no %s line", name, ErrModelFile, learnedToxBias)
 	}
+	neutral := map[int32][][]int32{} // neutral terms by first syllable id
 	if m.neutral != nil {
 		for _, cands := range m.neutral.byFirst {
 			for _, c := range cands {
 				ids := m.symIDs(c)
-				lt.neutral[ids[0]] = append(lt.neutral[ids[0]], ids)
+				neutral[ids[0]] = append(neutral[ids[0]], ids)
 			}
 		}
+	}
+	if len(neutral) >= math.MaxUint16 {
+		return fmt.Errorf("%s: %w: %d neutral first syllables, at most %d", name, ErrModelFile, len(neutral), math.MaxUint16-1)
 	}
 	lt.info = make([]toxSyl, m.nsyms+1)
 	nbi := 0
@@ -152,8 +159,10 @@ func (m *lexModel) loadLearnedToxicity(fsys fs.FS, name string) error {
 			lt.biW = append(lt.biW, float32(f.w))
 		}
 	}
-	for id := range lt.neutral {
+	for _, id := range slices.Sorted(maps.Keys(neutral)) {
+		lt.neutral = append(lt.neutral, neutral[id])
 		lt.info[id].flags |= toxNeutral
+		lt.info[id].neutral = uint16(len(lt.neutral))
 	}
 	m.learnedTox = lt
 	return nil
@@ -177,7 +186,7 @@ type toxSeen struct {
 // logit returns the learned logit of a post's syllables (threshold folded in: toxic at
 // >= 0), -Inf when no feature weighs towards toxic (the component flags only on positive
 // evidence), and appends its weighted feature occurrences, each feature once, to hits.
-func (lt *toxLearned) logit(syls []syllable, hits []toxHit, masked *[]bool, seen *toxSeen) (float64, []toxHit) {
+func (lt *toxLearned) logit(syls []syllable, hits []toxHit, seen *toxSeen) (float64, []toxHit) {
 	info := lt.info
 	if seen.owner != lt {
 		*seen = toxSeen{owner: lt, stamp: make([]uint8, len(info)+len(lt.biW))}
@@ -187,7 +196,10 @@ func (lt *toxLearned) logit(syls []syllable, hits []toxHit, masked *[]bool, seen
 		seen.gen = 1
 	}
 	gen, stamp, nuni := seen.gen, seen.stamp, len(info)
-	var mask []bool // from the first syllable that begins a neutral term on: none starts earlier
+	// Syllables before maskEnd lie in a neutral term. Terms are found at their first
+	// syllable, in text order, so the union of their spans up to syllable i is one
+	// interval ending at maskEnd.
+	maskEnd := 0
 	n0 := len(hits)
 	hits = slices.Grow(hits, 2*len(syls)) // at most a unigram and a bigram per syllable: no append grows
 	z := lt.bias
@@ -202,9 +214,9 @@ func (lt *toxLearned) logit(syls []syllable, hits []toxHit, masked *[]bool, seen
 		}
 		s := &info[id]
 		if s.flags&toxNeutral != 0 {
-			mask = lt.maskAt(syls, i, mask, masked)
+			maskEnd = max(maskEnd, lt.neutralEnd(syls, i, s.neutral))
 		}
-		if mask != nil && mask[i] {
+		if i < maskEnd {
 			prev = 0
 			continue
 		}
@@ -244,12 +256,12 @@ func (lt *toxLearned) logit(syls []syllable, hits []toxHit, masked *[]bool, seen
 	return z, hits
 }
 
-// maskAt marks the syllables of the neutral terms occurring at syllable i (matched as
-// neutralSet.mask matches strings) in mask, which it allocates from buf on first use
-// (all false). Called in text order, so a syllable is masked before it is scored.
-func (lt *toxLearned) maskAt(syls []syllable, i int, mask []bool, buf *[]bool) []bool {
-	for _, c := range lt.neutral[syls[i].nid] {
-		if i+len(c) > len(syls) {
+// neutralEnd returns the end of the longest neutral term occurring at syllable i (matched
+// as neutralSet.mask matches strings), or 0; group is syllable i's toxSyl.neutral.
+func (lt *toxLearned) neutralEnd(syls []syllable, i int, group uint16) int {
+	end := 0
+	for _, c := range lt.neutral[group-1] {
+		if i+len(c) > len(syls) || i+len(c) <= end {
 			continue
 		}
 		ok := true
@@ -259,19 +271,11 @@ func (lt *toxLearned) maskAt(syls []syllable, i int, mask []bool, buf *[]bool) [
 				break
 			}
 		}
-		if !ok {
-			continue
-		}
-		if mask == nil {
-			mask = slices.Grow((*buf)[:0], len(syls))[:len(syls)]
-			clear(mask)
-			*buf = mask
-		}
-		for j := range c {
-			mask[i+j] = true
+		if ok {
+			end = i + len(c)
 		}
 	}
-	return mask
+	return end
 }
 
 // sigmoid maps the learned logit to a score, 0.5 at the threshold.

@@ -78,7 +78,7 @@ func TestLearnedToxicityMatchesTraining(t *testing.T) {
 				syls = append(syls, syllable{nid: nid, fid: fid})
 			}
 		}
-		got, _ := m.learnedTox.logit(syls, nil, &sc.toxMask, &sc.toxSeen)
+		got, _ := m.learnedTox.logit(syls, nil, &sc.toxSeen)
 		if (math.IsInf(want, -1) != math.IsInf(got, -1)) || (!math.IsInf(want, -1) && math.Abs(got-want) > 1e-4) {
 			t.Errorf("%q: learned logit %v, training features give %v", text, got, want)
 		}
