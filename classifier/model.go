@@ -390,7 +390,6 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	if len(toks) == 0 {
 		return a
 	}
-	defer func() { sc.syls = syls[:0] }()
 	var occ [][]ruleSpan
 	if m.atoms > 0 {
 		// Only the atoms the last post hit hold occurrences (most posts hit none), so
@@ -465,7 +464,6 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	}()
 	for _, mt := range matches {
 		t := m.terms[mt.term]
-		start, end := span(mt)
 		switch {
 		case t.weight == 0 || t.group == groupModifier:
 			continue
@@ -509,6 +507,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 				w *= negativityBias
 			}
 			sum += w
+			start, end := span(mt)
 			evidence = append(evidence, post.Evidence{For: "sentiment", Term: t.text, Start: start, End: end, Weight: round3(w)})
 		case t.group == groupToxicity:
 			tox *= 1 - t.weight
@@ -524,6 +523,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 				ts, te := span(tg)
 				toxEvidence = append(toxEvidence, post.Evidence{For: "toxicity", Term: m.terms[tg.term].text, Start: ts, End: te, Weight: round3(t.weight)})
 			}
+			start, end := span(mt)
 			toxEvidence = append(toxEvidence, post.Evidence{For: "toxicity", Term: t.text, Start: start, End: end, Weight: round3(t.weight)})
 		case t.group == groupTarget:
 			continue
@@ -534,6 +534,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 				narrRaw[i] += t.weight
 			}
 			if t.weight > 0 {
+				start, end := span(mt)
 				narrEvidence[i] = append(narrEvidence[i], post.Evidence{For: m.narratives[i].ID, Term: t.text, Start: start, End: end, Weight: round3(t.weight)})
 			}
 		}
@@ -588,8 +589,8 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		evidence = append(evidence, toxEvidence...)
 		a.Flagged = true
 	}
-	for i := range m.narratives {
-		n := &m.narratives[i] // not a copy: the loop runs for every post
+	for _, i := range m.narrativeCandidates(sc, narrSeen, occ) {
+		n := &m.narratives[i]
 		if n.rule != nil && len(sc.occAtoms) > 0 && anyOccurrence(occ[n.atom0:n.atom0+len(n.rule.atoms)]) {
 			// A rule holds only if one of its atoms occurs (parseRule rejects rules of
 			// only NOT), so a narrative none of whose terms occur is skipped.
@@ -638,6 +639,23 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		a.Evidence = slices.Clone(ev)
 	}
 	return a
+}
+
+// narrativeCandidates returns, ascending, the narratives a post can match: those with a
+// weighted term counted (narrSeen) or a rule atom occurring (sc.occAtoms, occ). A post
+// hits few of the many narratives, and the others need no look. The result lives in sc.
+func (m *lexModel) narrativeCandidates(sc *scratch, narrSeen []int32, occ [][]ruleSpan) []int {
+	cands := sc.narrCands[:0]
+	for _, id := range narrSeen {
+		cands = append(cands, m.terms[id].group-groupNarrative0)
+	}
+	for _, a := range sc.occAtoms {
+		cands = append(cands, m.terms[occ[a][0].term].group-groupNarrative0)
+	}
+	slices.Sort(cands)
+	cands = slices.Compact(cands)
+	sc.narrCands = cands
+	return cands
 }
 
 // questionParticles end a yes/no question after its "không" or "chưa" ("được không ạ").

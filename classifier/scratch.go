@@ -22,6 +22,7 @@ type scratch struct {
 	touched       []int
 	narrRaw       []float64
 	narrSeen      []int32
+	narrCands     []int // narratives the post may match (narrativeCandidates)
 	occ           [][]ruleSpan
 	occAtoms      []int32 // atoms with occurrences in occ (findMatchesInto appends them)
 	// Analyze's evidence, gathered here and copied out at its final length.
