@@ -405,31 +405,30 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	matches := m.findMatchesInto(sc, syls, occ)
 	span := func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
 
+	// One pass over the matches picks out the protected-group mentions, the sentiment
+	// phrases and the modifiers, each in text order.
+	targets, sents, mods := sc.targets[:0], sc.sents[:0], sc.mods[:0]
+	for _, mt := range matches {
+		switch m.terms[mt.term].group {
+		case groupTarget:
+			targets = append(targets, mt)
+		case groupSentiment:
+			sents = append(sents, mt)
+		case groupModifier:
+			mods = append(mods, mt)
+		}
+	}
+	sc.targets, sc.sents, sc.mods = targets, sents, mods
 	// Sentiment: modifiers act only where they are not part of a sentiment phrase, so the
 	// "chả" of "bún chả" and the "quá" of "quá tải" stay food and overload.
-	covered := slices.Grow(sc.covered[:0], len(syls))[:len(syls)]
-	clear(covered)
-	sc.covered = covered
-	for _, mt := range matches {
-		if m.terms[mt.term].group == groupSentiment {
-			for i := mt.from; i < mt.to; i++ {
-				covered[i] = true
-			}
-		}
-	}
-	var targets []match // protected-group mentions, in text order
-	for _, mt := range matches {
-		if m.terms[mt.term].group == groupTarget {
-			targets = append(targets, mt)
-		}
-	}
 	var negAt, intAt []match // free modifiers, in text order
 	contrastAt, contrastFactor := -1, 1.0
-	for _, mt := range matches {
-		t := m.terms[mt.term]
-		if t.group != groupModifier || covered[mt.from] || covered[mt.to-1] {
+	next := 0 // sents before it end before the modifier looked at
+	for _, mt := range mods {
+		if covers(sents, &next, mt.from) || covers(sents, &next, mt.to-1) {
 			continue
 		}
+		t := &m.terms[mt.term]
 		switch t.kind {
 		case kindNegator:
 			negAt = append(negAt, mt)
@@ -463,7 +462,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		sc.evidence, sc.toxEvidence, sc.narrEvidence = evidence[:0], toxEvidence[:0], narrEvidence
 	}()
 	for _, mt := range matches {
-		t := m.terms[mt.term]
+		t := &m.terms[mt.term]
 		switch {
 		case t.weight == 0 || t.group == groupModifier:
 			continue
@@ -639,6 +638,16 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		a.Evidence = slices.Clone(ev)
 	}
 	return a
+}
+
+// covers reports whether a match of sents (in text order, not overlapping) contains
+// syllable i. Calls come with i not decreasing, so *next, the first match that may
+// still contain one, only moves forward.
+func covers(sents []match, next *int, i int) bool {
+	for *next < len(sents) && sents[*next].to <= i {
+		*next++
+	}
+	return *next < len(sents) && sents[*next].from <= i
 }
 
 // narrativeCandidates returns, ascending, the narratives a post can match: those with a
