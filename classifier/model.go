@@ -569,9 +569,11 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	// The learned component (learned/toxicity.tsv) adds toxic posts the lexicons miss;
 	// hate stays decided by the lexicon rules and protected-group targets.
 	learnedHate, strong := false, 0
+	neutralKnown, hasNeutral := false, false // whether the post names an authority, once known
 	if m.learnedTox != nil {
-		z, hits := m.learnedTox.logit(syls, sc.toxHits[:0], &sc.toxSeen)
+		z, hits, neutral := m.learnedTox.logit(syls, sc.toxHits[:0], &sc.toxSeen)
 		sc.toxHits = hits[:0]
+		neutralKnown, hasNeutral = true, neutral
 		if z >= 0 {
 			a.Toxicity.Score = max(lexTox, toxicityCut, round3(sigmoid(z)))
 			evidence, learnedHate, strong = m.learnedTox.evidence(m, evidence, hits, targets, toxEvidence, span)
@@ -582,7 +584,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		// A pile of abuse: hateMinTerms lexicon terms, or heavy learned features on top of
 		// at least one lexicon term, one more than that (learned words are less certain).
 		pile := toxTerms >= hateMinTerms || (toxTerms > 0 && toxTerms+strong > hateMinTerms)
-		if 1-hate >= toxicityCut || learnedHate || (a.Toxicity.Score >= hateCut && pile && m.neutral != nil && !m.neutral.occursIn(toks, &sc.neutralSyls)) {
+		if 1-hate >= toxicityCut || learnedHate || (a.Toxicity.Score >= hateCut && pile && m.neutral != nil && !m.namesAuthority(toks, &sc.neutralSyls, neutralKnown, hasNeutral)) {
 			a.Toxicity.Label = "hate"
 		}
 		evidence = append(evidence, toxEvidence...)
@@ -638,6 +640,15 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		a.Evidence = slices.Clone(ev)
 	}
 	return a
+}
+
+// namesAuthority reports whether a neutral term occurs in the tokens: known is set when
+// the learned component's masking already found out (has), else neutralSet.occursIn looks.
+func (m *lexModel) namesAuthority(toks []vntext.Token, buf *[]string, known, has bool) bool {
+	if known {
+		return has
+	}
+	return m.neutral.occursIn(toks, buf)
 }
 
 // covers reports whether a match of sents (in text order, not overlapping) contains

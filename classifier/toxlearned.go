@@ -186,7 +186,9 @@ type toxSeen struct {
 // logit returns the learned logit of a post's syllables (threshold folded in: toxic at
 // >= 0), -Inf when no feature weighs towards toxic (the component flags only on positive
 // evidence), and appends its weighted feature occurrences, each feature once, to hits.
-func (lt *toxLearned) logit(syls []syllable, hits []toxHit, seen *toxSeen) (float64, []toxHit) {
+// It also reports whether a neutral term occurs: the masking finds them anyway, and
+// Analyze needs to know (neutralSet.occursIn, which matches the same sequences).
+func (lt *toxLearned) logit(syls []syllable, hits []toxHit, seen *toxSeen) (z float64, _ []toxHit, neutral bool) {
 	info := lt.info
 	if seen.owner != lt {
 		*seen = toxSeen{owner: lt, stamp: make([]uint8, len(info)+len(lt.biW))}
@@ -202,7 +204,7 @@ func (lt *toxLearned) logit(syls []syllable, hits []toxHit, seen *toxSeen) (floa
 	maskEnd := 0
 	n0 := len(hits)
 	hits = slices.Grow(hits, 2*len(syls)) // at most a unigram and a bigram per syllable: no append grows
-	z := lt.bias
+	z = lt.bias
 	keys, idx, shift := lt.bi.keys, lt.bi.idx, lt.bi.shift
 	kmask := uint64(len(keys) - 1)
 	var prev int32 // the previous syllable's id if it begins a bigram, else 0
@@ -251,9 +253,9 @@ func (lt *toxLearned) logit(syls []syllable, hits []toxHit, seen *toxSeen) (floa
 		}
 	}
 	if len(hits) == n0 {
-		return math.Inf(-1), hits
+		return math.Inf(-1), hits, maskEnd > 0
 	}
-	return z, hits
+	return z, hits, maskEnd > 0
 }
 
 // neutralEnd returns the end of the longest neutral term occurring at syllable i (matched
