@@ -65,6 +65,17 @@ func newBigramTable(n int) bigramTable {
 
 func (t *bigramTable) slot(k uint64) uint64 { return (k * 0x9E3779B97F4A7C15) >> t.shift }
 
+// get returns the index stored for k.
+func (t *bigramTable) get(k uint64) (int, bool) {
+	mask := uint64(len(t.keys) - 1)
+	for s := t.slot(k); t.keys[s] != 0; s = (s + 1) & mask {
+		if t.keys[s] == k {
+			return int(t.idx[s]), true
+		}
+	}
+	return 0, false
+}
+
 func (t *bigramTable) put(k uint64, i int32) {
 	mask := uint64(len(t.keys) - 1)
 	for s := t.slot(k); ; s = (s + 1) & mask {
@@ -188,25 +199,22 @@ type toxSeen struct {
 // evidence), and appends its weighted feature occurrences, each feature once, to hits.
 // It also reports whether a neutral term occurs: the masking finds them anyway, and
 // Analyze needs to know (neutralSet.occursIn, which matches the same sequences).
-func (lt *toxLearned) logit(syls []syllable, hits []toxHit, seen *toxSeen) (z float64, _ []toxHit, neutral bool) {
-	info := lt.info
+func (lt *toxLearned) logit(syls []syllable, hits []toxHit, seen *toxSeen) (float64, []toxHit, bool) {
 	if seen.owner != lt {
-		*seen = toxSeen{owner: lt, stamp: make([]uint8, len(info)+len(lt.biW))}
+		*seen = toxSeen{owner: lt, stamp: make([]uint8, len(lt.info)+len(lt.biW))}
 	}
 	if seen.gen++; seen.gen == 0 { // wrapped: old stamps could repeat
 		clear(seen.stamp)
 		seen.gen = 1
 	}
-	gen, stamp, nuni := seen.gen, seen.stamp, len(info)
+	n0 := len(hits)
+	hits = slices.Grow(hits, 2*len(syls)) // at most a unigram and a bigram per syllable: no append grows
+	p := toxPass{lt: lt, z: lt.bias, hits: hits, gen: seen.gen, stamp: seen.stamp}
 	// Syllables before maskEnd lie in a neutral term. Terms are found at their first
 	// syllable, in text order, so the union of their spans up to syllable i is one
 	// interval ending at maskEnd.
 	maskEnd := 0
-	n0 := len(hits)
-	hits = slices.Grow(hits, 2*len(syls)) // at most a unigram and a bigram per syllable: no append grows
-	z = lt.bias
-	keys, idx, shift := lt.bi.keys, lt.bi.idx, lt.bi.shift
-	kmask := uint64(len(keys) - 1)
+	info := lt.info
 	var prev int32 // the previous syllable's id if it begins a bigram, else 0
 	for i := range syls {
 		id := syls[i].nid
@@ -223,39 +231,61 @@ func (lt *toxLearned) logit(syls []syllable, hits []toxHit, seen *toxSeen) (z fl
 			continue
 		}
 		if prev > 0 && s.flags&toxBiSecond != 0 {
-			k := uint64(uint32(prev))<<32 | uint64(uint32(id))
-			for sl := (k * 0x9E3779B97F4A7C15) >> shift; keys[sl] != 0; sl = (sl + 1) & kmask {
-				if keys[sl] != k {
-					continue
-				}
-				if bi := int(idx[sl]); stamp[nuni+bi] != gen {
-					stamp[nuni+bi] = gen
-					w := lt.biW[bi]
-					z += float64(w)
-					if w > 0 {
-						hits = append(hits, toxHit{key: k, w: w, from: i - 1, to: i + 1})
-					}
-				}
-				break
-			}
+			p.bigram(prev, id, i)
 		}
 		prev = 0
 		if s.flags&toxBiFirst != 0 {
 			prev = id
 		}
-		if s.flags&toxUni != 0 && stamp[id] != gen {
-			stamp[id] = gen
-			w := s.uni
-			z += float64(w)
-			if w > 0 {
-				hits = append(hits, toxHit{key: uint64(uint32(id)), w: w, from: i, to: i + 1})
-			}
+		if s.flags&toxUni != 0 {
+			p.unigram(id, s.uni, i)
 		}
 	}
-	if len(hits) == n0 {
-		return math.Inf(-1), hits, maskEnd > 0
+	if len(p.hits) == n0 {
+		return math.Inf(-1), p.hits, maskEnd > 0
 	}
-	return z, hits, maskEnd > 0
+	return p.z, p.hits, maskEnd > 0
+}
+
+// toxPass is the running sum of one logit call. It lives apart from logit's loop, and
+// features are counted in methods, so the loop over syllables keeps its few variables in
+// registers (with everything inline the compiler spilled them to the stack every step).
+type toxPass struct {
+	lt    *toxLearned
+	z     float64
+	hits  []toxHit
+	gen   uint8
+	stamp []uint8 // toxSeen.stamp: unigrams by syllable id, then bigrams by index
+}
+
+// unigram counts the unigram of syllable i (id, weight w) unless the post already did.
+func (p *toxPass) unigram(id int32, w float32, i int) {
+	if p.stamp[id] == p.gen {
+		return
+	}
+	p.stamp[id] = p.gen
+	p.z += float64(w)
+	if w > 0 {
+		p.hits = append(p.hits, toxHit{key: uint64(uint32(id)), w: w, from: i, to: i + 1})
+	}
+}
+
+// bigram counts the bigram of syllables i-1 and i (ids first, second) if it is weighted
+// and the post did not count it yet.
+func (p *toxPass) bigram(first, second int32, i int) {
+	k := uint64(uint32(first))<<32 | uint64(uint32(second))
+	bi, ok := p.lt.bi.get(k)
+	if !ok {
+		return
+	}
+	if st := &p.stamp[len(p.lt.info)+bi]; *st != p.gen {
+		*st = p.gen
+		w := p.lt.biW[bi]
+		p.z += float64(w)
+		if w > 0 {
+			p.hits = append(p.hits, toxHit{key: k, w: w, from: i - 1, to: i + 1})
+		}
+	}
 }
 
 // neutralEnd returns the end of the longest neutral term occurring at syllable i (matched
