@@ -123,35 +123,28 @@ type lexTerm struct {
 type trie struct {
 	root  []int32 // child node of the root by syllable id, 0 if none
 	nodes []trieNode
+	// edges maps (node << 32 | syllable id) to the child node, for nodes other than the
+	// root: one hash probe per step, where a scan or binary search of each node's
+	// children cost more (the walk takes a step for most syllables that begin a term).
+	edges keyTable
 }
 
 type trieNode struct {
-	keys  []int32 // syllable ids of the children, ascending
-	kids  []int32 // node index of each child
 	terms []int32 // indexes into lexModel.terms of the terms ending here
 }
+
+func edgeKey(n, id int32) uint64 { return uint64(uint32(n))<<32 | uint64(uint32(id)) }
 
 // child returns the node reached from node n by syllable id, or 0. n == 0 is the root.
 func (t *trie) child(n int32, id int32) int32 {
 	if n == 0 {
-		if int(id) < len(t.root) {
+		if uint(id) < uint(len(t.root)) {
 			return t.root[id]
 		}
 		return 0
 	}
-	nd := &t.nodes[n]
-	if len(nd.keys) <= 8 {
-		for i, k := range nd.keys {
-			if k == id {
-				return nd.kids[i]
-			}
-		}
-		return 0
-	}
-	if i, ok := slices.BinarySearch(nd.keys, id); ok {
-		return nd.kids[i]
-	}
-	return 0
+	c, _ := t.edges.get(edgeKey(n, id))
+	return int32(c)
 }
 
 func (t *trie) insert(ids []int32, term int32) {
@@ -170,10 +163,7 @@ func (t *trie) insert(ids []int32, term int32) {
 				}
 				t.root[id] = c
 			} else {
-				nd := &t.nodes[n]
-				i, _ := slices.BinarySearch(nd.keys, id)
-				nd.keys = slices.Insert(nd.keys, i, id)
-				nd.kids = slices.Insert(nd.kids, i, c)
+				t.edges.put(edgeKey(n, id), c)
 			}
 		}
 		n = c

@@ -25,7 +25,7 @@ type toxLearned struct {
 	// whether it begins a weighted bigram or a neutral term, so the common syllable costs
 	// one array read.
 	info []toxSyl
-	bi   bigramTable // bigram (first id << 32 | second id) -> its index in biW
+	bi   keyTable // bigram (first id << 32 | second id) -> its index in biW
 	biW  []float32
 	// neutral holds the neutral terms' syllable id sequences (normalized, and folded for
 	// foldable terms), as neutralSet.mask matches them, grouped by first syllable: the
@@ -47,26 +47,31 @@ const (
 	toxNeutral              // begins a neutral term
 )
 
-// bigramTable maps a bigram key to a small index by open addressing (a Go map costs
-// several times more per lookup, and a lookup is made for most syllables of a post).
-type bigramTable struct {
-	keys  []uint64 // 0: empty (syllable ids start at 1, so no key is 0)
+// keyTable maps a nonzero uint64 key to a small index by open addressing (a Go map
+// costs several times more per lookup): the learned component's bigrams, and the
+// matcher's trie edges. Lookups are made for most syllables of a post.
+type keyTable struct {
+	keys  []uint64 // 0: empty (syllable ids and trie nodes start at 1, so no key is 0)
 	idx   []int32
+	n     int // keys in use
 	shift uint
 }
 
-func newBigramTable(n int) bigramTable {
+func newKeyTable(n int) keyTable {
 	size, bits := 4, uint(2)
 	for size < 4*n { // at most a quarter full: most lookups miss and stop at the first empty slot
 		size, bits = size*2, bits+1
 	}
-	return bigramTable{keys: make([]uint64, size), idx: make([]int32, size), shift: 64 - bits}
+	return keyTable{keys: make([]uint64, size), idx: make([]int32, size), shift: 64 - bits}
 }
 
-func (t *bigramTable) slot(k uint64) uint64 { return (k * 0x9E3779B97F4A7C15) >> t.shift }
+func (t *keyTable) slot(k uint64) uint64 { return (k * 0x9E3779B97F4A7C15) >> t.shift }
 
 // get returns the index stored for k.
-func (t *bigramTable) get(k uint64) (int, bool) {
+func (t *keyTable) get(k uint64) (int, bool) {
+	if len(t.keys) == 0 {
+		return 0, false
+	}
 	mask := uint64(len(t.keys) - 1)
 	for s := t.slot(k); t.keys[s] != 0; s = (s + 1) & mask {
 		if t.keys[s] == k {
@@ -76,9 +81,22 @@ func (t *bigramTable) get(k uint64) (int, bool) {
 	return 0, false
 }
 
-func (t *bigramTable) put(k uint64, i int32) {
+// put stores i for k, doubling the table when it would pass a quarter full.
+func (t *keyTable) put(k uint64, i int32) {
+	if 4*(t.n+1) > len(t.keys) {
+		old := *t
+		*t = newKeyTable(2 * (t.n + 1))
+		for s, ok := range old.keys {
+			if ok != 0 {
+				t.put(ok, old.idx[s])
+			}
+		}
+	}
 	mask := uint64(len(t.keys) - 1)
 	for s := t.slot(k); ; s = (s + 1) & mask {
+		if t.keys[s] == 0 {
+			t.n++
+		}
 		if t.keys[s] == 0 || t.keys[s] == k {
 			t.keys[s], t.idx[s] = k, i
 			return
@@ -158,7 +176,7 @@ func (m *lexModel) loadLearnedToxicity(fsys fs.FS, name string) error {
 			nbi++
 		}
 	}
-	lt.bi = newBigramTable(nbi)
+	lt.bi = newKeyTable(nbi)
 	for _, f := range feats {
 		if len(f.ids) == 1 {
 			lt.info[f.ids[0]].uni = float32(f.w)
