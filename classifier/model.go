@@ -119,7 +119,8 @@ type lexTerm struct {
 // to syllables and a leftmost-longest pass per group, which the trie walk does as it goes,
 // and the word cache already hands Analyze the ids of most syllables. A post's syllables
 // are looked up in the symbol table once each; the walk then indexes the root by id and
-// scans the few children of inner nodes, without hashing strings.
+// finds the children of inner nodes by one probe of an integer hash table, without
+// hashing strings.
 type trie struct {
 	root  []int32 // child node of the root by syllable id, 0 if none
 	nodes []trieNode
