@@ -144,13 +144,19 @@ func (t *trie) child(n int32, id int32) int32 {
 		}
 		return 0
 	}
+	return t.inner(n, id)
+}
+
+// inner is child for a node n other than the root; small enough to inline in the walk.
+func (t *trie) inner(n int32, id int32) int32 {
 	c, _ := t.edges.get(edgeKey(n, id))
-	return int32(c)
+	return c
 }
 
 func (t *trie) insert(ids []int32, term int32) {
 	if len(t.nodes) == 0 {
 		t.nodes = append(t.nodes, trieNode{}) // node 0: the root, children in t.root
+		t.edges = newKeyTable(0)
 	}
 	var n int32
 	for _, id := range ids {
@@ -764,7 +770,7 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 			if j++; j == len(syls) {
 				break
 			}
-			n = m.norm.child(n, syls[j].nid)
+			n = m.norm.inner(n, syls[j].nid) // n != 0: the loop runs while it is
 		}
 		for j, n := i, f0; n != 0; {
 			for _, id := range m.folded.nodes[n].terms {
@@ -782,7 +788,7 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 			if j++; j == len(syls) {
 				break
 			}
-			n = m.folded.child(n, syls[j].fid)
+			n = m.folded.inner(n, syls[j].fid)
 		}
 		for _, g := range touched {
 			out = append(out, best[g])

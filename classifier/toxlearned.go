@@ -67,15 +67,12 @@ func newKeyTable(n int) keyTable {
 
 func (t *keyTable) slot(k uint64) uint64 { return (k * 0x9E3779B97F4A7C15) >> t.shift }
 
-// get returns the index stored for k.
-func (t *keyTable) get(k uint64) (int, bool) {
-	if len(t.keys) == 0 {
-		return 0, false
-	}
+// get returns the index stored for k. t must come from newKeyTable (or have had a put).
+func (t *keyTable) get(k uint64) (int32, bool) {
 	mask := uint64(len(t.keys) - 1)
 	for s := t.slot(k); t.keys[s] != 0; s = (s + 1) & mask {
 		if t.keys[s] == k {
-			return int(t.idx[s]), true
+			return t.idx[s], true
 		}
 	}
 	return 0, false
@@ -292,10 +289,11 @@ func (p *toxPass) unigram(id int32, w float32, i int) {
 // and the post did not count it yet.
 func (p *toxPass) bigram(first, second int32, i int) {
 	k := uint64(uint32(first))<<32 | uint64(uint32(second))
-	bi, ok := p.lt.bi.get(k)
+	b, ok := p.lt.bi.get(k)
 	if !ok {
 		return
 	}
+	bi := int(b)
 	if st := &p.stamp[len(p.lt.info)+bi]; *st != p.gen {
 		*st = p.gen
 		w := p.lt.biW[bi]
