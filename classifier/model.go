@@ -119,44 +119,46 @@ type lexTerm struct {
 // to syllables and a leftmost-longest pass per group, which the trie walk does as it goes,
 // and the word cache already hands Analyze the ids of most syllables. A post's syllables
 // are looked up in the symbol table once each; the walk then indexes the root by id and
-// scans the few children of inner nodes, without hashing strings.
+// finds the children of inner nodes by one probe of an integer hash table, without
+// hashing strings.
 type trie struct {
 	root  []int32 // child node of the root by syllable id, 0 if none
 	nodes []trieNode
+	// edges maps (node << 32 | syllable id) to the child node, for nodes other than the
+	// root: one hash probe per step, where a scan or binary search of each node's
+	// children cost more (the walk takes a step for most syllables that begin a term).
+	edges keyTable
 }
 
 type trieNode struct {
-	keys  []int32 // syllable ids of the children, ascending
-	kids  []int32 // node index of each child
 	terms []int32 // indexes into lexModel.terms of the terms ending here
 }
+
+func edgeKey(n, id int32) uint64 { return uint64(uint32(n))<<32 | uint64(uint32(id)) }
 
 // child returns the node reached from node n by syllable id, or 0. n == 0 is the root.
 func (t *trie) child(n int32, id int32) int32 {
 	if n == 0 {
-		if int(id) < len(t.root) {
+		if uint(id) < uint(len(t.root)) {
 			return t.root[id]
 		}
 		return 0
 	}
-	nd := &t.nodes[n]
-	if len(nd.keys) <= 8 {
-		for i, k := range nd.keys {
-			if k == id {
-				return nd.kids[i]
-			}
-		}
-		return 0
-	}
-	if i, ok := slices.BinarySearch(nd.keys, id); ok {
-		return nd.kids[i]
-	}
-	return 0
+	return t.inner(n, id)
+}
+
+// inner is child for a node n other than the root. The walk calls it for most syllables
+// that begin a term, so it is kept small enough to inline (cost 79 of the compiler's 80
+// with keyTable.get as it is: check with -gcflags=-m after changing either).
+func (t *trie) inner(n int32, id int32) int32 {
+	c, _ := t.edges.get(edgeKey(n, id))
+	return c
 }
 
 func (t *trie) insert(ids []int32, term int32) {
 	if len(t.nodes) == 0 {
 		t.nodes = append(t.nodes, trieNode{}) // node 0: the root, children in t.root
+		t.edges = newKeyTable(0)
 	}
 	var n int32
 	for _, id := range ids {
@@ -170,10 +172,7 @@ func (t *trie) insert(ids []int32, term int32) {
 				}
 				t.root[id] = c
 			} else {
-				nd := &t.nodes[n]
-				i, _ := slices.BinarySearch(nd.keys, id)
-				nd.keys = slices.Insert(nd.keys, i, id)
-				nd.kids = slices.Insert(nd.kids, i, c)
+				t.edges.put(edgeKey(n, id), c)
 			}
 		}
 		n = c
@@ -271,6 +270,31 @@ func (m *lexModel) sylIDs(norm, folded, written string) (int32, int32) {
 	return nid, 0
 }
 
+// appendSyllables appends the syllables of token i (not cached, or a multi-syllable
+// teencode expansion) of text to syls, looking their forms up in the symbol table.
+func (m *lexModel) appendSyllables(syls []syllable, text string, toks []vntext.Token, i int) []syllable {
+	t := toks[i]
+	if strings.IndexByte(t.Norm, ' ') < 0 {
+		nid, fid := m.sylIDs(t.Norm, t.Folded, text[t.Start:t.End])
+		return append(syls, syllable{tok: int32(i), nid: nid, fid: fid})
+	}
+	// A multi-syllable teencode expansion ("mn" → "mọi người"): its forms are
+	// single-spaced with as many syllables in each (parseTeencode), split here
+	// without allocating.
+	n, f := t.Norm, t.Folded
+	for n != "" {
+		var ns, fs string
+		ns, n, _ = strings.Cut(n, " ")
+		fs, f, _ = strings.Cut(f, " ")
+		if fs == "" {
+			fs = ns
+		}
+		nid, fid := m.sylIDs(ns, fs, text[t.Start:t.End])
+		syls = append(syls, syllable{tok: int32(i), nid: nid, fid: fid})
+	}
+	return syls
+}
+
 // isASCII reports whether s has no byte outside ASCII, so no diacritic and no đ.
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -361,36 +385,9 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	}
 	sc := getScratch()
 	defer putScratch(sc)
-	toks := sc.tokenizeIDs(text, m)
+	toks, syls := sc.syllables(text, m)
 	if len(toks) == 0 {
 		return a
-	}
-	syls := sc.syls[:0]
-	defer func() { sc.syls = syls[:0] }()
-	for i, t := range toks {
-		if id := sc.ids[i]; id[0] >= 0 {
-			syls = append(syls, syllable{tok: int32(i), nid: id[0], fid: id[1]})
-			continue
-		}
-		if strings.IndexByte(t.Norm, ' ') < 0 {
-			nid, fid := m.sylIDs(t.Norm, t.Folded, text[t.Start:t.End])
-			syls = append(syls, syllable{tok: int32(i), nid: nid, fid: fid})
-			continue
-		}
-		// A multi-syllable teencode expansion ("mn" → "mọi người"): its forms are
-		// single-spaced with as many syllables in each (parseTeencode), split here
-		// without allocating.
-		n, f := t.Norm, t.Folded
-		for n != "" {
-			var ns, fs string
-			ns, n, _ = strings.Cut(n, " ")
-			fs, f, _ = strings.Cut(f, " ")
-			if fs == "" {
-				fs = ns
-			}
-			nid, fid := m.sylIDs(ns, fs, text[t.Start:t.End])
-			syls = append(syls, syllable{tok: int32(i), nid: nid, fid: fid})
-		}
 	}
 	var occ [][]ruleSpan
 	if m.atoms > 0 {
@@ -407,31 +404,30 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	matches := m.findMatchesInto(sc, syls, occ)
 	span := func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
 
+	// One pass over the matches picks out the protected-group mentions, the sentiment
+	// phrases and the modifiers, each in text order.
+	targets, sents, mods := sc.targets[:0], sc.sents[:0], sc.mods[:0]
+	for _, mt := range matches {
+		switch m.terms[mt.term].group {
+		case groupTarget:
+			targets = append(targets, mt)
+		case groupSentiment:
+			sents = append(sents, mt)
+		case groupModifier:
+			mods = append(mods, mt)
+		}
+	}
+	sc.targets, sc.sents, sc.mods = targets, sents, mods
 	// Sentiment: modifiers act only where they are not part of a sentiment phrase, so the
 	// "chả" of "bún chả" and the "quá" of "quá tải" stay food and overload.
-	covered := slices.Grow(sc.covered[:0], len(syls))[:len(syls)]
-	clear(covered)
-	sc.covered = covered
-	for _, mt := range matches {
-		if m.terms[mt.term].group == groupSentiment {
-			for i := mt.from; i < mt.to; i++ {
-				covered[i] = true
-			}
-		}
-	}
-	var targets []match // protected-group mentions, in text order
-	for _, mt := range matches {
-		if m.terms[mt.term].group == groupTarget {
-			targets = append(targets, mt)
-		}
-	}
 	var negAt, intAt []match // free modifiers, in text order
 	contrastAt, contrastFactor := -1, 1.0
-	for _, mt := range matches {
-		t := m.terms[mt.term]
-		if t.group != groupModifier || covered[mt.from] || covered[mt.to-1] {
+	next := 0 // sents before it end before the modifier looked at
+	for _, mt := range mods {
+		if covers(sents, &next, mt.from) || covers(sents, &next, mt.to-1) {
 			continue
 		}
+		t := &m.terms[mt.term]
 		switch t.kind {
 		case kindNegator:
 			negAt = append(negAt, mt)
@@ -465,8 +461,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		sc.evidence, sc.toxEvidence, sc.narrEvidence = evidence[:0], toxEvidence[:0], narrEvidence
 	}()
 	for _, mt := range matches {
-		t := m.terms[mt.term]
-		start, end := span(mt)
+		t := &m.terms[mt.term]
 		switch {
 		case t.weight == 0 || t.group == groupModifier:
 			continue
@@ -510,6 +505,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 				w *= negativityBias
 			}
 			sum += w
+			start, end := span(mt)
 			evidence = append(evidence, post.Evidence{For: "sentiment", Term: t.text, Start: start, End: end, Weight: round3(w)})
 		case t.group == groupToxicity:
 			tox *= 1 - t.weight
@@ -525,6 +521,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 				ts, te := span(tg)
 				toxEvidence = append(toxEvidence, post.Evidence{For: "toxicity", Term: m.terms[tg.term].text, Start: ts, End: te, Weight: round3(t.weight)})
 			}
+			start, end := span(mt)
 			toxEvidence = append(toxEvidence, post.Evidence{For: "toxicity", Term: t.text, Start: start, End: end, Weight: round3(t.weight)})
 		case t.group == groupTarget:
 			continue
@@ -535,6 +532,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 				narrRaw[i] += t.weight
 			}
 			if t.weight > 0 {
+				start, end := span(mt)
 				narrEvidence[i] = append(narrEvidence[i], post.Evidence{For: m.narratives[i].ID, Term: t.text, Start: start, End: end, Weight: round3(t.weight)})
 			}
 		}
@@ -570,9 +568,11 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	// The learned component (learned/toxicity.tsv) adds toxic posts the lexicons miss;
 	// hate stays decided by the lexicon rules and protected-group targets.
 	learnedHate, strong := false, 0
+	neutralKnown, hasNeutral := false, false // whether the post names an authority, once known
 	if m.learnedTox != nil {
-		z, hits := m.learnedTox.logit(syls, sc.toxHits[:0], &sc.toxMask, &sc.toxSeen)
+		z, hits, neutral := m.learnedTox.logit(syls, sc.toxHits[:0], &sc.toxSeen)
 		sc.toxHits = hits[:0]
+		neutralKnown, hasNeutral = true, neutral
 		if z >= 0 {
 			a.Toxicity.Score = max(lexTox, toxicityCut, round3(sigmoid(z)))
 			evidence, learnedHate, strong = m.learnedTox.evidence(m, evidence, hits, targets, toxEvidence, span)
@@ -583,14 +583,14 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		// A pile of abuse: hateMinTerms lexicon terms, or heavy learned features on top of
 		// at least one lexicon term, one more than that (learned words are less certain).
 		pile := toxTerms >= hateMinTerms || (toxTerms > 0 && toxTerms+strong > hateMinTerms)
-		if 1-hate >= toxicityCut || learnedHate || (a.Toxicity.Score >= hateCut && pile && m.neutral != nil && !m.neutral.occursIn(toks, &sc.neutralSyls)) {
+		if 1-hate >= toxicityCut || learnedHate || (a.Toxicity.Score >= hateCut && pile && m.neutral != nil && !m.namesAuthority(toks, &sc.neutralSyls, neutralKnown, hasNeutral)) {
 			a.Toxicity.Label = "hate"
 		}
 		evidence = append(evidence, toxEvidence...)
 		a.Flagged = true
 	}
-	for i := range m.narratives {
-		n := &m.narratives[i] // not a copy: the loop runs for every post
+	for _, i := range m.narrativeCandidates(sc, narrSeen, occ) {
+		n := &m.narratives[i]
 		if n.rule != nil && len(sc.occAtoms) > 0 && anyOccurrence(occ[n.atom0:n.atom0+len(n.rule.atoms)]) {
 			// A rule holds only if one of its atoms occurs (parseRule rejects rules of
 			// only NOT), so a narrative none of whose terms occur is skipped.
@@ -639,6 +639,42 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		a.Evidence = slices.Clone(ev)
 	}
 	return a
+}
+
+// namesAuthority reports whether a neutral term occurs in the tokens: known is set when
+// the learned component's masking already found out (has), else neutralSet.occursIn looks.
+func (m *lexModel) namesAuthority(toks []vntext.Token, buf *[]string, known, has bool) bool {
+	if known {
+		return has
+	}
+	return m.neutral.occursIn(toks, buf)
+}
+
+// covers reports whether a match of sents (in text order, not overlapping) contains
+// syllable i. Calls come with i not decreasing, so *next, the first match that may
+// still contain one, only moves forward.
+func covers(sents []match, next *int, i int) bool {
+	for *next < len(sents) && sents[*next].to <= i {
+		*next++
+	}
+	return *next < len(sents) && sents[*next].from <= i
+}
+
+// narrativeCandidates returns, ascending, the narratives a post can match: those with a
+// weighted term counted (narrSeen) or a rule atom occurring (sc.occAtoms, occ). A post
+// hits few of the many narratives, and the others need no look. The result lives in sc.
+func (m *lexModel) narrativeCandidates(sc *scratch, narrSeen []int32, occ [][]ruleSpan) []int {
+	cands := sc.narrCands[:0]
+	for _, id := range narrSeen {
+		cands = append(cands, m.terms[id].group-groupNarrative0)
+	}
+	for _, a := range sc.occAtoms {
+		cands = append(cands, m.terms[occ[a][0].term].group-groupNarrative0)
+	}
+	slices.Sort(cands)
+	cands = slices.Compact(cands)
+	sc.narrCands = cands
+	return cands
 }
 
 // questionParticles end a yes/no question after its "không" or "chưa" ("được không ạ").
@@ -736,7 +772,7 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 			if j++; j == len(syls) {
 				break
 			}
-			n = m.norm.child(n, syls[j].nid)
+			n = m.norm.inner(n, syls[j].nid) // n != 0: the loop runs while it is
 		}
 		for j, n := i, f0; n != 0; {
 			for _, id := range m.folded.nodes[n].terms {
@@ -754,7 +790,7 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 			if j++; j == len(syls) {
 				break
 			}
-			n = m.folded.child(n, syls[j].fid)
+			n = m.folded.inner(n, syls[j].fid)
 		}
 		for _, g := range touched {
 			out = append(out, best[g])

@@ -12,25 +12,25 @@ import (
 // the syllable strings it hands out alias its buffers (or, for cached words, the word
 // cache's immutable arena).
 type scratch struct {
-	tok           vntext.Tokenizer
-	ids           [][2]int32 // per token from tokenizeIDs: syllable ids, or -1 when unknown
-	owner         *lexModel  // the model the Tokenizer's SlotData tags belong to
-	gen           uint32     // the tag of owner's data in SlotData
-	syls          []syllable
-	covered       []bool
-	nextFree      []int
-	best, matches []match
-	touched       []int
-	narrRaw       []float64
-	narrSeen      []int32
-	occ           [][]ruleSpan
-	occAtoms      []int32 // atoms with occurrences in occ (findMatchesInto appends them)
+	tok   vntext.Tokenizer
+	owner *lexModel // the model the Tokenizer's SlotData tags belong to
+	gen   uint32    // the tag of owner's data in SlotData
+	syls  []syllable
+	// Analyze's matches by kind (protected groups, sentiment phrases, modifiers).
+	targets, sents, mods []match
+	nextFree             []int
+	best, matches        []match
+	touched              []int
+	narrRaw              []float64
+	narrSeen             []int32
+	narrCands            []int // narratives the post may match (narrativeCandidates)
+	occ                  [][]ruleSpan
+	occAtoms             []int32 // atoms with occurrences in occ (findMatchesInto appends them)
 	// Analyze's evidence, gathered here and copied out at its final length.
 	evidence, toxEvidence []post.Evidence
 	narrEvidence          [][]post.Evidence // per narrative
 	neutralSyls           []string          // neutralSet.occursIn's syllables
 	toxHits               []toxHit          // the learned toxicity component's features
-	toxMask               []bool            // its neutral-term mask
 	toxSeen               toxSeen           // its per-post feature stamps
 }
 
@@ -52,11 +52,12 @@ func putScratch(sc *scratch) {
 // alias sc and are valid until sc is reused.
 func (sc *scratch) tokenize(s string) []vntext.Token { return sc.tok.Tokenize(s) }
 
-// tokenizeIDs is tokenize that also fills sc.ids with the ids of each token's forms in
-// m's symbol table: for cached words from the word's SlotData (computed on first sight,
-// tagged with m's generation in this scratch), -1 for the others (the caller looks those
-// up).
-func (sc *scratch) tokenizeIDs(s string, m *lexModel) []vntext.Token {
+// syllables tokenizes s into sc's Tokenizer and returns the tokens with the text's
+// syllables and the ids of their forms in m's symbol table. It is one pass over the
+// tokens: a cached word of one syllable takes its ids from the word's SlotData (computed
+// on first sight, tagged with m's generation in this scratch); other words are looked up
+// (appendSyllables). Both results alias sc and are valid until sc is reused.
+func (sc *scratch) syllables(s string, m *lexModel) ([]vntext.Token, []syllable) {
 	toks := sc.tok.Tokenize(s)
 	if sc.owner != m {
 		sc.owner = m
@@ -66,19 +67,19 @@ func (sc *scratch) tokenizeIDs(s string, m *lexModel) []vntext.Token {
 			sc.gen = 1
 		}
 	}
-	ids := sc.ids[:0]
+	syls := sc.syls[:0]
 	for i := range toks {
 		d := sc.tok.SlotData(i)
-		if d == nil {
-			ids = append(ids, [2]int32{-1, -1})
-			continue
-		}
-		if d.Tag != sc.gen {
+		if d != nil && d.Tag != sc.gen {
 			d.A, d.B = m.sylIDs(toks[i].Norm, toks[i].Folded, s[toks[i].Start:toks[i].End])
 			d.Tag = sc.gen
 		}
-		ids = append(ids, [2]int32{d.A, d.B})
+		if d != nil && d.A >= 0 {
+			syls = append(syls, syllable{tok: int32(i), nid: d.A, fid: d.B})
+			continue
+		}
+		syls = m.appendSyllables(syls, s, toks, i)
 	}
-	sc.ids = ids
-	return toks
+	sc.syls = syls
+	return toks, syls
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -24,17 +25,19 @@ type toxLearned struct {
 	// whether it begins a weighted bigram or a neutral term, so the common syllable costs
 	// one array read.
 	info []toxSyl
-	bi   bigramTable // bigram (first id << 32 | second id) -> its index in biW
+	bi   keyTable // bigram (first id << 32 | second id) -> its index in biW
 	biW  []float32
-	// neutral lists, by the id of their first syllable, the neutral terms' syllable id
-	// sequences (normalized, and folded for foldable terms), as neutralSet.mask matches.
-	neutral map[int32][][]int32
+	// neutral holds the neutral terms' syllable id sequences (normalized, and folded for
+	// foldable terms), as neutralSet.mask matches them, grouped by first syllable: the
+	// group of syllable id is neutral[info[id].neutral-1].
+	neutral [][][]int32
 	names   map[uint64]string // feature -> its text, for evidence
 }
 
 type toxSyl struct {
-	uni   float32
-	flags uint8 // toxUni, toxBiFirst, toxBiSecond, toxNeutral; 0: the syllable plays no part
+	uni     float32
+	flags   uint8  // toxUni, toxBiFirst, toxBiSecond, toxNeutral; 0: the syllable plays no part
+	neutral uint16 // with toxNeutral: 1 + the index of the terms it begins in toxLearned.neutral
 }
 
 const (
@@ -44,27 +47,53 @@ const (
 	toxNeutral              // begins a neutral term
 )
 
-// bigramTable maps a bigram key to a small index by open addressing (a Go map costs
-// several times more per lookup, and a lookup is made for most syllables of a post).
-type bigramTable struct {
-	keys  []uint64 // 0: empty (syllable ids start at 1, so no key is 0)
+// keyTable maps a nonzero uint64 key to a small index by open addressing (a Go map
+// costs several times more per lookup): the learned component's bigrams, and the
+// matcher's trie edges. Lookups are made for most syllables of a post.
+type keyTable struct {
+	keys  []uint64 // 0: empty (syllable ids and trie nodes start at 1, so no key is 0)
 	idx   []int32
+	n     int // keys in use
 	shift uint
 }
 
-func newBigramTable(n int) bigramTable {
+func newKeyTable(n int) keyTable {
 	size, bits := 4, uint(2)
 	for size < 4*n { // at most a quarter full: most lookups miss and stop at the first empty slot
 		size, bits = size*2, bits+1
 	}
-	return bigramTable{keys: make([]uint64, size), idx: make([]int32, size), shift: 64 - bits}
+	return keyTable{keys: make([]uint64, size), idx: make([]int32, size), shift: 64 - bits}
 }
 
-func (t *bigramTable) slot(k uint64) uint64 { return (k * 0x9E3779B97F4A7C15) >> t.shift }
+func (t *keyTable) slot(k uint64) uint64 { return (k * 0x9E3779B97F4A7C15) >> t.shift }
 
-func (t *bigramTable) put(k uint64, i int32) {
+// get returns the index stored for k. t must come from newKeyTable (or have had a put).
+func (t *keyTable) get(k uint64) (int32, bool) {
+	mask := uint64(len(t.keys) - 1)
+	for s := t.slot(k); t.keys[s] != 0; s = (s + 1) & mask {
+		if t.keys[s] == k {
+			return t.idx[s], true
+		}
+	}
+	return 0, false
+}
+
+// put stores i for k, doubling the table when it would pass a quarter full.
+func (t *keyTable) put(k uint64, i int32) {
+	if 4*(t.n+1) > len(t.keys) {
+		old := *t
+		*t = newKeyTable(2 * (t.n + 1))
+		for s, ok := range old.keys {
+			if ok != 0 {
+				t.put(ok, old.idx[s])
+			}
+		}
+	}
 	mask := uint64(len(t.keys) - 1)
 	for s := t.slot(k); ; s = (s + 1) & mask {
+		if t.keys[s] == 0 {
+			t.n++
+		}
 		if t.keys[s] == 0 || t.keys[s] == k {
 			t.keys[s], t.idx[s] = k, i
 			return
@@ -87,7 +116,7 @@ const learnedToxBias = "<bias>"
 // after every lexicon is loaded, so the syllables it adds to the symbol table get ids
 // past the tries' roots.
 func (m *lexModel) loadLearnedToxicity(fsys fs.FS, name string) error {
-	lt := &toxLearned{neutral: map[int32][][]int32{}, names: map[uint64]string{}}
+	lt := &toxLearned{names: map[uint64]string{}}
 	type feat struct {
 		ids []int32
 		w   float64
@@ -125,13 +154,17 @@ func (m *lexModel) loadLearnedToxicity(fsys fs.FS, name string) error {
 	if !seenBias {
 		return fmt.Errorf("%s: %w: no %s line", name, ErrModelFile, learnedToxBias)
 	}
+	neutral := map[int32][][]int32{} // neutral terms by first syllable id
 	if m.neutral != nil {
 		for _, cands := range m.neutral.byFirst {
 			for _, c := range cands {
 				ids := m.symIDs(c)
-				lt.neutral[ids[0]] = append(lt.neutral[ids[0]], ids)
+				neutral[ids[0]] = append(neutral[ids[0]], ids)
 			}
 		}
+	}
+	if len(neutral) >= math.MaxUint16 {
+		return fmt.Errorf("%s: %w: %d neutral first syllables, at most %d", name, ErrModelFile, len(neutral), math.MaxUint16-1)
 	}
 	lt.info = make([]toxSyl, m.nsyms+1)
 	nbi := 0
@@ -140,7 +173,7 @@ func (m *lexModel) loadLearnedToxicity(fsys fs.FS, name string) error {
 			nbi++
 		}
 	}
-	lt.bi = newBigramTable(nbi)
+	lt.bi = newKeyTable(nbi)
 	for _, f := range feats {
 		if len(f.ids) == 1 {
 			lt.info[f.ids[0]].uni = float32(f.w)
@@ -152,8 +185,10 @@ func (m *lexModel) loadLearnedToxicity(fsys fs.FS, name string) error {
 			lt.biW = append(lt.biW, float32(f.w))
 		}
 	}
-	for id := range lt.neutral {
+	for _, id := range slices.Sorted(maps.Keys(neutral)) {
+		lt.neutral = append(lt.neutral, neutral[id])
 		lt.info[id].flags |= toxNeutral
+		lt.info[id].neutral = uint16(len(lt.neutral))
 	}
 	m.learnedTox = lt
 	return nil
@@ -177,22 +212,24 @@ type toxSeen struct {
 // logit returns the learned logit of a post's syllables (threshold folded in: toxic at
 // >= 0), -Inf when no feature weighs towards toxic (the component flags only on positive
 // evidence), and appends its weighted feature occurrences, each feature once, to hits.
-func (lt *toxLearned) logit(syls []syllable, hits []toxHit, masked *[]bool, seen *toxSeen) (float64, []toxHit) {
-	info := lt.info
+// It also reports whether a neutral term occurs: the masking finds them anyway, and
+// Analyze needs to know (neutralSet.occursIn, which matches the same sequences).
+func (lt *toxLearned) logit(syls []syllable, hits []toxHit, seen *toxSeen) (float64, []toxHit, bool) {
 	if seen.owner != lt {
-		*seen = toxSeen{owner: lt, stamp: make([]uint8, len(info)+len(lt.biW))}
+		*seen = toxSeen{owner: lt, stamp: make([]uint8, len(lt.info)+len(lt.biW))}
 	}
 	if seen.gen++; seen.gen == 0 { // wrapped: old stamps could repeat
 		clear(seen.stamp)
 		seen.gen = 1
 	}
-	gen, stamp, nuni := seen.gen, seen.stamp, len(info)
-	var mask []bool // from the first syllable that begins a neutral term on: none starts earlier
 	n0 := len(hits)
 	hits = slices.Grow(hits, 2*len(syls)) // at most a unigram and a bigram per syllable: no append grows
-	z := lt.bias
-	keys, idx, shift := lt.bi.keys, lt.bi.idx, lt.bi.shift
-	kmask := uint64(len(keys) - 1)
+	p := toxPass{lt: lt, z: lt.bias, hits: hits, gen: seen.gen, stamp: seen.stamp}
+	// Syllables before maskEnd lie in a neutral term. Terms are found at their first
+	// syllable, in text order, so the union of their spans up to syllable i is one
+	// interval ending at maskEnd.
+	maskEnd := 0
+	info := lt.info
 	var prev int32 // the previous syllable's id if it begins a bigram, else 0
 	for i := range syls {
 		id := syls[i].nid
@@ -202,54 +239,77 @@ func (lt *toxLearned) logit(syls []syllable, hits []toxHit, masked *[]bool, seen
 		}
 		s := &info[id]
 		if s.flags&toxNeutral != 0 {
-			mask = lt.maskAt(syls, i, mask, masked)
+			maskEnd = max(maskEnd, lt.neutralEnd(syls, i, s.neutral))
 		}
-		if mask != nil && mask[i] {
+		if i < maskEnd {
 			prev = 0
 			continue
 		}
 		if prev > 0 && s.flags&toxBiSecond != 0 {
-			k := uint64(uint32(prev))<<32 | uint64(uint32(id))
-			for sl := (k * 0x9E3779B97F4A7C15) >> shift; keys[sl] != 0; sl = (sl + 1) & kmask {
-				if keys[sl] != k {
-					continue
-				}
-				if bi := int(idx[sl]); stamp[nuni+bi] != gen {
-					stamp[nuni+bi] = gen
-					w := lt.biW[bi]
-					z += float64(w)
-					if w > 0 {
-						hits = append(hits, toxHit{key: k, w: w, from: i - 1, to: i + 1})
-					}
-				}
-				break
-			}
+			p.bigram(prev, id, i)
 		}
 		prev = 0
 		if s.flags&toxBiFirst != 0 {
 			prev = id
 		}
-		if s.flags&toxUni != 0 && stamp[id] != gen {
-			stamp[id] = gen
-			w := s.uni
-			z += float64(w)
-			if w > 0 {
-				hits = append(hits, toxHit{key: uint64(uint32(id)), w: w, from: i, to: i + 1})
-			}
+		if s.flags&toxUni != 0 {
+			p.unigram(id, s.uni, i)
 		}
 	}
-	if len(hits) == n0 {
-		return math.Inf(-1), hits
+	if len(p.hits) == n0 {
+		return math.Inf(-1), p.hits, maskEnd > 0
 	}
-	return z, hits
+	return p.z, p.hits, maskEnd > 0
 }
 
-// maskAt marks the syllables of the neutral terms occurring at syllable i (matched as
-// neutralSet.mask matches strings) in mask, which it allocates from buf on first use
-// (all false). Called in text order, so a syllable is masked before it is scored.
-func (lt *toxLearned) maskAt(syls []syllable, i int, mask []bool, buf *[]bool) []bool {
-	for _, c := range lt.neutral[syls[i].nid] {
-		if i+len(c) > len(syls) {
+// toxPass is the running sum of one logit call. It lives apart from logit's loop, and
+// features are counted in methods, so the loop over syllables keeps its few variables in
+// registers (with everything inline the compiler spilled them to the stack every step).
+type toxPass struct {
+	lt    *toxLearned
+	z     float64
+	hits  []toxHit
+	gen   uint8
+	stamp []uint8 // toxSeen.stamp: unigrams by syllable id, then bigrams by index
+}
+
+// unigram counts the unigram of syllable i (id, weight w) unless the post already did.
+func (p *toxPass) unigram(id int32, w float32, i int) {
+	if p.stamp[id] == p.gen {
+		return
+	}
+	p.stamp[id] = p.gen
+	p.z += float64(w)
+	if w > 0 {
+		p.hits = append(p.hits, toxHit{key: uint64(uint32(id)), w: w, from: i, to: i + 1})
+	}
+}
+
+// bigram counts the bigram of syllables i-1 and i (ids first, second) if it is weighted
+// and the post did not count it yet.
+func (p *toxPass) bigram(first, second int32, i int) {
+	k := uint64(uint32(first))<<32 | uint64(uint32(second))
+	b, ok := p.lt.bi.get(k)
+	if !ok {
+		return
+	}
+	bi := int(b)
+	if st := &p.stamp[len(p.lt.info)+bi]; *st != p.gen {
+		*st = p.gen
+		w := p.lt.biW[bi]
+		p.z += float64(w)
+		if w > 0 {
+			p.hits = append(p.hits, toxHit{key: k, w: w, from: i - 1, to: i + 1})
+		}
+	}
+}
+
+// neutralEnd returns the end of the longest neutral term occurring at syllable i (matched
+// as neutralSet.mask matches strings), or 0; group is syllable i's toxSyl.neutral.
+func (lt *toxLearned) neutralEnd(syls []syllable, i int, group uint16) int {
+	end := 0
+	for _, c := range lt.neutral[group-1] {
+		if i+len(c) > len(syls) || i+len(c) <= end {
 			continue
 		}
 		ok := true
@@ -259,19 +319,11 @@ func (lt *toxLearned) maskAt(syls []syllable, i int, mask []bool, buf *[]bool) [
 				break
 			}
 		}
-		if !ok {
-			continue
-		}
-		if mask == nil {
-			mask = slices.Grow((*buf)[:0], len(syls))[:len(syls)]
-			clear(mask)
-			*buf = mask
-		}
-		for j := range c {
-			mask[i+j] = true
+		if ok {
+			end = i + len(c)
 		}
 	}
-	return mask
+	return end
 }
 
 // sigmoid maps the learned logit to a score, 0.5 at the threshold.

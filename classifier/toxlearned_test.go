@@ -70,7 +70,7 @@ func TestLearnedToxicityMatchesTraining(t *testing.T) {
 		if !pos {
 			want = math.Inf(-1)
 		}
-		toks := sc.tokenizeIDs(text, m)
+		toks, _ := sc.syllables(text, m)
 		var syls []syllable
 		for _, tok := range toks {
 			for s := range strings.FieldsSeq(tok.Norm) {
@@ -78,7 +78,7 @@ func TestLearnedToxicityMatchesTraining(t *testing.T) {
 				syls = append(syls, syllable{nid: nid, fid: fid})
 			}
 		}
-		got, _ := m.learnedTox.logit(syls, nil, &sc.toxMask, &sc.toxSeen)
+		got, _, _ := m.learnedTox.logit(syls, nil, &sc.toxSeen)
 		if (math.IsInf(want, -1) != math.IsInf(got, -1)) || (!math.IsInf(want, -1) && math.Abs(got-want) > 1e-4) {
 			t.Errorf("%q: learned logit %v, training features give %v", text, got, want)
 		}
@@ -125,4 +125,19 @@ func testdataTexts(t *testing.T) []string {
 		fh.Close()
 	}
 	return out
+}
+
+// TestLearnedNeutralMatchesOccursIn: Analyze takes "the post names an authority" from the
+// learned component's masking when it runs; it must agree with neutralSet.occursIn.
+func TestLearnedNeutralMatchesOccursIn(t *testing.T) {
+	m := defaultModel(t).(*lexModel)
+	texts := append(testdataTexts(t), "Công an phường", "cong an phuong", "chính phủ chính phủ", "ko", "")
+	sc := new(scratch)
+	for _, text := range texts {
+		toks, syls := sc.syllables(text, m)
+		want := m.neutral.occursIn(toks, &sc.neutralSyls)
+		if _, _, got := m.learnedTox.logit(syls, nil, &sc.toxSeen); got != want {
+			t.Errorf("%q: learned masking says neutral term %v, occursIn %v", text, got, want)
+		}
+	}
 }
