@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/langnghe/langnghe/classifier"
-	"github.com/langnghe/langnghe/post"
 )
 
 // TrainOptions configure Train. Zero values take the defaults noted per field.
@@ -121,9 +120,13 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 
 	train, dev = slices.Clone(train), slices.Clone(dev)
 	relabelled := [2]int{}
-	if opts.Task == "toxicity" && !opts.KeepAuthorityHate {
-		relabelled[0] = relabelAuthorityHate(train, ex, base)
-		relabelled[1] = relabelAuthorityHate(dev, ex, base)
+	// devPolicy[i]: the label policy for posts about authorities applies to dev example i,
+	// so a hate prediction there counts as offensive, as the model will score it.
+	var devPolicy []bool
+	policy := opts.Task == "toxicity" && !opts.KeepAuthorityHate && hasLabels(train, "hate", "offensive")
+	if policy {
+		_, relabelled[0] = relabelAuthorityHate(train, ex, base)
+		devPolicy, relabelled[1] = relabelAuthorityHate(dev, ex, base)
 	}
 
 	// Labels, in sorted order.
@@ -249,6 +252,9 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 				}
 			}
 			p[i] = labels[best]
+			if p[i] == "hate" && devPolicy != nil && devPolicy[i] {
+				p[i] = "offensive"
+			}
 		}
 		return p
 	}
@@ -315,7 +321,7 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 	lf := &classifier.LearnedFile{
 		Format: classifier.LearnedFormat, Name: opts.Name, Version: opts.Version, Task: opts.Task,
 		Labels: labels, Features: opts.Features, Bias: roundAll(bestW[F*K:]), Offset: off,
-		Terms: make(map[string]classifier.LearnedTerm, F), Neutral: opts.Neutral,
+		Terms: make(map[string]classifier.LearnedTerm, F), Neutral: opts.Neutral, AuthorityPolicy: policy,
 		Training: map[string]any{
 			"train_examples": len(train), "dev_examples": len(dev), "c": bestC, "class_weight": bestCW,
 			"metric": opts.Metric, "dev_" + opts.Metric: round4(metric(res.Dev)),
@@ -522,29 +528,41 @@ func TrainFolded(ctx context.Context, train, dev []Example, base classifier.Mode
 	return best, nil
 }
 
-// relabelAuthorityHate applies the product's label policy to toxicity examples labelled
-// "hate" when the data has an "offensive" label too: a post that mentions a neutral term
-// (an authority, institution or political camp) and that the reviewed lexicons do not
-// find hateful (no slur or insult aimed at a protected group, no hate_harassment
-// narrative) is at most offensive. Research data sets (ViHSD) label much rude criticism
-// of officials hate; masking the authority terms alone leaves the model learning that
-// "lũ ... cút hết đi" about anyone is hate. It returns how many examples it changed.
-func relabelAuthorityHate(ex []Example, fx *classifier.FeatureExtractor, base classifier.Model) int {
-	hasOffensive := slices.ContainsFunc(ex, func(e Example) bool { return e.Label == "offensive" })
-	if !hasOffensive {
-		return 0
+// hasLabels reports whether every label of want occurs in ex.
+func hasLabels(ex []Example, want ...string) bool {
+	for _, l := range want {
+		if !slices.ContainsFunc(ex, func(e Example) bool { return e.Label == l }) {
+			return false
+		}
 	}
+	return true
+}
+
+// relabelAuthorityHate applies the product's label policy to toxicity examples labelled
+// "hate" (the caller checks that the data has "hate" and "offensive" labels): a post that
+// mentions a neutral term (an authority, institution or political camp) and in which the
+// reviewed lexicons find no hate (classifier.LexiconFindsHate) is at most offensive.
+// Research data sets (ViHSD) label much rude criticism of officials hate; masking the
+// authority terms alone leaves the model learning that "lũ ... cút hết đi" about anyone is
+// hate. It returns, per example, whether the policy applies to it (whatever its label:
+// the model applies it when scoring too, see LearnedFile.AuthorityPolicy) and how many
+// examples it changed.
+func relabelAuthorityHate(ex []Example, fx *classifier.FeatureExtractor, base classifier.Model) ([]bool, int) {
+	applies := make([]bool, len(ex))
 	n := 0
 	for i, e := range ex {
-		if e.Label != "hate" || !fx.MentionsNeutral(e.Text) {
+		if !fx.MentionsNeutral(e.Text) {
 			continue
 		}
 		_, a := classifier.ClassifyText(base, e.Text)
-		if a.Toxicity.Label == "hate" || slices.ContainsFunc(a.Narratives, func(n post.Narrative) bool { return n.ID == "hate_harassment" }) {
+		if classifier.LexiconFindsHate(a) {
 			continue
 		}
-		ex[i].Label = "offensive"
-		n++
+		applies[i] = true
+		if e.Label == "hate" {
+			ex[i].Label = "offensive"
+			n++
+		}
 	}
-	return n
+	return applies, n
 }
