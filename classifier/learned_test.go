@@ -117,7 +117,7 @@ func TestLearnedAuthorityPolicy(t *testing.T) {
 		{"Chính quyền kiểu này thì dân chết đói cả lũ rồi", "offensive", "hate"},
 		{"May ong quan tham an tien cua dan, cut het di cho dan nho", "offensive", "hate"},
 		{"Cả lũ quan chức cút hết đi", "offensive", "hate"},
-		{"Cả lũ chúng mày cút hết đi", "hate", "hate"},          // no authority: the model decides
+		{"Cả lũ chúng mày cút hết đi", "hate", "hate"},             // no authority: the model decides
 		{"Lũ bắc kỳ cút hết đi, công an cũng vậy", "hate", "hate"}, // a protected group: hate stays
 		{"Công an phường tổ chức giải bóng đá", "clean", "clean"},
 	} {
