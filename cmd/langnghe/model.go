@@ -53,11 +53,18 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	maxIter := fs.Int("max-iter", 150, "số vòng L-BFGS tối đa / max L-BFGS iterations")
 	metric := fs.String("metric", "", "macro_f1 hoặc weighted_f1 (mặc định theo task) / tuning metric")
 	neutralFile := fs.String("neutral-terms", "", "danh sách từ chỉ chính quyền/chính trị không được học (mặc định models/neutral_terms.tsv) / authority and political terms never learned (default: the shipped list)")
+	nb := fs.Float64("nb", 0, "trọng số phạt theo tỉ lệ log-đếm kiểu NB-SVM, 0..1, 0 = tắt / NB-SVM log-count-ratio penalty scaling, 0..1, 0 = off")
+	fast := fs.Bool("fast", false, "huấn luyện nhanh cho vòng phản hồi của chuyên viên: "+fastDesc+" (cờ ghi rõ vẫn được ưu tiên) / quick training for the analyst feedback loop: "+fastDesc+" (explicit flags win)")
 	allowProbe := fs.Bool("allow-probe-failures", false, "vẫn ghi mô hình khi trượt bộ thử phạm vi / write the model even if it fails the scope probe")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *fast {
+		applyFast(fs)
+	}
 	switch {
+	case !(*nb >= 0 && *nb <= 1):
+		return usageError{"--nb phải trong khoảng 0..1 / --nb must be in 0..1"}
 	case *task != "sentiment" && *task != "toxicity":
 		return usageError{"--task phải là sentiment hoặc toxicity / --task must be sentiment or toxicity"}
 	case *data == "" || *dev == "" || *out == "":
@@ -110,7 +117,7 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	var bar *progressBar
 	res, err := learn.TrainFolded(ctx, train, devEx, base, learn.TrainOptions{
 		Task: *task, Name: *name, Version: *ver, MinDF: *minDF, Cs: cvals,
-		ClassWeights: strings.Split(*cw, ","), Metric: *metric, TuneOffsets: *offsets, MaxIter: *maxIter, Neutral: neutral,
+		ClassWeights: strings.Split(*cw, ","), Metric: *metric, TuneOffsets: *offsets, MaxIter: *maxIter, Neutral: neutral, NB: *nb,
 		Features: classifier.FeatureConfig{WordMax: *wordMax, CharMin: *charMin, CharMax: *charMax, Lexicon: *lexicon},
 		Progress: func(stage string, done, total int) {
 			if bar == nil {
@@ -155,6 +162,29 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	fmt.Fprintf(env.stdout, "%d đặc trưng / features (%d giữ lại / kept), %s, ghi vào / written to %s\n",
 		res.NumFeatures, len(res.File.Terms), res.TrainTime.Round(1e8), *out)
 	return nil
+}
+
+// fastSettings are the flag values --fast sets when the flag is not given explicitly: the
+// analyst's feedback loop wants a model in seconds, not the best dev score.
+var fastSettings = [][2]string{{"c", "4"}, {"class-weight", "balanced"}, {"folded", "false"}, {"char-min", "0"}, {"max-iter", "80"}}
+
+var fastDesc = func() string {
+	var parts []string
+	for _, kv := range fastSettings {
+		parts = append(parts, "--"+kv[0]+"="+kv[1])
+	}
+	return strings.Join(parts, " ")
+}()
+
+// applyFast sets the --fast values of the flags the command line did not set.
+func applyFast(fs *flag.FlagSet) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, kv := range fastSettings {
+		if !set[kv[0]] {
+			_ = fs.Set(kv[0], kv[1]) // the values are valid for their flags
+		}
+	}
 }
 
 // errScopeProbe means a trained model failed the scope probe and was not written.
