@@ -503,7 +503,7 @@ func nbPenalty(X []sparse, F, K int, beta float64) []float64 {
 	p := make([]float64, F*K) // summed values per feature and label
 	for _, x := range X {
 		for j, f := range x.idx {
-			p[int(f)*K+x.y] += float64(x.val[j])
+			p[int(f)*K+x.y] += math.Abs(float64(x.val[j])) // lexicon values may be negative
 		}
 	}
 	tot := make([]float64, F)
