@@ -628,24 +628,30 @@ func (r *TrainResult) DevScore() float64 {
 	return r.DevRaw.MacroF1
 }
 
-// TrainFolded searches over the folded-n-gram feature as Train searches over C: it runs
-// Train once per value of folded (opts.Features.Folded is overridden) and keeps the result
-// with the best DevScore, the first on a tie. seen, if set, is called with each result as
-// it is fitted (`model train` prints them).
-func TrainFolded(ctx context.Context, train, dev []Example, base classifier.Model, opts TrainOptions, folded []bool, seen func(folded bool, r *TrainResult)) (*TrainResult, error) {
-	if len(folded) == 0 {
-		folded = []bool{opts.Features.Folded}
+// Variant is one setting TrainVariants tries besides C and class weights.
+type Variant struct {
+	Folded bool    // opts.Features.Folded
+	NB     float64 // opts.NB
+}
+
+// TrainVariants searches over variants as Train searches over C: it runs Train once per
+// variant (overriding opts.Features.Folded and opts.NB) and keeps the result with the
+// best DevScore, the first on a tie. No variants means opts as given. seen, if set, is
+// called with each result as it is fitted (`model train` prints them).
+func TrainVariants(ctx context.Context, train, dev []Example, base classifier.Model, opts TrainOptions, variants []Variant, seen func(v Variant, r *TrainResult)) (*TrainResult, error) {
+	if len(variants) == 0 {
+		variants = []Variant{{Folded: opts.Features.Folded, NB: opts.NB}}
 	}
 	var best *TrainResult
-	for _, f := range folded {
+	for _, v := range variants {
 		o := opts
-		o.Features.Folded = f
+		o.Features.Folded, o.NB = v.Folded, v.NB
 		r, err := Train(ctx, train, dev, base, o)
 		if err != nil {
 			return nil, err
 		}
 		if seen != nil {
-			seen(f, r)
+			seen(v, r)
 		}
 		if best == nil || r.DevScore() > best.DevScore() {
 			best = r

@@ -235,7 +235,7 @@ func TestModelTrainScopeProbeGate(t *testing.T) {
 	}
 }
 
-// TestModelTrainFast: --fast fits once with its settings (one C, balanced, no folded or
+// TestModelTrainFast: --fast fits once with its settings (one C, balanced, NB scaling, no folded or
 // character n-grams), and a flag given explicitly overrides its value.
 func TestModelTrainFast(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "m.json")
@@ -244,8 +244,8 @@ func TestModelTrainFast(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("train exit %d: %s", code, stderr)
 	}
-	if strings.Count(stdout, "class_weight=") != 2 || !strings.Contains(stdout, "C=2 ") || !strings.Contains(stdout, "folded=false C=2 class_weight=balanced") {
-		t.Errorf("--fast --c 2 should fit once with C=2, balanced, folded=false:\n%s", stdout)
+	if strings.Count(stdout, "class_weight=") != 2 || !strings.Contains(stdout, "C=2 ") || !strings.Contains(stdout, "folded=false nb=1 C=2 class_weight=balanced") {
+		t.Errorf("--fast --c 2 should fit once with C=2, balanced, folded=false, nb=1:\n%s", stdout)
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {
