@@ -14,8 +14,13 @@ import (
 	"github.com/langnghe/langnghe/post"
 )
 
-// LearnedFormat is the "format" value of learned model files.
-const LearnedFormat = "langnghe-keyword-lr/1"
+// LearnedFormat is the "format" value of the learned model files training writes. Format
+// 2 adds AuthorityPolicy; a program that only knows format 1 would ignore it and label
+// rude criticism of authorities hate, so it must refuse the file instead.
+const LearnedFormat = "langnghe-keyword-lr/2"
+
+// LearnedFormatV1 is the older format, still read and scored exactly as before.
+const LearnedFormatV1 = "langnghe-keyword-lr/1"
 
 // LearnedTerm is one feature of a learned model: its idf and one weight per label.
 type LearnedTerm struct {
@@ -40,8 +45,15 @@ type LearnedFile struct {
 	// Neutral are the authority and political terms the model was trained without
 	// (models/neutral_terms.tsv): their occurrences are masked at run time exactly as in
 	// training, so no feature touching them exists or scores.
-	Neutral []NeutralTerm          `json:"neutral_terms,omitempty"`
-	Terms   map[string]LearnedTerm `json:"terms"`
+	Neutral []NeutralTerm `json:"neutral_terms,omitempty"`
+	// AuthorityPolicy applies the product's label policy when scoring, as training applies
+	// it to the labels (models/README.md, "Responsible scope" rule 2): a text the model
+	// calls "hate" that mentions a neutral term and in which the base lexicon model finds
+	// no hate (no insult aimed at a protected group, no hate_harassment match) is
+	// labelled "offensive", the hate probability going to offensive. It needs Neutral
+	// and the labels "hate" and "offensive".
+	AuthorityPolicy bool                   `json:"authority_policy,omitempty"`
+	Terms           map[string]LearnedTerm `json:"terms"`
 }
 
 // learnedModel overrides one task of a base lexicon model with a learned classifier; the
@@ -52,7 +64,9 @@ type learnedModel struct {
 	ex    extractor
 	fast  *compiledLearned
 	base0 int // index of the label that needs no evidence (neutral, clean, non_toxic), or -1
-	name  string
+	// hate and offensive are the label indices AuthorityPolicy moves between (-1: off).
+	hate, offensive int
+	name            string
 }
 
 // ErrLearnedModel marks a learned model file that cannot be used.
@@ -85,8 +99,10 @@ func DecodeLearned(r io.Reader, name string) (*LearnedFile, error) {
 	}
 	k := len(lf.Labels)
 	switch {
-	case lf.Format != LearnedFormat:
-		return nil, fail("format %q, want %q", lf.Format, LearnedFormat)
+	case lf.Format != LearnedFormat && lf.Format != LearnedFormatV1:
+		return nil, fail("format %q, want %q (or the older %q)", lf.Format, LearnedFormat, LearnedFormatV1)
+	case lf.AuthorityPolicy && (lf.Format == LearnedFormatV1 || len(lf.Neutral) == 0 || !slices.Contains(lf.Labels, "hate") || !slices.Contains(lf.Labels, "offensive")):
+		return nil, fail("authority_policy needs format %q, neutral_terms and the labels hate and offensive", LearnedFormat)
 	case lf.Task != "sentiment" && lf.Task != "toxicity":
 		return nil, fail("task %q must be sentiment or toxicity", lf.Task)
 	case k < 2:
@@ -122,7 +138,7 @@ func NewLearned(lf *LearnedFile, base Model) (Model, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: base model %s is not a lexicon model", ErrLearnedModel, base.Name())
 	}
-	m := &learnedModel{file: lf, base: lm, ex: extractor{cfg: lf.Features}, base0: -1, name: lf.Name + "@" + lf.Version}
+	m := &learnedModel{file: lf, base: lm, ex: extractor{cfg: lf.Features}, base0: -1, hate: -1, offensive: -1, name: lf.Name + "@" + lf.Version}
 	if lf.Features.Lexicon {
 		m.ex.base = lm
 	}
@@ -135,6 +151,9 @@ func NewLearned(lf *LearnedFile, base Model) (Model, error) {
 		m.ex.neutral = ns
 	}
 	m.fast = compileLearned(lf, m.ex.neutral)
+	if lf.AuthorityPolicy && m.ex.neutral != nil {
+		m.hate, m.offensive = slices.Index(lf.Labels, "hate"), slices.Index(lf.Labels, "offensive")
+	}
 	for i, l := range lf.Labels {
 		if l == "neutral" || l == "clean" || l == "non_toxic" {
 			m.base0 = i
@@ -210,6 +229,13 @@ func (m *learnedModel) Analyze(text string) post.Analysis {
 	}
 	var pbuf [8]float64
 	p := softmax(s, pbuf[:0])
+	if best == m.hate && sc.neutral && !LexiconFindsHate(a) {
+		// The product's label policy (AuthorityPolicy): about authorities and no hate the
+		// reviewed lexicons can see, so at most offensive.
+		best = m.offensive
+		p[m.offensive] += p[m.hate]
+		p[m.hate] = 0
+	}
 	label := m.file.Labels[best]
 	// Drop the base model's evidence for the task the learned model decides.
 	ev := a.Evidence[:0]
@@ -252,6 +278,22 @@ func (m *learnedModel) Analyze(text string) post.Analysis {
 		})
 	}
 	return a
+}
+
+// LexiconFindsHate reports whether a lexicon model's analysis a finds hate: the toxicity
+// label hate (an insult aimed at a protected group of lexicon/targets.tsv, or the guarded
+// pile of abuse) or a hate_harassment narrative. It is the evidence the label policy for
+// posts about authorities asks for (models/README.md, "Responsible scope" rule 2).
+func LexiconFindsHate(a post.Analysis) bool {
+	if a.Toxicity.Label == "hate" {
+		return true
+	}
+	for _, n := range a.Narratives {
+		if n.ID == "hate_harassment" {
+			return true
+		}
+	}
+	return false
 }
 
 // fastScores returns the label scores Analyze computes for text (offsets included).

@@ -83,3 +83,66 @@ func TestLearnedEvidenceWeights(t *testing.T) {
 		t.Errorf("toxicity %+v, evidence weights %v; want offensive, both positive, tệ heavier than xấu", a.Toxicity, w)
 	}
 }
+
+// policyModel is a small learned toxicity model whose "lũ" and "cút" push hate, as a
+// ViHSD model's do, with the shipped neutral terms and the authority policy set as asked.
+func policyModel(t *testing.T, policy bool, format string) Model {
+	t.Helper()
+	neutral, err := DefaultNeutralTerms()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hateW := LearnedTerm{IDF: 1, W: []float64{-2, 4, 1}}
+	lf := &LearnedFile{
+		Format: format, Name: "policy", Version: "1", Task: "toxicity", Labels: []string{"clean", "hate", "offensive"},
+		Features: FeatureConfig{WordMax: 2}, Bias: []float64{1, 0, 0}, Offset: []float64{0, 0, 0},
+		Terms: map[string]LearnedTerm{"w:lũ": hateW, "w:cút": hateW, "w:lu": hateW, "w:cut": hateW}, Neutral: neutral, AuthorityPolicy: policy,
+	}
+	m, err := NewLearned(lf, defaultModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestLearnedAuthorityPolicy: with AuthorityPolicy, a post the model calls hate that
+// mentions an authority (with or without diacritics) and in which the lexicons find no
+// hate is offensive, with the hate probability moved to offensive; hate at a protected
+// group stays hate even next to an authority; posts about no authority keep the model's
+// label. A format-1 file has no policy and scores exactly as before.
+func TestLearnedAuthorityPolicy(t *testing.T) {
+	m := policyModel(t, true, LearnedFormat)
+	old := policyModel(t, false, LearnedFormatV1)
+	for _, c := range []struct{ text, want, wantOld string }{
+		{"Chính quyền kiểu này thì dân chết đói cả lũ rồi", "offensive", "hate"},
+		{"May ong quan tham an tien cua dan, cut het di cho dan nho", "offensive", "hate"},
+		{"Cả lũ quan chức cút hết đi", "offensive", "hate"},
+		{"Cả lũ chúng mày cút hết đi", "hate", "hate"},             // no authority: the model decides
+		{"Lũ bắc kỳ cút hết đi, công an cũng vậy", "hate", "hate"}, // a protected group: hate stays
+		{"Công an phường tổ chức giải bóng đá", "clean", "clean"},
+	} {
+		a, o := m.Analyze(c.text), old.Analyze(c.text)
+		if a.Toxicity.Label != c.want || o.Toxicity.Label != c.wantOld {
+			t.Errorf("%q: policy %+v, format 1 %+v; want %s and %s", c.text, a.Toxicity, o.Toxicity, c.want, c.wantOld)
+		}
+		if a.Toxicity.Score != o.Toxicity.Score {
+			t.Errorf("%q: the policy changed the toxicity score %v -> %v; only hate moves to offensive", c.text, o.Toxicity.Score, a.Toxicity.Score)
+		}
+		if err := CheckLearned(m, []string{c.text}); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestLearnedAuthorityPolicyNeedsFormat2: a file asking for the policy in format 1, or
+// without neutral terms, is refused rather than scored without it.
+func TestLearnedAuthorityPolicyNeedsFormat2(t *testing.T) {
+	for _, body := range []string{
+		`{"format":"langnghe-keyword-lr/1","task":"toxicity","labels":["clean","hate","offensive"],"bias":[0,0,0],"neutral_terms":[{"term":"công an"}],"authority_policy":true}`,
+		`{"format":"langnghe-keyword-lr/2","task":"toxicity","labels":["clean","hate","offensive"],"bias":[0,0,0],"authority_policy":true}`,
+	} {
+		if _, err := DecodeLearned(strings.NewReader(body), "m.json"); !errors.Is(err, ErrLearnedModel) || !strings.Contains(err.Error(), "authority_policy") {
+			t.Errorf("%s: got %v, want ErrLearnedModel about authority_policy", body, err)
+		}
+	}
+}

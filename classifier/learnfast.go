@@ -385,6 +385,7 @@ func (c *compiledLearned) maskNeutral(sc *learnScratch) {
 		}
 		if i < maskTo {
 			norm[i], sc.fold[i] = -1, -1
+			sc.neutral = true
 		}
 	}
 }
@@ -504,6 +505,7 @@ type learnScratch struct {
 	scores   []float64
 	hits     []wordHit
 	contribs []contrib
+	neutral  bool // the text holds a neutral-term occurrence (maskNeutral)
 }
 
 // maxPooledSlots keeps the count table of a huge text out of the pool.
@@ -529,6 +531,7 @@ func (sc *learnScratch) reset() {
 	sc.order[0], sc.order[1] = sc.order[0][:0], sc.order[1][:0]
 	sc.spans = sc.spans[:0]
 	sc.hits = sc.hits[:0]
+	sc.neutral = false
 }
 
 // add counts feature id of block b (blockWord or blockChar); start and end are the span

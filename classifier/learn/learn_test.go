@@ -264,3 +264,31 @@ func defaultModel(t testing.TB) classifier.Model {
 	}
 	return m
 }
+
+// TestNBPenalty: with NB scaling, a feature seen only in one label's examples is
+// penalised less for that label than a feature spread evenly over the labels; negative
+// feature values (lexicon features such as x:sent_score) give finite penalties; and
+// beta 0 is plain L2 (every factor 1).
+func TestNBPenalty(t *testing.T) {
+	X := []sparse{
+		{idx: []int32{0, 1, 2}, val: []float32{1, 0.5, -0.7}, y: 0},
+		{idx: []int32{0, 1, 2}, val: []float32{1, 0.5, -0.2}, y: 0},
+		{idx: []int32{1, 2}, val: []float32{0.5, 0.4}, y: 1},
+		{idx: []int32{1}, val: []float32{0.5}, y: 1},
+	}
+	const F, K = 3, 2
+	pen := nbPenalty(X, F, K, 1)
+	for i, p := range pen {
+		if math.IsNaN(p) || math.IsInf(p, 0) || p <= 0 {
+			t.Fatalf("penalty %d = %v", i, p)
+		}
+	}
+	if pen[0*K+0] >= pen[1*K+0] {
+		t.Errorf("feature 0 (only in label 0) penalty %v, feature 1 (even) %v: want the informative one lower", pen[0], pen[1*K])
+	}
+	for i, p := range nbPenalty(X, F, K, 0) {
+		if p != 1 {
+			t.Errorf("beta 0: penalty %d = %v, want 1", i, p)
+		}
+	}
+}

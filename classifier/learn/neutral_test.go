@@ -163,3 +163,45 @@ func TestAuthorityHateRelabelled(t *testing.T) {
 		t.Errorf("Train changed the caller's examples")
 	}
 }
+
+// TestTrainedModelAppliesAuthorityPolicy: a model learns from posts about no authority
+// that "cả lũ ... cút" is hate; relabelling the training posts about authorities does
+// not stop it calling rude criticism of officials hate, so the model applies the same
+// label policy when it scores: such a post is offensive, while the same words at people
+// stay hate and hate at a protected group next to an authority stays hate.
+func TestTrainedModelAppliesAuthorityPolicy(t *testing.T) {
+	var data []Example
+	for _, s := range []string{"Cả lũ chúng mày cút hết đi", "Cả lũ bọn nó cút đi cho rảnh", "lũ khốn cút đi", "Cả lũ nhà nó cút", "ca lu chung may cut het di"} {
+		data = append(data, Example{Text: s, Label: "hate"})
+	}
+	for _, s := range []string{"Thằng ngu này nói gì vậy", "đồ ngu", "ngu như bò", "nói ngu thế"} {
+		data = append(data, Example{Text: s, Label: "offensive"})
+	}
+	for _, s := range []string{"Hôm nay trời đẹp quá", "Món này ngon ghê", "Cán bộ xã đến nhà hướng dẫn bà con", "Cảm ơn mọi người nhiều"} {
+		data = append(data, Example{Text: s, Label: "clean"})
+	}
+	res, err := Train(context.Background(), data, data, defaultModel(t), TrainOptions{
+		Task: "toxicity", MinDF: 1, Cs: []float64{10}, ClassWeights: []string{"none"}, Features: classifier.FeatureConfig{WordMax: 2},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.File.AuthorityPolicy || res.File.Format != classifier.LearnedFormat {
+		t.Fatalf("trained file: format %s, authority_policy %v; want %s and true", res.File.Format, res.File.AuthorityPolicy, classifier.LearnedFormat)
+	}
+	m, err := classifier.NewLearned(res.File, defaultModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]string{
+		"Cả lũ quan chức cút hết đi":        "offensive",
+		"Chính quyền kiểu này cả lũ cút đi": "offensive",
+		"ca lu quan tham cut het di":        "offensive",
+		"Cả lũ chúng nó cút hết đi":         "hate",
+		"Lũ bắc kỳ cút hết đi, công an nữa": "hate",
+	} {
+		if got := m.Analyze(text).Toxicity.Label; got != want {
+			t.Errorf("%q: %s, want %s", text, got, want)
+		}
+	}
+}

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/langnghe/langnghe/classifier"
-	"github.com/langnghe/langnghe/post"
 )
 
 // TrainOptions configure Train. Zero values take the defaults noted per field.
@@ -24,6 +26,11 @@ type TrainOptions struct {
 	Metric       string                   // macro_f1 or weighted_f1, tuned on dev; default macro_f1 for toxicity, weighted_f1 for sentiment
 	TuneOffsets  bool                     // also tune per-label decision offsets on dev
 	MaxIter      int                      // L-BFGS iterations per fit; default 150
+	// NB scales each weight's L2 penalty by the feature's naive-Bayes log-count ratio for
+	// the label (NB-SVM, Wang and Manning 2012): a weight's prior scale is (1-NB) +
+	// NB*|r|, so n-grams that tell a label apart are penalised less. 0 is plain L2. It
+	// changes training only: the model file and scoring are the same.
+	NB float64
 	// Neutral are the authority and political terms whose occurrences no feature may
 	// touch; nil means the shipped list (classifier.DefaultNeutralTerms). There is no way
 	// to train without a list: criticism of authorities must not be learned as toxic.
@@ -121,9 +128,13 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 
 	train, dev = slices.Clone(train), slices.Clone(dev)
 	relabelled := [2]int{}
-	if opts.Task == "toxicity" && !opts.KeepAuthorityHate {
-		relabelled[0] = relabelAuthorityHate(train, ex, base)
-		relabelled[1] = relabelAuthorityHate(dev, ex, base)
+	// devPolicy[i]: the label policy for posts about authorities applies to dev example i,
+	// so a hate prediction there counts as offensive, as the model will score it.
+	var devPolicy []bool
+	policy := opts.Task == "toxicity" && !opts.KeepAuthorityHate && hasLabels(train, "hate", "offensive")
+	if policy {
+		_, relabelled[0] = relabelAuthorityHate(train, ex, base)
+		devPolicy, relabelled[1] = relabelAuthorityHate(dev, ex, base)
 	}
 
 	// Labels, in sorted order.
@@ -139,20 +150,24 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 	}
 	K := len(labels)
 
-	// Features and document frequencies.
+	// Features (on every processor) and document frequencies.
 	total := len(train) + len(dev)
-	trainFeats := make([][]classifier.Feature, len(train))
+	texts := make([]string, 0, total)
+	for _, e := range train {
+		texts = append(texts, e.Text)
+	}
+	for _, e := range dev {
+		texts = append(texts, e.Text)
+	}
+	allFeats, err := extractAll(ctx, ex, texts, func(done int) { progress("features", done, total) })
+	if err != nil {
+		return nil, err
+	}
+	trainFeats, devFeats := allFeats[:len(train)], allFeats[len(train):]
 	df := map[string]int{}
-	for i, e := range train {
-		trainFeats[i] = ex.Features(e.Text)
-		for _, f := range trainFeats[i] {
+	for _, fs := range trainFeats {
+		for _, f := range fs {
 			df[f.Key]++
-		}
-		if i%500 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			progress("features", i, total)
 		}
 	}
 	vocab := map[string]int32{}
@@ -201,14 +216,9 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 	D := make([]sparse, len(dev))
 	devGold := make([]string, len(dev))
 	for i, e := range dev {
-		D[i] = toSparse(ex.Features(e.Text), e.Label) // y is -1 for a label unseen in train
+		D[i] = toSparse(devFeats[i], e.Label) // y is -1 for a label unseen in train
+		devFeats[i] = nil
 		devGold[i] = e.Label
-		if i%500 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			progress("features", len(train)+i, total)
-		}
 	}
 	progress("features", total, total)
 
@@ -249,10 +259,17 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 				}
 			}
 			p[i] = labels[best]
+			if p[i] == "hate" && devPolicy != nil && devPolicy[i] {
+				p[i] = "offensive"
+			}
 		}
 		return p
 	}
 
+	var pen []float64
+	if opts.NB > 0 {
+		pen = nbPenalty(X, F, K, opts.NB)
+	}
 	res := &TrainResult{NumFeatures: F}
 	var bestW []float64
 	bestScore := math.Inf(-1)
@@ -279,8 +296,7 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			obj := func(w, g []float64) float64 { return lrObjective(X, w, g, F, K, C, cw) }
-			lbfgs(W, obj, opts.MaxIter)
+			lbfgs(W, lrObjective(X, F, K, C, cw, pen), opts.MaxIter)
 			fits++
 			progress("fit", fits, nfits)
 			sc := metric(Score(devGold, predict(devScores(W), zero)))
@@ -315,12 +331,13 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 	lf := &classifier.LearnedFile{
 		Format: classifier.LearnedFormat, Name: opts.Name, Version: opts.Version, Task: opts.Task,
 		Labels: labels, Features: opts.Features, Bias: roundAll(bestW[F*K:]), Offset: off,
-		Terms: make(map[string]classifier.LearnedTerm, F), Neutral: opts.Neutral,
+		Terms: make(map[string]classifier.LearnedTerm, F), Neutral: opts.Neutral, AuthorityPolicy: policy,
 		Training: map[string]any{
 			"train_examples": len(train), "dev_examples": len(dev), "c": bestC, "class_weight": bestCW,
 			"metric": opts.Metric, "dev_" + opts.Metric: round4(metric(res.Dev)),
 			"dev_" + opts.Metric + "_without_offsets": round4(metric(res.DevRaw)), "min_df": opts.MinDF,
 			"authority_hate_relabelled_train": relabelled[0], "authority_hate_relabelled_dev": relabelled[1],
+			"nb": opts.NB, "max_iter": opts.MaxIter,
 		},
 	}
 	for i, k := range keys {
@@ -350,9 +367,92 @@ func roundAll(w []float64) []float64 {
 	return out
 }
 
-// lrObjective returns C * sum_i cw[y_i] * cross-entropy_i + ||W||²/2 (bias not penalised)
-// and writes its gradient into g. W holds F rows of K weights, then K biases.
-func lrObjective(X []sparse, W, g []float64, F, K int, C float64, cw []float64) float64 {
+// extractAll returns the features of every text, computed on up to GOMAXPROCS goroutines
+// (the extractor is safe for concurrent use); progress is called with the number done.
+// It honours ctx between texts.
+func extractAll(ctx context.Context, ex *classifier.FeatureExtractor, texts []string, progress func(done int)) ([][]classifier.Feature, error) {
+	out := make([][]classifier.Feature, len(texts))
+	var next, done atomic.Int64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(texts) {
+					return
+				}
+				out[i] = ex.Features(texts[i])
+				if d := done.Add(1); d%500 == 0 {
+					mu.Lock()
+					progress(int(d))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// objChunks is how many parts lrObjective splits the examples into, whatever the
+// number of processors, so a model trains to the same bits on every machine.
+const objChunks = 4
+
+// lrObjective returns the objective C * sum_i cw[y_i] * cross-entropy_i + sum W²/(2 pen)
+// (bias not penalised; pen nil means 1), which writes its gradient into g. W holds F rows
+// of K weights, then K biases. The examples are split into objChunks parts summed on up
+// to GOMAXPROCS goroutines, then added in order; the parts' gradient buffers are reused
+// across calls.
+func lrObjective(X []sparse, F, K int, C float64, cw, pen []float64) func(W, g []float64) float64 {
+	bufs := make([][]float64, objChunks)
+	for c := 1; c < objChunks; c++ {
+		bufs[c] = make([]float64, F*K+K)
+	}
+	procs := max(1, runtime.GOMAXPROCS(0))
+	return func(W, g []float64) float64 {
+		bufs[0] = g
+		var loss [objChunks]float64
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, procs)
+		for c := range objChunks {
+			lo, hi := c*len(X)/objChunks, (c+1)*len(X)/objChunks
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				loss[c] = lrLoss(X[lo:hi], W, bufs[c], F, K, C, cw)
+			}()
+		}
+		wg.Wait()
+		total := loss[0]
+		for c := 1; c < objChunks; c++ {
+			total += loss[c]
+			for i, x := range bufs[c] {
+				g[i] += x
+			}
+		}
+		for i := 0; i < F*K; i++ {
+			if pen != nil {
+				total += 0.5 * W[i] * W[i] * pen[i]
+				g[i] += W[i] * pen[i]
+				continue
+			}
+			total += 0.5 * W[i] * W[i]
+			g[i] += W[i]
+		}
+		return total
+	}
+}
+
+// lrLoss writes into g (cleared first) the gradient of the weighted cross-entropy of X
+// and returns it.
+func lrLoss(X []sparse, W, g []float64, F, K int, C float64, cw []float64) float64 {
 	clear(g)
 	var loss float64
 	z := make([]float64, K)
@@ -391,11 +491,43 @@ func lrObjective(X []sparse, W, g []float64, F, K int, C float64, cw []float64) 
 			g[F*K+k] += z[k]
 		}
 	}
-	for i := 0; i < F*K; i++ {
-		loss += 0.5 * W[i] * W[i]
-		g[i] += W[i]
-	}
 	return loss
+}
+
+// nbPenalty returns, per feature and label, the penalty factor 1/s² of NB-scaled L2:
+// s = (1-beta) + beta*|r|, r the log-count ratio of the feature's summed values in the
+// label's examples against the others' (add-one smoothed, each side L1-normalised),
+// floored at 0.05 so no weight is pinned to zero.
+func nbPenalty(X []sparse, F, K int, beta float64) []float64 {
+	const alpha = 1
+	p := make([]float64, F*K) // summed values per feature and label
+	for _, x := range X {
+		for j, f := range x.idx {
+			p[int(f)*K+x.y] += math.Abs(float64(x.val[j])) // lexicon values may be negative
+		}
+	}
+	tot := make([]float64, F)
+	for f := range F {
+		for k := range K {
+			tot[f] += p[f*K+k]
+		}
+	}
+	in, out := make([]float64, K), make([]float64, K) // L1 norms of the smoothed counts
+	for f := range F {
+		for k := range K {
+			in[k] += p[f*K+k] + alpha
+			out[k] += tot[f] - p[f*K+k] + alpha
+		}
+	}
+	pen := make([]float64, F*K)
+	for f := range F {
+		for k := range K {
+			r := math.Log((p[f*K+k] + alpha) / in[k] / ((tot[f] - p[f*K+k] + alpha) / out[k]))
+			s := max(0.05, (1-beta)+beta*math.Abs(r))
+			pen[f*K+k] = 1 / (s * s)
+		}
+	}
+	return pen
 }
 
 // lbfgs minimises f from x in place with limited-memory BFGS (10 pairs) and a
@@ -496,24 +628,30 @@ func (r *TrainResult) DevScore() float64 {
 	return r.DevRaw.MacroF1
 }
 
-// TrainFolded searches over the folded-n-gram feature as Train searches over C: it runs
-// Train once per value of folded (opts.Features.Folded is overridden) and keeps the result
-// with the best DevScore, the first on a tie. seen, if set, is called with each result as
-// it is fitted (`model train` prints them).
-func TrainFolded(ctx context.Context, train, dev []Example, base classifier.Model, opts TrainOptions, folded []bool, seen func(folded bool, r *TrainResult)) (*TrainResult, error) {
-	if len(folded) == 0 {
-		folded = []bool{opts.Features.Folded}
+// Variant is one setting TrainVariants tries besides C and class weights.
+type Variant struct {
+	Folded bool    // opts.Features.Folded
+	NB     float64 // opts.NB
+}
+
+// TrainVariants searches over variants as Train searches over C: it runs Train once per
+// variant (overriding opts.Features.Folded and opts.NB) and keeps the result with the
+// best DevScore, the first on a tie. No variants means opts as given. seen, if set, is
+// called with each result as it is fitted (`model train` prints them).
+func TrainVariants(ctx context.Context, train, dev []Example, base classifier.Model, opts TrainOptions, variants []Variant, seen func(v Variant, r *TrainResult)) (*TrainResult, error) {
+	if len(variants) == 0 {
+		variants = []Variant{{Folded: opts.Features.Folded, NB: opts.NB}}
 	}
 	var best *TrainResult
-	for _, f := range folded {
+	for _, v := range variants {
 		o := opts
-		o.Features.Folded = f
+		o.Features.Folded, o.NB = v.Folded, v.NB
 		r, err := Train(ctx, train, dev, base, o)
 		if err != nil {
 			return nil, err
 		}
 		if seen != nil {
-			seen(f, r)
+			seen(v, r)
 		}
 		if best == nil || r.DevScore() > best.DevScore() {
 			best = r
@@ -522,29 +660,41 @@ func TrainFolded(ctx context.Context, train, dev []Example, base classifier.Mode
 	return best, nil
 }
 
-// relabelAuthorityHate applies the product's label policy to toxicity examples labelled
-// "hate" when the data has an "offensive" label too: a post that mentions a neutral term
-// (an authority, institution or political camp) and that the reviewed lexicons do not
-// find hateful (no slur or insult aimed at a protected group, no hate_harassment
-// narrative) is at most offensive. Research data sets (ViHSD) label much rude criticism
-// of officials hate; masking the authority terms alone leaves the model learning that
-// "lũ ... cút hết đi" about anyone is hate. It returns how many examples it changed.
-func relabelAuthorityHate(ex []Example, fx *classifier.FeatureExtractor, base classifier.Model) int {
-	hasOffensive := slices.ContainsFunc(ex, func(e Example) bool { return e.Label == "offensive" })
-	if !hasOffensive {
-		return 0
+// hasLabels reports whether every label of want occurs in ex.
+func hasLabels(ex []Example, want ...string) bool {
+	for _, l := range want {
+		if !slices.ContainsFunc(ex, func(e Example) bool { return e.Label == l }) {
+			return false
+		}
 	}
+	return true
+}
+
+// relabelAuthorityHate applies the product's label policy to toxicity examples labelled
+// "hate" (the caller checks that the data has "hate" and "offensive" labels): a post that
+// mentions a neutral term (an authority, institution or political camp) and in which the
+// reviewed lexicons find no hate (classifier.LexiconFindsHate) is at most offensive.
+// Research data sets (ViHSD) label much rude criticism of officials hate; masking the
+// authority terms alone leaves the model learning that "lũ ... cút hết đi" about anyone is
+// hate. It returns, per example, whether the policy applies to it (whatever its label:
+// the model applies it when scoring too, see LearnedFile.AuthorityPolicy) and how many
+// examples it changed.
+func relabelAuthorityHate(ex []Example, fx *classifier.FeatureExtractor, base classifier.Model) ([]bool, int) {
+	applies := make([]bool, len(ex))
 	n := 0
 	for i, e := range ex {
-		if e.Label != "hate" || !fx.MentionsNeutral(e.Text) {
+		if !fx.MentionsNeutral(e.Text) {
 			continue
 		}
 		_, a := classifier.ClassifyText(base, e.Text)
-		if a.Toxicity.Label == "hate" || slices.ContainsFunc(a.Narratives, func(n post.Narrative) bool { return n.ID == "hate_harassment" }) {
+		if classifier.LexiconFindsHate(a) {
 			continue
 		}
-		ex[i].Label = "offensive"
-		n++
+		applies[i] = true
+		if e.Label == "hate" {
+			ex[i].Label = "offensive"
+			n++
+		}
 	}
-	return n
+	return applies, n
 }

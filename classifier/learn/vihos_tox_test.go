@@ -401,7 +401,7 @@ func fitToxicity(docs []toxDoc, C float64, drop map[string]bool) (map[string]flo
 	}
 	F, K := len(keys), 2
 	W := make([]float64, F*K+K)
-	lbfgs(W, func(x, g []float64) float64 { return lrObjective(X, x, g, F, K, C, []float64{1, 1}) }, 300)
+	lbfgs(W, lrObjective(X, F, K, C, []float64{1, 1}, nil), 300)
 	w := map[string]float64{}
 	for i, k := range keys {
 		if v := W[i*K+1] - W[i*K]; math.Abs(v) >= toxMinAbs {

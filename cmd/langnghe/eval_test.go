@@ -234,3 +234,24 @@ func TestModelTrainScopeProbeGate(t *testing.T) {
 		}
 	}
 }
+
+// TestModelTrainFast: --fast fits once with its settings (one C, balanced, NB scaling, no folded or
+// character n-grams), and a flag given explicitly overrides its value.
+func TestModelTrainFast(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "m.json")
+	code, stdout, stderr := runCmd(t, "model", "train", "--task", "sentiment", "--data", learnData+"train.jsonl",
+		"--dev", learnData+"dev.jsonl", "--out", out, "--min-df", "1", "--fast", "--c", "2")
+	if code != 0 {
+		t.Fatalf("train exit %d: %s", code, stderr)
+	}
+	if strings.Count(stdout, "class_weight=") != 2 || !strings.Contains(stdout, "C=2 ") || !strings.Contains(stdout, "folded=false nb=1 C=2 class_weight=balanced") {
+		t.Errorf("--fast --c 2 should fit once with C=2, balanced, folded=false, nb=1:\n%s", stdout)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte(`"c:`)) || !bytes.Contains(b, []byte(`"max_iter":80`)) {
+		t.Errorf("--fast model has character n-grams or not max_iter 80: %.300s", b)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/langnghe/langnghe/classifier"
 	"github.com/langnghe/langnghe/classifier/learn"
@@ -53,6 +54,8 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	maxIter := fs.Int("max-iter", 150, "số vòng L-BFGS tối đa / max L-BFGS iterations")
 	metric := fs.String("metric", "", "macro_f1 hoặc weighted_f1 (mặc định theo task) / tuning metric")
 	neutralFile := fs.String("neutral-terms", "", "danh sách từ chỉ chính quyền/chính trị không được học (mặc định models/neutral_terms.tsv) / authority and political terms never learned (default: the shipped list)")
+	nb := fs.String("nb", "0,1", "phạt L2 theo tỉ lệ log-đếm kiểu NB-SVM, các giá trị 0..1 thử trên dev, 0 = tắt / NB-SVM log-count-ratio penalty scaling, values 0..1 tried on dev, 0 = off")
+	fast := fs.Bool("fast", false, "huấn luyện nhanh cho vòng phản hồi của chuyên viên: "+fastDesc+" (cờ ghi rõ vẫn được ưu tiên) / quick training for the analyst feedback loop: "+fastDesc+" (explicit flags win)")
 	allowProbe := fs.Bool("allow-probe-failures", false, "vẫn ghi mô hình khi trượt bộ thử phạm vi / write the model even if it fails the scope probe")
 	holdOut := fs.Int("hold-out", 10, "normalize: giữ lại mỗi cặp thứ N để chọn trọng số / normalize: every Nth pair is held out to tune the weights")
 	if err := parseFlags(fs, args); err != nil {
@@ -64,11 +67,22 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		return trainNormalizer(env, *data, *out, *holdOut)
 	}
+	if *fast {
+		applyFast(fs)
+	}
 	switch {
 	case *task != "sentiment" && *task != "toxicity":
 		return usageError{"--task phải là sentiment hoặc toxicity / --task must be sentiment or toxicity"}
 	case *data == "" || *dev == "" || *out == "":
 		return usageError{"cần --data, --dev và --out / --data, --dev and --out are required"}
+	}
+	var nbs []float64
+	for _, s := range strings.Split(*nb, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || !(v >= 0 && v <= 1) {
+			return usageError{fmt.Sprintf("--nb: %q phải trong khoảng 0..1 / must be in 0..1", s)}
+		}
+		nbs = append(nbs, v)
 	}
 	var cvals []float64
 	for _, s := range strings.Split(*cs, ",") {
@@ -101,21 +115,28 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	var variants []bool
+	var foldeds []bool
 	switch *folded {
 	case "auto":
-		variants = []bool{false, true}
+		foldeds = []bool{false, true}
 	case "true":
-		variants = []bool{true}
+		foldeds = []bool{true}
 	case "false":
-		variants = []bool{false}
+		foldeds = []bool{false}
 	default:
 		return usageError{"--folded phải là auto, true hoặc false / --folded must be auto, true or false"}
 	}
-	// The folded feature is tuned on dev like C: the variant with the best dev score
-	// before offsets is kept.
+	// The folded feature and NB scaling are tuned on dev like C: the variant with the
+	// best dev score before offsets is kept.
+	var variants []learn.Variant
+	for _, f := range foldeds {
+		for _, b := range nbs {
+			variants = append(variants, learn.Variant{Folded: f, NB: b})
+		}
+	}
 	var bar *progressBar
-	res, err := learn.TrainFolded(ctx, train, devEx, base, learn.TrainOptions{
+	t0 := time.Now()
+	res, err := learn.TrainVariants(ctx, train, devEx, base, learn.TrainOptions{
 		Task: *task, Name: *name, Version: *ver, MinDF: *minDF, Cs: cvals,
 		ClassWeights: strings.Split(*cw, ","), Metric: *metric, TuneOffsets: *offsets, MaxIter: *maxIter, Neutral: neutral,
 		Features: classifier.FeatureConfig{WordMax: *wordMax, CharMin: *charMin, CharMax: *charMax, Lexicon: *lexicon},
@@ -125,12 +146,12 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 			}
 			bar.update(stage, done, total)
 		},
-	}, variants, func(f bool, r *learn.TrainResult) {
+	}, variants, func(v learn.Variant, r *learn.TrainResult) {
 		if bar != nil {
 			bar.done()
 			bar = nil
 		}
-		fmt.Fprintf(env.stdout, "folded=%v: dev %s %.4f (before offsets)\n", f, r.File.Training["metric"], r.DevScore())
+		fmt.Fprintf(env.stdout, "folded=%v nb=%g: dev %s %.4f (before offsets), %s\n", v.Folded, v.NB, r.File.Training["metric"], r.DevScore(), r.TrainTime.Round(1e8))
 	})
 	if bar != nil {
 		bar.done()
@@ -157,11 +178,34 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintf(env.stdout, "C=%-5g class_weight=%-8s dev %.4f\n", g.C, g.ClassWeight, g.Dev)
 	}
 	t := res.File.Training
-	fmt.Fprintf(env.stdout, "chọn / chosen: folded=%v C=%v class_weight=%v; dev macro-F1 %.4f weighted-F1 %.4f (không chỉnh ngưỡng / without offsets: %.4f, %.4f)\n",
-		res.File.Features.Folded, t["c"], t["class_weight"], res.Dev.MacroF1, res.Dev.WeightedF1, res.DevRaw.MacroF1, res.DevRaw.WeightedF1)
-	fmt.Fprintf(env.stdout, "%d đặc trưng / features (%d giữ lại / kept), %s, ghi vào / written to %s\n",
-		res.NumFeatures, len(res.File.Terms), res.TrainTime.Round(1e8), *out)
+	fmt.Fprintf(env.stdout, "chọn / chosen: folded=%v nb=%v C=%v class_weight=%v; dev macro-F1 %.4f weighted-F1 %.4f (không chỉnh ngưỡng / without offsets: %.4f, %.4f)\n",
+		res.File.Features.Folded, t["nb"], t["c"], t["class_weight"], res.Dev.MacroF1, res.Dev.WeightedF1, res.DevRaw.MacroF1, res.DevRaw.WeightedF1)
+	fmt.Fprintf(env.stdout, "%d đặc trưng / features (%d giữ lại / kept), %s (tổng / in all %s), ghi vào / written to %s\n",
+		res.NumFeatures, len(res.File.Terms), res.TrainTime.Round(1e8), time.Since(t0).Round(1e8), *out)
 	return nil
+}
+
+// fastSettings are the flag values --fast sets when the flag is not given explicitly: the
+// analyst's feedback loop wants a model in seconds, not the best dev score.
+var fastSettings = [][2]string{{"c", "4"}, {"class-weight", "balanced"}, {"folded", "false"}, {"nb", "1"}, {"char-min", "0"}, {"max-iter", "80"}}
+
+var fastDesc = func() string {
+	var parts []string
+	for _, kv := range fastSettings {
+		parts = append(parts, "--"+kv[0]+"="+kv[1])
+	}
+	return strings.Join(parts, " ")
+}()
+
+// applyFast sets the --fast values of the flags the command line did not set.
+func applyFast(fs *flag.FlagSet) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, kv := range fastSettings {
+		if !set[kv[0]] {
+			_ = fs.Set(kv[0], kv[1]) // the values are valid for their flags
+		}
+	}
 }
 
 // errScopeProbe means a trained model failed the scope probe and was not written.
