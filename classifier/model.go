@@ -402,6 +402,10 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		sc.occ = occ
 	}
 	matches := m.findMatchesInto(sc, syls, occ)
+	if len(matches) == 0 && len(sc.occAtoms) == 0 {
+		m.analyzeUnmatched(&a, sc, toks, syls)
+		return a
+	}
 	span := func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
 
 	// One pass over the matches picks out the protected-group mentions, the sentiment
@@ -594,26 +598,8 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		if n.rule != nil && len(sc.occAtoms) > 0 && anyOccurrence(occ[n.atom0:n.atom0+len(n.rule.atoms)]) {
 			// A rule holds only if one of its atoms occurs (parseRule rejects rules of
 			// only NOT), so a narrative none of whose terms occur is skipped.
-			ok, hits := n.rule.root.eval(occ[n.atom0 : n.atom0+len(n.rule.atoms)])
-			if !ok {
+			if !m.ruleNarrative(n, i, occ, narrRaw, narrEvidence, span) {
 				continue
-			}
-			seen := map[ruleSpan]bool{}
-			distinct := map[string]bool{}
-			for _, h := range hits {
-				for _, l := range h.leaves {
-					if seen[l] {
-						continue
-					}
-					seen[l] = true
-					t := m.terms[l.term]
-					distinct[t.text] = true
-					start, end := span(match{term: l.term, from: l.from, to: l.to})
-					narrEvidence[i] = append(narrEvidence[i], post.Evidence{For: n.ID, Term: t.text, Start: start, End: end})
-				}
-			}
-			if !n.weighted {
-				narrRaw[i] = float64(len(distinct))
 			}
 		}
 		if narrRaw[i] < n.Threshold-1e-9 || narrRaw[i] == 0 { // tolerate 0.4+0.6 rounding
@@ -627,6 +613,39 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		}
 	}
 	slices.SortStableFunc(a.Narratives, func(x, y post.Narrative) int { return cmp.Compare(y.Score, x.Score) })
+	setEvidence(&a, evidence)
+	return a
+}
+
+// analyzeUnmatched finishes Analyze for a post in which no lexicon or narrative term
+// occurs (many posts): sentiment stays neutral and only the learned toxicity component
+// can flag it. It gives what the general path would, without running through that
+// path's code, so the common case keeps a small instruction-cache footprint.
+func (m *lexModel) analyzeUnmatched(a *post.Analysis, sc *scratch, toks []vntext.Token, syls []syllable) {
+	if m.learnedTox == nil {
+		return
+	}
+	z, hits, _ := m.learnedTox.logit(syls, sc.toxHits[:0], &sc.toxSeen)
+	sc.toxHits = hits[:0]
+	if z < 0 {
+		return
+	}
+	// No protected-group mention and no lexicon term: offensive, never hate.
+	a.Toxicity.Score = max(toxicityCut, round3(sigmoid(z)))
+	a.Toxicity.Label = "offensive"
+	a.Flagged = true
+	span := func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
+	evidence, _, _ := m.learnedTox.evidence(m, sc.evidence[:0], hits, nil, nil, span)
+	setEvidence(a, evidence)
+	sc.evidence = evidence[:0]
+}
+
+// setEvidence sorts a post's evidence into text order, drops repeats and copies what
+// capEvidence keeps into a.
+func setEvidence(a *post.Analysis, evidence []post.Evidence) {
+	if len(evidence) == 0 {
+		return
+	}
 	slices.SortStableFunc(evidence, func(x, y post.Evidence) int {
 		if x.Start != y.Start {
 			return cmp.Compare(x.Start, y.Start)
@@ -635,10 +654,36 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	})
 	// A narrative with a rule and weighted terms may report one occurrence twice.
 	evidence = slices.CompactFunc(evidence, func(x, y post.Evidence) bool { return x == y })
-	if ev := capEvidence(evidence); len(ev) > 0 {
-		a.Evidence = slices.Clone(ev)
+	a.Evidence = slices.Clone(capEvidence(evidence))
+}
+
+// ruleNarrative evaluates narrative i's rule (n) on the post's atom occurrences and, when
+// it holds, adds the terms of its hits to narrEvidence[i] and, for an unweighted
+// narrative, their distinct count to narrRaw[i]. It lives apart from Analyze because
+// few posts get here: Analyze's loop stays compact in the instruction cache.
+func (m *lexModel) ruleNarrative(n *narrativeDef, i int, occ [][]ruleSpan, narrRaw []float64, narrEvidence [][]post.Evidence, span func(match) (int, int)) bool {
+	ok, hits := n.rule.root.eval(occ[n.atom0 : n.atom0+len(n.rule.atoms)])
+	if !ok {
+		return false
 	}
-	return a
+	seen := map[ruleSpan]bool{}
+	distinct := map[string]bool{}
+	for _, h := range hits {
+		for _, l := range h.leaves {
+			if seen[l] {
+				continue
+			}
+			seen[l] = true
+			t := m.terms[l.term]
+			distinct[t.text] = true
+			start, end := span(match{term: l.term, from: l.from, to: l.to})
+			narrEvidence[i] = append(narrEvidence[i], post.Evidence{For: n.ID, Term: t.text, Start: start, End: end})
+		}
+	}
+	if !n.weighted {
+		narrRaw[i] = float64(len(distinct))
+	}
+	return true
 }
 
 // namesAuthority reports whether a neutral term occurs in the tokens: known is set when
@@ -664,6 +709,9 @@ func covers(sents []match, next *int, i int) bool {
 // weighted term counted (narrSeen) or a rule atom occurring (sc.occAtoms, occ). A post
 // hits few of the many narratives, and the others need no look. The result lives in sc.
 func (m *lexModel) narrativeCandidates(sc *scratch, narrSeen []int32, occ [][]ruleSpan) []int {
+	if len(narrSeen) == 0 && len(sc.occAtoms) == 0 {
+		return nil // most posts: no sort to call
+	}
 	cands := sc.narrCands[:0]
 	for _, id := range narrSeen {
 		cands = append(cands, m.terms[id].group-groupNarrative0)
