@@ -233,10 +233,13 @@ func (lt *toxLearned) logit(syls []syllable, hits []toxHit, seen *toxSeen) (floa
 	var prev int32 // the previous syllable's id if it begins a bigram, else 0
 	for i := range syls {
 		id := syls[i].nid
-		if uint(id) >= uint(len(info)) || info[id].flags == 0 {
+		if uint(id) >= uint(len(info)) { // not a known syllable (-1: a multi-syllable word)
 			prev = 0
 			continue
 		}
+		// No early exit for syllables that play no part: whether one does is a coin toss
+		// per syllable, a branch the CPU mispredicts often, while the checks below are
+		// nearly always false and counting a syllable without a unigram weight adds 0.
 		s := &info[id]
 		if s.flags&toxNeutral != 0 {
 			maskEnd = max(maskEnd, lt.neutralEnd(syls, i, s.neutral))
@@ -248,13 +251,8 @@ func (lt *toxLearned) logit(syls []syllable, hits []toxHit, seen *toxSeen) (floa
 		if prev > 0 && s.flags&toxBiSecond != 0 {
 			p.bigram(prev, id, i)
 		}
-		prev = 0
-		if s.flags&toxBiFirst != 0 {
-			prev = id
-		}
-		if s.flags&toxUni != 0 {
-			p.unigram(id, s.uni, i)
-		}
+		prev = id & -int32(s.flags&toxBiFirst/toxBiFirst) // id if it begins a bigram, else 0, without a branch
+		p.unigram(id, s.uni, i)
 	}
 	if len(p.hits) == n0 {
 		return math.Inf(-1), p.hits, maskEnd > 0
@@ -274,6 +272,8 @@ type toxPass struct {
 }
 
 // unigram counts the unigram of syllable i (id, weight w) unless the post already did.
+// A syllable without a unigram weight has w 0: it adds 0 and no hit (its stamp, which
+// nothing else reads, is set harmlessly).
 func (p *toxPass) unigram(id int32, w float32, i int) {
 	if p.stamp[id] == p.gen {
 		return
