@@ -453,7 +453,6 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	clear(narrRaw)
 	sc.narrRaw = narrRaw
 	narrSeen := sc.narrSeen[:0] // narrative terms counted so far; a post has few
-	defer func() { sc.narrSeen = narrSeen[:0] }()
 	// Evidence is gathered in the scratch's buffers and copied out once, at its final
 	// length: appending to the result term by term cost several allocations a post.
 	evidence, toxEvidence := sc.evidence[:0], sc.toxEvidence[:0]
@@ -461,9 +460,6 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	for i := range narrEvidence {
 		narrEvidence[i] = narrEvidence[i][:0]
 	}
-	defer func() {
-		sc.evidence, sc.toxEvidence, sc.narrEvidence = evidence[:0], toxEvidence[:0], narrEvidence
-	}()
 	for _, mt := range matches {
 		t := &m.terms[mt.term]
 		switch {
@@ -593,6 +589,20 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		evidence = append(evidence, toxEvidence...)
 		a.Flagged = true
 	}
+	if len(narrSeen) > 0 || len(sc.occAtoms) > 0 { // a narrative term occurred: few posts
+		evidence = m.scoreNarratives(&a, sc, narrSeen, occ, narrRaw, narrEvidence, evidence, span)
+	}
+	setEvidence(&a, evidence)
+	// The buffers, grown maybe, go back to the scratch (no return above once they exist).
+	sc.narrSeen = narrSeen[:0]
+	sc.evidence, sc.toxEvidence, sc.narrEvidence = evidence[:0], toxEvidence[:0], narrEvidence
+	return a
+}
+
+// scoreNarratives adds to a the narratives the post matches (narrSeen: the weighted
+// terms counted, occ: rule atom occurrences), with their evidence appended to evidence,
+// which it returns. Out of Analyze's body: few posts get here.
+func (m *lexModel) scoreNarratives(a *post.Analysis, sc *scratch, narrSeen []int32, occ [][]ruleSpan, narrRaw []float64, narrEvidence [][]post.Evidence, evidence []post.Evidence, span func(match) (int, int)) []post.Evidence {
 	for _, i := range m.narrativeCandidates(sc, narrSeen, occ) {
 		n := &m.narratives[i]
 		if n.rule != nil && len(sc.occAtoms) > 0 && anyOccurrence(occ[n.atom0:n.atom0+len(n.rule.atoms)]) {
@@ -615,8 +625,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	if len(a.Narratives) > 1 {
 		slices.SortStableFunc(a.Narratives, func(x, y post.Narrative) int { return cmp.Compare(y.Score, x.Score) })
 	}
-	setEvidence(&a, evidence)
-	return a
+	return evidence
 }
 
 // analyzeUnmatched finishes Analyze for a post in which no lexicon or narrative term
