@@ -276,7 +276,7 @@ func (m *lexModel) appendSyllables(syls []syllable, text string, toks []vntext.T
 	t := toks[i]
 	if strings.IndexByte(t.Norm, ' ') < 0 {
 		nid, fid := m.sylIDs(t.Norm, t.Folded, text[t.Start:t.End])
-		return append(syls, syllable{tok: int32(i), nid: nid, fid: fid})
+		return append(syls, m.syllable(int32(i), nid, fid))
 	}
 	// A multi-syllable teencode expansion ("mn" → "mọi người"): its forms are
 	// single-spaced with as many syllables in each (parseTeencode), split here
@@ -290,9 +290,14 @@ func (m *lexModel) appendSyllables(syls []syllable, text string, toks []vntext.T
 			fs = ns
 		}
 		nid, fid := m.sylIDs(ns, fs, text[t.Start:t.End])
-		syls = append(syls, syllable{tok: int32(i), nid: nid, fid: fid})
+		syls = append(syls, m.syllable(int32(i), nid, fid))
 	}
 	return syls
+}
+
+// syllable is the syllable of token tok with form ids nid and fid.
+func (m *lexModel) syllable(tok, nid, fid int32) syllable {
+	return syllable{tok: tok, nid: nid, fid: fid, feat: m.learnedTox.featOf(nid)}
 }
 
 // isASCII reports whether s has no byte outside ASCII, so no diacritic and no đ.
@@ -332,9 +337,14 @@ func termSyllables(s string) (norm, folded []string) {
 // teencode token such as "mn" yields two syllables with the same tok).
 // The matcher needs only the ids of its forms in lexModel.syms (0: no term has that
 // syllable), so the struct holds no pointers and the per-syllable slice is cheap to fill.
+//
+// feat is the learned toxicity component's index of the syllable's normalized form
+// (toxLearned.feat; 0: it plays no part), found when the syllable's ids are, so that
+// component reads a small dense array instead of a table over every syllable id.
 type syllable struct {
 	tok      int32
 	nid, fid int32
+	feat     int32
 }
 
 // match is a term found at syllables [from, to).
