@@ -55,7 +55,7 @@ func falseFoldedMatches(m *lexModel, text string) []string {
 				fs = f[j]
 			}
 			nid, fid := m.sylIDs(n, fs, written)
-			syls = append(syls, syllable{tok: int32(i), nid: nid, fid: fid})
+			syls = append(syls, m.syllable(int32(i), nid, fid))
 			norm = append(norm, n)
 			accented = append(accented, n != vntext.Fold(n) && strings.IndexFunc(written, func(r rune) bool { return r >= utf8.RuneSelf }) >= 0)
 		}

@@ -276,7 +276,7 @@ func (m *lexModel) appendSyllables(syls []syllable, text string, toks []vntext.T
 	t := toks[i]
 	if strings.IndexByte(t.Norm, ' ') < 0 {
 		nid, fid := m.sylIDs(t.Norm, t.Folded, text[t.Start:t.End])
-		return append(syls, syllable{tok: int32(i), nid: nid, fid: fid})
+		return append(syls, m.syllable(int32(i), nid, fid))
 	}
 	// A multi-syllable teencode expansion ("mn" → "mọi người"): its forms are
 	// single-spaced with as many syllables in each (parseTeencode), split here
@@ -290,9 +290,14 @@ func (m *lexModel) appendSyllables(syls []syllable, text string, toks []vntext.T
 			fs = ns
 		}
 		nid, fid := m.sylIDs(ns, fs, text[t.Start:t.End])
-		syls = append(syls, syllable{tok: int32(i), nid: nid, fid: fid})
+		syls = append(syls, m.syllable(int32(i), nid, fid))
 	}
 	return syls
+}
+
+// syllable is the syllable of token tok with form ids nid and fid.
+func (m *lexModel) syllable(tok, nid, fid int32) syllable {
+	return syllable{tok: tok, nid: nid, fid: fid, feat: m.learnedTox.featOf(nid)}
 }
 
 // isASCII reports whether s has no byte outside ASCII, so no diacritic and no đ.
@@ -332,9 +337,14 @@ func termSyllables(s string) (norm, folded []string) {
 // teencode token such as "mn" yields two syllables with the same tok).
 // The matcher needs only the ids of its forms in lexModel.syms (0: no term has that
 // syllable), so the struct holds no pointers and the per-syllable slice is cheap to fill.
+//
+// feat is the learned toxicity component's index of the syllable's normalized form
+// (toxLearned.feat; 0: it plays no part), found when the syllable's ids are, so that
+// component reads a small dense array instead of a table over every syllable id.
 type syllable struct {
 	tok      int32
 	nid, fid int32
+	feat     int32
 }
 
 // match is a term found at syllables [from, to).
@@ -402,6 +412,10 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		sc.occ = occ
 	}
 	matches := m.findMatchesInto(sc, syls, occ)
+	if len(matches) == 0 && len(sc.occAtoms) == 0 {
+		m.analyzeUnmatched(&a, sc, toks, syls)
+		return a
+	}
 	span := func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
 
 	// One pass over the matches picks out the protected-group mentions, the sentiment
@@ -449,7 +463,6 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	clear(narrRaw)
 	sc.narrRaw = narrRaw
 	narrSeen := sc.narrSeen[:0] // narrative terms counted so far; a post has few
-	defer func() { sc.narrSeen = narrSeen[:0] }()
 	// Evidence is gathered in the scratch's buffers and copied out once, at its final
 	// length: appending to the result term by term cost several allocations a post.
 	evidence, toxEvidence := sc.evidence[:0], sc.toxEvidence[:0]
@@ -457,9 +470,6 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	for i := range narrEvidence {
 		narrEvidence[i] = narrEvidence[i][:0]
 	}
-	defer func() {
-		sc.evidence, sc.toxEvidence, sc.narrEvidence = evidence[:0], toxEvidence[:0], narrEvidence
-	}()
 	for _, mt := range matches {
 		t := &m.terms[mt.term]
 		switch {
@@ -506,7 +516,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			}
 			sum += w
 			start, end := span(mt)
-			evidence = append(evidence, post.Evidence{For: "sentiment", Term: t.text, Start: start, End: end, Weight: round3(w)})
+			evidence = addEvidence(evidence, "sentiment", t.text, start, end, w)
 		case t.group == groupToxicity:
 			tox *= 1 - t.weight
 			toxTerms++
@@ -519,10 +529,10 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 				tox *= 1 - t.weight
 				hate *= (1 - t.weight) * (1 - t.weight)
 				ts, te := span(tg)
-				toxEvidence = append(toxEvidence, post.Evidence{For: "toxicity", Term: m.terms[tg.term].text, Start: ts, End: te, Weight: round3(t.weight)})
+				toxEvidence = addEvidence(toxEvidence, "toxicity", m.terms[tg.term].text, ts, te, t.weight)
 			}
 			start, end := span(mt)
-			toxEvidence = append(toxEvidence, post.Evidence{For: "toxicity", Term: t.text, Start: start, End: end, Weight: round3(t.weight)})
+			toxEvidence = addEvidence(toxEvidence, "toxicity", t.text, start, end, t.weight)
 		case t.group == groupTarget:
 			continue
 		default:
@@ -533,7 +543,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			}
 			if t.weight > 0 {
 				start, end := span(mt)
-				narrEvidence[i] = append(narrEvidence[i], post.Evidence{For: m.narratives[i].ID, Term: t.text, Start: start, End: end, Weight: round3(t.weight)})
+				narrEvidence[i] = addEvidence(narrEvidence[i], m.narratives[i].ID, t.text, start, end, t.weight)
 			}
 		}
 	}
@@ -551,7 +561,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		}
 		sum += w
 		start, end := span(n)
-		evidence = append(evidence, post.Evidence{For: "sentiment", Term: m.terms[n.term].text, Start: start, End: end, Weight: round3(w)})
+		evidence = addEvidence(evidence, "sentiment", m.terms[n.term].text, start, end, w)
 	}
 	if sum != 0 {
 		score := round3(math.Tanh(sum / sentimentScale))
@@ -589,31 +599,27 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		evidence = append(evidence, toxEvidence...)
 		a.Flagged = true
 	}
+	if len(narrSeen) > 0 || len(sc.occAtoms) > 0 { // a narrative term occurred: few posts
+		evidence = m.scoreNarratives(&a, sc, narrSeen, occ, narrRaw, narrEvidence, evidence, span)
+	}
+	setEvidence(&a, evidence)
+	// The buffers, grown maybe, go back to the scratch (no return above once they exist).
+	sc.narrSeen = narrSeen[:0]
+	sc.evidence, sc.toxEvidence, sc.narrEvidence = evidence[:0], toxEvidence[:0], narrEvidence
+	return a
+}
+
+// scoreNarratives adds to a the narratives the post matches (narrSeen: the weighted
+// terms counted, occ: rule atom occurrences), with their evidence appended to evidence,
+// which it returns. Out of Analyze's body: few posts get here.
+func (m *lexModel) scoreNarratives(a *post.Analysis, sc *scratch, narrSeen []int32, occ [][]ruleSpan, narrRaw []float64, narrEvidence [][]post.Evidence, evidence []post.Evidence, span func(match) (int, int)) []post.Evidence {
 	for _, i := range m.narrativeCandidates(sc, narrSeen, occ) {
 		n := &m.narratives[i]
 		if n.rule != nil && len(sc.occAtoms) > 0 && anyOccurrence(occ[n.atom0:n.atom0+len(n.rule.atoms)]) {
 			// A rule holds only if one of its atoms occurs (parseRule rejects rules of
 			// only NOT), so a narrative none of whose terms occur is skipped.
-			ok, hits := n.rule.root.eval(occ[n.atom0 : n.atom0+len(n.rule.atoms)])
-			if !ok {
+			if !m.ruleNarrative(n, i, occ, narrRaw, narrEvidence, span) {
 				continue
-			}
-			seen := map[ruleSpan]bool{}
-			distinct := map[string]bool{}
-			for _, h := range hits {
-				for _, l := range h.leaves {
-					if seen[l] {
-						continue
-					}
-					seen[l] = true
-					t := m.terms[l.term]
-					distinct[t.text] = true
-					start, end := span(match{term: l.term, from: l.from, to: l.to})
-					narrEvidence[i] = append(narrEvidence[i], post.Evidence{For: n.ID, Term: t.text, Start: start, End: end})
-				}
-			}
-			if !n.weighted {
-				narrRaw[i] = float64(len(distinct))
 			}
 		}
 		if narrRaw[i] < n.Threshold-1e-9 || narrRaw[i] == 0 { // tolerate 0.4+0.6 rounding
@@ -626,19 +632,98 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			a.Flagged = true
 		}
 	}
-	slices.SortStableFunc(a.Narratives, func(x, y post.Narrative) int { return cmp.Compare(y.Score, x.Score) })
-	slices.SortStableFunc(evidence, func(x, y post.Evidence) int {
-		if x.Start != y.Start {
-			return cmp.Compare(x.Start, y.Start)
-		}
-		return strings.Compare(x.For, y.For)
-	})
+	if len(a.Narratives) > 1 {
+		slices.SortStableFunc(a.Narratives, func(x, y post.Narrative) int { return cmp.Compare(y.Score, x.Score) })
+	}
+	return evidence
+}
+
+// analyzeUnmatched finishes Analyze for a post in which no lexicon or narrative term
+// occurs (many posts): sentiment stays neutral and only the learned toxicity component
+// can flag it. It gives what the general path would, without running through that
+// path's code, so the common case keeps a small instruction-cache footprint.
+func (m *lexModel) analyzeUnmatched(a *post.Analysis, sc *scratch, toks []vntext.Token, syls []syllable) {
+	if m.learnedTox == nil {
+		return
+	}
+	z, hits, _ := m.learnedTox.logit(syls, sc.toxHits[:0], &sc.toxSeen)
+	sc.toxHits = hits[:0]
+	if z < 0 {
+		return
+	}
+	// No protected-group mention and no lexicon term: offensive, never hate.
+	a.Toxicity.Score = max(toxicityCut, round3(sigmoid(z)))
+	a.Toxicity.Label = "offensive"
+	a.Flagged = true
+	span := func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
+	evidence, _, _ := m.learnedTox.evidence(m, sc.evidence[:0], hits, nil, nil, span)
+	setEvidence(a, evidence)
+	sc.evidence = evidence[:0]
+}
+
+// addEvidence appends one piece of evidence (weight rounded) to dst. Analyze appends
+// evidence at several places; each inline append of the struct, with its write
+// barriers, cost a stretch of machine code, and one shared copy keeps Analyze's body
+// small in the instruction cache.
+//
+//go:noinline
+func addEvidence(dst []post.Evidence, label, term string, start, end int, w float64) []post.Evidence {
+	return append(dst, post.Evidence{For: label, Term: term, Start: start, End: end, Weight: round3(w)})
+}
+
+// setEvidence sorts a post's evidence into text order, drops repeats and copies what
+// capEvidence keeps into a.
+func setEvidence(a *post.Analysis, evidence []post.Evidence) {
+	if len(evidence) == 0 {
+		return
+	}
+	// Evidence mostly arrives in text order already (often one piece): the sort is called
+	// only when needed, its generic code being a sizeable part of the per-post footprint.
+	sorted := true
+	for i := 1; i < len(evidence) && sorted; i++ {
+		x, y := &evidence[i-1], &evidence[i]
+		sorted = x.Start < y.Start || x.Start == y.Start && x.For <= y.For
+	}
+	if !sorted {
+		slices.SortStableFunc(evidence, func(x, y post.Evidence) int {
+			if x.Start != y.Start {
+				return cmp.Compare(x.Start, y.Start)
+			}
+			return strings.Compare(x.For, y.For)
+		})
+	}
 	// A narrative with a rule and weighted terms may report one occurrence twice.
 	evidence = slices.CompactFunc(evidence, func(x, y post.Evidence) bool { return x == y })
-	if ev := capEvidence(evidence); len(ev) > 0 {
-		a.Evidence = slices.Clone(ev)
+	a.Evidence = slices.Clone(capEvidence(evidence))
+}
+
+// ruleNarrative evaluates narrative i's rule (n) on the post's atom occurrences and, when
+// it holds, adds the terms of its hits to narrEvidence[i] and, for an unweighted
+// narrative, their distinct count to narrRaw[i]. It lives apart from Analyze because
+// few posts get here: Analyze's loop stays compact in the instruction cache.
+func (m *lexModel) ruleNarrative(n *narrativeDef, i int, occ [][]ruleSpan, narrRaw []float64, narrEvidence [][]post.Evidence, span func(match) (int, int)) bool {
+	ok, hits := n.rule.root.eval(occ[n.atom0 : n.atom0+len(n.rule.atoms)])
+	if !ok {
+		return false
 	}
-	return a
+	seen := map[ruleSpan]bool{}
+	distinct := map[string]bool{}
+	for _, h := range hits {
+		for _, l := range h.leaves {
+			if seen[l] {
+				continue
+			}
+			seen[l] = true
+			t := m.terms[l.term]
+			distinct[t.text] = true
+			start, end := span(match{term: l.term, from: l.from, to: l.to})
+			narrEvidence[i] = append(narrEvidence[i], post.Evidence{For: n.ID, Term: t.text, Start: start, End: end})
+		}
+	}
+	if !n.weighted {
+		narrRaw[i] = float64(len(distinct))
+	}
+	return true
 }
 
 // namesAuthority reports whether a neutral term occurs in the tokens: known is set when
@@ -664,6 +749,9 @@ func covers(sents []match, next *int, i int) bool {
 // weighted term counted (narrSeen) or a rule atom occurring (sc.occAtoms, occ). A post
 // hits few of the many narratives, and the others need no look. The result lives in sc.
 func (m *lexModel) narrativeCandidates(sc *scratch, narrSeen []int32, occ [][]ruleSpan) []int {
+	if len(narrSeen) == 0 && len(sc.occAtoms) == 0 {
+		return nil // most posts: no sort to call
+	}
 	cands := sc.narrCands[:0]
 	for _, id := range narrSeen {
 		cands = append(cands, m.terms[id].group-groupNarrative0)

@@ -72,10 +72,11 @@ func (sc *scratch) syllables(s string, m *lexModel) ([]vntext.Token, []syllable)
 		d := sc.tok.SlotData(i)
 		if d != nil && d.Tag != sc.gen {
 			d.A, d.B = m.sylIDs(toks[i].Norm, toks[i].Folded, s[toks[i].Start:toks[i].End])
+			d.C = m.learnedTox.featOf(d.A)
 			d.Tag = sc.gen
 		}
 		if d != nil && d.A >= 0 {
-			syls = append(syls, syllable{tok: int32(i), nid: d.A, fid: d.B})
+			syls = append(syls, syllable{tok: int32(i), nid: d.A, fid: d.B, feat: d.C})
 			continue
 		}
 		syls = m.appendSyllables(syls, s, toks, i)

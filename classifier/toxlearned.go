@@ -25,8 +25,13 @@ type toxLearned struct {
 	// whether it begins a weighted bigram or a neutral term, so the common syllable costs
 	// one array read.
 	info []toxSyl
-	bi   keyTable // bigram (first id << 32 | second id) -> its index in biW
-	biW  []float32
+	// feat holds the toxSyl of the syllables that play a part (feat[0]: the zero toxSyl)
+	// and featIdx, by syllable id, their index in it: a post's syllables carry that index
+	// (syllable.feat), so logit reads this small array, not info.
+	feat    []toxSyl
+	featIdx []int32
+	bi      keyTable // bigram (first id << 32 | second id) -> its index in biW
+	biW     []float32
 	// neutral holds the neutral terms' syllable id sequences (normalized, and folded for
 	// foldable terms), as neutralSet.mask matches them, grouped by first syllable: the
 	// group of syllable id is neutral[info[id].neutral-1].
@@ -190,8 +195,25 @@ func (m *lexModel) loadLearnedToxicity(fsys fs.FS, name string) error {
 		lt.info[id].flags |= toxNeutral
 		lt.info[id].neutral = uint16(len(lt.neutral))
 	}
+	lt.feat = []toxSyl{{}}
+	lt.featIdx = make([]int32, len(lt.info))
+	for id, s := range lt.info {
+		if s.flags != 0 {
+			lt.featIdx[id] = int32(len(lt.feat))
+			lt.feat = append(lt.feat, s)
+		}
+	}
 	m.learnedTox = lt
 	return nil
+}
+
+// featOf returns the index in lt.feat of syllable id, 0 when it plays no part or lt
+// is nil (a model without the component).
+func (lt *toxLearned) featOf(id int32) int32 {
+	if lt == nil || uint(id) >= uint(len(lt.featIdx)) {
+		return 0
+	}
+	return lt.featIdx[id]
 }
 
 func toxKey(ids []int32) uint64 {
@@ -202,7 +224,8 @@ func toxKey(ids []int32) uint64 {
 }
 
 // toxSeen marks the features a post already counted (features are binary): a stamp
-// per feature, unigrams by syllable id, then bigrams by index, reused across posts.
+// per feature, unigrams by index in toxLearned.feat, then bigrams by index, reused
+// across posts.
 type toxSeen struct {
 	owner *toxLearned
 	gen   uint8
@@ -216,7 +239,7 @@ type toxSeen struct {
 // Analyze needs to know (neutralSet.occursIn, which matches the same sequences).
 func (lt *toxLearned) logit(syls []syllable, hits []toxHit, seen *toxSeen) (float64, []toxHit, bool) {
 	if seen.owner != lt {
-		*seen = toxSeen{owner: lt, stamp: make([]uint8, len(lt.info)+len(lt.biW))}
+		*seen = toxSeen{owner: lt, stamp: make([]uint8, len(lt.feat)+len(lt.biW))}
 	}
 	if seen.gen++; seen.gen == 0 { // wrapped: old stamps could repeat
 		clear(seen.stamp)
@@ -229,15 +252,14 @@ func (lt *toxLearned) logit(syls []syllable, hits []toxHit, seen *toxSeen) (floa
 	// syllable, in text order, so the union of their spans up to syllable i is one
 	// interval ending at maskEnd.
 	maskEnd := 0
-	info := lt.info
+	feat := lt.feat
 	var prev int32 // the previous syllable's id if it begins a bigram, else 0
 	for i := range syls {
-		id := syls[i].nid
-		if uint(id) >= uint(len(info)) || info[id].flags == 0 {
-			prev = 0
-			continue
-		}
-		s := &info[id]
+		id, f := syls[i].nid, syls[i].feat
+		// No early exit for syllables that play no part (f 0): whether one does is a coin
+		// toss per syllable, a branch the CPU mispredicts often, while the checks below
+		// are nearly always false and feat[0], without a unigram weight, adds 0.
+		s := &feat[f]
 		if s.flags&toxNeutral != 0 {
 			maskEnd = max(maskEnd, lt.neutralEnd(syls, i, s.neutral))
 		}
@@ -248,13 +270,8 @@ func (lt *toxLearned) logit(syls []syllable, hits []toxHit, seen *toxSeen) (floa
 		if prev > 0 && s.flags&toxBiSecond != 0 {
 			p.bigram(prev, id, i)
 		}
-		prev = 0
-		if s.flags&toxBiFirst != 0 {
-			prev = id
-		}
-		if s.flags&toxUni != 0 {
-			p.unigram(id, s.uni, i)
-		}
+		prev = id & -int32(s.flags&toxBiFirst/toxBiFirst) // id if it begins a bigram, else 0, without a branch
+		p.unigram(id, f, s.uni, i)
 	}
 	if len(p.hits) == n0 {
 		return math.Inf(-1), p.hits, maskEnd > 0
@@ -270,15 +287,20 @@ type toxPass struct {
 	z     float64
 	hits  []toxHit
 	gen   uint8
-	stamp []uint8 // toxSeen.stamp: unigrams by syllable id, then bigrams by index
+	stamp []uint8 // toxSeen.stamp: unigrams by feature index, then bigrams by index
 }
 
-// unigram counts the unigram of syllable i (id, weight w) unless the post already did.
-func (p *toxPass) unigram(id int32, w float32, i int) {
-	if p.stamp[id] == p.gen {
-		return
+// unigram counts the unigram of syllable i (id, index f in feat, weight w) unless the
+// post already did. A syllable that plays no part (f 0) has w 0: it adds 0 and no hit.
+// Whether the feature is new to the post decides by a mask, not a branch: for f 0 it
+// is new only the first time in a post, a pattern the CPU mispredicted often.
+func (p *toxPass) unigram(id, f int32, w float32, i int) {
+	var fresh uint32 // all ones if the post did not count feature f yet
+	if p.stamp[f] != p.gen {
+		fresh = ^uint32(0)
 	}
-	p.stamp[id] = p.gen
+	p.stamp[f] = p.gen
+	w = math.Float32frombits(math.Float32bits(w) & fresh)
 	p.z += float64(w)
 	if w > 0 {
 		p.hits = append(p.hits, toxHit{key: uint64(uint32(id)), w: w, from: i, to: i + 1})
@@ -294,7 +316,7 @@ func (p *toxPass) bigram(first, second int32, i int) {
 		return
 	}
 	bi := int(b)
-	if st := &p.stamp[len(p.lt.info)+bi]; *st != p.gen {
+	if st := &p.stamp[len(p.lt.feat)+bi]; *st != p.gen {
 		*st = p.gen
 		w := p.lt.biW[bi]
 		p.z += float64(w)

@@ -75,7 +75,7 @@ func TestLearnedToxicityMatchesTraining(t *testing.T) {
 		for _, tok := range toks {
 			for s := range strings.FieldsSeq(tok.Norm) {
 				nid, fid := m.sylIDs(s, s, s)
-				syls = append(syls, syllable{nid: nid, fid: fid})
+				syls = append(syls, m.syllable(0, nid, fid))
 			}
 		}
 		got, _, _ := m.learnedTox.logit(syls, nil, &sc.toxSeen)

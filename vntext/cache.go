@@ -39,10 +39,11 @@ type wordSlot struct {
 // slot so that a hot loop finds it next to the word's forms: the classifier keeps a
 // model's syllable ids of the word here. A slot refilled with another word starts with
 // the zero SlotData, so a caller marks the data it wrote with a nonzero Tag of its
-// choosing and trusts A and B only while the Tag is its own.
+// choosing and trusts A, B and C only while the Tag is its own. (Four words keep the
+// slot at 64 bytes, one cache line.)
 type SlotData struct {
-	Tag  uint32
-	A, B int32
+	Tag     uint32
+	A, B, C int32
 }
 
 // Tokenizer is Tokenize with reusable buffers and a word cache: a repeated word costs a
