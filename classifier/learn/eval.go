@@ -174,7 +174,8 @@ func Prediction(m classifier.Model, task, text string, binary bool) (string, err
 	return "", fmt.Errorf("task %q must be sentiment or toxicity", task)
 }
 
-// CollapseToxicity maps a toxicity label to the binary toxic/non_toxic scheme.
+// CollapseToxicity maps a toxicity label, predicted or gold, to the binary toxic/non_toxic
+// scheme (ViHOS's comment-level clean/hate_offensive becomes non_toxic/toxic too).
 func CollapseToxicity(label string) string {
 	if label == "clean" || label == "non_toxic" {
 		return "non_toxic"
@@ -182,10 +183,11 @@ func CollapseToxicity(label string) string {
 	return "toxic"
 }
 
-// IsBinaryToxicity reports whether the gold labels are the toxic/non_toxic scheme.
+// IsBinaryToxicity reports whether the gold labels are a binary scheme: toxic/non_toxic
+// (ViCTSD) or clean/hate_offensive (ViHOS).
 func IsBinaryToxicity(ex []Example) bool {
 	for _, e := range ex {
-		if e.Label == "toxic" || e.Label == "non_toxic" {
+		if e.Label == "toxic" || e.Label == "non_toxic" || e.Label == "hate_offensive" {
 			return true
 		}
 	}

@@ -61,7 +61,7 @@ func TestScore(t *testing.T) {
 }
 
 func TestCollapseToxicity(t *testing.T) {
-	for in, want := range map[string]string{"clean": "non_toxic", "non_toxic": "non_toxic", "offensive": "toxic", "hate": "toxic", "toxic": "toxic"} {
+	for in, want := range map[string]string{"clean": "non_toxic", "non_toxic": "non_toxic", "offensive": "toxic", "hate": "toxic", "toxic": "toxic", "hate_offensive": "toxic"} {
 		if got := CollapseToxicity(in); got != want {
 			t.Errorf("CollapseToxicity(%q) = %q, want %q", in, got, want)
 		}

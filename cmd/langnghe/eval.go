@@ -88,8 +88,9 @@ func readExamplesFile(path string) ([]learn.Example, error) {
 	return ex, nil
 }
 
-// evaluate classifies every example and scores the predictions; toxic/non_toxic gold labels
-// are compared with the prediction collapsed to not-clean/clean.
+// evaluate classifies every example and scores the predictions; binary gold labels
+// (toxic/non_toxic, or ViHOS's clean/hate_offensive, both reported as toxic/non_toxic) are
+// compared with the prediction collapsed to not-clean/clean.
 func evaluate(ctx context.Context, m classifier.Model, task string, ex []learn.Example) (learn.Report, error) {
 	binary := task == "toxicity" && learn.IsBinaryToxicity(ex)
 	gold, pred := make([]string, len(ex)), make([]string, len(ex))
@@ -103,6 +104,9 @@ func evaluate(ctx context.Context, m classifier.Model, task string, ex []learn.E
 			return learn.Report{}, usageError{err.Error()}
 		}
 		gold[i], pred[i] = e.Label, p
+		if binary {
+			gold[i] = learn.CollapseToxicity(e.Label)
+		}
 	}
 	el := time.Since(start)
 	rep := learn.Score(gold, pred)

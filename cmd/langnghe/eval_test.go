@@ -45,6 +45,34 @@ func TestEvalJSONKeys(t *testing.T) {
 	}
 }
 
+// TestEvalViHOSBinaryLabels: gold labels in ViHOS's comment-level scheme (clean,
+// hate_offensive) are scored as non_toxic/toxic against the collapsed prediction, instead
+// of as four unrelated classes.
+func TestEvalViHOSBinaryLabels(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "vihos.jsonl")
+	lines := `{"text": "Hôm nay trời đẹp, cả nhà đi chơi công viên", "label": "clean"}
+{"text": "Đm thằng ngu, cút đi", "label": "hate_offensive"}
+{"text": "Cảm ơn bạn đã chia sẻ", "label": "clean"}
+`
+	if err := os.WriteFile(data, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCmd(t, "eval", "--task", "toxicity", "--data", data, "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r struct {
+		Accuracy float64        `json:"accuracy"`
+		PerClass map[string]any `json:"per_class"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if r.Accuracy != 1 || len(r.PerClass) != 2 || r.PerClass["toxic"] == nil || r.PerClass["non_toxic"] == nil {
+		t.Errorf("want accuracy 1 over toxic/non_toxic, got %s", out)
+	}
+}
+
 func TestEvalErrors(t *testing.T) {
 	for _, c := range []struct {
 		args []string
