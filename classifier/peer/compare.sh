@@ -19,8 +19,10 @@ for ds in ${*:-vihsd vsfc victsd}; do
 	if [ -z "$REUSE_PEER" ] || [ ! -s "$OUT/$ds.peer.json" ]; then
 		"$(dirname "$0")/run.sh" "$ds" > "$OUT/$ds.peer.json"
 	fi
+	# --allow-probe-failures: a model that fails the scope probe is still compared (the
+	# probe line is printed with the result) instead of stopping the whole run under set -e.
 	"$OUT/langnghe" model train --task "$task" --data "$DATA/$ds/train.jsonl" --dev "$DATA/$ds/dev.jsonl" \
-		--out "$OUT/$ds.model.json" --name "local-$ds" > "$OUT/$ds.train.txt" 2>/dev/null
+		--out "$OUT/$ds.model.json" --name "local-$ds" --allow-probe-failures > "$OUT/$ds.train.txt" 2>/dev/null
 	"$OUT/langnghe" eval --task "$task" --data "$DATA/$ds/dev.jsonl" --model "$OUT/$ds.model.json" --format json > "$OUT/$ds.ours.json"
 	"$OUT/langnghe" eval --task "$task" --data "$DATA/$ds/dev.jsonl" --format json > "$OUT/$ds.default.json"
 	python3 - "$OUT" "$ds" "$metric" <<'PY'
@@ -32,8 +34,10 @@ dflt = json.load(open(f"{out}/{ds}.default.json"))
 train = open(f"{out}/{ds}.train.txt").read()
 raw = re.search(r"without offsets: ([0-9.]+), ([0-9.]+)", train)
 raw = float(raw.group(1 if metric == "macro_f1" else 2)) if raw else float("nan")
+probe = re.search(r"scope probe: ([^\n]*)", train)
+probe = f", probe {probe.group(1)}" if probe else ""
 print(f"| {ds} | {metric} | peer {peer['dev']:.4f} (C={peer['c']}, {peer['class_weight']}, {peer['posts_per_second']} posts/s) "
-      f"| ours {ours[metric]:.4f} (offsets at 0: {raw:.4f}, {ours['posts_per_second']:.0f} posts/s) "
+      f"| ours {ours[metric]:.4f} (offsets at 0: {raw:.4f}, {ours['posts_per_second']:.0f} posts/s{probe}) "
       f"| default {dflt[metric]:.4f} ({dflt['posts_per_second']:.0f} posts/s) |")
 PY
 done
