@@ -288,20 +288,7 @@ func TestPublicServiceComplaintDoesNotFlag(t *testing.T) {
 func copyModelDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	err := fs.WalkDir(models.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasSuffix(p, ".go") {
-			return err
-		}
-		b, err := fs.ReadFile(models.FS(), p)
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, p), b, 0o644)
-	})
-	if err != nil {
+	if err := os.CopyFS(dir, models.FS()); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/langnghe/langnghe/classifier"
 )
 
 // TestNarrativeEvalDefault scores the shipped narratives on the hand-written labelled sets
@@ -20,20 +22,7 @@ func TestNarrativeEvalDefault(t *testing.T) {
 	m := defaultModel(t)
 	for _, half := range []string{"dev", "test", "holdout"} {
 		t.Run(half, func(t *testing.T) {
-			path := "../testdata/narratives_" + half + ".jsonl"
-			f, err := os.Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			ex, err := ReadNarrativeExamples(f, path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(ex) < 200 {
-				t.Fatalf("%s: %d posts, want at least 200", path, len(ex))
-			}
-			r := ScoreNarratives(m, ex)
+			r := scoreNarrativeSet(t, m, half, 200)
 			if len(r.Narratives) != 5 {
 				t.Errorf("narratives scored: %v, want the five shipped ones", r.Narratives)
 			}
@@ -59,6 +48,26 @@ func TestNarrativeEvalDefault(t *testing.T) {
 	t.Run("holdout3", holdout3)
 }
 
+// scoreNarrativeSet reads ../testdata/narratives_NAME.jsonl, which must hold at least
+// minPosts posts, and scores m's narratives on it.
+func scoreNarrativeSet(t *testing.T, m classifier.Model, name string, minPosts int) NarrativeReport {
+	t.Helper()
+	path := "../testdata/narratives_" + name + ".jsonl"
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ex, err := ReadNarrativeExamples(f, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex) < minPosts {
+		t.Fatalf("%s: %d posts, want at least %d", path, len(ex), minPosts)
+	}
+	return ScoreNarratives(m, ex)
+}
+
 // holdout2 reports the shipped narratives on
 // ../testdata/narratives_holdout2.jsonl (271 posts), written after the narratives were
 // tuned on the three sets above by an author who had read neither, and measured once as a
@@ -69,21 +78,7 @@ func TestNarrativeEvalDefault(t *testing.T) {
 // text is the next set written after that tuning. The test logs the table and holds a
 // sanity floor 0.05 under the tuned macro precision and recall.
 func holdout2(t *testing.T) {
-	m := defaultModel(t)
-	path := "../testdata/narratives_holdout2.jsonl"
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	ex, err := ReadNarrativeExamples(f, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ex) < 250 {
-		t.Fatalf("%s: %d posts, want at least 250", path, len(ex))
-	}
-	r := ScoreNarratives(m, ex)
+	r := scoreNarrativeSet(t, defaultModel(t), "holdout2", 250)
 	t.Logf("tuned on (2026-12-07), reported: macro P %.3f R %.3f F1 %.3f exact %.3f", r.MacroPrecision, r.MacroRecall, r.MacroF1, r.ExactMatch)
 	for _, id := range r.Narratives {
 		c := r.PerNarrative[id]
@@ -105,21 +100,7 @@ func holdout2(t *testing.T) {
 // table and holds a sanity floor 0.05 under the measured macro precision and recall, so
 // that a regression shows while improvements from other sets pass.
 func holdout3(t *testing.T) {
-	m := defaultModel(t)
-	path := "../testdata/narratives_holdout3.jsonl"
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	ex, err := ReadNarrativeExamples(f, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ex) < 250 {
-		t.Fatalf("%s: %d posts, want at least 250", path, len(ex))
-	}
-	r := ScoreNarratives(m, ex)
+	r := scoreNarrativeSet(t, defaultModel(t), "holdout3", 250)
 	t.Logf("held out (2026-12-07), reported: macro P %.3f R %.3f F1 %.3f exact %.3f", r.MacroPrecision, r.MacroRecall, r.MacroF1, r.ExactMatch)
 	for _, id := range r.Narratives {
 		c := r.PerNarrative[id]

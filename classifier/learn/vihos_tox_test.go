@@ -63,20 +63,10 @@ func readLabelRows(t *testing.T, rel string) []labelRow {
 func lexiconOnly(t *testing.T) classifier.Model {
 	t.Helper()
 	dir := t.TempDir()
-	err := fs.WalkDir(models.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasPrefix(p, "learned/") {
-			return err
-		}
-		b, err := fs.ReadFile(models.FS(), p)
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, p), b, 0o644)
-	})
-	if err != nil {
+	if err := os.CopyFS(dir, models.FS()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "learned")); err != nil {
 		t.Fatal(err)
 	}
 	m, err := classifier.Load(dir)
