@@ -587,29 +587,44 @@ func analysisEqual(a, b post.Analysis) bool {
 // same abuse without a protected group is offensive, criticism of authorities is never
 // hate, and look-alikes of slurs stay clean.
 func TestToxicityGroups(t *testing.T) {
-	data, err := os.ReadFile("testdata/toxicity_groups.tsv")
+	m := defaultModel(t)
+	for _, c := range readToxicityCases(t, "toxicity_groups.tsv") {
+		if a := m.Analyze(c.text); a.Toxicity.Label != c.want {
+			t.Errorf("toxicity_groups.tsv:%d: %q is %s (score %.3f), want %s (%s); evidence %+v",
+				c.line, c.text, a.Toxicity.Label, a.Toxicity.Score, c.want, c.why, a.Evidence)
+		}
+	}
+}
+
+// toxicityCase is a row of a want<TAB>text<TAB>why table in testdata.
+type toxicityCase struct {
+	line            int
+	want, text, why string
+}
+
+// readToxicityCases reads testdata/name, skipping blank and # lines, and fails unless it
+// holds at least 20 rows.
+func readToxicityCases(t *testing.T, name string) []toxicityCase {
+	t.Helper()
+	data, err := os.ReadFile("testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := defaultModel(t)
-	n := 0
+	var cases []toxicityCase
 	for i, line := range strings.Split(string(data), "\n") {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		f := strings.Split(line, "\t")
 		if len(f) != 3 {
-			t.Fatalf("toxicity_groups.tsv:%d: want want<TAB>text<TAB>why, got %d fields", i+1, len(f))
+			t.Fatalf("%s:%d: want want<TAB>text<TAB>why, got %d fields", name, i+1, len(f))
 		}
-		n++
-		if a := m.Analyze(f[1]); a.Toxicity.Label != f[0] {
-			t.Errorf("toxicity_groups.tsv:%d: %q is %s (score %.3f), want %s (%s); evidence %+v",
-				i+1, f[1], a.Toxicity.Label, a.Toxicity.Score, f[0], f[2], a.Evidence)
-		}
+		cases = append(cases, toxicityCase{line: i + 1, want: f[0], text: f[1], why: f[2]})
 	}
-	if n < 20 {
-		t.Errorf("only %d cases read", n)
+	if len(cases) < 20 {
+		t.Errorf("only %d cases read", len(cases))
 	}
+	return cases
 }
 
 // TestLexiconEvidenceWeights: every term the lexicon model reports carries the weight it
@@ -645,29 +660,16 @@ func TestLexiconEvidenceWeights(t *testing.T) {
 // post says why with evidence (terms and byte offsets into the text). The scope probe's
 // polite criticism and news about authorities stay clean too (not only "not hate").
 func TestToxicityLearned(t *testing.T) {
-	data, err := os.ReadFile("testdata/toxicity_learned.tsv")
-	if err != nil {
-		t.Fatal(err)
-	}
 	m := defaultModel(t)
-	n := 0
-	for i, line := range strings.Split(string(data), "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.Split(line, "\t")
-		if len(f) != 3 {
-			t.Fatalf("toxicity_learned.tsv:%d: want want<TAB>text<TAB>why, got %d fields", i+1, len(f))
-		}
-		n++
-		a := m.Analyze(f[1])
+	for _, c := range readToxicityCases(t, "toxicity_learned.tsv") {
+		a := m.Analyze(c.text)
 		got := a.Toxicity.Label
-		if f[0] == "toxic" && got != "clean" {
+		if c.want == "toxic" && got != "clean" {
 			got = "toxic"
 		}
-		if got != f[0] {
+		if got != c.want {
 			t.Errorf("toxicity_learned.tsv:%d: %q is %s (score %.3f), want %s (%s); evidence %+v",
-				i+1, f[1], a.Toxicity.Label, a.Toxicity.Score, f[0], f[2], a.Evidence)
+				c.line, c.text, a.Toxicity.Label, a.Toxicity.Score, c.want, c.why, a.Evidence)
 		}
 		if a.Toxicity.Label == "clean" {
 			continue
@@ -676,17 +678,14 @@ func TestToxicityLearned(t *testing.T) {
 		for _, e := range a.Evidence {
 			if e.For == "toxicity" {
 				ev++
-				if e.Start < 0 || e.End > len(f[1]) || e.Start >= e.End || e.Term == "" {
-					t.Errorf("toxicity_learned.tsv:%d: bad evidence %+v", i+1, e)
+				if e.Start < 0 || e.End > len(c.text) || e.Start >= e.End || e.Term == "" {
+					t.Errorf("toxicity_learned.tsv:%d: bad evidence %+v", c.line, e)
 				}
 			}
 		}
 		if ev == 0 {
-			t.Errorf("toxicity_learned.tsv:%d: %q is %s without toxicity evidence", i+1, f[1], a.Toxicity.Label)
+			t.Errorf("toxicity_learned.tsv:%d: %q is %s without toxicity evidence", c.line, c.text, a.Toxicity.Label)
 		}
-	}
-	if n < 20 {
-		t.Errorf("only %d cases read", n)
 	}
 	// Polite criticism of authorities and neutral news about them (the scope probe's
 	// criticism_polite and news sentences) are not even offensive.
@@ -697,12 +696,12 @@ func TestToxicityLearned(t *testing.T) {
 	polite := 0
 	for i, line := range strings.Split(string(probe), "\n") {
 		f := strings.Split(line, "\t")
-		if strings.HasPrefix(line, "#") || len(f) < 3 || (f[1] != "criticism_polite" && f[1] != "news") {
+		if strings.HasPrefix(line, "#") || len(f) < 3 || (c.text != "criticism_polite" && c.text != "news") {
 			continue
 		}
 		polite++
-		if a := m.Analyze(f[2]); a.Toxicity.Label != "clean" {
-			t.Errorf("scope_probe.tsv:%d: %s %q is %s (score %.3f), want clean; evidence %+v", i+1, f[1], f[2], a.Toxicity.Label, a.Toxicity.Score, a.Evidence)
+		if a := m.Analyze(c.why); a.Toxicity.Label != "clean" {
+			t.Errorf("scope_probe.tsv:%d: %s %q is %s (score %.3f), want clean; evidence %+v", c.line, c.text, c.why, a.Toxicity.Label, a.Toxicity.Score, a.Evidence)
 		}
 	}
 	if polite < 20 {
