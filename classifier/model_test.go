@@ -696,12 +696,12 @@ func TestToxicityLearned(t *testing.T) {
 	polite := 0
 	for i, line := range strings.Split(string(probe), "\n") {
 		f := strings.Split(line, "\t")
-		if strings.HasPrefix(line, "#") || len(f) < 3 || (c.text != "criticism_polite" && c.text != "news") {
+		if strings.HasPrefix(line, "#") || len(f) < 3 || (f[1] != "criticism_polite" && f[1] != "news") {
 			continue
 		}
 		polite++
-		if a := m.Analyze(c.why); a.Toxicity.Label != "clean" {
-			t.Errorf("scope_probe.tsv:%d: %s %q is %s (score %.3f), want clean; evidence %+v", c.line, c.text, c.why, a.Toxicity.Label, a.Toxicity.Score, a.Evidence)
+		if a := m.Analyze(f[2]); a.Toxicity.Label != "clean" {
+			t.Errorf("scope_probe.tsv:%d: %s %q is %s (score %.3f), want clean; evidence %+v", i+1, f[1], f[2], a.Toxicity.Label, a.Toxicity.Score, a.Evidence)
 		}
 	}
 	if polite < 20 {
