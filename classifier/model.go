@@ -671,6 +671,37 @@ func addEvidence(dst []post.Evidence, label, term string, start, end int, w floa
 	return append(dst, post.Evidence{For: label, Term: term, Start: start, End: end, Weight: round3(w)})
 }
 
+// evidenceOrder orders evidence by place, then label and term, so repeats are neighbours.
+func evidenceOrder(x, y *post.Evidence) int {
+	if c := cmp.Compare(x.Start, y.Start); c != 0 {
+		return c
+	}
+	if c := strings.Compare(x.For, y.For); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(x.End, y.End); c != 0 {
+		return c
+	}
+	return strings.Compare(x.Term, y.Term)
+}
+
+// dropRepeatedEvidence merges neighbours that name the same term at the same place for the
+// same label: a narrative with a rule and weighted terms reports one occurrence twice, once
+// from its terms (with the weight) and once from its rule (without); the UI would highlight
+// it twice. The merged entry keeps the weight.
+func dropRepeatedEvidence(evidence []post.Evidence) []post.Evidence {
+	out := evidence[:1]
+	for _, e := range evidence[1:] {
+		last := &out[len(out)-1]
+		if e.For == last.For && e.Term == last.Term && e.Start == last.Start && e.End == last.End {
+			last.Weight = max(last.Weight, e.Weight)
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
 // setEvidence sorts a post's evidence into text order, drops repeats and copies what
 // capEvidence keeps into a.
 func setEvidence(a *post.Analysis, evidence []post.Evidence) {
@@ -682,18 +713,12 @@ func setEvidence(a *post.Analysis, evidence []post.Evidence) {
 	sorted := true
 	for i := 1; i < len(evidence) && sorted; i++ {
 		x, y := &evidence[i-1], &evidence[i]
-		sorted = x.Start < y.Start || x.Start == y.Start && x.For <= y.For
+		sorted = evidenceOrder(x, y) <= 0
 	}
 	if !sorted {
-		slices.SortStableFunc(evidence, func(x, y post.Evidence) int {
-			if x.Start != y.Start {
-				return cmp.Compare(x.Start, y.Start)
-			}
-			return strings.Compare(x.For, y.For)
-		})
+		slices.SortStableFunc(evidence, func(x, y post.Evidence) int { return evidenceOrder(&x, &y) })
 	}
-	// A narrative with a rule and weighted terms may report one occurrence twice.
-	evidence = slices.CompactFunc(evidence, func(x, y post.Evidence) bool { return x == y })
+	evidence = dropRepeatedEvidence(evidence)
 	a.Evidence = slices.Clone(capEvidence(evidence))
 }
 

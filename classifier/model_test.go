@@ -708,3 +708,24 @@ func TestToxicityLearned(t *testing.T) {
 		t.Errorf("only %d polite criticism and news sentences read", polite)
 	}
 }
+
+// TestEvidenceNamesEachOccurrenceOnce: a narrative with a rule and weighted terms finds one
+// occurrence both ways; the UI highlights evidence, so it must come once (with its weight).
+func TestEvidenceNamesEachOccurrenceOnce(t *testing.T) {
+	m := defaultModel(t)
+	texts := append(testdataTexts(t), "toi se giet may, tao biet nha may o dau roi")
+	type key struct {
+		label, term string
+		start, end  int
+	}
+	for _, text := range texts {
+		seen := map[key]bool{}
+		for _, e := range m.Analyze(text).Evidence {
+			k := key{e.For, e.Term, e.Start, e.End}
+			if seen[k] {
+				t.Errorf("%q: evidence %+v reported twice", text, k)
+			}
+			seen[k] = true
+		}
+	}
+}
