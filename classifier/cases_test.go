@@ -49,7 +49,11 @@ func TestDefaultModelIssueCases(t *testing.T) {
 		case "toxicity":
 			bad = !labelHolds(a.Toxicity.Label, v)
 		case "narrative":
-			bad = !slices.Contains(ids, v)
+			if not, ok := strings.CutPrefix(v, "!"); ok {
+				bad = slices.Contains(ids, not)
+			} else {
+				bad = !slices.Contains(ids, v)
+			}
 		default:
 			t.Fatalf("default_cases.tsv:%d: unknown check %q", line, check)
 		}
