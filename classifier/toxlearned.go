@@ -394,3 +394,24 @@ func (lt *toxLearned) evidence(m *lexModel, dst []post.Evidence, hits []toxHit, 
 	}
 	return dst, hate, strong
 }
+
+// addressed reports whether a learned feature at least learnedHateMin heavy, not
+// already reported as a lexicon term, lies within addresseeWindow of an addressee
+// (lexicon/addressees.tsv): an insult the lexicons miss, aimed at a person.
+func (lt *toxLearned) addressed(hits []toxHit, addressees []match, lexEv []post.Evidence, span func(match) (int, int)) (match, bool) {
+	for _, h := range hits {
+		if h.w < learnedHateMin {
+			continue
+		}
+		mt := match{from: h.from, to: h.to}
+		ad, ok := nearWithin(addressees, mt, addresseeWindow)
+		if !ok {
+			continue
+		}
+		start, end := span(mt)
+		if !slices.ContainsFunc(lexEv, func(e post.Evidence) bool { return e.Start < end && start < e.End }) {
+			return ad, true
+		}
+	}
+	return match{}, false
+}
