@@ -435,7 +435,9 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		case groupTarget:
 			targets = append(targets, mt)
 		case groupAddressee:
-			addressees = append(addressees, mt)
+			if m.terms[mt.term].weight > 0 { // weight 0: a shield ("con mèo" names no person)
+				addressees = append(addressees, mt)
+			}
 		case groupSentiment:
 			sents = append(sents, mt)
 		case groupModifier:
@@ -1219,8 +1221,9 @@ func (m *lexModel) loadTargets(fsys fs.FS, name string) error {
 }
 
 // addresseeKinds are the kinds of lexicon/addressees.tsv: words that aim what follows or
-// precedes them at a person or people.
-var addresseeKinds = []string{"second_person", "person", "collective"}
+// precedes them at a person or people, and "none", a longer phrase that shields a word
+// of the others where it names no person ("con mèo", "con đường").
+var addresseeKinds = []string{"second_person", "person", "collective", "none"}
 
 // loadAddressees reads lexicon/addressees.tsv (term<TAB>kind). An insult within
 // addresseeWindow syllables of one is harassment, labelled hate (see Analyze).
@@ -1236,6 +1239,10 @@ func (m *lexModel) loadAddressees(fsys fs.FS, name string) error {
 		if err := dup.check(f[0]); err != nil {
 			return err
 		}
-		return m.addTerm(lexTerm{group: groupAddressee, text: f[0], weight: 1})
+		w := 1.0
+		if f[1] == "none" {
+			w = 0
+		}
+		return m.addTerm(lexTerm{group: groupAddressee, text: f[0], weight: w})
 	})
 }
