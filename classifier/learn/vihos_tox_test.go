@@ -97,7 +97,7 @@ var toxNeverBigram = map[string]bool{}
 
 func init() {
 	for _, b := range strings.Split(`ngu dân|với dân|dân như|lũ tham|bán rẻ|loạn viên|nước hại|uống nước|
-		biệt vùng|các nước|bị đô|lũ bán|viên ăn`, "|") {
+		biệt vùng|các nước|bị đô|lũ bán|viên ăn|sâu mọt`, "|") {
 		toxNeverBigram[strings.Join(strings.Fields(b), " ")] = true
 	}
 }
@@ -150,7 +150,7 @@ func init() {
 		m t củ cổ bê tông thăng vớ dầy bạ thí thùng lột xiên đốt rẻ bóc chừa dí đè húp phím lá thôn
 		lạnh nồi cháo cỏ bền máu mũi lông ngực mỡ quần lỗ lò lồng bì tần mộng mối ốc tụ sấu bướm
 		xích ngục mé khẩu ức viễn thù bạo nổ túi thâm bụng hoại gầm ngựa vặt nhái
-		nhốt hôi vứt cẩu cặn`) {
+		nhốt hôi vứt cẩu cặn mọt bẩn`) {
 		toxAmbiguous[w] = true
 		for _, tok := range vntext.Tokenize(w) {
 			toxAmbiguous[tok.Folded] = true // "me" is "mẹ" typed without diacritics
@@ -170,7 +170,8 @@ func init() {
 		nhanh hơn|chứ đừng|tưởng thế|vàng mã|ăn chơi|nhận tiền|bất chấp|dã man|tàn độc|thịt người|
 		chết con|đầu thai|quả báo|bệnh cho|trùng khuyết|gì có|không ra|học không|tưởng mình|cái đầu|
 		đầu không|có cây|phẩm của|hóa của|thức của|thức còn|bê tông|ý thức|câu like|con trâu|làm người|
-		vẫn thấy|đừng để|không chịu|tội nghiệp|đạo đức|xấu hổ|đạo nhái|như con|lừa đảo|kẻ gian`, "|") {
+		vẫn thấy|đừng để|không chịu|tội nghiệp|đạo đức|xấu hổ|đạo nhái|như con|lừa đảo|kẻ gian|
+		vô dụng`, "|") {
 		toxAmbiguous[strings.Join(strings.Fields(b), " ")] = true
 	}
 }
