@@ -390,7 +390,7 @@ const (
 	// addresseeWindow: an insult this close to a word that aims it at a person or
 	// people ("mày", "thằng", "bọn") is harassment, which the product labels hate
 	// (models/README.md, "What the product calls hate").
-	addresseeWindow = 3
+	addresseeWindow = 4 // the reach of targetWindow
 )
 
 // Analyze implements Model. It never panics on any input.
