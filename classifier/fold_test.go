@@ -26,8 +26,8 @@ func TestAccentedWordsMatchOnlyWithOwnAccents(t *testing.T) {
 	}{
 		{"accented text never matches another word's accents", "Mẹ cho con đi học", "clean"},
 		{"the same in a longer sentence", "Sáng nào bố cũng chở con đi học rồi mới đi làm", "clean"},
-		{"the term with its own accents", "đồ con đĩ", "offensive"},
-		{"the term typed without diacritics", "do con di", "offensive"},
+		{"the term with its own accents", "đồ con đĩ", "hate"}, // aimed by "đồ": harassment
+		{"the term typed without diacritics", "do con di", "hate"},
 		{"a one-syllable term marked fold, typed without diacritics", "dm thang nay", "offensive"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -17,8 +17,10 @@ func TestHateCutGuardedByNeutralTerms(t *testing.T) {
 		{"dm thang can bo oc cho mat day, do suc vat", "offensive"},
 		{"Đm bọn công an óc chó mất dạy, đồ súc vật", "offensive"},
 		{"Mấy ông bộ trưởng ngu như bò, đm lũ mất dạy", "offensive"},
-		{"Thằng này ngu thật", "offensive"}, // below hateCut: stays offensive
-		{"Đm thằng ad óc chó", "offensive"}, // two strong terms are an insult, not hate
+		{"Ngu thật", "offensive"},                   // below hateCut: stays offensive
+		{"Đm, óc chó thật", "offensive"},            // two strong terms, aimed by no address word
+		{"Thằng này ngu thật", "hate"},              // aimed by "thằng": harassment
+		{"Thằng chủ tịch xã ngu thật", "offensive"}, // ... never when an authority is named
 	} {
 		a := m.Analyze(c.text)
 		if a.Toxicity.Label != c.want {

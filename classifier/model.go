@@ -87,6 +87,7 @@ const (
 	groupModifier
 	groupToxicity
 	groupTarget     // protected groups that abuse may target (lexicon/targets.tsv)
+	groupAddressee  // words that aim abuse at a person or people (lexicon/addressees.tsv)
 	groupNarrative0 // narrative i is group groupNarrative0+i
 )
 
@@ -109,6 +110,10 @@ type lexTerm struct {
 	atom   int32 // rule terms: the global index of their rule atom
 	rule   bool  // a term of a rule atom: every occurrence counts, not only leftmost-longest
 	fold   bool  // a single syllable marked safe to match without diacritics
+	// rude marks a toxicity term that is vulgar but insults no one by itself (expletives
+	// and intensifiers such as "vl", "đéo", rude pronouns such as "mày"): it does not make
+	// abuse aimed at a person (addressees.tsv) hate.
+	rude bool
 }
 
 // trie is a trie over syllables, each syllable named by its id in lexModel.syms. Chosen
@@ -382,6 +387,10 @@ const (
 	// ("Đm thằng ad óc chó" is an insult at a person: offensive).
 	hateMinTerms = 3
 	targetWindow = 4 // offensive term and protected group this close: hate
+	// addresseeWindow: an insult this close to a word that aims it at a person or
+	// people ("mày", "thằng", "bọn") is harassment, which the product labels hate
+	// (models/README.md, "What the product calls hate").
+	addresseeWindow = 4 // the reach of targetWindow
 )
 
 // Analyze implements Model. It never panics on any input.
@@ -420,18 +429,22 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 
 	// One pass over the matches picks out the protected-group mentions, the sentiment
 	// phrases and the modifiers, each in text order.
-	targets, sents, mods := sc.targets[:0], sc.sents[:0], sc.mods[:0]
+	targets, addressees, sents, mods := sc.targets[:0], sc.addressees[:0], sc.sents[:0], sc.mods[:0]
 	for _, mt := range matches {
 		switch m.terms[mt.term].group {
 		case groupTarget:
 			targets = append(targets, mt)
+		case groupAddressee:
+			if m.terms[mt.term].weight > 0 { // weight 0: a shield ("con mèo" names no person)
+				addressees = append(addressees, mt)
+			}
 		case groupSentiment:
 			sents = append(sents, mt)
 		case groupModifier:
 			mods = append(mods, mt)
 		}
 	}
-	sc.targets, sc.sents, sc.mods = targets, sents, mods
+	sc.targets, sc.addressees, sc.sents, sc.mods = targets, addressees, sents, mods
 	// Sentiment: modifiers act only where they are not part of a sentiment phrase, so the
 	// "chả" of "bún chả" and the "quá" of "quá tải" stay food and overload.
 	var negAt, intAt []match // free modifiers, in text order
@@ -458,6 +471,8 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	var negUsed uint64           // bit i: negAt[i] negated a sentiment term
 	var tox, hate float64 = 1, 1 // products of (1 - weight), for the noisy-or
 	toxTerms := 0                // toxicity term occurrences, for hateMinTerms
+	addressed := false           // an insult aimed at a person or people (addresseeWindow)
+	var addressee match          // the addressee that aimed it, for evidence
 	var toxEvidence []post.Evidence
 	narrRaw := slices.Grow(sc.narrRaw[:0], len(m.narratives))[:len(m.narratives)]
 	clear(narrRaw)
@@ -531,9 +546,12 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 				ts, te := span(tg)
 				toxEvidence = addEvidence(toxEvidence, "toxicity", m.terms[tg.term].text, ts, te, t.weight)
 			}
+			if !addressed && !t.rude && len(addressees) > 0 {
+				addressee, addressed = nearWithin(addressees, mt, addresseeWindow)
+			}
 			start, end := span(mt)
 			toxEvidence = addEvidence(toxEvidence, "toxicity", t.text, start, end, t.weight)
-		case t.group == groupTarget:
+		case t.group == groupTarget || t.group == groupAddressee:
 			continue
 		default:
 			i := t.group - groupNarrative0
@@ -586,6 +604,9 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		if z >= 0 {
 			a.Toxicity.Score = max(lexTox, toxicityCut, round3(sigmoid(z)))
 			evidence, learnedHate, strong = m.learnedTox.evidence(m, evidence, hits, targets, toxEvidence, span)
+			if !addressed && len(addressees) > 0 {
+				addressee, addressed = m.learnedTox.addressed(hits, addressees, toxEvidence, span)
+			}
 		}
 	}
 	if a.Toxicity.Score >= toxicityCut {
@@ -593,8 +614,16 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		// A pile of abuse: hateMinTerms lexicon terms, or heavy learned features on top of
 		// at least one lexicon term, one more than that (learned words are less certain).
 		pile := toxTerms >= hateMinTerms || (toxTerms > 0 && toxTerms+strong > hateMinTerms)
-		if 1-hate >= toxicityCut || learnedHate || (a.Toxicity.Score >= hateCut && pile && m.neutral != nil && !m.namesAuthority(toks, &sc.neutralSyls, neutralKnown, hasNeutral)) {
+		// Harassment (an insult aimed at a person) and the pile of abuse are hate only
+		// where no authority is named: rude criticism of officials stays offensive.
+		promote := addressed || (a.Toxicity.Score >= hateCut && pile)
+		if 1-hate >= toxicityCut || learnedHate || (promote && m.neutral != nil && !m.namesAuthority(toks, &sc.neutralSyls, neutralKnown, hasNeutral)) {
 			a.Toxicity.Label = "hate"
+			if addressed && 1-hate < toxicityCut && !learnedHate {
+				// The word that aimed the insult is evidence of the harassment.
+				start, end := span(addressee)
+				toxEvidence = addEvidence(toxEvidence, "toxicity", m.terms[addressee.term].text, start, end, 0)
+			}
 		}
 		evidence = append(evidence, toxEvidence...)
 		a.Flagged = true
@@ -957,6 +986,9 @@ func loadFS(fsys fs.FS) (Model, error) {
 	if err := m.loadTargets(fsys, "lexicon/targets.tsv"); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
+	if err := m.loadAddressees(fsys, "lexicon/addressees.tsv"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
 	if err := m.loadNeutral(fsys, "neutral_terms.tsv"); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -1095,13 +1127,22 @@ func (m *lexModel) loadToxicity(fsys fs.FS, name string) error {
 	dup := dupCheck{}
 	return tsvLines(fsys, name, func(f []string) error {
 		if len(f) != 3 && len(f) != 4 {
-			return fmt.Errorf("want term<TAB>label<TAB>weight[<TAB>fold], got %d fields", len(f))
+			return fmt.Errorf("want term<TAB>label<TAB>weight[<TAB>options], got %d fields", len(f))
 		}
 		t := lexTerm{group: groupToxicity, text: f[0]}
-		var err error
-		if t.fold, err = foldFlag(f, 3); err != nil {
-			return err
+		if len(f) == 4 {
+			for _, o := range strings.Split(f[3], ",") {
+				switch strings.TrimSpace(o) {
+				case "fold":
+					t.fold = true
+				case "rude":
+					t.rude = true
+				default:
+					return fmt.Errorf("option %q must be fold or rude", o)
+				}
+			}
 		}
+		var err error
 		switch f[1] {
 		case "offensive":
 			t.kind = kindOffensive
@@ -1173,6 +1214,17 @@ func nearTarget(targets []match, mt match) (match, bool) {
 	return match{}, false
 }
 
+// nearWithin returns a match of near that overlaps mt ("thằng" in "thằng ngu") or lies
+// within window syllables of it (near is short, so a scan is enough).
+func nearWithin(near []match, mt match, window int) (match, bool) {
+	for _, tg := range near {
+		if tg.from <= mt.to+window && mt.from <= tg.to+window {
+			return tg, true
+		}
+	}
+	return match{}, false
+}
+
 // targetKinds are the protected characteristics of lexicon/targets.tsv. Political
 // affiliation is deliberately not one: criticism of authorities is not hate.
 var targetKinds = []string{"region", "ethnicity", "nationality", "religion", "gender", "orientation", "disability"}
@@ -1190,5 +1242,32 @@ func (m *lexModel) loadTargets(fsys fs.FS, name string) error {
 			return err
 		}
 		return m.addTerm(lexTerm{group: groupTarget, text: f[0], weight: 1})
+	})
+}
+
+// addresseeKinds are the kinds of lexicon/addressees.tsv: words that aim what follows or
+// precedes them at a person or people, and "none", a longer phrase that shields a word
+// of the others where it names no person ("con mèo", "con đường").
+var addresseeKinds = []string{"second_person", "person", "collective", "none"}
+
+// loadAddressees reads lexicon/addressees.tsv (term<TAB>kind). An insult within
+// addresseeWindow syllables of one is harassment, labelled hate (see Analyze).
+func (m *lexModel) loadAddressees(fsys fs.FS, name string) error {
+	dup := dupCheck{}
+	return tsvLines(fsys, name, func(f []string) error {
+		if len(f) != 2 {
+			return fmt.Errorf("want term<TAB>kind, got %d fields", len(f))
+		}
+		if !slices.Contains(addresseeKinds, f[1]) {
+			return fmt.Errorf("kind %q must be one of %v", f[1], addresseeKinds)
+		}
+		if err := dup.check(f[0]); err != nil {
+			return err
+		}
+		w := 1.0
+		if f[1] == "none" {
+			w = 0
+		}
+		return m.addTerm(lexTerm{group: groupAddressee, text: f[0], weight: w})
 	})
 }

@@ -107,7 +107,8 @@ func TestToxicity(t *testing.T) {
 	tests := []struct{ text, label string }{
 		{"Chúc mọi người cuối tuần vui vẻ", "clean"},
 		{"Tao với mày đi ăn phở đi", "clean"}, // rude pronouns alone stay below the threshold
-		{"Thằng ngu này nói gì vậy", "offensive"},
+		{"Thằng ngu này nói gì vậy", "hate"},  // an insult aimed by "thằng": harassment
+		{"Ngu gì mà ngu thế", "offensive"},
 		{"dm cái quán này phục vụ như cc", "offensive"},
 		{"Bọn bê đê cút hết đi", "hate"},
 		{"Con chó nhà tôi rất khôn", "clean"},
@@ -500,9 +501,9 @@ func TestAbuseTargetingAGroupIsHate(t *testing.T) {
 	for _, c := range []struct{ text, want string }{
 		{"Người miền trung ngu thật sự", "hate"},
 		{"bọn người da đen đúng là óc chó", "hate"},
-		{"Thằng này ngu thật sự", "offensive"},
+		{"Người này ngu thật sự", "offensive"},
 		{"Người miền trung rất hiếu khách", "clean"},
-		{"Người miền trung đi làm ăn xa, gặp thằng bạn cũ ở quê nói chuyện cả buổi, thằng đó ngu", "offensive"},
+		{"Người miền trung đi làm ăn xa, gặp người bạn cũ ở quê nói chuyện cả buổi, người đó ngu", "offensive"},
 	} {
 		a := m.Analyze(c.text)
 		if a.Toxicity.Label != c.want {

@@ -16,16 +16,16 @@ type scratch struct {
 	owner *lexModel // the model the Tokenizer's SlotData tags belong to
 	gen   uint32    // the tag of owner's data in SlotData
 	syls  []syllable
-	// Analyze's matches by kind (protected groups, sentiment phrases, modifiers).
-	targets, sents, mods []match
-	nextFree             []int
-	best, matches        []match
-	touched              []int
-	narrRaw              []float64
-	narrSeen             []int32
-	narrCands            []int // narratives the post may match (narrativeCandidates)
-	occ                  [][]ruleSpan
-	occAtoms             []int32 // atoms with occurrences in occ (findMatchesInto appends them)
+	// Analyze's matches by kind (protected groups, addressees, sentiment phrases, modifiers).
+	targets, addressees, sents, mods []match
+	nextFree                         []int
+	best, matches                    []match
+	touched                          []int
+	narrRaw                          []float64
+	narrSeen                         []int32
+	narrCands                        []int // narratives the post may match (narrativeCandidates)
+	occ                              [][]ruleSpan
+	occAtoms                         []int32 // atoms with occurrences in occ (findMatchesInto appends them)
 	// Analyze's evidence, gathered here and copied out at its final length.
 	evidence, toxEvidence []post.Evidence
 	narrEvidence          [][]post.Evidence // per narrative

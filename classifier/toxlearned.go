@@ -394,3 +394,26 @@ func (lt *toxLearned) evidence(m *lexModel, dst []post.Evidence, hits []toxHit, 
 	}
 	return dst, hate, strong
 }
+
+// addressed reports whether a positively weighted learned feature (a word ViHOS
+// annotators marked as abuse, see models/README.md), not already reported as a lexicon
+// term nor the address word itself, lies within addresseeWindow of an addressee
+// (lexicon/addressees.tsv): an insult the lexicons miss, aimed at a person. hits must be
+// sorted heaviest first, as evidence leaves them.
+func (lt *toxLearned) addressed(hits []toxHit, addressees []match, lexEv []post.Evidence, span func(match) (int, int)) (match, bool) {
+	for _, h := range hits {
+		if h.w <= 0 {
+			break // hits are sorted, heaviest first (evidence)
+		}
+		mt := match{from: h.from, to: h.to}
+		ad, ok := nearWithin(addressees, mt, addresseeWindow)
+		if !ok || ad.from <= mt.from && mt.to <= ad.to { // the address word itself ("mụ") insults no one
+			continue
+		}
+		start, end := span(mt)
+		if !slices.ContainsFunc(lexEv, func(e post.Evidence) bool { return e.Start < end && start < e.End }) {
+			return ad, true
+		}
+	}
+	return match{}, false
+}
