@@ -604,9 +604,9 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	}
 	if len(narrSeen) > 0 || len(sc.occAtoms) > 0 { // a narrative term occurred: few posts
 		evidence = m.scoreNarratives(&a, sc, narrSeen, occ, narrRaw, narrEvidence, evidence, span)
-	}
-	if m.learnedNarr != nil {
-		evidence = m.addLearnedNarratives(&a, sc, toks, syls, occ, evidence)
+		if m.learnedNarr != nil { // only narratives one of whose terms occurs: few posts
+			evidence = m.addLearnedNarratives(&a, sc, toks, syls, occ, evidence)
+		}
 	}
 	setEvidence(&a, evidence)
 	// The buffers, grown maybe, go back to the scratch (no return above once they exist).
@@ -661,9 +661,6 @@ func (m *lexModel) analyzeUnmatched(a *post.Analysis, sc *scratch, toks []vntext
 			span := func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
 			evidence, _, _ = m.learnedTox.evidence(m, evidence, hits, nil, nil, span)
 		}
-	}
-	if m.learnedNarr != nil { // no rule term occurred, so no rule exclusion either
-		evidence = m.addLearnedNarratives(a, sc, toks, syls, nil, evidence)
 	}
 	setEvidence(a, evidence)
 	sc.evidence = evidence[:0]

@@ -201,9 +201,12 @@ func (d *narrativeDef) exclusions() []int {
 
 // narrPass holds one post's learned narrative logits and feature occurrences.
 type narrPass struct {
-	z    []float64 // by narrative, bias included
-	pos  []bool    // by narrative: a feature weighs towards it
-	hits []narrHit
+	z   []float64 // by narrative, bias included
+	pos []bool    // by narrative: a feature weighs towards it
+	// neutral: the post names an authority (a neutral term occurs); then the component
+	// matches nothing (see matches).
+	neutral bool
+	hits    []narrHit
 	// stamp marks the features counted in this post (unigram rows, then bigram rows),
 	// stamped with gen, reused across posts.
 	owner *narrLearned
@@ -216,7 +219,8 @@ type narrPass struct {
 // of a neutral term are masked as in toxLearned.logit, so no feature touches one.
 func (nl *narrLearned) score(syls []syllable, p *narrPass) {
 	k := nl.k
-	p.z = append(p.z[:0], nl.bias...)
+	p.z = slices.Grow(p.z[:0], k)[:k] // the weighted sums, then the logits
+	clear(p.z)
 	p.pos = slices.Grow(p.pos[:0], k)[:k]
 	clear(p.pos)
 	p.hits = p.hits[:0]
@@ -229,6 +233,7 @@ func (nl *narrLearned) score(syls []syllable, p *narrPass) {
 		p.gen = 1
 	}
 	maskEnd := 0
+	p.neutral = false
 	var prev int32
 	info := nl.info
 	for i := range syls {
@@ -244,6 +249,7 @@ func (nl *narrLearned) score(syls []syllable, p *narrPass) {
 		}
 		if s.flags&toxNeutral != 0 {
 			maskEnd = max(maskEnd, neutralEndIn(nl.neutral[s.neutral-1], syls, i))
+			p.neutral = p.neutral || maskEnd > i
 		}
 		if i < maskEnd {
 			prev = 0
@@ -253,7 +259,7 @@ func (nl *narrLearned) score(syls []syllable, p *narrPass) {
 			key := uint64(uint32(prev))<<32 | uint64(uint32(id))
 			if r, ok := nl.bi.get(key); ok && p.stamp[nuni+int(r)] != p.gen {
 				p.stamp[nuni+int(r)] = p.gen
-				p.add(nl.biW[int(r)*k:int(r+1)*k])
+				p.add(nl.biW[int(r)*k : int(r+1)*k])
 				p.hits = append(p.hits, narrHit{key: key, row: r, bigram: true, from: i - 1, to: i + 1})
 			}
 		}
@@ -269,6 +275,9 @@ func (nl *narrLearned) score(syls []syllable, p *narrPass) {
 				p.hits = append(p.hits, narrHit{key: key, row: r, from: i, to: i + 1})
 			}
 		}
+	}
+	for j := range p.z {
+		p.z[j] += nl.bias[j]
 	}
 }
 
@@ -304,10 +313,13 @@ func neutralEndIn(cands [][]int32, syls []syllable, i int) int {
 }
 
 // matches reports whether the learned component says narrative i: logit at least 0, a
-// feature weighing towards it, and none of its rule's exclusions occurring (occ, nil
-// when the post has no rule-term occurrence).
+// feature weighing towards it, none of its rule's exclusions occurring (occ, nil when the
+// post has no rule-term occurrence), and no authority named. On a post that names one
+// (a neutral term) only the rules decide: the component cannot see those words (they are
+// masked) and learned from a few hundred posts that venting words ("cút", "cả lũ",
+// "vô dụng") go with harassment, so criticism of officials would match it.
 func (nl *narrLearned) matches(p *narrPass, i int, occ [][]ruleSpan) bool {
-	if !p.pos[i] || p.z[i] < 0 {
+	if p.neutral || !p.pos[i] || p.z[i] < 0 {
 		return false
 	}
 	for _, a := range nl.veto[i] {
@@ -322,7 +334,8 @@ func (nl *narrLearned) matches(p *narrPass, i int, occ [][]ruleSpan) bool {
 const maxNarrLearnedEvidence = 8
 
 // addLearnedNarratives adds to a the narratives the learned component finds that the
-// rules did not (a.Narratives holds the rule matches), with the heaviest positive
+// rules did not (a.Narratives holds the rule matches), among the candidates one of whose
+// terms occurs (sc.narrCands, set by scoreNarratives), with the heaviest positive
 // features as evidence appended to evidence, which it returns. The score is the
 // component's probability (0.5 at the threshold).
 func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vntext.Token, syls []syllable, occ [][]ruleSpan, evidence []post.Evidence) []post.Evidence {
@@ -331,7 +344,7 @@ func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vn
 	nl.score(syls, p)
 	added := false
 	var span func(match) (int, int)
-	for i := range m.narratives {
+	for _, i := range sc.narrCands {
 		if !nl.matches(p, i, occ) {
 			continue
 		}
@@ -376,32 +389,46 @@ func (nl *narrLearned) evidence(dst []post.Evidence, p *narrPass, i int, id stri
 	return dst
 }
 
-// NarrativeExclusions returns the ids of m's narratives whose rule exclusions (the
-// operands of a top-level AND NOT, e.g. health_misinfo's debunk markers) occur in text:
-// for those the learned narrative component cannot match. Training (package learn) uses
-// it to score the combination of rules and learned component as Analyze does; nil when m
-// is not a lexicon model.
-func NarrativeExclusions(m Model, text string) []string {
+// NarrativeGates returns, for text, the ids of m's narratives one of whose terms occurs
+// (a weighted term or a rule atom: only those may be matched by the learned narrative
+// component) and of those whose rule exclusions (the operands of a top-level AND NOT,
+// e.g. health_misinfo's debunk markers) occur (those it cannot match). Training (package
+// learn) uses them to score "rules OR learned" as Analyze does; nil when m is not a
+// lexicon model.
+func NarrativeGates(m Model, text string) (candidates, excluded []string) {
 	lm, ok := m.(*lexModel)
-	if !ok || lm.atoms == 0 {
-		return nil
+	if !ok {
+		return nil, nil
 	}
 	sc := getScratch()
 	defer putScratch(sc)
 	_, syls := sc.syllables(text, lm)
-	all := sc.occ[:cap(sc.occ)]
-	for _, a := range sc.occAtoms {
-		all[a] = all[a][:0]
+	var occ [][]ruleSpan
+	if lm.atoms > 0 {
+		all := sc.occ[:cap(sc.occ)]
+		for _, a := range sc.occAtoms {
+			all[a] = all[a][:0]
+		}
+		sc.occAtoms = sc.occAtoms[:0]
+		occ = slices.Grow(sc.occ[:0], lm.atoms)[:lm.atoms]
+		sc.occ = occ
 	}
-	sc.occAtoms = sc.occAtoms[:0]
-	occ := slices.Grow(sc.occ[:0], lm.atoms)[:lm.atoms]
-	sc.occ = occ
-	lm.findMatchesInto(sc, syls, occ)
-	var out []string
-	for _, n := range lm.narratives {
-		if slices.ContainsFunc(n.exclusions(), func(a int) bool { return len(occ[a]) > 0 }) {
-			out = append(out, n.ID)
+	cand := map[int]bool{}
+	for _, mt := range lm.findMatchesInto(sc, syls, occ) {
+		if t := lm.terms[mt.term]; t.group >= groupNarrative0 && t.weight > 0 {
+			cand[t.group-groupNarrative0] = true
 		}
 	}
-	return out
+	for _, a := range sc.occAtoms {
+		cand[lm.terms[occ[a][0].term].group-groupNarrative0] = true
+	}
+	for i, n := range lm.narratives {
+		if cand[i] {
+			candidates = append(candidates, n.ID)
+		}
+		if slices.ContainsFunc(n.exclusions(), func(a int) bool { return len(occ[a]) > 0 }) {
+			excluded = append(excluded, n.ID)
+		}
+	}
+	return candidates, excluded
 }
