@@ -221,12 +221,10 @@ func (nl *narrLearned) score(syls []syllable, p *narrPass) {
 	k := nl.k
 	p.z = slices.Grow(p.z[:0], k)[:k] // the weighted sums, then the logits
 	clear(p.z)
-	p.pos = slices.Grow(p.pos[:0], k)[:k]
-	clear(p.pos)
 	p.hits = p.hits[:0]
 	nuni := len(nl.uniW) / k
 	if p.owner != nl {
-		*p = narrPass{owner: nl, z: p.z, pos: p.pos, hits: p.hits, stamp: make([]uint32, nuni+len(nl.biW)/k)}
+		*p = narrPass{owner: nl, z: p.z, hits: p.hits, stamp: make([]uint32, nuni+len(nl.biW)/k)}
 	}
 	if p.gen++; p.gen == 0 { // wrapped: old stamps could repeat
 		clear(p.stamp)
@@ -282,12 +280,27 @@ func (nl *narrLearned) score(syls []syllable, p *narrPass) {
 }
 
 func (p *narrPass) add(w []float32) {
+	z := p.z[:len(w)]
 	for j, v := range w {
-		p.z[j] += float64(v)
-		if v > 0 {
-			p.pos[j] = true
+		z[j] += float64(v)
+	}
+}
+
+// positive reports whether one of the post's features weighs towards narrative i.
+func (nl *narrLearned) positive(p *narrPass, i int) bool {
+	for _, h := range p.hits {
+		if nl.weight(h, i) > 0 {
+			return true
 		}
 	}
+	return false
+}
+
+func (nl *narrLearned) weight(h narrHit, i int) float32 {
+	if h.bigram {
+		return nl.biW[int(h.row)*nl.k+i]
+	}
+	return nl.uniW[int(h.row)*nl.k+i]
 }
 
 // neutralEndIn returns the end of the longest of cands (neutral terms beginning with
@@ -319,7 +332,7 @@ func neutralEndIn(cands [][]int32, syls []syllable, i int) int {
 // masked) and learned from a few hundred posts that venting words ("cút", "cả lũ",
 // "vô dụng") go with harassment, so criticism of officials would match it.
 func (nl *narrLearned) matches(p *narrPass, i int, occ [][]ruleSpan) bool {
-	if p.neutral || !p.pos[i] || p.z[i] < 0 {
+	if p.z[i] < 0 || p.neutral || !nl.positive(p, i) {
 		return false
 	}
 	for _, a := range nl.veto[i] {
@@ -340,6 +353,18 @@ const maxNarrLearnedEvidence = 8
 // component's probability (0.5 at the threshold).
 func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vntext.Token, syls []syllable, occ [][]ruleSpan, evidence []post.Evidence) []post.Evidence {
 	nl := m.learnedNarr
+	// Only a candidate the rules did not match and that has a learned part needs the
+	// component: often there is none.
+	need := false
+	for _, i := range sc.narrCands {
+		if !math.IsInf(nl.bias[i], -1) && !slices.ContainsFunc(a.Narratives, func(x post.Narrative) bool { return x.ID == m.narratives[i].ID }) {
+			need = true
+			break
+		}
+	}
+	if !need {
+		return evidence
+	}
 	p := &sc.narr
 	nl.score(syls, p)
 	added := false
@@ -371,12 +396,7 @@ func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vn
 // evidence appends narrative i's heaviest positive features of the post (at most
 // maxNarrLearnedEvidence) to dst.
 func (nl *narrLearned) evidence(dst []post.Evidence, p *narrPass, i int, id string, span func(match) (int, int)) []post.Evidence {
-	w := func(h narrHit) float32 {
-		if h.bigram {
-			return nl.biW[int(h.row)*nl.k+i]
-		}
-		return nl.uniW[int(h.row)*nl.k+i]
-	}
+	w := func(h narrHit) float32 { return nl.weight(h, i) }
 	hits := slices.Clone(p.hits)
 	slices.SortStableFunc(hits, func(x, y narrHit) int { return cmp.Compare(w(y), w(x)) })
 	for n, h := range hits {
