@@ -582,3 +582,73 @@ func TestLearnedNarrativesFile(t *testing.T) {
 		t.Fatal("learned/narratives.tsv has no features")
 	}
 }
+
+// TestLearnedNarrativesMatchTraining checks that the run time decides what training
+// computes: for every post of the five sets (as written and typed without diacritics),
+// the default model's narratives are the rules' plus those whose learned logit from the
+// shipped file (training's features, bias with the threshold folded in) is at least 0,
+// with a positive feature, a term of the narrative occurring, no exclusion and no
+// authority named.
+func TestLearnedNarrativesMatchTraining(t *testing.T) {
+	data, err := fs.ReadFile(models.FS(), "learned/narratives.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := map[string]narrWeights{}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 3 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		var v float64
+		if _, err := fmt.Sscan(f[2], &v); err != nil {
+			t.Fatal(err)
+		}
+		nw, ok := w[f[0]]
+		if !ok {
+			nw = narrWeights{w: map[string]float64{}}
+		}
+		if f[1] == learnedToxBiasKey {
+			nw.bias = v
+		} else {
+			nw.w[f[1]] = v
+		}
+		w[f[0]] = nw
+	}
+	rules, _ := rulesOnlyModel(t)
+	full := defaultModel(t)
+	docs, ids := loadNarrDocs(t, rules)
+	neutral, err := classifier.DefaultNeutralTerms()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx, err := classifier.NewFeatureExtractor(classifier.FeatureConfig{WordMax: 2}, nil, classifier.WithNeutralTerms(neutral))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, d := range docs {
+		for _, text := range []string{d.text, vntext.Fold(d.text)} {
+			var feats []string
+			for _, f := range fx.Features(text) {
+				feats = append(feats, strings.TrimPrefix(f.Key, "w:"))
+			}
+			ruled := NarrativeMatches(rules, text)
+			cand, excl := classifier.NarrativeGates(rules, text)
+			want := map[string]bool{}
+			for _, id := range ids {
+				nw, ok := w[id]
+				learned := ok && slices.Contains(cand, id) && !slices.Contains(excl, id) && !fx.MentionsNeutral(text) && narrZ(feats, nw) >= 0
+				want[id] = slices.Contains(ruled, id) || learned
+			}
+			got := NarrativeMatches(full, text)
+			for _, id := range ids {
+				if want[id] != slices.Contains(got, id) {
+					t.Errorf("%q: %s run time %v, training %v", text, id, slices.Contains(got, id), want[id])
+				}
+			}
+			n++
+		}
+	}
+	t.Logf("%d texts agree", n)
+}
