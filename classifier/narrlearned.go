@@ -201,8 +201,7 @@ func (d *narrativeDef) exclusions() []int {
 
 // narrPass holds one post's learned narrative logits and feature occurrences.
 type narrPass struct {
-	z   []float64 // by narrative, bias included
-	pos []bool    // by narrative: a feature weighs towards it
+	z []float64 // by narrative, bias included
 	// neutral: the post names an authority (a neutral term occurs); then the component
 	// matches nothing (see matches).
 	neutral bool
