@@ -214,6 +214,9 @@ type lexModel struct {
 	// learnedTox is the learned toxicity component (learned/toxicity.tsv); nil when the
 	// model directory has none.
 	learnedTox *toxLearned
+	// learnedNarr is the learned narrative component (learned/narratives.tsv); nil when
+	// the model directory has none.
+	learnedNarr *narrLearned
 }
 
 func (m *lexModel) Name() string { return m.name }
@@ -630,6 +633,9 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	}
 	if len(narrSeen) > 0 || len(sc.occAtoms) > 0 { // a narrative term occurred: few posts
 		evidence = m.scoreNarratives(&a, sc, narrSeen, occ, narrRaw, narrEvidence, evidence, span)
+		if m.learnedNarr != nil { // only narratives one of whose terms occurs: few posts
+			evidence = m.addLearnedNarratives(&a, sc, toks, syls, occ, evidence)
+		}
 	}
 	setEvidence(&a, evidence)
 	// The buffers, grown maybe, go back to the scratch (no return above once they exist).
@@ -672,20 +678,19 @@ func (m *lexModel) scoreNarratives(a *post.Analysis, sc *scratch, narrSeen []int
 // can flag it. It gives what the general path would, without running through that
 // path's code, so the common case keeps a small instruction-cache footprint.
 func (m *lexModel) analyzeUnmatched(a *post.Analysis, sc *scratch, toks []vntext.Token, syls []syllable) {
-	if m.learnedTox == nil {
-		return
+	evidence := sc.evidence[:0]
+	if m.learnedTox != nil {
+		z, hits, _ := m.learnedTox.logit(syls, sc.toxHits[:0], &sc.toxSeen)
+		sc.toxHits = hits[:0]
+		if z >= 0 {
+			// No protected-group mention and no lexicon term: offensive, never hate.
+			a.Toxicity.Score = max(toxicityCut, round3(sigmoid(z)))
+			a.Toxicity.Label = "offensive"
+			a.Flagged = true
+			span := func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
+			evidence, _, _ = m.learnedTox.evidence(m, evidence, hits, nil, nil, span)
+		}
 	}
-	z, hits, _ := m.learnedTox.logit(syls, sc.toxHits[:0], &sc.toxSeen)
-	sc.toxHits = hits[:0]
-	if z < 0 {
-		return
-	}
-	// No protected-group mention and no lexicon term: offensive, never hate.
-	a.Toxicity.Score = max(toxicityCut, round3(sigmoid(z)))
-	a.Toxicity.Label = "offensive"
-	a.Flagged = true
-	span := func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
-	evidence, _, _ := m.learnedTox.evidence(m, sc.evidence[:0], hits, nil, nil, span)
 	setEvidence(a, evidence)
 	sc.evidence = evidence[:0]
 }
@@ -1012,6 +1017,9 @@ func loadFS(fsys fs.FS) (Model, error) {
 		}
 	}
 	if err := m.loadLearnedToxicity(fsys, "learned/toxicity.tsv"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := m.loadLearnedNarratives(fsys, learnedNarrFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	return m, nil

@@ -32,6 +32,7 @@ type scratch struct {
 	neutralSyls           []string          // neutralSet.occursIn's syllables
 	toxHits               []toxHit          // the learned toxicity component's features
 	toxSeen               toxSeen           // its per-post feature stamps
+	narr                  narrPass          // the learned narrative component's logits and features
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}

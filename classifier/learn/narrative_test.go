@@ -17,7 +17,8 @@ import (
 // and of the holdout set, so none of them is held out any more; models/README.md has the
 // numbers each set gave before it was used. The subtest holdout2, written after that tuning
 // and held out once, has since been tuned on too; it keeps a sanity floor (see holdout2).
-// The subtest holdout3 is the current held-out set: reported, with a sanity floor only.
+// The subtest holdout3 was held out once for the rules; the learned narrative component
+// is trained on it (and on the other four), so it is reported with a sanity floor only.
 func TestNarrativeEvalDefault(t *testing.T) {
 	m := defaultModel(t)
 	for _, half := range []string{"dev", "test", "holdout"} {
@@ -91,24 +92,27 @@ func holdout2(t *testing.T) {
 }
 
 // holdout3 reports the shipped narratives on ../testdata/narratives_holdout3.jsonl (313
-// posts), the current HELD-OUT set: written on 2026-12-07 after the latest tuning pass
-// (commit f132353), by an author who had read neither the YAML files nor the other labelled sets
-// (only the five narrative definitions), committed before it was scored, and measured once
-// (macro P 0.9282, R 0.7133, F1 0.7951, exact match 0.7764). Its figure is reported, not
-// a target: tuning the narratives on its posts or misses ends its use as a held-out set
-// (then say so here and in models/README.md, and write a new one). The test only logs the
-// table and holds a sanity floor 0.05 under the measured macro precision and recall, so
-// that a regression shows while improvements from other sets pass.
+// posts): written on 2026-12-07 after the rules' latest tuning pass (commit f132353), by
+// an author who had read neither the YAML files nor the other labelled sets, and
+// measured once as a held-out set (rules alone: macro P 0.9282, R 0.7133, F1 0.7951,
+// exact match 0.7764). Since then it is one of the five sets the learned narrative
+// component (learned/narratives.tsv) is trained on, so it is no longer held out: the
+// honest figure for new text is the leave-one-set-out cross-validation in
+// models/README.md ("Learned narrative component"; holdout3 left out: macro P 0.926, R
+// 0.860) and the next set written. The rules were not tuned on it. The test logs the
+// table and holds a sanity floor 0.05 under the figure of the shipped model (trained
+// on it: macro P 0.941, R 0.898).
 func holdout3(t *testing.T) {
 	r := scoreNarrativeSet(t, defaultModel(t), "holdout3", 250)
-	t.Logf("held out (2026-12-07), reported: macro P %.3f R %.3f F1 %.3f exact %.3f", r.MacroPrecision, r.MacroRecall, r.MacroF1, r.ExactMatch)
+	t.Logf("trained on by the learned component, reported: macro P %.3f R %.3f F1 %.3f exact %.3f", r.MacroPrecision, r.MacroRecall, r.MacroF1, r.ExactMatch)
 	for _, id := range r.Narratives {
 		c := r.PerNarrative[id]
 		t.Logf("%-26s P %.3f R %.3f F1 %.3f n %d", id, c.Precision, c.Recall, c.F1, c.Support)
 	}
-	// Measured once, held out: macro precision 0.9282, recall 0.7133; floor = measured − 0.05.
-	if r.MacroPrecision < 0.878 || r.MacroRecall < 0.663 {
-		t.Errorf("macro precision %.3f recall %.3f fell below the sanity floor 0.878 / 0.663 (held out: 0.928 / 0.713)", r.MacroPrecision, r.MacroRecall)
+	// Held out once with the rules alone: 0.9282 / 0.7133. With the learned component
+	// trained on it: 0.941 / 0.898; floor = that − 0.05.
+	if r.MacroPrecision < 0.891 || r.MacroRecall < 0.848 {
+		t.Errorf("macro precision %.3f recall %.3f fell below the sanity floor 0.891 / 0.848 (shipped: 0.941 / 0.898)", r.MacroPrecision, r.MacroRecall)
 	}
 }
 

@@ -1,0 +1,453 @@
+package classifier
+
+import (
+	"cmp"
+	"fmt"
+	"io/fs"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/vntext"
+)
+
+// narrLearned is the default model's learned narrative component
+// (learned/narratives.tsv): per narrative a binary logistic regression over the distinct
+// word unigrams and bigrams of a post's normalized syllables (the features of the learned
+// toxicity component, neutral terms masked the same way), trained on the project's
+// hand-written narrative sets (see models/README.md). Each narrative's threshold is folded
+// into its bias: the component says narrative N when N's logit is at least 0, at least
+// one of the post's features weighs towards N, and none of the exclusions of N's rule (a
+// top-level AND NOT, e.g. health_misinfo's debunk markers) occurs.
+type narrLearned struct {
+	k    int       // number of narratives of the model (rows are k wide)
+	bias []float64 // by narrative index; -Inf for a narrative without a learned part
+	// info holds, by syllable id of lexModel.syms, the syllable's unigram row (1 + index
+	// into uniW / k, 0: none) and flags; ids past its end play no part.
+	info []narrSyl
+	uniW []float32 // unigram rows, k weights each
+	bi   keyTable  // bigram (first id << 32 | second id) -> row index into biW / k
+	biW  []float32
+	// neutral: the neutral terms' syllable id sequences grouped by first syllable, as in
+	// toxLearned (the group of id is neutral[info[id].neutral-1]).
+	neutral [][][]int32
+	veto    [][]int // by narrative: the rule atoms (absolute index) whose occurrence vetoes
+	names   map[uint64]string
+}
+
+type narrSyl struct {
+	row     int32
+	flags   uint8 // toxBiFirst, toxBiSecond, toxNeutral (same meanings as toxSyl's)
+	neutral uint16
+}
+
+// narrHit is one weighted feature occurrence of a post, syllables [from, to): row is
+// its row in uniW (bigram false) or biW.
+type narrHit struct {
+	key      uint64
+	row      int32
+	bigram   bool
+	from, to int
+}
+
+// learnedNarrFile is the learned narrative component's file in a model directory.
+const learnedNarrFile = "learned/narratives.tsv"
+
+// loadLearnedNarratives reads learned/narratives.tsv: "narrative<TAB>feature<TAB>weight"
+// lines, the feature "<bias>" or one or two normalized syllables separated by a space.
+// Every narrative named must be one of the model's; one without a <bias> line is an
+// error. It runs after the narratives are loaded.
+func (m *lexModel) loadLearnedNarratives(fsys fs.FS, name string) error {
+	k := len(m.narratives)
+	nl := &narrLearned{k: k, bias: make([]float64, k), names: map[uint64]string{}}
+	for i := range nl.bias {
+		nl.bias[i] = math.Inf(-1)
+	}
+	hasBias := make([]bool, k)
+	type feat struct {
+		ids []int32
+		w   []float32
+	}
+	feats := map[uint64]*feat{}
+	var order []uint64
+	err := tsvLines(fsys, name, func(f []string) error {
+		if len(f) != 3 {
+			return fmt.Errorf("want narrative<TAB>feature<TAB>weight, got %d fields", len(f))
+		}
+		ni := slices.IndexFunc(m.narratives, func(d narrativeDef) bool { return d.ID == f[0] })
+		if ni < 0 {
+			return fmt.Errorf("unknown narrative %q", f[0])
+		}
+		w, err := parseWeight(f[2], -50, 50)
+		if err != nil {
+			return err
+		}
+		if f[1] == learnedToxBias {
+			if hasBias[ni] {
+				return fmt.Errorf("%s: bias listed twice", f[0])
+			}
+			nl.bias[ni], hasBias[ni] = w, true
+			return nil
+		}
+		syls := strings.Split(f[1], " ")
+		if len(syls) > 2 || slices.Contains(syls, "") {
+			return fmt.Errorf("feature %q must be one or two syllables", f[1])
+		}
+		ids := m.symIDs(syls)
+		key := toxKey(ids)
+		ft := feats[key]
+		if ft == nil {
+			ft = &feat{ids: ids, w: make([]float32, k)}
+			feats[key] = ft
+			order = append(order, key)
+			nl.names[key] = f[1]
+		} else if ft.w[ni] != 0 {
+			return fmt.Errorf("%s: feature %q listed twice", f[0], f[1])
+		}
+		ft.w[ni] = float32(w)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, d := range m.narratives {
+		if !hasBias[i] && slices.ContainsFunc(order, func(key uint64) bool { return feats[key].w[i] != 0 }) {
+			return fmt.Errorf("%s: %w: narrative %q has features but no %s line", name, ErrModelFile, d.ID, learnedToxBias)
+		}
+		nl.veto = append(nl.veto, d.exclusions())
+	}
+	nl.info = make([]narrSyl, m.nsyms+1)
+	nbi := 0
+	for _, key := range order {
+		if len(feats[key].ids) == 2 {
+			nbi++
+		}
+	}
+	nl.bi = newKeyTable(nbi)
+	for _, key := range order {
+		f := feats[key]
+		if len(f.ids) == 1 {
+			nl.info[f.ids[0]].row = int32(len(nl.uniW)/k) + 1
+			nl.uniW = append(nl.uniW, f.w...)
+			continue
+		}
+		nl.info[f.ids[0]].flags |= toxBiFirst
+		nl.info[f.ids[1]].flags |= toxBiSecond
+		nl.bi.put(key, int32(len(nl.biW)/k))
+		nl.biW = append(nl.biW, f.w...)
+	}
+	neutral := map[int32][][]int32{}
+	if m.neutral != nil {
+		for _, cands := range m.neutral.byFirst {
+			for _, c := range cands {
+				ids := m.symIDs(c)
+				neutral[ids[0]] = append(neutral[ids[0]], ids)
+			}
+		}
+	}
+	if len(neutral) >= math.MaxUint16 {
+		return fmt.Errorf("%s: %w: %d neutral first syllables, at most %d", name, ErrModelFile, len(neutral), math.MaxUint16-1)
+	}
+	if int(m.nsyms)+1 > len(nl.info) { // the neutral terms' syllables may be new
+		nl.info = append(nl.info, make([]narrSyl, int(m.nsyms)+1-len(nl.info))...)
+	}
+	for _, id := range slices.Sorted(maps.Keys(neutral)) {
+		nl.neutral = append(nl.neutral, neutral[id])
+		nl.info[id].flags |= toxNeutral
+		nl.info[id].neutral = uint16(len(nl.neutral))
+	}
+	m.learnedNarr = nl
+	return nil
+}
+
+// exclusions returns the absolute indexes of the atoms of the rule's top-level exclusions:
+// the operands of NOT (an atom, or atoms joined by OR) among the rule's top-level AND
+// operands. A learned match is vetoed by them as a rule match is ("AND NOT @debunk": a
+// debunk article is not misinformation).
+func (d *narrativeDef) exclusions() []int {
+	if d.rule == nil {
+		return nil
+	}
+	var out []int
+	var and func(n *ruleNode)
+	var atoms func(n *ruleNode) ([]int, bool)
+	atoms = func(n *ruleNode) ([]int, bool) {
+		switch n.op {
+		case opAtom:
+			return []int{d.atom0 + n.atom}, true
+		case opOr:
+			a, okA := atoms(n.a)
+			b, okB := atoms(n.b)
+			return append(a, b...), okA && okB
+		}
+		return nil, false
+	}
+	and = func(n *ruleNode) {
+		switch n.op {
+		case opAnd:
+			and(n.a)
+			and(n.b)
+		case opNot:
+			if a, ok := atoms(n.a); ok {
+				out = append(out, a...)
+			}
+		}
+	}
+	and(d.rule.root)
+	return out
+}
+
+// narrPass holds one post's learned narrative logits and feature occurrences.
+type narrPass struct {
+	z []float64 // by narrative, bias included
+	// neutral: the post names an authority (a neutral term occurs); then the component
+	// matches nothing (see matches).
+	neutral bool
+	hits    []narrHit
+	// stamp marks the features counted in this post (unigram rows, then bigram rows),
+	// stamped with gen, reused across posts.
+	owner *narrLearned
+	gen   uint32
+	stamp []uint32
+}
+
+// score computes the learned logits of a post's syllables into p (reused across posts).
+// Features are binary: each distinct feature counts once. Syllables inside an occurrence
+// of a neutral term are masked as in toxLearned.logit, so no feature touches one.
+func (nl *narrLearned) score(syls []syllable, p *narrPass) {
+	k := nl.k
+	p.z = slices.Grow(p.z[:0], k)[:k] // the weighted sums, then the logits
+	clear(p.z)
+	p.hits = p.hits[:0]
+	nuni := len(nl.uniW) / k
+	if p.owner != nl {
+		*p = narrPass{owner: nl, z: p.z, hits: p.hits, stamp: make([]uint32, nuni+len(nl.biW)/k)}
+	}
+	if p.gen++; p.gen == 0 { // wrapped: old stamps could repeat
+		clear(p.stamp)
+		p.gen = 1
+	}
+	maskEnd := 0
+	p.neutral = false
+	var prev int32
+	info := nl.info
+	for i := range syls {
+		id := syls[i].nid
+		if uint(id) >= uint(len(info)) || id <= 0 {
+			prev = 0
+			continue
+		}
+		s := &info[id]
+		if s.flags == 0 && s.row == 0 { // most syllables: no part
+			prev = 0
+			continue
+		}
+		if s.flags&toxNeutral != 0 {
+			maskEnd = max(maskEnd, neutralEndIn(nl.neutral[s.neutral-1], syls, i))
+			p.neutral = p.neutral || maskEnd > i
+		}
+		if i < maskEnd {
+			prev = 0
+			continue
+		}
+		if prev > 0 && s.flags&toxBiSecond != 0 {
+			key := uint64(uint32(prev))<<32 | uint64(uint32(id))
+			if r, ok := nl.bi.get(key); ok && p.stamp[nuni+int(r)] != p.gen {
+				p.stamp[nuni+int(r)] = p.gen
+				p.add(nl.biW[int(r)*k : int(r+1)*k])
+				p.hits = append(p.hits, narrHit{key: key, row: r, bigram: true, from: i - 1, to: i + 1})
+			}
+		}
+		prev = 0
+		if s.flags&toxBiFirst != 0 {
+			prev = id
+		}
+		if s.row > 0 {
+			if r := s.row - 1; p.stamp[r] != p.gen {
+				p.stamp[r] = p.gen
+				key := uint64(uint32(id))
+				p.add(nl.uniW[int(r)*k : int(r+1)*k])
+				p.hits = append(p.hits, narrHit{key: key, row: r, from: i, to: i + 1})
+			}
+		}
+	}
+	for j := range p.z {
+		p.z[j] += nl.bias[j]
+	}
+}
+
+func (p *narrPass) add(w []float32) {
+	z := p.z[:len(w)]
+	for j, v := range w {
+		z[j] += float64(v)
+	}
+}
+
+// positive reports whether one of the post's features weighs towards narrative i.
+func (nl *narrLearned) positive(p *narrPass, i int) bool {
+	for _, h := range p.hits {
+		if nl.weight(h, i) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (nl *narrLearned) weight(h narrHit, i int) float32 {
+	if h.bigram {
+		return nl.biW[int(h.row)*nl.k+i]
+	}
+	return nl.uniW[int(h.row)*nl.k+i]
+}
+
+// neutralEndIn returns the end of the longest of cands (neutral terms beginning with
+// syllable i's id) occurring at syllable i, or 0.
+func neutralEndIn(cands [][]int32, syls []syllable, i int) int {
+	end := 0
+	for _, c := range cands {
+		if i+len(c) > len(syls) || i+len(c) <= end {
+			continue
+		}
+		ok := true
+		for j := 1; j < len(c); j++ {
+			if syls[i+j].nid != c[j] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			end = i + len(c)
+		}
+	}
+	return end
+}
+
+// matches reports whether the learned component says narrative i: logit at least 0, a
+// feature weighing towards it, none of its rule's exclusions occurring (occ, nil when the
+// post has no rule-term occurrence), and no authority named. On a post that names one
+// (a neutral term) only the rules decide: the component cannot see those words (they are
+// masked) and learned from a few hundred posts that venting words ("cút", "cả lũ",
+// "vô dụng") go with harassment, so criticism of officials would match it.
+func (nl *narrLearned) matches(p *narrPass, i int, occ [][]ruleSpan) bool {
+	if p.z[i] < 0 || p.neutral || !nl.positive(p, i) {
+		return false
+	}
+	for _, a := range nl.veto[i] {
+		if a < len(occ) && len(occ[a]) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// maxNarrLearnedEvidence bounds the learned features reported for one narrative.
+const maxNarrLearnedEvidence = 8
+
+// addLearnedNarratives adds to a the narratives the learned component finds that the
+// rules did not (a.Narratives holds the rule matches), among the candidates one of whose
+// terms occurs (sc.narrCands, set by scoreNarratives), with the heaviest positive
+// features as evidence appended to evidence, which it returns. The score is the
+// component's probability (0.5 at the threshold).
+func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vntext.Token, syls []syllable, occ [][]ruleSpan, evidence []post.Evidence) []post.Evidence {
+	nl := m.learnedNarr
+	// Only a candidate the rules did not match and that has a learned part needs the
+	// component: often there is none.
+	need := false
+	for _, i := range sc.narrCands {
+		if !math.IsInf(nl.bias[i], -1) && !slices.ContainsFunc(a.Narratives, func(x post.Narrative) bool { return x.ID == m.narratives[i].ID }) {
+			need = true
+			break
+		}
+	}
+	if !need {
+		return evidence
+	}
+	p := &sc.narr
+	nl.score(syls, p)
+	added := false
+	var span func(match) (int, int)
+	for _, i := range sc.narrCands {
+		if !nl.matches(p, i, occ) {
+			continue
+		}
+		if span == nil { // few posts get here
+			span = func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
+		}
+		n := &m.narratives[i]
+		if slices.ContainsFunc(a.Narratives, func(x post.Narrative) bool { return x.ID == n.ID }) {
+			continue
+		}
+		added = true
+		a.Narratives = append(a.Narratives, post.Narrative{ID: n.ID, Score: round3(max(0.5, sigmoid(p.z[i])))})
+		if n.severity >= flagSeverity {
+			a.Flagged = true
+		}
+		evidence = nl.evidence(evidence, p, i, n.ID, span)
+	}
+	if added && len(a.Narratives) > 1 {
+		slices.SortStableFunc(a.Narratives, func(x, y post.Narrative) int { return cmp.Compare(y.Score, x.Score) })
+	}
+	return evidence
+}
+
+// evidence appends narrative i's heaviest positive features of the post (at most
+// maxNarrLearnedEvidence) to dst.
+func (nl *narrLearned) evidence(dst []post.Evidence, p *narrPass, i int, id string, span func(match) (int, int)) []post.Evidence {
+	w := func(h narrHit) float32 { return nl.weight(h, i) }
+	hits := slices.Clone(p.hits)
+	slices.SortStableFunc(hits, func(x, y narrHit) int { return cmp.Compare(w(y), w(x)) })
+	for n, h := range hits {
+		if n == maxNarrLearnedEvidence || w(h) <= 0 {
+			break
+		}
+		start, end := span(match{from: h.from, to: h.to})
+		dst = append(dst, post.Evidence{For: id, Term: nl.names[h.key], Start: start, End: end, Weight: round3(float64(w(h)))})
+	}
+	return dst
+}
+
+// NarrativeGates returns, for text, the ids of m's narratives one of whose terms occurs
+// (a weighted term or a rule atom: only those may be matched by the learned narrative
+// component) and of those whose rule exclusions (the operands of a top-level AND NOT,
+// e.g. health_misinfo's debunk markers) occur (those it cannot match). Training (package
+// learn) uses them to score "rules OR learned" as Analyze does; nil when m is not a
+// lexicon model.
+func NarrativeGates(m Model, text string) (candidates, excluded []string) {
+	lm, ok := m.(*lexModel)
+	if !ok {
+		return nil, nil
+	}
+	sc := getScratch()
+	defer putScratch(sc)
+	_, syls := sc.syllables(text, lm)
+	var occ [][]ruleSpan
+	if lm.atoms > 0 {
+		all := sc.occ[:cap(sc.occ)]
+		for _, a := range sc.occAtoms {
+			all[a] = all[a][:0]
+		}
+		sc.occAtoms = sc.occAtoms[:0]
+		occ = slices.Grow(sc.occ[:0], lm.atoms)[:lm.atoms]
+		sc.occ = occ
+	}
+	cand := map[int]bool{}
+	for _, mt := range lm.findMatchesInto(sc, syls, occ) {
+		if t := lm.terms[mt.term]; t.group >= groupNarrative0 && t.weight > 0 {
+			cand[t.group-groupNarrative0] = true
+		}
+	}
+	for _, a := range sc.occAtoms {
+		cand[lm.terms[occ[a][0].term].group-groupNarrative0] = true
+	}
+	for i, n := range lm.narratives {
+		if cand[i] {
+			candidates = append(candidates, n.ID)
+		}
+		if slices.ContainsFunc(n.exclusions(), func(a int) bool { return len(occ[a]) > 0 }) {
+			excluded = append(excluded, n.ID)
+		}
+	}
+	return candidates, excluded
+}
