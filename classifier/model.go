@@ -132,6 +132,11 @@ type trie struct {
 
 type trieNode struct {
 	terms []int32 // indexes into lexModel.terms of the terms ending here
+	// kids has bit id&63 set for the id of every child (of a node other than the root):
+	// the walk reads the node for its terms anyway, and this filter spares it the edge
+	// table probe, a likely cache miss, for most syllables that continue no term (on the
+	// ViHSD comments 85% of the probes that found nothing).
+	kids uint64
 }
 
 func edgeKey(n, id int32) uint64 { return uint64(uint32(n))<<32 | uint64(uint32(id)) }
@@ -146,6 +151,10 @@ func (t *trie) child(n int32, id int32) int32 {
 	}
 	return t.inner(n, id)
 }
+
+// mayHave reports whether node n (not the root) may have a child by syllable id: false
+// means it has none.
+func (t *trie) mayHave(n int32, id int32) bool { return t.nodes[n].kids&(1<<(uint32(id)&63)) != 0 }
 
 // inner is child for a node n other than the root. The walk calls it for most syllables
 // that begin a term, so it is kept small enough to inline (cost 79 of the compiler's 80
@@ -173,6 +182,7 @@ func (t *trie) insert(ids []int32, term int32) {
 				t.root[id] = c
 			} else {
 				t.edges.put(edgeKey(n, id), c)
+				t.nodes[n].kids |= 1 << (uint32(id) & 63)
 			}
 		}
 		n = c
@@ -860,7 +870,11 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 			if j++; j == len(syls) {
 				break
 			}
-			n = m.norm.inner(n, syls[j].nid) // n != 0: the loop runs while it is
+			if id := syls[j].nid; m.norm.mayHave(n, id) {
+				n = m.norm.inner(n, id) // n != 0: the loop runs while it is
+			} else {
+				break
+			}
 		}
 		for j, n := i, f0; n != 0; {
 			for _, id := range m.folded.nodes[n].terms {
@@ -878,7 +892,11 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 			if j++; j == len(syls) {
 				break
 			}
-			n = m.folded.inner(n, syls[j].fid)
+			if id := syls[j].fid; m.folded.mayHave(n, id) {
+				n = m.folded.inner(n, id)
+			} else {
+				break
+			}
 		}
 		for _, g := range touched {
 			out = append(out, best[g])
