@@ -22,10 +22,12 @@ import (
 type toxLearned struct {
 	bias float64
 	// feat holds the toxSyl of the syllables that play a part (feat[0]: the zero toxSyl)
-	// and featIdx, by syllable id, their index in it: a post's syllables carry that index
-	// (syllable.feat), so logit reads this small array, not a table over every id.
+	// and featIdx, by syllable id, their index in it. A post's syllables carry that index
+	// (syllable.feat, with featOf's bits above it, from featKey), so logit reads this
+	// small array, not a table over every id, and most posts need not read it at all.
 	feat    []toxSyl
 	featIdx []int32
+	featKey []int32 // by syllable id: what featOf returns
 	// biTab holds the weighted bigrams, grouped by first syllable: the bigrams beginning
 	// with the syllable of feat index p lie in the buckets feat[p].biOff + (0 ..
 	// feat[p].biMask), the one of second syllable f in bucket feat[p].biOff +
@@ -247,6 +249,9 @@ func (m *lexModel) loadLearnedToxicity(fsys fs.FS, name string) error {
 	if err := lt.buildBigrams(seconds); err != nil {
 		return fmt.Errorf("%s: %w: %v", name, ErrModelFile, err)
 	}
+	if err := lt.buildKeys(); err != nil {
+		return fmt.Errorf("%s: %w: %v", name, ErrModelFile, err)
+	}
 	m.learnedTox = lt
 	return nil
 }
@@ -321,13 +326,59 @@ func (lt *toxLearned) buildBigrams(seconds map[int32][]toxSecond) error {
 	return nil
 }
 
-// featOf returns the index in lt.feat of syllable id, 0 when it plays no part or lt
-// is nil (a model without the component).
+// featOf returns what a syllable of id carries for the component (syllable.feat): its
+// index in lt.feat in the low toxIdxBits bits and, above them, the flags plain tests;
+// 0 when it plays no part or lt is nil (a model without the component).
 func (lt *toxLearned) featOf(id int32) int32 {
-	if lt == nil || uint(id) >= uint(len(lt.featIdx)) {
+	if lt == nil || uint(id) >= uint(len(lt.featKey)) {
 		return 0
 	}
-	return lt.featIdx[id]
+	return lt.featKey[id]
+}
+
+// The bits of syllable.feat: the index in toxLearned.feat, then what plain needs.
+const (
+	toxIdxBits = 15
+	toxIdxMask = 1<<toxIdxBits - 1
+	toxStop    = 1 << toxIdxBits // begins a neutral term or has a unigram weighing towards toxic
+	// Bits 16-23: the classes of the second syllables of the bigrams weighing towards
+	// toxic that it begins; bits 24-31: 1 << its class if it ends one. A pair whose first
+	// syllable's classes do not include the second's is no such bigram: plain looks up
+	// only the others (a class is the feat index's lowest 3 bits).
+	toxPosClassShift = 16
+	toxSecondShift   = 24
+)
+
+// buildKeys fills featKey (see featOf) once feat and biTab are built.
+func (lt *toxLearned) buildKeys() error {
+	if len(lt.feat) > toxIdxMask {
+		return fmt.Errorf("%d syllables play a part, at most %d", len(lt.feat), toxIdxMask)
+	}
+	lt.featKey = make([]int32, len(lt.featIdx))
+	for id, f := range lt.featIdx {
+		if f == 0 {
+			continue
+		}
+		s := lt.feat[f]
+		k := uint32(f)
+		if s.flags&(toxNeutral|toxPos) != 0 {
+			k |= toxStop
+		}
+		if s.flags&toxPosSecond != 0 {
+			k |= 1 << (toxSecondShift + uint32(f)&7)
+		}
+		if s.flags&toxPosFirst != 0 { // the classes of its positive bigrams' second syllables
+			for _, bk := range lt.biTab[s.biOff : int(s.biOff)+int(s.biMask)+1] {
+				for lane := 0; lane < 64; lane += 16 {
+					if sec, b := uint32(bk.keys>>lane)&0xFFFF, uint32(bk.idx>>lane)&0xFFFF; b >= uint32(lt.biPos) {
+						k |= 1 << (toxPosClassShift + sec&7)
+					}
+				}
+			}
+		}
+		lt.featKey[id] = int32(k)
+	}
+	return nil
 }
 
 func toxKey(ids []int32) uint64 {
@@ -372,20 +423,19 @@ func (lt *toxLearned) logit(syls []syllable, hits []toxHit, seen *toxSeen) (floa
 
 // plain reports whether no syllable of syls has a unigram or, with the syllable before,
 // a bigram that weighs towards toxic (then sum need not run), and whether a neutral
-// term occurs, as sum would. The loop's common step reads one flag byte and tests
-// it once; a pair that may be such a bigram (the first syllable begins one, the second
-// ends one) is looked up, and a syllable that begins a neutral term is matched.
+// term occurs, as sum would. The loop's common step tests the bits the syllables carry
+// (syllable.feat, see featOf) once, reading nothing else; a pair that may be such a
+// bigram is looked up, and a syllable that begins a neutral term is matched.
 func (lt *toxLearned) plain(syls []syllable) (ok, neutral bool) {
-	feat := lt.feat
-	var prev uint8 // the previous syllable's flags
+	var prev uint32 // the previous syllable's feat
 	for i := range syls {
-		fl := feat[syls[i].feat].flags
-		if fl&(toxNeutral|toxPos)|(prev/toxPosFirst)&(fl/toxPosSecond)&1 != 0 {
+		k := uint32(syls[i].feat)
+		if k&toxStop|(prev>>toxPosClassShift)&(k>>toxSecondShift)&0xFF != 0 {
 			if neutral, ok = lt.flagged(syls, i, neutral); !ok {
 				return false, false
 			}
 		}
-		prev = fl
+		prev = k
 	}
 	return true, neutral
 }
@@ -397,13 +447,13 @@ func (lt *toxLearned) plain(syls []syllable) (ok, neutral bool) {
 //
 //go:noinline
 func (lt *toxLearned) flagged(syls []syllable, i int, neutral bool) (bool, bool) {
-	f := syls[i].feat
+	f := syls[i].feat & toxIdxMask
 	s := lt.feat[f]
 	if s.flags&toxPos != 0 {
 		return neutral, false
 	}
 	if s.flags&toxPosSecond != 0 && i > 0 {
-		if p := lt.feat[syls[i-1].feat]; p.flags&toxPosFirst != 0 && lt.biTab[uint32(p.biOff)+toxHash(f)&uint32(p.biMask)].find(f) >= uint32(lt.biPos) {
+		if p := lt.feat[syls[i-1].feat&toxIdxMask]; p.flags&toxPosFirst != 0 && lt.biTab[uint32(p.biOff)+toxHash(f)&uint32(p.biMask)].find(f) >= uint32(lt.biPos) {
 			return neutral, false
 		}
 	}
@@ -430,7 +480,7 @@ func (lt *toxLearned) sum(syls []syllable, hits []toxHit, stamp []uint8, gen uin
 	// interval ending at maskEnd.
 	maskEnd := 0
 	for i := range syls {
-		f := syls[i].feat
+		f := syls[i].feat & toxIdxMask
 		s := feat[f]
 		if s.flags&toxNeutral != 0 {
 			maskEnd = max(maskEnd, lt.neutralEnd(syls, i, lt.neutralOf[f]))
