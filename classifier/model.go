@@ -348,9 +348,10 @@ func termSyllables(s string) (norm, folded []string) {
 // The matcher needs only the ids of its forms in lexModel.syms (0: no term has that
 // syllable), so the struct holds no pointers and the per-syllable slice is cheap to fill.
 //
-// feat is the learned toxicity component's index of the syllable's normalized form
-// (toxLearned.feat; 0: it plays no part), found when the syllable's ids are, so that
-// component reads a small dense array instead of a table over every syllable id.
+// feat is what the learned toxicity component needs of the syllable's normalized form
+// (toxLearned.featOf: its index in toxLearned.feat and a few flags; 0: it plays no
+// part), found when the syllable's ids are, so that component tests most posts without
+// reading any table.
 type syllable struct {
 	tok      int32
 	nid, fid int32
