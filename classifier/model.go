@@ -128,10 +128,17 @@ type trie struct {
 	// root: one hash probe per step, where a scan or binary search of each node's
 	// children cost more (the walk takes a step for most syllables that begin a term).
 	edges keyTable
+	// links holds the terms ending at each node as lists (links[0] unused), so that the
+	// nodes hold no pointers: a slice per node made every GC cycle visit thousands of
+	// small objects, and GC cycles come often while classifying.
+	links []trieLink
 }
 
+// trieLink is one term ending at a node and the next link of that node's list (0: none).
+type trieLink struct{ term, next int32 }
+
 type trieNode struct {
-	terms []int32 // indexes into lexModel.terms of the terms ending here
+	head, tail int32 // the node's list of terms ending here in trie.links, in insertion order; 0: none
 	// kids has bit id&63 set for the id of every child (of a node other than the root):
 	// the walk reads the node for its terms anyway, and this filter spares it the edge
 	// table probe, a likely cache miss, for most syllables that continue no term (on the
@@ -187,7 +194,16 @@ func (t *trie) insert(ids []int32, term int32) {
 		}
 		n = c
 	}
-	t.nodes[n].terms = append(t.nodes[n].terms, term)
+	if len(t.links) == 0 {
+		t.links = append(t.links, trieLink{}) // index 0 ends every list
+	}
+	l := int32(len(t.links))
+	t.links = append(t.links, trieLink{term: term})
+	if nd := &t.nodes[n]; nd.head == 0 {
+		nd.head, nd.tail = l, l
+	} else {
+		t.links[nd.tail].next, nd.tail = l, l
+	}
 }
 
 // narrativeDef is a parsed narrative.
@@ -856,7 +872,8 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 			*b = match{term: id, from: i, to: to}
 		}
 		for j, n := i, n0; n != 0; {
-			for _, id := range m.norm.nodes[n].terms {
+			for l := m.norm.nodes[n].head; l != 0; l = m.norm.links[l].next {
+				id := m.norm.links[l].term
 				if t := &m.terms[id]; t.rule {
 					if a := t.atom; len(occ[a]) < 4*maxRuleHits {
 						if len(occ[a]) == 0 {
@@ -878,7 +895,8 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 			}
 		}
 		for j, n := i, f0; n != 0; {
-			for _, id := range m.folded.nodes[n].terms {
+			for l := m.folded.nodes[n].head; l != 0; l = m.folded.links[l].next {
+				id := m.folded.links[l].term
 				if t := &m.terms[id]; t.rule {
 					if a := t.atom; len(occ[a]) < 4*maxRuleHits && !hasSpan(occ[a], i, j+1) {
 						if len(occ[a]) == 0 {
