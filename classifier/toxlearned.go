@@ -556,12 +556,27 @@ const (
 	learnedHateMin = 1.0
 )
 
+// sortHitsByWeight sorts hits heaviest first, stably. A post has a few: an insertion sort
+// with the comparison inline costs less than slices.SortStableFunc's calls of a
+// comparison function (same order; that is the fallback for many hits).
+func sortHitsByWeight(hits []toxHit) {
+	if len(hits) > 32 {
+		slices.SortStableFunc(hits, func(x, y toxHit) int { return cmp.Compare(y.w, x.w) })
+		return
+	}
+	for i := 1; i < len(hits); i++ {
+		for j := i; j > 0 && hits[j].w > hits[j-1].w; j-- {
+			hits[j], hits[j-1] = hits[j-1], hits[j]
+		}
+	}
+}
+
 // evidence appends the post's positive learned features (the heaviest first, at most
 // maxToxLearnedEvidence, leaving out spans the lexicon already reports) to dst, and reports
 // whether one of them at least learnedHateMin heavy lies near a protected-group mention
 // (then the mention is evidence too) and how many that heavy it found.
 func (lt *toxLearned) evidence(m *lexModel, dst []post.Evidence, hits []toxHit, targets []match, lexEv []post.Evidence, span func(match) (int, int)) ([]post.Evidence, bool, int) {
-	slices.SortStableFunc(hits, func(x, y toxHit) int { return cmp.Compare(y.w, x.w) })
+	sortHitsByWeight(hits)
 	hate, n, strong := false, 0, 0
 	for _, h := range hits {
 		if h.w <= 0 {
