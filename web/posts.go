@@ -166,7 +166,7 @@ func (s *Server) narrativeName(id string) (vi, en string) {
 // Label names shown by the pages; /api/labels serves them with the narratives'.
 var fixedLabels = map[string]map[string][2]string{
 	"sentiment": {"negative": {"tiêu cực", "negative"}, "neutral": {"trung tính", "neutral"}, "positive": {"tích cực", "positive"}},
-	"toxicity":  {"clean": {"sạch", "clean"}, "offensive": {"xúc phạm", "offensive"}, "hate": {"thù ghét, quấy rối", "hate, harassment"}},
+	"toxicity":  {"clean": {"sạch", "clean"}, "offensive": {"xúc phạm", "offensive"}, "hate": {"thù ghét", "hate"}},
 	"platform": {"rss": {"báo, RSS", "news, RSS"}, "forum": {"diễn đàn", "forum"}, "xenforo": {"diễn đàn", "forum"},
 		"mastodon": {"Mastodon", "Mastodon"}, "bluesky": {"Bluesky", "Bluesky"}, "html": {"trang web", "web page"},
 		"news": {"báo", "news"}, "facebook": {"Facebook", "Facebook"}, "youtube": {"YouTube", "YouTube"}},
