@@ -444,8 +444,10 @@ func renderNarratives(w map[string]narrWeights, ids []string, params map[string]
 # before, either one suffices. Generated, do not edit: see models/README.md,
 #   NARR_LEARNED_OUT=$PWD/models/learned/narratives.tsv go test ./classifier/learn -run TestLearnedNarrativesModel
 # Data: the project's own hand-written sets classifier/testdata/narratives_{%s}.jsonl
-# and the examples of models/narratives/*.yaml (%d posts in all, each also typed without
-# diacritics; an example trains only its own narrative). No research data set.
+# and the examples of models/narratives/*.yaml, each also typed without diacritics (an
+# example trains only its own narrative), and as negatives the ViHOS training comments
+# (MIT) in which a narrative's term occurs (not for a narrative their rules match, nor for
+# hate_harassment when they name a protected group): %d posts in all. No research-only set.
 # Per narrative C (of %v) and threshold chosen by leave-one-set-out cross-validation:
 # the lowest threshold at which the learned component alone reaches precision %g on the pooled
 # out-of-fold posts.
