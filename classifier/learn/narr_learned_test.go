@@ -497,7 +497,8 @@ func withLearnedNarratives(t *testing.T, dir, content string) classifier.Model {
 }
 
 // TestLearnedNarrativesModel trains the default model's learned narrative component,
-// models/learned/narratives.tsv, on the project's hand-written narrative sets, and
+// models/learned/narratives.tsv, on the project's hand-written narrative sets (with
+// ViHOS training comments as negatives, unless NARR_NO_VIHOS is set; needs ../shared), and
 // reports its leave-one-set-out cross-validation: for each set, parameters are chosen by
 // an inner leave-one-set-out cross-validation over the other four, the model is fitted
 // on them, and the left-out set is scored with the combined matcher (rules OR learned)
