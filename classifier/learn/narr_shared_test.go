@@ -23,6 +23,7 @@ func TestLearnedNarrativesSharedDev(t *testing.T) {
 	rules, _ := rulesOnlyModel(t)
 	full := defaultModel(t)
 	texts, before, after, added := 0, 0, 0, map[string]int{}
+	perFile := map[string]int{} // new matches by dev file (ViHOS dev apart: the component trains on ViHOS train)
 	var sample []string
 	for _, f := range files {
 		rel, _ := filepath.Rel(root, f)
@@ -34,12 +35,13 @@ func TestLearnedNarrativesSharedDev(t *testing.T) {
 			for _, id := range b {
 				if !slices.Contains(a, id) {
 					added[id]++
+					perFile[filepath.Dir(rel)]++
 					sample = append(sample, id+" ["+rel+" "+r.Label+"]: "+r.Text)
 				}
 			}
 		}
 	}
-	t.Logf("%d texts: %d narrative matches with rules alone, %d with rules and the learned component; new by narrative: %v", texts, before, after, added)
+	t.Logf("%d texts: %d narrative matches with rules alone, %d with rules and the learned component; new by narrative: %v; new by data set: %v", texts, before, after, added, perFile)
 	if os.Getenv("NARR_SHARED_SAMPLE") != "" {
 		for _, s := range sample {
 			t.Log(s)
