@@ -122,6 +122,9 @@ func TestTrainLearnedModel(t *testing.T) {
 	if len(res.Grid) != 4 {
 		t.Errorf("grid %v, want 2 C values x 2 class weights", res.Grid)
 	}
+	if fp := classifier.LexiconFingerprint(base); !strings.HasPrefix(fp, "sha256:") || res.File.LexiconFingerprint != fp {
+		t.Errorf("file records lexicon fingerprint %q, want the base model's %q", res.File.LexiconFingerprint, fp)
+	}
 	if res.DevRaw.Accuracy < 0.8 {
 		t.Errorf("dev accuracy %.2f on an easy set; report %+v", res.DevRaw.Accuracy, res.DevRaw)
 	}

@@ -352,6 +352,9 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 			lf.Terms[k] = classifier.LearnedTerm{IDF: round5(idf[i]), W: roundAll(w)}
 		}
 	}
+	if opts.Features.Lexicon {
+		lf.LexiconFingerprint = classifier.LexiconFingerprint(base)
+	}
 	res.File = lf
 	res.TrainTime = time.Since(t0)
 	return res, nil

@@ -302,6 +302,9 @@ func cmdModelShow(env *cliEnv, args []string) error {
 	} else {
 		fmt.Fprintln(env.stdout, "cảnh báo / warning: mô hình cũ, không có danh sách từ trung lập / an older model trained without neutral terms")
 	}
+	if err := showLexiconDrift(env, lf); err != nil {
+		return err
+	}
 	want := map[byte]bool{}
 	for _, k := range strings.Split(*kinds, ",") {
 		if k = strings.TrimSpace(k); k != "" {
@@ -339,6 +342,28 @@ func cmdModelShow(env *cliEnv, args []string) error {
 		for i := 0; i < *top && i < len(list); i++ {
 			fmt.Fprintf(env.stdout, "  %8.3f  %q\n", list[i].w, list[i].key)
 		}
+	}
+	return nil
+}
+
+// showLexiconDrift tells whether the lexicons the model's "x:" features were computed
+// with are the running default model's (classifier.LexiconDrift).
+func showLexiconDrift(env *cliEnv, lf *classifier.LearnedFile) error {
+	if !lf.Features.Lexicon {
+		return nil
+	}
+	base, err := classifier.LoadDefault()
+	if err != nil {
+		return err
+	}
+	trained, running, drift := classifier.LexiconDrift(lf, base)
+	switch {
+	case trained == "":
+		fmt.Fprintln(env.stdout, "từ điển / lexicons: tệp cũ, không ghi dấu vân tay từ điển / an older file, no lexicon fingerprint recorded")
+	case drift:
+		fmt.Fprintf(env.stdout, "cảnh báo / warning: từ điển khi huấn luyện %s khác từ điển mặc định đang chạy %s, kết quả có thể lệch, hãy huấn luyện lại / trained over other lexicons than the running default model's, results may shift, retrain\n", trained, running)
+	default:
+		fmt.Fprintf(env.stdout, "từ điển / lexicons: %s, khớp mô hình mặc định / matches the running default model\n", trained)
 	}
 	return nil
 }
