@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"os"
 	"slices"
@@ -52,8 +53,21 @@ type LearnedFile struct {
 	// no hate (no insult aimed at a protected group, no hate_harassment match) is
 	// labelled "offensive", the hate probability going to offensive. It needs Neutral
 	// and the labels "hate" and "offensive".
-	AuthorityPolicy bool                   `json:"authority_policy,omitempty"`
-	Terms           map[string]LearnedTerm `json:"terms"`
+	AuthorityPolicy bool `json:"authority_policy,omitempty"`
+	// LexiconFingerprint is LexiconFingerprint of the model training read the lexicon
+	// features from; empty in files written before it was recorded (they still load). A
+	// program knowing only format 2 ignores it, which is safe: it only adds a warning.
+	LexiconFingerprint string                 `json:"lexicon_fingerprint,omitempty"`
+	Terms              map[string]LearnedTerm `json:"terms"`
+}
+
+// LexiconDrift compares the lexicon fingerprint lf was trained with to base's: drift is
+// true when lf reads lexicon features, both fingerprints are known and they differ, that
+// is when base's lexicons give the "x:" features other values than in training and lf's
+// results shift. Files without a recorded fingerprint never drift (nothing to compare).
+func LexiconDrift(lf *LearnedFile, base Model) (trained, running string, drift bool) {
+	trained, running = lf.LexiconFingerprint, LexiconFingerprint(base)
+	return trained, running, lf.Features.Lexicon && trained != "" && running != "" && trained != running
 }
 
 // learnedModel overrides one task of a base lexicon model with a learned classifier; the
@@ -139,6 +153,11 @@ func NewLearned(lf *LearnedFile, base Model) (Model, error) {
 		return nil, fmt.Errorf("%w: base model %s is not a lexicon model", ErrLearnedModel, base.Name())
 	}
 	m := &learnedModel{file: lf, base: lm, ex: extractor{cfg: lf.Features}, base0: -1, hate: -1, offensive: -1, name: lf.Name + "@" + lf.Version}
+	if trained, running, drift := LexiconDrift(lf, base); drift {
+		// Not an error: the model still works, but its dev figures no longer hold.
+		slog.Warn("mô hình học được huấn luyện trên bộ từ điển khác với mô hình mặc định đang chạy, kết quả có thể lệch; hãy huấn luyện lại / learned model was trained over other lexicons than the running default model, its results may shift; retrain it",
+			"model", m.name, "trained_lexicons", trained, "running_lexicons", running)
+	}
 	if lf.Features.Lexicon {
 		m.ex.base = lm
 	}

@@ -1,7 +1,10 @@
 package classifier
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,6 +146,81 @@ func TestLearnedAuthorityPolicyNeedsFormat2(t *testing.T) {
 	} {
 		if _, err := DecodeLearned(strings.NewReader(body), "m.json"); !errors.Is(err, ErrLearnedModel) || !strings.Contains(err.Error(), "authority_policy") {
 			t.Errorf("%s: got %v, want ErrLearnedModel about authority_policy", body, err)
+		}
+	}
+}
+
+// TestLearnedLexiconDrift: a learned model records the fingerprint of the lexicons its
+// "x:" features came from; loaded over a default model whose lexicons changed since, it
+// loads but logs a warning. Narratives do not feed those features and do not change the
+// fingerprint. Files without a fingerprint (written before it existed) load silently.
+func TestLearnedLexiconDrift(t *testing.T) {
+	def := defaultModel(t)
+	fp := LexiconFingerprint(def)
+	if !strings.HasPrefix(fp, "sha256:") || len(fp) != len("sha256:")+64 {
+		t.Fatalf("default fingerprint %q", fp)
+	}
+	load := func(edit func(dir string)) Model {
+		dir := copyModelDir(t)
+		edit(dir)
+		m, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	appendTo := func(name, line string) func(dir string) {
+		return func(dir string) {
+			f, err := os.OpenFile(filepath.Join(dir, name), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.WriteString(line); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	same := load(func(string) {})
+	narr := load(func(dir string) {
+		if err := os.Remove(filepath.Join(dir, "narratives", "scam.yaml")); err != nil {
+			t.Fatal(err)
+		}
+	})
+	changed := load(appendTo("lexicon/toxicity.tsv", "đồ rùa bò\toffensive\t0.6\n"))
+	if LexiconFingerprint(same) != fp || LexiconFingerprint(narr) != fp {
+		t.Errorf("a copy of the default model (or one without a narrative) has fingerprint %q / %q, want %q", LexiconFingerprint(same), LexiconFingerprint(narr), fp)
+	}
+	if LexiconFingerprint(changed) == fp {
+		t.Fatal("a changed toxicity lexicon keeps the fingerprint")
+	}
+	var logs bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	body := `{"format":"%s","name":"fp","version":"1","task":"toxicity","labels":["clean","offensive"],"bias":[0,0],"features":{"word_max":1,"lexicon":true}%s,"terms":{"x:tox_score":{"idf":1,"w":[-1,1]}}}`
+	for _, c := range []struct {
+		name, format, extra string
+		base                Model
+		warn                bool
+	}{
+		{"same lexicons", LearnedFormat, `,"lexicon_fingerprint":"` + fp + `"`, same, false},
+		{"changed lexicons", LearnedFormat, `,"lexicon_fingerprint":"` + fp + `"`, changed, true},
+		{"format 2 without fingerprint", LearnedFormat, "", changed, false},
+		{"format 1", LearnedFormatV1, "", changed, false},
+	} {
+		logs.Reset()
+		lf, err := DecodeLearned(strings.NewReader(fmt.Sprintf(body, c.format, c.extra)), "m.json")
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if _, err := NewLearned(lf, c.base); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		_, _, drift := LexiconDrift(lf, c.base)
+		warned := strings.Contains(logs.String(), "level=WARN") && strings.Contains(logs.String(), "running_lexicons="+LexiconFingerprint(changed))
+		if drift != c.warn || warned != c.warn {
+			t.Errorf("%s: drift %v, logged %q; want a warning: %v", c.name, drift, logs.String(), c.warn)
 		}
 	}
 }

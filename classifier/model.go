@@ -2,6 +2,8 @@ package classifier
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -243,6 +245,9 @@ type lexModel struct {
 	// learnedNarr is the learned narrative component (learned/narratives.tsv); nil when
 	// the model directory has none.
 	learnedNarr *narrLearned
+	// lexFingerprint identifies the files that decide the sentiment and toxicity a learned
+	// model reads as its "x:" features (see LexiconFingerprint).
+	lexFingerprint string
 }
 
 func (m *lexModel) Name() string { return m.name }
@@ -1074,7 +1079,50 @@ func loadFS(fsys fs.FS) (Model, error) {
 	if err := m.loadLearnedNarratives(fsys, learnedNarrFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
+	if m.lexFingerprint, err = lexiconFingerprint(fsys); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// lexFeatureFiles are the model files that decide a post's sentiment and toxicity, the
+// lexicon features ("x:sent_score", "x:tox_hate", ...) a learned model is trained on.
+// Narratives and model.yaml do not change them.
+var lexFeatureFiles = []string{"lexicon/sentiment.tsv", "lexicon/modifiers.tsv", "lexicon/toxicity.tsv", "lexicon/targets.tsv", "lexicon/addressees.tsv", "neutral_terms.tsv", "learned/toxicity.tsv"}
+
+// lexiconFingerprint returns "sha256:" and the hex SHA-256 of the names and contents of
+// the lexFeatureFiles present in fsys, each length-prefixed so that no two sets of files
+// hash alike.
+func lexiconFingerprint(fsys fs.FS) (string, error) {
+	h := sha256.New()
+	for _, name := range lexFeatureFiles {
+		data, err := fs.ReadFile(fsys, name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("fingerprinting %s: %w", name, err)
+		}
+		fmt.Fprintf(h, "%d:%s\n%d:", len(name), name, len(data))
+		h.Write(data)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// LexiconFingerprint identifies the lexicon files of m that feed a learned model's
+// lexicon features (the sentiment and toxicity lexicons, modifiers, protected-group
+// targets, neutral terms and the learned toxicity component): "sha256:" and a hex digest.
+// A learned model records the fingerprint of the model it was trained over; when the
+// lexicons change, its "x:" features mean something else and its results shift. It is
+// "" for a model that is not a lexicon model of this package.
+func LexiconFingerprint(m Model) string {
+	switch lm := m.(type) {
+	case *lexModel:
+		return lm.lexFingerprint
+	case *learnedModel:
+		return lm.base.lexFingerprint
+	}
+	return ""
 }
 
 // tsvLines calls fn for each non-comment line of a TSV file with its fields and line

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"math"
 	"slices"
@@ -57,8 +58,8 @@ const learnedNarrFile = "learned/narratives.tsv"
 
 // loadLearnedNarratives reads learned/narratives.tsv: "narrative<TAB>feature<TAB>weight"
 // lines, the feature "<bias>" or one or two normalized syllables separated by a space.
-// Every narrative named must be one of the model's; one without a <bias> line is an
-// error. It runs after the narratives are loaded.
+// Lines of a narrative the model does not have are skipped with a warning; a narrative
+// with features and no <bias> line is an error. It runs after the narratives are loaded.
 func (m *lexModel) loadLearnedNarratives(fsys fs.FS, name string) error {
 	k := len(m.narratives)
 	nl := &narrLearned{k: k, bias: make([]float64, k), names: map[uint64]string{}}
@@ -72,13 +73,19 @@ func (m *lexModel) loadLearnedNarratives(fsys fs.FS, name string) error {
 	}
 	feats := map[uint64]*feat{}
 	var order []uint64
+	var skipped []string
 	err := tsvLines(fsys, name, func(f []string) error {
 		if len(f) != 3 {
 			return fmt.Errorf("want narrative<TAB>feature<TAB>weight, got %d fields", len(f))
 		}
 		ni := slices.IndexFunc(m.narratives, func(d narrativeDef) bool { return d.ID == f[0] })
 		if ni < 0 {
-			return fmt.Errorf("unknown narrative %q", f[0])
+			// An operator who drops a narrative's YAML keeps the shipped file: its lines
+			// for that narrative have nothing to add to and are skipped (logged below).
+			if !slices.Contains(skipped, f[0]) {
+				skipped = append(skipped, f[0])
+			}
+			return nil
 		}
 		w, err := parseWeight(f[2], -50, 50)
 		if err != nil {
@@ -111,6 +118,9 @@ func (m *lexModel) loadLearnedNarratives(fsys fs.FS, name string) error {
 	})
 	if err != nil {
 		return err
+	}
+	if len(skipped) > 0 {
+		slog.Warn("mô hình học chủ đề có chủ đề không còn trong mô hình, bỏ qua / learned narrative file names narratives the model no longer has, skipped", "file", name, "narratives", skipped)
 	}
 	for i, d := range m.narratives {
 		if !hasBias[i] && slices.ContainsFunc(order, func(key uint64) bool { return feats[key].w[i] != 0 }) {

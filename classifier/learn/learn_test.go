@@ -122,6 +122,9 @@ func TestTrainLearnedModel(t *testing.T) {
 	if len(res.Grid) != 4 {
 		t.Errorf("grid %v, want 2 C values x 2 class weights", res.Grid)
 	}
+	if fp := classifier.LexiconFingerprint(base); !strings.HasPrefix(fp, "sha256:") || res.File.LexiconFingerprint != fp {
+		t.Errorf("file records lexicon fingerprint %q, want the base model's %q", res.File.LexiconFingerprint, fp)
+	}
 	if res.DevRaw.Accuracy < 0.8 {
 		t.Errorf("dev accuracy %.2f on an easy set; report %+v", res.DevRaw.Accuracy, res.DevRaw)
 	}
@@ -290,5 +293,44 @@ func TestNBPenalty(t *testing.T) {
 		if p != 1 {
 			t.Errorf("beta 0: penalty %d = %v, want 1", i, p)
 		}
+	}
+}
+
+// TestTrainEnsemble: with Ensemble, a word model and a character model are fitted apart
+// (the grid holds both), mixed by a weight in 0..1 chosen on dev, and the mix is one
+// model file that scores as trained. Without character n-grams there is nothing to mix.
+func TestTrainEnsemble(t *testing.T) {
+	base := defaultModel(t)
+	train, dev := readLearn(t, "train.jsonl"), readLearn(t, "dev.jsonl")
+	opts := TrainOptions{Task: "sentiment", MinDF: 1, Cs: []float64{1, 4}, ClassWeights: []string{"none"}, Ensemble: true,
+		Features: classifier.FeatureConfig{WordMax: 2, CharMin: 2, CharMax: 4, Lexicon: true}}
+	res, err := Train(context.Background(), train, dev, base, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := map[string]int{}
+	for _, g := range res.Grid {
+		parts[g.Part]++
+	}
+	if parts["word"] != 2 || parts["char"] != 2 || len(res.Grid) != 4 {
+		t.Errorf("grid %+v, want 2 word and 2 char fits", res.Grid)
+	}
+	a, ok := res.File.Training["word_weight"].(float64)
+	if !ok || a < 0 || a > 1 || res.File.Training["ensemble"] != true {
+		t.Errorf("training %v: want ensemble with a word_weight in 0..1", res.File.Training)
+	}
+	if res.DevRaw.Accuracy < 0.8 {
+		t.Errorf("dev accuracy %.2f", res.DevRaw.Accuracy)
+	}
+	m, err := classifier.NewLearned(res.File, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := classifier.CheckLearned(m, []string{"Thầy dạy dễ hiểu, rất nhiệt tình", "hang loi, giao cham, that vong"}); err != nil {
+		t.Error(err)
+	}
+	opts.Features.CharMin, opts.Features.CharMax = 0, 0
+	if res, err = Train(context.Background(), train, dev, base, opts); err != nil || len(res.Grid) != 2 || res.File.Training["ensemble"] != nil {
+		t.Errorf("without character n-grams: %v, grid %+v, training %v; want one plain grid", err, res.Grid, res.File.Training)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"runtime"
 	"slices"
@@ -38,12 +39,18 @@ type TrainOptions struct {
 	// KeepAuthorityHate keeps the data set's "hate" label on posts about authorities that
 	// attack no protected group (see relabelAuthorityHate); for measuring only.
 	KeepAuthorityHate bool
+	// Ensemble fits a word model (word and folded n-grams, lexicon features) and a
+	// character model (character n-grams, lexicon features) apart, each with its own C and
+	// class weight chosen on dev, and mixes their logits with the weight chosen on dev
+	// (0, 0.1, ..., 1). The mix is again one linear model: same file, same scoring.
+	Ensemble bool
 	// Progress, if set, is called as work advances: stage is "features", "fit" or "offsets".
 	Progress func(stage string, done, total int)
 }
 
 // GridPoint is the dev score of one (C, class weight) setting.
 type GridPoint struct {
+	Part        string  `json:"part,omitempty"` // "word" or "char" in an ensemble
 	C           float64 `json:"c"`
 	ClassWeight string  `json:"class_weight"`
 	Dev         float64 `json:"dev"`
@@ -110,6 +117,9 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 	}
 	if opts.MaxIter == 0 {
 		opts.MaxIter = 150
+	}
+	if opts.Features.CharMin == 0 {
+		opts.Ensemble = false // no character model to mix in
 	}
 	progress := opts.Progress
 	if progress == nil {
@@ -271,41 +281,80 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 		pen = nbPenalty(X, F, K, opts.NB)
 	}
 	res := &TrainResult{NumFeatures: F}
-	var bestW []float64
-	bestScore := math.Inf(-1)
-	var bestC float64
-	var bestCW string
 	fits, nfits := 0, len(opts.Cs)*len(opts.ClassWeights)
-	zero := make([]float64, K)
-	for _, cwName := range opts.ClassWeights {
-		cw := make([]float64, K)
-		for k := range cw {
-			switch cwName {
-			case "none":
-				cw[k] = 1
-			case "balanced":
-				cw[k] = N / (float64(K) * counts[k])
-			default:
-				return nil, fmt.Errorf("class weight %q must be none or balanced", cwName)
+	if opts.Ensemble {
+		nfits *= 2
+	}
+	// fitGrid fits X over every class weight and C (warm-started across increasing C) and
+	// returns the weights with the best dev score before offsets.
+	fitGrid := func(X []sparse, part string) (best gridFit, err error) {
+		best.score = math.Inf(-1)
+		zero := make([]float64, K)
+		for _, cwName := range opts.ClassWeights {
+			cw := make([]float64, K)
+			for k := range cw {
+				switch cwName {
+				case "none":
+					cw[k] = 1
+				case "balanced":
+					cw[k] = N / (float64(K) * counts[k])
+				default:
+					return best, fmt.Errorf("class weight %q must be none or balanced", cwName)
+				}
+			}
+			W := make([]float64, F*K+K)
+			Cs := slices.Clone(opts.Cs)
+			slices.Sort(Cs)
+			for _, C := range Cs {
+				if err := ctx.Err(); err != nil {
+					return best, err
+				}
+				lbfgs(W, lrObjective(X, F, K, C, cw, pen), opts.MaxIter)
+				fits++
+				progress("fit", fits, nfits)
+				sc := metric(Score(devGold, predict(devScores(W), zero)))
+				res.Grid = append(res.Grid, GridPoint{Part: part, C: C, ClassWeight: cwName, Dev: round4(sc)})
+				if sc > best.score {
+					best = gridFit{W: slices.Clone(W), score: sc, C: C, cw: cwName}
+				}
 			}
 		}
-		W := make([]float64, F*K+K) // warm-started across increasing C
-		Cs := slices.Clone(opts.Cs)
-		slices.Sort(Cs)
-		for _, C := range Cs {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			lbfgs(W, lrObjective(X, F, K, C, cw, pen), opts.MaxIter)
-			fits++
-			progress("fit", fits, nfits)
-			sc := metric(Score(devGold, predict(devScores(W), zero)))
-			res.Grid = append(res.Grid, GridPoint{C: C, ClassWeight: cwName, Dev: round4(sc)})
-			if sc > bestScore {
-				bestScore, bestC, bestCW = sc, C, cwName
-				bestW = slices.Clone(W)
+		return best, nil
+	}
+	var bestW []float64
+	var chosen map[string]any
+	if !opts.Ensemble {
+		g, err := fitGrid(X, "")
+		if err != nil {
+			return nil, err
+		}
+		bestW, chosen = g.W, map[string]any{"c": g.C, "class_weight": g.cw}
+	} else {
+		// A word model and a character model fitted apart (each with its own C and class
+		// weight), their logits mixed: one linear model again, so the file and scoring
+		// are unchanged.
+		isWord := func(f int32) bool { return keys[f][0] != 'c' }
+		isChar := func(f int32) bool { return keys[f][0] == 'c' || keys[f][0] == 'x' }
+		wg, err := fitGrid(restrict(X, isWord), "word")
+		if err != nil {
+			return nil, err
+		}
+		cg, err := fitGrid(restrict(X, isChar), "char")
+		if err != nil {
+			return nil, err
+		}
+		bestScore, bestA := math.Inf(-1), 0.0
+		zero := make([]float64, K)
+		for i := 0; i <= 10; i++ {
+			a := float64(i) / 10
+			if sc := metric(Score(devGold, predict(devScores(mix(wg.W, cg.W, a)), zero))); sc > bestScore {
+				bestScore, bestA = sc, a
 			}
 		}
+		bestW = mix(wg.W, cg.W, bestA)
+		chosen = map[string]any{"c": wg.C, "class_weight": wg.cw, "ensemble": true, "word_weight": bestA,
+			"word_c": wg.C, "word_class_weight": wg.cw, "char_c": cg.C, "char_class_weight": cg.cw,
+			"dev_word_" + opts.Metric: round4(wg.score), "dev_char_" + opts.Metric: round4(cg.score)}
 	}
 	scores := devScores(bestW)
 	off := make([]float64, K)
@@ -333,7 +382,7 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 		Labels: labels, Features: opts.Features, Bias: roundAll(bestW[F*K:]), Offset: off,
 		Terms: make(map[string]classifier.LearnedTerm, F), Neutral: opts.Neutral, AuthorityPolicy: policy,
 		Training: map[string]any{
-			"train_examples": len(train), "dev_examples": len(dev), "c": bestC, "class_weight": bestCW,
+			"train_examples": len(train), "dev_examples": len(dev),
 			"metric": opts.Metric, "dev_" + opts.Metric: round4(metric(res.Dev)),
 			"dev_" + opts.Metric + "_without_offsets": round4(metric(res.DevRaw)), "min_df": opts.MinDF,
 			"authority_hate_relabelled_train": relabelled[0], "authority_hate_relabelled_dev": relabelled[1],
@@ -352,9 +401,45 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 			lf.Terms[k] = classifier.LearnedTerm{IDF: round5(idf[i]), W: roundAll(w)}
 		}
 	}
+	maps.Copy(lf.Training, chosen)
+	if opts.Features.Lexicon {
+		lf.LexiconFingerprint = classifier.LexiconFingerprint(base)
+	}
 	res.File = lf
 	res.TrainTime = time.Since(t0)
 	return res, nil
+}
+
+// gridFit is the best fit of one grid: its weights, dev score, C and class weight.
+type gridFit struct {
+	W     []float64
+	score float64
+	C     float64
+	cw    string
+}
+
+// restrict returns X with only the features keep accepts.
+func restrict(X []sparse, keep func(f int32) bool) []sparse {
+	out := make([]sparse, len(X))
+	for i, x := range X {
+		out[i].y = x.y
+		for j, f := range x.idx {
+			if keep(f) {
+				out[i].idx = append(out[i].idx, f)
+				out[i].val = append(out[i].val, x.val[j])
+			}
+		}
+	}
+	return out
+}
+
+// mix returns a*u + (1-a)*v: the logits of two linear models mixed.
+func mix(u, v []float64, a float64) []float64 {
+	out := make([]float64, len(u))
+	for i := range u {
+		out[i] = a*u[i] + (1-a)*v[i]
+	}
+	return out
 }
 
 func round5(x float64) float64 { return math.Round(x*1e5) / 1e5 }

@@ -116,6 +116,29 @@ func TestModelTrainShowEval(t *testing.T) {
 	if n := strings.Count(stdout, `"w:`); n != 9 {
 		t.Errorf("show --top 3 listed %d word terms, want 9:\n%s", n, stdout)
 	}
+	if !strings.Contains(stdout, "matches the running default model") {
+		t.Errorf("show does not confirm the lexicon fingerprint:\n%s", stdout)
+	}
+	// The same file, as if trained over other lexicons: show warns.
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lf map[string]any
+	if err := json.Unmarshal(b, &lf); err != nil {
+		t.Fatal(err)
+	}
+	lf["lexicon_fingerprint"] = "sha256:" + strings.Repeat("0", 64)
+	drifted := filepath.Join(t.TempDir(), "drifted.json")
+	if b, err = json.Marshal(lf); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(drifted, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr = runCmd(t, "model", "show", drifted, "--top", "1"); code != 0 || !strings.Contains(stdout, "trained over other lexicons") {
+		t.Errorf("show of a model trained over other lexicons: exit %d\n%s%s", code, stdout, stderr)
+	}
 	code, stdout, stderr = runCmd(t, "eval", "--task", "sentiment", "--data", learnData+"dev.jsonl", "--model", out, "--format", "json")
 	if code != 0 {
 		t.Fatalf("eval exit %d: %s", code, stderr)

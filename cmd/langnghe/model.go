@@ -56,6 +56,7 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	neutralFile := fs.String("neutral-terms", "", "danh sách từ chỉ chính quyền/chính trị không được học (mặc định models/neutral_terms.tsv) / authority and political terms never learned (default: the shipped list)")
 	nb := fs.String("nb", "0,1", "phạt L2 theo tỉ lệ log-đếm kiểu NB-SVM, các giá trị 0..1 thử trên dev, 0 = tắt / NB-SVM log-count-ratio penalty scaling, values 0..1 tried on dev, 0 = off")
 	fast := fs.Bool("fast", false, "huấn luyện nhanh cho vòng phản hồi của chuyên viên: "+fastDesc+" (cờ ghi rõ vẫn được ưu tiên) / quick training for the analyst feedback loop: "+fastDesc+" (explicit flags win)")
+	ensemble := fs.Bool("ensemble", false, "trộn mô hình n-gram âm tiết và mô hình n-gram ký tự huấn luyện riêng, tỉ lệ chọn trên dev / mix separately trained word and character models, weight chosen on dev")
 	allowProbe := fs.Bool("allow-probe-failures", false, "vẫn ghi mô hình khi trượt bộ thử phạm vi / write the model even if it fails the scope probe")
 	holdOut := fs.Int("hold-out", 10, "normalize: giữ lại mỗi cặp thứ N để chọn trọng số / normalize: every Nth pair is held out to tune the weights")
 	if err := parseFlags(fs, args); err != nil {
@@ -138,7 +139,7 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	t0 := time.Now()
 	res, err := learn.TrainVariants(ctx, train, devEx, base, learn.TrainOptions{
 		Task: *task, Name: *name, Version: *ver, MinDF: *minDF, Cs: cvals,
-		ClassWeights: strings.Split(*cw, ","), Metric: *metric, TuneOffsets: *offsets, MaxIter: *maxIter, Neutral: neutral,
+		ClassWeights: strings.Split(*cw, ","), Metric: *metric, TuneOffsets: *offsets, MaxIter: *maxIter, Neutral: neutral, Ensemble: *ensemble,
 		Features: classifier.FeatureConfig{WordMax: *wordMax, CharMin: *charMin, CharMax: *charMax, Lexicon: *lexicon},
 		Progress: func(stage string, done, total int) {
 			if bar == nil {
@@ -175,11 +176,18 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 		return fmt.Errorf("writing %s: %w", *out, err)
 	}
 	for _, g := range res.Grid {
-		fmt.Fprintf(env.stdout, "C=%-5g class_weight=%-8s dev %.4f\n", g.C, g.ClassWeight, g.Dev)
+		part := ""
+		if g.Part != "" {
+			part = g.Part + " "
+		}
+		fmt.Fprintf(env.stdout, "%sC=%-5g class_weight=%-8s dev %.4f\n", part, g.C, g.ClassWeight, g.Dev)
 	}
 	t := res.File.Training
 	fmt.Fprintf(env.stdout, "chọn / chosen: folded=%v nb=%v C=%v class_weight=%v; dev macro-F1 %.4f weighted-F1 %.4f (không chỉnh ngưỡng / without offsets: %.4f, %.4f)\n",
 		res.File.Features.Folded, t["nb"], t["c"], t["class_weight"], res.Dev.MacroF1, res.Dev.WeightedF1, res.DevRaw.MacroF1, res.DevRaw.WeightedF1)
+	if t["ensemble"] == true {
+		fmt.Fprintf(env.stdout, "trộn / ensemble: word C=%v %v, char C=%v %v, word_weight=%v\n", t["word_c"], t["word_class_weight"], t["char_c"], t["char_class_weight"], t["word_weight"])
+	}
 	fmt.Fprintf(env.stdout, "%d đặc trưng / features (%d giữ lại / kept), %s (tổng / in all %s), ghi vào / written to %s\n",
 		res.NumFeatures, len(res.File.Terms), res.TrainTime.Round(1e8), time.Since(t0).Round(1e8), *out)
 	return nil
@@ -302,6 +310,9 @@ func cmdModelShow(env *cliEnv, args []string) error {
 	} else {
 		fmt.Fprintln(env.stdout, "cảnh báo / warning: mô hình cũ, không có danh sách từ trung lập / an older model trained without neutral terms")
 	}
+	if err := showLexiconDrift(env, lf); err != nil {
+		return err
+	}
 	want := map[byte]bool{}
 	for _, k := range strings.Split(*kinds, ",") {
 		if k = strings.TrimSpace(k); k != "" {
@@ -339,6 +350,28 @@ func cmdModelShow(env *cliEnv, args []string) error {
 		for i := 0; i < *top && i < len(list); i++ {
 			fmt.Fprintf(env.stdout, "  %8.3f  %q\n", list[i].w, list[i].key)
 		}
+	}
+	return nil
+}
+
+// showLexiconDrift tells whether the lexicons the model's "x:" features were computed
+// with are the running default model's (classifier.LexiconDrift).
+func showLexiconDrift(env *cliEnv, lf *classifier.LearnedFile) error {
+	if !lf.Features.Lexicon {
+		return nil
+	}
+	base, err := classifier.LoadDefault()
+	if err != nil {
+		return err
+	}
+	trained, running, drift := classifier.LexiconDrift(lf, base)
+	switch {
+	case trained == "":
+		fmt.Fprintln(env.stdout, "từ điển / lexicons: tệp cũ, không ghi dấu vân tay từ điển / an older file, no lexicon fingerprint recorded")
+	case drift:
+		fmt.Fprintf(env.stdout, "cảnh báo / warning: từ điển khi huấn luyện %s khác từ điển mặc định đang chạy %s, kết quả có thể lệch, hãy huấn luyện lại / trained over other lexicons than the running default model's, results may shift, retrain\n", trained, running)
+	default:
+		fmt.Fprintf(env.stdout, "từ điển / lexicons: %s, khớp mô hình mặc định / matches the running default model\n", trained)
 	}
 	return nil
 }
