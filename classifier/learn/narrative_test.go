@@ -47,6 +47,7 @@ func TestNarrativeEvalDefault(t *testing.T) {
 	}
 	t.Run("holdout2", holdout2)
 	t.Run("holdout3", holdout3)
+	t.Run("holdout4", holdout4)
 }
 
 // scoreNarrativeSet reads ../testdata/narratives_NAME.jsonl, which must hold at least
@@ -113,6 +114,25 @@ func holdout3(t *testing.T) {
 	// trained on it: 0.941 / 0.898; floor = that − 0.05.
 	if r.MacroPrecision < 0.891 || r.MacroRecall < 0.848 {
 		t.Errorf("macro precision %.3f recall %.3f fell below the sanity floor 0.891 / 0.848 (shipped: 0.941 / 0.898)", r.MacroPrecision, r.MacroRecall)
+	}
+}
+
+// holdout4 reports the shipped narratives on ../testdata/narratives_holdout4.jsonl (363
+// posts), written on 2026-12-07 by an author who had read only the narratives'
+// definitions, committed before any scoring and never trained or tuned on: the honest
+// figure for new text. Measured (rules alone: macro P 0.913 R 0.648; with the learned
+// component: P 0.907 R 0.774; per narrative in models/README.md). The targets (P ≥ 0.90,
+// R ≥ 0.80 per narrative) are not met on it, so the test logs the table and holds a
+// floor 0.05 under the shipped figure, to catch a regression on unseen text.
+func holdout4(t *testing.T) {
+	r := scoreNarrativeSet(t, defaultModel(t), "holdout4", 330)
+	t.Logf("held out, reported: macro P %.3f R %.3f F1 %.3f exact %.3f", r.MacroPrecision, r.MacroRecall, r.MacroF1, r.ExactMatch)
+	for _, id := range r.Narratives {
+		c := r.PerNarrative[id]
+		t.Logf("%-26s P %.3f R %.3f F1 %.3f n %d", id, c.Precision, c.Recall, c.F1, c.Support)
+	}
+	if r.MacroPrecision < 0.857 || r.MacroRecall < 0.724 {
+		t.Errorf("macro precision %.3f recall %.3f fell below the floor 0.857 / 0.724 (shipped: 0.907 / 0.774)", r.MacroPrecision, r.MacroRecall)
 	}
 }
 
