@@ -342,9 +342,16 @@ const maxNarrLearnedEvidence = 8
 // rules did not (a.Narratives holds the rule matches), among the candidates one of whose
 // terms occurs (sc.narrCands, set by scoreNarratives), with the heaviest positive
 // features as evidence appended to evidence, which it returns. The score is the
-// component's probability (0.5 at the threshold).
-func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vntext.Token, syls []syllable, occ [][]ruleSpan, evidence []post.Evidence) []post.Evidence {
+// component's probability (0.5 at the threshold). namesAuthority: the caller already knows
+// that a neutral term occurs (false when it does not know or none does).
+func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vntext.Token, syls []syllable, occ [][]ruleSpan, evidence []post.Evidence, namesAuthority bool) []post.Evidence {
 	nl := m.learnedNarr
+	if namesAuthority {
+		// The post names an authority, so the component matches nothing (see matches):
+		// the learned toxicity component's scan, which masks the same neutral terms by
+		// the same syllable ids, already found one.
+		return evidence
+	}
 	// Only a candidate the rules did not match and that has a learned part needs the
 	// component: often there is none.
 	need := false
