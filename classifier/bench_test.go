@@ -22,9 +22,15 @@ import (
 // vihsdTexts returns the ViHSD comments (train and dev) from ../shared, or skips.
 func vihsdTexts(b *testing.B) []string {
 	b.Helper()
+	return sharedTexts(b, "vihsd")
+}
+
+// sharedTexts returns the texts of data set name (train and dev) from ../shared, or skips.
+func sharedTexts(b *testing.B, name string) []string {
+	b.Helper()
 	var texts []string
 	for _, split := range []string{"train", "dev"} {
-		f, err := os.Open(testinfra.NeedShared(b, "data/vihsd/"+split+".jsonl"))
+		f, err := os.Open(testinfra.NeedShared(b, "data/"+name+"/"+split+".jsonl"))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -238,4 +244,15 @@ func BenchmarkLoad50kLexicon(b *testing.B) {
 		}
 	}
 	b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/load")
+}
+
+// BenchmarkClassifyViHOS classifies the ViHOS comments (MIT, train and dev) with the
+// default model on one goroutine. Its CPU profile is cmd/langnghe/default.pgo (see
+// models/README.md, "Learned toxicity component"): ViHOS, not the research-only ViHSD,
+// so that nothing committed derives from a research-only set.
+func BenchmarkClassifyViHOS(b *testing.B) {
+	texts := sharedTexts(b, "vihos")
+	m := defaultModel(b)
+	b.ResetTimer()
+	analyzeAll(b, m, texts)
 }

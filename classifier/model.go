@@ -666,7 +666,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	if len(narrSeen) > 0 || len(sc.occAtoms) > 0 { // a narrative term occurred: few posts
 		evidence = m.scoreNarratives(&a, sc, narrSeen, occ, narrRaw, narrEvidence, evidence, span)
 		if m.learnedNarr != nil { // only narratives one of whose terms occurs: few posts
-			evidence = m.addLearnedNarratives(&a, sc, toks, syls, occ, evidence)
+			evidence = m.addLearnedNarratives(&a, sc, toks, syls, occ, evidence, neutralKnown && hasNeutral)
 		}
 	}
 	setEvidence(&a, evidence)

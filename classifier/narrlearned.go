@@ -44,13 +44,13 @@ type narrSyl struct {
 	neutral uint16
 }
 
-// narrHit is one weighted feature occurrence of a post, syllables [from, to): row is
-// its row in uniW (bigram false) or biW.
+// narrHit is one weighted feature occurrence of a post, syllables [from, from+1)
+// (unigram) or [from, from+2) (bigram): row is its row in uniW (bigram false) or biW.
+// Small (12 bytes) because the scoring loop appends one per feature.
 type narrHit struct {
-	key      uint64
-	row      int32
-	bigram   bool
-	from, to int
+	row    int32
+	from   int32
+	bigram bool
 }
 
 // learnedNarrFile is the learned narrative component's file in a model directory.
@@ -209,9 +209,8 @@ func (d *narrativeDef) exclusions() []int {
 	return out
 }
 
-// narrPass holds one post's learned narrative logits and feature occurrences.
+// narrPass holds one post's learned narrative feature occurrences.
 type narrPass struct {
-	z []float64 // by narrative, bias included
 	// neutral: the post names an authority (a neutral term occurs); then the component
 	// matches nothing (see matches).
 	neutral bool
@@ -223,17 +222,17 @@ type narrPass struct {
 	stamp []uint32
 }
 
-// score computes the learned logits of a post's syllables into p (reused across posts).
-// Features are binary: each distinct feature counts once. Syllables inside an occurrence
-// of a neutral term are masked as in toxLearned.logit, so no feature touches one.
+// score collects the distinct weighted features of a post's syllables into p (reused
+// across posts); logit sums them for one narrative, as only the few candidate narratives
+// the rules did not match need a logit. Features are binary: each distinct feature counts
+// once. Syllables inside an occurrence of a neutral term are masked as in
+// toxLearned.logit, so no feature touches one.
 func (nl *narrLearned) score(syls []syllable, p *narrPass) {
 	k := nl.k
-	p.z = slices.Grow(p.z[:0], k)[:k] // the weighted sums, then the logits
-	clear(p.z)
 	p.hits = p.hits[:0]
 	nuni := len(nl.uniW) / k
 	if p.owner != nl {
-		*p = narrPass{owner: nl, z: p.z, hits: p.hits, stamp: make([]uint32, nuni+len(nl.biW)/k)}
+		*p = narrPass{owner: nl, hits: p.hits, stamp: make([]uint32, nuni+len(nl.biW)/k)}
 	}
 	if p.gen++; p.gen == 0 { // wrapped: old stamps could repeat
 		clear(p.stamp)
@@ -243,6 +242,7 @@ func (nl *narrLearned) score(syls []syllable, p *narrPass) {
 	p.neutral = false
 	var prev int32
 	info := nl.info
+	stamp, gen := p.stamp, p.gen
 	for i := range syls {
 		id := syls[i].nid
 		if uint(id) >= uint(len(info)) || id <= 0 {
@@ -264,10 +264,9 @@ func (nl *narrLearned) score(syls []syllable, p *narrPass) {
 		}
 		if prev > 0 && s.flags&toxBiSecond != 0 {
 			key := uint64(uint32(prev))<<32 | uint64(uint32(id))
-			if r, ok := nl.bi.get(key); ok && p.stamp[nuni+int(r)] != p.gen {
-				p.stamp[nuni+int(r)] = p.gen
-				p.add(nl.biW[int(r)*k : int(r+1)*k])
-				p.hits = append(p.hits, narrHit{key: key, row: r, bigram: true, from: i - 1, to: i + 1})
+			if r, ok := nl.bi.get(key); ok && stamp[nuni+int(r)] != gen {
+				stamp[nuni+int(r)] = gen
+				p.hits = append(p.hits, narrHit{row: r, bigram: true, from: int32(i - 1)})
 			}
 		}
 		prev = 0
@@ -275,34 +274,24 @@ func (nl *narrLearned) score(syls []syllable, p *narrPass) {
 			prev = id
 		}
 		if s.row > 0 {
-			if r := s.row - 1; p.stamp[r] != p.gen {
-				p.stamp[r] = p.gen
-				key := uint64(uint32(id))
-				p.add(nl.uniW[int(r)*k : int(r+1)*k])
-				p.hits = append(p.hits, narrHit{key: key, row: r, from: i, to: i + 1})
+			if r := s.row - 1; stamp[r] != gen {
+				stamp[r] = gen
+				p.hits = append(p.hits, narrHit{row: r, from: int32(i)})
 			}
 		}
 	}
-	for j := range p.z {
-		p.z[j] += nl.bias[j]
-	}
 }
 
-func (p *narrPass) add(w []float32) {
-	z := p.z[:len(w)]
-	for j, v := range w {
-		z[j] += float64(v)
-	}
-}
-
-// positive reports whether one of the post's features weighs towards narrative i.
-func (nl *narrLearned) positive(p *narrPass, i int) bool {
+// logit returns narrative i's learned logit for the post scored into p (the weights
+// summed in the order of the features' first occurrence, then the bias) and whether one
+// of the post's features weighs towards i.
+func (nl *narrLearned) logit(p *narrPass, i int) (z float64, positive bool) {
 	for _, h := range p.hits {
-		if nl.weight(h, i) > 0 {
-			return true
-		}
+		w := nl.weight(h, i)
+		z += float64(w)
+		positive = positive || w > 0
 	}
-	return false
+	return z + nl.bias[i], positive
 }
 
 func (nl *narrLearned) weight(h narrHit, i int) float32 {
@@ -340,16 +329,20 @@ func neutralEndIn(cands [][]int32, syls []syllable, i int) int {
 // (a neutral term) only the rules decide: the component cannot see those words (they are
 // masked) and learned from a few hundred posts that venting words ("cút", "cả lũ",
 // "vô dụng") go with harassment, so criticism of officials would match it.
-func (nl *narrLearned) matches(p *narrPass, i int, occ [][]ruleSpan) bool {
-	if p.z[i] < 0 || p.neutral || !nl.positive(p, i) {
-		return false
+func (nl *narrLearned) matches(p *narrPass, i int, occ [][]ruleSpan) (float64, bool) {
+	if p.neutral || math.IsInf(nl.bias[i], -1) {
+		return 0, false
+	}
+	z, positive := nl.logit(p, i)
+	if z < 0 || !positive {
+		return 0, false
 	}
 	for _, a := range nl.veto[i] {
 		if a < len(occ) && len(occ[a]) > 0 {
-			return false
+			return 0, false
 		}
 	}
-	return true
+	return z, true
 }
 
 // maxNarrLearnedEvidence bounds the learned features reported for one narrative.
@@ -359,9 +352,16 @@ const maxNarrLearnedEvidence = 8
 // rules did not (a.Narratives holds the rule matches), among the candidates one of whose
 // terms occurs (sc.narrCands, set by scoreNarratives), with the heaviest positive
 // features as evidence appended to evidence, which it returns. The score is the
-// component's probability (0.5 at the threshold).
-func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vntext.Token, syls []syllable, occ [][]ruleSpan, evidence []post.Evidence) []post.Evidence {
+// component's probability (0.5 at the threshold). namesAuthority: the caller already knows
+// that a neutral term occurs (false when it does not know or none does).
+func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vntext.Token, syls []syllable, occ [][]ruleSpan, evidence []post.Evidence, namesAuthority bool) []post.Evidence {
 	nl := m.learnedNarr
+	if namesAuthority {
+		// The post names an authority, so the component matches nothing (see matches):
+		// the learned toxicity component's scan, which masks the same neutral terms by
+		// the same syllable ids, already found one.
+		return evidence
+	}
 	// Only a candidate the rules did not match and that has a learned part needs the
 	// component: often there is none.
 	need := false
@@ -379,22 +379,23 @@ func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vn
 	added := false
 	var span func(match) (int, int)
 	for _, i := range sc.narrCands {
-		if !nl.matches(p, i, occ) {
+		n := &m.narratives[i]
+		if slices.ContainsFunc(a.Narratives, func(x post.Narrative) bool { return x.ID == n.ID }) {
+			continue
+		}
+		z, ok := nl.matches(p, i, occ)
+		if !ok {
 			continue
 		}
 		if span == nil { // few posts get here
 			span = func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
 		}
-		n := &m.narratives[i]
-		if slices.ContainsFunc(a.Narratives, func(x post.Narrative) bool { return x.ID == n.ID }) {
-			continue
-		}
 		added = true
-		a.Narratives = append(a.Narratives, post.Narrative{ID: n.ID, Score: round3(max(0.5, sigmoid(p.z[i])))})
+		a.Narratives = append(a.Narratives, post.Narrative{ID: n.ID, Score: round3(max(0.5, sigmoid(z)))})
 		if n.severity >= flagSeverity {
 			a.Flagged = true
 		}
-		evidence = nl.evidence(evidence, p, i, n.ID, span)
+		evidence = nl.evidence(evidence, p, i, n.ID, syls, span)
 	}
 	if added && len(a.Narratives) > 1 {
 		slices.SortStableFunc(a.Narratives, func(x, y post.Narrative) int { return cmp.Compare(y.Score, x.Score) })
@@ -404,7 +405,7 @@ func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vn
 
 // evidence appends narrative i's heaviest positive features of the post (at most
 // maxNarrLearnedEvidence) to dst.
-func (nl *narrLearned) evidence(dst []post.Evidence, p *narrPass, i int, id string, span func(match) (int, int)) []post.Evidence {
+func (nl *narrLearned) evidence(dst []post.Evidence, p *narrPass, i int, id string, syls []syllable, span func(match) (int, int)) []post.Evidence {
 	w := func(h narrHit) float32 { return nl.weight(h, i) }
 	hits := slices.Clone(p.hits)
 	slices.SortStableFunc(hits, func(x, y narrHit) int { return cmp.Compare(w(y), w(x)) })
@@ -412,8 +413,12 @@ func (nl *narrLearned) evidence(dst []post.Evidence, p *narrPass, i int, id stri
 		if n == maxNarrLearnedEvidence || w(h) <= 0 {
 			break
 		}
-		start, end := span(match{from: h.from, to: h.to})
-		dst = append(dst, post.Evidence{For: id, Term: nl.names[h.key], Start: start, End: end, Weight: round3(float64(w(h)))})
+		from, to, key := int(h.from), int(h.from)+1, uint64(uint32(syls[h.from].nid))
+		if h.bigram {
+			to, key = to+1, key<<32|uint64(uint32(syls[from+1].nid))
+		}
+		start, end := span(match{from: from, to: to})
+		dst = append(dst, post.Evidence{For: id, Term: nl.names[key], Start: start, End: end, Weight: round3(float64(w(h)))})
 	}
 	return dst
 }
