@@ -221,6 +221,9 @@ type narrativeDef struct {
 	rule     *ruleAST // nil: the weighted terms alone decide
 	atom0    int      // index of the rule's first atom in lexModel.atomCount space
 	weighted bool     // has weighted terms
+	// learnedNotWhen: sentiment labels under which the learned narrative component may
+	// not match this narrative (learned_not_when_sentiment).
+	learnedNotWhen []string
 }
 
 // lexModel is the lexicon model: immutable after loading, so Analyze is safe for

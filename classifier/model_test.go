@@ -320,6 +320,7 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 		{"toxicity label", "lexicon/toxicity.tsv", "ngu\trude\t0.5\n", "lexicon/toxicity.tsv:1:"},
 		{"modifier kind", "lexicon/modifiers.tsv", "rất\tbooster\t1.5\n", "lexicon/modifiers.tsv:1:"},
 		{"narrative severity", "narratives/scam.yaml", "id: scam\nname_vi: a\nname_en: b\nseverity: extreme\nthreshold: 1\nterms:\n  - weight: 1\n    any: [lừa]\n", "narratives/scam.yaml:4:"},
+		{"narrative learned_not_when_sentiment", "narratives/scam.yaml", "id: scam\nname_vi: a\nname_en: b\nseverity: low\nthreshold: 1\nlearned_not_when_sentiment: [happy]\nterms:\n  - weight: 1\n    any: [lừa]\n", "narratives/scam.yaml:6:"},
 		{"narrative unknown key", "narratives/scam.yaml", "id: scam\nname_vi: a\nname_en: b\nseverity: low\ntreshold: 1\n", "line 5"},
 		{"narrative empty term", "narratives/scam.yaml", "id: scam\nname_vi: a\nname_en: b\nseverity: low\nthreshold: 1\nterms:\n  - weight: 1\n    any:\n      - lừa\n      - \"!!\"\n", "narratives/scam.yaml:10:"},
 		{"manifest", "model.yaml", "name: x\n", "model.yaml:1:"},

@@ -12,6 +12,9 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// sentimentLabels are the labels Analyze gives a post's sentiment.
+var sentimentLabels = []string{"negative", "neutral", "positive"}
+
 // narrativeYAML is the file format of narratives/*.yaml (see models/README.md).
 type narrativeYAML struct {
 	ID          string  `yaml:"id"`
@@ -25,9 +28,13 @@ type narrativeYAML struct {
 		Weight *float64    `yaml:"weight"`
 		Any    []yaml.Node `yaml:"any"` // nodes, for the line of each phrase
 	} `yaml:"terms"`
-	Groups   yaml.Node `yaml:"groups"` // name: [phrases], usable as @name in rule
-	Rule     yaml.Node `yaml:"rule"`
-	Examples struct {
+	Groups yaml.Node `yaml:"groups"` // name: [phrases], usable as @name in rule
+	Rule   yaml.Node `yaml:"rule"`
+	// LearnedNotWhenSentiment lists sentiment labels under which the learned narrative
+	// component may not match (the rules still may): it learns topics ("xe buýt",
+	// "điện") and would read praise of a bus line as a complaint about it.
+	LearnedNotWhenSentiment []string `yaml:"learned_not_when_sentiment"`
+	Examples                struct {
 		Match   []string `yaml:"match"`
 		NoMatch []string `yaml:"no_match"`
 	} `yaml:"examples"`
@@ -103,10 +110,16 @@ func parseNarrative(fsys fs.FS, name string) (*parsedNarrative, error) {
 	case len(y.Terms) == 0 && y.Rule.Kind == 0:
 		return nil, fail(line("terms"), "terms or rule: at least one is required")
 	}
+	for _, l := range y.LearnedNotWhenSentiment {
+		if !slices.Contains(sentimentLabels, l) {
+			return nil, fail(line("learned_not_when_sentiment"), "learned_not_when_sentiment: %q must be one of %v", l, sentimentLabels)
+		}
+	}
 	p := &parsedNarrative{}
 	p.def.ID, p.def.NameVI, p.def.NameEN = y.ID, y.NameVI, y.NameEN
 	p.def.Severity, p.def.Threshold = y.Severity, y.Threshold
 	p.def.severity = slices.Index(severities, y.Severity)
+	p.def.learnedNotWhen = y.LearnedNotWhenSentiment
 	p.def.examples.match, p.def.examples.noMatch = y.Examples.Match, y.Examples.NoMatch
 	dup := dupCheck{}
 	for _, g := range y.Terms {

@@ -380,7 +380,7 @@ func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vn
 	var span func(match) (int, int)
 	for _, i := range sc.narrCands {
 		n := &m.narratives[i]
-		if slices.ContainsFunc(a.Narratives, func(x post.Narrative) bool { return x.ID == n.ID }) {
+		if slices.ContainsFunc(a.Narratives, func(x post.Narrative) bool { return x.ID == n.ID }) || slices.Contains(n.learnedNotWhen, a.Sentiment.Label) {
 			continue
 		}
 		z, ok := nl.matches(p, i, occ)
@@ -426,7 +426,8 @@ func (nl *narrLearned) evidence(dst []post.Evidence, p *narrPass, i int, id stri
 // NarrativeGates returns, for text, the ids of m's narratives one of whose terms occurs
 // (a weighted term or a rule atom: only those may be matched by the learned narrative
 // component) and of those whose rule exclusions (the operands of a top-level AND NOT,
-// e.g. health_misinfo's debunk markers) occur (those it cannot match). Training (package
+// e.g. health_misinfo's debunk markers) occur, or whose learned_not_when_sentiment holds
+// the post's sentiment (those it cannot match). Training (package
 // learn) uses them to score "rules OR learned" as Analyze does; nil when m is not a
 // lexicon model.
 func NarrativeGates(m Model, text string) (candidates, excluded []string) {
@@ -456,11 +457,15 @@ func NarrativeGates(m Model, text string) (candidates, excluded []string) {
 	for _, a := range sc.occAtoms {
 		cand[lm.terms[occ[a][0].term].group-groupNarrative0] = true
 	}
+	var sentiment string // the post's, computed only if a narrative asks
 	for i, n := range lm.narratives {
 		if cand[i] {
 			candidates = append(candidates, n.ID)
 		}
-		if slices.ContainsFunc(n.exclusions(), func(a int) bool { return len(occ[a]) > 0 }) {
+		if len(n.learnedNotWhen) > 0 && sentiment == "" {
+			sentiment = lm.Analyze(text).Sentiment.Label
+		}
+		if slices.ContainsFunc(n.exclusions(), func(a int) bool { return len(occ[a]) > 0 }) || slices.Contains(n.learnedNotWhen, sentiment) {
 			excluded = append(excluded, n.ID)
 		}
 	}
