@@ -150,7 +150,8 @@ func init() {
 		m t củ cổ bê tông thăng vớ dầy bạ thí thùng lột xiên đốt rẻ bóc chừa dí đè húp phím lá thôn
 		lạnh nồi cháo cỏ bền máu mũi lông ngực mỡ quần lỗ lò lồng bì tần mộng mối ốc tụ sấu bướm
 		xích ngục mé khẩu ức viễn thù bạo nổ túi thâm bụng hoại gầm ngựa vặt nhái
-		nhốt hôi vứt cẩu cặn mọt bẩn`) {
+		nhốt hôi vứt cẩu cặn mọt bẩn
+		đ l xl rác thối đậu`) {
 		toxAmbiguous[w] = true
 		for _, tok := range vntext.Tokenize(w) {
 			toxAmbiguous[tok.Folded] = true // "me" is "mẹ" typed without diacritics
