@@ -446,18 +446,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	if len(toks) == 0 {
 		return a
 	}
-	var occ [][]ruleSpan
-	if m.atoms > 0 {
-		// Only the atoms the last post hit hold occurrences (most posts hit none), so
-		// emptying those keeps every atom empty without a pass over all of them.
-		all := sc.occ[:cap(sc.occ)]
-		for _, a := range sc.occAtoms {
-			all[a] = all[a][:0]
-		}
-		sc.occAtoms = sc.occAtoms[:0]
-		occ = slices.Grow(sc.occ[:0], m.atoms)[:m.atoms]
-		sc.occ = occ
-	}
+	occ := sc.emptyOccurrences(m.atoms)
 	matches := m.findMatchesInto(sc, syls, occ)
 	if len(matches) == 0 && len(sc.occAtoms) == 0 {
 		m.analyzeUnmatched(&a, sc, toks, syls)

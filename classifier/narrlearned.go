@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -148,25 +147,17 @@ func (m *lexModel) loadLearnedNarratives(fsys fs.FS, name string) error {
 		nl.bi.put(key, int32(len(nl.biW)/k))
 		nl.biW = append(nl.biW, f.w...)
 	}
-	neutral := map[int32][][]int32{}
-	if m.neutral != nil {
-		for _, cands := range m.neutral.byFirst {
-			for _, c := range cands {
-				ids := m.symIDs(c)
-				neutral[ids[0]] = append(neutral[ids[0]], ids)
-			}
-		}
-	}
-	if len(neutral) >= math.MaxUint16 {
-		return fmt.Errorf("%s: %w: %d neutral first syllables, at most %d", name, ErrModelFile, len(neutral), math.MaxUint16-1)
+	neutralIDs, neutral, err := m.neutralGroups()
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	if int(m.nsyms)+1 > len(nl.info) { // the neutral terms' syllables may be new
 		nl.info = append(nl.info, make([]narrSyl, int(m.nsyms)+1-len(nl.info))...)
 	}
-	for _, id := range slices.Sorted(maps.Keys(neutral)) {
-		nl.neutral = append(nl.neutral, neutral[id])
+	nl.neutral = neutral
+	for g, id := range neutralIDs {
 		nl.info[id].flags |= toxNeutral
-		nl.info[id].neutral = uint16(len(nl.neutral))
+		nl.info[id].neutral = uint16(g + 1)
 	}
 	m.learnedNarr = nl
 	return nil
@@ -301,28 +292,6 @@ func (nl *narrLearned) weight(h narrHit, i int) float32 {
 	return nl.uniW[int(h.row)*nl.k+i]
 }
 
-// neutralEndIn returns the end of the longest of cands (neutral terms beginning with
-// syllable i's id) occurring at syllable i, or 0.
-func neutralEndIn(cands [][]int32, syls []syllable, i int) int {
-	end := 0
-	for _, c := range cands {
-		if i+len(c) > len(syls) || i+len(c) <= end {
-			continue
-		}
-		ok := true
-		for j := 1; j < len(c); j++ {
-			if syls[i+j].nid != c[j] {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			end = i + len(c)
-		}
-	}
-	return end
-}
-
 // matches reports whether the learned component says narrative i: logit at least 0, a
 // feature weighing towards it, none of its rule's exclusions occurring (occ, nil when the
 // post has no rule-term occurrence), and no authority named. On a post that names one
@@ -438,16 +407,7 @@ func NarrativeGates(m Model, text string) (candidates, excluded []string) {
 	sc := getScratch()
 	defer putScratch(sc)
 	_, syls := sc.syllables(text, lm)
-	var occ [][]ruleSpan
-	if lm.atoms > 0 {
-		all := sc.occ[:cap(sc.occ)]
-		for _, a := range sc.occAtoms {
-			all[a] = all[a][:0]
-		}
-		sc.occAtoms = sc.occAtoms[:0]
-		occ = slices.Grow(sc.occ[:0], lm.atoms)[:lm.atoms]
-		sc.occ = occ
-	}
+	occ := sc.emptyOccurrences(lm.atoms)
 	cand := map[int]bool{}
 	for _, mt := range lm.findMatchesInto(sc, syls, occ) {
 		if t := lm.terms[mt.term]; t.group >= groupNarrative0 && t.weight > 0 {

@@ -1,6 +1,7 @@
 package classifier
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/langnghe/langnghe/post"
@@ -84,4 +85,20 @@ func (sc *scratch) syllables(s string, m *lexModel) ([]vntext.Token, []syllable)
 	}
 	sc.syls = syls
 	return toks, syls
+}
+
+// emptyOccurrences returns sc.occ sized for atoms rule atoms, every one empty (nil when
+// the model has none). Only the atoms the last post hit hold occurrences (most posts hit
+// none), so emptying those keeps every atom empty without a pass over all of them.
+func (sc *scratch) emptyOccurrences(atoms int) [][]ruleSpan {
+	if atoms == 0 {
+		return nil
+	}
+	all := sc.occ[:cap(sc.occ)]
+	for _, a := range sc.occAtoms {
+		all[a] = all[a][:0]
+	}
+	sc.occAtoms = sc.occAtoms[:0]
+	sc.occ = slices.Grow(sc.occ[:0], atoms)[:atoms]
+	return sc.occ
 }

@@ -198,17 +198,9 @@ func (m *lexModel) loadLearnedToxicity(fsys fs.FS, name string) error {
 	if !seenBias {
 		return fmt.Errorf("%s: %w: no %s line", name, ErrModelFile, learnedToxBias)
 	}
-	neutral := map[int32][][]int32{} // neutral terms by first syllable id
-	if m.neutral != nil {
-		for _, cands := range m.neutral.byFirst {
-			for _, c := range cands {
-				ids := m.symIDs(c)
-				neutral[ids[0]] = append(neutral[ids[0]], ids)
-			}
-		}
-	}
-	if len(neutral) >= math.MaxUint16 {
-		return fmt.Errorf("%s: %w: %d neutral first syllables, at most %d", name, ErrModelFile, len(neutral), math.MaxUint16-1)
+	neutralIDs, neutral, err := m.neutralGroups()
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	info := make([]toxSyl, m.nsyms+1)  // by syllable id
 	seconds := map[int32][]toxSecond{} // bigrams by first syllable id
@@ -229,7 +221,6 @@ func (m *lexModel) loadLearnedToxicity(fsys fs.FS, name string) error {
 			seconds[f.ids[0]] = append(seconds[f.ids[0]], toxSecond{f.ids[1], float32(f.w)})
 		}
 	}
-	neutralIDs := slices.Sorted(maps.Keys(neutral))
 	for _, id := range neutralIDs {
 		info[id].flags |= toxNeutral
 	}
@@ -241,10 +232,10 @@ func (m *lexModel) loadLearnedToxicity(fsys fs.FS, name string) error {
 			lt.feat = append(lt.feat, s)
 		}
 	}
+	lt.neutral = neutral
 	lt.neutralOf = make([]uint16, len(lt.feat))
-	for _, id := range neutralIDs {
-		lt.neutral = append(lt.neutral, neutral[id])
-		lt.neutralOf[lt.featIdx[id]] = uint16(len(lt.neutral))
+	for g, id := range neutralIDs {
+		lt.neutralOf[lt.featIdx[id]] = uint16(g + 1)
 	}
 	if err := lt.buildBigrams(seconds); err != nil {
 		return fmt.Errorf("%s: %w: %v", name, ErrModelFile, err)
@@ -526,8 +517,38 @@ func fresh(stamp []uint8, k int, gen uint8) uint32 {
 // neutralEnd returns the end of the longest neutral term occurring at syllable i (matched
 // as neutralSet.mask matches strings), or 0; group is syllable i's toxSyl.neutral.
 func (lt *toxLearned) neutralEnd(syls []syllable, i int, group uint16) int {
+	return neutralEndIn(lt.neutral[group-1], syls, i)
+}
+
+// neutralGroups returns the neutral terms as syllable id sequences grouped by first
+// syllable: ids, the first syllables ascending, and groups[g], the terms beginning with
+// ids[g]. Both learned components mask with them; a syllable's group number is g+1 (0:
+// none), which must fit a uint16.
+func (m *lexModel) neutralGroups() (ids []int32, groups [][][]int32, err error) {
+	byFirst := map[int32][][]int32{}
+	if m.neutral != nil {
+		for _, cands := range m.neutral.byFirst {
+			for _, c := range cands {
+				seq := m.symIDs(c)
+				byFirst[seq[0]] = append(byFirst[seq[0]], seq)
+			}
+		}
+	}
+	if len(byFirst) >= math.MaxUint16 {
+		return nil, nil, fmt.Errorf("%w: %d neutral first syllables, at most %d", ErrModelFile, len(byFirst), math.MaxUint16-1)
+	}
+	ids = slices.Sorted(maps.Keys(byFirst))
+	for _, id := range ids {
+		groups = append(groups, byFirst[id])
+	}
+	return ids, groups, nil
+}
+
+// neutralEndIn returns the end of the longest of cands (neutral terms beginning with
+// syllable i's id) occurring at syllable i, or 0.
+func neutralEndIn(cands [][]int32, syls []syllable, i int) int {
 	end := 0
-	for _, c := range lt.neutral[group-1] {
+	for _, c := range cands {
 		if i+len(c) > len(syls) || i+len(c) <= end {
 			continue
 		}
