@@ -247,9 +247,9 @@ func BenchmarkLoad50kLexicon(b *testing.B) {
 }
 
 // BenchmarkClassifyViHOS classifies the ViHOS comments (MIT, train and dev) with the
-// default model on one goroutine. Its CPU profile is cmd/langnghe/default.pgo (see
-// models/README.md, "Learned toxicity component"): ViHOS, not the research-only ViHSD,
-// so that nothing committed derives from a research-only set.
+// default model on one goroutine: a benchmark whose CPU profile may feed something
+// committed (a PGO profile was measured and not shipped, models/README.md "Learned
+// toxicity component"), as ViHOS, unlike the research-only ViHSD, allows that.
 func BenchmarkClassifyViHOS(b *testing.B) {
 	texts := sharedTexts(b, "vihos")
 	m := defaultModel(b)

@@ -20,18 +20,22 @@ type evalRow struct {
 	Label string `json:"label"`
 }
 
-func readEval(t *testing.T, rel string) []evalRow {
+func readEval(t *testing.T, rel string) []evalRow { return readSharedJSONL[evalRow](t, rel) }
+
+// readSharedJSONL reads ../shared/data/rel, one JSON object a line, into rows of T; it
+// fails in CI and skips elsewhere when the file is absent, and fails on a bad line.
+func readSharedJSONL[T any](t *testing.T, rel string) []T {
 	t.Helper()
 	f, err := os.Open(testinfra.NeedShared(t, "data/"+rel))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var rows []evalRow
+	var rows []T
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var r evalRow
+		var r T
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatalf("%s: %v", rel, err)
 		}

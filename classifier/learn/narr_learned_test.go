@@ -1,6 +1,7 @@
 package learn
 
 import (
+	"cmp"
 	"fmt"
 	"io/fs"
 	"math"
@@ -84,14 +85,7 @@ func rulesOnlyModel(t *testing.T) (classifier.Model, string) {
 
 func loadNarrDocs(t *testing.T, rules classifier.Model, withViHOS bool) ([]narrDoc, []string) {
 	t.Helper()
-	neutral, err := classifier.DefaultNeutralTerms()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fx, err := classifier.NewFeatureExtractor(classifier.FeatureConfig{WordMax: 2}, nil, classifier.WithNeutralTerms(neutral))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fx := wordFeatures(t)
 	keys := func(text string) []string {
 		var out []string
 		for _, f := range fx.Features(text) {
@@ -470,7 +464,7 @@ func renderNarratives(w map[string]narrWeights, ids []string, params map[string]
 			keys = append(keys, k)
 		}
 		slices.SortFunc(keys, func(a, b string) int {
-			if c := cmpF(nw.w[b], nw.w[a]); c != 0 {
+			if c := cmp.Compare(nw.w[b], nw.w[a]); c != 0 {
 				return c
 			}
 			return strings.Compare(a, b)
@@ -652,14 +646,7 @@ func TestLearnedNarrativesMatchTraining(t *testing.T) {
 	rules, _ := rulesOnlyModel(t)
 	full := defaultModel(t)
 	docs, ids := loadNarrDocs(t, rules, false)
-	neutral, err := classifier.DefaultNeutralTerms()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fx, err := classifier.NewFeatureExtractor(classifier.FeatureConfig{WordMax: 2}, nil, classifier.WithNeutralTerms(neutral))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fx := wordFeatures(t)
 	n := 0
 	for _, d := range docs {
 		for _, text := range []string{d.text, vntext.Fold(d.text)} {
@@ -699,7 +686,7 @@ func viHOSNegatives(t *testing.T, rules classifier.Model, fx *classifier.Feature
 	t.Helper()
 	groups := protectedGroups(t)
 	var docs []narrDoc
-	for i, r := range readLabelRows(t, "vihos/train.jsonl") {
+	for i, r := range readEval(t, "vihos/train.jsonl") {
 		cand, excl := classifier.NarrativeGates(rules, r.Text)
 		if len(cand) == 0 {
 			continue

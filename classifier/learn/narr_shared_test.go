@@ -27,7 +27,7 @@ func TestLearnedNarrativesSharedDev(t *testing.T) {
 	var sample []string
 	for _, f := range files {
 		rel, _ := filepath.Rel(root, f)
-		for _, r := range readLabelRows(t, rel) {
+		for _, r := range readEval(t, rel) {
 			texts++
 			a, b := NarrativeMatches(rules, r.Text), NarrativeMatches(full, r.Text)
 			before += len(a)

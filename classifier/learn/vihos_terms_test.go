@@ -1,8 +1,6 @@
 package learn
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -12,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/langnghe/langnghe/models"
-	"github.com/langnghe/langnghe/testinfra"
 	"github.com/langnghe/langnghe/vntext"
 )
 
@@ -112,25 +109,7 @@ type spanRow struct {
 	Spans [][2]int `json:"spans"`
 }
 
-func readSpanRows(t *testing.T, rel string) []spanRow {
-	t.Helper()
-	f, err := os.Open(testinfra.NeedShared(t, "data/"+rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var rows []spanRow
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var r spanRow
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("%s: %v", rel, err)
-		}
-		rows = append(rows, r)
-	}
-	return rows
-}
+func readSpanRows(t *testing.T, rel string) []spanRow { return readSharedJSONL[spanRow](t, rel) }
 
 func dedupKey(s string) string { return strings.Join(strings.Fields(vntext.Normalize(s)), " ") }
 

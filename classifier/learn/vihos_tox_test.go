@@ -1,8 +1,7 @@
 package learn
 
 import (
-	"bufio"
-	"encoding/json"
+	"cmp"
 	"fmt"
 	"io/fs"
 	"math"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/langnghe/langnghe/classifier"
 	"github.com/langnghe/langnghe/models"
-	"github.com/langnghe/langnghe/testinfra"
 	"github.com/langnghe/langnghe/vntext"
 )
 
@@ -33,29 +31,20 @@ const (
 // toxCs are the inverse L2 strengths tried.
 var toxCs = []float64{0.1, 0.2, 0.5, 1, 2, 4}
 
-type labelRow struct {
-	Text  string `json:"text"`
-	Label string `json:"label"`
-}
-
-func readLabelRows(t *testing.T, rel string) []labelRow {
+// wordFeatures returns the features of the default model's learned components: distinct
+// word unigrams and bigrams of the normalized syllables, neutral terms masked as in
+// learned models. Run time (toxlearned.go, narrlearned.go) computes the same ones.
+func wordFeatures(t *testing.T) *classifier.FeatureExtractor {
 	t.Helper()
-	f, err := os.Open(testinfra.NeedShared(t, "data/"+rel))
+	neutral, err := classifier.DefaultNeutralTerms()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var rows []labelRow
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var r labelRow
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("%s: %v", rel, err)
-		}
-		rows = append(rows, r)
+	fx, err := classifier.NewFeatureExtractor(classifier.FeatureConfig{WordMax: 2}, nil, classifier.WithNeutralTerms(neutral))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return rows
+	return fx
 }
 
 // lexiconOnly loads the shipped default model without its learned component, whose
@@ -197,24 +186,17 @@ func TestViHOSToxicityModel(t *testing.T) {
 	held := map[string]bool{}
 	nheld := 0
 	for _, split := range []string{"vihsd/dev.jsonl", "victsd/dev.jsonl"} {
-		for _, r := range readLabelRows(t, split) {
+		for _, r := range readEval(t, split) {
 			held[dedupKey(r.Text)] = true
 			nheld++
 		}
 	}
-	neutral, err := classifier.DefaultNeutralTerms()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fx, err := classifier.NewFeatureExtractor(classifier.FeatureConfig{WordMax: 2}, nil, classifier.WithNeutralTerms(neutral))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fx := wordFeatures(t)
 	lex := lexiconOnly(t)
 	load := func(split string) ([]toxDoc, int) {
 		var docs []toxDoc
 		skipped := 0
-		for _, r := range readLabelRows(t, split) {
+		for _, r := range readEval(t, split) {
 			if held[dedupKey(r.Text)] {
 				skipped++
 				continue
@@ -345,7 +327,7 @@ func renderToxicity(w map[string]float64, bias, toxC float64, ntrain, ndev, skip
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b string) int {
-		if c := cmpF(w[b], w[a]); c != 0 {
+		if c := cmp.Compare(w[b], w[a]); c != 0 {
 			return c
 		}
 		return strings.Compare(a, b)
@@ -478,14 +460,4 @@ func tuneCut(docs []toxDoc, w map[string]float64, bias, cleanW float64) (float64
 		}
 	}
 	return best, bestF
-}
-
-func cmpF(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
