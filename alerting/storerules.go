@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/langnghe/langnghe/internal/duration"
 	"github.com/langnghe/langnghe/post"
 	"github.com/langnghe/langnghe/store"
 	"github.com/langnghe/langnghe/store/query"
@@ -119,7 +120,7 @@ func (e *Engine) evalThreshold(ctx context.Context, r *Rule, key string, now tim
 		return nil, nil
 	}
 	reason := fmt.Sprintf("%d bài khớp trong %s qua (ngưỡng %d) / %d matching posts in the last %s (threshold %d)",
-		res.Total, r.Window.D(), r.Count, res.Total, r.Window.D(), r.Count)
+		res.Total, duration.Format(r.Window.D()), r.Count, res.Total, duration.Format(r.Window.D()), r.Count)
 	return e.conditionNotification(r, key, qs, now, q.From, q.To, res, reason), nil
 }
 
@@ -172,7 +173,7 @@ func (e *Engine) evalSpike(ctx context.Context, r *Rule, key string, now time.Ti
 		return nil, err
 	}
 	reason := fmt.Sprintf("%d bài trong %s gần nhất, vượt nền %.1f ± %.1f (ngưỡng %.1f = TB + %g·ĐLC của %d cửa sổ trước) / %d posts in the last %s, above the baseline %.1f ± %.1f (threshold %.1f = mean + %g·stddev of the %d baseline windows)",
-		cur, r.Window.D(), sr.Mean, sr.StdDev, sr.Threshold, r.K, r.Baseline, cur, r.Window.D(), sr.Mean, sr.StdDev, sr.Threshold, r.K, r.Baseline)
+		cur, duration.Format(r.Window.D()), sr.Mean, sr.StdDev, sr.Threshold, r.K, r.Baseline, cur, duration.Format(r.Window.D()), sr.Mean, sr.StdDev, sr.Threshold, r.K, r.Baseline)
 	return e.conditionNotification(r, key, qs, now, q.From, q.To, res, reason), nil
 }
 
@@ -209,7 +210,7 @@ func (e *Engine) evalDigest(ctx context.Context, r *Rule, now time.Time) (*Notif
 	n := e.render(r, renderInput{
 		id: r.ID + "/" + date, key: date, now: now, from: now.Add(-r.Lookback.D()), to: now,
 		count: d.total, digest: d,
-		reason: fmt.Sprintf("Tóm tắt %s qua: %d bài khớp / Summary of the last %s: %d matching posts", r.Lookback.D(), d.total, r.Lookback.D(), d.total),
+		reason: fmt.Sprintf("Tóm tắt %s qua: %d bài khớp / Summary of the last %s: %d matching posts", duration.Format(r.Lookback.D()), d.total, duration.Format(r.Lookback.D()), d.total),
 	})
 	return n, nil
 }

@@ -191,6 +191,9 @@ func TestBrowser(t *testing.T) {
 	if dates := text("dates", chromedp.Text(C(`#hits li .meta`))); !strings.Contains(dates, "(giờ VN)") {
 		t.Errorf("hit date %q not labelled as Vietnam time", dates)
 	}
+	if axis := text("chart axis", chromedp.Text(C(`.xaxis`))); !strings.Contains(axis, "mỗi cột") || strings.Contains(axis, "0m0s") {
+		t.Errorf("chart axis %q: the bar width should read as people write it (12h, not 12h0m0s)", axis)
+	}
 
 	// Drag-zoom: dragging across the chart selects the buckets under the pointer; their
 	// span becomes from/to (shown in the Vietnam-time pickers) and the count is theirs.

@@ -48,6 +48,23 @@ func invalid(s string) error {
 	return fmt.Errorf("%w %q (e.g. 14d, 4h, 5m)", ErrInvalid, s)
 }
 
+// Format writes d for people, in a form Parse reads back: whole days from two days up as
+// "Nd" ("7d"), otherwise Go's form without its zero minutes and seconds ("24h", "1h30m",
+// "5m" rather than "24h0m0s", "1h30m0s", "5m0s").
+func Format(d time.Duration) string {
+	if d >= 2*day && d%day == 0 {
+		return fmt.Sprintf("%dd", d/day)
+	}
+	s := d.String()
+	if t, ok := strings.CutSuffix(s, "m0s"); ok {
+		s = t + "m"
+	}
+	if t, ok := strings.CutSuffix(s, "h0m"); ok {
+		s = t + "h"
+	}
+	return s
+}
+
 // Duration is a time.Duration written as Parse reads it, in YAML files and in
 // configuration overrides.
 type Duration time.Duration

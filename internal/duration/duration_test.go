@@ -99,3 +99,31 @@ func TestDurationYAML(t *testing.T) {
 		t.Errorf("round trip through %q gave %+v, %v; want %+v", out, back, err, v)
 	}
 }
+
+// TestFormat: durations shown to people drop Go's zero minutes and seconds, write whole
+// days from two days up as days, and always parse back to themselves.
+func TestFormat(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{24 * time.Hour, "24h"},
+		{168 * time.Hour, "7d"},
+		{36 * time.Hour, "36h"},
+		{90 * time.Minute, "1h30m"},
+		{time.Hour, "1h"},
+		{5 * time.Minute, "5m"},
+		{3*time.Hour + 25*time.Second, "3h0m25s"},
+		{30 * time.Second, "30s"},
+		{1500 * time.Millisecond, "1.5s"},
+		{0, "0s"},
+	} {
+		got := duration.Format(c.d)
+		if got != c.want {
+			t.Errorf("Format(%v) = %q, want %q", c.d, got, c.want)
+		}
+		if back, err := duration.Parse(got); err != nil || back != c.d {
+			t.Errorf("Parse(Format(%v)) = %v, %v", c.d, back, err)
+		}
+	}
+}

@@ -144,7 +144,7 @@ function renderChart(buckets, interval) {
   const y = el("div", "yaxis");
   y.append(el("span", "", String(max)), el("span", "", "0"));
   const x = el("div", "xaxis");
-  x.append(el("span", "", LN.time(buckets[0].start)), el("span", "", t("mỗi cột ", "bar = ") + interval), el("span", "", LN.time(buckets[buckets.length - 1].start)));
+  x.append(el("span", "", LN.time(buckets[0].start)), el("span", "", t("mỗi cột ", "bar = ") + LN.dur(interval)), el("span", "", LN.time(buckets[buckets.length - 1].start)));
   chartEl.append(y, bars, x);
   dragZoom(bars, buckets);
 }

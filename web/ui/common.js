@@ -18,6 +18,10 @@ const LN = (() => {
 
   // Times are shown in Vietnam's zone whatever the browser's, and say so.
   const fmt = new Intl.DateTimeFormat("vi-VN", { timeZone: "Asia/Ho_Chi_Minh", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+  // A Go duration from the API ("12h0m0s") as people write it ("12h"; "1h30m").
+  function dur(s) {
+    return String(s).replace(/m0s$/, "m").replace(/h0m$/, "h");
+  }
   function time(s) {
     if (!s) return "";
     const d = new Date(s);
@@ -129,5 +133,5 @@ const LN = (() => {
     return { ok: res.ok, status: res.status, body: data };
   }
 
-  return { t, el, time, label, safeURL, link, postPath, renderText, byteToIndex, getJSON, post, init, can, get lang() { return lang; } };
+  return { t, el, time, dur, label, safeURL, link, postPath, renderText, byteToIndex, getJSON, post, init, can, get lang() { return lang; } };
 })();
