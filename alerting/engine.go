@@ -49,6 +49,8 @@ type Engine struct {
 	wake        chan struct{}         // delivery has work
 	tickWake    chan struct{}         // a group is due: tick now rather than at the next tick
 	lastPrune   time.Time
+	started     time.Time     // the first Tick; a digest due from before it waits catchUp
+	catchUp     time.Duration // WithDigestCatchUp
 	backoff     [2]time.Duration
 	tick        time.Duration
 	recorder    Recorder
@@ -114,6 +116,12 @@ func WithRulesDir(dir string, every time.Duration) Option {
 	return func(e *Engine) { e.watchDir, e.watchEvery = dir, every }
 }
 
+// WithDigestCatchUp sets how long a digest whose time passed while the engine was not
+// running waits after start-up (default 1m). A digest sent at once would count a store the
+// pipeline has not yet filled with what it resumed with: a fresh install's first digest
+// said "0 posts" while its first posts were being indexed.
+func WithDigestCatchUp(d time.Duration) Option { return func(e *Engine) { e.catchUp = max(0, d) } }
+
 // WithEvalConcurrency sets how many store rules are evaluated at once (default 4).
 func WithEvalConcurrency(n int) Option { return func(e *Engine) { e.evalWorkers = max(1, n) } }
 
@@ -137,6 +145,7 @@ func NewEngine(rules *RuleSet, statePath string, n Notifier, opts ...Option) (*E
 		log: slog.New(slog.DiscardHandler), now: time.Now,
 		nextEval: map[string]time.Time{}, lastEval: map[string]evalRecord{}, wake: make(chan struct{}, 1), tickWake: make(chan struct{}, 1),
 		backoff: [2]time.Duration{time.Second, time.Minute}, tick: time.Second, evalWorkers: 4,
+		catchUp: time.Minute,
 	}
 	for _, o := range opts {
 		o(e)
@@ -289,6 +298,9 @@ func (e *Engine) saveLocked(ctx context.Context) error {
 func (e *Engine) Tick(ctx context.Context) error {
 	now := e.now()
 	e.mu.Lock()
+	if e.started.IsZero() {
+		e.started = now
+	}
 	rules := e.rules
 	byID := map[string]*Rule{}
 	for _, r := range rules.Rules {

@@ -427,6 +427,47 @@ func TestStoreRules(t *testing.T) {
 	storeRulesCase(t, st)
 }
 
+// TestDigestCatchUpWaitsForThePipeline: an engine started after the digest's time (a
+// fresh install at 09:00, or a restart) sends the missed digest once the pipeline has had
+// the catch-up delay to index what it resumed with, not at once over an empty store (the
+// demo's first digest said "0 posts" while its posts were being indexed).
+func TestDigestCatchUpWaitsForThePipeline(t *testing.T) {
+	st, err := blevestore.Open(filepath.Join(t.TempDir(), "bleve"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rcpt := uniqueRcpt(t.Name())
+	f := newFixture(t, writeRules(t, storeRules, rcpt), alerting.WithStore(st)) // 09:00 in Vietnam
+	f.step(0)
+	if got := f.sink.emails(t, rcpt); len(got) != 0 {
+		t.Fatalf("digest at start-up, before the pipeline indexed anything: %v", subjects(got))
+	}
+	var posts []*post.Post
+	for i := range 3 {
+		posts = append(posts, mkPost(fmt.Sprintf("c%d", i), "news.vn", "disaster", "lũ lụt", f.clk.Now().Add(-time.Duration(i+1)*time.Hour)))
+	}
+	if err := st.Index(context.Background(), posts); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.step(30 * time.Second)
+	if got := f.sink.emails(t, rcpt); len(got) != 0 {
+		t.Fatalf("digest 30s after start-up (catch-up delay 1m): %v", subjects(got))
+	}
+	f.step(31 * time.Second)
+	got := f.sink.emails(t, rcpt)
+	if len(got) != 1 || !strings.Contains(got[0].Text, "Tóm tắt 24h qua: 3 bài khớp") {
+		t.Fatalf("the missed digest after the catch-up delay: %v\n%s", subjects(got), lastText(got))
+	}
+	f.step(time.Hour)
+	if got := f.sink.emails(t, rcpt); len(got) != 1 {
+		t.Fatalf("digest repeated the same day: %v", subjects(got))
+	}
+}
+
 // TestStoreRulesElasticsearch runs the same case on the real Elasticsearch.
 func TestStoreRulesElasticsearch(t *testing.T) {
 	storeRulesCase(t, openES(t, "lntest-alert"))
@@ -648,4 +689,12 @@ rules:
 	if len(got) != 1 || !strings.Contains(got[0].Text, "60 bài trong 1h gần nhất") {
 		t.Fatalf("same-hour baseline on a real spike: %v", subjects(got))
 	}
+}
+
+// lastText is the text of the last email, or "" when there is none.
+func lastText(es []notifiertest.Email) string {
+	if len(es) == 0 {
+		return ""
+	}
+	return es[len(es)-1].Text
 }

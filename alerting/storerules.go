@@ -179,14 +179,18 @@ func (e *Engine) evalSpike(ctx context.Context, r *Rule, key string, now time.Ti
 
 // digestDue reports the local date of the digest due at now, if any: after At and within
 // 12 hours of it (a restart in the morning still sends the day's digest), once per day.
+// A digest whose time passed before the engine started waits the catch-up delay first.
 func (e *Engine) digestDue(r *Rule, now time.Time) (string, bool) {
 	local := now.In(Zone)
 	at := time.Date(local.Year(), local.Month(), local.Day(), r.atHour, r.atMin, 0, 0, Zone)
 	date := local.Format("2006-01-02")
 	e.mu.Lock()
-	last := e.state.Digests[r.ID]
+	last, started := e.state.Digests[r.ID], e.started
 	e.mu.Unlock()
 	if last == date || local.Before(at) || local.Sub(at) > 12*time.Hour {
+		return "", false
+	}
+	if at.Before(started) && now.Before(started.Add(e.catchUp)) {
 		return "", false
 	}
 	return date, true
