@@ -158,6 +158,15 @@ func TestAuthorityHateRelabelled(t *testing.T) {
 		if got := res.File.Training["authority_hate_relabelled_train"]; got != want {
 			t.Errorf("keep=%v: relabelled %v training examples, want %d (the two about authorities without a protected group)", keep, got, want)
 		}
+		// Dev (the same posts) is scored twice: against the policy's labels, where the two
+		// posts about authorities are offensive and the model says so, and against the data
+		// set's own labels, as eval scores it, where they are hate and the model is wrong.
+		if keep && res.DevDataLabels.MacroF1 != res.Dev.MacroF1 {
+			t.Errorf("keep: nothing relabelled, yet dev %.4f against the policy's labels and %.4f against the data's", res.Dev.MacroF1, res.DevDataLabels.MacroF1)
+		}
+		if !keep && res.DevDataLabels.MacroF1 >= res.Dev.MacroF1 {
+			t.Errorf("policy: dev %.4f against the policy's labels, %.4f against the data's own hate labels; want lower", res.Dev.MacroF1, res.DevDataLabels.MacroF1)
+		}
 	}
 	if data[0].Label != "hate" {
 		t.Errorf("Train changed the caller's examples")

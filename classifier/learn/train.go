@@ -58,12 +58,15 @@ type GridPoint struct {
 
 // TrainResult is a trained model and how it was chosen.
 type TrainResult struct {
-	File        *classifier.LearnedFile
-	Grid        []GridPoint
-	DevRaw      Report // best setting, offsets at 0
-	Dev         Report // best setting with the tuned offsets (equal to DevRaw without TuneOffsets)
-	TrainTime   time.Duration
-	NumFeatures int
+	File   *classifier.LearnedFile
+	Grid   []GridPoint
+	DevRaw Report // best setting, offsets at 0
+	Dev    Report // best setting with the tuned offsets (equal to DevRaw without TuneOffsets)
+	// DevDataLabels is Dev against the dev set's own labels, as `eval` scores it; Dev is
+	// against the labels after the authority policy (they differ only where it relabelled).
+	DevDataLabels Report
+	TrainTime     time.Duration
+	NumFeatures   int
 }
 
 // ErrNoDev means Train was asked to tune without a dev set.
@@ -137,6 +140,10 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 	}
 
 	train, dev = slices.Clone(train), slices.Clone(dev)
+	devDataGold := make([]string, len(dev))
+	for i, e := range dev {
+		devDataGold[i] = e.Label
+	}
 	relabelled := [2]int{}
 	// devPolicy[i]: the label policy for posts about authorities applies to dev example i,
 	// so a hate prediction there counts as offensive, as the model will score it.
@@ -376,6 +383,7 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 		}
 	}
 	res.Dev = Score(devGold, predict(scores, off))
+	res.DevDataLabels = Score(devDataGold, predict(scores, off))
 
 	lf := &classifier.LearnedFile{
 		Format: classifier.LearnedFormat, Name: opts.Name, Version: opts.Version, Task: opts.Task,
@@ -385,7 +393,8 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 			"train_examples": len(train), "dev_examples": len(dev),
 			"metric": opts.Metric, "dev_" + opts.Metric: round4(metric(res.Dev)),
 			"dev_" + opts.Metric + "_without_offsets": round4(metric(res.DevRaw)), "min_df": opts.MinDF,
-			"authority_hate_relabelled_train": relabelled[0], "authority_hate_relabelled_dev": relabelled[1],
+			"dev_" + opts.Metric + "_data_labels": round4(metric(res.DevDataLabels)),
+			"authority_hate_relabelled_train":     relabelled[0], "authority_hate_relabelled_dev": relabelled[1],
 			"nb": opts.NB, "max_iter": opts.MaxIter,
 		},
 	}
