@@ -194,6 +194,25 @@ func TestBrowser(t *testing.T) {
 	if axis := text("chart axis", chromedp.Text(C(`.xaxis`))); !strings.Contains(axis, "mỗi cột") || strings.Contains(axis, "0m0s") {
 		t.Errorf("chart axis %q: the bar width should read as people write it (12h, not 12h0m0s)", axis)
 	}
+	// The axis ends where the last bar ends (its start plus the API's interval), not at the
+	// last bar's start: a one-bar chart read "07:00 … 07:00".
+	var ax struct{ Last, LastStart, Interval string }
+	eval("chart axis end", `(async () => { const bars = [...document.querySelectorAll('#chart .bars span')]; const sp = [...document.querySelectorAll('#chart .xaxis span')];
+		const r = await (await fetch('/api/search?limit=1')).json();
+		return {Last: sp[sp.length - 1].textContent, LastStart: bars[bars.length - 1].dataset.start, Interval: r.interval}; })()`, &ax)
+	lastStart, err := time.Parse(time.RFC3339, ax.LastStart)
+	if err != nil {
+		t.Fatalf("last bar start %q: %v", ax.LastStart, err)
+	}
+	iv, err := time.ParseDuration(ax.Interval)
+	if err != nil {
+		t.Fatalf("API interval %q: %v", ax.Interval, err)
+	}
+	var wantEnd string
+	eval("axis end text", fmt.Sprintf(`LN.time(%q)`, lastStart.Add(iv).Format(time.RFC3339)), &wantEnd)
+	if ax.Last != wantEnd {
+		t.Errorf("chart axis ends at %q, want the last bar's end %q (start %s + %s)", ax.Last, wantEnd, ax.LastStart, ax.Interval)
+	}
 
 	// Drag-zoom: dragging across the chart selects the buckets under the pointer; their
 	// span becomes from/to (shown in the Vietnam-time pickers) and the count is theirs.

@@ -144,7 +144,10 @@ function renderChart(buckets, interval) {
   const y = el("div", "yaxis");
   y.append(el("span", "", String(max)), el("span", "", "0"));
   const x = el("div", "xaxis");
-  x.append(el("span", "", LN.time(buckets[0].start)), el("span", "", t("mỗi cột ", "bar = ") + LN.dur(interval)), el("span", "", LN.time(buckets[buckets.length - 1].start)));
+  // The axis spans the bars: from the first bar's start to the last bar's end (one bar
+  // labelled with its start twice read as an empty range).
+  const end = new Date(new Date(buckets[buckets.length - 1].start).getTime() + LN.durMs(interval));
+  x.append(el("span", "", LN.time(buckets[0].start)), el("span", "", t("mỗi cột ", "bar = ") + LN.dur(interval)), el("span", "", LN.time(end)));
   chartEl.append(y, bars, x);
   dragZoom(bars, buckets);
 }

@@ -22,6 +22,13 @@ const LN = (() => {
   function dur(s) {
     return String(s).replace(/m0s$/, "m").replace(/h0m$/, "h");
   }
+  // durMs reads a Go duration from the API ("12h0m0s", "1h30m0s", "500ms") in milliseconds.
+  function durMs(s) {
+    const unit = { h: 3600e3, m: 60e3, s: 1e3, ms: 1, "µs": 1e-3, us: 1e-3, ns: 1e-6 };
+    let ms = 0;
+    for (const [, n, u] of String(s).matchAll(/([0-9.]+)(h|ms|m|s|µs|us|ns)/g)) ms += parseFloat(n) * unit[u];
+    return ms;
+  }
   function time(s) {
     if (!s) return "";
     const d = new Date(s);
@@ -133,5 +140,5 @@ const LN = (() => {
     return { ok: res.ok, status: res.status, body: data };
   }
 
-  return { t, el, time, dur, label, safeURL, link, postPath, renderText, byteToIndex, getJSON, post, init, can, get lang() { return lang; } };
+  return { t, el, time, dur, durMs, label, safeURL, link, postPath, renderText, byteToIndex, getJSON, post, init, can, get lang() { return lang; } };
 })();

@@ -57,7 +57,7 @@
     const bars = el("div", "bars");
     for (const b of o.hourly) { const s = el("span"); s.style.height = Math.round(80 * b.count / max) + "px"; s.title = LN.time(b.start) + ": " + b.count; bars.append(s); }
     const y = el("div", "yaxis"); y.append(el("span", "", String(max)), el("span", "", "0"));
-    const x = el("div", "xaxis"); x.append(el("span", "", LN.time(o.hourly[0].start)), el("span", "", t("mỗi cột 1 giờ", "bar = 1 hour")), el("span", "", LN.time(o.hourly[o.hourly.length - 1].start)));
+    const x = el("div", "xaxis"); x.append(el("span", "", LN.time(o.hourly[0].start)), el("span", "", t("mỗi cột 1 giờ", "bar = 1 hour")), el("span", "", LN.time(new Date(new Date(o.hourly[o.hourly.length - 1].start).getTime() + 3600e3))));
     chart.append(y, bars, x);
     vol.append(chart);
   }
