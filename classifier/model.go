@@ -625,7 +625,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	learnedHate, strong := false, 0
 	neutralKnown, hasNeutral := false, false // whether the post names an authority, once known
 	if m.learnedTox != nil {
-		z, hits, neutral := m.learnedTox.logit(syls, sc.toxHits[:0], &sc.toxSeen)
+		z, hits, neutral := m.learnedTox.logit(toks, syls, sc.toxHits[:0], &sc.toxSeen)
 		sc.toxHits = hits[:0]
 		neutralKnown, hasNeutral = true, neutral
 		if z >= 0 {
@@ -704,7 +704,7 @@ func (m *lexModel) scoreNarratives(a *post.Analysis, sc *scratch, narrSeen []int
 func (m *lexModel) analyzeUnmatched(a *post.Analysis, sc *scratch, toks []vntext.Token, syls []syllable) {
 	evidence := sc.evidence[:0]
 	if m.learnedTox != nil {
-		z, hits, _ := m.learnedTox.logit(syls, sc.toxHits[:0], &sc.toxSeen)
+		z, hits, _ := m.learnedTox.logit(toks, syls, sc.toxHits[:0], &sc.toxSeen)
 		sc.toxHits = hits[:0]
 		if z >= 0 {
 			// No protected-group mention and no lexicon term: offensive, never hate.
