@@ -427,8 +427,10 @@ const (
 	targetWindow = 4 // offensive term and protected group this close: hate
 	// addresseeWindow: an insult this close to a word that aims it at a person or
 	// people ("mày", "thằng", "bọn") is harassment, which the product labels hate
-	// (models/README.md, "What the product calls hate").
-	addresseeWindow = 4 // the reach of targetWindow
+	// (models/README.md, "What the product calls hate"). About a sentence: the insult
+	// often comes a clause after the address ("Thằng cha này nói chuyện kiểu gì mà
+	// nghe ngu thế"); 4 (the reach of targetWindow) left such posts offensive.
+	addresseeWindow = 20
 )
 
 // Analyze implements Model. It never panics on any input.

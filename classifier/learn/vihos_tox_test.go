@@ -273,9 +273,19 @@ func TestViHOSToxicityModel(t *testing.T) {
 	}
 	var fits []fit
 	best := 0.0
-	for _, c := range toxCs {
+	cleanW := toxCleanW
+	if v := os.Getenv("SCAN_CLEANW"); v != "" {
+		fmt.Sscan(v, &cleanW)
+	}
+	cs := toxCs
+	if v := os.Getenv("SCAN_C"); v != "" {
+		var c float64
+		fmt.Sscan(v, &c)
+		cs = []float64{c}
+	}
+	for _, c := range cs {
 		w, bias, clipped := fitAllowed(train, c, allowedFn)
-		cut, f1 := tuneCut(dev, w, bias, toxCleanW)
+		cut, f1 := tuneCut(dev, w, bias, cleanW)
 		fits = append(fits, fit{c, f1, bias, cut, w, clipped})
 		best = max(best, f1)
 		t.Logf("C=%g: ViHOS dev toxic F1 %.4f, bias with threshold %.3f", c, f1, bias-cut)
