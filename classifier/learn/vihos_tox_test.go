@@ -26,6 +26,12 @@ const (
 	toxMinSpanPrecUni = 0.5 // one syllable is often a fragment of an ordinary word ("thủ tục"): stricter
 	toxCleanW         = 4.0 // clean dev comments count x4: ViHOS dev is 45% toxic (about 17% after weighting), a feed far less
 	learnedToxBiasKey = "<bias>"
+	// toxCutShift lowers the threshold tuned on ViHOS dev: ViHOS is social-media slang
+	// drawn from ViHSD, and news comments (ViCTSD) say the same harsh things with fewer of
+	// its words, so the ViHOS-tuned threshold found few of them. Chosen by watching ViHSD
+	// and ViCTSD dev and train and UIT-VSFC dev (polite feedback: none may turn toxic), so
+	// those dev figures are not held out (models/README.md, "third pass").
+	toxCutShift = -0.75
 )
 
 // toxCs are the inverse L2 strengths tried.
@@ -141,7 +147,8 @@ func init() {
 		lạnh nồi cháo cỏ bền máu mũi lông ngực mỡ quần lỗ lò lồng bì tần mộng mối ốc tụ sấu bướm
 		xích ngục mé khẩu ức viễn thù bạo nổ túi thâm bụng hoại gầm ngựa vặt nhái
 		nhốt hôi vứt cẩu cặn mọt bẩn
-		rác thối đậu`) {
+		xl rác thối đậu
+		vả đạp phấn nản thổ tụt nhét mài phẳng loạn họng chọc cuồng`) {
 		toxAmbiguous[w] = true
 		for _, tok := range vntext.Tokenize(w) {
 			toxAmbiguous[tok.Folded] = true // "me" is "mẹ" typed without diacritics
@@ -162,7 +169,7 @@ func init() {
 		chết con|đầu thai|quả báo|bệnh cho|trùng khuyết|gì có|không ra|học không|tưởng mình|cái đầu|
 		đầu không|có cây|phẩm của|hóa của|thức của|thức còn|bê tông|ý thức|câu like|con trâu|làm người|
 		vẫn thấy|đừng để|không chịu|tội nghiệp|đạo đức|xấu hổ|đạo nhái|như con|lừa đảo|kẻ gian|
-		vô dụng`, "|") {
+		vô dụng|sinh vật|đầu óc|biết gì|2 cái|nó ăn|có văn|con gà|nhân cách`, "|") {
 		toxAmbiguous[strings.Join(strings.Fields(b), " ")] = true
 	}
 }
@@ -286,6 +293,14 @@ func TestViHOSToxicityModel(t *testing.T) {
 	for _, c := range cs {
 		w, bias, clipped := fitAllowed(train, c, allowedFn)
 		cut, f1 := tuneCut(dev, w, bias, cleanW)
+		shift := toxCutShift
+		if v := os.Getenv("SCAN_SHIFT"); v != "" {
+			fmt.Sscan(v, &shift)
+		}
+		cut += shift
+		if v := os.Getenv("SCAN_CUT"); v != "" {
+			fmt.Sscan(v, &cut)
+		}
 		fits = append(fits, fit{c, f1, bias, cut, w, clipped})
 		best = max(best, f1)
 		t.Logf("C=%g: ViHOS dev toxic F1 %.4f, bias with threshold %.3f", c, f1, bias-cut)
