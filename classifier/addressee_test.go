@@ -20,6 +20,9 @@ func TestAddressedInsultIsHate(t *testing.T) {
 		{"Tao đánh mày bây giờ", "hate"},
 		{"Bọn nó toàn lũ mất dạy", "hate"},
 		{"chung may oc cho", "hate"}, // multi-syllable address words match typed without diacritics
+		// The insult a clause after the address word (addresseeWindow): was offensive at 4.
+		{"Thằng cha này nói chuyện kiểu gì mà nghe ngu thế", "hate"},
+		{"Bọn này đúng là quỷ đội lốt người", "hate"},
 		{"Ngu như bò", "offensive"},
 		{"Thằng bạn tao ngầu vl", "offensive"},   // "vl" is rude, not an insult
 		{"Mày xinh vãi", "offensive"},            // likewise "vãi"
