@@ -20,6 +20,11 @@ func TestAddressedInsultIsHate(t *testing.T) {
 		{"Tao đánh mày bây giờ", "hate"},
 		{"Bọn nó toàn lũ mất dạy", "hate"},
 		{"chung may oc cho", "hate"}, // multi-syllable address words match typed without diacritics
+		// The insult a clause after the address word (addresseeWindow): was offensive at 4.
+		{"Thằng cha này nói chuyện kiểu gì mà nghe ngu thế", "hate"},
+		{"Bọn này đúng là quỷ đội lốt người", "hate"},
+		{"Ad ơi sao page toàn đăng bài ngu thế", "hate"}, // the page's admin is a person
+		{"This ad is so stupid", "offensive"},            // an advertisement is not
 		{"Ngu như bò", "offensive"},
 		{"Thằng bạn tao ngầu vl", "offensive"},   // "vl" is rude, not an insult
 		{"Mày xinh vãi", "offensive"},            // likewise "vãi"

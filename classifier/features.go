@@ -50,6 +50,9 @@ type extractor struct {
 	// neutral, if set, masks the syllables of neutral-term occurrences: no word, folded
 	// or character n-gram touching them is extracted (see models/neutral_terms.tsv).
 	neutral *neutralSet
+	// units, if set, masks the unit words that follow an amount or a size word ("size
+	// L", "150.000 đ"; see unitAt) the same way.
+	units bool
 }
 
 const (
@@ -90,6 +93,15 @@ func (x *extractor) features(text string) []featOcc {
 		}
 		masked = make([]bool, len(syls))
 		x.neutral.mask(norm, masked)
+	}
+	if x.units {
+		if masked == nil {
+			masked = make([]bool, len(syls))
+		}
+		norm := func(j int) string { return syls[j].norm }
+		for i := range syls {
+			masked[i] = masked[i] || unitAt(i, norm)
+		}
 	}
 	skip := func(i int) bool { return masked != nil && masked[i] }
 	idx := make(map[string]int, min(len(syls)*8, 4096))
@@ -247,6 +259,17 @@ func WithNeutralTerms(terms []NeutralTerm) ExtractorOption {
 			return err
 		}
 		fx.x.neutral = ns
+		return nil
+	}
+}
+
+// WithUnits masks the unit words that follow an amount or a size word ("size L",
+// "150.000 đ"; see unitAt): no feature touching them is extracted, as for neutral terms.
+// The default model's learned toxicity component (learned/toxicity.tsv) is trained with it
+// and masks the same syllables when it scores.
+func WithUnits() ExtractorOption {
+	return func(fx *FeatureExtractor) error {
+		fx.x.units = true
 		return nil
 	}
 }

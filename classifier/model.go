@@ -427,8 +427,10 @@ const (
 	targetWindow = 4 // offensive term and protected group this close: hate
 	// addresseeWindow: an insult this close to a word that aims it at a person or
 	// people ("mày", "thằng", "bọn") is harassment, which the product labels hate
-	// (models/README.md, "What the product calls hate").
-	addresseeWindow = 4 // the reach of targetWindow
+	// (models/README.md, "What the product calls hate"). About a sentence: the insult
+	// often comes a clause after the address ("Thằng cha này nói chuyện kiểu gì mà
+	// nghe ngu thế"); 4 (the reach of targetWindow) left such posts offensive.
+	addresseeWindow = 20
 )
 
 // Analyze implements Model. It never panics on any input.
@@ -625,7 +627,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	learnedHate, strong := false, 0
 	neutralKnown, hasNeutral := false, false // whether the post names an authority, once known
 	if m.learnedTox != nil {
-		z, hits, neutral := m.learnedTox.logit(syls, sc.toxHits[:0], &sc.toxSeen)
+		z, hits, neutral := m.learnedTox.logit(toks, syls, sc.toxHits[:0], &sc.toxSeen)
 		sc.toxHits = hits[:0]
 		neutralKnown, hasNeutral = true, neutral
 		if z >= 0 {
@@ -704,7 +706,7 @@ func (m *lexModel) scoreNarratives(a *post.Analysis, sc *scratch, narrSeen []int
 func (m *lexModel) analyzeUnmatched(a *post.Analysis, sc *scratch, toks []vntext.Token, syls []syllable) {
 	evidence := sc.evidence[:0]
 	if m.learnedTox != nil {
-		z, hits, _ := m.learnedTox.logit(syls, sc.toxHits[:0], &sc.toxSeen)
+		z, hits, _ := m.learnedTox.logit(toks, syls, sc.toxHits[:0], &sc.toxSeen)
 		sc.toxHits = hits[:0]
 		if z >= 0 {
 			// No protected-group mention and no lexicon term: offensive, never hate.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/langnghe/langnghe/post"
+	"github.com/langnghe/langnghe/vntext"
 )
 
 // toxLearned is the default model's learned toxicity component (learned/toxicity.tsv):
@@ -61,6 +62,7 @@ const (
 	toxPos                   // its unigram weighs towards toxic (weight > 0)
 	toxPosFirst              // begins a bigram that weighs towards toxic
 	toxPosSecond             // ends a bigram that weighs towards toxic
+	toxUnit                  // a unit word ("l", "đ"): masked after an amount or a size word (unitAt)
 )
 
 // toxBucket holds up to 4 bigrams of one first syllable: lane k (16 bits) of keys is
@@ -223,6 +225,13 @@ func (m *lexModel) loadLearnedToxicity(fsys fs.FS, name string) error {
 	}
 	for _, id := range neutralIDs {
 		info[id].flags |= toxNeutral
+	}
+	// A unit word matters only where it has a feature: masking one that has none changes
+	// no sum (it begins and ends no weighted bigram either).
+	for w := range unitWords {
+		if id := m.syms.GetString(w); id > 0 && info[id].flags != 0 {
+			info[id].flags |= toxUnit
+		}
 	}
 	lt.feat = []toxSyl{{}}
 	lt.featIdx = make([]int32, len(info))
@@ -392,14 +401,16 @@ type toxSeen struct {
 // >= 0), -Inf when no feature weighs towards toxic (the component flags only on positive
 // evidence), and appends its weighted feature occurrences, each feature once, to hits.
 // It also reports whether a neutral term occurs: the masking finds them anyway, and
-// Analyze needs to know (neutralSet.occursIn, which matches the same sequences).
+// Analyze needs to know (neutralSet.occursIn, which matches the same sequences). Unit
+// words after an amount or a size word are masked too (unitAt; toks are the syllables'
+// tokens).
 //
 // Most posts hold no feature that weighs towards toxic: their result is -Inf whatever
 // the other features weigh and whatever the masking leaves out, and plain finds them
 // by the syllables' flags, without summing (on the ViHSD comments 74% of the posts, 59%
 // of the syllables). The others are summed by sum.
-func (lt *toxLearned) logit(syls []syllable, hits []toxHit, seen *toxSeen) (float64, []toxHit, bool) {
-	if ok, neutral := lt.plain(syls); ok {
+func (lt *toxLearned) logit(toks []vntext.Token, syls []syllable, hits []toxHit, seen *toxSeen) (float64, []toxHit, bool) {
+	if ok, neutral := lt.plain(toks, syls); ok {
 		return math.Inf(-1), hits, neutral
 	}
 	if seen.owner != lt {
@@ -409,7 +420,7 @@ func (lt *toxLearned) logit(syls []syllable, hits []toxHit, seen *toxSeen) (floa
 		clear(seen.stamp)
 		seen.gen = 1
 	}
-	return lt.sum(syls, hits, seen.stamp, seen.gen)
+	return lt.sum(toks, syls, hits, seen.stamp, seen.gen)
 }
 
 // plain reports whether no syllable of syls has a unigram or, with the syllable before,
@@ -417,12 +428,12 @@ func (lt *toxLearned) logit(syls []syllable, hits []toxHit, seen *toxSeen) (floa
 // term occurs, as sum would. The loop's common step tests the bits the syllables carry
 // (syllable.feat, see featOf) once, reading nothing else; a pair that may be such a
 // bigram is looked up, and a syllable that begins a neutral term is matched.
-func (lt *toxLearned) plain(syls []syllable) (ok, neutral bool) {
+func (lt *toxLearned) plain(toks []vntext.Token, syls []syllable) (ok, neutral bool) {
 	var prev uint32 // the previous syllable's feat
 	for i := range syls {
 		k := uint32(syls[i].feat)
 		if k&toxStop|(prev>>toxPosClassShift)&(k>>toxSecondShift)&0xFF != 0 {
-			if neutral, ok = lt.flagged(syls, i, neutral); !ok {
+			if neutral, ok = lt.flagged(toks, syls, i, neutral); !ok {
 				return false, false
 			}
 		}
@@ -433,23 +444,28 @@ func (lt *toxLearned) plain(syls []syllable) (ok, neutral bool) {
 
 // flagged is plain's step for syllable i, whose flags call for a closer look: ok is
 // false if it has a unigram, or with syllable i-1 a bigram, that weighs towards toxic;
-// neutral is set if a neutral term begins there. Out of plain's loop, so that the loop
-// stays a few instructions.
+// neutral is set if a neutral term begins there. A unit (unitAt) is masked: it weighs
+// nothing alone nor in a bigram. Out of plain's loop, so that the loop stays a few
+// instructions.
 //
 //go:noinline
-func (lt *toxLearned) flagged(syls []syllable, i int, neutral bool) (bool, bool) {
+func (lt *toxLearned) flagged(toks []vntext.Token, syls []syllable, i int, neutral bool) (bool, bool) {
 	f := syls[i].feat & toxIdxMask
 	s := lt.feat[f]
+	if s.flags&toxNeutral != 0 && !neutral {
+		neutral = lt.neutralEnd(syls, i, lt.neutralOf[f]) > 0
+	}
+	if s.flags&toxUnit != 0 && unitAtSyls(toks, syls, i) {
+		return neutral, true
+	}
 	if s.flags&toxPos != 0 {
 		return neutral, false
 	}
 	if s.flags&toxPosSecond != 0 && i > 0 {
-		if p := lt.feat[syls[i-1].feat&toxIdxMask]; p.flags&toxPosFirst != 0 && lt.biTab[uint32(p.biOff)+toxHash(f)&uint32(p.biMask)].find(f) >= uint32(lt.biPos) {
+		if p := lt.feat[syls[i-1].feat&toxIdxMask]; p.flags&toxPosFirst != 0 && lt.biTab[uint32(p.biOff)+toxHash(f)&uint32(p.biMask)].find(f) >= uint32(lt.biPos) &&
+			(p.flags&toxUnit == 0 || !unitAtSyls(toks, syls, i-1)) {
 			return neutral, false
 		}
-	}
-	if s.flags&toxNeutral != 0 && !neutral {
-		neutral = lt.neutralEnd(syls, i, lt.neutralOf[f]) > 0
 	}
 	return neutral, true
 }
@@ -457,7 +473,7 @@ func (lt *toxLearned) flagged(syls []syllable, i int, neutral bool) (bool, bool)
 // sum adds up the features of syls (each once: stamp records what the post counted),
 // masking the syllables of neutral terms as in training, and appends the features that
 // weigh towards toxic to hits; see logit.
-func (lt *toxLearned) sum(syls []syllable, hits []toxHit, stamp []uint8, gen uint8) (float64, []toxHit, bool) {
+func (lt *toxLearned) sum(toks []vntext.Token, syls []syllable, hits []toxHit, stamp []uint8, gen uint8) (float64, []toxHit, bool) {
 	n0 := len(hits)
 	hits = slices.Grow(hits, 2*len(syls)) // at most a unigram and a bigram per syllable: no append grows
 	feat, tab, biW := lt.feat, lt.biTab, lt.biW
@@ -476,7 +492,7 @@ func (lt *toxLearned) sum(syls []syllable, hits []toxHit, stamp []uint8, gen uin
 		if s.flags&toxNeutral != 0 {
 			maskEnd = max(maskEnd, lt.neutralEnd(syls, i, lt.neutralOf[f]))
 		}
-		if i < maskEnd {
+		if i < maskEnd || s.flags&toxUnit != 0 && unitAtSyls(toks, syls, i) {
 			prevOff, prevMask = 0, 0
 			continue
 		}

@@ -47,7 +47,7 @@ func TestLearnedToxicityMatchesTraining(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fx, err := NewFeatureExtractor(FeatureConfig{WordMax: 2}, nil, WithNeutralTerms(neutral))
+	fx, err := NewFeatureExtractor(FeatureConfig{WordMax: 2}, nil, WithNeutralTerms(neutral), WithUnits())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,6 +55,8 @@ func TestLearnedToxicityMatchesTraining(t *testing.T) {
 		"Công an phường tổ chức giải bóng đá thiếu niên", "cong an phuong to chuc giai bong da",
 		"Cán bộ xã này ngu thật, cút hết đi", "can bo xa nay ngu that", "Thằng ngu này láo toét, đồ óc chó",
 		"ngu ngu ngu vl vl", "Chính phủ chính phủ", "", "!!!",
+		"Trà sữa 25k một ly size L", "Áo thun giá 150.000 đ, còn size L và XL", "size S M L XL", "2 l nước",
+		"cái l gì vậy, đ biết", "l n", "size l n", "mn size l", "mn l",
 	}
 	texts = append(texts, testdataTexts(t)...)
 	sc := new(scratch)
@@ -70,15 +72,8 @@ func TestLearnedToxicityMatchesTraining(t *testing.T) {
 		if !pos {
 			want = math.Inf(-1)
 		}
-		toks, _ := sc.syllables(text, m)
-		var syls []syllable
-		for _, tok := range toks {
-			for s := range strings.FieldsSeq(tok.Norm) {
-				nid, fid := m.sylIDs(s, s, s)
-				syls = append(syls, m.syllable(0, nid, fid))
-			}
-		}
-		got, _, _ := m.learnedTox.logit(syls, nil, &sc.toxSeen)
+		toks, syls := sc.syllables(text, m)
+		got, _, _ := m.learnedTox.logit(toks, syls, nil, &sc.toxSeen)
 		if (math.IsInf(want, -1) != math.IsInf(got, -1)) || (!math.IsInf(want, -1) && math.Abs(got-want) > 1e-4) {
 			t.Errorf("%q: learned logit %v, training features give %v", text, got, want)
 		}
@@ -136,7 +131,7 @@ func TestLearnedNeutralMatchesOccursIn(t *testing.T) {
 	for _, text := range texts {
 		toks, syls := sc.syllables(text, m)
 		want := m.neutral.occursIn(toks, &sc.neutralSyls)
-		if _, _, got := m.learnedTox.logit(syls, nil, &sc.toxSeen); got != want {
+		if _, _, got := m.learnedTox.logit(toks, syls, nil, &sc.toxSeen); got != want {
 			t.Errorf("%q: learned masking says neutral term %v, occursIn %v", text, got, want)
 		}
 	}

@@ -26,6 +26,12 @@ const (
 	toxMinSpanPrecUni = 0.5 // one syllable is often a fragment of an ordinary word ("thủ tục"): stricter
 	toxCleanW         = 4.0 // clean dev comments count x4: ViHOS dev is 45% toxic (about 17% after weighting), a feed far less
 	learnedToxBiasKey = "<bias>"
+	// toxCutShift lowers the threshold tuned on ViHOS dev: ViHOS is social-media slang
+	// drawn from ViHSD, and news comments (ViCTSD) say the same harsh things with fewer of
+	// its words, so the ViHOS-tuned threshold found few of them. Chosen by watching ViHSD
+	// and ViCTSD dev and train and UIT-VSFC dev (polite feedback: none may turn toxic), so
+	// those dev figures are not held out (models/README.md, "third pass").
+	toxCutShift = -0.75
 )
 
 // toxCs are the inverse L2 strengths tried.
@@ -34,13 +40,14 @@ var toxCs = []float64{0.1, 0.2, 0.5, 1, 2, 4}
 // wordFeatures returns the features of the default model's learned components: distinct
 // word unigrams and bigrams of the normalized syllables, neutral terms masked as in
 // learned models. Run time (toxlearned.go, narrlearned.go) computes the same ones.
-func wordFeatures(t *testing.T) *classifier.FeatureExtractor {
+// The toxicity component also masks units (classifier.WithUnits: "size L", "150.000 đ").
+func wordFeatures(t *testing.T, opts ...classifier.ExtractorOption) *classifier.FeatureExtractor {
 	t.Helper()
 	neutral, err := classifier.DefaultNeutralTerms()
 	if err != nil {
 		t.Fatal(err)
 	}
-	fx, err := classifier.NewFeatureExtractor(classifier.FeatureConfig{WordMax: 2}, nil, classifier.WithNeutralTerms(neutral))
+	fx, err := classifier.NewFeatureExtractor(classifier.FeatureConfig{WordMax: 2}, nil, append([]classifier.ExtractorOption{classifier.WithNeutralTerms(neutral)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +147,8 @@ func init() {
 		lạnh nồi cháo cỏ bền máu mũi lông ngực mỡ quần lỗ lò lồng bì tần mộng mối ốc tụ sấu bướm
 		xích ngục mé khẩu ức viễn thù bạo nổ túi thâm bụng hoại gầm ngựa vặt nhái
 		nhốt hôi vứt cẩu cặn mọt bẩn
-		đ l xl rác thối đậu`) {
+		xl rác thối đậu
+		vả đạp phấn nản thổ tụt nhét mài phẳng loạn họng chọc cuồng`) {
 		toxAmbiguous[w] = true
 		for _, tok := range vntext.Tokenize(w) {
 			toxAmbiguous[tok.Folded] = true // "me" is "mẹ" typed without diacritics
@@ -161,7 +169,7 @@ func init() {
 		chết con|đầu thai|quả báo|bệnh cho|trùng khuyết|gì có|không ra|học không|tưởng mình|cái đầu|
 		đầu không|có cây|phẩm của|hóa của|thức của|thức còn|bê tông|ý thức|câu like|con trâu|làm người|
 		vẫn thấy|đừng để|không chịu|tội nghiệp|đạo đức|xấu hổ|đạo nhái|như con|lừa đảo|kẻ gian|
-		vô dụng`, "|") {
+		vô dụng|sinh vật|đầu óc|biết gì|2 cái|nó ăn|có văn|con gà|nhân cách`, "|") {
 		toxAmbiguous[strings.Join(strings.Fields(b), " ")] = true
 	}
 }
@@ -191,7 +199,7 @@ func TestViHOSToxicityModel(t *testing.T) {
 			nheld++
 		}
 	}
-	fx := wordFeatures(t)
+	fx := wordFeatures(t, classifier.WithUnits())
 	lex := lexiconOnly(t)
 	load := func(split string) ([]toxDoc, int) {
 		var docs []toxDoc
@@ -272,9 +280,27 @@ func TestViHOSToxicityModel(t *testing.T) {
 	}
 	var fits []fit
 	best := 0.0
-	for _, c := range toxCs {
+	cleanW := toxCleanW
+	if v := os.Getenv("SCAN_CLEANW"); v != "" {
+		fmt.Sscan(v, &cleanW)
+	}
+	cs := toxCs
+	if v := os.Getenv("SCAN_C"); v != "" {
+		var c float64
+		fmt.Sscan(v, &c)
+		cs = []float64{c}
+	}
+	for _, c := range cs {
 		w, bias, clipped := fitAllowed(train, c, allowedFn)
-		cut, f1 := tuneCut(dev, w, bias, toxCleanW)
+		cut, f1 := tuneCut(dev, w, bias, cleanW)
+		shift := toxCutShift
+		if v := os.Getenv("SCAN_SHIFT"); v != "" {
+			fmt.Sscan(v, &shift)
+		}
+		cut += shift
+		if v := os.Getenv("SCAN_CUT"); v != "" {
+			fmt.Sscan(v, &cut)
+		}
 		fits = append(fits, fit{c, f1, bias, cut, w, clipped})
 		best = max(best, f1)
 		t.Logf("C=%g: ViHOS dev toxic F1 %.4f, bias with threshold %.3f", c, f1, bias-cut)
