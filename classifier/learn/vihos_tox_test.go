@@ -28,10 +28,12 @@ const (
 	learnedToxBiasKey = "<bias>"
 	// toxCutShift lowers the threshold tuned on ViHOS dev: ViHOS is social-media slang
 	// drawn from ViHSD, and news comments (ViCTSD) say the same harsh things with fewer of
-	// its words, so the ViHOS-tuned threshold found few of them. Chosen by watching ViHSD
-	// and ViCTSD dev and train and UIT-VSFC dev (polite feedback: none may turn toxic), so
-	// those dev figures are not held out (models/README.md, "third pass").
-	toxCutShift = -0.75
+	// its words, so the ViHOS-tuned threshold found few of them. One number, chosen on the
+	// training splits only: of 0, -0.25, ..., -1, the shifts -0.25 to -0.75 give the same
+	// sum of ViHSD and ViCTSD train macro-F1 within 0.001 and -0.5 is the middle of that
+	// range (models/README.md, "third pass"); 10 of the 11,426 UIT-VSFC train comments
+	// (polite course feedback) are then toxic. No text or label of those sets feeds the file.
+	toxCutShift = -0.5
 )
 
 // toxCs are the inverse L2 strengths tried.
@@ -148,7 +150,8 @@ func init() {
 		xích ngục mé khẩu ức viễn thù bạo nổ túi thâm bụng hoại gầm ngựa vặt nhái
 		nhốt hôi vứt cẩu cặn mọt bẩn
 		xl rác thối đậu
-		vả đạp phấn nản thổ tụt nhét mài phẳng loạn họng chọc cuồng`) {
+		vả đạp phấn nản thổ tụt nhét mài phẳng loạn họng chọc cuồng
+		súc`) {
 		toxAmbiguous[w] = true
 		for _, tok := range vntext.Tokenize(w) {
 			toxAmbiguous[tok.Folded] = true // "me" is "mẹ" typed without diacritics
@@ -169,7 +172,8 @@ func init() {
 		chết con|đầu thai|quả báo|bệnh cho|trùng khuyết|gì có|không ra|học không|tưởng mình|cái đầu|
 		đầu không|có cây|phẩm của|hóa của|thức của|thức còn|bê tông|ý thức|câu like|con trâu|làm người|
 		vẫn thấy|đừng để|không chịu|tội nghiệp|đạo đức|xấu hổ|đạo nhái|như con|lừa đảo|kẻ gian|
-		vô dụng|sinh vật|đầu óc|biết gì|2 cái|nó ăn|có văn|con gà|nhân cách`, "|") {
+		vô dụng|sinh vật|đầu óc|biết gì|2 cái|nó ăn|có văn|con gà|nhân cách|
+		hài hước|thức như|thức kém|chê bai|tỏ ra|thua cả|không co|của bọn`, "|") {
 		toxAmbiguous[strings.Join(strings.Fields(b), " ")] = true
 	}
 }
@@ -339,9 +343,10 @@ func TestViHOSToxicityModel(t *testing.T) {
 			t.Errorf("learned/toxicity.tsv: %q weighs towards toxic but is not an allowed feature", feat)
 		}
 	}
-	// Not an error: the threshold depends on the lexicons, which change independently.
+	// The file is generated from ViHOS and the shipped lexicons; a lexicon edit that leaves it
+	// stale (its threshold and features were chosen with the old one) must regenerate it.
 	if string(shipped) != got {
-		t.Logf("models/learned/toxicity.tsv differs from what this training gives now; regenerate it with VIHOS_TOX_OUT")
+		t.Errorf("models/learned/toxicity.tsv differs from what this training gives now; regenerate it:\n  VIHOS_TOX_OUT=$PWD/models/learned/toxicity.tsv go test ./classifier/learn -run TestViHOSToxicityModel")
 	} else {
 		t.Logf("models/learned/toxicity.tsv is reproduced exactly")
 	}
