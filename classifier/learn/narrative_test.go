@@ -112,8 +112,8 @@ func holdout3(t *testing.T) {
 // tuned-on figure, and the honest one for new text is the next set written. The test logs
 // the table and holds a sanity floor 0.05 under the tuned figure.
 func holdout4(t *testing.T) {
-	// Held out once: 0.907 / 0.774; after tuning the rules on it: 0.961 / 0.957.
-	reportNarrativeFloor(t, "holdout4", 330, "tuned on (2026-12-07, session 4)", 0.911, 0.907, "tuned on: 0.961 / 0.957")
+	// Held out once: 0.907 / 0.774; after tuning the rules on it: 0.965 / 0.957.
+	reportNarrativeFloor(t, "holdout4", 330, "tuned on (2026-12-07, session 4)", 0.915, 0.907, "tuned on: 0.965 / 0.957")
 }
 
 // reportNarrativeFloor scores the shipped narratives on the labelled set name (at least
