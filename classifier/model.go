@@ -239,6 +239,9 @@ type lexModel struct {
 	// Terms of rule atoms share the tries but are collected apart: every occurrence
 	// counts (not only the leftmost-longest), since a rule may ask for "a" NEAR/2 "a b".
 	atoms int // number of rule atoms over all narratives
+	// exclusionAtom marks, by atom index, the atoms that occur in their rule only under a
+	// NOT: they never make a post a narrative candidate (narrativeCandidates).
+	exclusionAtom []bool
 	// neutral holds the authority and political terms (neutral_terms.tsv); nil when the
 	// model directory has none, and then strongly toxic posts are never promoted to hate.
 	neutral *neutralSet
@@ -846,7 +849,9 @@ func covers(sents []match, next *int, i int) bool {
 }
 
 // narrativeCandidates returns, ascending, the narratives a post can match: those with a
-// weighted term counted (narrSeen) or a rule atom occurring (sc.occAtoms, occ). A post
+// weighted term counted (narrSeen) or a rule atom occurring (sc.occAtoms, occ) other than
+// one found only under a NOT (an exclusion: a rule cannot hold on it, and the learned
+// component must not take a bank's "app chính thức" for scam vocabulary). A post
 // hits few of the many narratives, and the others need no look. The result lives in sc.
 func (m *lexModel) narrativeCandidates(sc *scratch, narrSeen []int32, occ [][]ruleSpan) []int {
 	if len(narrSeen) == 0 && len(sc.occAtoms) == 0 {
@@ -857,7 +862,9 @@ func (m *lexModel) narrativeCandidates(sc *scratch, narrSeen []int32, occ [][]ru
 		cands = append(cands, m.terms[id].group-groupNarrative0)
 	}
 	for _, a := range sc.occAtoms {
-		cands = append(cands, m.terms[occ[a][0].term].group-groupNarrative0)
+		if !m.exclusionAtom[a] {
+			cands = append(cands, m.terms[occ[a][0].term].group-groupNarrative0)
+		}
 	}
 	slices.Sort(cands)
 	cands = slices.Compact(cands)
@@ -1281,6 +1288,7 @@ func (m *lexModel) addNarrative(n *parsedNarrative, f string) error {
 			}
 		}
 		m.atoms += len(n.rule.atoms)
+		m.exclusionAtom = append(m.exclusionAtom, n.rule.exclusionOnly()...)
 	}
 	m.narratives = append(m.narratives, n.def)
 	for _, t := range n.terms {

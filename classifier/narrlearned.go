@@ -393,8 +393,8 @@ func (nl *narrLearned) evidence(dst []post.Evidence, p *narrPass, i int, id stri
 }
 
 // NarrativeGates returns, for text, the ids of m's narratives one of whose terms occurs
-// (a weighted term or a rule atom: only those may be matched by the learned narrative
-// component) and of those whose rule exclusions (the operands of a top-level AND NOT,
+// (a weighted term or a rule atom other than an exclusion only: only those may be matched
+// by the learned narrative component, see narrativeCandidates) and of those whose rule exclusions (the operands of a top-level AND NOT,
 // e.g. health_misinfo's debunk markers) occur, or whose learned_not_when_sentiment holds
 // the post's sentiment (those it cannot match). Training (package
 // learn) uses them to score "rules OR learned" as Analyze does; nil when m is not a
@@ -415,7 +415,9 @@ func NarrativeGates(m Model, text string) (candidates, excluded []string) {
 		}
 	}
 	for _, a := range sc.occAtoms {
-		cand[lm.terms[occ[a][0].term].group-groupNarrative0] = true
+		if !lm.exclusionAtom[a] {
+			cand[lm.terms[occ[a][0].term].group-groupNarrative0] = true
+		}
 	}
 	var sentiment string // the post's, computed only if a narrative asks
 	for i, n := range lm.narratives {

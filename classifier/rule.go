@@ -61,6 +61,34 @@ type ruleAST struct {
 	atoms []ruleAtom
 }
 
+// exclusionOnly reports, by atom index, the atoms that occur in the rule only under a
+// NOT ("AND NOT @notice"): words that keep a post out, not words of the narrative, so
+// they do not make a post a candidate of the learned narrative component.
+func (r *ruleAST) exclusionOnly() []bool {
+	pos := make([]bool, len(r.atoms))
+	var walk func(n *ruleNode, negated bool)
+	walk = func(n *ruleNode, negated bool) {
+		if n == nil {
+			return
+		}
+		switch n.op {
+		case opAtom:
+			pos[n.atom] = pos[n.atom] || !negated
+		case opNot:
+			walk(n.a, !negated)
+		default:
+			walk(n.a, negated)
+			walk(n.b, negated)
+		}
+	}
+	walk(r.root, false)
+	out := make([]bool, len(pos))
+	for i, p := range pos {
+		out[i] = !p
+	}
+	return out
+}
+
 // maxRuleDepth bounds nesting, so a hostile rule cannot exhaust the stack.
 const maxRuleDepth = 64
 

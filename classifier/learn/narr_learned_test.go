@@ -32,7 +32,11 @@ var narrPTarget = 0.99
 // narrCs are the inverse L2 strengths tried (per narrative, by cross-validation).
 var narrCs = []float64{0.5, 1, 2, 4, 8, 16}
 
-// narrSets are the hand-written narrative sets the component is trained on (ours, shippable).
+// narrSets are the hand-written narrative sets the component is trained on (ours,
+// shippable). holdout4 is not among them: added on 2026-12-07 (session 4) it drove
+// public_service_complaint's threshold so high (logit cut 5.6 against 0.34; precision 0.99
+// on the pooled out-of-fold posts is reached only there) that the learned part of that
+// narrative all but stopped matching (holdout3 recall 0.89 -> 0.77), so it stays out.
 var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3"}
 
 // narrDoc is one training post: the features of its text and of its text typed without
@@ -494,10 +498,10 @@ func withLearnedNarratives(t *testing.T, dir, content string) classifier.Model {
 // models/learned/narratives.tsv, on the project's hand-written narrative sets (with
 // ViHOS training comments as negatives, unless NARR_NO_VIHOS is set; needs ../shared), and
 // reports its leave-one-set-out cross-validation: for each set, parameters are chosen by
-// an inner leave-one-set-out cross-validation over the other four, the model is fitted
+// an inner leave-one-set-out cross-validation over the others, the model is fitted
 // on them, and the left-out set is scored with the combined matcher (rules OR learned)
 // next to the rules alone. It runs only with NARR_LEARNED_CV=1 (the table) or
-// NARR_LEARNED_OUT=file (the table, then the shipped file trained on all five sets),
+// NARR_LEARNED_OUT=file (the table, then the shipped file trained on all the sets),
 // since it fits a few hundred models.
 func TestLearnedNarrativesModel(t *testing.T) {
 	out := os.Getenv("NARR_LEARNED_OUT")
@@ -512,7 +516,10 @@ func TestLearnedNarrativesModel(t *testing.T) {
 	}
 	rules, dir := rulesOnlyModel(t)
 	docs, ids := loadNarrDocs(t, rules, os.Getenv("NARR_NO_VIHOS") == "")
-	all := []int{0, 1, 2, 3, 4}
+	var all []int
+	for i := range narrSets {
+		all = append(all, i)
+	}
 	if os.Getenv("NARR_LEARNED_SKIP_CV") == "" && !reproduce {
 		for held := range narrSets {
 			others := slices.DeleteFunc(slices.Clone(all), func(s int) bool { return s == held })
@@ -612,7 +619,7 @@ func TestLearnedNarrativesFile(t *testing.T) {
 }
 
 // TestLearnedNarrativesMatchTraining checks that the run time decides what training
-// computes: for every post of the five sets (as written and typed without diacritics),
+// computes: for every post of the training sets (as written and typed without diacritics),
 // the default model's narratives are the rules' plus those whose learned logit from the
 // shipped file (training's features, bias with the threshold folded in) is at least 0,
 // with a positive feature, a term of the narrative occurring, no exclusion and no
