@@ -20,6 +20,7 @@ import (
 // The subtest holdout3 was held out once for the rules; the learned narrative component
 // is trained on it (and on the other four), so it is reported with a sanity floor only.
 // The subtest holdout4 was held out once and has been tuned on since (see holdout4).
+// The subtest holdout5 is the set written last (see holdout5).
 func TestNarrativeEvalDefault(t *testing.T) {
 	m := defaultModel(t)
 	for _, half := range []string{"dev", "test", "holdout"} {
@@ -49,6 +50,7 @@ func TestNarrativeEvalDefault(t *testing.T) {
 	t.Run("holdout2", holdout2)
 	t.Run("holdout3", holdout3)
 	t.Run("holdout4", holdout4)
+	t.Run("holdout5", holdout5)
 }
 
 // scoreNarrativeSet reads ../testdata/narratives_NAME.jsonl, which must hold at least
@@ -114,6 +116,19 @@ func holdout3(t *testing.T) {
 func holdout4(t *testing.T) {
 	// Held out once: 0.907 / 0.774; after tuning the rules on it: 0.965 / 0.957.
 	reportNarrativeFloor(t, "holdout4", 330, "tuned on (2026-12-07, session 4)", 0.915, 0.907, "tuned on: 0.965 / 0.957")
+}
+
+// holdout5 reports the shipped narratives on ../testdata/narratives_holdout5.jsonl (429
+// posts), written on 2026-12-07 (session 4) by an author who had read only the
+// narratives' definitions, while the rules were being tuned on holdout4 by someone who
+// never saw it; committed (e91efa6) before any scoring. Scored once with the model of
+// main before that tuning (macro P 0.879 R 0.753) and once after it (P 0.886 R 0.793;
+// per narrative in models/README.md), nothing tuned on it since. The test logs the table
+// and holds a floor 0.05 under the second figure. Once its misses are used for tuning it
+// is no longer held out; say so here and in narratives_holdout5.md.
+func holdout5(t *testing.T) {
+	// Held out: before the session-4 tuning 0.879 / 0.753; after it 0.886 / 0.793.
+	reportNarrativeFloor(t, "holdout5", 400, "held out (scored 2026-12-07, session 4)", 0.836, 0.743, "held out: 0.886 / 0.793")
 }
 
 // reportNarrativeFloor scores the shipped narratives on the labelled set name (at least
