@@ -92,3 +92,24 @@ func TestClassifyPlainTextInput(t *testing.T) {
 		})
 	}
 }
+
+// TestClassifyStdin: "--in -" reads the posts from stdin, as "--out -" writes to stdout,
+// so classify sits in a shell pipe; a bad line is named "stdin:LINE".
+func TestClassifyStdin(t *testing.T) {
+	dir := t.TempDir()
+	in := `{"text": "Lừa đảo: chuyển khoản trước 5 triệu, gửi mã OTP cho tôi"}` + "\n" + `{"text": "Hôm nay trời đẹp"}` + "\n"
+	var out, stderr bytes.Buffer
+	code := runCLI(context.Background(), []string{"classify", "--in", "-", "--out", "-", "--data_dir", dir}, &cliEnv{stdin: strings.NewReader(in), stdout: &out, stderr: &stderr})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"scam"`) || strings.Contains(lines[1], `"scam"`) {
+		t.Fatalf("stdout %q: want two classified lines, the first scam", out.String())
+	}
+	stderr.Reset()
+	code = runCLI(context.Background(), []string{"classify", "--in", "-", "--out", "-", "--data_dir", dir}, &cliEnv{stdin: strings.NewReader("{\"text\": \"ok\"}\n[1]\n"), stdout: io.Discard, stderr: &stderr})
+	if code == 0 || !strings.Contains(stderr.String(), "stdin:2:") {
+		t.Errorf("exit %d, stderr %q; want a failure naming stdin:2", code, stderr.String())
+	}
+}

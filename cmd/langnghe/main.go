@@ -31,8 +31,17 @@ type command struct {
 
 // cliEnv carries the process environment into commands, so tests can run them in-process.
 type cliEnv struct {
+	stdin          io.Reader // nil: os.Stdin
 	stdout, stderr io.Writer
 	environ        []string
+}
+
+// input is the reader behind a file flag's "-".
+func (e *cliEnv) input() io.Reader {
+	if e.stdin != nil {
+		return e.stdin
+	}
+	return os.Stdin
 }
 
 // usageError means the command line or config is wrong: exit status 2.

@@ -140,7 +140,7 @@ func trimSpace(b []byte) []byte {
 
 func cmdClassify(ctx context.Context, env *cliEnv, args []string) error {
 	rf := newRoleFlags("classify", env)
-	in := rf.fs.String("in", "", "tệp JSON Lines vào (ngoại tuyến) / input JSON Lines (offline)")
+	in := rf.fs.String("in", "", "tệp JSON Lines vào (ngoại tuyến); '-' = stdin / input JSON Lines (offline)")
 	out := rf.fs.String("out", "", "tệp JSON Lines ra; '-' = stdout / output JSON Lines")
 	cfg, err := rf.parse(args, env)
 	if err != nil {
@@ -152,7 +152,7 @@ func cmdClassify(ctx context.Context, env *cliEnv, args []string) error {
 		if *in == "" || *out == "" {
 			return usageError{"--in và --out đi cùng nhau / --in and --out go together"}
 		}
-		return a.classifyFile(*in, *out, env.stdout)
+		return a.classifyFile(*in, *out, env)
 	}
 	return a.runConsumerRole(ctx, "classify", false)
 }
@@ -232,7 +232,7 @@ func cmdReplay(ctx context.Context, env *cliEnv, args []string) error {
 	if err := a.startBus(ctx, false); err != nil {
 		return err
 	}
-	var r io.Reader = os.Stdin
+	r := env.input()
 	if *in != "-" {
 		f, err := os.Open(*in)
 		if err != nil {
@@ -287,19 +287,25 @@ func (a *app) replay(ctx context.Context, r io.Reader, name string, batch int, s
 
 // classifyFile classifies JSON Lines offline. Lines may be full posts or minimal objects
 // with "text"; every other field is kept, and one line is written per input line, in order.
-func (a *app) classifyFile(in, out string, stdout io.Writer) error {
+func (a *app) classifyFile(in, out string, env *cliEnv) error {
 	model, err := a.loadModel()
 	if err != nil {
 		return fmt.Errorf("loading model: %w", err)
 	}
-	r, err := os.Open(in)
-	if err != nil {
-		return usageError{err.Error()}
+	r := env.input()
+	if in == "-" {
+		in = "stdin" // how errors name it
+	} else {
+		f, err := os.Open(in)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		defer f.Close()
+		r = f
 	}
-	defer r.Close()
 	// The output goes to a temporary file beside out, renamed over it only on success: a
 	// failed run leaves neither an empty nor a half-written file.
-	var w io.Writer = stdout
+	var w io.Writer = env.stdout
 	var tmp *os.File
 	if out != "-" {
 		tmp, err = os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
