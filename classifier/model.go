@@ -529,7 +529,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		m.analyzeUnmatched(&a, sc, toks, syls)
 		return a
 	}
-	span := func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
+	span := func(mt match) (int, int) { return matchSpan(toks, syls, mt) }
 
 	// One pass over the matches picks out the protected-group mentions, the sentiment
 	// phrases and the modifiers, each in text order.
@@ -788,7 +788,7 @@ func (m *lexModel) analyzeUnmatched(a *post.Analysis, sc *scratch, toks []vntext
 			a.Toxicity.Score = max(toxicityCut, round3(sigmoid(z)))
 			a.Toxicity.Label = "offensive"
 			a.Flagged = true
-			span := func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
+			span := func(mt match) (int, int) { return matchSpan(toks, syls, mt) }
 			evidence, _, _ = m.learnedTox.evidence(m, evidence, hits, nil, nil, span)
 		}
 	}
@@ -1385,6 +1385,15 @@ func foldFlag(f []string, i int) (bool, error) {
 		return false, fmt.Errorf("column %d is %q; the only option is \"fold\"", i+1, f[i])
 	}
 	return true, nil
+}
+
+// matchSpan returns the byte span in the text of mt, a match over syls of toks. Not
+// inlined: Analyze's span closure calls it at a dozen places, and the inlined body, with
+// its bounds checks, made a kilobyte of Analyze's code.
+//
+//go:noinline
+func matchSpan(toks []vntext.Token, syls []syllable, mt match) (int, int) {
+	return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End
 }
 
 // nearTarget returns a protected-group mention within targetWindow syllables of mt.

@@ -392,7 +392,7 @@ func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vn
 			continue
 		}
 		if span == nil { // few posts get here
-			span = func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
+			span = func(mt match) (int, int) { return matchSpan(toks, syls, mt) }
 		}
 		added = true
 		a.Narratives = append(a.Narratives, post.Narrative{ID: n.ID, Score: round3(max(0.5, sigmoid(z)))})
