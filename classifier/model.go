@@ -825,16 +825,31 @@ func evidenceOrder(x, y *post.Evidence) int {
 // from its terms (with the weight) and once from its rule (without); the UI would highlight
 // it twice. The merged entry keeps the weight.
 func dropRepeatedEvidence(evidence []post.Evidence) []post.Evidence {
-	out := evidence[:1]
-	for _, e := range evidence[1:] {
+	// Most posts have no repeat: find the first, so that those posts copy nothing (each
+	// copied entry holds two strings, stored with write barriers).
+	i := 1
+	for i < len(evidence) && !sameEvidence(&evidence[i-1], &evidence[i]) {
+		i++
+	}
+	if i >= len(evidence) {
+		return evidence
+	}
+	out := evidence[:i]
+	for _, e := range evidence[i:] {
 		last := &out[len(out)-1]
-		if e.For == last.For && e.Term == last.Term && e.Start == last.Start && e.End == last.End {
+		if sameEvidence(last, &e) {
 			last.Weight = max(last.Weight, e.Weight)
 			continue
 		}
 		out = append(out, e)
 	}
 	return out
+}
+
+// sameEvidence reports whether x and y name the same term at the same place for the
+// same label.
+func sameEvidence(x, y *post.Evidence) bool {
+	return x.Start == y.Start && x.End == y.End && x.For == y.For && x.Term == y.Term
 }
 
 // sortEvidence sorts evidence stably by evidenceOrder. A post has a few: an insertion sort
