@@ -117,8 +117,8 @@ func fillBuckets(keys []int32, idx []int) ([]toxBucket, error) {
 }
 
 // keyTable maps a nonzero uint64 key to a small index by open addressing (a Go map
-// costs several times more per lookup): the learned component's bigrams, and the
-// matcher's trie edges. Lookups are made for most syllables of a post.
+// costs several times more per lookup): the trie edges while the tries are built (see
+// trie.freeze; classifying reads no keyTable).
 type keyTable struct {
 	keys  []uint64 // 0: empty (syllable ids and trie nodes start at 1, so no key is 0)
 	idx   []int32
