@@ -367,16 +367,9 @@ func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vn
 		// the same syllable ids, already found one.
 		return evidence
 	}
-	// Only a candidate the rules did not match and that has a learned part needs the
-	// component: often there is none.
-	need := false
-	for _, i := range sc.narrCands {
-		if !math.IsInf(nl.bias[i], -1) && !slices.ContainsFunc(a.Narratives, func(x post.Narrative) bool { return x.ID == m.narratives[i].ID }) {
-			need = true
-			break
-		}
-	}
-	if !need {
+	// Only a candidate that the learned part could still add needs the post scored:
+	// often there is none.
+	if !slices.ContainsFunc(sc.narrCands, func(i int) bool { return m.learnedMayAdd(a, i, occ) }) {
 		return evidence
 	}
 	p := &sc.narr
@@ -406,6 +399,19 @@ func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vn
 		slices.SortStableFunc(a.Narratives, func(x, y post.Narrative) int { return cmp.Compare(y.Score, x.Score) })
 	}
 	return evidence
+}
+
+// learnedMayAdd reports whether the learned component may add narrative i to a, before
+// the post is scored: i has a learned part, the rules did not match it, its
+// learned_not_when_sentiment does not hold a's sentiment and none of its rule's
+// exclusions occurs (occ). The scores then decide (matches).
+func (m *lexModel) learnedMayAdd(a *post.Analysis, i int, occ [][]ruleSpan) bool {
+	nl, n := m.learnedNarr, &m.narratives[i]
+	if math.IsInf(nl.bias[i], -1) || slices.Contains(n.learnedNotWhen, a.Sentiment.Label) ||
+		slices.ContainsFunc(a.Narratives, func(x post.Narrative) bool { return x.ID == n.ID }) {
+		return false
+	}
+	return !slices.ContainsFunc(nl.veto[i], func(at int) bool { return at < len(occ) && len(occ[at]) > 0 })
 }
 
 // evidence appends narrative i's heaviest positive features of the post (at most
