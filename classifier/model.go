@@ -738,7 +738,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			evidence = m.addLearnedNarratives(&a, sc, toks, syls, occ, evidence, neutralKnown && hasNeutral)
 		}
 	}
-	setEvidence(&a, evidence)
+	sc.setEvidence(&a, evidence)
 	// The buffers, grown maybe, go back to the scratch (no return above once they exist).
 	sc.narrSeen = narrSeen[:0]
 	sc.evidence, sc.toxEvidence, sc.narrEvidence = evidence[:0], toxEvidence[:0], narrEvidence
@@ -792,7 +792,7 @@ func (m *lexModel) analyzeUnmatched(a *post.Analysis, sc *scratch, toks []vntext
 			evidence, _, _ = m.learnedTox.evidence(m, evidence, hits, nil, nil, span)
 		}
 	}
-	setEvidence(a, evidence)
+	sc.setEvidence(a, evidence)
 	sc.evidence = evidence[:0]
 }
 
@@ -869,7 +869,7 @@ func sortEvidence(ev []post.Evidence) {
 
 // setEvidence sorts a post's evidence into text order, drops repeats and copies what
 // capEvidence keeps into a.
-func setEvidence(a *post.Analysis, evidence []post.Evidence) {
+func (sc *scratch) setEvidence(a *post.Analysis, evidence []post.Evidence) {
 	if len(evidence) == 0 {
 		return
 	}
@@ -883,11 +883,7 @@ func setEvidence(a *post.Analysis, evidence []post.Evidence) {
 	if !sorted {
 		sortEvidence(evidence)
 	}
-	evidence = capEvidence(dropRepeatedEvidence(evidence))
-	// make and copy, not slices.Clone: Clone's append runs through growslice, 1.7 KB of
-	// machine code that most posts would fetch into the instruction cache for this alone.
-	a.Evidence = make([]post.Evidence, len(evidence))
-	copy(a.Evidence, evidence)
+	a.Evidence = sc.copyEvidence(capEvidence(dropRepeatedEvidence(evidence)))
 }
 
 // ruleNarrative evaluates narrative i's rule (n) on the post's atom occurrences and, when
