@@ -551,7 +551,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	sc.targets, sc.addressees, sc.sents, sc.mods = targets, addressees, sents, mods
 	// Sentiment: modifiers act only where they are not part of a sentiment phrase, so the
 	// "chả" of "bún chả" and the "quá" of "quá tải" stay food and overload.
-	var negAt, intAt []match // free modifiers, in text order
+	negAt, intAt := sc.negAt[:0], sc.intAt[:0] // free modifiers, in text order
 	contrastAt, contrastFactor := -1, 1.0
 	next := 0 // sents before it end before the modifier looked at
 	for _, mt := range mods {
@@ -570,6 +570,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			intAt = append(intAt, mt)
 		}
 	}
+	sc.negAt, sc.intAt = negAt, intAt
 	var sum float64
 	negNext, intNext := 0, 0
 	var negUsed uint64           // bit i: negAt[i] negated a sentiment term

@@ -17,8 +17,10 @@ type scratch struct {
 	owner *lexModel // the model the Tokenizer's SlotData tags belong to
 	gen   uint32    // the tag of owner's data in SlotData
 	syls  []syllable
-	// Analyze's matches by kind (protected groups, addressees, sentiment phrases, modifiers).
+	// Analyze's matches by kind (protected groups, addressees, sentiment phrases, modifiers)
+	// and its free negators and intensifiers.
 	targets, addressees, sents, mods []match
+	negAt, intAt                     []match
 	nextFree                         []int
 	best, matches                    []match
 	touched                          []int
