@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"math/bits"
 	"os"
 	"slices"
 	"strings"
@@ -126,15 +127,21 @@ type lexTerm struct {
 // to syllables and a leftmost-longest pass per group, which the trie walk does as it goes,
 // and the word cache already hands Analyze the ids of most syllables. A post's syllables
 // are looked up in the symbol table once each; the walk then indexes the root by id and
-// finds the children of inner nodes by one probe of an integer hash table, without
+// finds the child of an inner node at the place the node's kids bits point to, without
 // hashing strings.
 type trie struct {
 	root  []int32 // child node of the root by syllable id, 0 if none
 	nodes []trieNode
-	// edges maps (node << 32 | syllable id) to the child node, for nodes other than the
-	// root: one hash probe per step, where a scan or binary search of each node's
-	// children cost more (the walk takes a step for most syllables that begin a term).
-	edges keyTable
+	// edges holds the children of the nodes other than the root: those of node n from
+	// nodes[n].off, ordered by (id&63, id), then an entry of id 0 (syllable ids start at
+	// 1). Filled by freeze. A step finds its entry by counting the node's kids bits
+	// below the id's (see inner): one read near the others of the step, where a hash table
+	// of all edges (at most a quarter full: 768 KB for the normalized trie) cost a likely
+	// cache miss per step, and a binary search of each node's children more instructions.
+	edges []trieEdge
+	// building maps (node << 32 | syllable id) to the child node while terms are
+	// inserted; freeze empties it.
+	building keyTable
 	// links holds the terms ending at each node as lists (links[0] unused), so that the
 	// nodes hold no pointers: a slice per node made every GC cycle visit thousands of
 	// small objects, and GC cycles come often while classifying.
@@ -144,18 +151,30 @@ type trie struct {
 // trieLink is one term ending at a node and the next link of that node's list (0: none).
 type trieLink struct{ term, next int32 }
 
+// trieEdge is a child (node) of a node by syllable id (key: edgeOrder(id); a run's end:
+// the largest key).
+type trieEdge struct {
+	key  uint32
+	node int32
+}
+
+// maxTrieSyllables bounds the syllable ids in a trie, so that edgeOrder is one-to-one.
+const maxTrieSyllables = 1 << 26
+
 type trieNode struct {
-	head, tail int32 // the node's list of terms ending here in trie.links, in insertion order; 0: none
+	head int32 // the node's list of terms ending here in trie.links, in insertion order; 0: none
+	off  int32 // its children in trie.edges (freeze)
 	// kids has bit id&63 set for the id of every child (of a node other than the root):
 	// the walk reads the node for its terms anyway, and this filter spares it the edge
-	// table probe, a likely cache miss, for most syllables that continue no term (on the
-	// ViHSD comments 85% of the probes that found nothing).
+	// lookup for most syllables that continue no term (on the ViHSD comments 85% of the
+	// lookups that found nothing).
 	kids uint64
 }
 
 func edgeKey(n, id int32) uint64 { return uint64(uint32(n))<<32 | uint64(uint32(id)) }
 
-// child returns the node reached from node n by syllable id, or 0. n == 0 is the root.
+// child returns the node reached from node n by syllable id, or 0, while terms are
+// inserted (before freeze). n == 0 is the root.
 func (t *trie) child(n int32, id int32) int32 {
 	if n == 0 {
 		if uint(id) < uint(len(t.root)) {
@@ -163,25 +182,79 @@ func (t *trie) child(n int32, id int32) int32 {
 		}
 		return 0
 	}
-	return t.inner(n, id)
+	c, _ := t.building.get(edgeKey(n, id))
+	return c
 }
 
 // mayHave reports whether node n (not the root) may have a child by syllable id: false
 // means it has none.
 func (t *trie) mayHave(n int32, id int32) bool { return t.nodes[n].kids&(1<<(uint32(id)&63)) != 0 }
 
-// inner is child for a node n other than the root. The walk calls it for most syllables
-// that begin a term, so it is kept small enough to inline (cost 79 of the compiler's 80
-// with keyTable.get as it is: check with -gcflags=-m after changing either).
+// inner returns the child of a node n other than the root by syllable id, or 0, once
+// the trie is frozen. n's run of edges holds at least one child per kids bit below
+// id&63's, and those children come first: the count of those bits is where the search
+// starts, and id's child is there unless ids of n's children share their low 6 bits
+// (then a few steps on). The walk calls inner for most syllables that begin a term, so it
+// stays small enough to inline (cost 71 of 80: check with -gcflags=-m=2 after a change).
 func (t *trie) inner(n int32, id int32) int32 {
-	c, _ := t.edges.get(edgeKey(n, id))
-	return c
+	nd := &t.nodes[n]
+	key := edgeOrder(id)
+	p := nd.off + int32(bits.OnesCount64(nd.kids&(1<<(key>>26)-1)))
+	for t.edges[p].key < key {
+		p++
+	}
+	if e := t.edges[p]; e.key == key {
+		return e.node
+	}
+	return 0
 }
 
+// edgeOrder is the key of a child by id in its node's run of trie.edges: ordered by the
+// id's low 6 bits, then the id.
+func edgeOrder(id int32) uint32 { return uint32(id)&63<<26 | uint32(id) }
+
+// freeze lays out the children of the nodes other than the root in edges (see inner),
+// after the last insert.
+func (t *trie) freeze() error {
+	kids := make([][]trieEdge, len(t.nodes))
+	for s, k := range t.building.keys {
+		if k == 0 {
+			continue
+		}
+		id := int32(uint32(k))
+		if id >= maxTrieSyllables {
+			return fmt.Errorf("%w: more than %d distinct syllables in the lexicons", ErrModelFile, maxTrieSyllables-1)
+		}
+		n := int32(k >> 32)
+		kids[n] = append(kids[n], trieEdge{key: edgeOrder(id), node: t.building.idx[s]})
+	}
+	end := trieEdge{key: math.MaxUint32}
+	t.edges = []trieEdge{end} // a node without children: off 0, the end of an empty run
+	for n, ks := range kids {
+		if len(ks) == 0 {
+			continue
+		}
+		slices.SortFunc(ks, func(a, b trieEdge) int { return cmp.Compare(a.key, b.key) })
+		t.nodes[n].off = int32(len(t.edges))
+		t.edges = append(append(t.edges, ks...), end)
+	}
+	t.building = keyTable{}
+	return nil
+}
+
+// freezeTries freezes both tries once every term is added: Analyze needs it.
+func (m *lexModel) freezeTries() error {
+	return errors.Join(m.norm.freeze(), m.folded.freeze())
+}
+
+// insert adds a term; it may not follow freeze.
 func (t *trie) insert(ids []int32, term int32) {
+	if t.edges != nil {
+		panic("classifier: trie insert after freeze")
+	}
 	if len(t.nodes) == 0 {
 		t.nodes = append(t.nodes, trieNode{}) // node 0: the root, children in t.root
-		t.edges = newKeyTable(0)
+		t.building = newKeyTable(0)
 	}
 	var n int32
 	for _, id := range ids {
@@ -195,7 +268,7 @@ func (t *trie) insert(ids []int32, term int32) {
 				}
 				t.root[id] = c
 			} else {
-				t.edges.put(edgeKey(n, id), c)
+				t.building.put(edgeKey(n, id), c)
 				t.nodes[n].kids |= 1 << (uint32(id) & 63)
 			}
 		}
@@ -207,9 +280,13 @@ func (t *trie) insert(ids []int32, term int32) {
 	l := int32(len(t.links))
 	t.links = append(t.links, trieLink{term: term})
 	if nd := &t.nodes[n]; nd.head == 0 {
-		nd.head, nd.tail = l, l
-	} else {
-		t.links[nd.tail].next, nd.tail = l, l
+		nd.head = l
+	} else { // append: terms are found in insertion order (a node ends a few)
+		last := nd.head
+		for t.links[last].next != 0 {
+			last = t.links[last].next
+		}
+		t.links[last].next = l
 	}
 }
 
@@ -457,7 +534,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		m.analyzeUnmatched(&a, sc, toks, syls)
 		return a
 	}
-	span := func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
+	span := func(mt match) (int, int) { return matchSpan(toks, syls, mt) }
 
 	// One pass over the matches picks out the protected-group mentions, the sentiment
 	// phrases and the modifiers, each in text order.
@@ -479,7 +556,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	sc.targets, sc.addressees, sc.sents, sc.mods = targets, addressees, sents, mods
 	// Sentiment: modifiers act only where they are not part of a sentiment phrase, so the
 	// "chả" of "bún chả" and the "quá" of "quá tải" stay food and overload.
-	var negAt, intAt []match // free modifiers, in text order
+	negAt, intAt := sc.negAt[:0], sc.intAt[:0] // free modifiers, in text order
 	contrastAt, contrastFactor := -1, 1.0
 	next := 0 // sents before it end before the modifier looked at
 	for _, mt := range mods {
@@ -498,6 +575,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			intAt = append(intAt, mt)
 		}
 	}
+	sc.negAt, sc.intAt = negAt, intAt
 	var sum float64
 	negNext, intNext := 0, 0
 	var negUsed uint64           // bit i: negAt[i] negated a sentiment term
@@ -666,7 +744,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 			evidence = m.addLearnedNarratives(&a, sc, toks, syls, occ, evidence, neutralKnown && hasNeutral)
 		}
 	}
-	setEvidence(&a, evidence)
+	sc.setEvidence(&a, evidence)
 	// The buffers, grown maybe, go back to the scratch (no return above once they exist).
 	sc.narrSeen = narrSeen[:0]
 	sc.evidence, sc.toxEvidence, sc.narrEvidence = evidence[:0], toxEvidence[:0], narrEvidence
@@ -716,11 +794,11 @@ func (m *lexModel) analyzeUnmatched(a *post.Analysis, sc *scratch, toks []vntext
 			a.Toxicity.Score = max(toxicityCut, round3(sigmoid(z)))
 			a.Toxicity.Label = "offensive"
 			a.Flagged = true
-			span := func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
+			span := func(mt match) (int, int) { return matchSpan(toks, syls, mt) }
 			evidence, _, _ = m.learnedTox.evidence(m, evidence, hits, nil, nil, span)
 		}
 	}
-	setEvidence(a, evidence)
+	sc.setEvidence(a, evidence)
 	sc.evidence = evidence[:0]
 }
 
@@ -753,16 +831,31 @@ func evidenceOrder(x, y *post.Evidence) int {
 // from its terms (with the weight) and once from its rule (without); the UI would highlight
 // it twice. The merged entry keeps the weight.
 func dropRepeatedEvidence(evidence []post.Evidence) []post.Evidence {
-	out := evidence[:1]
-	for _, e := range evidence[1:] {
+	// Most posts have no repeat: find the first, so that those posts copy nothing (each
+	// copied entry holds two strings, stored with write barriers).
+	i := 1
+	for i < len(evidence) && !sameEvidence(&evidence[i-1], &evidence[i]) {
+		i++
+	}
+	if i >= len(evidence) {
+		return evidence
+	}
+	out := evidence[:i]
+	for _, e := range evidence[i:] {
 		last := &out[len(out)-1]
-		if e.For == last.For && e.Term == last.Term && e.Start == last.Start && e.End == last.End {
+		if sameEvidence(last, &e) {
 			last.Weight = max(last.Weight, e.Weight)
 			continue
 		}
 		out = append(out, e)
 	}
 	return out
+}
+
+// sameEvidence reports whether x and y name the same term at the same place for the
+// same label.
+func sameEvidence(x, y *post.Evidence) bool {
+	return x.Start == y.Start && x.End == y.End && x.For == y.For && x.Term == y.Term
 }
 
 // sortEvidence sorts evidence stably by evidenceOrder. A post has a few: an insertion sort
@@ -782,7 +875,7 @@ func sortEvidence(ev []post.Evidence) {
 
 // setEvidence sorts a post's evidence into text order, drops repeats and copies what
 // capEvidence keeps into a.
-func setEvidence(a *post.Analysis, evidence []post.Evidence) {
+func (sc *scratch) setEvidence(a *post.Analysis, evidence []post.Evidence) {
 	if len(evidence) == 0 {
 		return
 	}
@@ -796,8 +889,7 @@ func setEvidence(a *post.Analysis, evidence []post.Evidence) {
 	if !sorted {
 		sortEvidence(evidence)
 	}
-	evidence = dropRepeatedEvidence(evidence)
-	a.Evidence = slices.Clone(capEvidence(evidence))
+	a.Evidence = sc.copyEvidence(capEvidence(dropRepeatedEvidence(evidence)))
 }
 
 // ruleNarrative evaluates narrative i's rule (n) on the post's atom occurrences and, when
@@ -1074,6 +1166,10 @@ func loadFS(fsys fs.FS) (Model, error) {
 			return nil, err
 		}
 	}
+	// The learned components add syllables to the symbol table, no terms.
+	if err := m.freezeTries(); err != nil {
+		return nil, err
+	}
 	if err := m.loadLearnedToxicity(fsys, "learned/toxicity.tsv"); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -1311,6 +1407,15 @@ func foldFlag(f []string, i int) (bool, error) {
 		return false, fmt.Errorf("column %d is %q; the only option is \"fold\"", i+1, f[i])
 	}
 	return true, nil
+}
+
+// matchSpan returns the byte span in the text of mt, a match over syls of toks. Not
+// inlined: Analyze's span closure calls it at a dozen places, and the inlined body, with
+// its bounds checks, made a kilobyte of Analyze's code.
+//
+//go:noinline
+func matchSpan(toks []vntext.Token, syls []syllable, mt match) (int, int) {
+	return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End
 }
 
 // nearTarget returns a protected-group mention within targetWindow syllables of mt.

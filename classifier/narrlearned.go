@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -25,11 +26,17 @@ type narrLearned struct {
 	k    int       // number of narratives of the model (rows are k wide)
 	bias []float64 // by narrative index; -Inf for a narrative without a learned part
 	// info holds, by syllable id of lexModel.syms, the syllable's unigram row (1 + index
-	// into uniW / k, 0: none) and flags; ids past its end play no part.
+	// into uniW / k, 0: none), flags and bigram buckets; ids past its end play no part.
 	info []narrSyl
 	uniW []float32 // unigram rows, k weights each
-	bi   keyTable  // bigram (first id << 32 | second id) -> row index into biW / k
-	biW  []float32
+	// biTab holds the bigrams grouped by first syllable, as toxLearned.biTab does: those
+	// beginning with syllable p lie in the buckets info[p].biOff + (0 .. info[p].biMask),
+	// the one of second syllable id in bucket info[p].biOff + toxHash(id)&info[p].biMask,
+	// 1 + its row index into biW / k in the same lane. Bucket 0 is empty. A syllable's
+	// bigrams lie in a cache line or a few, where one hash table of all of them (at most a
+	// quarter full) took 768 KB and a likely cache miss per lookup.
+	biTab []toxBucket
+	biW   []float32
 	// neutral: the neutral terms' syllable id sequences grouped by first syllable, as in
 	// toxLearned (the group of id is neutral[info[id].neutral-1]).
 	neutral [][][]int32
@@ -39,8 +46,10 @@ type narrLearned struct {
 
 type narrSyl struct {
 	row     int32
-	flags   uint8 // toxBiFirst, toxBiSecond, toxNeutral (same meanings as toxSyl's)
+	biOff   uint32 // with toxBiFirst: the first bucket of its bigrams in biTab
 	neutral uint16
+	flags   uint8 // toxBiFirst, toxBiSecond, toxNeutral (same meanings as toxSyl's)
+	biMask  uint8 // with toxBiFirst: its bucket count minus 1
 }
 
 // narrHit is one weighted feature occurrence of a post, syllables [from, from+1)
@@ -128,13 +137,7 @@ func (m *lexModel) loadLearnedNarratives(fsys fs.FS, name string) error {
 		nl.veto = append(nl.veto, d.exclusions())
 	}
 	nl.info = make([]narrSyl, m.nsyms+1)
-	nbi := 0
-	for _, key := range order {
-		if len(feats[key].ids) == 2 {
-			nbi++
-		}
-	}
-	nl.bi = newKeyTable(nbi)
+	seconds := map[int32][]narrSecond{} // bigrams by first syllable id
 	for _, key := range order {
 		f := feats[key]
 		if len(f.ids) == 1 {
@@ -144,8 +147,11 @@ func (m *lexModel) loadLearnedNarratives(fsys fs.FS, name string) error {
 		}
 		nl.info[f.ids[0]].flags |= toxBiFirst
 		nl.info[f.ids[1]].flags |= toxBiSecond
-		nl.bi.put(key, int32(len(nl.biW)/k))
+		seconds[f.ids[0]] = append(seconds[f.ids[0]], narrSecond{id: f.ids[1], row: len(nl.biW) / k})
 		nl.biW = append(nl.biW, f.w...)
+	}
+	if err := nl.buildBigrams(seconds); err != nil {
+		return fmt.Errorf("%s: %w: %v", name, ErrModelFile, err)
 	}
 	neutralIDs, neutral, err := m.neutralGroups()
 	if err != nil {
@@ -160,6 +166,35 @@ func (m *lexModel) loadLearnedNarratives(fsys fs.FS, name string) error {
 		nl.info[id].neutral = uint16(g + 1)
 	}
 	m.learnedNarr = nl
+	return nil
+}
+
+// narrSecond is a bigram's second syllable (id) and the bigram's row index into biW / k.
+type narrSecond struct {
+	id  int32
+	row int
+}
+
+// buildBigrams fills biTab and the syllables' bucket ranges from the bigrams by first
+// syllable id.
+func (nl *narrLearned) buildBigrams(seconds map[int32][]narrSecond) error {
+	nl.biTab = make([]toxBucket, 1) // bucket 0: empty
+	for _, first := range slices.Sorted(maps.Keys(seconds)) {
+		secs := seconds[first]
+		keys, idx := make([]int32, len(secs)), make([]int, len(secs))
+		for j, sec := range secs {
+			keys[j], idx[j] = sec.id, sec.row+1
+			if sec.id > math.MaxUint16 || idx[j] > math.MaxUint16 {
+				return fmt.Errorf("too many syllables or bigrams (%d, %d) for 16-bit indexes", sec.id, idx[j])
+			}
+		}
+		tab, err := fillBuckets(keys, idx)
+		if err != nil {
+			return err
+		}
+		nl.info[first].biOff, nl.info[first].biMask = uint32(len(nl.biTab)), uint8(len(tab)-1)
+		nl.biTab = append(nl.biTab, tab...)
+	}
 	return nil
 }
 
@@ -207,10 +242,11 @@ type narrPass struct {
 	neutral bool
 	hits    []narrHit
 	// stamp marks the features counted in this post (unigram rows, then bigram rows),
-	// stamped with gen, reused across posts.
+	// stamped with gen, reused across posts; a byte each, so that the 13,000 stamps take
+	// 13 KB of cache, not 52 (cleared when gen wraps).
 	owner *narrLearned
-	gen   uint32
-	stamp []uint32
+	gen   uint8
+	stamp []uint8
 }
 
 // score collects the distinct weighted features of a post's syllables into p (reused
@@ -223,7 +259,7 @@ func (nl *narrLearned) score(syls []syllable, p *narrPass) {
 	p.hits = p.hits[:0]
 	nuni := len(nl.uniW) / k
 	if p.owner != nl {
-		*p = narrPass{owner: nl, hits: p.hits, stamp: make([]uint32, nuni+len(nl.biW)/k)}
+		*p = narrPass{owner: nl, hits: p.hits, stamp: make([]uint8, nuni+len(nl.biW)/k)}
 	}
 	if p.gen++; p.gen == 0 { // wrapped: old stamps could repeat
 		clear(p.stamp)
@@ -231,18 +267,18 @@ func (nl *narrLearned) score(syls []syllable, p *narrPass) {
 	}
 	maskEnd := 0
 	p.neutral = false
-	var prev int32
+	var prev *narrSyl // the previous syllable when it begins a bigram and is not masked
 	info := nl.info
 	stamp, gen := p.stamp, p.gen
 	for i := range syls {
 		id := syls[i].nid
 		if uint(id) >= uint(len(info)) || id <= 0 {
-			prev = 0
+			prev = nil
 			continue
 		}
 		s := &info[id]
 		if s.flags == 0 && s.row == 0 { // most syllables: no part
-			prev = 0
+			prev = nil
 			continue
 		}
 		if s.flags&toxNeutral != 0 {
@@ -250,19 +286,19 @@ func (nl *narrLearned) score(syls []syllable, p *narrPass) {
 			p.neutral = p.neutral || maskEnd > i
 		}
 		if i < maskEnd {
-			prev = 0
+			prev = nil
 			continue
 		}
-		if prev > 0 && s.flags&toxBiSecond != 0 {
-			key := uint64(uint32(prev))<<32 | uint64(uint32(id))
-			if r, ok := nl.bi.get(key); ok && stamp[nuni+int(r)] != gen {
+		if prev != nil && s.flags&toxBiSecond != 0 {
+			if b := nl.biTab[prev.biOff+toxHash(id)&uint32(prev.biMask)].find(id); b != 0 && stamp[nuni+int(b)-1] != gen {
+				r := int32(b) - 1
 				stamp[nuni+int(r)] = gen
 				p.hits = append(p.hits, narrHit{row: r, bigram: true, from: int32(i - 1)})
 			}
 		}
-		prev = 0
+		prev = nil
 		if s.flags&toxBiFirst != 0 {
-			prev = id
+			prev = s
 		}
 		if s.row > 0 {
 			if r := s.row - 1; stamp[r] != gen {
@@ -331,16 +367,9 @@ func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vn
 		// the same syllable ids, already found one.
 		return evidence
 	}
-	// Only a candidate the rules did not match and that has a learned part needs the
-	// component: often there is none.
-	need := false
-	for _, i := range sc.narrCands {
-		if !math.IsInf(nl.bias[i], -1) && !slices.ContainsFunc(a.Narratives, func(x post.Narrative) bool { return x.ID == m.narratives[i].ID }) {
-			need = true
-			break
-		}
-	}
-	if !need {
+	// Only a candidate that the learned part could still add needs the post scored:
+	// often there is none.
+	if !slices.ContainsFunc(sc.narrCands, func(i int) bool { return m.learnedMayAdd(a, i, occ) }) {
 		return evidence
 	}
 	p := &sc.narr
@@ -357,7 +386,7 @@ func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vn
 			continue
 		}
 		if span == nil { // few posts get here
-			span = func(mt match) (int, int) { return toks[syls[mt.from].tok].Start, toks[syls[mt.to-1].tok].End }
+			span = func(mt match) (int, int) { return matchSpan(toks, syls, mt) }
 		}
 		added = true
 		a.Narratives = append(a.Narratives, post.Narrative{ID: n.ID, Score: round3(max(0.5, sigmoid(z)))})
@@ -370,6 +399,19 @@ func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vn
 		slices.SortStableFunc(a.Narratives, func(x, y post.Narrative) int { return cmp.Compare(y.Score, x.Score) })
 	}
 	return evidence
+}
+
+// learnedMayAdd reports whether the learned component may add narrative i to a, before
+// the post is scored: i has a learned part, the rules did not match it, its
+// learned_not_when_sentiment does not hold a's sentiment and none of its rule's
+// exclusions occurs (occ). The scores then decide (matches).
+func (m *lexModel) learnedMayAdd(a *post.Analysis, i int, occ [][]ruleSpan) bool {
+	nl, n := m.learnedNarr, &m.narratives[i]
+	if math.IsInf(nl.bias[i], -1) || slices.Contains(n.learnedNotWhen, a.Sentiment.Label) ||
+		slices.ContainsFunc(a.Narratives, func(x post.Narrative) bool { return x.ID == n.ID }) {
+		return false
+	}
+	return !slices.ContainsFunc(nl.veto[i], func(at int) bool { return at < len(occ) && len(occ[at]) > 0 })
 }
 
 // evidence appends narrative i's heaviest positive features of the post (at most

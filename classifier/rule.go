@@ -361,7 +361,7 @@ type ruleSpan struct {
 }
 
 // ruleHit is an occurrence of a sub-expression: its syllable extent and the term
-// occurrences inside it, for evidence.
+// occurrences inside it, for evidence (read only: an atom's hit aliases its occurrence).
 type ruleHit struct {
 	from, to int
 	leaves   []ruleSpan
@@ -375,11 +375,13 @@ const maxRuleHits = 64
 func (n *ruleNode) eval(occ [][]ruleSpan) (ok bool, hits []ruleHit) {
 	switch n.op {
 	case opAtom:
-		for _, s := range occ[n.atom] {
+		for k, s := range occ[n.atom] {
 			if len(hits) == maxRuleHits {
 				break
 			}
-			hits = append(hits, ruleHit{from: s.from, to: s.to, leaves: []ruleSpan{s}})
+			// The leaf is the occurrence itself, in occ (hits are read only, while occ
+			// holds): no one-element slice allocated per occurrence.
+			hits = append(hits, ruleHit{from: s.from, to: s.to, leaves: occ[n.atom][k : k+1 : k+1]})
 		}
 		return len(hits) > 0, hits
 	case opNot:

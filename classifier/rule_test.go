@@ -45,7 +45,10 @@ func ruleModel(rule string, groups map[string][]string) (*lexModel, error) {
 	m := &lexModel{name: "rules@1"}
 	n := &parsedNarrative{rule: ast, atomLines: make([]int, len(ast.atoms))}
 	n.def.ID, n.def.Threshold, n.def.Severity = "r", 1, "low"
-	return m, m.addNarrative(n, "rules.yaml")
+	if err := m.addNarrative(n, "rules.yaml"); err != nil {
+		return nil, err
+	}
+	return m, m.freezeTries()
 }
 
 func TestRuleCases(t *testing.T) {

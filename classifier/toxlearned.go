@@ -93,9 +93,34 @@ func (bk *toxBucket) find(f int32) uint32 {
 	return uint32(v|v>>16) & 0xFFFF
 }
 
+// fillBuckets returns the fewest buckets (a power of 2, at most 256) that hold the bigrams
+// of one first syllable, the one of second-syllable key keys[j] (1 to 65535) with index
+// idx[j] (1 to 65535) in bucket toxHash(keys[j]) & (len-1), none overflowing.
+func fillBuckets(keys []int32, idx []int) ([]toxBucket, error) {
+	for n := 1; n <= 256; n *= 2 {
+		tab := make([]toxBucket, n)
+		used := make([]int, n)
+		for j, f := range keys {
+			h := toxHash(f) & uint32(n-1)
+			if used[h] == 4 {
+				tab = nil // overflow: twice the buckets
+				break
+			}
+			shift := 16 * uint(used[h])
+			tab[h].keys |= uint64(f) << shift
+			tab[h].idx |= uint64(idx[j]) << shift
+			used[h]++
+		}
+		if tab != nil {
+			return tab, nil
+		}
+	}
+	return nil, fmt.Errorf("%d bigrams begin with one syllable: too many", len(keys))
+}
+
 // keyTable maps a nonzero uint64 key to a small index by open addressing (a Go map
-// costs several times more per lookup): the learned component's bigrams, and the
-// matcher's trie edges. Lookups are made for most syllables of a post.
+// costs several times more per lookup): the trie edges while the tries are built (see
+// trie.freeze; classifying reads no keyTable).
 type keyTable struct {
 	keys  []uint64 // 0: empty (syllable ids and trie nodes start at 1, so no key is 0)
 	idx   []int32
@@ -296,25 +321,13 @@ func (lt *toxLearned) buildBigrams(seconds map[int32][]toxSecond) error {
 			idx[j] = next[k]
 			next[k]++
 		}
-		var tab []toxBucket
-		for n := 1; tab == nil; n *= 2 {
-			if n > 256 {
-				return fmt.Errorf("%d bigrams begin with one syllable: too many", len(secs))
-			}
-			tab = make([]toxBucket, n)
-			used := make([]int, n)
-			for j, sec := range secs {
-				f := lt.featIdx[sec.id]
-				h := toxHash(f) & uint32(n-1)
-				if used[h] == 4 {
-					tab = nil // overflow: twice the buckets
-					break
-				}
-				shift := 16 * uint(used[h])
-				tab[h].keys |= uint64(f) << shift
-				tab[h].idx |= uint64(idx[j]) << shift
-				used[h]++
-			}
+		keys := make([]int32, len(secs))
+		for j, sec := range secs {
+			keys[j] = lt.featIdx[sec.id]
+		}
+		tab, err := fillBuckets(keys, idx)
+		if err != nil {
+			return err
 		}
 		if len(lt.biTab)+len(tab) > math.MaxUint16 {
 			return fmt.Errorf("too many bigram buckets (%d)", len(lt.biTab)+len(tab))

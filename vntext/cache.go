@@ -57,6 +57,9 @@ type Tokenizer struct {
 	pend             []tokPend
 	wordBufs         [2][]byte // the tokenScanner's per-word buffers
 	words            *wordCache
+	// teen is the teencode table, looked up once: defaultTeenTable's sync.OnceValue per
+	// call was a few cache lines of code fetched for every post.
+	teen *teenTable
 }
 
 // tokPend is a token whose forms are in the Tokenizer's buffers, filled in once they
@@ -71,6 +74,10 @@ func (z *Tokenizer) Tokenize(s string) []Token {
 	if z.wordBufs[0] != nil {
 		ts.norm, ts.fold = z.wordBufs[0][:0], z.wordBufs[1][:0]
 	}
+	if z.teen == nil {
+		z.teen = defaultTeenTable()
+	}
+	ts.teen = z.teen
 	ts.init(s)
 	if z.words == nil {
 		z.words = new(wordCache)

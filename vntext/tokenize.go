@@ -121,7 +121,9 @@ func (sc *tokenScanner) init(s string) {
 		sc.norm = make([]byte, 0, 32)
 		sc.fold = make([]byte, 0, 32)
 	}
-	sc.teen = defaultTeenTable()
+	if sc.teen == nil { // a Tokenizer lends the table it looked up once
+		sc.teen = defaultTeenTable()
+	}
 }
 
 // next advances to the next token and reports whether there was one.
