@@ -20,7 +20,7 @@ import (
 // The subtest holdout3 was held out once for the rules; the learned narrative component
 // is trained on it (and on the other four), so it is reported with a sanity floor only.
 // The subtest holdout4 was held out once and has been tuned on since (see holdout4).
-// The subtest holdout5 is the set written last (see holdout5).
+// The subtest holdout5 was held out once and has been tuned on since (see holdout5).
 func TestNarrativeEvalDefault(t *testing.T) {
 	m := defaultModel(t)
 	for _, half := range []string{"dev", "test", "holdout"} {
@@ -121,14 +121,17 @@ func holdout4(t *testing.T) {
 // holdout5 reports the shipped narratives on ../testdata/narratives_holdout5.jsonl (429
 // posts), written on 2026-12-07 (session 4) by an author who had read only the
 // narratives' definitions, while the rules were being tuned on holdout4 by someone who
-// never saw it; committed (e91efa6) before any scoring. Scored once with the model of
-// main before that tuning (macro P 0.879 R 0.753) and once after it (P 0.886 R 0.793;
-// per narrative in models/README.md), nothing tuned on it since. The test logs the table
-// and holds a floor 0.05 under the second figure. Once its misses are used for tuning it
-// is no longer held out; say so here and in narratives_holdout5.md.
+// never saw it; committed (e91efa6) before any scoring. Held out, it was scored once with
+// the model of main before that tuning (macro P 0.879 R 0.753) and once after it (P 0.886
+// R 0.793; per narrative in models/README.md). From 2026-12-07 (session 4, narr6) its
+// misses and false matches were used to tune the rules (the learned component is not
+// trained on it), so it is no longer held out: the figure it gives now (macro P 0.981, R
+// 0.979) is a tuned-on figure, and the honest one for new text is the next set written.
+// The test logs the table and holds a sanity floor 0.05 under the tuned figure.
 func holdout5(t *testing.T) {
 	// Held out: before the session-4 tuning 0.879 / 0.753; after it 0.886 / 0.793.
-	reportNarrativeFloor(t, "holdout5", 400, "held out (scored 2026-12-07, session 4)", 0.836, 0.743, "held out: 0.886 / 0.793")
+	// After tuning the rules on it (narr6): 0.981 / 0.979.
+	reportNarrativeFloor(t, "holdout5", 400, "tuned on (2026-12-07, session 4, narr6)", 0.931, 0.929, "tuned on: 0.981 / 0.979")
 }
 
 // reportNarrativeFloor scores the shipped narratives on the labelled set name (at least
