@@ -21,6 +21,7 @@ import (
 // is trained on it (and on the other four), so it is reported with a sanity floor only.
 // The subtest holdout4 was held out once and has been tuned on since (see holdout4).
 // The subtest holdout5 was held out once and has been tuned on since (see holdout5).
+// The subtest holdout6 is the set written last (see holdout6).
 func TestNarrativeEvalDefault(t *testing.T) {
 	m := defaultModel(t)
 	for _, half := range []string{"dev", "test", "holdout"} {
@@ -51,6 +52,7 @@ func TestNarrativeEvalDefault(t *testing.T) {
 	t.Run("holdout3", holdout3)
 	t.Run("holdout4", holdout4)
 	t.Run("holdout5", holdout5)
+	t.Run("holdout6", holdout6)
 }
 
 // scoreNarrativeSet reads ../testdata/narratives_NAME.jsonl, which must hold at least
@@ -132,6 +134,20 @@ func holdout5(t *testing.T) {
 	// Held out: before the session-4 tuning 0.879 / 0.753; after it 0.886 / 0.793.
 	// After tuning the rules on it (narr6): 0.981 / 0.979.
 	reportNarrativeFloor(t, "holdout5", 400, "tuned on (2026-12-07, session 4, narr6)", 0.931, 0.929, "tuned on: 0.981 / 0.979")
+}
+
+// holdout6 reports the shipped narratives on ../testdata/narratives_holdout6.jsonl (408
+// posts), written on 2026-12-07 (session 4) by an author who had read only the
+// narratives' definitions, while the narr6 round was tuned on holdout5 by someone who
+// never saw it; committed (0a64be8) before any scoring. Scored three times, each with a
+// model fixed before and without reading its errors: before the narr6 round macro P 0.833
+// R 0.742, after it 0.841 / 0.761, with the supportive negatives 0.850 / 0.757 (per
+// narrative in models/README.md). The test logs the table and holds a floor 0.05 under
+// the last figure. Once its misses are used for tuning it is no longer held out; say so
+// here and in narratives_holdout6.md.
+func holdout6(t *testing.T) {
+	// Held out: 0.833 / 0.742 → 0.841 / 0.761 → 0.850 / 0.757.
+	reportNarrativeFloor(t, "holdout6", 400, "held out (scored 2026-12-07, session 4)", 0.800, 0.707, "held out: 0.850 / 0.757")
 }
 
 // reportNarrativeFloor scores the shipped narratives on the labelled set name (at least
