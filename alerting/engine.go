@@ -171,6 +171,7 @@ func NewEngine(rules *RuleSet, statePath string, n Notifier, opts ...Option) (*E
 		defer e.mu.Unlock()
 		return float64(len(e.state.Queue))
 	})
+	e.zeroSeries(e.rules)
 	if e.reg != nil {
 		for _, c := range []prometheus.Collector{e.fired, e.sent, e.failed, e.queued} {
 			if err := e.reg.Register(c); err != nil {
@@ -186,6 +187,22 @@ func (e *Engine) SetRules(rs *RuleSet) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.rules = rs
+	e.zeroSeries(rs)
+}
+
+// zeroSeries makes each rule's fired counter and the notifier's sent counter exist at 0,
+// so a dashboard's rate() shows 0 rather than "no data" until the first alert (a fresh
+// deployment's Grafana panels looked broken).
+func (e *Engine) zeroSeries(rs *RuleSet) {
+	if e.fired == nil || rs == nil {
+		return
+	}
+	for _, r := range rs.Rules {
+		e.fired.WithLabelValues(r.ID, string(r.Kind))
+	}
+	if e.notifier != nil {
+		e.sent.WithLabelValues(e.notifier.Name())
+	}
 }
 
 // Rules returns the current rules.
