@@ -140,8 +140,8 @@ type trie struct {
 	// cache miss per step, and a binary search of each node's children more instructions.
 	edges []trieEdge
 	// building maps (node << 32 | syllable id) to the child node while terms are
-	// inserted; freeze empties it.
-	building keyTable
+	// inserted (loading only: classifying reads edges); freeze empties it.
+	building map[uint64]int32
 	// links holds the terms ending at each node as lists (links[0] unused), so that the
 	// nodes hold no pointers: a slice per node made every GC cycle visit thousands of
 	// small objects, and GC cycles come often while classifying.
@@ -182,8 +182,7 @@ func (t *trie) child(n int32, id int32) int32 {
 		}
 		return 0
 	}
-	c, _ := t.building.get(edgeKey(n, id))
-	return c
+	return t.building[edgeKey(n, id)]
 }
 
 // mayHave reports whether node n (not the root) may have a child by syllable id: false
@@ -217,16 +216,13 @@ func edgeOrder(id int32) uint32 { return uint32(id)&63<<26 | uint32(id) }
 // after the last insert.
 func (t *trie) freeze() error {
 	kids := make([][]trieEdge, len(t.nodes))
-	for s, k := range t.building.keys {
-		if k == 0 {
-			continue
-		}
+	for k, child := range t.building { // any order: each node's run is sorted below
 		id := int32(uint32(k))
 		if id >= maxTrieSyllables {
 			return fmt.Errorf("%w: more than %d distinct syllables in the lexicons", ErrModelFile, maxTrieSyllables-1)
 		}
 		n := int32(k >> 32)
-		kids[n] = append(kids[n], trieEdge{key: edgeOrder(id), node: t.building.idx[s]})
+		kids[n] = append(kids[n], trieEdge{key: edgeOrder(id), node: child})
 	}
 	end := trieEdge{key: math.MaxUint32}
 	t.edges = []trieEdge{end} // a node without children: off 0, the end of an empty run
@@ -238,7 +234,7 @@ func (t *trie) freeze() error {
 		t.nodes[n].off = int32(len(t.edges))
 		t.edges = append(append(t.edges, ks...), end)
 	}
-	t.building = keyTable{}
+	t.building = nil
 	return nil
 }
 
@@ -254,7 +250,7 @@ func (t *trie) insert(ids []int32, term int32) {
 	}
 	if len(t.nodes) == 0 {
 		t.nodes = append(t.nodes, trieNode{}) // node 0: the root, children in t.root
-		t.building = newKeyTable(0)
+		t.building = map[uint64]int32{}
 	}
 	var n int32
 	for _, id := range ids {
@@ -268,7 +264,7 @@ func (t *trie) insert(ids []int32, term int32) {
 				}
 				t.root[id] = c
 			} else {
-				t.building.put(edgeKey(n, id), c)
+				t.building[edgeKey(n, id)] = c
 				t.nodes[n].kids |= 1 << (uint32(id) & 63)
 			}
 		}

@@ -118,60 +118,6 @@ func fillBuckets(keys []int32, idx []int) ([]toxBucket, error) {
 	return nil, fmt.Errorf("%d bigrams begin with one syllable: too many", len(keys))
 }
 
-// keyTable maps a nonzero uint64 key to a small index by open addressing (a Go map
-// costs several times more per lookup): the trie edges while the tries are built (see
-// trie.freeze; classifying reads no keyTable).
-type keyTable struct {
-	keys  []uint64 // 0: empty (syllable ids and trie nodes start at 1, so no key is 0)
-	idx   []int32
-	n     int // keys in use
-	shift uint
-}
-
-func newKeyTable(n int) keyTable {
-	size, bits := 4, uint(2)
-	for size < 4*n { // at most a quarter full: most lookups miss and stop at the first empty slot
-		size, bits = size*2, bits+1
-	}
-	return keyTable{keys: make([]uint64, size), idx: make([]int32, size), shift: 64 - bits}
-}
-
-func (t *keyTable) slot(k uint64) uint64 { return (k * 0x9E3779B97F4A7C15) >> t.shift }
-
-// get returns the index stored for k. t must come from newKeyTable (or have had a put).
-func (t *keyTable) get(k uint64) (int32, bool) {
-	mask := uint64(len(t.keys) - 1)
-	for s := t.slot(k); t.keys[s] != 0; s = (s + 1) & mask {
-		if t.keys[s] == k {
-			return t.idx[s], true
-		}
-	}
-	return 0, false
-}
-
-// put stores i for k, doubling the table when it would pass a quarter full.
-func (t *keyTable) put(k uint64, i int32) {
-	if 4*(t.n+1) > len(t.keys) {
-		old := *t
-		*t = newKeyTable(2 * (t.n + 1))
-		for s, ok := range old.keys {
-			if ok != 0 {
-				t.put(ok, old.idx[s])
-			}
-		}
-	}
-	mask := uint64(len(t.keys) - 1)
-	for s := t.slot(k); ; s = (s + 1) & mask {
-		if t.keys[s] == 0 {
-			t.n++
-		}
-		if t.keys[s] == 0 || t.keys[s] == k {
-			t.keys[s], t.idx[s] = k, i
-			return
-		}
-	}
-}
-
 // toxHit is one weighted feature occurrence of a post, syllables [from, to).
 type toxHit struct {
 	key      uint64
