@@ -447,12 +447,7 @@ func TestDigestCatchUpWaitsForThePipeline(t *testing.T) {
 	for i := range 3 {
 		posts = append(posts, mkPost(fmt.Sprintf("c%d", i), "news.vn", "disaster", "lũ lụt", f.clk.Now().Add(-time.Duration(i+1)*time.Hour)))
 	}
-	if err := st.Index(context.Background(), posts); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	indexPosts(t, st, posts)
 	f.step(30 * time.Second)
 	if got := f.sink.emails(t, rcpt); len(got) != 0 {
 		t.Fatalf("digest 30s after start-up (catch-up delay 1m): %v", subjects(got))
@@ -498,14 +493,7 @@ func storeRulesCase(t *testing.T, st store.Store) {
 	for j := range 4 {
 		posts = append(posts, mkPost(fmt.Sprintf("snow%d", j), "forum.vn", "scam", "lừa đảo", now.Add(-time.Duration(j+1)*time.Minute)))
 	}
-	index := func(ps []*post.Post) {
-		if err := st.Index(context.Background(), ps); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.Refresh(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	index := func(ps []*post.Post) { indexPosts(t, st, ps) }
 	index(posts)
 	f.step(0)
 	if got := f.sink.emails(t, rcpt); len(got) != 0 {
@@ -697,4 +685,15 @@ func lastText(es []notifiertest.Email) string {
 		return ""
 	}
 	return es[len(es)-1].Text
+}
+
+// indexPosts indexes ps into st and refreshes it, so searches see them.
+func indexPosts(t *testing.T, st store.Store, ps []*post.Post) {
+	t.Helper()
+	if err := st.Index(context.Background(), ps); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
