@@ -450,20 +450,16 @@ func NarrativeGates(m Model, text string) (candidates, excluded []string) {
 	defer putScratch(sc)
 	_, syls := sc.syllables(text, lm)
 	occ := sc.emptyOccurrences(lm.atoms)
-	cand := map[int]bool{}
+	var seen []int32 // the weighted narrative terms, as Analyze counts them
 	for _, mt := range lm.findMatchesInto(sc, syls, occ) {
 		if t := lm.terms[mt.term]; t.group >= groupNarrative0 && t.weight > 0 {
-			cand[t.group-groupNarrative0] = true
+			seen = append(seen, mt.term)
 		}
 	}
-	for _, a := range sc.occAtoms {
-		if !lm.exclusionAtom[a] {
-			cand[lm.terms[occ[a][0].term].group-groupNarrative0] = true
-		}
-	}
+	cand := lm.narrativeCandidates(sc, seen, occ)
 	var sentiment string // the post's, computed only if a narrative asks
 	for i, n := range lm.narratives {
-		if cand[i] {
+		if slices.Contains(cand, i) {
 			candidates = append(candidates, n.ID)
 		}
 		if len(n.learnedNotWhen) > 0 && sentiment == "" {
