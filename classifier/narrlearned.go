@@ -31,7 +31,7 @@ type narrLearned struct {
 	uniW []float32 // unigram rows, k weights each
 	// biTab holds the bigrams grouped by first syllable, as toxLearned.biTab does: those
 	// beginning with syllable p lie in the buckets info[p].biOff + (0 .. info[p].biMask),
-	// the one of second syllable id in bucket info[p].biOff + toxHash(id)&info[p].biMask,
+	// the one of second syllable id in bucket info[p].biOff + toxHash(id, info[p].biOff)&info[p].biMask,
 	// 1 + its row index into biW / k in the same lane. Bucket 0 is empty. A syllable's
 	// bigrams lie in a cache line or a few, where one hash table of all of them (at most a
 	// quarter full) took 768 KB and a likely cache miss per lookup.
@@ -188,12 +188,12 @@ func (nl *narrLearned) buildBigrams(seconds map[int32][]narrSecond) error {
 				return fmt.Errorf("too many syllables or bigrams (%d, %d) for 16-bit indexes", sec.id, idx[j])
 			}
 		}
-		tab, err := fillBuckets(keys, idx)
+		tab, off, mask, err := placeBuckets(nl.biTab, keys, idx)
 		if err != nil {
 			return err
 		}
-		nl.info[first].biOff, nl.info[first].biMask = uint32(len(nl.biTab)), uint8(len(tab)-1)
-		nl.biTab = append(nl.biTab, tab...)
+		nl.info[first].biOff, nl.info[first].biMask = off, mask
+		nl.biTab = tab
 	}
 	return nil
 }
@@ -290,7 +290,7 @@ func (nl *narrLearned) score(syls []syllable, p *narrPass) {
 			continue
 		}
 		if prev != nil && s.flags&toxBiSecond != 0 {
-			if b := nl.biTab[prev.biOff+toxHash(id)&uint32(prev.biMask)].find(id); b != 0 && stamp[nuni+int(b)-1] != gen {
+			if b := nl.biTab[prev.biOff+toxHash(id, prev.biOff)&uint32(prev.biMask)].find(id); b != 0 && stamp[nuni+int(b)-1] != gen {
 				r := int32(b) - 1
 				stamp[nuni+int(r)] = gen
 				p.hits = append(p.hits, narrHit{row: r, bigram: true, from: int32(i - 1)})

@@ -32,7 +32,7 @@ type toxLearned struct {
 	// biTab holds the weighted bigrams, grouped by first syllable: the bigrams beginning
 	// with the syllable of feat index p lie in the buckets feat[p].biOff + (0 ..
 	// feat[p].biMask), the one of second syllable f in bucket feat[p].biOff +
-	// toxHash(f)&feat[p].biMask, its index in biW in the same lane. biW[0] is 0 (no
+	// toxHash(f, feat[p].biOff)&feat[p].biMask, its index in biW in the same lane. biW[0] is 0 (no
 	// bigram) and bucket 0 is empty. A syllable's bigrams lie in a cache line or a few,
 	// where one hash table of all of them, at most a quarter full, took 96 KB.
 	biTab []toxBucket
@@ -70,9 +70,13 @@ const (
 // lanes are 0 in both.
 type toxBucket struct{ keys, idx uint64 }
 
-// toxHash hashes the feat index of a bigram's second syllable to its bucket among the
-// first syllable's (masked by the caller; at most 256 buckets).
-func toxHash(f int32) uint32 { return uint32(f) * 0x9E3779B1 >> 24 }
+// toxHash hashes the key of a bigram's second syllable to its bucket among the first
+// syllable's buckets, which begin at off (masked by the caller; at most 256 buckets).
+// Keying the hash with off lets placeBuckets move a first syllable's buckets by a few
+// empty ones until no bucket overflows, so every set of keys finds a layout: with the
+// key alone, a lexicon edit that renumbers syllables could leave five keys in one
+// bucket and the model would not load.
+func toxHash(f int32, off uint32) uint32 { return (uint32(f) ^ off) * 0x9E3779B1 >> 24 }
 
 const (
 	toxLanes = 0x0001_0001_0001_0001 // 1 in each 16-bit lane
@@ -93,29 +97,47 @@ func (bk *toxBucket) find(f int32) uint32 {
 	return uint32(v|v>>16) & 0xFFFF
 }
 
-// fillBuckets returns the fewest buckets (a power of 2, at most 256) that hold the bigrams
-// of one first syllable, the one of second-syllable key keys[j] (1 to 65535) with index
-// idx[j] (1 to 65535) in bucket toxHash(keys[j]) & (len-1), none overflowing.
-func fillBuckets(keys []int32, idx []int) ([]toxBucket, error) {
+// placeBuckets appends to tab the fewest buckets (a power of 2, at most 256) that hold
+// the bigrams of one first syllable, the one of second-syllable key keys[j] (1 to 65535)
+// with index idx[j] (1 to 65535) in bucket off + toxHash(keys[j], off) & mask, none
+// overflowing, and returns the grown table, off and mask. Where a size overflows at the
+// next free bucket it tries the layouts after a few empty buckets before doubling; at
+// 256 buckets, up to maxBucketPad of them.
+func placeBuckets(tab []toxBucket, keys []int32, idx []int) ([]toxBucket, uint32, uint8, error) {
 	for n := 1; n <= 256; n *= 2 {
-		tab := make([]toxBucket, n)
-		used := make([]int, n)
-		for j, f := range keys {
-			h := toxHash(f) & uint32(n-1)
-			if used[h] == 4 {
-				tab = nil // overflow: twice the buckets
-				break
-			}
-			shift := 16 * uint(used[h])
-			tab[h].keys |= uint64(f) << shift
-			tab[h].idx |= uint64(idx[j]) << shift
-			used[h]++
+		maxPad := 3
+		if n == 256 {
+			maxPad = maxBucketPad
 		}
-		if tab != nil {
-			return tab, nil
+		for pad := 0; pad <= maxPad; pad++ {
+			off := uint32(len(tab) + pad)
+			if b, ok := fillBuckets(keys, idx, off, n); ok {
+				tab = append(tab, make([]toxBucket, pad)...)
+				return append(tab, b...), off, uint8(n - 1), nil
+			}
 		}
 	}
-	return nil, fmt.Errorf("%d bigrams begin with one syllable: too many", len(keys))
+	return tab, 0, 0, fmt.Errorf("%d bigrams begin with one syllable: too many", len(keys))
+}
+
+// maxBucketPad bounds placeBuckets' retries at the largest size.
+const maxBucketPad = 64
+
+// fillBuckets puts the keys in n buckets beginning at off, or reports that one overflows.
+func fillBuckets(keys []int32, idx []int, off uint32, n int) ([]toxBucket, bool) {
+	tab := make([]toxBucket, n)
+	used := make([]int, n)
+	for j, f := range keys {
+		h := toxHash(f, off) & uint32(n-1)
+		if used[h] == 4 {
+			return nil, false
+		}
+		shift := 16 * uint(used[h])
+		tab[h].keys |= uint64(f) << shift
+		tab[h].idx |= uint64(idx[j]) << shift
+		used[h]++
+	}
+	return tab, true
 }
 
 // toxHit is one weighted feature occurrence of a post, syllables [from, to).
@@ -271,16 +293,16 @@ func (lt *toxLearned) buildBigrams(seconds map[int32][]toxSecond) error {
 		for j, sec := range secs {
 			keys[j] = lt.featIdx[sec.id]
 		}
-		tab, err := fillBuckets(keys, idx)
+		tab, off, mask, err := placeBuckets(lt.biTab, keys, idx)
 		if err != nil {
 			return err
 		}
-		if len(lt.biTab)+len(tab) > math.MaxUint16 {
-			return fmt.Errorf("too many bigram buckets (%d)", len(lt.biTab)+len(tab))
+		if len(tab) > math.MaxUint16 {
+			return fmt.Errorf("too many bigram buckets (%d)", len(tab))
 		}
 		fs := &lt.feat[lt.featIdx[first]]
-		fs.biOff, fs.biMask = uint16(len(lt.biTab)), uint8(len(tab)-1)
-		lt.biTab = append(lt.biTab, tab...)
+		fs.biOff, fs.biMask = uint16(off), mask
+		lt.biTab = tab
 	}
 	return nil
 }
@@ -421,7 +443,7 @@ func (lt *toxLearned) flagged(toks []vntext.Token, syls []syllable, i int, neutr
 		return neutral, false
 	}
 	if s.flags&toxPosSecond != 0 && i > 0 {
-		if p := lt.feat[syls[i-1].feat&toxIdxMask]; p.flags&toxPosFirst != 0 && lt.biTab[uint32(p.biOff)+toxHash(f)&uint32(p.biMask)].find(f) >= uint32(lt.biPos) &&
+		if p := lt.feat[syls[i-1].feat&toxIdxMask]; p.flags&toxPosFirst != 0 && lt.biTab[uint32(p.biOff)+toxHash(f, uint32(p.biOff))&uint32(p.biMask)].find(f) >= uint32(lt.biPos) &&
 			(p.flags&toxUnit == 0 || !unitAtSyls(toks, syls, i-1)) {
 			return neutral, false
 		}
@@ -456,7 +478,7 @@ func (lt *toxLearned) sum(toks []vntext.Token, syls []syllable, hits []toxHit, s
 			continue
 		}
 		if prevOff != 0 && s.flags&toxBiSecond != 0 {
-			if b := tab[prevOff+toxHash(f)&prevMask].find(f); b != 0 && stamp[nuni+int(b)] != gen {
+			if b := tab[prevOff+toxHash(f, prevOff)&prevMask].find(f); b != 0 && stamp[nuni+int(b)] != gen {
 				stamp[nuni+int(b)] = gen
 				w := biW[b]
 				z += float64(w)

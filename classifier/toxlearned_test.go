@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -134,5 +135,45 @@ func TestLearnedNeutralMatchesOccursIn(t *testing.T) {
 		if _, _, got := m.learnedTox.logit(toks, syls, nil, &sc.toxSeen); got != want {
 			t.Errorf("%q: learned masking says neutral term %v, occursIn %v", text, got, want)
 		}
+	}
+}
+
+// TestPlaceBucketsSurvivesCollisions: a first syllable's bigrams whose second-syllable
+// keys all hash to one bucket still get a layout, and every key is found there. Before
+// the hash was keyed with the buckets' offset, five such keys made the model fail to
+// load ("bigrams begin with one syllable: too many"); adding 25 terms to the sentiment
+// lexicon renumbered the syllables into that case for the learned narratives.
+func TestPlaceBucketsSurvivesCollisions(t *testing.T) {
+	tab := make([]toxBucket, 1) // bucket 0 is empty, as in the models
+	off := uint32(len(tab))
+	var keys []int32
+	var idx []int
+	for k := int32(1); len(keys) < 9 && k < 1<<16; k++ {
+		if toxHash(k, off) == toxHash(1, off) { // one bucket at every size at this offset
+			keys = append(keys, k)
+			idx = append(idx, len(keys))
+		}
+	}
+	if len(keys) < 9 {
+		t.Fatalf("found only %d colliding keys", len(keys))
+	}
+	if _, ok := fillBuckets(keys, idx, off, 256); ok {
+		t.Fatal("the keys fit at the first offset: the test no longer builds the collision")
+	}
+	tab, gotOff, mask, err := placeBuckets(tab, keys, idx)
+	if err != nil {
+		t.Fatalf("placeBuckets: %v", err)
+	}
+	for j, k := range keys {
+		if got := tab[gotOff+toxHash(k, gotOff)&uint32(mask)].find(k); got != uint32(idx[j]) {
+			t.Errorf("key %d: found index %d, want %d (offset %d, %d buckets)", k, got, idx[j], gotOff, mask+1)
+		}
+	}
+	absent := int32(2) // a key never placed is not found
+	for slices.Contains(keys, absent) {
+		absent++
+	}
+	if got := tab[gotOff+toxHash(absent, gotOff)&uint32(mask)].find(absent); got != 0 {
+		t.Errorf("key %d, never placed: found index %d, want 0", absent, got)
 	}
 }
