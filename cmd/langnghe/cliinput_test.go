@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -111,5 +112,39 @@ func TestClassifyStdin(t *testing.T) {
 	code = runCLI(context.Background(), []string{"classify", "--in", "-", "--out", "-", "--data_dir", dir}, &cliEnv{stdin: strings.NewReader("{\"text\": \"ok\"}\n[1]\n"), stdout: io.Discard, stderr: &stderr})
 	if code == 0 || !strings.Contains(stderr.String(), "stdin:2:") {
 		t.Errorf("exit %d, stderr %q; want a failure naming stdin:2", code, stderr.String())
+	}
+}
+
+// TestClassifyToDevice: --out naming a device or a pipe (/dev/stdout, a FIFO) is written
+// to, not replaced by a renamed temporary file. Run as root, the rename replaced the
+// /dev/stdout link with a regular file holding the output.
+func TestClassifyToDevice(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "out.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatalf("mkfifo: %v", err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		f, err := os.Open(fifo)
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer f.Close()
+		b, _ := io.ReadAll(f)
+		got <- b
+	}()
+	var stderr bytes.Buffer
+	in := `{"text": "Lừa đảo: chuyển khoản trước 5 triệu, gửi mã OTP cho tôi"}` + "\n"
+	code := runCLI(context.Background(), []string{"classify", "--in", "-", "--out", fifo, "--data_dir", dir}, &cliEnv{stdin: strings.NewReader(in), stdout: io.Discard, stderr: &stderr})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Fatalf("%s after classify: %v; want the pipe still there, not replaced", fifo, err)
+	}
+	if b := <-got; !strings.Contains(string(b), `"scam"`) {
+		t.Errorf("read from the pipe %q: want the classified line", b)
 	}
 }

@@ -304,10 +304,18 @@ func (a *app) classifyFile(in, out string, env *cliEnv) error {
 		r = f
 	}
 	// The output goes to a temporary file beside out, renamed over it only on success: a
-	// failed run leaves neither an empty nor a half-written file.
+	// failed run leaves neither an empty nor a half-written file. A device or a pipe
+	// (/dev/stdout, a FIFO) is written directly: renaming over it would replace it.
 	var w io.Writer = env.stdout
 	var tmp *os.File
-	if out != "-" {
+	if out != "-" && isSpecialFile(out) {
+		f, err := os.OpenFile(out, os.O_WRONLY, 0)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		defer f.Close()
+		w = f
+	} else if out != "-" {
 		tmp, err = os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
 		if err != nil {
 			return usageError{err.Error()}
@@ -370,6 +378,13 @@ func (a *app) classifyFile(in, out string, env *cliEnv) error {
 	}
 	a.log.Info("đã phân loại / classified", "lines", n, "out", out)
 	return nil
+}
+
+// isSpecialFile reports whether path exists and, following links, is not a regular
+// file or a directory: a device, a pipe or a socket.
+func isSpecialFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && !fi.Mode().IsRegular() && !fi.IsDir()
 }
 
 // commitTemp syncs, closes and renames tmp to path (mode 0644, as os.Create would give).
