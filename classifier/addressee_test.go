@@ -72,7 +72,7 @@ func TestAddresseesFileErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "lexicon", "toxicity.tsv"), []byte("vl\toffensive\t0.5\tloud\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(dir); !errors.Is(err, ErrModelFile) || !strings.Contains(err.Error(), "fold or rude") {
+	if _, err := Load(dir); !errors.Is(err, ErrModelFile) || !strings.Contains(err.Error(), "fold, rude or accented") {
 		t.Errorf("toxicity.tsv option loud: got %v", err)
 	}
 	// Without the file the model loads and an addressed insult stays offensive.

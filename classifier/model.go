@@ -117,6 +117,9 @@ type lexTerm struct {
 	// and intensifiers such as "vl", "đéo", rude pronouns such as "mày"): it does not make
 	// abuse aimed at a person (addressees.tsv) hate.
 	rude bool
+	// accented marks a multi-syllable term matched only as written with diacritics: its
+	// accentless form is an everyday phrase ("con do" is "còn đó", not "côn đồ").
+	accented bool
 }
 
 // trie is a trie over syllables, each syllable named by its id in lexModel.syms. Chosen
@@ -356,7 +359,7 @@ func (m *lexModel) addTermTo(t lexTerm, norm, fold *trie) error {
 	norm.insert(m.symIDs(syls), id)
 	// Folded matching only for multi-syllable terms: one folded syllable is too ambiguous
 	// ("ma" would match "mà", "má", "mã").
-	if len(folded) > 1 || t.fold {
+	if len(folded) > 1 && !t.accented || t.fold {
 		fold.insert(m.symIDs(folded), id)
 	}
 	return nil
@@ -1338,8 +1341,10 @@ func (m *lexModel) loadToxicity(fsys fs.FS, name string) error {
 					t.fold = true
 				case "rude":
 					t.rude = true
+				case "accented":
+					t.accented = true
 				default:
-					return fmt.Errorf("option %q must be fold or rude", o)
+					return fmt.Errorf("option %q must be fold, rude or accented", o)
 				}
 			}
 		}
