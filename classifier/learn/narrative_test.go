@@ -21,7 +21,7 @@ import (
 // is trained on it (and on the other four), so it is reported with a sanity floor only.
 // The subtest holdout4 was held out once and has been tuned on since (see holdout4).
 // The subtest holdout5 was held out once and has been tuned on since (see holdout5).
-// The subtest holdout6 is the set written last (see holdout6).
+// The subtest holdout6 was held out once and has been tuned on since (see holdout6).
 func TestNarrativeEvalDefault(t *testing.T) {
 	m := defaultModel(t)
 	for _, half := range []string{"dev", "test", "holdout"} {
@@ -139,15 +139,19 @@ func holdout5(t *testing.T) {
 // holdout6 reports the shipped narratives on ../testdata/narratives_holdout6.jsonl (408
 // posts), written on 2026-12-07 (session 4) by an author who had read only the
 // narratives' definitions, while the narr6 round was tuned on holdout5 by someone who
-// never saw it; committed (0a64be8) before any scoring. Scored three times, each with a
-// model fixed before and without reading its errors: before the narr6 round macro P 0.833
-// R 0.742, after it 0.841 / 0.761, with the supportive negatives 0.850 / 0.757 (per
-// narrative in models/README.md). The test logs the table and holds a floor 0.05 under
-// the last figure. Once its misses are used for tuning it is no longer held out; say so
-// here and in narratives_holdout6.md.
+// never saw it; committed (0a64be8) before any scoring. Held out, it was scored three
+// times, each with a model fixed before and without reading its errors: before the narr6
+// round macro P 0.833 R 0.742, after it 0.841 / 0.761, with the supportive negatives 0.850
+// / 0.757 (per narrative in models/README.md). From 2026-12-07 (session 4, narr7) its
+// misses and false matches were read to find general causes and the rules were tuned for
+// them (the learned component is not trained on it), so it is no longer held out: the
+// figure it gives now (macro P 0.953, R 0.950) is a tuned-on figure, and the honest one
+// for new text is the next set written. The test logs the table and holds a sanity floor
+// 0.05 under the tuned figure.
 func holdout6(t *testing.T) {
 	// Held out: 0.833 / 0.742 → 0.841 / 0.761 → 0.850 / 0.757.
-	reportNarrativeFloor(t, "holdout6", 400, "held out (scored 2026-12-07, session 4)", 0.800, 0.707, "held out: 0.850 / 0.757")
+	// After tuning the rules on it (narr7): 0.953 / 0.950.
+	reportNarrativeFloor(t, "holdout6", 400, "tuned on (2026-12-07, session 4, narr7)", 0.903, 0.900, "tuned on: 0.953 / 0.950")
 }
 
 // reportNarrativeFloor scores the shipped narratives on the labelled set name (at least
