@@ -22,6 +22,7 @@ import (
 // The subtest holdout4 was held out once and has been tuned on since (see holdout4).
 // The subtest holdout5 was held out once and has been tuned on since (see holdout5).
 // The subtest holdout6 was held out once and has been tuned on since (see holdout6).
+// The subtest holdout7 is held out: nothing has been tuned on it (see holdout7).
 func TestNarrativeEvalDefault(t *testing.T) {
 	m := defaultModel(t)
 	for _, half := range []string{"dev", "test", "holdout"} {
@@ -53,6 +54,7 @@ func TestNarrativeEvalDefault(t *testing.T) {
 	t.Run("holdout4", holdout4)
 	t.Run("holdout5", holdout5)
 	t.Run("holdout6", holdout6)
+	t.Run("holdout7", holdout7)
 }
 
 // scoreNarrativeSet reads ../testdata/narratives_NAME.jsonl, which must hold at least
@@ -152,6 +154,19 @@ func holdout6(t *testing.T) {
 	// Held out: 0.833 / 0.742 → 0.841 / 0.761 → 0.850 / 0.757.
 	// After tuning the rules on it (narr7): 0.953 / 0.950.
 	reportNarrativeFloor(t, "holdout6", 400, "tuned on (2026-12-07, session 4, narr7)", 0.903, 0.900, "tuned on: 0.953 / 0.950")
+}
+
+// holdout7 reports the shipped narratives on ../testdata/narratives_holdout7.jsonl (432
+// posts), written on 2026-12-07 (session 5) by an author who had read only the
+// narratives' definitions, while the narr7 round was tuned on holdout6 by someone who
+// never saw it; committed (b41fd8d) before any scoring. It is held out: its errors have
+// not been read to change the model, and each score is of a model fixed before it:
+// before narr7 macro P 0.825 R 0.739, after it 0.837 / 0.771 (per narrative in
+// models/README.md). The test logs the table and holds a floor 0.05 under the figure of
+// the shipped model, so a change that loses much on new text fails.
+func holdout7(t *testing.T) {
+	// Held out: 0.825 / 0.739 → 0.837 / 0.771 (narr7).
+	reportNarrativeFloor(t, "holdout7", 420, "held out (2026-12-07, session 5)", 0.787, 0.721, "held out, shipped: 0.837 / 0.771")
 }
 
 // reportNarrativeFloor scores the shipped narratives on the labelled set name (at least
