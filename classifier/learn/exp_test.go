@@ -52,6 +52,13 @@ func TestExperiments(t *testing.T) {
 			if strings.Contains(idea, "cv") {
 				opts.OffsetFolds = 5
 			}
+			if strings.Contains(idea, "ft") {
+				opts.ft = ftOptions{Dim: 16, Epochs: 10, LR: 0.5}
+				fmt.Sscanf(envOr("LEARN_EXP_FT", "16,10,0.5"), "%d,%d,%g", &opts.ft.Dim, &opts.ft.Epochs, &opts.ft.LR)
+			}
+			if strings.Contains(idea, "bag") {
+				opts.bagFolds = true
+			}
 			if strings.Contains(idea, "nooff") {
 				opts.TuneOffsets = false
 			}
@@ -93,8 +100,8 @@ func TestExperiments(t *testing.T) {
 			for l, c := range r.DevDataLabels.PerClass {
 				pc = append(pc, fmt.Sprintf("%s %.3f", l, c.F1))
 			}
-			t.Logf("RESULT %-7s %-12s dev %s %.4f (raw %.4f, policy labels %.4f) [%s] %d feats, %.1f s CPU, %.1f s wall",
-				s.name, idea, m, pick(r.DevDataLabels), pick(r.DevRaw), pick(r.Dev), strings.Join(pc, ", "), r.NumFeatures, cpuTime()-c0, time.Since(w0).Seconds())
+			t.Logf("RESULT %-7s %-14s cv %v dev %s %.4f (raw %.4f, policy labels %.4f) [%s] %d feats, %.1f s CPU, %.1f s wall",
+				s.name, idea, r.File.Training["cv_"+m], m, pick(r.DevDataLabels), pick(r.DevRaw), pick(r.Dev), strings.Join(pc, ", "), r.NumFeatures, cpuTime()-c0, time.Since(w0).Seconds())
 		}
 	}
 }

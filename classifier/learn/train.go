@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sync"
@@ -56,6 +57,17 @@ type TrainOptions struct {
 	// dense, if set, gives extra dense features per text, appended unnormalised as
 	// columns "e:0", "e:1", ...; for measuring ideas in tests only (no scorer reads them).
 	dense func(text string) []float64
+	// ft, if its Dim is set, replaces each L-BFGS fit by fastText-style SGD of factorised
+	// weights (for measuring only; see sgdFactor).
+	ft ftOptions
+	// bagFolds keeps the mean of the OffsetFolds fold models instead of the full fit.
+	bagFolds bool
+}
+
+// ftOptions configure sgdFactor.
+type ftOptions struct {
+	Dim, Epochs int
+	LR          float64
 }
 
 // GridPoint is the dev score of one (C, class weight) setting.
@@ -332,7 +344,11 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 				if err := ctx.Err(); err != nil {
 					return best, err
 				}
-				lbfgs(W, lrObjective(X, F, K, C, cw, pen), opts.MaxIter)
+				if opts.ft.Dim > 0 {
+					sgdFactor(W, X, F, K, cw, opts.ft)
+				} else {
+					lbfgs(W, lrObjective(X, F, K, C, cw, pen), opts.MaxIter)
+				}
 				fits++
 				progress("fit", fits, nfits)
 				sc := metric(Score(devGold, predict(devScores(W), zero)))
@@ -388,8 +404,13 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 		tuneScores, tuneGold, tunePolicy := scores, devGold, devPolicy
 		if opts.OffsetFolds >= 2 && !opts.Ensemble {
 			var err error
-			if tuneScores, err = outOfFold(ctx, X, F, K, opts.OffsetFolds, opts.MaxIter, chosenFit, opts.NB, scoreAll); err != nil {
+			var avg []float64
+			if tuneScores, avg, err = outOfFold(ctx, X, F, K, opts.OffsetFolds, opts.MaxIter, chosenFit, opts.NB, scoreAll); err != nil {
 				return nil, err
+			}
+			if opts.bagFolds {
+				bestW, scores = avg, devScores(avg)
+				res.DevRaw = Score(devGold, predict(scores, off))
 			}
 			tuneGold = make([]string, len(train))
 			for i, e := range train {
@@ -412,6 +433,11 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 				off[k] = round3(bestV)
 			}
 			progress("offsets", round+1, 3)
+		}
+		if opts.OffsetFolds >= 2 && !opts.Ensemble {
+			// The training split's out-of-fold score with these offsets: an estimate on
+			// many more examples than dev (slightly optimistic, the offsets being tuned on it).
+			chosen["cv_"+opts.Metric] = round4(cur)
 		}
 	}
 	res.Dev = Score(devGold, predict(scores, off))
@@ -464,11 +490,12 @@ type gridFit struct {
 // class weights, on the other folds (example i in fold i mod folds), each fitted from zero
 // as the full model was (warm-started over increasing C in the grid; for a single C the
 // same), with NB penalties (nb > 0) counted on its own folds.
-func outOfFold(ctx context.Context, X []sparse, F, K, folds, maxIter int, fit gridFit, nb float64, scoreAll func([]sparse, []float64) [][]float64) ([][]float64, error) {
+func outOfFold(ctx context.Context, X []sparse, F, K, folds, maxIter int, fit gridFit, nb float64, scoreAll func([]sparse, []float64) [][]float64) ([][]float64, []float64, error) {
 	out := make([][]float64, len(X))
+	avg := make([]float64, F*K+K) // the mean of the fold models' weights
 	for f := range folds {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		var in, held []sparse
 		var heldIdx []int
@@ -488,8 +515,9 @@ func outOfFold(ctx context.Context, X []sparse, F, K, folds, maxIter int, fit gr
 		for j, s := range scoreAll(held, W) {
 			out[heldIdx[j]] = s
 		}
+		axpy(1/float64(folds), W, avg)
 	}
-	return out, nil
+	return out, avg, nil
 }
 
 // appendDense appends the dense features of every text as columns "e:j" (idf 1) after
@@ -884,4 +912,68 @@ func relabelAuthorityHate(ex []Example, fx *classifier.FeatureExtractor, base cl
 		}
 	}
 	return applies, n
+}
+
+// sgdFactor fits W (F rows of K weights, then K biases) as fastText does: every feature f
+// has an embedding E_f of o.Dim numbers, a text is the sum of its features' values times
+// their embeddings, its logits B·h + b; plain SGD on the class-weighted cross-entropy with a
+// learning rate falling linearly to 0, no penalty. The result is again linear:
+// W_f = B·E_f. For measuring only.
+func sgdFactor(W []float64, X []sparse, F, K int, cw []float64, o ftOptions) {
+	d := o.Dim
+	rng := rand.New(rand.NewPCG(7, 11))
+	E := make([]float64, F*d)
+	for i := range E {
+		E[i] = (rng.Float64()*2 - 1) / float64(d)
+	}
+	B := make([]float64, K*d)
+	b := make([]float64, K)
+	h, z, gh := make([]float64, d), make([]float64, K), make([]float64, d)
+	order := make([]int, len(X))
+	for i := range order {
+		order[i] = i
+	}
+	steps, total := 0, o.Epochs*len(X)
+	for range o.Epochs {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, i := range order {
+			x := X[i]
+			lr := o.LR * (1 - float64(steps)/float64(total))
+			steps++
+			clear(h)
+			for j, f := range x.idx {
+				axpy(float64(x.val[j]), E[int(f)*d:int(f)*d+d], h)
+			}
+			mx := math.Inf(-1)
+			for k := range K {
+				z[k] = b[k] + dot(B[k*d:k*d+d], h)
+				mx = math.Max(mx, z[k])
+			}
+			var sum float64
+			for k := range K {
+				z[k] = math.Exp(z[k] - mx)
+				sum += z[k]
+			}
+			clear(gh)
+			for k := range K {
+				g := z[k] / sum
+				if k == x.y {
+					g--
+				}
+				g *= cw[x.y]
+				axpy(g, B[k*d:k*d+d], gh)
+				axpy(-lr*g, h, B[k*d:k*d+d])
+				b[k] -= lr * g
+			}
+			for j, f := range x.idx {
+				axpy(-lr*float64(x.val[j]), gh, E[int(f)*d:int(f)*d+d])
+			}
+		}
+	}
+	for f := range F {
+		for k := range K {
+			W[f*K+k] = dot(B[k*d:k*d+d], E[f*d:f*d+d])
+		}
+	}
+	copy(W[F*K:], b)
 }
