@@ -49,12 +49,21 @@ func TestExperiments(t *testing.T) {
 			if strings.Contains(idea, "style") {
 				opts.dense = styleFeatures
 			}
+			if strings.Contains(idea, "full") { // the variant the default picks per set, C grid, chars, 150 iterations
+				opts.Features.CharMin, opts.Features.CharMax = 2, 5
+				opts.Cs, opts.ClassWeights, opts.MaxIter = []float64{1, 2, 4, 8, 16}, []string{"none", "balanced"}, 150
+				opts.Features.Folded = s.name == "vsfc"
+				if s.name == "vihsd" {
+					opts.NB = 0
+				}
+			}
 			if strings.Contains(idea, "cv") {
 				opts.OffsetFolds = 5
 			}
 			if strings.Contains(idea, "ft") {
-				opts.ft = ftOptions{Dim: 16, Epochs: 10, LR: 0.5}
-				fmt.Sscanf(envOr("LEARN_EXP_FT", "16,10,0.5"), "%d,%d,%g", &opts.ft.Dim, &opts.ft.Epochs, &opts.ft.LR)
+				ft := ftOptions{Dim: 16, Epochs: 5, LR: 0.1}
+				fmt.Sscanf(envOr("LEARN_EXP_FT", "16,5,0.1"), "%d,%d,%g", &ft.Dim, &ft.Epochs, &ft.LR)
+				opts.fitter = func(W []float64, X []sparse, F, K int, cw []float64) { sgdFactor(W, X, F, K, cw, ft) }
 			}
 			if strings.Contains(idea, "bag") {
 				opts.bagFolds = true
@@ -583,3 +592,73 @@ func kmeans(vec map[string][]float64, vocab []string, k int, rng *rand.Rand) map
 func slicesSort(s []string) { slices.Sort(s) }
 
 func slicesSortFunc(s []int, f func(a, b int) int) { slices.SortFunc(s, f) }
+
+// ftOptions configure sgdFactor.
+type ftOptions struct {
+	Dim, Epochs int
+	LR          float64
+}
+
+// sgdFactor fits W (F rows of K weights, then K biases) as fastText does: every feature f
+// has an embedding E_f of o.Dim numbers, a text is the sum of its features' values times
+// their embeddings, its logits B·h + b; plain SGD on the class-weighted cross-entropy with a
+// learning rate falling linearly to 0, no penalty. The result is again linear:
+// W_f = B·E_f. For measuring only.
+func sgdFactor(W []float64, X []sparse, F, K int, cw []float64, o ftOptions) {
+	d := o.Dim
+	rng := rand.New(rand.NewPCG(7, 11))
+	E := make([]float64, F*d)
+	for i := range E {
+		E[i] = (rng.Float64()*2 - 1) / float64(d)
+	}
+	B := make([]float64, K*d)
+	b := make([]float64, K)
+	h, z, gh := make([]float64, d), make([]float64, K), make([]float64, d)
+	order := make([]int, len(X))
+	for i := range order {
+		order[i] = i
+	}
+	steps, total := 0, o.Epochs*len(X)
+	for range o.Epochs {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, i := range order {
+			x := X[i]
+			lr := o.LR * (1 - float64(steps)/float64(total))
+			steps++
+			clear(h)
+			for j, f := range x.idx {
+				axpy(float64(x.val[j]), E[int(f)*d:int(f)*d+d], h)
+			}
+			mx := math.Inf(-1)
+			for k := range K {
+				z[k] = b[k] + dot(B[k*d:k*d+d], h)
+				mx = math.Max(mx, z[k])
+			}
+			var sum float64
+			for k := range K {
+				z[k] = math.Exp(z[k] - mx)
+				sum += z[k]
+			}
+			clear(gh)
+			for k := range K {
+				g := z[k] / sum
+				if k == x.y {
+					g--
+				}
+				g *= cw[x.y]
+				axpy(g, B[k*d:k*d+d], gh)
+				axpy(-lr*g, h, B[k*d:k*d+d])
+				b[k] -= lr * g
+			}
+			for j, f := range x.idx {
+				axpy(-lr*float64(x.val[j]), gh, E[int(f)*d:int(f)*d+d])
+			}
+		}
+	}
+	for f := range F {
+		for k := range K {
+			W[f*K+k] = dot(B[k*d:k*d+d], E[f*d:f*d+d])
+		}
+	}
+	copy(W[F*K:], b)
+}

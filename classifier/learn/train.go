@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sync"
@@ -51,23 +50,19 @@ type TrainOptions struct {
 	// and class weight) instead of on dev, so dev stays unused by them. It costs
 	// OffsetFolds more fits. Not with Ensemble.
 	OffsetFolds int
-	// Progress, if set, is called as work advances: stage is "features", "fit" or "offsets".
+	// Progress, if set, is called as work advances: stage is "features", "fit", "folds"
+	// (OffsetFolds) or "offsets".
 	Progress func(stage string, done, total int)
 
 	// dense, if set, gives extra dense features per text, appended unnormalised as
 	// columns "e:0", "e:1", ...; for measuring ideas in tests only (no scorer reads them).
 	dense func(text string) []float64
-	// ft, if its Dim is set, replaces each L-BFGS fit by fastText-style SGD of factorised
-	// weights (for measuring only; see sgdFactor).
-	ft ftOptions
-	// bagFolds keeps the mean of the OffsetFolds fold models instead of the full fit.
+	// fitter, if set, replaces each L-BFGS fit (tests measure other optimisers with it):
+	// it fits W (F rows of K weights, then K biases) to X.
+	fitter func(W []float64, X []sparse, F, K int, cw []float64)
+	// bagFolds keeps the mean of the OffsetFolds fold models instead of the full fit
+	// (measuring only).
 	bagFolds bool
-}
-
-// ftOptions configure sgdFactor.
-type ftOptions struct {
-	Dim, Epochs int
-	LR          float64
 }
 
 // GridPoint is the dev score of one (C, class weight) setting.
@@ -316,6 +311,13 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 		pen = nbPenalty(X, F, K, opts.NB)
 	}
 	res := &TrainResult{NumFeatures: F}
+	fitW := func(W []float64, X []sparse, C float64, cw, pen []float64) {
+		if opts.fitter != nil {
+			opts.fitter(W, X, F, K, cw)
+			return
+		}
+		lbfgs(W, lrObjective(X, F, K, C, cw, pen), opts.MaxIter)
+	}
 	fits, nfits := 0, len(opts.Cs)*len(opts.ClassWeights)
 	if opts.Ensemble {
 		nfits *= 2
@@ -344,11 +346,7 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 				if err := ctx.Err(); err != nil {
 					return best, err
 				}
-				if opts.ft.Dim > 0 {
-					sgdFactor(W, X, F, K, cw, opts.ft)
-				} else {
-					lbfgs(W, lrObjective(X, F, K, C, cw, pen), opts.MaxIter)
-				}
+				fitW(W, X, C, cw, pen)
 				fits++
 				progress("fit", fits, nfits)
 				sc := metric(Score(devGold, predict(devScores(W), zero)))
@@ -405,7 +403,7 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 		if opts.OffsetFolds >= 2 && !opts.Ensemble {
 			var err error
 			var avg []float64
-			if tuneScores, avg, err = outOfFold(ctx, X, F, K, opts.OffsetFolds, opts.MaxIter, chosenFit, opts.NB, scoreAll); err != nil {
+			if tuneScores, avg, err = outOfFold(ctx, X, F, K, opts.OffsetFolds, fitW, chosenFit, opts.NB, scoreAll, progress); err != nil {
 				return nil, err
 			}
 			if opts.bagFolds {
@@ -490,7 +488,7 @@ type gridFit struct {
 // class weights, on the other folds (example i in fold i mod folds), each fitted from zero
 // as the full model was (warm-started over increasing C in the grid; for a single C the
 // same), with NB penalties (nb > 0) counted on its own folds.
-func outOfFold(ctx context.Context, X []sparse, F, K, folds, maxIter int, fit gridFit, nb float64, scoreAll func([]sparse, []float64) [][]float64) ([][]float64, []float64, error) {
+func outOfFold(ctx context.Context, X []sparse, F, K, folds int, fitW func(W []float64, X []sparse, C float64, cw, pen []float64), fit gridFit, nb float64, scoreAll func([]sparse, []float64) [][]float64, progress func(stage string, done, total int)) ([][]float64, []float64, error) {
 	out := make([][]float64, len(X))
 	avg := make([]float64, F*K+K) // the mean of the fold models' weights
 	for f := range folds {
@@ -511,11 +509,12 @@ func outOfFold(ctx context.Context, X []sparse, F, K, folds, maxIter int, fit gr
 			pen = nbPenalty(in, F, K, nb)
 		}
 		W := make([]float64, F*K+K)
-		lbfgs(W, lrObjective(in, F, K, fit.C, fit.cwv, pen), maxIter)
+		fitW(W, in, fit.C, fit.cwv, pen)
 		for j, s := range scoreAll(held, W) {
 			out[heldIdx[j]] = s
 		}
 		axpy(1/float64(folds), W, avg)
+		progress("folds", f+1, folds)
 	}
 	return out, avg, nil
 }
@@ -912,68 +911,4 @@ func relabelAuthorityHate(ex []Example, fx *classifier.FeatureExtractor, base cl
 		}
 	}
 	return applies, n
-}
-
-// sgdFactor fits W (F rows of K weights, then K biases) as fastText does: every feature f
-// has an embedding E_f of o.Dim numbers, a text is the sum of its features' values times
-// their embeddings, its logits B·h + b; plain SGD on the class-weighted cross-entropy with a
-// learning rate falling linearly to 0, no penalty. The result is again linear:
-// W_f = B·E_f. For measuring only.
-func sgdFactor(W []float64, X []sparse, F, K int, cw []float64, o ftOptions) {
-	d := o.Dim
-	rng := rand.New(rand.NewPCG(7, 11))
-	E := make([]float64, F*d)
-	for i := range E {
-		E[i] = (rng.Float64()*2 - 1) / float64(d)
-	}
-	B := make([]float64, K*d)
-	b := make([]float64, K)
-	h, z, gh := make([]float64, d), make([]float64, K), make([]float64, d)
-	order := make([]int, len(X))
-	for i := range order {
-		order[i] = i
-	}
-	steps, total := 0, o.Epochs*len(X)
-	for range o.Epochs {
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		for _, i := range order {
-			x := X[i]
-			lr := o.LR * (1 - float64(steps)/float64(total))
-			steps++
-			clear(h)
-			for j, f := range x.idx {
-				axpy(float64(x.val[j]), E[int(f)*d:int(f)*d+d], h)
-			}
-			mx := math.Inf(-1)
-			for k := range K {
-				z[k] = b[k] + dot(B[k*d:k*d+d], h)
-				mx = math.Max(mx, z[k])
-			}
-			var sum float64
-			for k := range K {
-				z[k] = math.Exp(z[k] - mx)
-				sum += z[k]
-			}
-			clear(gh)
-			for k := range K {
-				g := z[k] / sum
-				if k == x.y {
-					g--
-				}
-				g *= cw[x.y]
-				axpy(g, B[k*d:k*d+d], gh)
-				axpy(-lr*g, h, B[k*d:k*d+d])
-				b[k] -= lr * g
-			}
-			for j, f := range x.idx {
-				axpy(-lr*float64(x.val[j]), gh, E[int(f)*d:int(f)*d+d])
-			}
-		}
-	}
-	for f := range F {
-		for k := range K {
-			W[f*K+k] = dot(B[k*d:k*d+d], E[f*d:f*d+d])
-		}
-	}
-	copy(W[F*K:], b)
 }
