@@ -33,7 +33,7 @@ func TestExperiments(t *testing.T) {
 	}
 	sets := []struct{ name, task string }{{"vihsd", "toxicity"}, {"victsd", "toxicity"}, {"vsfc", "sentiment"}}
 	ideas := strings.Split(os.Getenv("LEARN_EXP_IDEAS"), ",")
-	var emb *wordVecs
+	embs := map[string]*wordVecs{}
 	for _, s := range sets {
 		if v := os.Getenv("LEARN_EXP_SETS"); v != "" && !strings.Contains(v, s.name) {
 			continue
@@ -72,10 +72,16 @@ func TestExperiments(t *testing.T) {
 				opts.TuneOffsets = false
 			}
 			if strings.Contains(idea, "emb") || strings.Contains(idea, "clu") {
+				corpus := "all"
+				if strings.Contains(idea, "own") {
+					corpus = s.name
+				}
+				emb := embs[corpus]
 				if emb == nil {
 					t0 := cpuTime()
-					emb = trainWordVecs(t, root, 64)
-					t.Logf("word vectors: %d words, %.1f s CPU", len(emb.vec), cpuTime()-t0)
+					emb = trainWordVecs(t, root, corpus, 64)
+					embs[corpus] = emb
+					t.Logf("word vectors (%s): %d words, %.1f s CPU", corpus, len(emb.vec), cpuTime()-t0)
 				}
 				fx, err := classifier.NewFeatureExtractor(classifier.FeatureConfig{WordMax: 1}, nil, classifier.WithNeutralTerms(mustNeutral(t)))
 				if err != nil {
@@ -83,7 +89,9 @@ func TestExperiments(t *testing.T) {
 				}
 				scale := 1.0
 				fmt.Sscanf(envOr("LEARN_EXP_SCALE", "1"), "%g", &scale)
-				if strings.Contains(idea, "emb") {
+				if strings.Contains(idea, "embm") {
+					opts.dense = func(text string) []float64 { return emb.postMean(fx, text, scale) }
+				} else if strings.Contains(idea, "emb") {
 					opts.dense = func(text string) []float64 { return emb.postVec(fx, text, scale) }
 				} else {
 					opts.dense = func(text string) []float64 { return emb.postClusters(fx, text, scale) }
@@ -264,6 +272,28 @@ func (e *wordVecs) postVec(fx *classifier.FeatureExtractor, text string, scale f
 	return sum
 }
 
+// postMean is the mean of the vectors of the text's syllables that have one (no
+// normalisation: its weights fold into one weight per syllable).
+func (e *wordVecs) postMean(fx *classifier.FeatureExtractor, text string, scale float64) []float64 {
+	var sum []float64
+	n := 0.0
+	for _, f := range fx.Features(text) {
+		v, ok := e.vec[strings.TrimPrefix(f.Key, "w:")]
+		if !ok {
+			continue
+		}
+		if sum == nil {
+			sum = make([]float64, len(v))
+		}
+		axpy(f.Value, v, sum)
+		n += f.Value
+	}
+	for i := range sum {
+		sum[i] *= scale / n
+	}
+	return sum
+}
+
 func (e *wordVecs) postClusters(fx *classifier.FeatureExtractor, text string, scale float64) []float64 {
 	out := make([]float64, e.k)
 	var norm float64
@@ -288,12 +318,19 @@ func (e *wordVecs) postClusters(fx *classifier.FeatureExtractor, text string, sc
 
 // unlabeledTexts are the texts of the training splits (no dev text) and ViLexNorm's
 // training originals. ViHOS is left out: its comments come from ViHSD, dev included.
-func unlabeledTexts(t *testing.T, root string) []string {
+func unlabeledTexts(t *testing.T, root, corpus string) []string {
 	var out []string
-	for _, s := range []string{"vihsd", "victsd", "vsfc", "vsmec"} {
+	sets := []string{"vihsd", "victsd", "vsfc", "vsmec"}
+	if corpus != "all" {
+		sets = []string{corpus}
+	}
+	for _, s := range sets {
 		for _, e := range readShared(t, filepath.Join(root, s, "train.jsonl")) {
 			out = append(out, e.Text)
 		}
+	}
+	if corpus != "all" {
+		return out
 	}
 	f, err := os.Open(filepath.Join(root, "..", "fixtures", "corpus", "vilexnorm_train.csv"))
 	if err == nil {
@@ -306,8 +343,8 @@ func unlabeledTexts(t *testing.T, root string) []string {
 	return out
 }
 
-func trainWordVecs(t *testing.T, root string, d int) *wordVecs {
-	texts := unlabeledTexts(t, root)
+func trainWordVecs(t *testing.T, root, corpus string, d int) *wordVecs {
+	texts := unlabeledTexts(t, root, corpus)
 	var docs [][]string
 	freq := map[string]int{}
 	for _, s := range texts {
