@@ -289,7 +289,7 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 	}
 	devScores := func(W []float64) [][]float64 { return scoreAll(D, W) }
 	predict := func(scores [][]float64, off []float64) []string { return predictWith(scores, off, devPolicy) }
-	predictWith = func(scores [][]float64, off []float64, devPolicy []bool) []string {
+	predictWith = func(scores [][]float64, off []float64, pol []bool) []string {
 		p := make([]string, len(scores))
 		for i, s := range scores {
 			best, bv := 0, math.Inf(-1)
@@ -299,7 +299,7 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 				}
 			}
 			p[i] = labels[best]
-			if p[i] == "hate" && devPolicy != nil && devPolicy[i] {
+			if p[i] == "hate" && pol != nil && pol[i] {
 				p[i] = "offensive"
 			}
 		}
