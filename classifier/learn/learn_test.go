@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -332,5 +333,55 @@ func TestTrainEnsemble(t *testing.T) {
 	opts.Features.CharMin, opts.Features.CharMax = 0, 0
 	if res, err = Train(context.Background(), train, dev, base, opts); err != nil || len(res.Grid) != 2 || res.File.Training["ensemble"] != nil {
 		t.Errorf("without character n-grams: %v, grid %+v, training %v; want one plain grid", err, res.Grid, res.File.Training)
+	}
+}
+
+// TestOffsetFoldsIgnoreDev: with OffsetFolds the decision offsets are tuned on the
+// training split's out-of-fold scores, so (one C, one class weight: nothing else is chosen
+// on dev) they are the same whatever the dev labels say, and the file records the folds
+// and the out-of-fold score. Tuned on dev, they follow the dev labels.
+func TestOffsetFoldsIgnoreDev(t *testing.T) {
+	base := defaultModel(t)
+	train, dev := readLearn(t, "train.jsonl"), readLearn(t, "dev.jsonl")
+	flipped := slices.Clone(dev)
+	for i := range flipped { // every dev label wrong
+		flipped[i].Label = map[string]string{"positive": "negative", "negative": "neutral", "neutral": "positive"}[flipped[i].Label]
+	}
+	opts := TrainOptions{Task: "sentiment", MinDF: 1, Cs: []float64{1}, ClassWeights: []string{"balanced"}, TuneOffsets: true, OffsetFolds: 3}
+	var stages []string
+	opts.Progress = func(stage string, _, _ int) {
+		if len(stages) == 0 || stages[len(stages)-1] != stage {
+			stages = append(stages, stage)
+		}
+	}
+	a, err := Train(context.Background(), train, dev, base, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Progress = nil
+	b, err := Train(context.Background(), train, flipped, base, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a.File.Offset, b.File.Offset) {
+		t.Errorf("offsets %v with dev, %v with dev labels flipped: want the same", a.File.Offset, b.File.Offset)
+	}
+	if a.File.Training["offset_folds"] != 3 || a.File.Training["cv_weighted_f1"] == nil {
+		t.Errorf("training %v: want offset_folds 3 and cv_weighted_f1", a.File.Training)
+	}
+	if strings.Join(stages, ",") != "features,fit,folds,offsets" {
+		t.Errorf("progress stages %v", stages)
+	}
+	opts.OffsetFolds = 0
+	c, err := Train(context.Background(), train, dev, base, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Train(context.Background(), train, flipped, base, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(c.File.Offset, d.File.Offset) {
+		t.Errorf("offsets tuned on dev are %v whatever the dev labels; the test shows nothing", c.File.Offset)
 	}
 }

@@ -44,8 +44,25 @@ type TrainOptions struct {
 	// class weight chosen on dev, and mixes their logits with the weight chosen on dev
 	// (0, 0.1, ..., 1). The mix is again one linear model: same file, same scoring.
 	Ensemble bool
-	// Progress, if set, is called as work advances: stage is "features", "fit" or "offsets".
+	// OffsetFolds, if 2 or more, tunes the decision offsets (TuneOffsets) on the
+	// out-of-fold scores of that many folds of the training split (example i in fold
+	// i mod OffsetFolds, each fold scored by a model fitted on the others with the chosen C
+	// and class weight) instead of on dev, so dev stays unused by them. It costs
+	// OffsetFolds more fits. Not with Ensemble.
+	OffsetFolds int
+	// Progress, if set, is called as work advances: stage is "features", "fit", "folds"
+	// (OffsetFolds) or "offsets".
 	Progress func(stage string, done, total int)
+
+	// dense, if set, gives extra dense features per text, appended unnormalised as
+	// columns "e:0", "e:1", ...; for measuring ideas in tests only (no scorer reads them).
+	dense func(text string) []float64
+	// fitter, if set, replaces each L-BFGS fit (tests measure other optimisers with it):
+	// it fits W (F rows of K weights, then K biases) to X.
+	fitter func(W []float64, X []sparse, F, K int, cw []float64)
+	// bagFolds keeps the mean of the OffsetFolds fold models instead of the full fit
+	// (measuring only).
+	bagFolds bool
 }
 
 // GridPoint is the dev score of one (C, class weight) setting.
@@ -147,10 +164,10 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 	relabelled := [2]int{}
 	// devPolicy[i]: the label policy for posts about authorities applies to dev example i,
 	// so a hate prediction there counts as offensive, as the model will score it.
-	var devPolicy []bool
+	var devPolicy, trainPolicy []bool
 	policy := opts.Task == "toxicity" && !opts.KeepAuthorityHate && hasLabels(train, "hate", "offensive")
 	if policy {
-		_, relabelled[0] = relabelAuthorityHate(train, ex, base)
+		trainPolicy, relabelled[0] = relabelAuthorityHate(train, ex, base)
 		devPolicy, relabelled[1] = relabelAuthorityHate(dev, ex, base)
 	}
 
@@ -238,19 +255,23 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 		devGold[i] = e.Label
 	}
 	progress("features", total, total)
+	if opts.dense != nil {
+		keys, idf = appendDense(X, D, train, dev, keys, idf, opts.dense)
+	}
 
 	F := len(keys)
 	counts := make([]float64, K)
 	for _, x := range X {
 		counts[x.y]++
 	}
+	var predictWith func(scores [][]float64, off []float64, policy []bool) []string
 	metric := func(r Report) float64 {
 		if opts.Metric == "weighted_f1" {
 			return r.WeightedF1
 		}
 		return r.MacroF1
 	}
-	devScores := func(W []float64) [][]float64 {
+	scoreAll := func(D []sparse, W []float64) [][]float64 {
 		out := make([][]float64, len(D))
 		for i, d := range D {
 			s := make([]float64, K)
@@ -266,7 +287,9 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 		}
 		return out
 	}
-	predict := func(scores [][]float64, off []float64) []string {
+	devScores := func(W []float64) [][]float64 { return scoreAll(D, W) }
+	predict := func(scores [][]float64, off []float64) []string { return predictWith(scores, off, devPolicy) }
+	predictWith = func(scores [][]float64, off []float64, pol []bool) []string {
 		p := make([]string, len(scores))
 		for i, s := range scores {
 			best, bv := 0, math.Inf(-1)
@@ -276,7 +299,7 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 				}
 			}
 			p[i] = labels[best]
-			if p[i] == "hate" && devPolicy != nil && devPolicy[i] {
+			if p[i] == "hate" && pol != nil && pol[i] {
 				p[i] = "offensive"
 			}
 		}
@@ -288,6 +311,13 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 		pen = nbPenalty(X, F, K, opts.NB)
 	}
 	res := &TrainResult{NumFeatures: F}
+	fitW := func(W []float64, X []sparse, C float64, cw, pen []float64) {
+		if opts.fitter != nil {
+			opts.fitter(W, X, F, K, cw)
+			return
+		}
+		lbfgs(W, lrObjective(X, F, K, C, cw, pen), opts.MaxIter)
+	}
 	fits, nfits := 0, len(opts.Cs)*len(opts.ClassWeights)
 	if opts.Ensemble {
 		nfits *= 2
@@ -316,13 +346,13 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 				if err := ctx.Err(); err != nil {
 					return best, err
 				}
-				lbfgs(W, lrObjective(X, F, K, C, cw, pen), opts.MaxIter)
+				fitW(W, X, C, cw, pen)
 				fits++
 				progress("fit", fits, nfits)
 				sc := metric(Score(devGold, predict(devScores(W), zero)))
 				res.Grid = append(res.Grid, GridPoint{Part: part, C: C, ClassWeight: cwName, Dev: round4(sc)})
 				if sc > best.score {
-					best = gridFit{W: slices.Clone(W), score: sc, C: C, cw: cwName}
+					best = gridFit{W: slices.Clone(W), score: sc, C: C, cw: cwName, cwv: cw}
 				}
 			}
 		}
@@ -330,12 +360,14 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 	}
 	var bestW []float64
 	var chosen map[string]any
+	var chosenFit gridFit // the chosen C and class weight (not with Ensemble)
 	if !opts.Ensemble {
 		g, err := fitGrid(X, "")
 		if err != nil {
 			return nil, err
 		}
 		bestW, chosen = g.W, map[string]any{"c": g.C, "class_weight": g.cw}
+		chosenFit = g
 	} else {
 		// A word model and a character model fitted apart (each with its own C and class
 		// weight), their logits mixed: one linear model again, so the file and scoring
@@ -367,19 +399,43 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 	off := make([]float64, K)
 	res.DevRaw = Score(devGold, predict(scores, off))
 	if opts.TuneOffsets {
-		cur := metric(res.DevRaw)
+		tuneScores, tuneGold, tunePolicy := scores, devGold, devPolicy
+		if opts.OffsetFolds >= 2 && !opts.Ensemble {
+			var err error
+			var avg []float64
+			if tuneScores, avg, err = outOfFold(ctx, X, F, K, opts.OffsetFolds, fitW, chosenFit, opts.NB, scoreAll, progress); err != nil {
+				return nil, err
+			}
+			if opts.bagFolds {
+				bestW, scores = avg, devScores(avg)
+				res.DevRaw = Score(devGold, predict(scores, off))
+			}
+			tuneGold = make([]string, len(train))
+			for i, e := range train {
+				tuneGold[i] = e.Label
+			}
+			tunePolicy = trainPolicy
+			chosen["offset_folds"] = opts.OffsetFolds
+		}
+		score := func(off []float64) float64 { return metric(Score(tuneGold, predictWith(tuneScores, off, tunePolicy))) }
+		cur := score(off)
 		for round := 0; round < 3; round++ {
 			for k := 1; k < K; k++ {
 				bestV := off[k]
 				for v := -3.0; v <= 3.0+1e-9; v += 0.05 {
 					off[k] = v
-					if s := metric(Score(devGold, predict(scores, off))); s > cur+1e-9 || (s >= cur-1e-9 && math.Abs(v) < math.Abs(bestV)) {
+					if s := score(off); s > cur+1e-9 || (s >= cur-1e-9 && math.Abs(v) < math.Abs(bestV)) {
 						cur, bestV = s, v
 					}
 				}
 				off[k] = round3(bestV)
 			}
 			progress("offsets", round+1, 3)
+		}
+		if opts.OffsetFolds >= 2 && !opts.Ensemble {
+			// The training split's out-of-fold score with these offsets: an estimate on
+			// many more examples than dev (slightly optimistic, the offsets being tuned on it).
+			chosen["cv_"+opts.Metric] = round4(cur)
 		}
 	}
 	res.Dev = Score(devGold, predict(scores, off))
@@ -425,6 +481,70 @@ type gridFit struct {
 	score float64
 	C     float64
 	cw    string
+	cwv   []float64 // the class weights cw names, per label
+}
+
+// outOfFold returns the scores of every example of X by a model fitted, with fit's C and
+// class weights, on the other folds (example i in fold i mod folds), each fitted from zero
+// as the full model was (warm-started over increasing C in the grid; for a single C the
+// same), with NB penalties (nb > 0) counted on its own folds.
+func outOfFold(ctx context.Context, X []sparse, F, K, folds int, fitW func(W []float64, X []sparse, C float64, cw, pen []float64), fit gridFit, nb float64, scoreAll func([]sparse, []float64) [][]float64, progress func(stage string, done, total int)) ([][]float64, []float64, error) {
+	out := make([][]float64, len(X))
+	avg := make([]float64, F*K+K) // the mean of the fold models' weights
+	for f := range folds {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		var in, held []sparse
+		var heldIdx []int
+		for i, x := range X {
+			if i%folds == f {
+				held, heldIdx = append(held, x), append(heldIdx, i)
+			} else {
+				in = append(in, x)
+			}
+		}
+		var pen []float64
+		if nb > 0 {
+			pen = nbPenalty(in, F, K, nb)
+		}
+		W := make([]float64, F*K+K)
+		fitW(W, in, fit.C, fit.cwv, pen)
+		for j, s := range scoreAll(held, W) {
+			out[heldIdx[j]] = s
+		}
+		axpy(1/float64(folds), W, avg)
+		progress("folds", f+1, folds)
+	}
+	return out, avg, nil
+}
+
+// appendDense appends the dense features of every text as columns "e:j" (idf 1) after
+// the existing ones; for experiments (TrainOptions.dense).
+func appendDense(X, D []sparse, train, dev []Example, keys []string, idf []float64, dense func(string) []float64) ([]string, []float64) {
+	F0 := int32(len(keys))
+	n := 0
+	add := func(s *sparse, text string) {
+		v := dense(text)
+		n = max(n, len(v))
+		for j, x := range v {
+			if x != 0 {
+				s.idx = append(s.idx, F0+int32(j))
+				s.val = append(s.val, float32(x))
+			}
+		}
+	}
+	for i := range X {
+		add(&X[i], train[i].Text)
+	}
+	for i := range D {
+		add(&D[i], dev[i].Text)
+	}
+	for j := range n {
+		keys = append(keys, fmt.Sprintf("e:%d", j))
+		idf = append(idf, 1)
+	}
+	return keys, idf
 }
 
 // restrict returns X with only the features keep accepts.

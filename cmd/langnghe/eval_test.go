@@ -306,3 +306,31 @@ func TestModelTrainFast(t *testing.T) {
 		t.Errorf("--fast model has character n-grams or not max_iter 80: %.300s", b)
 	}
 }
+
+// TestModelTrainOffsetFolds: --offset-folds N tunes the offsets by cross-validation on
+// the training split (the file and the output say so); 1, a negative value and
+// --ensemble are usage errors.
+func TestModelTrainOffsetFolds(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "m.json")
+	args := []string{"model", "train", "--task", "sentiment", "--data", learnData + "train.jsonl",
+		"--dev", learnData + "dev.jsonl", "--out", out, "--min-df", "1", "--fast"}
+	code, stdout, stderr := runCmd(t, append(args, "--offset-folds", "3")...)
+	if code != 0 {
+		t.Fatalf("train exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "3-fold cross-validation on the training split, out-of-fold weighted_f1") {
+		t.Errorf("output does not report the cross-validated offsets:\n%s", stdout)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(`"offset_folds":3`)) || !bytes.Contains(b, []byte(`"cv_weighted_f1":`)) {
+		t.Errorf("model file does not record the folds: %.400s", b)
+	}
+	for _, bad := range [][]string{{"--offset-folds", "1"}, {"--offset-folds", "-2"}, {"--offset-folds", "3", "--ensemble"}} {
+		if code, _, _ := runCmd(t, append(args, bad...)...); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (usage)", bad, code)
+		}
+	}
+}

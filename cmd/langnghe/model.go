@@ -57,6 +57,7 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	nb := fs.String("nb", "0,1", "phạt L2 theo tỉ lệ log-đếm kiểu NB-SVM, các giá trị 0..1 thử trên dev, 0 = tắt / NB-SVM log-count-ratio penalty scaling, values 0..1 tried on dev, 0 = off")
 	fast := fs.Bool("fast", false, "huấn luyện nhanh cho vòng phản hồi của chuyên viên: "+fastDesc+" (cờ ghi rõ vẫn được ưu tiên) / quick training for the analyst feedback loop: "+fastDesc+" (explicit flags win)")
 	ensemble := fs.Bool("ensemble", false, "trộn mô hình n-gram âm tiết và mô hình n-gram ký tự huấn luyện riêng, tỉ lệ chọn trên dev / mix separately trained word and character models, weight chosen on dev")
+	offsetFolds := fs.Int("offset-folds", 0, "chỉnh ngưỡng quyết định bằng kiểm định chéo N phần trên tập huấn luyện thay vì trên dev (0 = trên dev) / tune the decision offsets by N-fold cross-validation on the training split instead of on dev (0 = on dev)")
 	allowProbe := fs.Bool("allow-probe-failures", false, "vẫn ghi mô hình khi trượt bộ thử phạm vi / write the model even if it fails the scope probe")
 	holdOut := fs.Int("hold-out", 10, "normalize: giữ lại mỗi cặp thứ N để chọn trọng số / normalize: every Nth pair is held out to tune the weights")
 	if err := parseFlags(fs, args); err != nil {
@@ -76,6 +77,10 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 		return usageError{"--task phải là sentiment hoặc toxicity / --task must be sentiment or toxicity"}
 	case *data == "" || *dev == "" || *out == "":
 		return usageError{"cần --data, --dev và --out / --data, --dev and --out are required"}
+	case *offsetFolds == 1 || *offsetFolds < 0:
+		return usageError{"--offset-folds phải là 0 hoặc từ 2 trở lên / --offset-folds must be 0 or at least 2"}
+	case *offsetFolds > 0 && *ensemble:
+		return usageError{"--offset-folds không dùng được với --ensemble / --offset-folds does not work with --ensemble"}
 	}
 	var nbs []float64
 	for _, s := range strings.Split(*nb, ",") {
@@ -140,7 +145,8 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	res, err := learn.TrainVariants(ctx, train, devEx, base, learn.TrainOptions{
 		Task: *task, Name: *name, Version: *ver, MinDF: *minDF, Cs: cvals,
 		ClassWeights: strings.Split(*cw, ","), Metric: *metric, TuneOffsets: *offsets, MaxIter: *maxIter, Neutral: neutral, Ensemble: *ensemble,
-		Features: classifier.FeatureConfig{WordMax: *wordMax, CharMin: *charMin, CharMax: *charMax, Lexicon: *lexicon},
+		OffsetFolds: *offsetFolds,
+		Features:    classifier.FeatureConfig{WordMax: *wordMax, CharMin: *charMin, CharMax: *charMax, Lexicon: *lexicon},
 		Progress: func(stage string, done, total int) {
 			if bar == nil {
 				bar = &progressBar{w: env.stderr}
@@ -188,6 +194,9 @@ func cmdModelTrain(ctx context.Context, env *cliEnv, args []string) error {
 	if n, _ := t["authority_hate_relabelled_dev"].(int); n > 0 {
 		fmt.Fprintf(env.stdout, "  số trên chấm theo nhãn đã áp chính sách (%d bài dev về cơ quan, nhãn hate → offensive); theo nhãn gốc của bộ dữ liệu, như eval chấm: macro-F1 %.4f weighted-F1 %.4f\n  / the figures above score the policy's labels (%d dev posts about authorities, hate → offensive); against the data set's own labels, as eval scores: macro-F1 %.4f weighted-F1 %.4f\n",
 			n, res.DevDataLabels.MacroF1, res.DevDataLabels.WeightedF1, n, res.DevDataLabels.MacroF1, res.DevDataLabels.WeightedF1)
+	}
+	if cv, ok := t["cv_"+fmt.Sprint(t["metric"])]; ok {
+		fmt.Fprintf(env.stdout, "ngưỡng chỉnh bằng kiểm định chéo %v phần trên tập huấn luyện, điểm ngoài phần / offsets tuned by %v-fold cross-validation on the training split, out-of-fold %v %v\n", t["offset_folds"], t["offset_folds"], t["metric"], cv)
 	}
 	if t["ensemble"] == true {
 		fmt.Fprintf(env.stdout, "trộn / ensemble: word C=%v %v, char C=%v %v, word_weight=%v\n", t["word_c"], t["word_class_weight"], t["char_c"], t["char_class_weight"], t["word_weight"])
