@@ -1,3 +1,8 @@
+// Experiments that measured ideas for the learned models (models/README.md, "Measured on
+// branch learn6"). They read research data and run for many minutes, so they are built
+// only with the tag: go test -tags experiments ./classifier/learn -run TestExperiments -v
+//go:build experiments
+
 package learn
 
 import (
@@ -20,12 +25,9 @@ import (
 	"github.com/langnghe/langnghe/vntext"
 )
 
-// TestExperiments measures ideas on the shared dev splits (LEARN_EXP=1; research data,
-// local only). LEARN_EXP_SETS, LEARN_EXP_IDEAS select what runs.
+// TestExperiments measures ideas on the shared dev splits (research data, local only).
+// LEARN_EXP_SETS, LEARN_EXP_IDEAS select what runs.
 func TestExperiments(t *testing.T) {
-	if os.Getenv("LEARN_EXP") == "" {
-		t.Skip("LEARN_EXP=1 runs the experiments")
-	}
 	root := testinfra.NeedShared(t, "data")
 	base, err := classifier.LoadDefault()
 	if err != nil {
