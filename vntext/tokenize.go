@@ -180,8 +180,20 @@ func (sc *tokenScanner) word(start, end int) {
 		sc.wordUncached(start, end)
 		return
 	}
-	slot := &sc.cache.slots[symHash(k0, k1)>>(64-wordCacheBits)]
-	if slot.k0 != k0 || slot.k1 != k1 {
+	// The lookup of the two slots the word may occupy (wordCache), written out here:
+	// this is the path of most words.
+	set := wordSet(k0, k1) % wordSets
+	ways := &sc.cache.slots[set]
+	var slot *wordSlot
+	switch {
+	case ways[0].k0 == k0 && ways[0].k1 == k1:
+		slot = &ways[0]
+		sc.cache.mru[set] = 0
+	case ways[1].k0 == k0 && ways[1].k1 == k1:
+		slot = &ways[1]
+		sc.cache.mru[set] = 1
+	default:
+		slot = sc.cache.evict(set)
 		sc.wordUncached(start, end)
 		*slot = wordSlot{k0: k0, k1: k1, norm: sc.cache.intern(sc.norm)}
 		slot.fold = slot.norm
