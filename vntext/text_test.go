@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -353,5 +354,23 @@ func TestSlotData(t *testing.T) {
 	z.Tokenize("lũ")
 	if d := z.SlotData(0); *d != (SlotData{}) {
 		t.Errorf("after ClearSlotData: %+v", *d)
+	}
+}
+
+// TestNoWordRuneIn: isWordRune's fast rejection agrees with the unicode tables on every
+// rune it rejects, so the tokens do not depend on it.
+func TestNoWordRuneIn(t *testing.T) {
+	n := 0
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !noWordRuneIn(r) {
+			continue
+		}
+		n++
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) {
+			t.Errorf("noWordRuneIn(%U) but it is a letter, digit or mark", r)
+		}
+	}
+	if n == 0 {
+		t.Fatal("noWordRuneIn rejects nothing")
 	}
 }

@@ -415,7 +415,18 @@ func isWordRune(r rune) bool {
 	if r < vowelTableSize && vowelTable[r] != 0 || r == 'đ' || r == 'Đ' {
 		return true // Vietnamese letters, without the Unicode range tables
 	}
+	if noWordRuneIn(r) {
+		return false // emoji, punctuation, arrows: the range tables' binary searches cost more
+	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+}
+
+// noWordRuneIn reports whether r lies in a block range holding no letter, digit or mark
+// (TestNoWordRuneIn checks every rune of them against the unicode tables): the emoji and
+// the General Punctuation to Dingbats blocks, but for 0x2070-0x218F (superscripts,
+// letterlike symbols, number forms).
+func noWordRuneIn(r rune) bool {
+	return r >= 0x1F000 && r <= 0x1FAFF || r >= 0x2000 && r <= 0x27BF && (r < 0x2070 || r > 0x218F)
 }
 
 // wordEnd returns the end of the run of word runes starting at s[i].
