@@ -175,10 +175,22 @@ func (sc *tokenScanner) word(start, end int) {
 		sc.wordUncached(start, end)
 		return
 	}
-	k0, k1, ok := packSym(sc.s[start:end])
-	if !ok {
+	// packSym(w), written out for the lengths of words: this is the path of most words,
+	// and packSym's calls cost more than its loads.
+	w := sc.s[start:end]
+	var k0, k1 uint64
+	switch n := len(w); {
+	case n > symInline:
 		sc.wordUncached(start, end)
 		return
+	case n > 8:
+		k0, k1 = load8(w), loadUpTo8(w[8:])|uint64(n)<<56
+	case n == 8:
+		k0, k1 = load8(w), uint64(n)<<56
+	case n >= 4:
+		k0, k1 = uint64(load4(w))|uint64(load4(w[n-4:]))<<(8*(n-4)), uint64(n)<<56
+	default: // a word has at least one byte
+		k0, k1 = uint64(w[0])|uint64(w[n/2])<<(8*(n/2))|uint64(w[n-1])<<(8*(n-1)), uint64(n)<<56
 	}
 	// The lookup of the two slots the word may occupy (wordCache), written out here:
 	// this is the path of most words.
@@ -439,6 +451,24 @@ func wordEnd(s string, i int) int {
 			}
 			i++
 			continue
+		}
+		// Vietnamese letters, decoded and looked up here: most non-ASCII runes of a
+		// post are, and the general path is two calls.
+		switch {
+		case c >= 0xC2 && c < 0xE0 && i+1 < len(s):
+			if c1 := s[i+1]; c1&0xC0 == 0x80 {
+				if r := rune(c&0x1F)<<6 | rune(c1&0x3F); vowelTable[r] != 0 || r == 'đ' || r == 'Đ' {
+					i += 2
+					continue
+				}
+			}
+		case c == 0xE1 && i+2 < len(s): // U+1000..U+1FFF, where the toned vowels are
+			if c1, c2 := s[i+1], s[i+2]; c1&0xC0 == 0x80 && c2&0xC0 == 0x80 {
+				if r := 0x1000 | rune(c1&0x3F)<<6 | rune(c2&0x3F); r < vowelTableSize && vowelTable[r] != 0 {
+					i += 3
+					continue
+				}
+			}
 		}
 		r, w := decodeRune(s, i)
 		if !isWordRune(r) {
