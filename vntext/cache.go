@@ -44,6 +44,39 @@ const wordSets = 1 << (wordCacheBits - 1)
 // wordSet returns the set of the packed word (k0, k1).
 func wordSet(k0, k1 uint64) uint64 { return symHash(k0, k1) >> (64 - wordCacheBits + 1) }
 
+// find returns the slot holding the word w as written, marked used, or nil when w is
+// not cached or longer than symInline. It packs w as packSym does, written out for the
+// lengths of words: this is the path of most words, and packSym's calls cost more than
+// its loads.
+func (c *wordCache) find(w string) *wordSlot {
+	var k0, k1 uint64
+	switch n := len(w); {
+	case n > symInline:
+		return nil
+	case n > 8:
+		k0, k1 = load8(w), loadUpTo8(w[8:])|uint64(n)<<56
+	case n == 8:
+		k0, k1 = load8(w), uint64(n)<<56
+	case n >= 4:
+		k0, k1 = uint64(load4(w))|uint64(load4(w[n-4:]))<<(8*(n-4)), uint64(n)<<56
+	case n > 0:
+		k0, k1 = uint64(w[0])|uint64(w[n/2])<<(8*(n/2))|uint64(w[n-1])<<(8*(n-1)), uint64(n)<<56
+	default:
+		return nil
+	}
+	set := wordSet(k0, k1) % wordSets
+	ways := &c.slots[set]
+	switch {
+	case ways[0].k0 == k0 && ways[0].k1 == k1:
+		c.mru[set] = 0
+		return &ways[0]
+	case ways[1].k0 == k0 && ways[1].k1 == k1:
+		c.mru[set] = 1
+		return &ways[1]
+	}
+	return nil
+}
+
 // evict returns the slot of set to refill with a new word, the one used less recently,
 // and marks it used. The caller overwrites the whole slot.
 func (c *wordCache) evict(set uint64) *wordSlot {
@@ -108,7 +141,27 @@ func (z *Tokenizer) Tokenize(s string) []Token {
 	ts.cache = z.words
 	defer func() { z.wordBufs = [2][]byte{ts.norm, ts.fold} }()
 	toks, slots, normBuf, foldBuf, pend := z.toks[:0], z.slots[:0], z.normBuf[:0], z.foldBuf[:0], z.pend[:0]
-	for ts.next() {
+	pos := 0
+	for {
+		// The common token, a cached word beginning with an ASCII letter or digit after
+		// ASCII separators, is taken here; next handles the rest (and refills the cache).
+		for pos < len(s) && byteClass[s[pos]] == acOther {
+			pos++
+		}
+		if pos < len(s) && byteClass[s[pos]] == acWord {
+			end := wordEnd(s, pos)
+			if sl := ts.cache.find(s[pos:end]); sl != nil {
+				toks = append(toks, Token{Start: pos, End: end, Norm: sl.norm, Folded: sl.fold})
+				slots = append(slots, sl)
+				pos = end
+				continue
+			}
+		}
+		ts.pos = pos
+		if !ts.next() {
+			break
+		}
+		pos = ts.pos
 		if sl := ts.slot; sl != nil {
 			// A cached word: its forms are the cache's immutable strings.
 			toks = append(toks, Token{Start: ts.start, End: ts.end, Norm: sl.norm, Folded: sl.fold})

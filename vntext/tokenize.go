@@ -175,43 +175,22 @@ func (sc *tokenScanner) word(start, end int) {
 		sc.wordUncached(start, end)
 		return
 	}
-	// packSym(w), written out for the lengths of words: this is the path of most words,
-	// and packSym's calls cost more than its loads.
 	w := sc.s[start:end]
-	var k0, k1 uint64
-	switch n := len(w); {
-	case n > symInline:
+	if slot := sc.cache.find(w); slot != nil {
+		sc.slot = slot
+		return
+	}
+	k0, k1, ok := packSym(w)
+	if !ok {
 		sc.wordUncached(start, end)
 		return
-	case n > 8:
-		k0, k1 = load8(w), loadUpTo8(w[8:])|uint64(n)<<56
-	case n == 8:
-		k0, k1 = load8(w), uint64(n)<<56
-	case n >= 4:
-		k0, k1 = uint64(load4(w))|uint64(load4(w[n-4:]))<<(8*(n-4)), uint64(n)<<56
-	default: // a word has at least one byte
-		k0, k1 = uint64(w[0])|uint64(w[n/2])<<(8*(n/2))|uint64(w[n-1])<<(8*(n-1)), uint64(n)<<56
 	}
-	// The lookup of the two slots the word may occupy (wordCache), written out here:
-	// this is the path of most words.
-	set := wordSet(k0, k1) % wordSets
-	ways := &sc.cache.slots[set]
-	var slot *wordSlot
-	switch {
-	case ways[0].k0 == k0 && ways[0].k1 == k1:
-		slot = &ways[0]
-		sc.cache.mru[set] = 0
-	case ways[1].k0 == k0 && ways[1].k1 == k1:
-		slot = &ways[1]
-		sc.cache.mru[set] = 1
-	default:
-		slot = sc.cache.evict(set)
-		sc.wordUncached(start, end)
-		*slot = wordSlot{k0: k0, k1: k1, norm: sc.cache.intern(sc.norm)}
-		slot.fold = slot.norm
-		if string(sc.fold) != slot.norm {
-			slot.fold = sc.cache.intern(sc.fold)
-		}
+	slot := sc.cache.evict(wordSet(k0, k1) % wordSets)
+	sc.wordUncached(start, end)
+	*slot = wordSlot{k0: k0, k1: k1, norm: sc.cache.intern(sc.norm)}
+	slot.fold = slot.norm
+	if string(sc.fold) != slot.norm {
+		slot.fold = sc.cache.intern(sc.fold)
 	}
 	// The caller reads the forms from the slot; sc.norm and sc.fold are not filled.
 	sc.slot = slot
@@ -382,7 +361,18 @@ const (
 	acOther = iota
 	acWord
 	acEmoticon
+	acNonASCII // byteClass only: a byte of a multi-byte rune
 )
+
+// byteClass is asciiClass for every byte value, acNonASCII from utf8.RuneSelf on: indexed
+// by a byte, it needs no bounds check.
+var byteClass = func() (t [256]uint8) {
+	copy(t[:], asciiClass[:])
+	for c := utf8.RuneSelf; c < 256; c++ {
+		t[c] = acNonASCII
+	}
+	return t
+}()
 
 var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 	for c := range utf8.RuneSelf {
