@@ -140,7 +140,11 @@ func (z *Tokenizer) Tokenize(s string) []Token {
 	}
 	ts.cache = z.words
 	defer func() { z.wordBufs = [2][]byte{ts.norm, ts.fold} }()
-	toks, slots, normBuf, foldBuf, pend := z.toks[:0], z.slots[:0], z.normBuf[:0], z.foldBuf[:0], z.pend[:0]
+	// Only toks and slots live in registers through the loop: what lives across its
+	// calls is saved and restored around each of them (Go saves no register across a
+	// call), and a word not cached is rare enough to append to z's buffers in place.
+	toks, slots := z.toks[:0], z.slots[:0]
+	z.normBuf, z.foldBuf, z.pend = z.normBuf[:0], z.foldBuf[:0], z.pend[:0]
 	pos := 0
 	for {
 		// The common token, a cached word beginning with an ASCII letter or digit after
@@ -168,20 +172,20 @@ func (z *Tokenizer) Tokenize(s string) []Token {
 			slots = append(slots, sl)
 			continue
 		}
-		p := tokPend{tok: int32(len(toks)), n0: int32(len(normBuf)), f0: int32(len(foldBuf))}
+		p := tokPend{tok: int32(len(toks)), n0: int32(len(z.normBuf)), f0: int32(len(z.foldBuf))}
 		toks = append(toks, Token{Start: ts.start, End: ts.end})
 		slots = append(slots, nil)
-		normBuf = append(normBuf, ts.norm...)
-		foldBuf = append(foldBuf, ts.fold...)
-		p.n1, p.f1 = int32(len(normBuf)), int32(len(foldBuf))
-		pend = append(pend, p)
+		z.normBuf = append(z.normBuf, ts.norm...)
+		z.foldBuf = append(z.foldBuf, ts.fold...)
+		p.n1, p.f1 = int32(len(z.normBuf)), int32(len(z.foldBuf))
+		z.pend = append(z.pend, p)
 	}
-	ns := unsafe.String(unsafe.SliceData(normBuf), len(normBuf))
-	fs := unsafe.String(unsafe.SliceData(foldBuf), len(foldBuf))
-	for _, p := range pend {
+	ns := unsafe.String(unsafe.SliceData(z.normBuf), len(z.normBuf))
+	fs := unsafe.String(unsafe.SliceData(z.foldBuf), len(z.foldBuf))
+	for _, p := range z.pend {
 		toks[p.tok].Norm, toks[p.tok].Folded = ns[p.n0:p.n1], fs[p.f0:p.f1]
 	}
-	z.toks, z.slots, z.normBuf, z.foldBuf, z.pend = toks, slots, normBuf, foldBuf, pend
+	z.toks, z.slots = toks, slots
 	return toks
 }
 

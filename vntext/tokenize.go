@@ -433,14 +433,13 @@ func noWordRuneIn(r rune) bool {
 
 // wordEnd returns the end of the run of word runes starting at s[i].
 func wordEnd(s string, i int) int {
-	for i < len(s) {
+	for uint(i) < uint(len(s)) { // unsigned: no bounds check on s[i]
 		c := s[i]
-		if c < utf8.RuneSelf {
-			if asciiClass[c] != acWord {
-				return i
-			}
+		if cl := byteClass[c]; cl == acWord {
 			i++
 			continue
+		} else if cl != acNonASCII {
+			return i
 		}
 		// Vietnamese letters, decoded and looked up here: most non-ASCII runes of a
 		// post are, and the general path is two calls.
