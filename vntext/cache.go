@@ -77,6 +77,88 @@ func (c *wordCache) find(w string) *wordSlot {
 	return nil
 }
 
+// scanCached appends to toks and slots the tokens of s from pos on while they are
+// cached words beginning with an ASCII letter or digit, made of ASCII letters and digits
+// and Vietnamese letters, after ASCII separators that begin no emoticon, and while toks
+// and slots have room; it returns where it stopped: at len(s), or at the start of a
+// token that Tokenize's general path takes (tokenScanner.next skips the separators before
+// it as this does). It is Tokenize's hot loop, and calls nothing, not even append's
+// growslice: Go saves no register across a call, so a call anywhere in the loop makes
+// every iteration store and reload what the loop holds. The look-up is find's, and the
+// letters are wordEnd's, written out.
+func (c *wordCache) scanCached(s string, pos int, toks []Token, slots []*wordSlot) (int, []Token, []*wordSlot) {
+	for len(toks) < cap(toks) && len(slots) < cap(slots) {
+		i := pos
+		for uint(i) < uint(len(s)) && byteClass[s[i]] == acOther {
+			i++
+		}
+		if uint(i) >= uint(len(s)) || byteClass[s[i]] != acWord {
+			return i, toks, slots
+		}
+		end := i + 1
+	letters:
+		for uint(end) < uint(len(s)) {
+			switch c0 := s[end]; byteClass[c0] {
+			case acWord:
+				end++
+			case acNonASCII:
+				switch {
+				case c0 >= 0xC2 && c0 < 0xE0 && uint(end+1) < uint(len(s)):
+					if c1 := s[end+1]; c1&0xC0 == 0x80 {
+						if r := rune(c0&0x1F)<<6 | rune(c1&0x3F); vowelTable[r] != 0 || r == 'đ' || r == 'Đ' {
+							end += 2
+							continue
+						}
+					}
+				case c0 == 0xE1 && uint(end+2) < uint(len(s)):
+					if c1, c2 := s[end+1], s[end+2]; c1&0xC0 == 0x80 && c2&0xC0 == 0x80 {
+						if r := 0x1000 | rune(c1&0x3F)<<6 | rune(c2&0x3F); r < vowelTableSize && vowelTable[r] != 0 {
+							end += 3
+							continue
+						}
+					}
+				}
+				return i, toks, slots // another rune: the general path decides
+			default:
+				break letters
+			}
+		}
+		w := s[i:end]
+		var k0, k1 uint64
+		switch n := len(w); {
+		case n > symInline:
+			return i, toks, slots
+		case n > 8:
+			k0, k1 = load8(w), loadUpTo8(w[8:])|uint64(n)<<56
+		case n == 8:
+			k0, k1 = load8(w), uint64(n)<<56
+		case n >= 4:
+			k0, k1 = uint64(load4(w))|uint64(load4(w[n-4:]))<<(8*(n-4)), uint64(n)<<56
+		default: // n >= 1
+			k0, k1 = uint64(w[0])|uint64(w[n/2])<<(8*(n/2))|uint64(w[n-1])<<(8*(n-1)), uint64(n)<<56
+		}
+		set := wordSet(k0, k1) % wordSets
+		ways := &c.slots[set]
+		var sl *wordSlot
+		switch {
+		case ways[0].k0 == k0 && ways[0].k1 == k1:
+			c.mru[set] = 0
+			sl = &ways[0]
+		case ways[1].k0 == k0 && ways[1].k1 == k1:
+			c.mru[set] = 1
+			sl = &ways[1]
+		default:
+			return i, toks, slots
+		}
+		toks = toks[:len(toks)+1]
+		toks[len(toks)-1] = Token{Start: i, End: end, Norm: sl.norm, Folded: sl.fold}
+		slots = slots[:len(slots)+1]
+		slots[len(slots)-1] = sl
+		pos = end
+	}
+	return pos, toks, slots
+}
+
 // evict returns the slot of set to refill with a new word, the one used less recently,
 // and marks it used. The caller overwrites the whole slot.
 func (c *wordCache) evict(set uint64) *wordSlot {
@@ -147,20 +229,10 @@ func (z *Tokenizer) Tokenize(s string) []Token {
 	z.normBuf, z.foldBuf, z.pend = z.normBuf[:0], z.foldBuf[:0], z.pend[:0]
 	pos := 0
 	for {
-		// The common token, a cached word beginning with an ASCII letter or digit after
-		// ASCII separators, is taken here; next handles the rest (and refills the cache).
-		for pos < len(s) && byteClass[s[pos]] == acOther {
-			pos++
-		}
-		if pos < len(s) && byteClass[s[pos]] == acWord {
-			end := wordEnd(s, pos)
-			if sl := ts.cache.find(s[pos:end]); sl != nil {
-				toks = append(toks, Token{Start: pos, End: end, Norm: sl.norm, Folded: sl.fold})
-				slots = append(slots, sl)
-				pos = end
-				continue
-			}
-		}
+		// The common tokens, cached words beginning with an ASCII letter or digit after
+		// ASCII separators, are taken by scanCached; next takes the rest (and refills the
+		// cache).
+		pos, toks, slots = z.words.scanCached(s, pos, toks, slots)
 		ts.pos = pos
 		if !ts.next() {
 			break
