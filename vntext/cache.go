@@ -78,10 +78,10 @@ func (c *wordCache) find(w string) *wordSlot {
 }
 
 // scanCached appends to toks and slots the tokens of s from pos on while they are
-// cached words beginning with an ASCII letter or digit, made of ASCII letters and digits
-// and Vietnamese letters, after ASCII separators that begin no emoticon, and while toks
-// and slots have room; it returns where it stopped: at len(s), or at the start of a
-// token that Tokenize's general path takes (tokenScanner.next skips the separators before
+// cached words made of ASCII letters and digits and Vietnamese letters, after ASCII
+// separators that begin no emoticon, and while toks and slots have room; it returns
+// where it stopped: at len(s), or at the start of a token that Tokenize's general path
+// takes (tokenScanner.next skips the separators before
 // it as this does). It is Tokenize's hot loop, and calls nothing, not even append's
 // growslice: Go saves no register across a call, so a call anywhere in the loop makes
 // every iteration store and reload what the loop holds. The look-up is find's, and the
@@ -92,10 +92,7 @@ func (c *wordCache) scanCached(s string, pos int, toks []Token, slots []*wordSlo
 		for uint(i) < uint(len(s)) && byteClass[s[i]] == acOther {
 			i++
 		}
-		if uint(i) >= uint(len(s)) || byteClass[s[i]] != acWord {
-			return i, toks, slots
-		}
-		end := i + 1
+		end := i
 	letters:
 		for uint(end) < uint(len(s)) {
 			switch c0 := s[end]; byteClass[c0] {
@@ -122,6 +119,9 @@ func (c *wordCache) scanCached(s string, pos int, toks []Token, slots []*wordSlo
 			default:
 				break letters
 			}
+		}
+		if end == i { // no letter: an emoticon, say, or the end
+			return i, toks, slots
 		}
 		w := s[i:end]
 		var k0, k1 uint64
@@ -229,8 +229,8 @@ func (z *Tokenizer) Tokenize(s string) []Token {
 	z.normBuf, z.foldBuf, z.pend = z.normBuf[:0], z.foldBuf[:0], z.pend[:0]
 	pos := 0
 	for {
-		// The common tokens, cached words beginning with an ASCII letter or digit after
-		// ASCII separators, are taken by scanCached; next takes the rest (and refills the
+		// The common tokens, cached words of ASCII and Vietnamese letters after ASCII
+		// separators, are taken by scanCached; next takes the rest (and refills the
 		// cache).
 		pos, toks, slots = z.words.scanCached(s, pos, toks, slots)
 		ts.pos = pos
