@@ -374,3 +374,34 @@ func TestNoWordRuneIn(t *testing.T) {
 		t.Fatal("noWordRuneIn rejects nothing")
 	}
 }
+
+// TestWordCacheEvictsLeastRecentlyUsed: of three words of one set, the third evicts the
+// one of the first two used less recently.
+func TestWordCacheEvictsLeastRecentlyUsed(t *testing.T) {
+	bySet := map[uint64][]string{}
+	var w []string
+	for a := 'a'; a <= 'z' && w == nil; a++ {
+		for b := 'a'; b <= 'z' && w == nil; b++ {
+			for c := 'a'; c <= 'z' && w == nil; c++ {
+				s := string([]rune{a, b, c})
+				k0, k1, _ := packSym(s)
+				set := wordSet(k0, k1) % wordSets
+				if bySet[set] = append(bySet[set], s); len(bySet[set]) == 3 {
+					w = bySet[set]
+				}
+			}
+		}
+	}
+	if w == nil {
+		t.Fatal("no three words of one set")
+	}
+	var z Tokenizer
+	for _, s := range []string{w[0], w[1], w[0], w[2]} { // w[1] is the least recently used
+		z.Tokenize(s)
+	}
+	for i, want := range []bool{true, false, true} {
+		if got := z.words.find(w[i]) != nil; got != want {
+			t.Errorf("after %s %s %s %s: %q cached %v, want %v", w[0], w[1], w[0], w[2], w[i], got, want)
+		}
+	}
+}
