@@ -396,7 +396,12 @@ func TestWordCacheEvictsLeastRecentlyUsed(t *testing.T) {
 		t.Fatal("no three words of one set")
 	}
 	var z Tokenizer
-	for _, s := range []string{w[0], w[1], w[0], w[2]} { // w[1] is the least recently used
+	z.Tokenize(w[0])
+	k0, k1, _ := packSym(w[0])
+	if got, first := z.words.find(w[0]), &z.words.slots[wordSet(k0, k1)%wordSets][0]; got != first {
+		t.Errorf("the first word of a set is not in its first slot")
+	}
+	for _, s := range []string{w[1], w[0], w[2]} { // w[1] is the least recently used
 		z.Tokenize(s)
 	}
 	for i, want := range []bool{true, false, true} {
