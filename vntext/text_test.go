@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -353,5 +354,59 @@ func TestSlotData(t *testing.T) {
 	z.Tokenize("lũ")
 	if d := z.SlotData(0); *d != (SlotData{}) {
 		t.Errorf("after ClearSlotData: %+v", *d)
+	}
+}
+
+// TestNoWordRuneIn: isWordRune's fast rejection agrees with the unicode tables on every
+// rune it rejects, so the tokens do not depend on it.
+func TestNoWordRuneIn(t *testing.T) {
+	n := 0
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !noWordRuneIn(r) {
+			continue
+		}
+		n++
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) {
+			t.Errorf("noWordRuneIn(%U) but it is a letter, digit or mark", r)
+		}
+	}
+	if n == 0 {
+		t.Fatal("noWordRuneIn rejects nothing")
+	}
+}
+
+// TestWordCacheEvictsLeastRecentlyUsed: of three words of one set, the third evicts the
+// one of the first two used less recently.
+func TestWordCacheEvictsLeastRecentlyUsed(t *testing.T) {
+	bySet := map[uint64][]string{}
+	var w []string
+	for a := 'a'; a <= 'z' && w == nil; a++ {
+		for b := 'a'; b <= 'z' && w == nil; b++ {
+			for c := 'a'; c <= 'z' && w == nil; c++ {
+				s := string([]rune{a, b, c})
+				k0, k1, _ := packSym(s)
+				set := wordSet(k0, k1) % wordSets
+				if bySet[set] = append(bySet[set], s); len(bySet[set]) == 3 {
+					w = bySet[set]
+				}
+			}
+		}
+	}
+	if w == nil {
+		t.Fatal("no three words of one set")
+	}
+	var z Tokenizer
+	z.Tokenize(w[0])
+	k0, k1, _ := packSym(w[0])
+	if got, first := z.words.find(w[0]), &z.words.slots[wordSet(k0, k1)%wordSets][0]; got != first {
+		t.Errorf("the first word of a set is not in its first slot")
+	}
+	for _, s := range []string{w[1], w[0], w[2]} { // w[1] is the least recently used
+		z.Tokenize(s)
+	}
+	for i, want := range []bool{true, false, true} {
+		if got := z.words.find(w[i]) != nil; got != want {
+			t.Errorf("after %s %s %s %s: %q cached %v, want %v", w[0], w[1], w[0], w[2], w[i], got, want)
+		}
 	}
 }

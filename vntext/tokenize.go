@@ -175,19 +175,22 @@ func (sc *tokenScanner) word(start, end int) {
 		sc.wordUncached(start, end)
 		return
 	}
-	k0, k1, ok := packSym(sc.s[start:end])
+	w := sc.s[start:end]
+	if slot := sc.cache.find(w); slot != nil {
+		sc.slot = slot
+		return
+	}
+	k0, k1, ok := packSym(w)
 	if !ok {
 		sc.wordUncached(start, end)
 		return
 	}
-	slot := &sc.cache.slots[symHash(k0, k1)>>(64-wordCacheBits)]
-	if slot.k0 != k0 || slot.k1 != k1 {
-		sc.wordUncached(start, end)
-		*slot = wordSlot{k0: k0, k1: k1, norm: sc.cache.intern(sc.norm)}
-		slot.fold = slot.norm
-		if string(sc.fold) != slot.norm {
-			slot.fold = sc.cache.intern(sc.fold)
-		}
+	slot := sc.cache.evict(wordSet(k0, k1) % wordSets)
+	sc.wordUncached(start, end)
+	*slot = wordSlot{k0: k0, k1: k1, norm: sc.cache.intern(sc.norm)}
+	slot.fold = slot.norm
+	if string(sc.fold) != slot.norm {
+		slot.fold = sc.cache.intern(sc.fold)
 	}
 	// The caller reads the forms from the slot; sc.norm and sc.fold are not filled.
 	sc.slot = slot
@@ -358,7 +361,18 @@ const (
 	acOther = iota
 	acWord
 	acEmoticon
+	acNonASCII // byteClass only: a byte of a multi-byte rune
 )
+
+// byteClass is asciiClass for every byte value, acNonASCII from utf8.RuneSelf on: indexed
+// by a byte, it needs no bounds check.
+var byteClass = func() (t [256]uint8) {
+	copy(t[:], asciiClass[:])
+	for c := utf8.RuneSelf; c < 256; c++ {
+		t[c] = acNonASCII
+	}
+	return t
+}()
 
 var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 	for c := range utf8.RuneSelf {
@@ -403,19 +417,47 @@ func isWordRune(r rune) bool {
 	if r < vowelTableSize && vowelTable[r] != 0 || r == 'đ' || r == 'Đ' {
 		return true // Vietnamese letters, without the Unicode range tables
 	}
+	if noWordRuneIn(r) {
+		return false // emoji, punctuation, arrows: the range tables' binary searches cost more
+	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+}
+
+// noWordRuneIn reports whether r lies in a block range holding no letter, digit or mark
+// (TestNoWordRuneIn checks every rune of them against the unicode tables): the emoji and
+// the General Punctuation to Dingbats blocks, but for 0x2070-0x218F (superscripts,
+// letterlike symbols, number forms).
+func noWordRuneIn(r rune) bool {
+	return r >= 0x1F000 && r <= 0x1FAFF || r >= 0x2000 && r <= 0x27BF && (r < 0x2070 || r > 0x218F)
 }
 
 // wordEnd returns the end of the run of word runes starting at s[i].
 func wordEnd(s string, i int) int {
-	for i < len(s) {
+	for uint(i) < uint(len(s)) { // unsigned: no bounds check on s[i]
 		c := s[i]
-		if c < utf8.RuneSelf {
-			if asciiClass[c] != acWord {
-				return i
-			}
+		if cl := byteClass[c]; cl == acWord {
 			i++
 			continue
+		} else if cl != acNonASCII {
+			return i
+		}
+		// Vietnamese letters, decoded and looked up here: most non-ASCII runes of a
+		// post are, and the general path is two calls.
+		switch {
+		case c >= 0xC2 && c < 0xE0 && i+1 < len(s):
+			if c1 := s[i+1]; c1&0xC0 == 0x80 {
+				if r := rune(c&0x1F)<<6 | rune(c1&0x3F); vowelTable[r] != 0 || r == 'đ' || r == 'Đ' {
+					i += 2
+					continue
+				}
+			}
+		case c == 0xE1 && i+2 < len(s): // U+1000..U+1FFF, where the toned vowels are
+			if c1, c2 := s[i+1], s[i+2]; c1&0xC0 == 0x80 && c2&0xC0 == 0x80 {
+				if r := 0x1000 | rune(c1&0x3F)<<6 | rune(c2&0x3F); r < vowelTableSize && vowelTable[r] != 0 {
+					i += 3
+					continue
+				}
+			}
 		}
 		r, w := decodeRune(s, i)
 		if !isWordRune(r) {
