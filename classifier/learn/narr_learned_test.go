@@ -40,7 +40,12 @@ var narrCs = []float64{0.5, 1, 2, 4, 8, 16}
 // dev_hate (narr7 round, 2026-12-07) is a training batch written for the component: 160
 // hate and harassment posts of many forms and 102 hard negatives (criticism of officials,
 // supportive posts about groups, rebuttals of stereotypes, rude language with no target).
-var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3", "dev_hate"}
+// dev_mix (narr8 round, 2026-12-07) is a second such batch, 276 posts: scam hard negatives
+// (real bank and telecom notices, cash-back, job ads, licensed loans, lottery results, shop
+// giveaways, scams in fiction) and new scam kinds, health myths phrased as questions,
+// testimonials, chain messages and herbal cure ads with debunks and ordinary advice,
+// public-service questions, praise, news and private-business complaints, disaster ground reports.
+var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3", "dev_hate", "dev_mix"}
 
 // narrDoc is one training post: the features of its text and of its text typed without
 // diacritics (both, so accentless posts find weights), gold labels, and what the rules
