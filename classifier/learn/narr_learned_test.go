@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -26,8 +27,32 @@ const (
 )
 
 // narrPTarget: the threshold is the lowest at which the learned component alone reaches
-// this precision on the pooled out-of-fold posts.
-var narrPTarget = 0.99
+// this precision on the pooled out-of-fold posts (narrPTargetFor overrides it per
+// narrative). 0.99 until the narr8 round; with dev_mix's hard negatives 0.99 cost recall on
+// holdout4-6 (not training sets: macro R .957/.976/.950 -> .949/.956/.935) and 0.98 won
+// it back; disaster stays at 0.99, where 0.98 gained nothing on holdout3-6 and added false
+// matches on the shared dev texts (a figurative "ác quỷ", flooding blamed on filled ponds).
+var (
+	narrPTarget    = 0.98
+	narrPTargetFor = map[string]float64{"disaster": 0.99}
+)
+
+// pTarget is the precision target of narrative id.
+func pTarget(id string) float64 {
+	if p, ok := narrPTargetFor[id]; ok {
+		return p
+	}
+	return narrPTarget
+}
+
+// pTargetText describes the targets for the generated file's header.
+func pTargetText() string {
+	s := fmt.Sprint(narrPTarget)
+	for _, id := range slices.Sorted(maps.Keys(narrPTargetFor)) {
+		s += fmt.Sprintf(" (%s %g)", id, narrPTargetFor[id])
+	}
+	return s
+}
 
 // narrCs are the inverse L2 strengths tried (per narrative, by cross-validation).
 var narrCs = []float64{0.5, 1, 2, 4, 8, 16}
@@ -40,7 +65,12 @@ var narrCs = []float64{0.5, 1, 2, 4, 8, 16}
 // dev_hate (narr7 round, 2026-12-07) is a training batch written for the component: 160
 // hate and harassment posts of many forms and 102 hard negatives (criticism of officials,
 // supportive posts about groups, rebuttals of stereotypes, rude language with no target).
-var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3", "dev_hate"}
+// dev_mix (narr8 round, 2026-12-07) is a second such batch, 276 posts: scam hard negatives
+// (real bank and telecom notices, cash-back, job ads, licensed loans, lottery results, shop
+// giveaways, scams in fiction) and new scam kinds, health myths phrased as questions,
+// testimonials, chain messages and herbal cure ads with debunks and ordinary advice,
+// public-service questions, praise, news and private-business complaints, disaster ground reports.
+var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3", "dev_hate", "dev_mix"}
 
 // narrDoc is one training post: the features of its text and of its text typed without
 // diacritics (both, so accentless posts find weights), gold labels, and what the rules
@@ -317,7 +347,7 @@ func subsetDocs(docs []narrDoc, keep func(set int) bool) []narrDoc {
 }
 
 // chooseCut returns the lowest logit cut at which the learned component alone (z >= cut
-// and not excluded) reaches narrPTarget precision over docs given their z, maximising its
+// and not excluded) reaches pTarget(id) precision over docs given their z, maximising its
 // recall; +Inf when none does. The rules are left out of the choice: they were tuned on
 // most of these sets, so their recall there says nothing about new text. It returns the
 // learned recall and the F1 of "rules OR learned" at the cut.
@@ -358,7 +388,7 @@ func chooseCut(docs []narrDoc, z []float64, id string) (cut, recall, f1 float64)
 	}
 	cut = math.Inf(1)
 	for _, c := range cands { // ascending: the first that holds the target has the best recall
-		if p, r, _ := score(c, false); p >= narrPTarget {
+		if p, r, _ := score(c, false); p >= pTarget(id) {
 			cut, recall = c, r
 			break
 		}
@@ -450,9 +480,9 @@ func renderNarratives(w map[string]narrWeights, ids []string, params map[string]
 # (MIT) in which a narrative's term occurs (not for a narrative their rules match, nor for
 # hate_harassment when they name a protected group): %d posts in all. No research-only set.
 # Per narrative C (of %v) and threshold chosen by leave-one-set-out cross-validation:
-# the lowest threshold at which the learned component alone reaches precision %g on the pooled
+# the lowest threshold at which the learned component alone reaches precision %s on the pooled
 # out-of-fold posts.
-`, strings.Join(narrSets, ","), ndocs, narrCs, narrPTarget)
+`, strings.Join(narrSets, ","), ndocs, narrCs, pTargetText())
 	for _, id := range ids {
 		if _, ok := w[id]; !ok {
 			fmt.Fprintf(&sb, "# %s: no threshold met the precision target; no learned part\n", id)
@@ -516,6 +546,7 @@ func TestLearnedNarrativesModel(t *testing.T) {
 		if _, err := fmt.Sscan(v, &narrPTarget); err != nil {
 			t.Fatal(err)
 		}
+		narrPTargetFor = nil // one target for all narratives
 	}
 	rules, dir := rulesOnlyModel(t)
 	docs, ids := loadNarrDocs(t, rules, os.Getenv("NARR_NO_VIHOS") == "")
@@ -524,7 +555,11 @@ func TestLearnedNarrativesModel(t *testing.T) {
 		all = append(all, i)
 	}
 	if os.Getenv("NARR_LEARNED_SKIP_CV") == "" && !reproduce {
+		only := os.Getenv("NARR_LEARNED_CV_SETS") // comma-separated set names: leave out only these (a shorter run)
 		for held := range narrSets {
+			if only != "" && !slices.Contains(strings.Split(only, ","), narrSets[held]) {
+				continue
+			}
 			others := slices.DeleteFunc(slices.Clone(all), func(s int) bool { return s == held })
 			w, params := trainNarr(t, docs, ids, others)
 			combined := withLearnedNarratives(t, dir, renderNarratives(w, ids, params, 0))
