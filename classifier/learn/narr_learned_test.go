@@ -70,7 +70,13 @@ var narrCs = []float64{0.5, 1, 2, 4, 8, 16}
 // giveaways, scams in fiction) and new scam kinds, health myths phrased as questions,
 // testimonials, chain messages and herbal cure ads with debunks and ordinary advice,
 // public-service questions, praise, news and private-business complaints, disaster ground reports.
-var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3", "dev_hate", "dev_mix"}
+// dev_more (narr9 round, 2026-12-07) is a third, 279 posts: hate and harassment of forms the
+// earlier batches lack (online harassment of women and LGBT people, body shaming aimed at a
+// person, sexual harassment reports, coded ethnic slurs, threats against journalists, teachers
+// and shop owners, cyberbullying of students, doxxing of reviewers) with hard negatives,
+// public-service questions, praise, notices and private-business complaints, new disaster
+// hazards and regions, and figurative, drill and forecast posts that are not disasters.
+var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3", "dev_hate", "dev_mix", "dev_more"}
 
 // narrDoc is one training post: the features of its text and of its text typed without
 // diacritics (both, so accentless posts find weights), gold labels, and what the rules
