@@ -32,9 +32,12 @@ const (
 // holdout4-6 (not training sets: macro R .957/.976/.950 -> .949/.956/.935) and 0.98 won
 // it back; disaster stays at 0.99, where 0.98 gained nothing on holdout3-6 and added false
 // matches on the shared dev texts (a figurative "ác quỷ", flooding blamed on filled ponds).
+// public_service_complaint is at 0.97 since the narr9 round: with dev_more's 62 complaint
+// hard negatives 0.98 cost its recall on holdout4-6 (not training sets: 1.00/.949/.981 ->
+// .942/.864/.904) and 0.97 won part of it back (.981/.881/.923) at the same precision.
 var (
 	narrPTarget    = 0.98
-	narrPTargetFor = map[string]float64{"disaster": 0.99}
+	narrPTargetFor = map[string]float64{"disaster": 0.99, "public_service_complaint": 0.97}
 )
 
 // pTarget is the precision target of narrative id.
