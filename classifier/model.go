@@ -397,12 +397,15 @@ func (m *lexModel) appendSyllables(syls []syllable, text string, toks []vntext.T
 	t := toks[i]
 	if strings.IndexByte(t.Norm, ' ') < 0 {
 		nid, fid := m.sylIDs(t.Norm, t.Folded, text[t.Start:t.End])
-		return append(syls, m.syllable(int32(i), nid, fid))
+		sy := m.syllable(int32(i), nid, fid)
+		sy.brk = clauseBreakBefore(text, toks, i)
+		return append(syls, sy)
 	}
 	// A multi-syllable teencode expansion ("mn" → "mọi người"): its forms are
 	// single-spaced with as many syllables in each (parseTeencode), split here
 	// without allocating.
 	n, f := t.Norm, t.Folded
+	brk := clauseBreakBefore(text, toks, i)
 	for n != "" {
 		var ns, fs string
 		ns, n, _ = strings.Cut(n, " ")
@@ -411,7 +414,9 @@ func (m *lexModel) appendSyllables(syls []syllable, text string, toks []vntext.T
 			fs = ns
 		}
 		nid, fid := m.sylIDs(ns, fs, text[t.Start:t.End])
-		syls = append(syls, m.syllable(int32(i), nid, fid))
+		sy := m.syllable(int32(i), nid, fid)
+		sy.brk, brk = brk, false
+		syls = append(syls, sy)
 	}
 	return syls
 }
@@ -467,6 +472,38 @@ type syllable struct {
 	tok      int32
 	nid, fid int32
 	feat     int32
+	// brk: a clause break lies between this syllable and the one before (see
+	// clauseBreakBefore); no lexicon term spans it.
+	brk bool
+}
+
+// clauseBreakBefore reports whether the text between token i-1 and token i holds a clause
+// break: , ; ! ? a newline or "…", or a "." or ":" followed by a space. Terms do not match
+// across one: "tạm trú, bão giấy tờ" holds no "trú bão". A "." or ":" between two tokens
+// with nothing else ("TP.HCM", "150.000", "10:30") is no break.
+func clauseBreakBefore(text string, toks []vntext.Token, i int) bool {
+	if i == 0 {
+		return false
+	}
+	gap := text[toks[i-1].End:toks[i].Start]
+	if gap == " " {
+		return false
+	}
+	for k := 0; k < len(gap); k++ {
+		switch gap[k] {
+		case ',', ';', '!', '?', '\n':
+			return true
+		case '.', ':':
+			if k+1 < len(gap) && (gap[k+1] == ' ' || gap[k+1] == '\n') {
+				return true
+			}
+		case 0xE2: // "…" is E2 80 A6
+			if strings.HasPrefix(gap[k:], "…") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // match is a term found at syllables [from, to).
@@ -1056,7 +1093,7 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 				}
 				consider(id, j+1)
 			}
-			if j++; j == len(syls) {
+			if j++; j == len(syls) || syls[j].brk {
 				break
 			}
 			if id := syls[j].nid; m.norm.mayHave(n, id) {
@@ -1079,7 +1116,7 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 				}
 				consider(id, j+1)
 			}
-			if j++; j == len(syls) {
+			if j++; j == len(syls) || syls[j].brk {
 				break
 			}
 			if id := syls[j].fid; m.folded.mayHave(n, id) {
