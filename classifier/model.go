@@ -397,15 +397,12 @@ func (m *lexModel) appendSyllables(syls []syllable, text string, toks []vntext.T
 	t := toks[i]
 	if strings.IndexByte(t.Norm, ' ') < 0 {
 		nid, fid := m.sylIDs(t.Norm, t.Folded, text[t.Start:t.End])
-		sy := m.syllable(int32(i), nid, fid)
-		sy.brk = clauseBreakBefore(text, toks, i)
-		return append(syls, sy)
+		return append(syls, m.syllable(int32(i), nid, fid))
 	}
 	// A multi-syllable teencode expansion ("mn" → "mọi người"): its forms are
 	// single-spaced with as many syllables in each (parseTeencode), split here
 	// without allocating.
 	n, f := t.Norm, t.Folded
-	brk := clauseBreakBefore(text, toks, i)
 	for n != "" {
 		var ns, fs string
 		ns, n, _ = strings.Cut(n, " ")
@@ -414,9 +411,7 @@ func (m *lexModel) appendSyllables(syls []syllable, text string, toks []vntext.T
 			fs = ns
 		}
 		nid, fid := m.sylIDs(ns, fs, text[t.Start:t.End])
-		sy := m.syllable(int32(i), nid, fid)
-		sy.brk, brk = brk, false
-		syls = append(syls, sy)
+		syls = append(syls, m.syllable(int32(i), nid, fid))
 	}
 	return syls
 }
@@ -472,9 +467,6 @@ type syllable struct {
 	tok      int32
 	nid, fid int32
 	feat     int32
-	// brk: a clause break lies between this syllable and the one before (see
-	// clauseBreakBefore); no lexicon term spans it.
-	brk bool
 }
 
 // clauseBreakBefore reports whether the text between token i-1 and token i holds a clause
@@ -485,10 +477,27 @@ func clauseBreakBefore(text string, toks []vntext.Token, i int) bool {
 	if i == 0 {
 		return false
 	}
-	gap := text[toks[i-1].End:toks[i].Start]
-	if gap == " " {
+	a, b := toks[i-1].End, toks[i].Start
+	if b == a+1 && text[a] == ' ' {
 		return false
 	}
+	return gapHasClauseBreak(text[a:b])
+}
+
+// breakBefore reports whether a clause break lies between syllables j-1 and j of text
+// (whose tokens are toks). findMatchesInto asks only where a term could continue across
+// the gap, far more rarely than once a syllable: an eager flag on every syllable cost 8%
+// of BenchmarkClassifyViHSD's instructions.
+func breakBefore(text string, toks []vntext.Token, syls []syllable, j int) bool {
+	t := syls[j].tok
+	if t == syls[j-1].tok { // syllables of one teencode expansion ("mn" → "mọi người")
+		return false
+	}
+	return clauseBreakBefore(text, toks, int(t))
+}
+
+// gapHasClauseBreak reports whether gap, the text between two words, holds a clause break.
+func gapHasClauseBreak(gap string) bool {
 	for k := 0; k < len(gap); k++ {
 		switch gap[k] {
 		case ',', ';', '!', '?', '\n':
@@ -565,7 +574,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		return a
 	}
 	occ := sc.emptyOccurrences(m.atoms)
-	matches := m.findMatchesInto(sc, syls, occ)
+	matches := m.findMatchesInto(sc, text, toks, syls, occ)
 	if len(matches) == 0 && len(sc.occAtoms) == 0 {
 		m.analyzeUnmatched(&a, sc, toks, syls)
 		return a
@@ -1040,10 +1049,11 @@ func capEvidence(ev []post.Evidence) []post.Evidence {
 
 // findMatchesInto returns, for every group, the leftmost-longest non-overlapping matches
 // of its terms, looking both at the normalized and the folded syllables, in text order.
+// No term spans a clause break of text (toks are its tokens; see clauseBreakBefore).
 // Occurrences of rule terms go to occ (indexed by atom; nil when the model has no rules);
 // the atoms that were empty before and got one are appended to sc.occAtoms.
 // The result uses buffers from sc and is valid until sc is reused.
-func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpan) []match {
+func (m *lexModel) findMatchesInto(sc *scratch, text string, toks []vntext.Token, syls []syllable, occ [][]ruleSpan) []match {
 	ngroups := groupNarrative0 + len(m.narratives)
 	nextFree := slices.Grow(sc.nextFree[:0], ngroups)[:ngroups] // first syllable a new match of the group may use
 	clear(nextFree)
@@ -1093,10 +1103,10 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 				}
 				consider(id, j+1)
 			}
-			if j++; j == len(syls) || syls[j].brk {
+			if j++; j == len(syls) {
 				break
 			}
-			if id := syls[j].nid; m.norm.mayHave(n, id) {
+			if id := syls[j].nid; m.norm.mayHave(n, id) && !breakBefore(text, toks, syls, j) {
 				n = m.norm.inner(n, id) // n != 0: the loop runs while it is
 			} else {
 				break
@@ -1116,10 +1126,10 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 				}
 				consider(id, j+1)
 			}
-			if j++; j == len(syls) || syls[j].brk {
+			if j++; j == len(syls) {
 				break
 			}
-			if id := syls[j].fid; m.folded.mayHave(n, id) {
+			if id := syls[j].fid; m.folded.mayHave(n, id) && !breakBefore(text, toks, syls, j) {
 				n = m.folded.inner(n, id)
 			} else {
 				break

@@ -82,7 +82,7 @@ func (sc *scratch) syllables(s string, m *lexModel) ([]vntext.Token, []syllable)
 			d.Tag = sc.gen
 		}
 		if d != nil && d.A >= 0 {
-			syls = append(syls, syllable{tok: int32(i), nid: d.A, fid: d.B, feat: d.C, brk: clauseBreakBefore(s, toks, i)})
+			syls = append(syls, syllable{tok: int32(i), nid: d.A, fid: d.B, feat: d.C})
 			continue
 		}
 		syls = m.appendSyllables(syls, s, toks, i)
