@@ -142,6 +142,8 @@ func BenchmarkMatcher(b *testing.B) {
 	texts := vihsdTexts(b)
 	m := defaultModel(b).(*lexModel)
 	type doc struct {
+		text       string
+		toks       []vntext.Token
 		syls       []syllable
 		forms      [][3]string // normalized, folded and written form of each syllable
 		norm, fold []byte      // " s1 s2 ... " streams for the automaton
@@ -149,9 +151,9 @@ func BenchmarkMatcher(b *testing.B) {
 	docs := make([]doc, len(texts))
 	var size int64
 	for i, t := range texts {
-		var d doc
+		d := doc{text: t, toks: vntext.Tokenize(t)}
 		d.norm, d.fold = []byte{' '}, []byte{' '}
-		for j, tok := range vntext.Tokenize(t) {
+		for j, tok := range d.toks {
 			for _, n := range strings.Fields(tok.Norm) {
 				d.syls = append(d.syls, syllable{tok: int32(j)})
 				d.forms = append(d.forms, [3]string{n, vntext.Fold(n), t[tok.Start:tok.End]})
@@ -177,7 +179,7 @@ func BenchmarkMatcher(b *testing.B) {
 				for i, f := range d.forms {
 					d.syls[i].nid, d.syls[i].fid = m.sylIDs(f[0], f[1], f[2])
 				}
-				n += len(m.findMatchesInto(sc, d.syls, occ))
+				n += len(m.findMatchesInto(sc, d.text, d.toks, d.syls, occ))
 			}
 		}
 		b.ReportMetric(float64(n)/float64(b.N), "matches")

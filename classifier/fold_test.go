@@ -46,7 +46,8 @@ func falseFoldedMatches(m *lexModel, text string) []string {
 	var syls []syllable
 	var norm []string
 	var accented []bool // the syllable's word was typed with a diacritic or đ
-	for i, tok := range vntext.Tokenize(text) {
+	toks := vntext.Tokenize(text)
+	for i, tok := range toks {
 		f := strings.Fields(tok.Folded)
 		written := text[tok.Start:tok.End]
 		for j, n := range strings.Fields(tok.Norm) {
@@ -76,7 +77,7 @@ func falseFoldedMatches(m *lexModel, text string) []string {
 			}
 		}
 	}
-	for _, mt := range m.findMatchesInto(sc, syls, occ) {
+	for _, mt := range m.findMatchesInto(sc, text, toks, syls, occ) {
 		check(mt.term, mt.from, mt.to)
 	}
 	for _, o := range occ {

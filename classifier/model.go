@@ -469,6 +469,52 @@ type syllable struct {
 	feat     int32
 }
 
+// clauseBreakBefore reports whether the text between token i-1 and token i holds a clause
+// break: , ; ! ? a newline or "…", or a "." or ":" followed by a space. Terms do not match
+// across one: "tạm trú, bão giấy tờ" holds no "trú bão". A "." or ":" between two tokens
+// with nothing else ("TP.HCM", "150.000", "10:30") is no break.
+func clauseBreakBefore(text string, toks []vntext.Token, i int) bool {
+	if i == 0 {
+		return false
+	}
+	a, b := toks[i-1].End, toks[i].Start
+	if b == a+1 && text[a] == ' ' {
+		return false
+	}
+	return gapHasClauseBreak(text[a:b])
+}
+
+// breakBefore reports whether a clause break lies between syllables j-1 and j of text
+// (whose tokens are toks). findMatchesInto asks only where a term could continue across
+// the gap, far more rarely than once a syllable: an eager flag on every syllable cost 8%
+// of BenchmarkClassifyViHSD's instructions.
+func breakBefore(text string, toks []vntext.Token, syls []syllable, j int) bool {
+	t := syls[j].tok
+	if t == syls[j-1].tok { // syllables of one teencode expansion ("mn" → "mọi người")
+		return false
+	}
+	return clauseBreakBefore(text, toks, int(t))
+}
+
+// gapHasClauseBreak reports whether gap, the text between two words, holds a clause break.
+func gapHasClauseBreak(gap string) bool {
+	for k := 0; k < len(gap); k++ {
+		switch gap[k] {
+		case ',', ';', '!', '?', '\n':
+			return true
+		case '.', ':':
+			if k+1 < len(gap) && (gap[k+1] == ' ' || gap[k+1] == '\n') {
+				return true
+			}
+		case 0xE2: // "…" is E2 80 A6
+			if strings.HasPrefix(gap[k:], "…") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // match is a term found at syllables [from, to).
 type match struct {
 	term     int32
@@ -528,7 +574,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		return a
 	}
 	occ := sc.emptyOccurrences(m.atoms)
-	matches := m.findMatchesInto(sc, syls, occ)
+	matches := m.findMatchesInto(sc, text, toks, syls, occ)
 	if len(matches) == 0 && len(sc.occAtoms) == 0 {
 		m.analyzeUnmatched(&a, sc, toks, syls)
 		return a
@@ -1003,10 +1049,11 @@ func capEvidence(ev []post.Evidence) []post.Evidence {
 
 // findMatchesInto returns, for every group, the leftmost-longest non-overlapping matches
 // of its terms, looking both at the normalized and the folded syllables, in text order.
+// No term spans a clause break of text (toks are its tokens; see clauseBreakBefore).
 // Occurrences of rule terms go to occ (indexed by atom; nil when the model has no rules);
 // the atoms that were empty before and got one are appended to sc.occAtoms.
 // The result uses buffers from sc and is valid until sc is reused.
-func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpan) []match {
+func (m *lexModel) findMatchesInto(sc *scratch, text string, toks []vntext.Token, syls []syllable, occ [][]ruleSpan) []match {
 	ngroups := groupNarrative0 + len(m.narratives)
 	nextFree := slices.Grow(sc.nextFree[:0], ngroups)[:ngroups] // first syllable a new match of the group may use
 	clear(nextFree)
@@ -1059,7 +1106,7 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 			if j++; j == len(syls) {
 				break
 			}
-			if id := syls[j].nid; m.norm.mayHave(n, id) {
+			if id := syls[j].nid; m.norm.mayHave(n, id) && !breakBefore(text, toks, syls, j) {
 				n = m.norm.inner(n, id) // n != 0: the loop runs while it is
 			} else {
 				break
@@ -1082,7 +1129,7 @@ func (m *lexModel) findMatchesInto(sc *scratch, syls []syllable, occ [][]ruleSpa
 			if j++; j == len(syls) {
 				break
 			}
-			if id := syls[j].fid; m.folded.mayHave(n, id) {
+			if id := syls[j].fid; m.folded.mayHave(n, id) && !breakBefore(text, toks, syls, j) {
 				n = m.folded.inner(n, id)
 			} else {
 				break

@@ -448,10 +448,10 @@ func NarrativeGates(m Model, text string) (candidates, excluded []string) {
 	}
 	sc := getScratch()
 	defer putScratch(sc)
-	_, syls := sc.syllables(text, lm)
+	toks, syls := sc.syllables(text, lm)
 	occ := sc.emptyOccurrences(lm.atoms)
 	var seen []int32 // the weighted narrative terms, as Analyze counts them
-	for _, mt := range lm.findMatchesInto(sc, syls, occ) {
+	for _, mt := range lm.findMatchesInto(sc, text, toks, syls, occ) {
 		if t := lm.terms[mt.term]; t.group >= groupNarrative0 && t.weight > 0 {
 			seen = append(seen, mt.term)
 		}
