@@ -62,6 +62,7 @@ type NarrativeReport struct {
 	None           int                    `json:"none"`
 	NoneClean      int                    `json:"none_clean"`
 	Errors         []NarrativeError       `json:"errors"`
+	ErrorCount     int                    `json:"error_count"` // len(Errors) before a caller kept only some (eval --errors)
 	PostsPerSecond float64                `json:"posts_per_second"`
 	Narratives     []string               `json:"-"` // sorted: the model's narratives, then unknown gold ids
 }
@@ -154,6 +155,7 @@ func ScoreNarratives(m classifier.Model, ex []NarrativeExample) NarrativeReport 
 	if r.N > 0 {
 		r.ExactMatch = round4(float64(exact) / float64(r.N))
 	}
+	r.ErrorCount = len(r.Errors)
 	return r
 }
 

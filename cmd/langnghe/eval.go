@@ -23,6 +23,7 @@ func cmdEval(ctx context.Context, env *cliEnv, args []string) error {
 	data := fs.String("data", "", "tệp JSON Lines có \"text\" và \"label\" (narrative: \"narratives\": [id]; normalize: CSV original,normalized) / labelled JSON Lines (narrative: a \"narratives\" list; normalize: CSV pairs)")
 	modelPath := fs.String("model", "", "thư mục mô hình hoặc tệp mô hình học (.json; normalize: bộ chuẩn hóa học); trống = mặc định / model dir or learned model file (normalize: a learned normalizer); empty = shipped default")
 	format := fs.String("format", "text", "text hoặc json / text or json")
+	maxErrors := fs.Int("errors", -1, "narrative: số bài sai được liệt kê; -1 = tất cả, 0 = không liệt kê (để chấm một tập giữ lại mà không đọc bài) / narrative: posts listed as errors; -1 = all, 0 = none (to score a held-out set without reading its posts)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -33,6 +34,8 @@ func cmdEval(ctx context.Context, env *cliEnv, args []string) error {
 		return usageError{"thiếu --data / --data is required"}
 	case *format != "text" && *format != "json":
 		return usageError{"--format phải là text hoặc json / --format must be text or json"}
+	case *maxErrors < -1:
+		return usageError{"--errors phải ≥ -1 / --errors must be ≥ -1"}
 	}
 	if *task == "normalize" {
 		return evalNormalizer(env, *modelPath, *data, *format)
@@ -42,7 +45,7 @@ func cmdEval(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	if *task == "narrative" {
-		return evalNarratives(env, model, *data, *format)
+		return evalNarratives(env, model, *data, *format, *maxErrors)
 	}
 	ex, err := readExamplesFile(*data)
 	if err != nil {
@@ -144,8 +147,9 @@ func printReport(w io.Writer, model, task, data string, r learn.Report) {
 }
 
 // evalNarratives scores the model's narratives on a set labelled with "narratives" lists:
-// per narrative precision, recall, F1 and support, then the posts it got wrong.
-func evalNarratives(env *cliEnv, m classifier.Model, path, format string) error {
+// per narrative precision, recall, F1 and support, then the posts it got wrong (the first
+// maxErrors of them; all when it is -1).
+func evalNarratives(env *cliEnv, m classifier.Model, path, format string, maxErrors int) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return usageError{err.Error()}
@@ -163,6 +167,10 @@ func evalNarratives(env *cliEnv, m classifier.Model, path, format string) error 
 	if el := time.Since(start); el > 0 {
 		rep.PostsPerSecond = float64(len(ex)) / el.Seconds()
 	}
+	nErrors := rep.ErrorCount
+	if maxErrors >= 0 && maxErrors < nErrors {
+		rep.Errors = rep.Errors[:maxErrors]
+	}
 	if format == "json" {
 		enc := json.NewEncoder(env.stdout)
 		enc.SetIndent("", "  ")
@@ -176,8 +184,12 @@ func evalNarratives(env *cliEnv, m classifier.Model, path, format string) error 
 		c := rep.PerNarrative[id]
 		fmt.Fprintf(w, "%-26s %9.4f %9.4f %9.4f %9d\n", id, c.Precision, c.Recall, c.F1, c.Support)
 	}
+	if nErrors > len(rep.Errors) {
+		fmt.Fprintf(w, "\nlỗi / errors: %d, liệt kê %d (--errors) / %d, %d listed (--errors)\n", nErrors, len(rep.Errors), nErrors, len(rep.Errors))
+	} else if nErrors > 0 {
+		fmt.Fprintf(w, "\nlỗi / errors (%d)\n", nErrors)
+	}
 	if len(rep.Errors) > 0 {
-		fmt.Fprintf(w, "\nlỗi / errors (%d)\n", len(rep.Errors))
 		for _, e := range rep.Errors {
 			fmt.Fprintf(w, "%-26s %-15s %q\n", e.Narrative, e.Kind, e.Text)
 		}

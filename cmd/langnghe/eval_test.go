@@ -90,6 +90,38 @@ func TestEvalErrors(t *testing.T) {
 	}
 }
 
+// TestEvalNarrativeErrorsFlag: --errors 0 scores a held-out set without showing its
+// posts; the count of errors stays in the text and JSON reports.
+func TestEvalNarrativeErrorsFlag(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "set.jsonl")
+	missed := "Hôm nay trời nắng đẹp, cả nhà đi công viên"
+	set := `{"text": "` + missed + `", "narratives": ["disaster"]}
+{"text": "Lũ quét cuốn trôi ba nhà ở bản Sáng, cần cứu trợ gấp", "narratives": ["disaster"]}
+`
+	if err := os.WriteFile(data, []byte(set), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCmd(t, "eval", "--task", "narrative", "--data", data)
+	if code != 0 || !strings.Contains(out, missed) {
+		t.Fatalf("default: exit %d, stderr %q; want the missed post listed:\n%s", code, stderr, out)
+	}
+	code, out, stderr = runCmd(t, "eval", "--task", "narrative", "--data", data, "--errors", "0")
+	if code != 0 || strings.Contains(out, missed) || !strings.Contains(out, "1, 0 listed") {
+		t.Errorf("--errors 0: exit %d, stderr %q; want the count and no post:\n%s", code, stderr, out)
+	}
+	code, out, _ = runCmd(t, "eval", "--task", "narrative", "--data", data, "--errors", "0", "--format", "json")
+	var rep struct {
+		Errors     []json.RawMessage `json:"errors"`
+		ErrorCount int               `json:"error_count"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); code != 0 || err != nil || len(rep.Errors) != 0 || rep.ErrorCount != 1 {
+		t.Errorf("--errors 0 --format json: exit %d, %v, %d errors listed, error_count %d; want 0 listed, 1 counted", code, err, len(rep.Errors), rep.ErrorCount)
+	}
+	if code, _, stderr = runCmd(t, "eval", "--task", "narrative", "--data", data, "--errors", "-2"); code != 2 || !strings.Contains(stderr, "--errors") {
+		t.Errorf("--errors -2: exit %d, stderr %q; want a usage error", code, stderr)
+	}
+}
+
 // TestModelTrainShowEval trains a tiny model, shows its heaviest terms and evaluates it.
 func TestModelTrainShowEval(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "m.json")
