@@ -594,6 +594,20 @@ func TestLearnedNarrativesModel(t *testing.T) {
 		}
 		narrPTargetFor = nil // one target for all narratives
 	}
+	if v := os.Getenv("NARR_LEARNED_PTARGET_FOR"); v != "" { // e.g. hate_harassment=0.97,scam=0.99: per narrative
+		narrPTargetFor = maps.Clone(narrPTargetFor)
+		if narrPTargetFor == nil {
+			narrPTargetFor = map[string]float64{}
+		}
+		for _, kv := range strings.Split(v, ",") {
+			id, p, ok := strings.Cut(kv, "=")
+			var f float64
+			if _, err := fmt.Sscan(p, &f); !ok || err != nil {
+				t.Fatalf("NARR_LEARNED_PTARGET_FOR: bad %q", kv)
+			}
+			narrPTargetFor[id] = f
+		}
+	}
 	rules, dir := rulesOnlyModel(t)
 	docs, ids := loadNarrDocs(t, rules, os.Getenv("NARR_NO_VIHOS") == "")
 	var all []int
