@@ -22,8 +22,9 @@ import (
 // The subtest holdout4 was held out once and has been tuned on since (see holdout4).
 // The subtest holdout5 was held out once and has been tuned on since (see holdout5).
 // The subtest holdout6 was held out once and has been tuned on since (see holdout6).
-// The subtest holdout7 is held out: nothing has been tuned on it (see holdout7).
-// The subtest holdout8 is held out too (see holdout8).
+// The subtest holdout7 was held out once and has been tuned on since (see holdout7).
+// The subtest holdout8 was held out once and has been tuned on since (see holdout8).
+// Since the narr10 round (session 6) the learned component is trained on holdout4-8 too.
 func TestNarrativeEvalDefault(t *testing.T) {
 	m := defaultModel(t)
 	for _, half := range []string{"dev", "test", "holdout"} {
