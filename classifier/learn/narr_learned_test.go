@@ -35,9 +35,16 @@ const (
 // public_service_complaint is at 0.97 since the narr9 round: with dev_more's 62 complaint
 // hard negatives 0.98 cost its recall on holdout4-6 (not training sets: 1.00/.949/.981 ->
 // .942/.864/.904) and 0.97 won part of it back (.981/.881/.923) at the same precision.
+// Since the narr10 round (holdout4-8 and dev_narr10 among the training sets) the targets
+// were chosen on the folds holding holdout7 and holdout8 left out (new text for the fitted
+// model): hate_harassment 0.97 (recall .821 -> .893 and .814 -> .831 at the same
+// precision), scam 0.99 (precision .898 -> .914 and .962 -> .980, recall .898 and .864 ->
+// .831), disaster 0.98 like the others (recall .831 -> .848 and .797 -> .831, precision
+// .980 -> .962 and .979 -> .961); health_misinfo at 0.97 and public_service_complaint at
+// 0.98 were tried and not kept (a wash, and recall lost on holdout8).
 var (
 	narrPTarget    = 0.98
-	narrPTargetFor = map[string]float64{"disaster": 0.99, "public_service_complaint": 0.97}
+	narrPTargetFor = map[string]float64{"hate_harassment": 0.97, "public_service_complaint": 0.97, "scam": 0.99}
 )
 
 // pTarget is the precision target of narrative id.
