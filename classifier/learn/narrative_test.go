@@ -165,29 +165,35 @@ func holdout6(t *testing.T) {
 // holdout7 reports the shipped narratives on ../testdata/narratives_holdout7.jsonl (432
 // posts), written on 2026-12-07 (session 5) by an author who had read only the
 // narratives' definitions, while the narr7 round was tuned on holdout6 by someone who
-// never saw it; committed (b41fd8d) before any scoring. It is held out: its errors have
-// not been read to change the model, and each score is of a model fixed before it:
-// before narr7 macro P 0.825 R 0.739, after it 0.837 / 0.771, after the narr8 data
-// round 0.855 / 0.779, after narr9 0.865 / 0.789 (per narrative in models/README.md). The test logs the table and
-// holds a floor 0.05 under the figure of the shipped model, so a change that loses much
-// on new text fails.
+// never saw it; committed (b41fd8d) before any scoring. Held out, it was scored with
+// models fixed before it: before narr7 macro P 0.825 R 0.739, after it 0.837 / 0.771,
+// after the narr8 data round 0.855 / 0.779, after narr9 0.865 / 0.789, at the start of
+// session 6 (branch punct, 558d98c) 0.870 / 0.782 (per narrative in models/README.md).
+// Held out once, tuned on since (session 6, narr10): its errors were read to fix the
+// rules and the learned component is trained on it, so the figure it gives now (H7NOW)
+// is a tuned-on figure; the honest one for new text is the fold that leaves it out in
+// the nested cross-validation (H7CV) and the next sets written. The test logs the table
+// and holds a sanity floor 0.05 under the tuned figure.
 func holdout7(t *testing.T) {
-	// Held out: 0.825 / 0.739 → 0.837 / 0.771 (narr7) → 0.855 / 0.779 (narr8) → 0.865 / 0.789 (narr9).
-	reportNarrativeFloor(t, "holdout7", 420, "held out (2026-12-07, session 5)", 0.815, 0.739, "held out, shipped: 0.865 / 0.789")
+	// Held out: 0.825 / 0.739 → 0.837 / 0.771 (narr7) → 0.855 / 0.779 (narr8) → 0.865 / 0.789 (narr9) → 0.870 / 0.782 (punct).
+	// Tuned on (narr10): H7NOW.
+	reportNarrativeFloor(t, "holdout7", 420, "held out once, tuned on since (session 6, narr10)", H7FP, H7FR, "tuned on: H7NOW")
 }
 
 // holdout8 reports the shipped narratives on ../testdata/narratives_holdout8.jsonl (438
 // posts), written on 2026-12-07 (session 5) by an author who had read only the
 // narratives' definitions (and holdout7's provenance page, to pick other topics), while
 // the narr9 round was under way by someone who never saw it; committed (6a90d50) before
-// any scoring. It is held out: its errors have not been read to change the model. Scored
-// afterwards with models fixed before: the model at the start of session 5 (78147d2)
-// macro P 0.888 R 0.799, after narr7 0.893 / 0.823, after narr8 0.901 / 0.819, after
-// narr9 0.901 / 0.812. The test logs the table and holds a floor 0.05 under the figure of
-// the shipped model.
+// any scoring. Held out, it was scored with models fixed before it: the model at the
+// start of session 5 (78147d2) macro P 0.888 R 0.799, after narr7 0.893 / 0.823, after
+// narr8 0.901 / 0.819, after narr9 0.901 / 0.812, at the start of session 6 (558d98c)
+// 0.901 / 0.808. Held out once, tuned on since (session 6, narr10), like holdout7: the
+// figure it gives now (H8NOW) is a tuned-on figure; the fold that leaves it out gives
+// H8CV. The test logs the table and holds a sanity floor 0.05 under the tuned figure.
 func holdout8(t *testing.T) {
-	// Held out: 0.888 / 0.799 → 0.893 / 0.823 (narr7) → 0.901 / 0.819 (narr8) → 0.901 / 0.812 (narr9).
-	reportNarrativeFloor(t, "holdout8", 420, "held out (2026-12-07, session 5)", 0.851, 0.762, "held out, shipped: 0.901 / 0.812")
+	// Held out: 0.888 / 0.799 → 0.893 / 0.823 (narr7) → 0.901 / 0.819 (narr8) → 0.901 / 0.812 (narr9) → 0.901 / 0.808 (punct).
+	// Tuned on (narr10): H8NOW.
+	reportNarrativeFloor(t, "holdout8", 420, "held out once, tuned on since (session 6, narr10)", H8FP, H8FR, "tuned on: H8NOW")
 }
 
 // reportNarrativeFloor scores the shipped narratives on the labelled set name (at least
