@@ -35,9 +35,16 @@ const (
 // public_service_complaint is at 0.97 since the narr9 round: with dev_more's 62 complaint
 // hard negatives 0.98 cost its recall on holdout4-6 (not training sets: 1.00/.949/.981 ->
 // .942/.864/.904) and 0.97 won part of it back (.981/.881/.923) at the same precision.
+// Since the narr10 round (holdout4-8 and dev_narr10 among the training sets) the targets
+// were chosen on the folds holding holdout7 and holdout8 left out (new text for the fitted
+// model): hate_harassment 0.97 (recall .821 -> .893 and .814 -> .831 at the same
+// precision), scam 0.99 (precision .898 -> .914 and .962 -> .980, recall .898 and .864 ->
+// .831), disaster 0.98 like the others (recall .831 -> .848 and .797 -> .831, precision
+// .980 -> .962 and .979 -> .961); health_misinfo at 0.97 and public_service_complaint at
+// 0.98 were tried and not kept (a wash, and recall lost on holdout8).
 var (
 	narrPTarget    = 0.98
-	narrPTargetFor = map[string]float64{"disaster": 0.99, "public_service_complaint": 0.97}
+	narrPTargetFor = map[string]float64{"hate_harassment": 0.97, "public_service_complaint": 0.97, "scam": 0.99}
 )
 
 // pTarget is the precision target of narrative id.
@@ -61,10 +68,14 @@ func pTargetText() string {
 var narrCs = []float64{0.5, 1, 2, 4, 8, 16}
 
 // narrSets are the hand-written narrative sets the component is trained on (ours,
-// shippable). holdout4 is not among them: added on 2026-12-07 (session 4) it drove
+// shippable). holdout4 was left out on 2026-12-07 (session 4): then it drove
 // public_service_complaint's threshold so high (logit cut 5.6 against 0.34; precision 0.99
 // on the pooled out-of-fold posts is reached only there) that the learned part of that
-// narrative all but stopped matching (holdout3 recall 0.89 -> 0.77), so it stays out.
+// narrative all but stopped matching (holdout3 recall 0.89 -> 0.77). Since the narr10 round
+// (session 6) holdout4-8, the rules' development sets, are training sets too: with the
+// batches of narr7-9 that no longer happens (public_service_complaint's learned part alone
+// reaches recall .63 at its target on the pooled out-of-fold posts), and holdout7/8, opened
+// in that round, are scored as new text by the folds that leave them out.
 // dev_hate (narr7 round, 2026-12-07) is a training batch written for the component: 160
 // hate and harassment posts of many forms and 102 hard negatives (criticism of officials,
 // supportive posts about groups, rebuttals of stereotypes, rude language with no target).
@@ -79,13 +90,53 @@ var narrCs = []float64{0.5, 1, 2, 4, 8, 16}
 // and shop owners, cyberbullying of students, doxxing of reviewers) with hard negatives,
 // public-service questions, praise, notices and private-business complaints, new disaster
 // hazards and regions, and figurative, drill and forecast posts that are not disasters.
-var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3", "dev_hate", "dev_mix", "dev_more"}
+// dev_narr10 (narr10 round, 2026-12-07, session 6) is a fourth, 251 posts, written for the
+// general causes of holdout7/8's errors: hate forms without "dân X", public-service
+// complaints and their look-alikes (procedure questions, praise, private firms), heat,
+// drought and landslide reports, health myths, newer scams and their look-alikes.
+var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3", "dev_hate", "dev_mix", "dev_more",
+	"holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "dev_narr10", "dev_indirect"}
+
+// narrFolds groups narrSets into the folds of the cross-validation (a set's index in
+// narrSets -> fold). Until the narr10 round every set was a fold of its own; with 14 sets
+// the nested leave-one-out would take about an hour (fits grow with folds squared), so the
+// sets are grouped into 5 folds of 700-1,200 posts. holdout7 and holdout8, the two latest
+// sets written by someone who knew only the definitions, are in different folds, so
+// leaving out a fold still scores each of them as new text.
+var narrFolds = map[string]int{
+	"dev": 0, "test": 0, "holdout": 0, "holdout2": 0,
+	"holdout3": 1, "holdout4": 1, "dev_hate": 1, "dev_indirect": 1,
+	"dev_mix": 2, "holdout5": 2, "dev_narr10": 2,
+	"dev_more": 3, "holdout7": 3,
+	"holdout6": 4, "holdout8": 4,
+}
+
+// narrNumFolds is the number of folds of narrFolds.
+func narrNumFolds() int {
+	n := 0
+	for _, f := range narrFolds {
+		n = max(n, f+1)
+	}
+	return n
+}
+
+// narrFoldName names fold f by its sets.
+func narrFoldName(f int) string {
+	var names []string
+	for _, s := range narrSets {
+		if narrFolds[s] == f {
+			names = append(names, s)
+		}
+	}
+	return strings.Join(names, "+")
+}
 
 // narrDoc is one training post: the features of its text and of its text typed without
 // diacritics (both, so accentless posts find weights), gold labels, and what the rules
 // (the narratives without the learned component) decide.
 type narrDoc struct {
-	set      int
+	set      int    // fold of the cross-validation (narrFolds)
+	name     string // the set it comes from (empty for ViHOS comments and YAML examples)
 	text     string
 	feats    []string // union of the word 1-2-gram keys of the text and its folded form
 	featsOrg []string // of the text as written: for scoring
@@ -140,7 +191,8 @@ func loadNarrDocs(t *testing.T, rules classifier.Model, withViHOS bool) ([]narrD
 		return out
 	}
 	var docs []narrDoc
-	for si, name := range narrSets {
+	for _, name := range narrSets {
+		si := narrFolds[name]
 		path := "../testdata/narratives_" + name + ".jsonl"
 		f, err := os.Open(path)
 		if err != nil {
@@ -152,7 +204,7 @@ func loadNarrDocs(t *testing.T, rules classifier.Model, withViHOS bool) ([]narrD
 			t.Fatal(err)
 		}
 		for _, e := range ex {
-			d := narrDoc{set: si, text: e.Text, gold: map[string]bool{}, rule: map[string]bool{}, excl: map[string]bool{}, cand: map[string]bool{}}
+			d := narrDoc{set: si, name: name, text: e.Text, gold: map[string]bool{}, rule: map[string]bool{}, excl: map[string]bool{}, cand: map[string]bool{}}
 			for _, id := range e.Narratives {
 				d.gold[id] = true
 			}
@@ -557,22 +609,37 @@ func TestLearnedNarrativesModel(t *testing.T) {
 		}
 		narrPTargetFor = nil // one target for all narratives
 	}
+	if v := os.Getenv("NARR_LEARNED_PTARGET_FOR"); v != "" { // e.g. hate_harassment=0.97,scam=0.99: per narrative
+		narrPTargetFor = maps.Clone(narrPTargetFor)
+		if narrPTargetFor == nil {
+			narrPTargetFor = map[string]float64{}
+		}
+		for _, kv := range strings.Split(v, ",") {
+			id, p, ok := strings.Cut(kv, "=")
+			var f float64
+			if _, err := fmt.Sscan(p, &f); !ok || err != nil {
+				t.Fatalf("NARR_LEARNED_PTARGET_FOR: bad %q", kv)
+			}
+			narrPTargetFor[id] = f
+		}
+	}
 	rules, dir := rulesOnlyModel(t)
 	docs, ids := loadNarrDocs(t, rules, os.Getenv("NARR_NO_VIHOS") == "")
 	var all []int
-	for i := range narrSets {
+	for i := range narrNumFolds() {
 		all = append(all, i)
 	}
 	if os.Getenv("NARR_LEARNED_SKIP_CV") == "" && !reproduce {
-		only := os.Getenv("NARR_LEARNED_CV_SETS") // comma-separated set names: leave out only these (a shorter run)
-		for held := range narrSets {
-			if only != "" && !slices.Contains(strings.Split(only, ","), narrSets[held]) {
+		only := os.Getenv("NARR_LEARNED_CV_SETS") // comma-separated set names: leave out only their folds (a shorter run)
+		for held := range narrNumFolds() {
+			if only != "" && !slices.ContainsFunc(strings.Split(only, ","), func(s string) bool { f, ok := narrFolds[s]; return ok && f == held }) {
 				continue
 			}
 			others := slices.DeleteFunc(slices.Clone(all), func(s int) bool { return s == held })
 			w, params := trainNarr(t, docs, ids, others)
 			combined := withLearnedNarratives(t, dir, renderNarratives(w, ids, params, 0))
 			var ex []NarrativeExample
+			bySet := map[string][]NarrativeExample{}
 			newExt, nExt := map[string]int{}, 0
 			for _, d := range subsetDocs(docs, func(s int) bool { return s == held }) {
 				if d.ext { // ViHOS negatives: count the learned part's matches, out of fold
@@ -589,14 +656,26 @@ func TestLearnedNarrativesModel(t *testing.T) {
 					g = append(g, id)
 				}
 				ex = append(ex, NarrativeExample{Text: d.text, Narratives: g})
+				bySet[d.name] = append(bySet[d.name], ex[len(ex)-1])
 			}
 			rr, rc := ScoreNarratives(rules, ex), ScoreNarratives(combined, ex)
 			t.Logf("left out %s (%d posts): rules macro P %.3f R %.3f F1 %.3f | rules+learned P %.3f R %.3f F1 %.3f",
-				narrSets[held], len(ex), rr.MacroPrecision, rr.MacroRecall, rr.MacroF1, rc.MacroPrecision, rc.MacroRecall, rc.MacroF1)
-			t.Logf("left out %s: ViHOS negatives of the fold %d, new matches by the learned part %v", narrSets[held], nExt, newExt)
+				narrFoldName(held), len(ex), rr.MacroPrecision, rr.MacroRecall, rr.MacroF1, rc.MacroPrecision, rc.MacroRecall, rc.MacroF1)
+			t.Logf("left out %s: ViHOS negatives of the fold %d, new matches by the learned part %v", narrFoldName(held), nExt, newExt)
 			for _, id := range ids {
 				a, b := rr.PerNarrative[id], rc.PerNarrative[id]
-				t.Logf("| %s | %s | %d | %.2f / %.2f | %.2f / %.2f |", narrSets[held], id, a.Support, a.Precision, a.Recall, b.Precision, b.Recall)
+				t.Logf("| %s | %s | %d | %.2f / %.2f | %.2f / %.2f |", narrFoldName(held), id, a.Support, a.Precision, a.Recall, b.Precision, b.Recall)
+			}
+			for _, name := range narrSets { // each set of the fold on its own (new text for the fitted model)
+				if narrFolds[name] != held || len(bySet[name]) == 0 {
+					continue
+				}
+				sr, sc := ScoreNarratives(rules, bySet[name]), ScoreNarratives(combined, bySet[name])
+				t.Logf("left out set %s (%d posts): rules macro P %.3f R %.3f | rules+learned P %.3f R %.3f", name, len(bySet[name]), sr.MacroPrecision, sr.MacroRecall, sc.MacroPrecision, sc.MacroRecall)
+				for _, id := range ids {
+					a, b := sr.PerNarrative[id], sc.PerNarrative[id]
+					t.Logf("| %s | %s | %d | %.3f / %.3f | %.3f / %.3f |", name, id, a.Support, a.Precision, a.Recall, b.Precision, b.Recall)
+				}
 			}
 			for _, e := range rc.Errors {
 				if !slices.ContainsFunc(rr.Errors, func(x NarrativeError) bool { return x == e }) {
@@ -735,7 +814,7 @@ func TestLearnedNarrativesMatchTraining(t *testing.T) {
 // (elsewhere the learned part cannot match). A comment trains no narrative its rules
 // match (its gold is unknown there), and none for hate_harassment when it names a
 // protected group of lexicon/targets.tsv (it may be hate against that group). Comment i
-// goes to fold i mod 5, so the cross-validation scores it out of fold like the sets.
+// goes to fold i mod narrNumFolds(), so the cross-validation scores it out of fold like the sets.
 func viHOSNegatives(t *testing.T, rules classifier.Model, fx *classifier.FeatureExtractor, keys func(string) []string) []narrDoc {
 	t.Helper()
 	groups := protectedGroups(t)
@@ -745,7 +824,7 @@ func viHOSNegatives(t *testing.T, rules classifier.Model, fx *classifier.Feature
 		if len(cand) == 0 {
 			continue
 		}
-		d := narrDoc{set: i % len(narrSets), text: r.Text, ext: true, gold: map[string]bool{}, rule: map[string]bool{}, excl: map[string]bool{}, cand: map[string]bool{}, skip: map[string]bool{}}
+		d := narrDoc{set: i % narrNumFolds(), text: r.Text, ext: true, gold: map[string]bool{}, rule: map[string]bool{}, excl: map[string]bool{}, cand: map[string]bool{}, skip: map[string]bool{}}
 		for _, id := range NarrativeMatches(rules, r.Text) {
 			d.rule[id], d.skip[id] = true, true
 		}
