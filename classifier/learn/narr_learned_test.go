@@ -95,7 +95,8 @@ var narrCs = []float64{0.5, 1, 2, 4, 8, 16}
 // complaints and their look-alikes (procedure questions, praise, private firms), heat,
 // drought and landslide reports, health myths, newer scams and their look-alikes.
 var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3", "dev_hate", "dev_mix", "dev_more",
-	"holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "dev_narr10", "dev_indirect"}
+	"holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "dev_narr10", "dev_indirect",
+	"dev_hate2", "dev_scam2"}
 
 // narrFolds groups narrSets into the folds of the cross-validation (a set's index in
 // narrSets -> fold). Until the narr10 round every set was a fold of its own; with 14 sets
@@ -104,9 +105,9 @@ var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3", "dev_h
 // sets written by someone who knew only the definitions, are in different folds, so
 // leaving out a fold still scores each of them as new text.
 var narrFolds = map[string]int{
-	"dev": 0, "test": 0, "holdout": 0, "holdout2": 0,
+	"dev": 0, "test": 0, "holdout": 0, "holdout2": 0, "dev_scam2": 0,
 	"holdout3": 1, "holdout4": 1, "dev_hate": 1, "dev_indirect": 1,
-	"dev_mix": 2, "holdout5": 2, "dev_narr10": 2,
+	"dev_mix": 2, "holdout5": 2, "dev_narr10": 2, "dev_hate2": 2,
 	"dev_more": 3, "holdout7": 3,
 	"holdout6": 4, "holdout8": 4,
 }

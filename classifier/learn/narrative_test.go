@@ -210,16 +210,17 @@ func holdout8(t *testing.T) {
 // start (c41e48c) holdout9 macro P 0.848 R 0.652, holdout10 0.913 / 0.723; with clause
 // breaks (punct) 0.851 / 0.649 and 0.913 / 0.723; after the narr10 round and the
 // dev_indirect batch (narr11, chosen on the cross-validation before this scoring) 0.871 /
-// 0.709 and 0.929 / 0.776. The tests log the tables and hold floors 0.05 under the shipped
-// model's figures.
+// 0.709 and 0.929 / 0.776; after the dev_hate2 and dev_scam2 batches (narr12, chosen by a
+// rule fixed before its cross-validation finished) 0.875 / 0.732 and 0.925 / 0.766. The
+// tests log the tables and hold floors 0.05 under the shipped model's figures.
 func holdout9(t *testing.T) {
-	// Held out: 0.848 / 0.652 (c41e48c) → 0.851 / 0.649 (punct) → 0.871 / 0.709 (narr10+narr11).
-	reportNarrativeFloor(t, "holdout9", 440, "held out (2026-12-07, session 6)", 0.821, 0.659, "held out, shipped: 0.871 / 0.709")
+	// Held out: 0.848 / 0.652 (c41e48c) → 0.851 / 0.649 (punct) → 0.871 / 0.709 (narr10+narr11) → 0.875 / 0.732 (narr12).
+	reportNarrativeFloor(t, "holdout9", 440, "held out (2026-12-07, session 6)", 0.825, 0.682, "held out, shipped: 0.875 / 0.732")
 }
 
 func holdout10(t *testing.T) {
-	// Held out: 0.913 / 0.723 (c41e48c) → 0.913 / 0.723 (punct) → 0.929 / 0.776 (narr10+narr11).
-	reportNarrativeFloor(t, "holdout10", 440, "held out (2026-12-07, session 6)", 0.879, 0.726, "held out, shipped: 0.929 / 0.776")
+	// Held out: 0.913 / 0.723 (c41e48c) → 0.913 / 0.723 (punct) → 0.929 / 0.776 (narr10+narr11) → 0.925 / 0.766 (narr12).
+	reportNarrativeFloor(t, "holdout10", 440, "held out (2026-12-07, session 6)", 0.875, 0.716, "held out, shipped: 0.925 / 0.766")
 }
 
 // reportNarrativeFloor scores the shipped narratives on the labelled set name (at least
