@@ -84,7 +84,7 @@ var narrCs = []float64{0.5, 1, 2, 4, 8, 16}
 // giveaways, scams in fiction) and new scam kinds, health myths phrased as questions,
 // testimonials, chain messages and herbal cure ads with debunks and ordinary advice,
 // public-service questions, praise, news and private-business complaints, disaster ground reports.
-// dev_more (narr9 round, 2026-12-07) is a third, 279 posts: hate and harassment of forms the
+// dev_more (narr9 round, 2026-12-07) is a third, 309 posts: hate and harassment of forms the
 // earlier batches lack (online harassment of women and LGBT people, body shaming aimed at a
 // person, sexual harassment reports, coded ethnic slurs, threats against journalists, teachers
 // and shop owners, cyberbullying of students, doxxing of reviewers) with hard negatives,
@@ -94,13 +94,16 @@ var narrCs = []float64{0.5, 1, 2, 4, 8, 16}
 // general causes of holdout7/8's errors: hate forms without "dân X", public-service
 // complaints and their look-alikes (procedure questions, praise, private firms), heat,
 // drought and landslide reports, health myths, newer scams and their look-alikes.
+// dev_indirect (narr11), dev_hate2 and dev_scam2 (narr12), session 6, 355, 192 and 190
+// posts: narratives stated indirectly (stereotypes, victims' own accounts, scams told
+// without "lừa đảo", quiet complaints) and their near-misses.
 var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3", "dev_hate", "dev_mix", "dev_more",
 	"holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "dev_narr10", "dev_indirect",
 	"dev_hate2", "dev_scam2"}
 
 // narrFolds groups narrSets into the folds of the cross-validation (a set's index in
 // narrSets -> fold). Until the narr10 round every set was a fold of its own; with 14 sets
-// the nested leave-one-out would take about an hour (fits grow with folds squared), so the
+// (17 since narr12) the nested leave-one-out would take about an hour (fits grow with folds squared), so the
 // sets are grouped into 5 folds of 700-1,200 posts. holdout7 and holdout8, the two latest
 // sets written by someone who knew only the definitions, are in different folds, so
 // leaving out a fold still scores each of them as new text.

@@ -189,10 +189,8 @@ func evalNarratives(env *cliEnv, m classifier.Model, path, format string, maxErr
 	} else if nErrors > 0 {
 		fmt.Fprintf(w, "\nlỗi / errors (%d)\n", nErrors)
 	}
-	if len(rep.Errors) > 0 {
-		for _, e := range rep.Errors {
-			fmt.Fprintf(w, "%-26s %-15s %q\n", e.Narrative, e.Kind, e.Text)
-		}
+	for _, e := range rep.Errors {
+		fmt.Fprintf(w, "%-26s %-15s %q\n", e.Narrative, e.Kind, e.Text)
 	}
 	return nil
 }
