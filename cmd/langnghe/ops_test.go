@@ -160,13 +160,19 @@ var forbiddenLabels = regexp.MustCompile(`(?i)^(id|post_?id|url|link|author(_id)
 
 func testCardinality(t *testing.T, r *opsRun) {
 	// Every post the demo indexed: none of their ids, URLs or author ids may be a label value.
+	// Indexed posts become searchable shortly after the index stage counts them (the
+	// store refreshes in the background), so wait for them rather than race the refresh.
 	var res store.Result
-	if _, err := getJSON(r.base+"/api/search?q=&limit=500", &res); err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Hits) < 50 {
-		t.Fatalf("search returned %d posts, want at least 50 to check against", len(res.Hits))
-	}
+	eventually(t, 30*time.Second, "the indexed posts are searchable", func() error {
+		res = store.Result{}
+		if _, err := getJSON(r.base+"/api/search?q=&limit=500", &res); err != nil {
+			return err
+		}
+		if len(res.Hits) < 50 {
+			return fmt.Errorf("search returned %d posts, want at least 50 to check against", len(res.Hits))
+		}
+		return nil
+	})
 	perPost := map[string]string{}
 	for _, h := range res.Hits {
 		perPost[h.Post.ID] = "post id"
