@@ -25,7 +25,8 @@ import (
 // The subtest holdout7 was held out once and has been tuned on since (see holdout7).
 // The subtest holdout8 was held out once and has been tuned on since (see holdout8).
 // Since the narr10 round (session 6) the learned component is trained on holdout4-8 too.
-// The subtests holdout9 and holdout10 are held out (session 6; see holdout9).
+// The subtests holdout9 and holdout10 were held out once and have been tuned on since
+// (session 6, narr13; see holdout9).
 func TestNarrativeEvalDefault(t *testing.T) {
 	m := defaultModel(t)
 	for _, half := range []string{"dev", "test", "holdout"} {
@@ -205,22 +206,28 @@ func holdout8(t *testing.T) {
 // written on 2026-12-07 (session 6) by two authors who had read only the narratives'
 // definitions (and holdout7's and holdout8's provenance pages, to pick other topics and
 // places), while the narr10 round was tuned on holdout7 and holdout8 by someone who never
-// saw them; both committed (8a601f2, f0871d6) before any scoring. They are held out: their
-// errors are not read to change the model. First scores, session 6: the model at its
+// saw them; both committed (8a601f2, f0871d6) before any scoring. Held out, their
+// errors were not read to change the model. Scores held out, session 6: the model at its
 // start (c41e48c) holdout9 macro P 0.848 R 0.652, holdout10 0.913 / 0.723; with clause
 // breaks (punct) 0.851 / 0.649 and 0.913 / 0.723; after the narr10 round and the
 // dev_indirect batch (narr11, chosen on the cross-validation before this scoring) 0.871 /
 // 0.709 and 0.929 / 0.776; after the dev_hate2 and dev_scam2 batches (narr12, chosen by a
-// rule fixed before its cross-validation finished) 0.875 / 0.732 and 0.925 / 0.766. The
-// tests log the tables and hold floors 0.05 under the shipped model's figures.
+// rule fixed before its cross-validation finished) 0.875 / 0.732 and 0.925 / 0.766.
+// Held out once, tuned on since (session 6, narr13), as holdout7/8 were in narr10: their
+// errors were read to fix the rules in general causes and they are training sets of the
+// learned component, so the figures they give now (with the narr12 learned file: holdout9
+// macro P 0.952 R 0.956, holdout10 0.977 / 0.957) are tuned-on figures; newer judge sets
+// measure new text. The tests log the tables and hold floors 0.05 under the tuned figures.
 func holdout9(t *testing.T) {
 	// Held out: 0.848 / 0.652 (c41e48c) → 0.851 / 0.649 (punct) → 0.871 / 0.709 (narr10+narr11) → 0.875 / 0.732 (narr12).
-	reportNarrativeFloor(t, "holdout9", 440, "held out (2026-12-07, session 6)", 0.825, 0.682, "held out, shipped: 0.875 / 0.732")
+	// Tuned on (narr13 rules, narr12 learned file): 0.952 / 0.956.
+	reportNarrativeFloor(t, "holdout9", 440, "held out once, tuned on since (session 6, narr13)", 0.902, 0.906, "tuned on: 0.952 / 0.956")
 }
 
 func holdout10(t *testing.T) {
 	// Held out: 0.913 / 0.723 (c41e48c) → 0.913 / 0.723 (punct) → 0.929 / 0.776 (narr10+narr11) → 0.925 / 0.766 (narr12).
-	reportNarrativeFloor(t, "holdout10", 440, "held out (2026-12-07, session 6)", 0.875, 0.716, "held out, shipped: 0.925 / 0.766")
+	// Tuned on (narr13 rules, narr12 learned file): 0.977 / 0.957.
+	reportNarrativeFloor(t, "holdout10", 440, "held out once, tuned on since (session 6, narr13)", 0.927, 0.907, "tuned on: 0.977 / 0.957")
 }
 
 // reportNarrativeFloor scores the shipped narratives on the labelled set name (at least
