@@ -300,6 +300,9 @@ type narrativeDef struct {
 	// learnedNotWhen: sentiment labels under which the learned narrative component may
 	// not match this narrative (learned_not_when_sentiment).
 	learnedNotWhen []string
+	// learnedWithoutTerms: the learned component may match this narrative in a post
+	// where none of its terms occurs (learned_without_terms).
+	learnedWithoutTerms bool
 }
 
 // lexModel is the lexicon model: immutable after loading, so Analyze is safe for
@@ -576,7 +579,7 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 	occ := sc.emptyOccurrences(m.atoms)
 	matches := m.findMatchesInto(sc, text, toks, syls, occ)
 	if len(matches) == 0 && len(sc.occAtoms) == 0 {
-		m.analyzeUnmatched(&a, sc, toks, syls)
+		m.analyzeUnmatched(&a, sc, toks, syls, occ)
 		return a
 	}
 	span := func(mt match) (int, int) { return matchSpan(toks, syls, mt) }
@@ -783,11 +786,16 @@ func (m *lexModel) Analyze(text string) post.Analysis {
 		evidence = append(evidence, toxEvidence...)
 		a.Flagged = true
 	}
-	if len(narrSeen) > 0 || len(sc.occAtoms) > 0 { // a narrative term occurred: few posts
+	termSeen := len(narrSeen) > 0 || len(sc.occAtoms) > 0 // a narrative term occurred: few posts
+	if termSeen {
 		evidence = m.scoreNarratives(&a, sc, narrSeen, occ, narrRaw, narrEvidence, evidence, span)
-		if m.learnedNarr != nil { // only narratives one of whose terms occurs: few posts
-			evidence = m.addLearnedNarratives(&a, sc, toks, syls, occ, evidence, neutralKnown && hasNeutral)
-		}
+	} else {
+		sc.narrCands = sc.narrCands[:0]
+	}
+	// The learned part looks at narratives one of whose terms occurs (few posts), and at
+	// those marked learned_without_terms in every post.
+	if m.learnedNarr != nil && (termSeen || len(m.learnedNarr.anywhere) > 0) {
+		evidence = m.addLearnedNarratives(&a, sc, toks, syls, occ, evidence, neutralKnown && hasNeutral)
 	}
 	sc.setEvidence(&a, evidence)
 	// The buffers, grown maybe, go back to the scratch (no return above once they exist).
@@ -827,12 +835,15 @@ func (m *lexModel) scoreNarratives(a *post.Analysis, sc *scratch, narrSeen []int
 
 // analyzeUnmatched finishes Analyze for a post in which no lexicon or narrative term
 // occurs (many posts): sentiment stays neutral and only the learned toxicity component
-// can flag it. It gives what the general path would, without running through that
+// can flag it (and the learned narrative component add a narrative marked
+// learned_without_terms). It gives what the general path would, without running through that
 // path's code, so the common case keeps a small instruction-cache footprint.
-func (m *lexModel) analyzeUnmatched(a *post.Analysis, sc *scratch, toks []vntext.Token, syls []syllable) {
+func (m *lexModel) analyzeUnmatched(a *post.Analysis, sc *scratch, toks []vntext.Token, syls []syllable, occ [][]ruleSpan) {
 	evidence := sc.evidence[:0]
+	neutralKnown, hasNeutral := false, false
 	if m.learnedTox != nil {
-		z, hits, _ := m.learnedTox.logit(toks, syls, sc.toxHits[:0], &sc.toxSeen)
+		z, hits, neutral := m.learnedTox.logit(toks, syls, sc.toxHits[:0], &sc.toxSeen)
+		neutralKnown, hasNeutral = true, neutral
 		sc.toxHits = hits[:0]
 		if z >= 0 {
 			// No protected-group mention and no lexicon term: offensive, never hate.
@@ -842,6 +853,10 @@ func (m *lexModel) analyzeUnmatched(a *post.Analysis, sc *scratch, toks []vntext
 			span := func(mt match) (int, int) { return matchSpan(toks, syls, mt) }
 			evidence, _, _ = m.learnedTox.evidence(m, evidence, hits, nil, nil, span)
 		}
+	}
+	if m.learnedNarr != nil && len(m.learnedNarr.anywhere) > 0 { // narratives learned without terms
+		sc.narrCands = sc.narrCands[:0]
+		evidence = m.addLearnedNarratives(a, sc, toks, syls, occ, evidence, neutralKnown && hasNeutral)
 	}
 	sc.setEvidence(a, evidence)
 	sc.evidence = evidence[:0]

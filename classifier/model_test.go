@@ -731,3 +731,41 @@ func TestEvidenceNamesEachOccurrenceOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestLearnedWithoutTerms: the learned narrative component considers a narrative only in
+// posts where one of its terms occurs, unless its YAML says learned_without_terms; then
+// a post that implies the narrative without its vocabulary can match.
+func TestLearnedWithoutTerms(t *testing.T) {
+	const text = "Cả nhà ngồi trên giường chờ sáng"
+	for _, anywhere := range []bool{false, true} {
+		dir := copyModelDir(t)
+		learned := "disaster\t<bias>\t-1\ndisaster\tgiường\t3\n"
+		if err := os.WriteFile(filepath.Join(dir, "learned", "narratives.tsv"), []byte(learned), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, "narratives", "disaster.yaml")
+		y, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y = []byte(strings.Replace(string(y), "learned_without_terms: true\n", "", 1))
+		if anywhere {
+			y = []byte(strings.Replace(string(y), "threshold:", "learned_without_terms: true\nthreshold:", 1))
+		}
+		if err := os.WriteFile(path, y, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cands, _ := NarrativeGates(m, text)
+		a := m.Analyze(text)
+		if got := hasNarrative(a, "disaster"); got != anywhere || slices.Contains(cands, "disaster") != anywhere {
+			t.Errorf("learned_without_terms %v: disaster matched %v, candidate %v (%v); want both %v", anywhere, got, slices.Contains(cands, "disaster"), cands, anywhere)
+		}
+		if b := m.Analyze("Hôm nay trời đẹp"); hasNarrative(b, "disaster") {
+			t.Errorf("learned_without_terms %v: a post without the feature matched disaster", anywhere)
+		}
+	}
+}

@@ -34,6 +34,11 @@ type narrativeYAML struct {
 	// component may not match (the rules still may): it learns topics ("xe buýt",
 	// "điện") and would read praise of a bus line as a complaint about it.
 	LearnedNotWhenSentiment []string `yaml:"learned_not_when_sentiment"`
+	// LearnedWithoutTerms lets the learned component match a post in which none of the
+	// narrative's terms occurs. Without it the component only confirms posts that
+	// already hold some of the narrative's vocabulary: most posts that imply a flood or
+	// a folk cure without naming it were out of its reach.
+	LearnedWithoutTerms bool `yaml:"learned_without_terms"`
 	Examples                struct {
 		Match   []string `yaml:"match"`
 		NoMatch []string `yaml:"no_match"`
@@ -120,6 +125,7 @@ func parseNarrative(fsys fs.FS, name string) (*parsedNarrative, error) {
 	p.def.Severity, p.def.Threshold = y.Severity, y.Threshold
 	p.def.severity = slices.Index(severities, y.Severity)
 	p.def.learnedNotWhen = y.LearnedNotWhenSentiment
+	p.def.learnedWithoutTerms = y.LearnedWithoutTerms
 	p.def.examples.match, p.def.examples.noMatch = y.Examples.Match, y.Examples.NoMatch
 	dup := dupCheck{}
 	for _, g := range y.Terms {

@@ -42,6 +42,9 @@ type narrLearned struct {
 	neutral [][][]int32
 	veto    [][]int // by narrative: the rule atoms (absolute index) whose occurrence vetoes
 	names   map[uint64]string
+	// anywhere: the narratives (ascending) with a learned part that may match without
+	// any of their terms occurring (learned_without_terms).
+	anywhere []int
 }
 
 type narrSyl struct {
@@ -135,6 +138,9 @@ func (m *lexModel) loadLearnedNarratives(fsys fs.FS, name string) error {
 			return fmt.Errorf("%s: %w: narrative %q has features but no %s line", name, ErrModelFile, d.ID, learnedToxBias)
 		}
 		nl.veto = append(nl.veto, d.exclusions())
+		if d.learnedWithoutTerms && hasBias[i] {
+			nl.anywhere = append(nl.anywhere, i)
+		}
 	}
 	nl.info = make([]narrSyl, m.nsyms+1)
 	seconds := map[int32][]narrSecond{} // bigrams by first syllable id
@@ -369,14 +375,15 @@ func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vn
 	}
 	// Only a candidate that the learned part could still add needs the post scored:
 	// often there is none.
-	if !slices.ContainsFunc(sc.narrCands, func(i int) bool { return m.learnedMayAdd(a, i, occ) }) {
+	cands := nl.candidates(sc)
+	if !slices.ContainsFunc(cands, func(i int) bool { return m.learnedMayAdd(a, i, occ) }) {
 		return evidence
 	}
 	p := &sc.narr
 	nl.score(syls, p)
 	added := false
 	var span func(match) (int, int)
-	for _, i := range sc.narrCands {
+	for _, i := range cands {
 		n := &m.narratives[i]
 		if slices.ContainsFunc(a.Narratives, func(x post.Narrative) bool { return x.ID == n.ID }) || slices.Contains(n.learnedNotWhen, a.Sentiment.Label) {
 			continue
@@ -399,6 +406,23 @@ func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vn
 		slices.SortStableFunc(a.Narratives, func(x, y post.Narrative) int { return cmp.Compare(y.Score, x.Score) })
 	}
 	return evidence
+}
+
+// candidates returns, ascending, the narratives the learned part may consider for the
+// post: the rules' candidates (sc.narrCands) and those learned without terms. The result
+// lives in sc.
+func (nl *narrLearned) candidates(sc *scratch) []int {
+	if len(nl.anywhere) == 0 {
+		return sc.narrCands
+	}
+	if len(sc.narrCands) == 0 {
+		return nl.anywhere
+	}
+	c := append(append(sc.learnedCands[:0], sc.narrCands...), nl.anywhere...)
+	slices.Sort(c)
+	c = slices.Compact(c)
+	sc.learnedCands = c
+	return c
 }
 
 // learnedMayAdd reports whether the learned component may add narrative i to a, before
@@ -434,13 +458,14 @@ func (nl *narrLearned) evidence(dst []post.Evidence, p *narrPass, i int, id stri
 	return dst
 }
 
-// NarrativeGates returns, for text, the ids of m's narratives one of whose terms occurs
-// (a weighted term or a rule atom other than an exclusion only: only those may be matched
-// by the learned narrative component, see narrativeCandidates) and of those whose rule exclusions (the operands of a top-level AND NOT,
-// e.g. health_misinfo's debunk markers) occur, or whose learned_not_when_sentiment holds
-// the post's sentiment (those it cannot match). Training (package
-// learn) uses them to score "rules OR learned" as Analyze does; nil when m is not a
-// lexicon model.
+// NarrativeGates returns, for text, the ids of m's narratives the learned narrative
+// component may match (candidates: those one of whose terms occurs, a weighted term or a
+// rule atom other than an exclusion, see narrativeCandidates, and those marked
+// learned_without_terms) and the ids of those it cannot match (excluded: their rule's
+// exclusions, the operands of a top-level AND NOT such as health_misinfo's debunk
+// markers, occur, or their learned_not_when_sentiment holds the post's sentiment).
+// Training (package learn) uses them to score "rules OR learned" as Analyze does; nil
+// when m is not a lexicon model.
 func NarrativeGates(m Model, text string) (candidates, excluded []string) {
 	lm, ok := m.(*lexModel)
 	if !ok {
@@ -459,7 +484,7 @@ func NarrativeGates(m Model, text string) (candidates, excluded []string) {
 	cand := lm.narrativeCandidates(sc, seen, occ)
 	var sentiment string // the post's, computed only if a narrative asks
 	for i, n := range lm.narratives {
-		if slices.Contains(cand, i) {
+		if slices.Contains(cand, i) || n.learnedWithoutTerms {
 			candidates = append(candidates, n.ID)
 		}
 		if len(n.learnedNotWhen) > 0 && sentiment == "" {

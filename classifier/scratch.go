@@ -27,6 +27,7 @@ type scratch struct {
 	narrRaw                          []float64
 	narrSeen                         []int32
 	narrCands                        []int // narratives the post may match (narrativeCandidates)
+	learnedCands                     []int // narrCands and the narratives learned without terms (learnedCandidates)
 	occ                              [][]ruleSpan
 	occAtoms                         []int32 // atoms with occurrences in occ (findMatchesInto appends them)
 	// Analyze's evidence, gathered here and copied out at its final length.

@@ -820,22 +820,21 @@ func TestLearnedNarrativesMatchTraining(t *testing.T) {
 }
 
 // viHOSNegatives returns the ViHOS training comments (MIT; social-media comments, mostly
-// about no narrative) in which a term of some narrative occurs, as negatives for every
-// narrative: the hand-written sets' "none" posts are few and crafted, and on real
-// comments the component matched insults and everyday chat. Only candidates are kept
-// (elsewhere the learned part cannot match). A comment trains no narrative its rules
-// match (its gold is unknown there), and none for hate_harassment when it names a
-// protected group of lexicon/targets.tsv (it may be hate against that group). Comment i
-// goes to fold i mod narrNumFolds(), so the cross-validation scores it out of fold like the sets.
+// about no narrative) as negatives for every narrative: the hand-written sets' "none"
+// posts are few and crafted, and on real comments the component matched insults and
+// everyday chat. All of them are kept, not only those where a narrative term occurs:
+// narratives marked learned_without_terms may match anywhere, and with every comment the
+// learned part's matches on the left-out comments fell from 23 to 8 (session 7). A
+// comment trains no narrative its rules match (its gold is unknown there), and none for
+// hate_harassment when it names a protected group of lexicon/targets.tsv (it may be hate
+// against that group). Comment i goes to fold i mod narrNumFolds(), so the
+// cross-validation scores it out of fold like the sets.
 func viHOSNegatives(t *testing.T, rules classifier.Model, fx *classifier.FeatureExtractor, keys func(string) []string) []narrDoc {
 	t.Helper()
 	groups := protectedGroups(t)
 	var docs []narrDoc
 	for i, r := range readEval(t, "vihos/train.jsonl") {
 		cand, excl := classifier.NarrativeGates(rules, r.Text)
-		if len(cand) == 0 {
-			continue
-		}
 		d := narrDoc{set: i % narrNumFolds(), text: r.Text, ext: true, gold: map[string]bool{}, rule: map[string]bool{}, excl: map[string]bool{}, cand: map[string]bool{}, skip: map[string]bool{}}
 		for _, id := range NarrativeMatches(rules, r.Text) {
 			d.rule[id], d.skip[id] = true, true
@@ -855,7 +854,7 @@ func viHOSNegatives(t *testing.T, rules classifier.Model, fx *classifier.Feature
 		d.feats = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(d.featsOrg), d.featsFld...))))
 		docs = append(docs, d)
 	}
-	t.Logf("ViHOS train: %d comments where a narrative term occurs, added as negatives", len(docs))
+	t.Logf("ViHOS train: %d comments added as negatives", len(docs))
 	return docs
 }
 
