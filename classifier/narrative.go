@@ -39,7 +39,7 @@ type narrativeYAML struct {
 	// already hold some of the narrative's vocabulary: most posts that imply a flood or
 	// a folk cure without naming it were out of its reach.
 	LearnedWithoutTerms bool `yaml:"learned_without_terms"`
-	Examples                struct {
+	Examples            struct {
 		Match   []string `yaml:"match"`
 		NoMatch []string `yaml:"no_match"`
 	} `yaml:"examples"`
