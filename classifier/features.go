@@ -56,12 +56,14 @@ type extractor struct {
 	// gap, if above 0, adds gapped pairs (WithGappedPairs); gapFolded their folded form.
 	gap       int
 	gapFolded bool
+	gapBlock  uint8
 }
 
 const (
 	blockWord = iota
 	blockChar
 	blockLex
+	blockGap // gapped pairs in their own block (WithGappedPairs ownBlock); no shipped model has them
 	nBlocks
 )
 
@@ -148,7 +150,7 @@ func (x *extractor) features(text string) []featOcc {
 		}
 		if x.gap > 0 {
 			x.gapPairs(kb, i, len(syls), skip, func(j int) (string, string) { return syls[j].norm, syls[j].fold }, func(kb []byte, j int) {
-				add(kb, blockWord, syls[i].start, syls[j].end)
+				add(kb, x.gapBlock, syls[i].start, syls[j].end)
 			})
 		}
 	}
@@ -284,12 +286,17 @@ func WithUnits() ExtractorOption {
 
 // WithGappedPairs adds, for every syllable, the ordered pairs it forms with the syllables
 // 2 to maxGap+1 places after it ("g:không … được"; with folded also "h:" of the folded
-// syllables), one key whatever the gap, in the word block (weighted like bigrams). No
-// pair spans a masked syllable. For measuring ideas (classifier/learn experiments): a
-// learned file does not record it, so no shipped model scores these features.
-func WithGappedPairs(maxGap int, folded bool) ExtractorOption {
+// syllables), one key whatever the gap, in the word block (weighted like bigrams) or,
+// with ownBlock, in a block of their own (L2-normalised apart, so they do not shrink the
+// word n-grams' values). No pair spans a masked syllable. For measuring ideas
+// (classifier/learn experiments): a learned file does not record it, so no shipped model
+// scores these features.
+func WithGappedPairs(maxGap int, folded, ownBlock bool) ExtractorOption {
 	return func(fx *FeatureExtractor) error {
-		fx.x.gap, fx.x.gapFolded = maxGap, folded
+		fx.x.gap, fx.x.gapFolded, fx.x.gapBlock = maxGap, folded, blockWord
+		if ownBlock {
+			fx.x.gapBlock = blockGap
+		}
 		return nil
 	}
 }

@@ -9,7 +9,7 @@ import (
 // TestGappedPairs: pairs with one or two syllables between, one key per pair whatever
 // the gap, folded ones under "h:", and none across a masked (neutral) syllable.
 func TestGappedPairs(t *testing.T) {
-	fx, err := NewFeatureExtractor(FeatureConfig{WordMax: 1}, nil, WithNeutralTerms([]NeutralTerm{{Term: "công an"}}), WithGappedPairs(2, true))
+	fx, err := NewFeatureExtractor(FeatureConfig{WordMax: 1}, nil, WithNeutralTerms([]NeutralTerm{{Term: "công an"}}), WithGappedPairs(2, true, false))
 	if err != nil {
 		t.Fatal(err)
 	}

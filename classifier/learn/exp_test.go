@@ -75,7 +75,7 @@ func TestExperiments(t *testing.T) {
 				fmt.Sscanf(strings.Replace(envOr("LEARN_EXP_PRUNE", "cl,0"), ",", " ", 1), "%s %g", &opts.pruneRule, &opts.pruneWeight)
 			}
 			if strings.Contains(idea, "gap") { // gapped pairs, up to LEARN_EXP_GAP (2) syllables between
-				opts.gap, opts.gapFolded = 2, strings.Contains(idea, "gapf")
+				opts.gap, opts.gapFolded, opts.gapBlock = 2, strings.Contains(idea, "gapf"), strings.Contains(idea, "gapb")
 				fmt.Sscanf(envOr("LEARN_EXP_GAP", "2"), "%d", &opts.gap)
 			}
 			if strings.Contains(idea, "two") && s.name == "vihsd" {

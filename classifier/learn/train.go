@@ -75,6 +75,7 @@ type TrainOptions struct {
 	// between; gapFolded their folded form too (measuring only).
 	gap       int
 	gapFolded bool
+	gapBlock  bool // in a block of their own
 }
 
 // GridPoint is the dev score of one (C, class weight) setting.
@@ -170,7 +171,7 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 	}
 	xopts := []classifier.ExtractorOption{classifier.WithNeutralTerms(opts.Neutral)}
 	if opts.gap > 0 {
-		xopts = append(xopts, classifier.WithGappedPairs(opts.gap, opts.gapFolded))
+		xopts = append(xopts, classifier.WithGappedPairs(opts.gap, opts.gapFolded, opts.gapBlock))
 	}
 	ex, err := classifier.NewFeatureExtractor(opts.Features, base, xopts...)
 	if err != nil {
