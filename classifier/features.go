@@ -53,12 +53,17 @@ type extractor struct {
 	// units, if set, masks the unit words that follow an amount or a size word ("size
 	// L", "150.000 đ"; see unitAt) the same way.
 	units bool
+	// gap, if above 0, adds gapped pairs (WithGappedPairs); gapFolded their folded form.
+	gap       int
+	gapFolded bool
+	gapBlock  uint8
 }
 
 const (
 	blockWord = iota
 	blockChar
 	blockLex
+	blockGap // gapped pairs in their own block (WithGappedPairs ownBlock); no shipped model has them
 	nBlocks
 )
 
@@ -142,6 +147,11 @@ func (x *extractor) features(text string) []featOcc {
 				kb = append(kb, syls[i+n].fold...)
 				add(kb, blockWord, syls[i].start, syls[i+n].end)
 			}
+		}
+		if x.gap > 0 {
+			x.gapPairs(kb, i, len(syls), skip, func(j int) (string, string) { return syls[j].norm, syls[j].fold }, func(kb []byte, j int) {
+				add(kb, x.gapBlock, syls[i].start, syls[j].end)
+			})
 		}
 	}
 	if x.cfg.CharMin > 0 && len(syls) > 0 {
@@ -271,6 +281,43 @@ func WithUnits() ExtractorOption {
 	return func(fx *FeatureExtractor) error {
 		fx.x.units = true
 		return nil
+	}
+}
+
+// WithGappedPairs adds, for every syllable, the ordered pairs it forms with the syllables
+// 2 to maxGap+1 places after it ("g:không … được"; with folded also "h:" of the folded
+// syllables), one key whatever the gap, in the word block (weighted like bigrams) or,
+// with ownBlock, in a block of their own (L2-normalised apart, so they do not shrink the
+// word n-grams' values). No pair spans a masked syllable. For measuring ideas
+// (classifier/learn experiments): a learned file does not record it, so no shipped model
+// scores these features.
+func WithGappedPairs(maxGap int, folded, ownBlock bool) ExtractorOption {
+	return func(fx *FeatureExtractor) error {
+		fx.x.gap, fx.x.gapFolded, fx.x.gapBlock = maxGap, folded, blockWord
+		if ownBlock {
+			fx.x.gapBlock = blockGap
+		}
+		return nil
+	}
+}
+
+// gapPairs calls add with the key of each gapped pair that starts at syllable i of n.
+func (x *extractor) gapPairs(kb []byte, i, n int, skip func(int) bool, syl func(int) (norm, fold string), add func(kb []byte, j int)) {
+	for j := i + 1; j < n && j <= i+x.gap+1; j++ {
+		if skip(j) {
+			return
+		}
+		if j == i+1 {
+			continue
+		}
+		ni, fi := syl(i)
+		nj, fj := syl(j)
+		kb = append(append(append(append(kb[:0], "g:"...), ni...), " … "...), nj...)
+		add(kb, j)
+		if x.gapFolded {
+			kb = append(append(append(append(kb[:0], "h:"...), fi...), " … "...), fj...)
+			add(kb, j)
+		}
 	}
 }
 

@@ -385,3 +385,26 @@ func TestOffsetFoldsIgnoreDev(t *testing.T) {
 		t.Errorf("offsets tuned on dev are %v whatever the dev labels; the test shows nothing", c.File.Offset)
 	}
 }
+
+// TestNoisyLabels: confident learning flags an example whose out-of-fold probabilities
+// confidently point at another label, and the "mean" rule flags what is below its label's
+// mean self-confidence.
+func TestNoisyLabels(t *testing.T) {
+	X := []sparse{{y: 0}, {y: 0}, {y: 0}, {y: 1}, {y: 1}}
+	lg := func(p float64) []float64 { return []float64{0, math.Log((1 - p) / p)} } // p: P(label 0)
+	scores := [][]float64{lg(0.9), lg(0.8), lg(0.1), lg(0.2), lg(0.3)}
+	// t_0 = (0.9+0.8+0.1)/3 = 0.6, t_1 = (0.8+0.7)/2 = 0.75.
+	if got, want := noisyLabels(X, scores, 2, "cl"), []bool{false, false, true, false, false}; !slices.Equal(got, want) {
+		t.Errorf("cl: got %v, want %v", got, want)
+	}
+	if got, want := noisyLabels(X, scores, 2, "mean"), []bool{false, false, true, false, true}; !slices.Equal(got, want) {
+		t.Errorf("mean: got %v, want %v", got, want)
+	}
+	kept := pruned(X, []bool{false, false, true, false, false}, 0.3)
+	if len(kept) != 5 || kept[2].wt != 0.3 || kept[0].wt != 0 {
+		t.Errorf("weighted: %+v", kept)
+	}
+	if kept := pruned(X, []bool{false, false, true, false, false}, 0); len(kept) != 4 {
+		t.Errorf("dropped: %d left, want 4", len(kept))
+	}
+}

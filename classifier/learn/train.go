@@ -63,6 +63,19 @@ type TrainOptions struct {
 	// bagFolds keeps the mean of the OffsetFolds fold models instead of the full fit
 	// (measuring only).
 	bagFolds bool
+	// prune, if set, is confident learning (measuring only): the training examples whose
+	// label looks wrong by 5-fold out-of-fold probabilities (noisyLabels, rule pruneRule)
+	// are dropped (pruneWeight 0) or weighted by pruneWeight, and the model refitted; with
+	// OffsetFolds each fold's training part is pruned by its own inner out-of-fold
+	// probabilities, and every example is still scored with its given label.
+	prune       bool
+	pruneRule   string // "cl": the confident joint's off-diagonal; "mean": below its label's mean self-confidence
+	pruneWeight float64
+	// gap adds gapped syllable pairs (classifier.WithGappedPairs) with up to gap syllables
+	// between; gapFolded their folded form too (measuring only).
+	gap       int
+	gapFolded bool
+	gapBlock  bool // in a block of their own
 }
 
 // GridPoint is the dev score of one (C, class weight) setting.
@@ -84,6 +97,10 @@ type TrainResult struct {
 	DevDataLabels Report
 	TrainTime     time.Duration
 	NumFeatures   int
+
+	// For composing models in experiments: the dev scores of the chosen weights, the
+	// out-of-fold scores of the training split (OffsetFolds), both without offsets.
+	devScores, oofScores [][]float64
 }
 
 // ErrNoDev means Train was asked to tune without a dev set.
@@ -94,6 +111,7 @@ type sparse struct {
 	idx []int32
 	val []float32
 	y   int
+	wt  float32 // the example's weight in the loss; 0 means 1
 }
 
 // Train fits a regularised multinomial logistic regression over the features of opts on
@@ -151,7 +169,11 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 			return nil, err
 		}
 	}
-	ex, err := classifier.NewFeatureExtractor(opts.Features, base, classifier.WithNeutralTerms(opts.Neutral))
+	xopts := []classifier.ExtractorOption{classifier.WithNeutralTerms(opts.Neutral)}
+	if opts.gap > 0 {
+		xopts = append(xopts, classifier.WithGappedPairs(opts.gap, opts.gapFolded, opts.gapBlock))
+	}
+	ex, err := classifier.NewFeatureExtractor(opts.Features, base, xopts...)
 	if err != nil {
 		return nil, err
 	}
@@ -368,6 +390,29 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 		}
 		bestW, chosen = g.W, map[string]any{"c": g.C, "class_weight": g.cw}
 		chosenFit = g
+		if opts.prune {
+			// Confident learning: flag by out-of-fold probabilities, refit on the rest.
+			oof, _, err := outOfFold(ctx, X, F, K, 5, fitW, g, opts.NB, scoreAll, nil, progress)
+			if err != nil {
+				return nil, err
+			}
+			flag := noisyLabels(X, oof, K, opts.pruneRule)
+			kept := pruned(X, flag, opts.pruneWeight)
+			var p []float64
+			if opts.NB > 0 {
+				p = nbPenalty(kept, F, K, opts.NB)
+			}
+			W := make([]float64, F*K+K)
+			fitW(W, kept, g.C, g.cwv, p)
+			bestW = W
+			perClass := make([]int, K)
+			for i, f := range flag {
+				if f {
+					perClass[X[i].y]++
+				}
+			}
+			chosen["pruned_per_label"] = perClass
+		}
 	} else {
 		// A word model and a character model fitted apart (each with its own C and class
 		// weight), their logits mixed: one linear model again, so the file and scoring
@@ -403,7 +448,11 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 		if opts.OffsetFolds >= 2 && !opts.Ensemble {
 			var err error
 			var avg []float64
-			if tuneScores, avg, err = outOfFold(ctx, X, F, K, opts.OffsetFolds, fitW, chosenFit, opts.NB, scoreAll, progress); err != nil {
+			var pr *pruneOpts
+			if opts.prune {
+				pr = &pruneOpts{rule: opts.pruneRule, weight: opts.pruneWeight}
+			}
+			if tuneScores, avg, err = outOfFold(ctx, X, F, K, opts.OffsetFolds, fitW, chosenFit, opts.NB, scoreAll, pr, progress); err != nil {
 				return nil, err
 			}
 			if opts.bagFolds {
@@ -415,6 +464,7 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 				tuneGold[i] = e.Label
 			}
 			tunePolicy = trainPolicy
+			res.oofScores = tuneScores
 			chosen["offset_folds"] = opts.OffsetFolds
 		}
 		score := func(off []float64) float64 { return metric(Score(tuneGold, predictWith(tuneScores, off, tunePolicy))) }
@@ -438,6 +488,7 @@ func Train(ctx context.Context, train, dev []Example, base classifier.Model, opt
 			chosen["cv_"+opts.Metric] = round4(cur)
 		}
 	}
+	res.devScores = scores
 	res.Dev = Score(devGold, predict(scores, off))
 	res.DevDataLabels = Score(devDataGold, predict(scores, off))
 
@@ -488,7 +539,7 @@ type gridFit struct {
 // class weights, on the other folds (example i in fold i mod folds), each fitted from zero
 // as the full model was (warm-started over increasing C in the grid; for a single C the
 // same), with NB penalties (nb > 0) counted on its own folds.
-func outOfFold(ctx context.Context, X []sparse, F, K, folds int, fitW func(W []float64, X []sparse, C float64, cw, pen []float64), fit gridFit, nb float64, scoreAll func([]sparse, []float64) [][]float64, progress func(stage string, done, total int)) ([][]float64, []float64, error) {
+func outOfFold(ctx context.Context, X []sparse, F, K, folds int, fitW func(W []float64, X []sparse, C float64, cw, pen []float64), fit gridFit, nb float64, scoreAll func([]sparse, []float64) [][]float64, pr *pruneOpts, progress func(stage string, done, total int)) ([][]float64, []float64, error) {
 	out := make([][]float64, len(X))
 	avg := make([]float64, F*K+K) // the mean of the fold models' weights
 	for f := range folds {
@@ -504,6 +555,15 @@ func outOfFold(ctx context.Context, X []sparse, F, K, folds int, fitW func(W []f
 				in = append(in, x)
 			}
 		}
+		if pr != nil {
+			// Prune the training part by its own out-of-fold probabilities (inner folds:
+			// the other outer folds), so no held-out label takes part.
+			inner, _, err := outOfFold(ctx, in, F, K, folds-1, fitW, fit, nb, scoreAll, nil, nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			in = pruned(in, noisyLabels(in, inner, K, pr.rule), pr.weight)
+		}
 		var pen []float64
 		if nb > 0 {
 			pen = nbPenalty(in, F, K, nb)
@@ -514,9 +574,76 @@ func outOfFold(ctx context.Context, X []sparse, F, K, folds int, fitW func(W []f
 			out[heldIdx[j]] = s
 		}
 		axpy(1/float64(folds), W, avg)
-		progress("folds", f+1, folds)
+		if progress != nil {
+			progress("folds", f+1, folds)
+		}
 	}
 	return out, avg, nil
+}
+
+// pruneOpts are TrainOptions.prune's rule and weight for outOfFold.
+type pruneOpts struct {
+	rule   string
+	weight float64
+}
+
+// noisyLabels flags the examples of X whose given label looks wrong by their out-of-fold
+// scores (confident learning, Northcutt et al. 2021): with p the softmax of the scores and
+// t_k the mean p_k over the examples labelled k (the label's self-confidence), rule "cl"
+// flags an example labelled y when, among the labels k with p_k >= t_k, the likeliest is
+// not y (the off-diagonal of the confident joint); rule "mean" flags it when p_y < t_y.
+func noisyLabels(X []sparse, scores [][]float64, K int, rule string) []bool {
+	probs := make([][]float64, len(X))
+	t, n := make([]float64, K), make([]float64, K)
+	for i, s := range scores {
+		p := make([]float64, K)
+		mx := slices.Max(s)
+		var sum float64
+		for k := range s {
+			p[k] = math.Exp(s[k] - mx)
+			sum += p[k]
+		}
+		for k := range p {
+			p[k] /= sum
+		}
+		probs[i] = p
+		t[X[i].y] += p[X[i].y]
+		n[X[i].y]++
+	}
+	for k := range t {
+		t[k] /= max(n[k], 1)
+	}
+	flag := make([]bool, len(X))
+	for i, p := range probs {
+		y := X[i].y
+		if rule == "mean" {
+			flag[i] = p[y] < t[y]
+			continue
+		}
+		best := -1
+		for k := range p {
+			if p[k] >= t[k] && (best < 0 || p[k] > p[best]) {
+				best = k
+			}
+		}
+		flag[i] = best >= 0 && best != y
+	}
+	return flag
+}
+
+// pruned returns X without the flagged examples (weight 0) or with them weighted.
+func pruned(X []sparse, flag []bool, weight float64) []sparse {
+	out := make([]sparse, 0, len(X))
+	for i, x := range X {
+		if flag[i] {
+			if weight == 0 {
+				continue
+			}
+			x.wt = float32(weight)
+		}
+		out = append(out, x)
+	}
+	return out
 }
 
 // appendDense appends the dense features of every text as columns "e:j" (idf 1) after
@@ -689,6 +816,9 @@ func lrLoss(X []sparse, W, g []float64, F, K int, C float64, cw []float64) float
 			sum += z[k]
 		}
 		w := C * cw[x.y]
+		if x.wt != 0 {
+			w *= float64(x.wt)
+		}
 		loss += w * (math.Log(sum) - math.Log(z[x.y]))
 		for k := range z {
 			z[k] = w * z[k] / sum // gradient of the loss for logit k
