@@ -45,6 +45,11 @@ type narrLearned struct {
 	// anywhere: the narratives (ascending) with a learned part that may match without
 	// any of their terms occurring (learned_without_terms).
 	anywhere []int
+	// anyUni and anyBi hold, by syllable id, for each narrative of anywhere
+	// (len(anywhere) numbers per syllable), the syllable's unigram weight and the heaviest
+	// positive weight of a bigram it begins (0 if none): a bound of the post's logit from
+	// above (anywhereBound).
+	anyUni, anyBi []float32
 }
 
 type narrSyl struct {
@@ -78,11 +83,7 @@ func (m *lexModel) loadLearnedNarratives(fsys fs.FS, name string) error {
 		nl.bias[i] = math.Inf(-1)
 	}
 	hasBias := make([]bool, k)
-	type feat struct {
-		ids []int32
-		w   []float32
-	}
-	feats := map[uint64]*feat{}
+	feats := map[uint64]*narrFeat{}
 	var order []uint64
 	var skipped []string
 	err := tsvLines(fsys, name, func(f []string) error {
@@ -117,7 +118,7 @@ func (m *lexModel) loadLearnedNarratives(fsys fs.FS, name string) error {
 		key := toxKey(ids)
 		ft := feats[key]
 		if ft == nil {
-			ft = &feat{ids: ids, w: make([]float32, k)}
+			ft = &narrFeat{ids: ids, w: make([]float32, k)}
 			feats[key] = ft
 			order = append(order, key)
 			nl.names[key] = f[1]
@@ -171,8 +172,42 @@ func (m *lexModel) loadLearnedNarratives(fsys fs.FS, name string) error {
 		nl.info[id].flags |= toxNeutral
 		nl.info[id].neutral = uint16(g + 1)
 	}
+	nl.buildUpperBounds(feats, order)
 	m.learnedNarr = nl
 	return nil
+}
+
+// narrFeat is one feature of the file being loaded: its syllable ids and its weight by
+// narrative.
+type narrFeat struct {
+	ids []int32
+	w   []float32
+}
+
+// buildUpperBounds fills anyUB from the features (feats by key, in order).
+func (nl *narrLearned) buildUpperBounds(feats map[uint64]*narrFeat, order []uint64) {
+	na := len(nl.anywhere)
+	if na == 0 {
+		return
+	}
+	uni := make([]float32, len(nl.info)*na)
+	bi := make([]float32, len(nl.info)*na)
+	for _, key := range order {
+		f := feats[key]
+		dst := uni
+		if len(f.ids) == 2 {
+			dst = bi
+		}
+		for j, i := range nl.anywhere {
+			at := int(f.ids[0])*na + j
+			if len(f.ids) == 1 {
+				dst[at] = f.w[i]
+			} else if w := f.w[i]; w > 0 {
+				dst[at] = max(dst[at], w)
+			}
+		}
+	}
+	nl.anyUni, nl.anyBi = uni, bi
 }
 
 // narrSecond is a bigram's second syllable (id) and the bigram's row index into biW / k.
@@ -257,6 +292,9 @@ type narrPass struct {
 	// into nl.anywhere (reused across posts).
 	z   []float64
 	pos []bool
+	// seen stamps the syllable ids counted by anywhereBound in this post (seenGen).
+	seen    []uint8
+	seenGen uint8
 }
 
 // score collects the distinct weighted features of a post's syllables into p (reused
@@ -328,6 +366,9 @@ func (nl *narrLearned) score(syls []syllable, p *narrPass) {
 // collecting the features. It adds the features in score's order, so its sums are
 // logit's to the bit.
 func (nl *narrLearned) anywhereMayMatch(syls []syllable, p *narrPass) bool {
+	if !nl.anywhereBound(syls, p) {
+		return false
+	}
 	k, na := nl.k, len(nl.anywhere)
 	nuni := len(nl.uniW) / k
 	if p.owner != nl {
@@ -390,6 +431,55 @@ func (nl *narrLearned) anywhereMayMatch(syls []syllable, p *narrPass) bool {
 	}
 	for j, i := range nl.anywhere {
 		if pos[j] && z[j]+nl.bias[i] >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// anywhereBound reports whether one of the narratives learned without terms could reach
+// its threshold in the post, by a bound of its logit from above: the unigram weights of
+// the post's distinct syllables plus, for every syllable, the heaviest positive bigram it
+// begins (a syllable begins at most one bigram of the post). It reads two arrays by
+// syllable id, where the exact sum needs the bigram table. Masking is ignored: a post
+// that names an authority matches nothing anyway.
+func (nl *narrLearned) anywhereBound(syls []syllable, p *narrPass) bool {
+	na, n := len(nl.anywhere), len(nl.info)
+	if cap(p.z) < na {
+		p.z, p.pos = make([]float64, na), make([]bool, na)
+	}
+	if len(p.seen) != n {
+		p.seen, p.seenGen = make([]uint8, n), 0
+	}
+	if p.seenGen++; p.seenGen == 0 {
+		clear(p.seen)
+		p.seenGen = 1
+	}
+	z := p.z[:na]
+	for j, i := range nl.anywhere {
+		z[j] = nl.bias[i]
+	}
+	uni, bi, seen, gen := nl.anyUni, nl.anyBi, p.seen, p.seenGen
+	for i := range syls {
+		id := int(syls[i].nid)
+		if id <= 0 || id >= n {
+			continue
+		}
+		at := id * na
+		b := bi[at : at+na]
+		for j := range z {
+			z[j] += float64(b[j])
+		}
+		if seen[id] != gen {
+			seen[id] = gen
+			u := uni[at : at+na]
+			for j := range z {
+				z[j] += float64(u[j])
+			}
+		}
+	}
+	for _, v := range z {
+		if v >= -1e-6 { // the exact check decides; rounding must not rule a post out
 			return true
 		}
 	}

@@ -38,7 +38,7 @@ func FuzzDecodeAgreesWithStd(f *testing.F) {
 		`{"metrics":{"likes":1e400}}`,
 		`{"metrics":{"likes":-1,"shares":1.5}}`,
 		`{"published_at":"2026-11-20T08:15:00+07:00","fetched_at":null}`,
-		`{"analysis":null,"author":{"id":"a1:x","extra":[1,{"a":[]}]}}`,
+		`{"analysis":null,"author":{"id":"a1:3f9c0d2e4b6a8c1e5f7a9b0c2d4e6f81","extra":[1,{"a":[]}]}}`,
 		`{"analysis":{"narratives":[{"id":"x","score":"1"}]}}`,
 		`null`, `[]`, `{"text":"a"} trailing`, ` {"text":"a"} `,
 	} {

@@ -180,6 +180,23 @@ func PseudonymizeAuthor(key []byte, platform, nativeAuthorID string) string {
 	return "a1:" + hex.EncodeToString(m.Sum(nil)[:16])
 }
 
+// IsPseudonym reports whether id is empty or has the form PseudonymizeAuthor gives.
+func IsPseudonym(id string) bool {
+	if id == "" {
+		return true
+	}
+	h, ok := strings.CutPrefix(id, "a1:")
+	if !ok || len(h) != 32 {
+		return false
+	}
+	for _, c := range h {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // FieldError names the failing field path (e.g. "analysis.evidence[2].end").
 type FieldError struct {
 	Path   string
@@ -257,6 +274,11 @@ func (p *Post) Validate() error {
 		return &FieldError{"published_at", "required (RFC 3339 time)"}
 	case p.Metrics.Likes < 0 || p.Metrics.Shares < 0 || p.Metrics.Replies < 0:
 		return &FieldError{"metrics", "counters must not be negative"}
+	case !IsPseudonym(p.Author.ID):
+		// A post replayed from a file, or sent by another producer, must not carry an
+		// account name into the store: only the keyed hash is ever kept.
+		// The value is not echoed: it may be the account name itself.
+		return &FieldError{"author.id", "must be empty or a pseudonym from PseudonymizeAuthor (\"a1:\" and 32 hex digits), not an account id"}
 	}
 	if p.Analysis != nil {
 		return p.Analysis.validate(len(p.Text))

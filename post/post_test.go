@@ -118,7 +118,7 @@ func TestNewerSchemaWithIncompatibleFields(t *testing.T) {
 }
 
 func BenchmarkDecode(b *testing.B) {
-	data := []byte(`{"schema":1,"id":"mastodon:mastodon.social:109294719267373593","platform":"mastodon","source":"mastodon-vn","url":"https://mastodon.social/@x/109294719267373593","author":{"id":"a1:3f9c"},"text":"Cảnh báo lừa đảo: giả danh công an gọi điện yêu cầu chuyển khoản trước, mọi người cẩn thận","lang":"vi","published_at":"2026-11-20T08:15:00Z","fetched_at":"2026-11-20T08:16:02Z","metrics":{"likes":3,"shares":0,"replies":1},"analysis":{"model":"default@1","sentiment":{"label":"negative","score":-0.5},"toxicity":{"label":"clean","score":0},"narratives":[{"id":"scam","score":0.9}],"evidence":[{"for":"scam","term":"chuyển khoản trước","start":60,"end":83}],"flagged":true}}`)
+	data := []byte(`{"schema":1,"id":"mastodon:mastodon.social:109294719267373593","platform":"mastodon","source":"mastodon-vn","url":"https://mastodon.social/@x/109294719267373593","author":{"id":"a1:3f9c0d2e4b6a8c1e5f7a9b0c2d4e6f81"},"text":"Cảnh báo lừa đảo: giả danh công an gọi điện yêu cầu chuyển khoản trước, mọi người cẩn thận","lang":"vi","published_at":"2026-11-20T08:15:00Z","fetched_at":"2026-11-20T08:16:02Z","metrics":{"likes":3,"shares":0,"replies":1},"analysis":{"model":"default@1","sentiment":{"label":"negative","score":-0.5},"toxicity":{"label":"clean","score":0},"narratives":[{"id":"scam","score":0.9}],"evidence":[{"for":"scam","term":"chuyển khoản trước","start":60,"end":83}],"flagged":true}}`)
 	b.SetBytes(int64(len(data)))
 	for i := 0; i < b.N; i++ {
 		if _, err := Decode(data); err != nil {

@@ -62,7 +62,7 @@ func DemoSite(t testing.TB, posts []*post.Post) (*demosite.Site, string) {
 func NewDemoPost(platform, native string) *post.Post {
 	now := time.Now().UTC().Truncate(time.Second)
 	return &post.Post{Schema: 1, ID: strings.ToLower(platform) + ":demo:" + native, Platform: platform, Source: "demo",
-		Author: post.Author{ID: "a1:newauthor"}, Text: "Bài mới về lũ lụt ở miền Trung, nước lên nhanh " + native + ".",
+		Author: post.Author{ID: "a1:0e1d2c3b4a59687766554433221100ff"}, Text: "Bài mới về lũ lụt ở miền Trung, nước lên nhanh " + native + ".",
 		Lang: "vi", PublishedAt: now, FetchedAt: now}
 }
 
