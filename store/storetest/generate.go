@@ -44,7 +44,7 @@ func Generate(n int, seed uint64) []*post.Post {
 			Platform: platform, Source: platform + "-vn", Text: text, Lang: "vi",
 			// about 5000 distinct pseudonymous authors, without drawing from r (keeps the
 			// rest of the generated data as it was)
-			Author:      post.Author{ID: fmt.Sprintf("author-%d", (uint64(i)*7919+seed)%5000)},
+			Author:      post.Author{ID: fmt.Sprintf("a1:%032x", (uint64(i)*7919+seed)%5000)},
 			PublishedAt: at, FetchedAt: at.Add(time.Minute),
 			Metrics: post.Metrics{Likes: r.IntN(100)},
 		}
