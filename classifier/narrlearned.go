@@ -184,7 +184,7 @@ type narrFeat struct {
 	w   []float32
 }
 
-// buildUpperBounds fills anyUB from the features (feats by key, in order).
+// buildUpperBounds fills anyUni and anyBi from the features (feats by key, in order).
 func (nl *narrLearned) buildUpperBounds(feats map[uint64]*narrFeat, order []uint64) {
 	na := len(nl.anywhere)
 	if na == 0 {
@@ -288,10 +288,8 @@ type narrPass struct {
 	owner *narrLearned
 	gen   uint8
 	stamp []uint8
-	// z and pos: anywhereMayMatch's sums and "a feature weighs towards it", by index
-	// into nl.anywhere (reused across posts).
-	z   []float64
-	pos []bool
+	// z: anywhereBound's sums by index into nl.anywhere (reused across posts).
+	z []float64
 	// seen stamps the syllable ids counted by anywhereBound in this post (seenGen).
 	seen    []uint8
 	seenGen uint8
@@ -357,86 +355,6 @@ func (nl *narrLearned) score(syls []syllable, p *narrPass) {
 	}
 }
 
-// logit returns narrative i's learned logit for the post scored into p (the weights
-// summed in the order of the features' first occurrence, then the bias) and whether one
-// of the post's features weighs towards i.
-// anywhereMayMatch reports whether one of the narratives learned without terms
-// (nl.anywhere) reaches its threshold in the post with a feature weighing towards it and
-// no authority named: matches' test, computed in one pass over the syllables without
-// collecting the features. It adds the features in score's order, so its sums are
-// logit's to the bit.
-func (nl *narrLearned) anywhereMayMatch(syls []syllable, p *narrPass) bool {
-	if !nl.anywhereBound(syls, p) {
-		return false
-	}
-	k, na := nl.k, len(nl.anywhere)
-	nuni := len(nl.uniW) / k
-	if p.owner != nl {
-		*p = narrPass{owner: nl, hits: p.hits, stamp: make([]uint8, nuni+len(nl.biW)/k)}
-	}
-	if p.gen++; p.gen == 0 {
-		clear(p.stamp)
-		p.gen = 1
-	}
-	if cap(p.z) < na {
-		p.z, p.pos = make([]float64, na), make([]bool, na)
-	}
-	z, pos := p.z[:na], p.pos[:na]
-	clear(z)
-	clear(pos)
-	add := func(row []float32) {
-		for j, i := range nl.anywhere {
-			w := row[i]
-			z[j] += float64(w)
-			pos[j] = pos[j] || w > 0
-		}
-	}
-	maskEnd := 0
-	var prev *narrSyl
-	info, stamp, gen := nl.info, p.stamp, p.gen
-	for i := range syls {
-		id := syls[i].nid
-		if uint(id) >= uint(len(info)) || id <= 0 {
-			prev = nil
-			continue
-		}
-		s := &info[id]
-		if s.flags == 0 && s.row == 0 {
-			prev = nil
-			continue
-		}
-		if s.flags&toxNeutral != 0 {
-			maskEnd = max(maskEnd, neutralEndIn(nl.neutral[s.neutral-1], syls, i))
-			if maskEnd > i {
-				return false // an authority is named: the component matches nothing
-			}
-		}
-		if prev != nil && s.flags&toxBiSecond != 0 {
-			if b := nl.biTab[prev.biOff+toxHash(id, prev.biOff)&uint32(prev.biMask)].find(id); b != 0 && stamp[nuni+int(b)-1] != gen {
-				r := int(b) - 1
-				stamp[nuni+r] = gen
-				add(nl.biW[r*k : r*k+k])
-			}
-		}
-		prev = nil
-		if s.flags&toxBiFirst != 0 {
-			prev = s
-		}
-		if s.row > 0 {
-			if r := s.row - 1; stamp[r] != gen {
-				stamp[r] = gen
-				add(nl.uniW[int(r)*k : int(r)*k+k])
-			}
-		}
-	}
-	for j, i := range nl.anywhere {
-		if pos[j] && z[j]+nl.bias[i] >= 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // anywhereBound reports whether one of the narratives learned without terms could reach
 // its threshold in the post, by a bound of its logit from above: the unigram weights of
 // the post's distinct syllables plus, for every syllable, the heaviest positive bigram it
@@ -446,7 +364,7 @@ func (nl *narrLearned) anywhereMayMatch(syls []syllable, p *narrPass) bool {
 func (nl *narrLearned) anywhereBound(syls []syllable, p *narrPass) bool {
 	na, n := len(nl.anywhere), len(nl.info)
 	if cap(p.z) < na {
-		p.z, p.pos = make([]float64, na), make([]bool, na)
+		p.z = make([]float64, na)
 	}
 	if len(p.seen) != n {
 		p.seen, p.seenGen = make([]uint8, n), 0
@@ -486,6 +404,9 @@ func (nl *narrLearned) anywhereBound(syls []syllable, p *narrPass) bool {
 	return false
 }
 
+// logit returns narrative i's learned logit for the post scored into p (the weights
+// summed in the order of the features' first occurrence, then the bias) and whether one
+// of the post's features weighs towards i.
 func (nl *narrLearned) logit(p *narrPass, i int) (z float64, positive bool) {
 	for _, h := range p.hits {
 		w := nl.weight(h, i)
@@ -548,10 +469,11 @@ func (m *lexModel) addLearnedNarratives(a *post.Analysis, sc *scratch, toks []vn
 		return evidence
 	}
 	p := &sc.narr
-	if len(sc.narrCands) == 0 && !nl.anywhereMayMatch(syls, p) {
+	if len(sc.narrCands) == 0 && !nl.anywhereBound(syls, p) {
 		// Only narratives learned without terms are in question, in a post that holds
-		// none of any narrative's terms (most posts): a cheaper pass that sums their
-		// logits alone rules most of them out.
+		// none of any narrative's terms (most posts): a bound of their logits, read from
+		// two arrays by syllable id, rules most of them out before the features are
+		// collected.
 		return evidence
 	}
 	nl.score(syls, p)
