@@ -2,6 +2,7 @@
 # Installs Debian's chromium for the web UI's browser tests (web/browser_test.go, driven
 # by chromedp). Nothing to start or stop: the tests launch it headless themselves.
 set -euo pipefail
+TI_NAME=chromium
 # shellcheck source=testinfra/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -17,8 +17,8 @@ TI_STATE="${LANGNGHE_TESTINFRA_DIR:-$TI_ROOT/.testinfra}"
 TI_CACHE="${LANGNGHE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/langnghe}"
 TI_MAVEN_REPO="${LANGNGHE_MAVEN_REPO:-https://repo1.maven.org/maven2}"
 
-ti_log() { printf '%s: %s\n' "$TI_NAME" "$*" >&2; }
-ti_die() { printf '%s: ERROR: %s\n' "$TI_NAME" "$*" >&2; exit 1; }
+ti_log() { printf '%s: %s\n' "${TI_NAME:-testinfra}" "$*" >&2; }
+ti_die() { printf '%s: ERROR: %s\n' "${TI_NAME:-testinfra}" "$*" >&2; exit 1; }
 
 # ti_pid_of DIR -> prints the pid recorded in DIR/pid if that process is alive and is ours.
 ti_pid_of() {
@@ -129,9 +129,9 @@ ti_require_free_port() {
 ti_tail_log() {
 	local f="$1" n="${2:-40}"
 	if [[ -s "$f" ]]; then
-		printf '%s: ---- last %s lines of %s ----\n' "$TI_NAME" "$n" "$f" >&2
+		printf '%s: ---- last %s lines of %s ----\n' "${TI_NAME:-testinfra}" "$n" "$f" >&2
 		tail -n "$n" "$f" | sed 's/^/    /' >&2
-		printf '%s: ----\n' "$TI_NAME" >&2
+		printf '%s: ----\n' "${TI_NAME:-testinfra}" >&2
 	fi
 }
 
