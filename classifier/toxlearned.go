@@ -120,8 +120,16 @@ func placeBuckets(tab []toxBucket, keys []int32, idx []int) ([]toxBucket, uint32
 	return tab, 0, 0, fmt.Errorf("%d bigrams begin with one syllable: too many", len(keys))
 }
 
-// maxBucketPad bounds placeBuckets' retries at the largest size.
-const maxBucketPad = 64
+// maxBucketPad bounds placeBuckets' retries at the largest size. 64 was enough while
+// no first syllable began more than about 350 bigrams; the narrative file regenerated in
+// session 8 (narr14) has 376 and 381 ("cho", "con", over all narratives). A layout of 256
+// buckets of 4 holds them in about 1.5% and 0.75% of tries (simulated with toxHash), so
+// 65 tries failed 37% and 61% of the time: a lexicon edit that renumbers syllables made
+// the model fail to load (TestAddresseesFileErrors). 1,025 tries fail about 10^-7 and
+// 4·10^-4 of the time; each padding bucket left empty costs 16 bytes and only crowded
+// syllables retry. Near 420 bigrams a try succeeds 0.1% of the time: a file that grows
+// past that needs more buckets (mask is a uint8), not more tries.
+const maxBucketPad = 1024
 
 // fillBuckets puts the keys in n buckets beginning at off, or reports that one overflows.
 func fillBuckets(keys []int32, idx []int, off uint32, n int) ([]toxBucket, bool) {

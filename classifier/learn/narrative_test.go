@@ -26,8 +26,8 @@ import (
 // The subtest holdout8 was held out once and has been tuned on since (see holdout8).
 // Since the narr10 round (session 6) the learned component is trained on holdout4-8 too.
 // The subtests holdout9 and holdout10 were held out once and have been tuned on since
-// (session 6, narr13; see holdout9). holdout11 and holdout12 are held out (session 7; see
-// holdout11).
+// (session 6, narr13; see holdout9). The subtests holdout11 and holdout12 were held out
+// once (session 7) and have been tuned on since (session 8, narr14; see holdout11).
 func TestNarrativeEvalDefault(t *testing.T) {
 	m := defaultModel(t)
 	for _, half := range []string{"dev", "test", "holdout"} {
@@ -238,17 +238,27 @@ func holdout10(t *testing.T) {
 // written on 2026-12-07 (session 7) by two authors who had read only the narratives'
 // definitions (and holdout7-10's provenance pages, to pick other topics and places),
 // while holdout9 and holdout10 were opened and tuned on by someone who never saw them;
-// both committed (13888dc, d69ee9d) before any scoring. Held out: their errors are not
-// read (scored with `eval --errors 0`). The tests log the tables and hold floors 0.05
-// under the shipped figures.
+// both committed (13888dc, d69ee9d) before any scoring. Held out, their errors were not
+// read (scored with `eval --errors 0`): at the session 7 start (de59d11) holdout11 macro P
+// 0.846 R 0.728, holdout12 0.871 / 0.722; with the session 7 model 0.855 / 0.774 and
+// 0.857 / 0.769 (rules alone 0.839 / 0.542 and 0.838 / 0.521).
+// Held out once, tuned on since (session 8, narr14), as holdout9/10 were in narr13: their
+// errors were read to fix the rules in general causes and they are training sets of the
+// learned component, so the figures they give now are tuned-on figures; two newer judge
+// sets measure new text. The tests log the tables and hold floors 0.05 under the tuned
+// figures.
 func holdout11(t *testing.T) {
-	// Held out: 0.846 / 0.728 (de59d11, the session's start) → 0.855 / 0.774 (session 7).
-	reportNarrativeFloor(t, "holdout11", 440, "held out (session 7)", 0.805, 0.724, "held out: 0.855 / 0.774")
+	// Held out: 0.846 / 0.728 (de59d11) → 0.855 / 0.774 (session 7).
+	// Tuned on (narr14 rules): rules alone 0.968 / 0.895; with the session 7 learned file 0.948 / 0.934;
+	// with the regenerated file (trained on it) 0.970 / 0.944.
+	reportNarrativeFloor(t, "holdout11", 440, "held out once, tuned on since (session 8, narr14)", 0.920, 0.894, "tuned on: 0.970 / 0.944")
 }
 
 func holdout12(t *testing.T) {
-	// Held out: 0.871 / 0.722 (de59d11, the session's start) → 0.857 / 0.769 (session 7).
-	reportNarrativeFloor(t, "holdout12", 440, "held out (session 7)", 0.807, 0.719, "held out: 0.857 / 0.769")
+	// Held out: 0.871 / 0.722 (de59d11) → 0.857 / 0.769 (session 7).
+	// Tuned on (narr14 rules): rules alone 0.979 / 0.905; with the session 7 learned file 0.957 / 0.947;
+	// with the regenerated file (trained on it) 0.980 / 0.961.
+	reportNarrativeFloor(t, "holdout12", 440, "held out once, tuned on since (session 8, narr14)", 0.930, 0.911, "tuned on: 0.980 / 0.961")
 }
 
 // reportNarrativeFloor scores the shipped narratives on the labelled set name (at least
