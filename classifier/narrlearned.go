@@ -30,8 +30,9 @@ type narrLearned struct {
 	info []narrSyl
 	uniW []float32 // unigram rows, k weights each
 	// biTab holds the bigrams grouped by first syllable, as toxLearned.biTab does: those
-	// beginning with syllable p lie in the buckets info[p].biOff + (0 .. info[p].biMask),
-	// the one of second syllable id in bucket info[p].biOff + toxHash(id, info[p].biOff)&info[p].biMask,
+	// beginning with syllable p lie in the buckets info[p].biOff + (0 ..
+	// bucketMask(info[p].biBits)), the one of second syllable id in bucket info[p].biOff +
+	// toxHash(id, info[p].biOff)&bucketMask(info[p].biBits),
 	// 1 + its row index into biW / k in the same lane. Bucket 0 is empty. A syllable's
 	// bigrams lie in a cache line or a few, where one hash table of all of them (at most a
 	// quarter full) took 768 KB and a likely cache miss per lookup.
@@ -57,7 +58,7 @@ type narrSyl struct {
 	biOff   uint32 // with toxBiFirst: the first bucket of its bigrams in biTab
 	neutral uint16
 	flags   uint8 // toxBiFirst, toxBiSecond, toxNeutral (same meanings as toxSyl's)
-	biMask  uint8 // with toxBiFirst: its bucket count minus 1
+	biBits  uint8 // with toxBiFirst: log2 of its bucket count (bucketMask)
 }
 
 // narrHit is one weighted feature occurrence of a post, syllables [from, from+1)
@@ -229,11 +230,11 @@ func (nl *narrLearned) buildBigrams(seconds map[int32][]narrSecond) error {
 				return fmt.Errorf("too many syllables or bigrams (%d, %d) for 16-bit indexes", sec.id, idx[j])
 			}
 		}
-		tab, off, mask, err := placeBuckets(nl.biTab, keys, idx)
+		tab, off, bits, err := placeBuckets(nl.biTab, keys, idx)
 		if err != nil {
 			return err
 		}
-		nl.info[first].biOff, nl.info[first].biMask = off, mask
+		nl.info[first].biOff, nl.info[first].biBits = off, bits
 		nl.biTab = tab
 	}
 	return nil
@@ -336,7 +337,7 @@ func (nl *narrLearned) score(syls []syllable, p *narrPass) {
 			continue
 		}
 		if prev != nil && s.flags&toxBiSecond != 0 {
-			if b := nl.biTab[prev.biOff+toxHash(id, prev.biOff)&uint32(prev.biMask)].find(id); b != 0 && stamp[nuni+int(b)-1] != gen {
+			if b := nl.biTab[prev.biOff+toxHash(id, prev.biOff)&bucketMask(prev.biBits)].find(id); b != 0 && stamp[nuni+int(b)-1] != gen {
 				r := int32(b) - 1
 				stamp[nuni+int(r)] = gen
 				p.hits = append(p.hits, narrHit{row: r, bigram: true, from: int32(i - 1)})

@@ -31,8 +31,9 @@ type toxLearned struct {
 	featKey []int32 // by syllable id: what featOf returns
 	// biTab holds the weighted bigrams, grouped by first syllable: the bigrams beginning
 	// with the syllable of feat index p lie in the buckets feat[p].biOff + (0 ..
-	// feat[p].biMask), the one of second syllable f in bucket feat[p].biOff +
-	// toxHash(f, feat[p].biOff)&feat[p].biMask, its index in biW in the same lane. biW[0] is 0 (no
+	// feat[p].biOff + bucketMask(feat[p].biBits)), the one of second syllable f in bucket
+	// feat[p].biOff + toxHash(f, feat[p].biOff)&bucketMask(feat[p].biBits), its index in biW
+	// in the same lane. biW[0] is 0 (no
 	// bigram) and bucket 0 is empty. A syllable's bigrams lie in a cache line or a few,
 	// where one hash table of all of them, at most a quarter full, took 96 KB.
 	biTab []toxBucket
@@ -51,7 +52,7 @@ type toxSyl struct {
 	uni    float32
 	biOff  uint16 // with toxBiFirst: the first bucket of its bigrams in toxLearned.biTab
 	flags  uint8  // toxUni, toxBiFirst, toxBiSecond, toxNeutral; 0: the syllable plays no part
-	biMask uint8  // with toxBiFirst: its bucket count minus 1
+	biBits uint8  // with toxBiFirst: log2 of its bucket count (bucketMask)
 }
 
 const (
@@ -71,12 +72,17 @@ const (
 type toxBucket struct{ keys, idx uint64 }
 
 // toxHash hashes the key of a bigram's second syllable to its bucket among the first
-// syllable's buckets, which begin at off (masked by the caller; at most 256 buckets).
+// syllable's buckets, which begin at off (masked by the caller with bucketMask; 16 bits,
+// at most maxBuckets buckets).
 // Keying the hash with off lets placeBuckets move a first syllable's buckets by a few
 // empty ones until no bucket overflows, so every set of keys finds a layout: with the
 // key alone, a lexicon edit that renumbers syllables could leave five keys in one
 // bucket and the model would not load.
-func toxHash(f int32, off uint32) uint32 { return (uint32(f) ^ off) * 0x9E3779B1 >> 24 }
+func toxHash(f int32, off uint32) uint32 { return (uint32(f) ^ off) * 0x9E3779B1 >> 16 }
+
+// bucketMask is the mask of a first syllable's 1 << bits buckets (bits < 16: the &15 lets
+// the compiler emit a plain shift).
+func bucketMask(bits uint8) uint32 { return 1<<(bits&15) - 1 }
 
 const (
 	toxLanes = 0x0001_0001_0001_0001 // 1 in each 16-bit lane
@@ -97,39 +103,35 @@ func (bk *toxBucket) find(f int32) uint32 {
 	return uint32(v|v>>16) & 0xFFFF
 }
 
-// placeBuckets appends to tab the fewest buckets (a power of 2, at most 256) that hold
-// the bigrams of one first syllable, the one of second-syllable key keys[j] (1 to 65535)
-// with index idx[j] (1 to 65535) in bucket off + toxHash(keys[j], off) & mask, none
-// overflowing, and returns the grown table, off and mask. Where a size overflows at the
-// next free bucket it tries the layouts after a few empty buckets before doubling; at
-// 256 buckets, up to maxBucketPad of them.
+// placeBuckets appends to tab the fewest buckets (a power of 2, at most maxBuckets) that
+// hold the bigrams of one first syllable, the one of second-syllable key keys[j] (1 to
+// 65535) with index idx[j] (1 to 65535) in bucket off + toxHash(keys[j], off) &
+// bucketMask(bits), none overflowing, and returns the grown table, off and bits. Where a
+// size overflows at the next free bucket it tries the layouts after a few empty buckets
+// before doubling.
 func placeBuckets(tab []toxBucket, keys []int32, idx []int) ([]toxBucket, uint32, uint8, error) {
-	for n := 1; n <= 256; n *= 2 {
-		maxPad := 3
-		if n == 256 {
-			maxPad = maxBucketPad
-		}
-		for pad := 0; pad <= maxPad; pad++ {
+	for bits := uint8(0); 1<<bits <= maxBuckets; bits++ {
+		n := 1 << bits
+		for pad := 0; pad <= 3; pad++ {
 			off := uint32(len(tab) + pad)
 			if b, ok := fillBuckets(keys, idx, off, n); ok {
 				tab = append(tab, make([]toxBucket, pad)...)
-				return append(tab, b...), off, uint8(n - 1), nil
+				return append(tab, b...), off, bits, nil
 			}
 		}
 	}
 	return tab, 0, 0, fmt.Errorf("%d bigrams begin with one syllable: too many", len(keys))
 }
 
-// maxBucketPad bounds placeBuckets' retries at the largest size. 64 was enough while
-// no first syllable began more than about 350 bigrams; the narrative file regenerated in
-// session 8 (narr14) has 376 and 381 ("cho", "con", over all narratives). A layout of 256
-// buckets of 4 holds them in about 1.5% and 0.75% of tries (simulated with toxHash), so
-// 65 tries failed 37% and 61% of the time: a lexicon edit that renumbers syllables made
-// the model fail to load (TestAddresseesFileErrors). 1,025 tries fail about 10^-7 and
-// 4·10^-4 of the time; each padding bucket left empty costs 16 bytes and only crowded
-// syllables retry. Near 420 bigrams a try succeeds 0.1% of the time: a file that grows
-// past that needs more buckets (mask is a uint8), not more tries.
-const maxBucketPad = 1024
+// maxBuckets bounds one first syllable's buckets. Until session 8 a syllable had at most
+// 256 buckets (the hash kept 8 bits, the mask was a uint8) and the placement retried up to
+// 64 layouts at that size: the narrative file regenerated in session 8 (narr14) has 376
+// and 381 bigrams beginning with "cho" and "con", which 256 buckets of 4 hold in 0.7-1.5%
+// of layouts, so a lexicon edit that renumbered syllables made the model fail to load
+// about half the time (TestAddresseesFileErrors), and near 420 bigrams no number of
+// retries would do. With up to 4,096 buckets (16,384 bigrams) a crowded syllable doubles
+// instead (TestPlaceBucketsCrowded).
+const maxBuckets = 4096
 
 // fillBuckets puts the keys in n buckets beginning at off, or reports that one overflows.
 func fillBuckets(keys []int32, idx []int, off uint32, n int) ([]toxBucket, bool) {
@@ -301,7 +303,7 @@ func (lt *toxLearned) buildBigrams(seconds map[int32][]toxSecond) error {
 		for j, sec := range secs {
 			keys[j] = lt.featIdx[sec.id]
 		}
-		tab, off, mask, err := placeBuckets(lt.biTab, keys, idx)
+		tab, off, bits, err := placeBuckets(lt.biTab, keys, idx)
 		if err != nil {
 			return err
 		}
@@ -309,7 +311,7 @@ func (lt *toxLearned) buildBigrams(seconds map[int32][]toxSecond) error {
 			return fmt.Errorf("too many bigram buckets (%d)", len(tab))
 		}
 		fs := &lt.feat[lt.featIdx[first]]
-		fs.biOff, fs.biMask = uint16(off), mask
+		fs.biOff, fs.biBits = uint16(off), bits
 		lt.biTab = tab
 	}
 	return nil
@@ -357,7 +359,7 @@ func (lt *toxLearned) buildKeys() error {
 			k |= 1 << (toxSecondShift + uint32(f)&7)
 		}
 		if s.flags&toxPosFirst != 0 { // the classes of its positive bigrams' second syllables
-			for _, bk := range lt.biTab[s.biOff : int(s.biOff)+int(s.biMask)+1] {
+			for _, bk := range lt.biTab[s.biOff : uint32(s.biOff)+bucketMask(s.biBits)+1] {
 				for lane := 0; lane < 64; lane += 16 {
 					if sec, b := uint32(bk.keys>>lane)&0xFFFF, uint32(bk.idx>>lane)&0xFFFF; b >= uint32(lt.biPos) {
 						k |= 1 << (toxPosClassShift + sec&7)
@@ -451,7 +453,7 @@ func (lt *toxLearned) flagged(toks []vntext.Token, syls []syllable, i int, neutr
 		return neutral, false
 	}
 	if s.flags&toxPosSecond != 0 && i > 0 {
-		if p := lt.feat[syls[i-1].feat&toxIdxMask]; p.flags&toxPosFirst != 0 && lt.biTab[uint32(p.biOff)+toxHash(f, uint32(p.biOff))&uint32(p.biMask)].find(f) >= uint32(lt.biPos) &&
+		if p := lt.feat[syls[i-1].feat&toxIdxMask]; p.flags&toxPosFirst != 0 && lt.biTab[uint32(p.biOff)+toxHash(f, uint32(p.biOff))&bucketMask(p.biBits)].find(f) >= uint32(lt.biPos) &&
 			(p.flags&toxUnit == 0 || !unitAtSyls(toks, syls, i-1)) {
 			return neutral, false
 		}
@@ -500,7 +502,7 @@ func (lt *toxLearned) sum(toks []vntext.Token, syls []syllable, hits []toxHit, s
 		if w > 0 {
 			hits = append(hits, toxHit{key: uint64(uint32(syls[i].nid)), w: w, from: i, to: i + 1})
 		}
-		prevOff, prevMask = uint32(s.biOff), uint32(s.biMask)
+		prevOff, prevMask = uint32(s.biOff), bucketMask(s.biBits)
 	}
 	if len(hits) == n0 {
 		return math.Inf(-1), hits, maskEnd > 0

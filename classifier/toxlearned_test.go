@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"math"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
@@ -149,7 +150,7 @@ func TestPlaceBucketsSurvivesCollisions(t *testing.T) {
 	var keys []int32
 	var idx []int
 	for k := int32(1); len(keys) < 9 && k < 1<<16; k++ {
-		if toxHash(k, off) == toxHash(1, off) { // one bucket at every size at this offset
+		if toxHash(k, off)&255 == toxHash(1, off)&255 { // one bucket at every size up to 256 at this offset
 			keys = append(keys, k)
 			idx = append(idx, len(keys))
 		}
@@ -160,20 +161,54 @@ func TestPlaceBucketsSurvivesCollisions(t *testing.T) {
 	if _, ok := fillBuckets(keys, idx, off, 256); ok {
 		t.Fatal("the keys fit at the first offset: the test no longer builds the collision")
 	}
-	tab, gotOff, mask, err := placeBuckets(tab, keys, idx)
+	tab, gotOff, bits, err := placeBuckets(tab, keys, idx)
 	if err != nil {
 		t.Fatalf("placeBuckets: %v", err)
 	}
+	checkLayout(t, tab, gotOff, bits, keys, idx)
+}
+
+// TestPlaceBucketsCrowded: a first syllable that begins many bigrams (the shipped
+// narrative file has 381 beginning with "con"; 256 buckets of 4 hold that many in under
+// 1% of layouts, 450 in 0.01%) gets a layout at every offset a lexicon edit could move it
+// to, and every key is found there.
+func TestPlaceBucketsCrowded(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 381))
+	for _, n := range []int{381, 450, 1000} {
+		for try := range 50 {
+			keys, idx := make([]int32, 0, n), make([]int, 0, n)
+			seen := map[int32]bool{}
+			for len(keys) < n {
+				if k := int32(1 + r.IntN(65535)); !seen[k] {
+					seen[k] = true
+					keys = append(keys, k)
+					idx = append(idx, len(keys))
+				}
+			}
+			tab := make([]toxBucket, 1+r.IntN(5000))
+			tab, off, bits, err := placeBuckets(tab, keys, idx)
+			if err != nil {
+				t.Fatalf("%d keys, try %d: %v", n, try, err)
+			}
+			checkLayout(t, tab, off, bits, keys, idx)
+		}
+	}
+}
+
+// checkLayout checks that every key is found at its index in the buckets placeBuckets
+// returned, and a key never placed is not found.
+func checkLayout(t *testing.T, tab []toxBucket, off uint32, bits uint8, keys []int32, idx []int) {
+	t.Helper()
 	for j, k := range keys {
-		if got := tab[gotOff+toxHash(k, gotOff)&uint32(mask)].find(k); got != uint32(idx[j]) {
-			t.Errorf("key %d: found index %d, want %d (offset %d, %d buckets)", k, got, idx[j], gotOff, mask+1)
+		if got := tab[off+toxHash(k, off)&bucketMask(bits)].find(k); got != uint32(idx[j]) {
+			t.Errorf("key %d: found index %d, want %d (offset %d, %d buckets)", k, got, idx[j], off, 1<<bits)
 		}
 	}
 	absent := int32(2) // a key never placed is not found
 	for slices.Contains(keys, absent) {
 		absent++
 	}
-	if got := tab[gotOff+toxHash(absent, gotOff)&uint32(mask)].find(absent); got != 0 {
+	if got := tab[off+toxHash(absent, off)&bucketMask(bits)].find(absent); got != 0 {
 		t.Errorf("key %d, never placed: found index %d, want 0", absent, got)
 	}
 }
