@@ -281,15 +281,17 @@ func holdout12(t *testing.T) {
 func holdout13(t *testing.T) {
 	// Held out: 0.912 / 0.811 (ab06548, the session's start) → 0.923 / 0.836 (session 8, narr14;
 	// rules alone 0.907 / 0.656).
-	// Tuned on (narr15 rules): rules alone 0.943 / 0.820; with the narr14 learned file 0.948 / 0.902.
-	reportNarrativeFloor(t, "holdout13", 450, "held out once, tuned on since (session 8, narr15)", 0.898, 0.852, "tuned on: 0.948 / 0.902")
+	// Tuned on (narr15 rules): rules alone 0.943 / 0.820; with the narr14 learned file 0.948 / 0.902;
+	// with the regenerated file (trained on it) 0.951 / 0.953.
+	reportNarrativeFloor(t, "holdout13", 450, "held out once, tuned on since (session 8, narr15)", 0.901, 0.903, "tuned on: 0.951 / 0.953")
 }
 
 func holdout14(t *testing.T) {
 	// Held out: 0.910 / 0.810 (ab06548, the session's start) → 0.913 / 0.824 (session 8, narr14;
 	// rules alone 0.896 / 0.626).
-	// Tuned on (narr15 rules): rules alone 0.955 / 0.797; with the narr14 learned file 0.956 / 0.902.
-	reportNarrativeFloor(t, "holdout14", 440, "held out once, tuned on since (session 8, narr15)", 0.906, 0.852, "tuned on: 0.956 / 0.902")
+	// Tuned on (narr15 rules): rules alone 0.955 / 0.796; with the narr14 learned file 0.956 / 0.902;
+	// with the regenerated file (trained on it) 0.961 / 0.941.
+	reportNarrativeFloor(t, "holdout14", 440, "held out once, tuned on since (session 8, narr15)", 0.911, 0.891, "tuned on: 0.961 / 0.941")
 }
 
 // reportNarrativeFloor scores the shipped narratives on the labelled set name (at least
