@@ -28,7 +28,8 @@ import (
 // The subtests holdout9 and holdout10 were held out once and have been tuned on since
 // (session 6, narr13; see holdout9). The subtests holdout11 and holdout12 were held out
 // once (session 7) and have been tuned on since (session 8, narr14; see holdout11).
-// holdout13 and holdout14 are held out (session 8; see holdout13).
+// The subtests holdout13 and holdout14 were held out once (session 8) and have been tuned
+// on since (session 8, narr15; see holdout13); newer judge sets measure new text.
 func TestNarrativeEvalDefault(t *testing.T) {
 	m := defaultModel(t)
 	for _, half := range []string{"dev", "test", "holdout"} {
@@ -270,16 +271,27 @@ func holdout12(t *testing.T) {
 // written on 2026-12-07 (session 8) by two authors who had read only the narratives'
 // definitions (and holdout7-12's provenance pages, to pick other topics), while holdout11
 // and holdout12 were opened and tuned on by someone who never saw them; both committed
-// (cb21d91, 7b4c95b) before any scoring. Held out: their errors are not read (scored with
-// `eval --errors 0`). The tests log the tables and hold floors 0.05 under the shipped figures.
+// (cb21d91, 7b4c95b) before any scoring. Held out, their errors were not read (scored with
+// `eval --errors 0`) at the session 8 start (ab06548) and with the narr14 model.
+// Held out once, tuned on since (session 8, narr15), as holdout11/12 were in narr14: their
+// errors were read to fix the rules in general causes and they are training sets of the
+// learned component (holdout13 fold 0, holdout14 fold 2), so the figures they give now are
+// tuned-on figures; two newer judge sets measure new text. The tests log the tables and
+// hold floors 0.05 under the tuned figures.
 func holdout13(t *testing.T) {
-	// Held out: 0.912 / 0.811 (ab06548, the session's start) → 0.923 / 0.836 (session 8, narr14).
-	reportNarrativeFloor(t, "holdout13", 450, "held out (session 8)", 0.873, 0.786, "held out: 0.923 / 0.836")
+	// Held out: 0.912 / 0.811 (ab06548, the session's start) → 0.923 / 0.836 (session 8, narr14;
+	// rules alone 0.907 / 0.655).
+	// Tuned on (narr15 rules): rules alone 0.943 / 0.820; with the narr14 learned file 0.948 / 0.902;
+	// with the regenerated file (trained on it) 0.951 / 0.953.
+	reportNarrativeFloor(t, "holdout13", 450, "held out once, tuned on since (session 8, narr15)", 0.901, 0.903, "tuned on: 0.951 / 0.953")
 }
 
 func holdout14(t *testing.T) {
-	// Held out: 0.910 / 0.810 (ab06548, the session's start) → 0.913 / 0.824 (session 8, narr14).
-	reportNarrativeFloor(t, "holdout14", 440, "held out (session 8)", 0.863, 0.774, "held out: 0.913 / 0.824")
+	// Held out: 0.910 / 0.810 (ab06548, the session's start) → 0.913 / 0.824 (session 8, narr14;
+	// rules alone 0.896 / 0.626).
+	// Tuned on (narr15 rules): rules alone 0.955 / 0.796; with the narr14 learned file 0.956 / 0.902;
+	// with the regenerated file (trained on it) 0.961 / 0.941.
+	reportNarrativeFloor(t, "holdout14", 440, "held out once, tuned on since (session 8, narr15)", 0.911, 0.891, "tuned on: 0.961 / 0.941")
 }
 
 // reportNarrativeFloor scores the shipped narratives on the labelled set name (at least
