@@ -33,9 +33,9 @@ type toxLearned struct {
 	// with the syllable of feat index p lie in the buckets feat[p].biOff + (0 ..
 	// feat[p].biOff + bucketMask(feat[p].biBits)), the one of second syllable f in bucket
 	// feat[p].biOff + toxHash(f, feat[p].biOff)&bucketMask(feat[p].biBits), its index in biW
-	// in the same lane. biW[0] is 0 (no
-	// bigram) and bucket 0 is empty. A syllable's bigrams lie in a cache line or a few,
-	// where one hash table of all of them, at most a quarter full, took 96 KB.
+	// in the same lane. biW[0] is 0 (no bigram) and bucket 0 is empty. A syllable's bigrams
+	// lie in a cache line or a few, where one hash table of all of them, at most a quarter
+	// full, took 96 KB.
 	biTab []toxBucket
 	biW   []float32
 	biPos int // the bigrams from biPos on weigh towards toxic (> 0), those before not

@@ -177,15 +177,18 @@ func PseudonymizeAuthor(key []byte, platform, nativeAuthorID string) string {
 	m.Write([]byte(platform))
 	m.Write([]byte{0})
 	m.Write([]byte(nativeAuthorID))
-	return "a1:" + hex.EncodeToString(m.Sum(nil)[:16])
+	return pseudonymScheme + hex.EncodeToString(m.Sum(nil)[:16])
 }
+
+// pseudonymScheme begins every pseudonym PseudonymizeAuthor gives (IsPseudonym checks it).
+const pseudonymScheme = "a1:"
 
 // IsPseudonym reports whether id is empty or has the form PseudonymizeAuthor gives.
 func IsPseudonym(id string) bool {
 	if id == "" {
 		return true
 	}
-	h, ok := strings.CutPrefix(id, "a1:")
+	h, ok := strings.CutPrefix(id, pseudonymScheme)
 	if !ok || len(h) != 32 {
 		return false
 	}
