@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/langnghe/langnghe/post"
 )
 
 // TestAlertsCheckSkipsNonYAML: `alerts check DIR/*` over the shipped rules directory,
@@ -146,5 +149,69 @@ func TestClassifyToDevice(t *testing.T) {
 	}
 	if b := <-got; !strings.Contains(string(b), `"scam"`) {
 		t.Errorf("read from the pipe %q: want the classified line", b)
+	}
+}
+
+// TestClassifyPseudonymizesAuthors: the offline classify writes a file analysts pass
+// around, so a raw author id in its input leaves as the keyed pseudonym the crawler would
+// have stored (data_dir/author.key), an author's name or handle is dropped, a pseudonym is
+// kept as it is, and neither the raw id nor the name reaches the output or the log. It
+// passed raw ids through before.
+func TestClassifyPseudonymizesAuthors(t *testing.T) {
+	dir := t.TempDir()
+	const rawID, name = "@tran.thi.b@mastodon.example", "Trần Thị B"
+	kept := post.PseudonymizeAuthor([]byte("some other key of 32 bytes or more"), "reddit", "u1")
+	in := strings.Join([]string{
+		`{"text": "Trời mưa to quá", "platform": "mastodon", "author": {"id": "` + rawID + `", "name": "` + name + `"}}`,
+		`{"text": "Đường ngập rồi", "platform": "reddit", "author": {"id": "` + kept + `"}}`,
+		`{"text": "Không có tác giả"}`,
+		`{"text": "Chỉ có tên", "author": {"display_name": "` + name + `"}}`,
+	}, "\n") + "\n"
+	var out, stderr bytes.Buffer
+	code := runCLI(context.Background(), []string{"classify", "--in", "-", "--out", "-", "--data_dir", dir}, &cliEnv{stdin: strings.NewReader(in), stdout: &out, stderr: &stderr})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, leak := range []string{"tran.thi.b", name} {
+		if strings.Contains(out.String(), leak) || strings.Contains(stderr.String(), leak) {
+			t.Errorf("%q reached the output or the log:\n%s\n%s", leak, out.String(), stderr.String())
+		}
+	}
+	key, err := os.ReadFile(filepath.Join(dir, "author.key"))
+	if err != nil {
+		t.Fatalf("no generated author key: %v", err)
+	}
+	want := []string{post.PseudonymizeAuthor(bytes.TrimSpace(key), "mastodon", rawID), kept, "", ""}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines out, want %d: %s", len(lines), len(want), out.String())
+	}
+	for i, line := range lines {
+		var got struct {
+			Author map[string]any `json:"author"`
+		}
+		if err := json.Unmarshal([]byte(line), &got); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		switch {
+		case want[i] == "" && got.Author != nil:
+			t.Errorf("line %d: author %v, want none", i+1, got.Author)
+		case want[i] != "" && (len(got.Author) != 1 || got.Author["id"] != want[i]):
+			t.Errorf("line %d: author %v, want only id %s", i+1, got.Author, want[i])
+		}
+	}
+	if !strings.Contains(stderr.String(), "authors_pseudonymized=2") {
+		t.Errorf("the log does not count the 2 changed authors: %s", stderr.String())
+	}
+
+	for body, field := range map[string]string{
+		`{"text": "x", "author": "` + rawID + `"}`: "author:",
+		`{"text": "x", "author": {"id": 42}}`:      "author.id:",
+	} {
+		stderr.Reset()
+		code := runCLI(context.Background(), []string{"classify", "--in", "-", "--out", "-", "--data_dir", dir}, &cliEnv{stdin: strings.NewReader(body + "\n"), stdout: io.Discard, stderr: &stderr})
+		if code == 0 || !strings.Contains(stderr.String(), "stdin:1: "+field) || strings.Contains(stderr.String(), "tran.thi.b") {
+			t.Errorf("%s: exit %d, stderr %q; want a failure naming stdin:1 and %s, without the value", body, code, stderr.String(), field)
+		}
 	}
 }

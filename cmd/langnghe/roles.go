@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -329,7 +330,18 @@ func (a *app) classifyFile(in, out string, env *cliEnv) error {
 		w = tmp
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
-	n := 0
+	n, pseudonymized := 0, 0
+	var key []byte // loaded on the first raw author id: most files carry none
+	authorKey := func() ([]byte, error) {
+		if key == nil {
+			k, err := a.authorKey(true)
+			if err != nil {
+				return nil, err
+			}
+			key = k
+		}
+		return key, nil
+	}
 	err = eachLine(r, func(line int, b []byte) error {
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(b, &obj); err != nil {
@@ -342,6 +354,11 @@ func (a *app) classifyFile(in, out string, env *cliEnv) error {
 					return fmt.Errorf("%s:%d: %s: must be a string", in, line, field)
 				}
 			}
+		}
+		if changed, err := pseudonymizeLineAuthor(obj, authorKey); err != nil {
+			return fmt.Errorf("%s:%d: %w", in, line, err)
+		} else if changed {
+			pseudonymized++
 		}
 		// The same function as the classify role, so text in a legacy encoding is
 		// converted (and stored converted) here too.
@@ -376,8 +393,52 @@ func (a *app) classifyFile(in, out string, env *cliEnv) error {
 		}
 		tmp = nil
 	}
-	a.log.Info("đã phân loại / classified", "lines", n, "out", out)
+	a.log.Info("đã phân loại / classified", "lines", n, "authors_pseudonymized", pseudonymized, "out", out)
 	return nil
+}
+
+// pseudonymizeLineAuthor makes the author of one classify --in line what the crawler
+// would have stored: author.id becomes the keyed pseudonym of the platform and the raw id
+// (one already a pseudonym is kept), and every other author field (a name, a handle) is
+// dropped, since beside a pseudonym it would name the account the pseudonym hides. The
+// output file is often shared with other analysts, so the offline path must not pass on
+// what replay and the classify role refuse. It reports whether the line changed; an
+// author that is not an object, or an id that is not a string, is an error naming the
+// field (never its value). key is called only when a raw id must be hashed.
+func pseudonymizeLineAuthor(obj map[string]json.RawMessage, key func() ([]byte, error)) (bool, error) {
+	raw, ok := obj["author"]
+	if !ok || string(raw) == "null" {
+		return false, nil
+	}
+	var author map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &author); err != nil {
+		return false, errors.New(`author: must be an object {"id": "..."}`)
+	}
+	var id string
+	if rawID, ok := author["id"]; ok && string(rawID) != "null" {
+		if err := json.Unmarshal(rawID, &id); err != nil {
+			return false, errors.New("author.id: must be a string")
+		}
+	}
+	changed := len(author) > 1 || len(author) == 1 && id == ""
+	if !post.IsPseudonym(id) {
+		var platform string
+		json.Unmarshal(obj["platform"], &platform) // absent or not a string: hashed without one
+		k, err := key()
+		if err != nil {
+			return false, err
+		}
+		id, changed = post.PseudonymizeAuthor(k, platform, id), true
+	}
+	if !changed {
+		return false, nil
+	}
+	if id == "" {
+		delete(obj, "author")
+	} else {
+		obj["author"], _ = json.Marshal(post.Author{ID: id})
+	}
+	return true, nil
 }
 
 // isSpecialFile reports whether path exists and, following links, is not a regular
