@@ -167,8 +167,8 @@ func checkPosts(t *testing.T, c Case, src crawler.Source, ps []*post.Post) {
 		if strings.ContainsAny(p.Text, "<>") && strings.Contains(p.Text, "</") {
 			t.Errorf("post %s text still has HTML: %q", p.ID, crawler.Truncate(p.Text, 120))
 		}
-		if p.Author.ID != "" && !strings.HasPrefix(p.Author.ID, "a1:") {
-			t.Errorf("post %s author %q is not pseudonymized", p.ID, p.Author.ID)
+		if !post.IsPseudonym(p.Author.ID) { // the full form: "a1:" before a raw handle passed the prefix check
+			t.Errorf("post %s author id is not a pseudonym (a1: and 32 hex digits)", p.ID)
 		}
 		if p.FetchedAt.IsZero() {
 			t.Errorf("post %s has no fetched_at", p.ID)
