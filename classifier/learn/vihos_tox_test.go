@@ -167,6 +167,28 @@ func init() {
 	// "điên" (first block) is the heat, the traffic or the paperwork in "nóng điên người",
 	// "điên đầu", "phát điên"; "thằng điên", "đồ điên" stay lexicon terms (session 9).
 	toxAmbiguous["óc chó"], toxAmbiguous["oc cho"] = true, true
+	// "thần kinh" is the nerves of medicine ("zona thần kinh", "khoa thần kinh") before it
+	// is "crazy"; the lexicon keeps the insult (0.25, shields for the medical phrases).
+	toxAmbiguous["thần kinh"], toxAmbiguous["than kinh"] = true, true
+	// Session 9: syllables whose everyday sense is common in the product's own topics,
+	// found by reading every positive unigram of the file again: storms and floods ("bão
+	// quật đổ cây", "tát nước", "hoạn nạn", "trẻ mồ côi", "hòn đảo"), health ("chó dại",
+	// "sán lá gan", "ấu trùng", "đái tháo đường", "bú sữa", "sặc sữa", "buồn nôn", "ngậm nước
+	// muối", "lú lẫn", "vẹo cột sống", "dái tai", "đấm bóp"), food and trade ("xôi dẻo", "ăn
+	// lót dạ", "bã cà phê", "cà phê culi", "tiệm nail", "bán sỉ", "bóc phốt"), abbreviations
+	// ("tk" tài khoản, "vc" vợ chồng, "th" trường hợp, "cđ" cao đẳng) and words whose insult
+	// needs a target the bigrams and the lexicon see ("chó sủa", "ma quỷ", "mồ mả", "nói
+	// dối", "đậu xe bậy", "nhà vệ sinh dơ", "hoa dâm bụt", "mèo liếm lông", "hèn gì").
+	// Bigrams with them may still weigh towards toxic ("đồ dơ"); "sủa", "dâm", "dái", "ỉa"
+	// stay lexicon terms with shields.
+	for _, w := range strings.Fields(`quật tát hoạn mồ hòn dại sán ấu đái bú sặc nôn ngậm lú vẹo dái
+		đấm dẻo lót bã culi nail sỉ phốt tk vc th cđ sủa quỷ mả dối bậy dơ dâm liếm hèn
+		liêm thụt xỏ lờ ngóc trơ gớm thúi khắm giãy phệ mạt đờ thò đớp lòi hù sục đả ị ỉa mõm què`) {
+		toxAmbiguous[w] = true
+		for _, tok := range vntext.Tokenize(w) {
+			toxAmbiguous[tok.Folded] = true
+		}
+	}
 	// Everyday and news phrases ("nguy hiểm", "vấn đề", "bánh mì", "dã man" of a crime
 	// report) and pieces of sentences that say nothing abusive: they made everyday posts,
 	// news comments and course feedback offensive (third block, issue 13 second pass).
