@@ -170,6 +170,26 @@ func init() {
 	// "thần kinh" is the nerves of medicine ("zona thần kinh", "khoa thần kinh") before it
 	// is "crazy"; the lexicon keeps the insult (0.25, shields for the medical phrases).
 	toxAmbiguous["thần kinh"], toxAmbiguous["than kinh"] = true, true
+	// Session 9, bigrams: the same reading of all 248 positive bigrams. Pronouns for
+	// "them" ("chúng nó đi học về"), farm and kitchen words ("con bò", "chè đậu xanh"),
+	// medicine ("tâm thần", "thuốc chữa", "sán dây", "hoang tưởng"), shopping ("loại này",
+	// "rẻ tiền", "nó bán"), pieces of ordinary sentences ("nhất thế" of "nhất thế giới",
+	// "vô ý", "nó chết", "cái động" of "cái động cơ") and judgements that are not abuse
+	// ("tư cách", "lương tâm", "ích kỷ", "xúc phạm" of a victim's "bị xúc phạm", "phá
+	// hoại" of pests): every one of them flagged an everyday sentence alone.
+	for _, b := range strings.Split(`chúng nó|tụi nó|bọn chúng|bọn nó|con bò|đậu xanh|sán dây|tâm thần|
+		loại này|thuốc chữa|hết thuốc|giang hồ|lỗ mũi|nó bán|nhất thế|bóng gió|con đàn|mặt ra|người chứ|
+		hồ thì|cái tính|nó chết|ăn xin|phá hoại|xúc phạm|tư cách|lương tâm|nhân tính|ích kỷ|vô ý|
+		gian dối|dối trá|không ưa|chó nó|chó sủa|cái động|phản lại|thiếu ý|giả tạo|rẻ tiền|nó bỏ|
+		miệng thì|tạo nghiệp|ghen ăn|tức ở|ăn tức|giống loài|cái não|vô nghĩa|hoang tưởng|âm binh|
+		bụng phệ|ra người|nó câm|già mà|loại người`, "|") {
+		var folded []string
+		for _, w := range strings.Fields(b) {
+			folded = append(folded, foldSyllable(w))
+		}
+		toxAmbiguous[strings.Join(strings.Fields(b), " ")] = true
+		toxAmbiguous[strings.Join(folded, " ")] = true // "chung no", typed without diacritics
+	}
 	// Session 9: syllables whose everyday sense is common in the product's own topics,
 	// found by reading every positive unigram of the file again: storms and floods ("bão
 	// quật đổ cây", "tát nước", "hoạn nạn", "trẻ mồ côi", "hòn đảo"), health ("chó dại",
