@@ -840,36 +840,40 @@ func setLearnedWithoutTerms(t *testing.T, path string) {
 	}
 }
 
-// TestEverydayPostsStayClean: 300 hand-written everyday posts (family, food, floods,
-// health, trade, traffic, religion, pets, ...; testdata/everyday_clean.tsv, written blind
-// to the model in session 9) are not toxic. At most 1% may be flagged: the set measures
-// how often an analyst's feed of ordinary posts gets a false toxicity flag. At session
-// 9's start 3 were ("zona thần kinh", "tk" for tài khoản, a dog that "sủa"); a probe
-// written from the learned file's words flagged 35 of 39 ("Bão quật đổ cây", "Trẻ mồ
-// côi trong vùng lũ" as hate), which led to the session 9 word list.
+// TestEverydayPostsStayClean: hand-written everyday posts (family, food, floods, health,
+// trade, traffic, religion, pets, parenting, farming, ...; testdata/everyday_clean.tsv and
+// everyday_clean2.tsv, 300 each, written blind to the model in session 9) are not toxic.
+// At most 1% of each may be flagged: the sets measure how often an analyst's feed of
+// ordinary posts gets a false toxicity flag. At session 9's start the first set had 3
+// flagged ("zona thần kinh", "tk" for tài khoản, a dog that "sủa"); the second, read only
+// after the first round of fixes, 14 at the start and 6 after that round (accentless
+// "ngủ" read as "ngu", "day thang cho" of a first-month feast read as "thằng chó"). Both
+// have since been used for fixes, so they are no longer blind.
 func TestEverydayPostsStayClean(t *testing.T) {
-	b, err := os.ReadFile("testdata/everyday_clean.tsv")
-	if err != nil {
-		t.Fatal(err)
-	}
 	m := defaultModel(t)
-	n, flagged := 0, 0
-	for i, line := range strings.Split(string(b), "\n") {
-		topic, text, ok := strings.Cut(line, "\t")
-		if !ok || strings.HasPrefix(line, "#") {
-			continue
+	for _, name := range []string{"everyday_clean.tsv", "everyday_clean2.tsv"} {
+		b, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			t.Fatal(err)
 		}
-		n++
-		if a := m.Analyze(text); a.Toxicity.Label != "clean" {
-			flagged++
-			t.Logf("everyday_clean.tsv:%d (%s): %q is %s %.3f; evidence %+v", i+1, topic, text, a.Toxicity.Label, a.Toxicity.Score, a.Evidence)
+		n, flagged := 0, 0
+		for i, line := range strings.Split(string(b), "\n") {
+			topic, text, ok := strings.Cut(line, "\t")
+			if !ok || strings.HasPrefix(line, "#") {
+				continue
+			}
+			n++
+			if a := m.Analyze(text); a.Toxicity.Label != "clean" {
+				flagged++
+				t.Logf("%s:%d (%s): %q is %s %.3f; evidence %+v", name, i+1, topic, text, a.Toxicity.Label, a.Toxicity.Score, a.Evidence)
+			}
 		}
+		if n < 300 {
+			t.Fatalf("%s: read %d posts, want 300", name, n)
+		}
+		if flagged*100 > n {
+			t.Errorf("%s: %d of %d everyday posts flagged toxic, want at most 1%%", name, flagged, n)
+		}
+		t.Logf("%s: %d of %d everyday posts flagged toxic", name, flagged, n)
 	}
-	if n < 300 {
-		t.Fatalf("read %d posts, want 300", n)
-	}
-	if flagged*100 > n {
-		t.Errorf("%d of %d everyday posts flagged toxic, want at most 1%%", flagged, n)
-	}
-	t.Logf("%d of %d everyday posts flagged toxic", flagged, n)
 }

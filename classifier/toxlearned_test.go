@@ -95,7 +95,7 @@ func float32round(w float64) float64 { return float64(float32(w)) }
 func testdataTexts(t *testing.T) []string {
 	t.Helper()
 	var out []string
-	for _, f := range []string{"testdata/toxicity_groups.tsv", "testdata/toxicity_learned.tsv", "testdata/scope_probe.tsv", "testdata/default_cases.tsv", "testdata/everyday_clean.tsv"} {
+	for _, f := range []string{"testdata/toxicity_groups.tsv", "testdata/toxicity_learned.tsv", "testdata/scope_probe.tsv", "testdata/default_cases.tsv", "testdata/everyday_clean.tsv", "testdata/everyday_clean2.tsv"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			continue
