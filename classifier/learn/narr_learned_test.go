@@ -107,7 +107,7 @@ var narrCs = []float64{0.5, 1, 2, 4, 8, 16}
 var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3", "dev_hate", "dev_mix", "dev_more",
 	"holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "dev_narr10", "dev_indirect",
 	"dev_hate2", "dev_scam2", "holdout9", "holdout10", "dev_implied", "dev_quiet",
-	"holdout11", "holdout12", "holdout13", "holdout14"}
+	"holdout11", "holdout12", "holdout13", "holdout14", "dev_ordinary"}
 
 // narrFolds groups narrSets into the folds of the cross-validation (a set's index in
 // narrSets -> fold). Until the narr10 round every set was a fold of its own; with 14 sets
@@ -125,7 +125,7 @@ var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3", "dev_h
 // Posts per fold: 1,852, 1,738, 1,890, 1,484, 1,735.
 var narrFolds = map[string]int{
 	"dev": 0, "test": 0, "holdout": 0, "holdout2": 0, "dev_scam2": 0, "holdout13": 0,
-	"holdout3": 1, "holdout4": 1, "dev_hate": 1, "dev_indirect": 1, "holdout12": 1,
+	"holdout3": 1, "holdout4": 1, "dev_hate": 1, "dev_indirect": 1, "holdout12": 1, "dev_ordinary": 1,
 	"dev_mix": 2, "holdout5": 2, "dev_narr10": 2, "dev_hate2": 2, "dev_implied": 2, "holdout14": 2,
 	"dev_more": 3, "holdout7": 3, "holdout9": 3, "dev_quiet": 3,
 	"holdout6": 4, "holdout8": 4, "holdout10": 4, "holdout11": 4,
