@@ -103,7 +103,8 @@ var narrCs = []float64{0.5, 1, 2, 4, 8, 16}
 // judge sets measure new text. holdout11 and holdout12 (445 posts each, written blind in
 // session 7 and scored once held out) were opened the same way in session 8 (narr14), and
 // holdout13 and holdout14 (459 and 445 posts, written blind in session 8 and scored twice
-// held out) later in session 8 (narr15).
+// held out) later in session 8 (narr15), and holdout15 and holdout16 (445 and 490 posts,
+// written blind in session 8 and scored twice held out) in session 9 (narr16).
 var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3", "dev_hate", "dev_mix", "dev_more",
 	"holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "dev_narr10", "dev_indirect",
 	"dev_hate2", "dev_scam2", "holdout9", "holdout10", "dev_implied", "dev_quiet",
