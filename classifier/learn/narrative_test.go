@@ -29,8 +29,9 @@ import (
 // (session 6, narr13; see holdout9). The subtests holdout11 and holdout12 were held out
 // once (session 7) and have been tuned on since (session 8, narr14; see holdout11).
 // The subtests holdout13 and holdout14 were held out once (session 8) and have been tuned
-// on since (session 8, narr15; see holdout13). holdout15 and holdout16 are held out
-// (session 8; see holdout15).
+// on since (session 8, narr15; see holdout13). The subtests holdout15 and holdout16 were
+// held out once (session 8) and have been tuned on since (session 9, narr16; see
+// holdout15); two newer judge sets, which this package does not read, measure new text.
 func TestNarrativeEvalDefault(t *testing.T) {
 	m := defaultModel(t)
 	for _, half := range []string{"dev", "test", "holdout"} {
@@ -304,16 +305,27 @@ func holdout14(t *testing.T) {
 // 2026-12-07 (session 8) by two authors who had read only the narratives' definitions (and
 // holdout7-14's provenance pages, to pick other topics), while holdout13 and holdout14
 // were opened and tuned on (narr15) by someone who never saw them; both committed (60edda9,
-// b22b523) before any scoring. Held out: their errors are not read (scored with `eval
-// --errors 0`). The tests log the tables and hold floors 0.05 under the shipped figures.
+// b22b523) before any scoring. Held out, their errors were not read (scored with `eval
+// --errors 0`) with the narr14 and the narr15 model.
+// Held out once, tuned on since (session 9, narr16), as holdout13/14 were in narr15: their
+// errors were read to fix the rules in general causes and they are training sets of the
+// learned component (holdout15 fold 3, holdout16 fold 4), so the figures they give now are
+// tuned-on figures; two newer judge sets measure new text. The tests log the tables and
+// hold floors 0.05 under the tuned figures.
 func holdout15(t *testing.T) {
-	// Held out: 0.867 / 0.760 (10697e8, narr14 rules and file) → 0.872 / 0.773 (narr15).
-	reportNarrativeFloor(t, "holdout15", 440, "held out (session 8)", 0.822, 0.723, "held out: 0.872 / 0.773")
+	// Held out: 0.867 / 0.760 (10697e8, narr14 rules and file) → 0.872 / 0.773 (narr15;
+	// rules alone 0.874 / 0.625).
+	// Tuned on (narr16 rules): rules alone 0.935 / 0.826; with the narr15 learned file 0.917 / 0.895;
+	// with the regenerated file (trained on it) 0.941 / 0.921.
+	reportNarrativeFloor(t, "holdout15", 440, "held out once, tuned on since (session 9, narr16)", 0.891, 0.871, "tuned on: 0.941 / 0.921")
 }
 
 func holdout16(t *testing.T) {
-	// Held out: 0.913 / 0.669 (10697e8, narr14 rules and file) → 0.920 / 0.690 (narr15).
-	reportNarrativeFloor(t, "holdout16", 480, "held out (session 8)", 0.870, 0.640, "held out: 0.920 / 0.690")
+	// Held out: 0.913 / 0.669 (10697e8, narr14 rules and file) → 0.920 / 0.690 (narr15;
+	// rules alone 0.919 / 0.511).
+	// Tuned on (narr16 rules): rules alone 0.972 / 0.811; with the narr15 learned file 0.961 / 0.862;
+	// with the regenerated file (trained on it) 0.976 / 0.925.
+	reportNarrativeFloor(t, "holdout16", 480, "held out once, tuned on since (session 9, narr16)", 0.926, 0.875, "tuned on: 0.976 / 0.925")
 }
 
 // reportNarrativeFloor scores the shipped narratives on the labelled set name (at least
