@@ -133,7 +133,8 @@ func (k kfakeLogger) Logf(level kfake.LogLevel, format string, args ...any) {
 }
 
 // TrimConsumed deletes, in every partition of topic, the records below the lowest offset
-// committed by all of groups: records every reader of the topic has finished with. A
+// committed by all of groups: records every reader of the topic has finished with, except
+// the partition's last record, which keeps its offsets across a restart. A
 // partition where one of the groups has no commit is left alone (that group still has
 // everything to read), so nothing is deleted that a stage has not processed or
 // dead-lettered. It returns how many records were deleted. Groups must name every group
@@ -164,7 +165,12 @@ func (e *Embedded) TrimConsumed(topic string, groups ...string) (int64, error) {
 				upTo = gc.Offset
 			}
 		}
-		if upTo <= p.LogStartOffset || upTo > p.HighWatermark {
+		// The last record stays: kfake restores a partition's offsets from the records in
+		// its data dir, so a partition trimmed empty came back at offset 0 after a restart,
+		// below the groups' commits, and the stages skipped the next records up to them
+		// (session 9: 432 of 20,000 replayed posts lost that way).
+		upTo = min(upTo, p.HighWatermark-1)
+		if upTo <= p.LogStartOffset {
 			continue
 		}
 		if err := e.cluster.DeleteRecords(topic, p.Partition, upTo); err != nil {
