@@ -128,6 +128,22 @@ func insideAny(syls []string, seqs [][]string) bool {
 	return false
 }
 
+// session9Everyday joins the first block of toxAmbiguous (session 9): syllables whose
+// everyday sense is common in the product's own topics,
+// found by reading every positive unigram of the file again: storms and floods ("bão
+// quật đổ cây", "tát nước", "hoạn nạn", "trẻ mồ côi", "hòn đảo"), health ("chó dại",
+// "sán lá gan", "ấu trùng", "đái tháo đường", "bú sữa", "sặc sữa", "buồn nôn", "ngậm nước
+// muối", "lú lẫn", "vẹo cột sống", "dái tai", "đấm bóp"), food and trade ("xôi dẻo", "ăn
+// lót dạ", "bã cà phê", "cà phê culi", "tiệm nail", "bán sỉ", "bóc phốt"), abbreviations
+// ("tk" tài khoản, "vc" vợ chồng, "th" trường hợp, "cđ" cao đẳng) and words whose insult
+// needs a target the bigrams and the lexicon see ("chó sủa", "ma quỷ", "mồ mả", "nói
+// dối", "đậu xe bậy", "nhà vệ sinh dơ", "hoa dâm bụt", "mèo liếm lông", "hèn gì").
+// Bigrams with them may still weigh towards toxic ("đồ dơ"); "sủa", "dâm", "dái", "ỉa"
+// stay lexicon terms with shields.
+const session9Everyday = `quật tát hoạn mồ hòn dại sán ấu đái bú sặc nôn ngậm lú vẹo dái
+		đấm dẻo lót bã culi nail sỉ phốt tk vc th cđ sủa quỷ mả dối bậy dơ dâm liếm hèn
+		liêm thụt xỏ lờ ngóc trơ gớm thúi khắm giãy phệ mạt đờ thò đớp lòi hù sục đả ị ỉa mõm què`
+
 // toxAmbiguous are everyday words that abuse often contains but that say nothing toxic on
 // their own (kin, pronouns, classifiers, animals, eating, dying): the learned component may
 // weigh them in bigrams ("thằng ngu") but never as positive unigrams, so "Mẹ cho con đi
@@ -152,7 +168,8 @@ func init() {
 		nhốt hôi vứt cẩu cặn mọt bẩn
 		xl rác thối đậu
 		vả đạp phấn nản thổ tụt nhét mài phẳng loạn họng chọc cuồng
-		súc điên`) {
+		súc điên
+		` + session9Everyday) {
 		toxAmbiguous[w] = true
 		for _, tok := range vntext.Tokenize(w) {
 			toxAmbiguous[tok.Folded] = true // "me" is "mẹ" typed without diacritics
@@ -189,25 +206,6 @@ func init() {
 		}
 		toxAmbiguous[strings.Join(strings.Fields(b), " ")] = true
 		toxAmbiguous[strings.Join(folded, " ")] = true // "chung no", typed without diacritics
-	}
-	// Session 9: syllables whose everyday sense is common in the product's own topics,
-	// found by reading every positive unigram of the file again: storms and floods ("bão
-	// quật đổ cây", "tát nước", "hoạn nạn", "trẻ mồ côi", "hòn đảo"), health ("chó dại",
-	// "sán lá gan", "ấu trùng", "đái tháo đường", "bú sữa", "sặc sữa", "buồn nôn", "ngậm nước
-	// muối", "lú lẫn", "vẹo cột sống", "dái tai", "đấm bóp"), food and trade ("xôi dẻo", "ăn
-	// lót dạ", "bã cà phê", "cà phê culi", "tiệm nail", "bán sỉ", "bóc phốt"), abbreviations
-	// ("tk" tài khoản, "vc" vợ chồng, "th" trường hợp, "cđ" cao đẳng) and words whose insult
-	// needs a target the bigrams and the lexicon see ("chó sủa", "ma quỷ", "mồ mả", "nói
-	// dối", "đậu xe bậy", "nhà vệ sinh dơ", "hoa dâm bụt", "mèo liếm lông", "hèn gì").
-	// Bigrams with them may still weigh towards toxic ("đồ dơ"); "sủa", "dâm", "dái", "ỉa"
-	// stay lexicon terms with shields.
-	for _, w := range strings.Fields(`quật tát hoạn mồ hòn dại sán ấu đái bú sặc nôn ngậm lú vẹo dái
-		đấm dẻo lót bã culi nail sỉ phốt tk vc th cđ sủa quỷ mả dối bậy dơ dâm liếm hèn
-		liêm thụt xỏ lờ ngóc trơ gớm thúi khắm giãy phệ mạt đờ thò đớp lòi hù sục đả ị ỉa mõm què`) {
-		toxAmbiguous[w] = true
-		for _, tok := range vntext.Tokenize(w) {
-			toxAmbiguous[tok.Folded] = true
-		}
 	}
 	// Everyday and news phrases ("nguy hiểm", "vấn đề", "bánh mì", "dã man" of a crime
 	// report) and pieces of sentences that say nothing abusive: they made everyday posts,
