@@ -2,7 +2,7 @@
 # runs every test against them, and stops them.
 GO       ?= go
 PKGS     ?= ./...
-INFRA    ?= kafka elasticsearch mailpit prometheus
+INFRA    ?= kafka elasticsearch es-tls es-fault mailpit prometheus
 FUZZTIME ?= 20s
 # staticcheck 2026.2.2, the first release line that supports Go 1.26; bump deliberately.
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2

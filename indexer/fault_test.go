@@ -368,11 +368,13 @@ func TestFaultElasticsearchUnreachable(t *testing.T) {
 func TestFaultElasticsearchStopped(t *testing.T) {
 	port := os.Getenv("LANGNGHE_TEST_ES_FAULT_PORT")
 	if port == "" || port == "19200" {
-		t.Skip("set LANGNGHE_TEST_ES_FAULT_PORT to a private Elasticsearch node's port (not 19200) to run the stop/start test")
+		testinfra.Missing(t, "no private Elasticsearch node for the stop/start test (LANGNGHE_TEST_ES_FAULT_PORT unset or 19200)",
+			"start one with testinfra/es-fault.sh start (or testinfra/up.sh), then . .testinfra/env")
 	}
 	es := "http://127.0.0.1:" + port
 	if resp, err := http.Get(es); err != nil {
-		t.Skipf("no Elasticsearch on %s: %v", es, err)
+		testinfra.Missing(t, fmt.Sprintf("no Elasticsearch on %s (LANGNGHE_TEST_ES_FAULT_PORT): %v", es, err),
+			"start it with testinfra/es-fault.sh start")
 	} else {
 		resp.Body.Close()
 	}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# testinfra/down.sh [--clean] [components...]   (default: all four)
+# testinfra/down.sh [--clean] [components...]   (default: all six)
 #
 # Stops the components (whole process groups, waiting for them to exit) and removes
 # .testinfra/env. With --clean also deletes their state (data, logs) under .testinfra/;
@@ -15,7 +15,7 @@ if [[ "${1:-}" == --clean ]]; then
 	shift
 fi
 want=("$@")
-((${#want[@]})) || want=(prometheus mailpit elasticsearch kafka)
+((${#want[@]})) || want=(prometheus mailpit es-fault es-tls elasticsearch kafka)
 rc=0
 for c in "${want[@]}"; do
 	[[ "$c" == es ]] && c=elasticsearch

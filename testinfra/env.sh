@@ -16,6 +16,15 @@ tmp="$TI_STATE/env.tmp.$$"
 	if "$TI_DIR/elasticsearch.sh" status >/dev/null 2>&1; then
 		echo "export LANGNGHE_TEST_ES=http://127.0.0.1:${LANGNGHE_ES_PORT:-19200}"
 	fi
+	if "$TI_DIR/es-tls.sh" status >/dev/null 2>&1; then
+		tls_port="${LANGNGHE_ES_TLS_PORT:-19211}"
+		echo "export LANGNGHE_TEST_ES_TLS=https://127.0.0.1:$tls_port"
+		echo "export LANGNGHE_TEST_ES_CACERT=$TI_STATE/elasticsearch-$tls_port/config/certs/http.crt"
+		echo "export LANGNGHE_TEST_ES_PASSWORD=${LANGNGHE_ES_PASSWORD:-langnghe-test}"
+	fi
+	if "$TI_DIR/es-fault.sh" status >/dev/null 2>&1; then
+		echo "export LANGNGHE_TEST_ES_FAULT_PORT=${LANGNGHE_ES_FAULT_PORT:-19230}"
+	fi
 	if "$TI_DIR/mailpit.sh" status >/dev/null 2>&1; then
 		echo "export LANGNGHE_TEST_SMTP=127.0.0.1:${LANGNGHE_MAILPIT_SMTP_PORT:-11025}"
 		echo "export LANGNGHE_TEST_MAILPIT=http://127.0.0.1:${LANGNGHE_MAILPIT_HTTP_PORT:-18025}"

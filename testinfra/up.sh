@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# testinfra/up.sh [kafka] [elasticsearch] [mailpit] [prometheus]   (default: all four)
+# testinfra/up.sh [kafka] [elasticsearch] [es-tls] [es-fault] [mailpit] [prometheus]   (default: all six)
 #
 # Starts the named components (each is idempotent: one already running is left as it is),
 # then writes .testinfra/env with an export line for every component that is running:
@@ -7,6 +7,10 @@
 #   LANGNGHE_TEST_KAFKA=127.0.0.1:19092          LANGNGHE_TEST_ES=http://127.0.0.1:19200
 #   LANGNGHE_TEST_SMTP=127.0.0.1:11025           LANGNGHE_TEST_MAILPIT=http://127.0.0.1:18025
 #   LANGNGHE_TEST_PROMETHEUS=http://127.0.0.1:19090
+#   LANGNGHE_TEST_ES_TLS=https://127.0.0.1:19211 (+ _CACERT, _PASSWORD)   LANGNGHE_TEST_ES_FAULT_PORT=19230
+#
+# es-tls and es-fault are two more Elasticsearch nodes (512m heap each): HTTPS with users for
+# the TLS tests, and a private node the fault test stops and starts.
 #
 # Use:  testinfra/up.sh && . .testinfra/env && go test ./...   then testinfra/down.sh
 # If a component fails to start, the ones this run started are stopped again and it exits 1.
@@ -15,12 +19,12 @@ TI_NAME=up
 # shellcheck source=testinfra/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL=(kafka elasticsearch mailpit prometheus)
+ALL=(kafka elasticsearch es-tls es-fault mailpit prometheus)
 want=("$@")
 ((${#want[@]})) || want=("${ALL[@]}")
 for c in "${want[@]}"; do
 	case "$c" in
-	kafka | elasticsearch | mailpit | prometheus) ;;
+	kafka | elasticsearch | es-tls | es-fault | mailpit | prometheus) ;;
 	es) ;;
 	*) ti_die "unknown component '$c' (want: ${ALL[*]})" ;;
 	esac

@@ -17,6 +17,7 @@ import (
 
 	"github.com/langnghe/langnghe/store"
 	"github.com/langnghe/langnghe/store/storetest"
+	"github.com/langnghe/langnghe/testinfra"
 )
 
 // secureCluster returns a security-enabled HTTPS cluster: LANGNGHE_TEST_ES_TLS (URL),
@@ -27,7 +28,8 @@ import (
 func secureCluster(t *testing.T) (url string, caPEM []byte, password string) {
 	url, caFile, password := os.Getenv("LANGNGHE_TEST_ES_TLS"), os.Getenv("LANGNGHE_TEST_ES_CACERT"), os.Getenv("LANGNGHE_TEST_ES_PASSWORD")
 	if url == "" || caFile == "" || password == "" {
-		t.Skip("LANGNGHE_TEST_ES_TLS, LANGNGHE_TEST_ES_CACERT and LANGNGHE_TEST_ES_PASSWORD not all set: skipping TLS and authentication tests (LANGNGHE_ES_SECURITY=tls testinfra/elasticsearch.sh)")
+		testinfra.Missing(t, "no TLS Elasticsearch node (LANGNGHE_TEST_ES_TLS, LANGNGHE_TEST_ES_CACERT and LANGNGHE_TEST_ES_PASSWORD not all set)",
+			"start one with testinfra/es-tls.sh start (or testinfra/up.sh), then . .testinfra/env")
 	}
 	ca, err := os.ReadFile(caFile)
 	if err != nil {
