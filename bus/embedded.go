@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
@@ -102,8 +103,61 @@ func StartEmbedded(ctx context.Context, opts ...EmbeddedOption) (*Embedded, erro
 		cluster.Close()
 		return nil, fmt.Errorf("bus: embedded broker topics: %w", err)
 	}
+	if err := e.lowerCommitsAboveEnd(ctx, cfg.log); err != nil {
+		cluster.Close()
+		return nil, fmt.Errorf("bus: embedded broker: %w", err)
+	}
 	cfg.log.Info("embedded kafka broker started", "brokers", e.brokers, "data_dir", cfg.dataDir)
 	return e, nil
+}
+
+// lowerCommitsAboveEnd sets every group commit that lies beyond its partition's end back to
+// that end. Builds before the trimmer kept each partition's last record could trim a
+// partition empty; kfake then restores it at offset 0 while the groups' commits stay where
+// they were, and every record produced after the restart up to those commits would be
+// skipped. No stage is connected yet, so the groups are empty and take simple commits.
+func (e *Embedded) lowerCommitsAboveEnd(ctx context.Context, log *slog.Logger) error {
+	cl := &kafka.Client{Addr: kafka.TCP(e.brokers...)}
+	groups, err := cl.ListGroups(ctx, &kafka.ListGroupsRequest{})
+	if err == nil {
+		err = groups.Error
+	}
+	if err != nil {
+		return fmt.Errorf("listing groups: %w", err)
+	}
+	for _, g := range groups.Groups {
+		gi := e.cluster.GroupInfo(g.GroupID)
+		if gi == nil {
+			continue
+		}
+		fix := map[string][]kafka.OffsetCommit{}
+		for topic, parts := range gi.Commits {
+			for partition, c := range parts {
+				p := e.cluster.PartitionInfo(topic, partition)
+				if p == nil || c.Offset <= p.HighWatermark {
+					continue
+				}
+				log.Warn("embedded broker: a group's commit lies beyond its partition's end (a data dir trimmed empty by an older build); lowering it so no new record is skipped",
+					"group", g.GroupID, "topic", topic, "partition", partition, "commit", c.Offset, "end", p.HighWatermark)
+				fix[topic] = append(fix[topic], kafka.OffsetCommit{Partition: int(partition), Offset: p.HighWatermark})
+			}
+		}
+		if len(fix) == 0 {
+			continue
+		}
+		resp, err := cl.OffsetCommit(ctx, &kafka.OffsetCommitRequest{GroupID: g.GroupID, GenerationID: -1, Topics: fix})
+		if err != nil {
+			return fmt.Errorf("lowering the commits of group %s: %w", g.GroupID, err)
+		}
+		for topic, parts := range resp.Topics {
+			for _, p := range parts {
+				if p.Error != nil {
+					return fmt.Errorf("lowering the commit of group %s on %s/%d: %w", g.GroupID, topic, p.Partition, p.Error)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // Brokers returns the bootstrap addresses ("127.0.0.1:port").

@@ -142,3 +142,63 @@ func TestTrimSurvivesRestart(t *testing.T) {
 		t.Fatalf("the group's next record after the restart: %q at offset %d, %v; want the record produced after the restart", m.Value, m.Offset, err)
 	}
 }
+
+// TestStartLowersCommitsAboveEnd: a data dir trimmed empty by a build from before
+// TrimConsumed kept each partition's last record restores the partition at offset 0 below
+// the group's commit; StartEmbedded lowers the commit to the partition's end, so the first
+// record produced after the restart is read, not skipped. A commit inside its partition
+// stays as it is.
+func TestStartLowersCommitsAboveEnd(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	topics := WithEmbeddedTopics(TopicSpec{Name: "t1", Partitions: 1, ReplicationFactor: 1}, TopicSpec{Name: "t2", Partitions: 1, ReplicationFactor: 1})
+	e, err := StartEmbedded(ctx, WithEmbeddedDataDir(dir), WithEmbeddedLogger(testLogger(t)), topics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewProducer(e.Brokers(), WithProducerLogger(testLogger(t)), WithBatchSize(1, 1<<20))
+	for _, topic := range []string{"t1", "t2"} {
+		for i := range 5 {
+			if err := p.Publish(ctx, topic, Message{Key: fmt.Appendf(nil, "k%d", i), Value: []byte("v")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	p.Close()
+	cl := &kafka.Client{Addr: kafka.TCP(e.Brokers()...)}
+	// t1 consumed and trimmed empty the old way; t2 partly consumed.
+	if _, err := cl.OffsetCommit(ctx, &kafka.OffsetCommitRequest{GroupID: "g", GenerationID: -1, Topics: map[string][]kafka.OffsetCommit{"t1": {{Partition: 0, Offset: 5}}, "t2": {{Partition: 0, Offset: 3}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cluster.DeleteRecords("t1", 0, 5); err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+
+	e2, err := StartEmbedded(ctx, WithEmbeddedDataDir(dir), WithEmbeddedLogger(testLogger(t)), topics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	commits := e2.cluster.GroupInfo("g").Commits
+	end := e2.cluster.PartitionInfo("t1", 0).HighWatermark
+	t.Logf("after the restart: t1 ends at %d, commits t1 %d, t2 %d", end, commits["t1"][0].Offset, commits["t2"][0].Offset)
+	if commits["t1"][0].Offset != end {
+		t.Fatalf("t1 restored with end %d; the group's commit is %d, want it lowered to the end", end, commits["t1"][0].Offset)
+	}
+	if commits["t2"][0].Offset != 3 {
+		t.Errorf("t2's commit 3 lies inside the partition and must stay; got %d", commits["t2"][0].Offset)
+	}
+	p2 := NewProducer(e2.Brokers(), WithProducerLogger(testLogger(t)), WithBatchSize(1, 1<<20))
+	defer p2.Close()
+	if err := p2.Publish(ctx, "t1", Message{Key: []byte("new"), Value: []byte("after restart")}); err != nil {
+		t.Fatal(err)
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: e2.Brokers(), Topic: "t1", GroupID: "g", MaxWait: 100 * time.Millisecond})
+	defer r.Close()
+	m, err := r.ReadMessage(ctx)
+	if err != nil || string(m.Value) != "after restart" {
+		t.Fatalf("the group's next record after the restart: %q at offset %d, %v; want the record produced after the restart", m.Value, m.Offset, err)
+	}
+}
