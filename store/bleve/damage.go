@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -52,15 +53,26 @@ func firstLine(err error) string {
 // root.bolt files) into an error, and a failure into an *OpenError that names the damaged
 // file when one is found.
 func openIndex(dir string, open func() error) (err error) {
+	// bbolt maps root.bolt into memory; a page that lies past the end of a truncated file
+	// is a memory fault, which kills the process unless it is turned into a panic here.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	if file, cause := damagedMeta(dir); file != "" {
 		return &OpenError{Dir: dir, File: file, Cause: cause, Err: cause}
 	}
 	defer func() {
+		fault := false
 		if r := recover(); r != nil {
+			_, fault = r.(interface{ Addr() uintptr })
 			err = fmt.Errorf("panic while opening: %v", r)
 		}
 		if err != nil {
 			file, cause := damagedSegment(dir)
+			if file == "" && fault {
+				// The segments pass their checksums, so the mapped file read past its
+				// end is the snapshot database: bleve opens it read-write and reads its
+				// free-page list, which the read-only check does not.
+				file, cause = filepath.Join(dir, "store", "root.bolt"), errors.New("it points past its own end (cut short or overwritten)")
+			}
 			err = &OpenError{Dir: dir, File: file, Cause: cause, Err: err}
 		}
 	}()
@@ -115,7 +127,11 @@ func damagedSegment(dir string) (string, error) {
 	return "", nil
 }
 
+// checkBolt opens the snapshot database read-only and reads every bucket and key, so a
+// file cut short is found here and not by bleve's background goroutines later. Faults
+// reading the mapped file become errors, not a crash.
 func checkBolt(path string) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	st, err := os.Stat(path)
 	if err != nil {
 		return err
@@ -125,6 +141,10 @@ func checkBolt(path string) (err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); fault {
+				err = fmt.Errorf("unreadable snapshot database (%d bytes): it points past its own end (cut short or overwritten)", st.Size())
+				return
+			}
 			err = fmt.Errorf("unreadable snapshot database (%d bytes): %v", st.Size(), r)
 		}
 	}()
@@ -140,7 +160,21 @@ func checkBolt(path string) (err error) {
 		if tx.Bucket(util.BoltSnapshotsBucket) == nil {
 			return fmt.Errorf("snapshot database (%d bytes) holds no index snapshot: emptied or rewritten", st.Size())
 		}
-		return tx.ForEach(func([]byte, *bolt.Bucket) error { return nil })
+		return tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return walkBucket(b) })
+	})
+}
+
+// walkBucket reads every key of b and of the buckets nested in it, in this goroutine
+// (bbolt's Tx.Check runs in one of its own, where a fault could not be caught).
+func walkBucket(b *bolt.Bucket) error {
+	return b.ForEach(func(k, v []byte) error {
+		if v != nil {
+			return nil
+		}
+		if sub := b.Bucket(k); sub != nil {
+			return walkBucket(sub)
+		}
+		return nil
 	})
 }
 
