@@ -104,16 +104,18 @@ var narrCs = []float64{0.5, 1, 2, 4, 8, 16}
 // session 7 and scored once held out) were opened the same way in session 8 (narr14), and
 // holdout13 and holdout14 (459 and 445 posts, written blind in session 8 and scored twice
 // held out) later in session 8 (narr15), and holdout15 and holdout16 (445 and 490 posts,
-// written blind in session 8 and scored twice held out) in session 9 (narr16).
+// written blind in session 8 and scored twice held out) in session 9 (narr16), and
+// holdout17 and holdout18 (456 and 465 posts, written blind in session 9 and scored twice
+// held out) in session 10 (narr17).
 var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3", "dev_hate", "dev_mix", "dev_more",
 	"holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "dev_narr10", "dev_indirect",
 	"dev_hate2", "dev_scam2", "holdout9", "holdout10", "dev_implied", "dev_quiet",
-	"holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "dev_ordinary"}
+	"holdout11", "holdout12", "holdout13", "holdout14", "holdout15", "holdout16", "holdout17", "holdout18", "dev_ordinary"}
 
 // narrFolds groups narrSets into the folds of the cross-validation (a set's index in
 // narrSets -> fold). Until the narr10 round every set was a fold of its own; with 14 sets
 // (17 since narr12, 21 since session 7, 23 since session 8 (narr14), 25 since narr15, 27 since
-// session 9 (narr16), 28 with dev_ordinary) the nested leave-one-out would take about an hour (fits
+// session 9 (narr16), 28 with dev_ordinary, 30 since session 10 (narr17)) the nested leave-one-out would take about an hour (fits
 // grow with folds squared), so the sets are grouped into 5 folds of 740-1,400 posts.
 // holdout7 and holdout8 are in different folds, and so are holdout9 and holdout10 (narr13:
 // holdout9 joins fold 3, 741 -> 1,185 posts, holdout10 fold 4, 846 -> 1,290; alone, 444
@@ -129,11 +131,13 @@ var narrSets = []string{"dev", "test", "holdout", "holdout2", "holdout3", "dev_h
 // Session 9: the training batch dev_ordinary (326 posts: ordinary health talk, notices,
 // private-business complaints and their positive counterparts) joined the smallest fold,
 // fold 1 (1,738 -> 2,064).
-// Posts per fold: 1,852, 2,064, 1,890, 1,929, 2,225.
+// Session 10 (narr17): holdout17 (456 posts) and holdout18 (465) joined folds 0 and 2,
+// apart: holdout17 fold 0 (1,852 -> 2,308 posts), holdout18 fold 2 (1,890 -> 2,355).
+// Posts per fold: 2,308, 2,064, 2,355, 1,929, 2,225.
 var narrFolds = map[string]int{
-	"dev": 0, "test": 0, "holdout": 0, "holdout2": 0, "dev_scam2": 0, "holdout13": 0,
+	"dev": 0, "test": 0, "holdout": 0, "holdout2": 0, "dev_scam2": 0, "holdout13": 0, "holdout17": 0,
 	"holdout3": 1, "holdout4": 1, "dev_hate": 1, "dev_indirect": 1, "holdout12": 1, "dev_ordinary": 1,
-	"dev_mix": 2, "holdout5": 2, "dev_narr10": 2, "dev_hate2": 2, "dev_implied": 2, "holdout14": 2,
+	"dev_mix": 2, "holdout5": 2, "dev_narr10": 2, "dev_hate2": 2, "dev_implied": 2, "holdout14": 2, "holdout18": 2,
 	"dev_more": 3, "holdout7": 3, "holdout9": 3, "dev_quiet": 3, "holdout15": 3,
 	"holdout6": 4, "holdout8": 4, "holdout10": 4, "holdout11": 4, "holdout16": 4,
 }
