@@ -31,8 +31,8 @@ import (
 // The subtests holdout13 and holdout14 were held out once (session 8) and have been tuned
 // on since (session 8, narr15; see holdout13). The subtests holdout15 and holdout16 were
 // held out once (session 8) and have been tuned on since (session 9, narr16; see
-// holdout15). The subtests holdout17 and holdout18 are held out (session 9; see holdout17):
-// the learned component is not trained on them and their errors are not read.
+// holdout15). The subtests holdout17 and holdout18 were held out once (session 9) and have
+// been tuned on since (session 10, narr17; see holdout17).
 func TestNarrativeEvalDefault(t *testing.T) {
 	m := defaultModel(t)
 	for _, half := range []string{"dev", "test", "holdout"} {
@@ -339,18 +339,29 @@ func holdout16(t *testing.T) {
 // Hà Nội's outer districts), written on 2026-12-07 (session 9) by two authors who had read
 // only the narratives' definitions (and holdout7-16's provenance pages, to pick other
 // topics), while holdout15 and holdout16 were opened and tuned on (narr16) by someone who
-// never saw them; both committed (cc01374, 07079d4) before any scoring. Held out: their
-// errors are not read (scored with `eval --errors 0`). The tests log the tables and hold
-// floors 0.05 under the shipped figures.
+// never saw them; both committed (cc01374, 07079d4) before any scoring. Held out, their
+// errors were not read (scored with `eval --errors 0`) with the session 9 start's and the
+// session 9 model.
+// Held out once, tuned on since (session 10, narr17), as holdout15/16 were in narr16: their
+// errors were read to fix the rules in general causes and they are training sets of the
+// learned component (holdout17 fold 0, holdout18 fold 2), so the figures they give now are
+// tuned-on figures; two newer judge sets measure new text. The tests log the tables and
+// hold floors 0.05 under the tuned figures.
 func holdout17(t *testing.T) {
-	// Held out: 0.905 / 0.771 (12132d4, the session's start) → 0.912 / 0.784 (session 9:
-	// narr16 rules, the everyday fixes, dev_ordinary, the regenerated file).
-	reportNarrativeFloor(t, "holdout17", 450, "held out (session 9)", 0.862, 0.734, "held out: 0.912 / 0.784")
+	// Held out: 0.905 / 0.771 (12132d4, session 9's start) → 0.912 / 0.784 (session 9:
+	// narr16 rules, the everyday fixes, dev_ordinary, the regenerated file; rules alone
+	// 0.906 / 0.581).
+	// Tuned on (narr17 rules): rules alone 0.984 / 0.934; with the session 9 learned file
+	// 0.972 / 0.965; with the regenerated file (trained on it) 0.984 / 0.978.
+	reportNarrativeFloor(t, "holdout17", 450, "held out once, tuned on since (session 10, narr17)", 0.934, 0.928, "tuned on: 0.984 / 0.978")
 }
 
 func holdout18(t *testing.T) {
-	// Held out: 0.896 / 0.813 (12132d4) → 0.894 / 0.823 (session 9).
-	reportNarrativeFloor(t, "holdout18", 460, "held out (session 9)", 0.844, 0.773, "held out: 0.894 / 0.823")
+	// Held out: 0.896 / 0.813 (12132d4) → 0.894 / 0.823 (session 9; rules alone
+	// 0.882 / 0.635).
+	// Tuned on (narr17 rules): rules alone 0.974 / 0.934; with the session 9 learned file
+	// 0.965 / 0.947; with the regenerated file (trained on it) 0.975 / 0.953.
+	reportNarrativeFloor(t, "holdout18", 460, "held out once, tuned on since (session 10, narr17)", 0.925, 0.903, "tuned on: 0.975 / 0.953")
 }
 
 // reportNarrativeFloor scores the shipped narratives on the labelled set name (at least
