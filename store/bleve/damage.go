@@ -62,7 +62,7 @@ func openIndex(dir string, open func() error) (err error) {
 	defer func() {
 		fault := false
 		if r := recover(); r != nil {
-			_, fault = r.(interface{ Addr() uintptr })
+			fault = isMemoryFault(r)
 			err = fmt.Errorf("panic while opening: %v", r)
 		}
 		if err != nil {
@@ -71,7 +71,7 @@ func openIndex(dir string, open func() error) (err error) {
 				// The segments pass their checksums, so the mapped file read past its
 				// end is the snapshot database: bleve opens it read-write and reads its
 				// free-page list, which the read-only check does not.
-				file, cause = filepath.Join(dir, "store", "root.bolt"), errors.New("it points past its own end (cut short or overwritten)")
+				file, cause = filepath.Join(dir, "store", "root.bolt"), errPastEnd
 			}
 			err = &OpenError{Dir: dir, File: file, Cause: cause, Err: err}
 		}
@@ -127,6 +127,16 @@ func damagedSegment(dir string) (string, error) {
 	return "", nil
 }
 
+// errPastEnd is the cause given for a memory fault reading the snapshot database.
+var errPastEnd = errors.New("it points past its own end (cut short or overwritten)")
+
+// isMemoryFault reports whether a recovered value is a memory fault that
+// debug.SetPanicOnFault turned into a panic (its runtime.Error has an Addr method).
+func isMemoryFault(r any) bool {
+	_, ok := r.(interface{ Addr() uintptr })
+	return ok
+}
+
 // checkBolt opens the snapshot database read-only and reads every bucket and key, so a
 // file cut short is found here and not by bleve's background goroutines later. Faults
 // reading the mapped file become errors, not a crash.
@@ -141,8 +151,8 @@ func checkBolt(path string) (err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			if _, fault := r.(interface{ Addr() uintptr }); fault {
-				err = fmt.Errorf("unreadable snapshot database (%d bytes): it points past its own end (cut short or overwritten)", st.Size())
+			if isMemoryFault(r) {
+				err = fmt.Errorf("unreadable snapshot database (%d bytes): %w", st.Size(), errPastEnd)
 				return
 			}
 			err = fmt.Errorf("unreadable snapshot database (%d bytes): %v", st.Size(), r)
